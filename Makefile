@@ -1,0 +1,85 @@
+# mxguard - plain GNU make. `make` builds ./mxguard; `make check` runs every test.
+#
+#   make                 optimised build in build/, binary ./mxguard
+#   make check           unit tests (cmocka), golden files, shell tests
+#   make check-san       the same suite built with ASan + UBSan (build/san/)
+#   make check-valgrind  golden files and shell tests under valgrind
+#   make bench           bench/bench_parse.sh (needs root for the peers)
+#
+# Every library is found through pkg-config; ./run installs what is missing.
+
+PKGS      := libpcre2-8 zlib
+TEST_PKGS := cmocka
+PKG_CONFIG ?= pkg-config
+
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP
+STD     := -std=gnu11
+
+ifeq ($(SAN),1)
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BIN     := $(BUILD)/mxguard
+else
+BIN     := mxguard
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+$(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
+endif
+
+LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c actions/*.c reports/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libmxguard.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+
+.PHONY: all check check-unit check-san check-valgrind bench clean
+all: $(BIN)
+
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -o $@ $< $(LIB) \
+	    $(LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+bench/genlog: bench/genlog.c
+	$(CC) -O2 $(WARN) -o $@ $<
+
+check: $(BIN) $(UNIT_BINS) bench/genlog
+	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
+
+check-san:
+	$(MAKE) SAN=1 BUILD=build/san check
+
+check-valgrind: $(BIN) $(UNIT_BINS) bench/genlog
+	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) VALGRIND=1 tests/run_all.sh
+
+bench: $(BIN) bench/genlog
+	bench/bench_parse.sh
+
+clean:
+	rm -rf build mxguard bench/genlog
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

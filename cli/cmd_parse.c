@@ -1,0 +1,169 @@
+/*
+ * cmd_parse.c - "mxguard parse": the parse stage alone.
+ *
+ * Reads each input (plain or gzip, or standard input) and writes one JSON
+ * object per event to standard output; with --stats, writes nothing but a
+ * count of what it saw, to standard error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/outbuf.h"
+#include "../parsers/event_json.h"
+#include "../parsers/parser.h"
+#include "../tail/linereader.h"
+#include "commands.h"
+
+static void
+parse_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mxguard parse [--mta auto|postfix] [--stats] [--year YYYY]\n"
+	    "                     [--max-line BYTES] [FILE...|-]\n"
+	    "  Print one JSON object per event found in the MTA logs (plain or gzip;\n"
+	    "  '-' or no FILE reads standard input).\n"
+	    "  --mta NAME       which MTA's lines to read (default: auto, by program tag)\n"
+	    "  --stats          print no events; print counts and lines/s to stderr\n"
+	    "  --year YYYY      year of year-less syslog dates (default: inferred from the\n"
+	    "                   file's modification time)\n"
+	    "  --max-line N     skip (and count) lines longer than N bytes (default %d)\n",
+	    LR_MAX_LINE_DEFAULT);
+}
+
+struct totals {
+	uint64_t bytes, too_long, truncated;
+};
+
+static void
+print_stats(struct parser *p, const struct totals *t, double secs)
+{
+	const struct parser_stats *st = parser_stats(p);
+
+	fprintf(stderr, "lines: %llu\n", (unsigned long long)st->lines);
+	fprintf(stderr, "events: %llu\n", (unsigned long long)st->events);
+	for (int i = 1; i < EV__COUNT; i++)
+		fprintf(stderr, "  %s: %llu\n", ev_type_name((enum ev_type)i),
+		    (unsigned long long)st->by_type[i]);
+	fprintf(stderr, "known_no_event: %llu\n", (unsigned long long)st->known);
+	fprintf(stderr, "other_programs: %llu\n", (unsigned long long)st->other_program);
+	fprintf(stderr, "not_understood: %llu\n", (unsigned long long)(st->bad_header + st->unmatched));
+	fprintf(stderr, "  bad_header: %llu\n", (unsigned long long)st->bad_header);
+	fprintf(stderr, "  unmatched: %llu\n", (unsigned long long)st->unmatched);
+	fprintf(stderr, "  regex_limit: %llu\n", (unsigned long long)st->limit_hits);
+	fprintf(stderr, "too_long_skipped: %llu\n", (unsigned long long)t->too_long);
+	fprintf(stderr, "truncated_last_line: %llu\n", (unsigned long long)t->truncated);
+	fprintf(stderr, "qid_table: size %llu, evicted %llu, expired %llu\n",
+	    (unsigned long long)st->corr_size, (unsigned long long)st->corr_evicted,
+	    (unsigned long long)st->corr_expired);
+	fprintf(stderr, "bytes: %llu\n", (unsigned long long)t->bytes);
+	fprintf(stderr, "seconds: %.3f\n", secs);
+	fprintf(stderr, "lines/s: %.0f\n", secs > 0 ? (double)st->lines / secs : 0.0);
+}
+
+int
+cmd_parse(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mta", required_argument, NULL, 'm' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "year", required_argument, NULL, 'y' },
+		{ "max-line", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct parser_opts po = { 0 };
+	struct totals tot = { 0 };
+	struct timespec t0, t1;
+	struct outbuf ob;
+	struct parser *p;
+	struct event ev;
+	size_t max_line = LR_MAX_LINE_DEFAULT;
+	int stats = 0, c, rc = 0, nin;
+	char *end;
+	static char *stdin_only[] = { "-", NULL };
+	char **inputs;
+
+	while ((c = getopt_long(argc, argv, "m:sy:L:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parser_mta_by_name(optarg) < 0) {
+				log_warnx("parse: unknown MTA '%s' (auto, postfix)", optarg);
+				return EX_USAGE;
+			}
+			po.mta = (enum parser_mta)parser_mta_by_name(optarg);
+			break;
+		case 's':
+			stats = 1;
+			break;
+		case 'y':
+			po.year = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || po.year < 1970 || po.year > 9999) {
+				log_warnx("parse: --year wants a year such as 2024, not '%s'", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'L':
+			max_line = strtoul(optarg, &end, 10);
+			if (*end != '\0' || max_line < 64 || max_line > 64 * 1024 * 1024) {
+				log_warnx("parse: --max-line wants 64..67108864 bytes, not '%s'", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+			parse_usage(stdout);
+			return 0;
+		default:
+			parse_usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	inputs = optind < argc ? argv + optind : stdin_only;
+	nin = optind < argc ? argc - optind : 1;
+
+	p = parser_new(&po);
+	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < nin; i++) {
+		struct linereader *r = lr_open(inputs[i], max_line);
+		const struct lr_stats *ls;
+		struct span line;
+		int k;
+
+		if (r == NULL) {
+			log_warn("parse: %s", inputs[i]);
+			rc = EX_NOINPUT;
+			continue;
+		}
+		parser_begin_input(p, lr_mtime(r));
+		while ((k = lr_next(r, &line)) > 0) {
+			if (parser_line(p, line.p, line.n, &ev) && !stats)
+				event_json(&ob, &ev, nin > 1 ? inputs[i] : NULL);
+		}
+		if (k < 0)
+			rc = EX_DATAERR;
+		ls = lr_stats(r);
+		tot.bytes += ls->bytes;
+		tot.too_long += ls->too_long;
+		tot.truncated += ls->truncated;
+		if (ls->too_long > 0)
+			log_warnx("parse: %s: skipped %llu line(s) longer than %zu bytes", inputs[i],
+			    (unsigned long long)ls->too_long, max_line);
+		lr_close(r);
+	}
+	if (ob_flush(&ob) < 0) {
+		log_warn("parse: writing output");
+		rc = EX_IOERR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (stats)
+		print_stats(p, &tot, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	ob_free(&ob);
+	parser_free(p);
+	return rc;
+}

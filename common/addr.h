@@ -1,0 +1,36 @@
+/*
+ * addr.h - IPv4/IPv6 client addresses: parse from log text, print canonically.
+ *
+ * Canonical text is the dotted quad for IPv4 and RFC 5952 for IPv6 (lower
+ * case, no leading zeros, the longest run of two or more zero groups
+ * compressed). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4
+ * client it names and is stored as IPv4, so one host has one key.
+ */
+#ifndef MXG_ADDR_H
+#define MXG_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDR_STRLEN 46		/* enough for any canonical form plus NUL */
+
+struct addr {
+	uint8_t family;		/* 4 or 6; 0 = none */
+	uint8_t b[16];		/* network order; IPv4 uses b[0..3] */
+};
+
+/*
+ * Parse n bytes at s (not NUL-terminated). Accepts a dotted quad, an IPv6
+ * address (with embedded IPv4 tail), and Sendmail's "IPv6:" prefix in any
+ * case. Returns 1 and fills *a, or 0 if the text is not an address
+ * ("unknown", garbage, zone suffixes, out-of-range parts).
+ */
+int addr_parse(const char *s, size_t n, struct addr *a);
+
+/* Write the canonical text and a NUL into buf (ADDR_STRLEN); returns length. */
+size_t addr_format(const struct addr *a, char *buf);
+
+/* 1 if a is loopback (127/8 or ::1). */
+int addr_is_loopback(const struct addr *a);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * log.h - the one logging API of mxguard.
+ *
+ * Messages go to stderr (the daemon adds syslog later). Every function is
+ * printf-checked. log_warn() appends strerror(errno); log_warnx() does not.
+ * fatal()/fatalx() log and exit with the given sysexits(3) code.
+ */
+#ifndef MXG_LOG_H
+#define MXG_LOG_H
+
+#include <stdarg.h>
+
+#define MXG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Program name used as the prefix of every message ("mxguard"). */
+void log_init(const char *progname, int verbose);
+
+void log_warn(const char *fmt, ...) MXG_PRINTF(1, 2);
+void log_warnx(const char *fmt, ...) MXG_PRINTF(1, 2);
+void log_info(const char *fmt, ...) MXG_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) MXG_PRINTF(1, 2);
+__attribute__((noreturn)) void fatal(int code, const char *fmt, ...) MXG_PRINTF(2, 3);
+__attribute__((noreturn)) void fatalx(int code, const char *fmt, ...) MXG_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * corr.h - bounded correlation table: queue ID (or session ID) -> client.
+ *
+ * MTAs name the client on one line and the message on another, joined by
+ * an ID the MTA reuses. This table remembers the client of an ID with
+ * hard limits: a fixed number of slots (the oldest entry is evicted when
+ * full, and counted), and a time to live in event time (expired entries are
+ * ignored and swept as new ones arrive). A flood of client= lines can
+ * therefore never grow memory. Every operation is O(1).
+ */
+#ifndef MXG_CORR_H
+#define MXG_CORR_H
+
+#include <stdint.h>
+
+#include "../common/addr.h"
+#include "../common/span.h"
+
+#define CORR_KEYMAX 31
+#define CORR_HOSTMAX 63
+
+#define CORR_EMITTED 0x01	/* the accepted-message event was produced */
+#define CORR_LOCAL 0x02		/* generated locally (a bounce): never remote */
+
+struct corr_entry {
+	int64_t ts;		/* event time of the line that created it */
+	struct addr ip;
+	uint16_t port;
+	uint8_t flags;		/* CORR_* */
+	uint8_t hostlen;	/* 0: no host name known */
+	uint8_t keylen;		/* 0: slot free */
+	char key[CORR_KEYMAX];
+	char host[CORR_HOSTMAX];
+	uint32_t next;		/* hash chain (internal) */
+};
+
+struct corr_stats {
+	uint64_t inserted, evicted, expired, size;
+};
+
+struct corr_table;
+
+struct corr_table *corr_new(uint32_t capacity, int64_t ttl);
+void corr_free(struct corr_table *t);
+
+/* The live entry for key at time now, or NULL. */
+struct corr_entry *corr_get(struct corr_table *t, struct span key, int64_t now);
+/*
+ * A fresh entry for key (an existing one is replaced: IDs are reused),
+ * with ts = now and everything else zero. NULL if key is empty or longer
+ * than CORR_KEYMAX.
+ */
+struct corr_entry *corr_put(struct corr_table *t, struct span key, int64_t now);
+/* Remove key; returns 1 if it was there. */
+int corr_del(struct corr_table *t, struct span key);
+
+struct corr_stats corr_stats(const struct corr_table *t);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * mta.h - the interface of one MTA's parser module (mta_postfix.c, ...).
+ *
+ * A module is a set of pattern tables (pattern.h) plus the correlation
+ * code its log format needs. Adding an MTA is adding one file and one line
+ * to the list in parser.c.
+ */
+#ifndef MXG_MTA_H
+#define MXG_MTA_H
+
+#include "corr.h"
+#include "event.h"
+#include "parser.h"
+#include "syslog_hdr.h"
+
+enum mta_result {
+	MTA_EVENT,		/* *ev filled */
+	MTA_KNOWN,		/* understood, nothing to report */
+	MTA_UNMATCHED,		/* a line this module should know but does not */
+};
+
+struct mta {
+	const char *name;
+	/* 1 if this program tag (or, for tag-less forms, header form) is ours. */
+	int (*claims)(const struct syslog_hdr *h);
+	void *(*state_new)(const struct parser_opts *o);
+	void (*state_free)(void *state);
+	/* ev has line/ts/mta/node preset; the module fills the rest. */
+	enum mta_result (*parse)(void *state, const struct syslog_hdr *h, struct event *ev,
+	    struct parser_stats *st);
+	/* Correlation table figures for stats (may be NULL). */
+	struct corr_stats (*corr)(void *state);
+};
+
+extern const struct mta mta_postfix;
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * mta_postfix.c - Postfix: pattern tables per daemon, plus the queue-ID join.
+ *
+ * Line shapes: docs/log-formats.md section 1. The tag is
+ * postfix[-INSTANCE]/[SERVICE/...]DAEMON and only DAEMON matters. The
+ * body may start with a queue ID or "NOQUEUE: ", which is stripped first.
+ *
+ * Correlation: smtpd's "QID: client=host[ip]" is the only line that ties a
+ * message to its client. qmgr's "QID: from=<..>, size=, nrcpt=" then yields
+ * msg_accepted (or bounce_in for the null sender). Postfix's own bounces,
+ * pickup submissions and content-filter reinjections never come from a
+ * remote client and are marked local, so they can never become bounce_in.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/xalloc.h"
+#include "mta.h"
+#include "pattern.h"
+
+/* Client "host[ip]" with optional ":port"; postscreen's "[ip]:port" fits too (empty host). */
+#define HIP "(?<host>[^\\s\\[\\]]*)\\[(?<ip>[^\\]\\s]*)\\](?::(?<port>\\d+))?"
+
+/*
+ * Reject lines of smtpd, postscreen and cleanup milters. The reply text is
+ * lazy so it stops at the first "; from=<" that the rest of the line
+ * completes; postscreen separates the trailing fields with commas.
+ */
+#define REJECT_TAIL \
+	": (?:(?<code>\\d{3}) )?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*?)" \
+	"(?:; from=<(?<from>.*?)>)?(?:,? to=<(?<to>.*?)>)?(?:,? proto=[^\\s,]+)?" \
+	"(?:,? helo=<(?<helo>.*)>)?$"
+#define REJECT_RE(word) word ": (?<cmd>\\S+) from " HIP REJECT_TAIL
+
+enum op {
+	OP_NONE,
+	OP_DISCONNECT,		/* parse "ehlo=1 rcpt=0/25 commands=3/28" from aux */
+	OP_REJECT,		/* classify by command and reply text */
+	OP_TIMEOUT,		/* lost_conn with reason "timeout" */
+	OP_CLIENT,		/* remember QID -> client */
+	OP_QMGR_FROM,		/* join QID -> client: msg_accepted / bounce_in */
+	OP_REMOVED,		/* forget QID */
+	OP_LOCAL_ORIGIN,	/* QID is a local submission: never remote */
+	OP_BOUNCE_NOTICE,	/* aux is the QID of a bounce Postfix generated */
+	OP_DELIVERY_BOUNCED,	/* accept-then-bounce: unknown user at delivery */
+	OP_DENYLISTED,		/* postscreen BLACKLISTED/DENYLISTED */
+};
+
+static const struct pattern_def smtpd_defs[] = {
+	{ "connect from ", NULL, "connect from " HIP, EV_CONNECT, 0 },
+	{ "disconnect from ", NULL, "disconnect from " HIP "(?: (?<aux>.*))?", EV_DISCONNECT, OP_DISCONNECT },
+	{ "client=", NULL, "client=" HIP "(?:, sasl_method=(?<method>[^,]*))?"
+	    "(?:, sasl_username=(?<user>[^,]*))?(?:.*?, orig_client=(?<aux>\\S+))?", EV_NONE, OP_CLIENT },
+	{ "reject: ", NULL, REJECT_RE("reject"), EV_NONE, OP_REJECT },
+	{ "milter-reject: ", NULL, REJECT_RE("milter-reject"), EV_NONE, OP_REJECT },
+	{ "lost connection after ", NULL, "lost connection after (?<stage>\\S+)(?: \\(\\S+ bytes\\))? from " HIP,
+	    EV_LOST_CONN, 0 },
+	{ "timeout after ", NULL, "timeout after (?<stage>\\S+)(?: \\(\\S+ bytes\\))? from " HIP,
+	    EV_LOST_CONN, OP_TIMEOUT },
+	{ "too many errors after ", NULL, "too many errors after (?<stage>\\S+)(?: \\(\\S+ bytes\\))? from " HIP,
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "improper command pipelining after ", NULL,
+	    "improper command pipelining after (?<stage>\\S+) from " HIP "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
+	{ "warning: ", "SASL ", "warning: " HIP ": SASL (?<method>\\S+) authentication (?:failed|aborted)"
+	    "(?:: ?(?<reason>.*))?", EV_AUTH_FAIL, 0 },
+	{ "warning: ", " limit exceeded: ", "warning: (?<limit>.+?) limit exceeded: (?<count>\\d+) from " HIP
+	    " for service (?<service>\\S+)", EV_RATE_LIMITED, 0 },
+	{ "warning: non-SMTP command from ", NULL, "warning: non-SMTP command from " HIP "(?:: (?<reason>.*))?",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "warning: Illegal address syntax from ", NULL, "warning: Illegal address syntax from " HIP
+	    " in (?<stage>\\S+) command: (?<reason>.*)", EV_PROTOCOL_ERROR, 0 },
+	/* Understood, nothing to report. */
+	{ "reject_warning: ", NULL, NULL, EV_NONE, 0 },
+	{ "discard: ", NULL, NULL, EV_NONE, 0 },
+	{ "hold: ", NULL, NULL, EV_NONE, 0 },
+	{ "filter: ", NULL, NULL, EV_NONE, 0 },
+	{ "redirect: ", NULL, NULL, EV_NONE, 0 },
+	{ "warn: ", NULL, NULL, EV_NONE, 0 },
+	{ "warning: hostname ", NULL, NULL, EV_NONE, 0 },
+	{ "warning: ", "address not listed for hostname", NULL, EV_NONE, 0 },
+	{ "warning: TLS library problem", NULL, NULL, EV_NONE, 0 },
+	{ "Anonymous TLS connection established", NULL, NULL, EV_NONE, 0 },
+	{ "Untrusted TLS connection established", NULL, NULL, EV_NONE, 0 },
+	{ "Trusted TLS connection established", NULL, NULL, EV_NONE, 0 },
+	{ "Verified TLS connection established", NULL, NULL, EV_NONE, 0 },
+	{ "SSL_accept error from ", NULL, NULL, EV_NONE, 0 },
+	{ "proxy-accept: ", NULL, NULL, EV_NONE, 0 },
+	{ "proxy-reject: ", NULL, NULL, EV_NONE, 0 },
+};
+
+static const struct pattern_def postscreen_defs[] = {
+	{ "CONNECT from ", NULL, "CONNECT from " HIP, EV_CONNECT, 0 },
+	{ "DISCONNECT ", NULL, "DISCONNECT " HIP, EV_DISCONNECT, 0 },
+	{ "reject: ", NULL, REJECT_RE("reject"), EV_NONE, OP_REJECT },
+	{ "PREGREET ", NULL, "PREGREET (?<count>\\d+) after \\S+ from " HIP "(?:: (?<reason>.*))?",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "HANGUP after ", NULL, "HANGUP after \\S+ from " HIP "(?: in (?<stage>.*))?", EV_LOST_CONN, 0 },
+	{ "DNSBL rank ", NULL, "DNSBL rank (?<count>\\d+) for " HIP, EV_DNSBL_REJECT, 0 },
+	{ "COMMAND ", " LIMIT from ", "COMMAND (?<limit>\\S+) LIMIT from " HIP "(?: after (?<stage>\\S+))?",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "NON-SMTP COMMAND from ", NULL, "NON-SMTP COMMAND from " HIP "(?: after (?<stage>\\S+))?"
+	    "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
+	{ "BARE NEWLINE from ", NULL, "BARE NEWLINE from " HIP "(?: after (?<stage>\\S+))?", EV_PROTOCOL_ERROR, 0 },
+	{ "BLACKLISTED ", NULL, "BLACKLISTED " HIP, EV_CLIENT_REJECT, OP_DENYLISTED },
+	{ "DENYLISTED ", NULL, "DENYLISTED " HIP, EV_CLIENT_REJECT, OP_DENYLISTED },
+	{ "PASS ", NULL, NULL, EV_NONE, 0 },
+	{ "WHITELISTED ", NULL, NULL, EV_NONE, 0 },
+	{ "ALLOWLISTED ", NULL, NULL, EV_NONE, 0 },
+	{ "WHITELIST VETO ", NULL, NULL, EV_NONE, 0 },
+	{ "ALLOWLIST VETO ", NULL, NULL, EV_NONE, 0 },
+	{ "warning: ", NULL, NULL, EV_NONE, 0 },
+};
+
+static const struct pattern_def qmgr_defs[] = {
+	{ "from=<", "nrcpt=", "from=<(?<from>.*?)>, size=(?<size>\\d+), nrcpt=(?<nrcpt>\\d+) \\(queue active\\)",
+	    EV_NONE, OP_QMGR_FROM },
+	{ "removed", NULL, NULL, EV_NONE, OP_REMOVED },
+};
+
+static const struct pattern_def cleanup_defs[] = {
+	{ "milter-reject: ", NULL, REJECT_RE("milter-reject"), EV_NONE, OP_REJECT },
+	{ "reject: ", NULL, "reject: (?<cmd>header|body) .*? from " HIP "; from=<(?<from>.*?)>"
+	    "(?: to=<(?<to>.*?)>)?(?: proto=\\S+)?(?: helo=<(?<helo>.*?)>)?: "
+	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)", EV_MSG_REJECT, 0 },
+};
+
+static const struct pattern_def anvil_defs[] = {
+	{ "statistics: max ", " for (", "statistics: (?<limit>max [a-z]+ [a-z]+) (?<count>\\d+)(?:/\\S+)? "
+	    "for \\((?<service>[^:)]*):(?<ip>[^)]*)\\)", EV_RATE_LIMITED, 0 },
+	{ "statistics: ", NULL, NULL, EV_NONE, 0 },
+};
+
+static const struct pattern_def delivery_defs[] = {
+	{ "to=<", "status=bounced", "to=<(?<to>.*?)>,.*? dsn=(?<dsn>5\\.1\\.1), status=bounced \\((?<reason>.*)\\)$",
+	    EV_NONE, OP_DELIVERY_BOUNCED },
+};
+
+static const struct pattern_def bounce_defs[] = {
+	{ "", " notification: ", "(?:sender|postmaster) (?:non-delivery|delivery status|delay) notification: "
+	    "(?<aux>\\w+)", EV_NONE, OP_BOUNCE_NOTICE },
+};
+
+static const struct pattern_def pickup_defs[] = {
+	{ "uid=", NULL, NULL, EV_NONE, OP_LOCAL_ORIGIN },
+	{ "sender=", NULL, NULL, EV_NONE, OP_LOCAL_ORIGIN },
+};
+
+/*
+ * Daemons and their tables. Daemons not listed write nothing about
+ * clients (master, pickup aside, smtp, ...): their lines are "known".
+ * For daemons marked client_facing, a line no pattern knows is counted as
+ * unmatched: that is where an unknown line may hide an attack.
+ */
+enum daemon { D_SMTPD, D_POSTSCREEN, D_QMGR, D_CLEANUP, D_ANVIL, D_DELIVERY, D_BOUNCE, D_PICKUP, D__COUNT };
+
+static const struct {
+	const char *name;
+	enum daemon d;
+} daemon_names[] = {
+	{ "smtpd", D_SMTPD }, { "qmgr", D_QMGR }, { "cleanup", D_CLEANUP },
+	{ "postscreen", D_POSTSCREEN }, { "anvil", D_ANVIL }, { "local", D_DELIVERY },
+	{ "virtual", D_DELIVERY }, { "lmtp", D_DELIVERY }, { "pipe", D_DELIVERY },
+	{ "bounce", D_BOUNCE }, { "pickup", D_PICKUP },
+};
+
+static const struct {
+	const char *name;
+	const struct pattern_def *defs;
+	size_t n;
+	int client_facing;
+} tables[D__COUNT] = {
+#define T(d, defs, cf) [d] = { #defs, defs, sizeof(defs) / sizeof(defs[0]), cf }
+	T(D_SMTPD, smtpd_defs, 1),
+	T(D_POSTSCREEN, postscreen_defs, 1),
+	T(D_QMGR, qmgr_defs, 0),
+	T(D_CLEANUP, cleanup_defs, 0),
+	T(D_ANVIL, anvil_defs, 1),
+	T(D_DELIVERY, delivery_defs, 0),
+	T(D_BOUNCE, bounce_defs, 0),
+	T(D_PICKUP, pickup_defs, 0),
+#undef T
+};
+
+/* How a reject's reply text maps to an event type; first match wins. */
+static const struct {
+	const char *needle;
+	enum ev_type type;
+} reject_classes[] = {
+	{ "Sender address rejected", EV_CLIENT_REJECT },
+	{ "blocked using ", EV_DNSBL_REJECT },
+	{ "Relay access denied", EV_RELAY_DENIED },
+	{ "User unknown", EV_RCPT_UNKNOWN },
+	{ "Recipient address rejected: undeliverable address", EV_RCPT_UNKNOWN },
+	{ "too many connections", EV_RATE_LIMITED },
+	{ "all server ports busy", EV_NONE },	/* the server's condition, not the client's */
+	{ "Client host rejected", EV_CLIENT_REJECT },
+	{ "Helo command rejected", EV_CLIENT_REJECT },
+};
+
+struct postfix_state {
+	struct pattern_set *ps[D__COUNT];
+	struct corr_table *qids;
+};
+
+static int
+postfix_claims(const struct syslog_hdr *h)
+{
+	/* "postfix/..." or "postfix-INSTANCE/..." */
+	return h->tag.n > 8 && memcmp(h->tag.p, "postfix", 7) == 0 &&
+	    (h->tag.p[7] == '/' || h->tag.p[7] == '-');
+}
+
+static void *
+postfix_new(const struct parser_opts *o)
+{
+	struct postfix_state *s = xcalloc(1, sizeof(*s));
+
+	for (int d = 0; d < D__COUNT; d++)
+		s->ps[d] = pattern_set_new(tables[d].name, tables[d].defs, tables[d].n);
+	s->qids = corr_new(o->corr_capacity ? o->corr_capacity : 32768,
+	    o->corr_ttl ? o->corr_ttl : 24 * 3600);
+	return s;
+}
+
+static void
+postfix_free(void *state)
+{
+	struct postfix_state *s = state;
+
+	for (int d = 0; d < D__COUNT; d++)
+		pattern_set_free(s->ps[d]);
+	corr_free(s->qids);
+	free(s);
+}
+
+static struct corr_stats
+postfix_corr(void *state)
+{
+	return corr_stats(((struct postfix_state *)state)->qids);
+}
+
+static int
+daemon_of(struct span tag)
+{
+	const char *slash = memrchr(tag.p, '/', tag.n);
+	struct span d;
+
+	if (slash == NULL)
+		return -1;
+	d.p = slash + 1;
+	d.n = tag.n - (size_t)(d.p - tag.p);
+	for (size_t i = 0; i < sizeof(daemon_names) / sizeof(daemon_names[0]); i++)
+		if (span_eq(d, daemon_names[i].name, strlen(daemon_names[i].name)))
+			return (int)daemon_names[i].d;
+	return -1;
+}
+
+/*
+ * Split "QID: " or "NOQUEUE: " off the body. Short IDs are upper-case hex;
+ * long IDs (enable_long_queue_ids) are 10 base-52 characters, 'z', then
+ * the inode in base 51. Anything else ("warning: ") is not a queue ID.
+ */
+static struct span
+strip_qid(struct span *body)
+{
+	struct span q = { body->p, 0 };
+	size_t i = 0, n = body->n;
+	int hex = 1;
+
+	if (span_starts(*body, "NOQUEUE: ", 9)) {
+		body->p += 9;
+		body->n -= 9;
+		return q;
+	}
+	while (i < n && i < 24 && ((body->p[i] >= '0' && body->p[i] <= '9') ||
+	    (body->p[i] >= 'A' && body->p[i] <= 'Z') || (body->p[i] >= 'a' && body->p[i] <= 'z'))) {
+		if (!((body->p[i] >= '0' && body->p[i] <= '9') || (body->p[i] >= 'A' && body->p[i] <= 'F')))
+			hex = 0;
+		i++;
+	}
+	if (i + 1 >= n || body->p[i] != ':' || body->p[i + 1] != ' ')
+		return q;
+	if (!((hex && i >= 5) || (i >= 12 && body->p[10] == 'z')))
+		return q;
+	q.n = i;
+	body->p += i + 2;
+	body->n -= i + 2;
+	return q;
+}
+
+/* Client fields common to every event: drop Postfix's "unknown" placeholder. */
+static void
+tidy_client(struct event *ev)
+{
+	if (ev_has(ev, F_HOST) && (ev->str[F_HOST].n == 0 || span_eq(ev->str[F_HOST], "unknown", 7)))
+		ev_unset(ev, F_HOST);
+}
+
+/* "ehlo=1 mail=1 rcpt=0/25 data=0/1 quit=1 commands=3/28": the counters rules use. */
+static void
+disconnect_stats(struct event *ev)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		enum ev_field ok, total;
+	} want[] = {
+		{ "rcpt=", 5, F_RCPT_OK, F_RCPT_TOTAL },
+		{ "commands=", 9, F_CMD_OK, F_CMD_TOTAL },
+		{ "auth=", 5, F_AUTH_OK, F_AUTH_TOTAL },
+	};
+	const char *p = ev->aux.p, *end = ev->aux.p + ev->aux.n;
+
+	while (p < end) {
+		const char *tok = p, *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *tend = sp ? sp : end;
+
+		p = sp ? sp + 1 : end;
+		for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+			int64_t a = 0, b = -1, *cur = &a;
+			const char *q;
+
+			if ((size_t)(tend - tok) <= want[w].len || memcmp(tok, want[w].name, want[w].len) != 0)
+				continue;
+			for (q = tok + want[w].len; q < tend; q++) {
+				if (*q == '/' && cur == &a) {
+					cur = &b;
+					b = 0;
+				} else if (*q >= '0' && *q <= '9' && *cur < 1000000000)
+					*cur = *cur * 10 + (*q - '0');
+				else
+					break;
+			}
+			if (q != tend)
+				break;
+			ev_set_num(ev, want[w].ok, a);
+			ev_set_num(ev, want[w].total, b < 0 ? a : b);
+		}
+	}
+}
+
+static enum ev_type
+classify_reject(struct event *ev)
+{
+	struct span r = ev_has(ev, F_REASON) ? ev->str[F_REASON] : (struct span){ "", 0 };
+	struct span cmd = ev_has(ev, F_CMD) ? ev->str[F_CMD] : (struct span){ "", 0 };
+	int rcpt_cmd = span_eq(cmd, "RCPT", 4) || span_eq(cmd, "VRFY", 4);
+
+	for (size_t i = 0; i < sizeof(reject_classes) / sizeof(reject_classes[0]); i++) {
+		const char *needle = reject_classes[i].needle;
+
+		if (memmem(r.p, r.n, needle, strlen(needle)) == NULL)
+			continue;
+		if (reject_classes[i].type == EV_RCPT_UNKNOWN && !rcpt_cmd)
+			continue;
+		if (reject_classes[i].type == EV_DNSBL_REJECT) {
+			const char *d = (const char *)memmem(r.p, r.n, needle, strlen(needle)) + strlen(needle);
+			const char *e = d;
+
+			while (e < r.p + r.n && *e != ';' && *e != ' ' && *e != ',')
+				e++;
+			if (e > d)
+				ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
+		}
+		return reject_classes[i].type;
+	}
+	if (rcpt_cmd)
+		return EV_RCPT_REJECT;
+	if (span_eq(cmd, "DATA", 4) || span_eq(cmd, "BDAT", 4) || span_eq(cmd, "END-OF-MESSAGE", 14))
+		return EV_MSG_REJECT;
+	return EV_CLIENT_REJECT;
+}
+
+static void
+remember_client(struct postfix_state *s, struct span qid, const struct event *ev)
+{
+	struct corr_entry *e = corr_put(s->qids, qid, ev->ts);
+
+	if (e == NULL)
+		return;
+	e->ip = ev->ip;
+	e->port = ev_has(ev, F_PORT) && ev->num[F_PORT] < 65536 ? (uint16_t)ev->num[F_PORT] : 0;
+	/* Reinjected by a content filter (XFORWARD), or from this host: not a remote arrival. */
+	if (ev->aux.n > 0 || ev->ip.family == 0 || addr_is_loopback(&ev->ip))
+		e->flags |= CORR_LOCAL;
+	if (ev_has(ev, F_HOST) && ev->str[F_HOST].n <= CORR_HOSTMAX) {
+		memcpy(e->host, ev->str[F_HOST].p, ev->str[F_HOST].n);
+		e->hostlen = (uint8_t)ev->str[F_HOST].n;
+	}
+}
+
+/* Copy the client of a queue ID into the event. 0 if there is no remote client. */
+static int
+join_client(struct postfix_state *s, struct span qid, struct event *ev, struct corr_entry **out)
+{
+	struct corr_entry *e = corr_get(s->qids, qid, ev->ts);
+
+	if (e == NULL || (e->flags & CORR_LOCAL))
+		return 0;
+	ev->ip = e->ip;
+	if (e->port)
+		ev_set_num(ev, F_PORT, e->port);
+	if (e->hostlen)
+		ev_set_str(ev, F_HOST, (struct span){ e->host, e->hostlen });
+	*out = e;
+	return 1;
+}
+
+static enum mta_result
+postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
+{
+	struct postfix_state *s = state;
+	struct span body = h->body, qid;
+	struct corr_entry *e;
+	const struct pattern_def *def;
+	int d = daemon_of(h->tag), idx;
+
+	if (d < 0)
+		return MTA_KNOWN;
+	qid = strip_qid(&body);
+	idx = pattern_set_match(s->ps[d], body, ev, &st->limit_hits);
+	if (idx < 0)
+		return tables[d].client_facing ? MTA_UNMATCHED : MTA_KNOWN;
+	def = pattern_set_def(s->ps[d], idx);
+	ev->type = def->type;
+	if (qid.n > 0)
+		ev_set_str(ev, F_QID, qid);
+
+	switch ((enum op)def->op) {
+	case OP_NONE:
+		break;
+	case OP_DISCONNECT:
+		disconnect_stats(ev);
+		break;
+	case OP_REJECT:
+		ev->type = classify_reject(ev);
+		break;
+	case OP_TIMEOUT:
+		ev_set_str(ev, F_REASON, SPAN_LIT("timeout"));
+		break;
+	case OP_DENYLISTED:
+		ev_set_str(ev, F_REASON, SPAN_LIT("denylisted"));
+		break;
+	case OP_CLIENT:
+		tidy_client(ev);
+		remember_client(s, qid, ev);
+		return MTA_KNOWN;
+	case OP_QMGR_FROM:
+		e = NULL;
+		if (!join_client(s, qid, ev, &e) || (e->flags & CORR_EMITTED))
+			return MTA_KNOWN;	/* local, unknown, or deferred mail re-entering the queue */
+		e->flags |= CORR_EMITTED;
+		ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+		return MTA_EVENT;
+	case OP_REMOVED:
+		corr_del(s->qids, qid);
+		return MTA_KNOWN;
+	case OP_LOCAL_ORIGIN:
+		if ((e = corr_put(s->qids, qid, ev->ts)) != NULL)
+			e->flags |= CORR_LOCAL;
+		return MTA_KNOWN;
+	case OP_BOUNCE_NOTICE:
+		if ((e = corr_put(s->qids, ev->aux, ev->ts)) != NULL)
+			e->flags |= CORR_LOCAL;
+		return MTA_KNOWN;
+	case OP_DELIVERY_BOUNCED:
+		e = NULL;
+		if (!join_client(s, qid, ev, &e))
+			return MTA_KNOWN;
+		ev->type = EV_RCPT_UNKNOWN;
+		return MTA_EVENT;
+	}
+	if (ev->type == EV_NONE)
+		return MTA_KNOWN;
+	tidy_client(ev);
+	return MTA_EVENT;
+}
+
+const struct mta mta_postfix = {
+	.name = "postfix",
+	.claims = postfix_claims,
+	.state_new = postfix_new,
+	.state_free = postfix_free,
+	.parse = postfix_parse,
+	.corr = postfix_corr,
+};

@@ -1,0 +1,133 @@
+/* parser.c - header split and routing to MTA modules; see parser.h. */
+#include "parser.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "mta.h"
+#include "syslog_hdr.h"
+
+/* Every MTA module mxguard has, in routing order. */
+static const struct mta *const all_mtas[] = {
+	&mta_postfix,
+};
+#define NMTAS (sizeof(all_mtas) / sizeof(all_mtas[0]))
+
+static const char *const mta_names[] = {
+	[PARSER_MTA_AUTO] = "auto",
+	[PARSER_MTA_POSTFIX] = "postfix",
+};
+
+struct parser {
+	struct parser_opts o;
+	struct hdr_clock *clock;
+	uint64_t line;
+	size_t n;
+	struct {
+		const struct mta *m;
+		void *state;
+	} mta[NMTAS];
+	struct parser_stats st;
+};
+
+int
+parser_mta_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(mta_names) / sizeof(mta_names[0]); i++)
+		if (strcmp(name, mta_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct parser *
+parser_new(const struct parser_opts *o)
+{
+	struct parser *p = xcalloc(1, sizeof(*p));
+
+	p->o = *o;
+	for (size_t i = 0; i < NMTAS; i++) {
+		if (o->mta != PARSER_MTA_AUTO && strcmp(all_mtas[i]->name, mta_names[o->mta]) != 0)
+			continue;
+		p->mta[p->n].m = all_mtas[i];
+		p->mta[p->n].state = all_mtas[i]->state_new(o);
+		p->n++;
+	}
+	p->clock = hdr_clock_new(time(NULL), o->year);
+	return p;
+}
+
+void
+parser_free(struct parser *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		p->mta[i].m->state_free(p->mta[i].state);
+	hdr_clock_free(p->clock);
+	free(p);
+}
+
+void
+parser_begin_input(struct parser *p, time_t ref)
+{
+	hdr_clock_free(p->clock);
+	p->clock = hdr_clock_new(ref, p->o.year);
+	p->line = 0;
+}
+
+int
+parser_line(struct parser *p, const char *line, size_t n, struct event *ev)
+{
+	struct syslog_hdr h;
+
+	p->st.lines++;
+	p->line++;
+	if (!syslog_hdr_parse(p->clock, line, n, &h)) {
+		p->st.bad_header++;
+		return 0;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mta *m = p->mta[i].m;
+
+		if (!m->claims(&h))
+			continue;
+		ev_reset(ev);
+		ev->mta = m->name;
+		ev->line = p->line;
+		ev->ts = h.ts;
+		ev->usec = h.usec;
+		if (h.host.n > 0)
+			ev_set_str(ev, F_NODE, h.host);
+		switch (m->parse(p->mta[i].state, &h, ev, &p->st)) {
+		case MTA_EVENT:
+			p->st.events++;
+			p->st.by_type[ev->type]++;
+			return 1;
+		case MTA_KNOWN:
+			p->st.known++;
+			return 0;
+		case MTA_UNMATCHED:
+			p->st.unmatched++;
+			return 0;
+		}
+	}
+	p->st.other_program++;
+	return 0;
+}
+
+const struct parser_stats *
+parser_stats(struct parser *p)
+{
+	p->st.corr_size = p->st.corr_evicted = p->st.corr_expired = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->mta[i].m->corr == NULL)
+			continue;
+		struct corr_stats c = p->mta[i].m->corr(p->mta[i].state);
+		p->st.corr_size += c.size;
+		p->st.corr_evicted += c.evicted;
+		p->st.corr_expired += c.expired;
+	}
+	return &p->st;
+}

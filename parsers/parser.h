@@ -1,0 +1,58 @@
+/*
+ * parser.h - the parse stage: log line in, typed event out.
+ *
+ * parser_line() splits the syslog header, routes the line by its program
+ * tag to an MTA module (mta.h), and returns at most one event per line.
+ * Lines of other programs cost only the header scan. Correlation state
+ * (queue IDs, sessions) lives in the MTA modules and persists across the
+ * inputs of one parser, so a log and its rotated predecessor can be read
+ * in turn.
+ */
+#ifndef MXG_PARSER_H
+#define MXG_PARSER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "event.h"
+
+enum parser_mta { PARSER_MTA_AUTO, PARSER_MTA_POSTFIX };
+
+struct parser_opts {
+	enum parser_mta mta;	/* auto: route every line by its tag */
+	int year;		/* > 0: year for year-less headers; 0: infer */
+	uint32_t corr_capacity;	/* queue-ID table slots (0: default) */
+	int64_t corr_ttl;	/* seconds a queue-ID entry lives (0: default) */
+};
+
+struct parser_stats {
+	uint64_t lines;		/* lines given to parser_line() */
+	uint64_t events;	/* events returned */
+	uint64_t by_type[EV__COUNT];
+	uint64_t bad_header;	/* no recognisable syslog/MTA header */
+	uint64_t other_program;	/* header fine, not an MTA this parser reads */
+	uint64_t known;		/* MTA line understood, no event in it */
+	uint64_t unmatched;	/* MTA line of a client-facing daemon no pattern knows */
+	uint64_t limit_hits;	/* regex stopped by its match limit (counted in unmatched) */
+	uint64_t corr_size, corr_evicted, corr_expired;
+};
+
+struct parser;
+
+/* Returns NULL and writes a message for an unknown MTA name. */
+struct parser *parser_new(const struct parser_opts *o);
+void parser_free(struct parser *p);
+
+/* Name to enum for --mta; -1 if unknown. */
+int parser_mta_by_name(const char *name);
+
+/* A new input starts: line numbers restart; ref is the newest time it can hold. */
+void parser_begin_input(struct parser *p, time_t ref);
+
+/* 1: *ev holds the line's event (valid until the next call); 0: no event. */
+int parser_line(struct parser *p, const char *line, size_t n, struct event *ev);
+
+/* Counters, with the correlation figures filled in at the time of the call. */
+const struct parser_stats *parser_stats(struct parser *p);
+
+#endif
