@@ -29,8 +29,8 @@
  */
 #define REJECT_TAIL \
 	": (?:(?<code>\\d{3}) )?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*?)" \
-	"(?:; from=<(?<from>.*?)>)?(?:,? to=<(?<to>.*?)>)?(?:,? proto=[^\\s,]+)?" \
-	"(?:,? helo=<(?<helo>.*)>)?$"
+	"(?:;(?: from=<(?<from>.*?)>,?)?(?: to=<(?<to>.*?)>,?)?(?: proto=[^\\s,]+,?)?" \
+	"(?: helo=<(?<helo>.*)>)?)?$"
 #define REJECT_RE(word) word ": (?<cmd>\\S+) from " HIP REJECT_TAIL
 
 enum op {
@@ -97,11 +97,11 @@ static const struct pattern_def postscreen_defs[] = {
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "HANGUP after ", NULL, "HANGUP after \\S+ from " HIP "(?: in (?<stage>.*))?", EV_LOST_CONN, 0 },
 	{ "DNSBL rank ", NULL, "DNSBL rank (?<count>\\d+) for " HIP, EV_DNSBL_REJECT, 0 },
-	{ "COMMAND ", " LIMIT from ", "COMMAND (?<limit>\\S+) LIMIT from " HIP "(?: after (?<stage>\\S+))?",
+	{ "COMMAND ", " LIMIT from ", "COMMAND (?<limit>\\S+) LIMIT from " HIP "(?: after (?<stage>[^\\s:]+))?",
 	    EV_PROTOCOL_ERROR, 0 },
-	{ "NON-SMTP COMMAND from ", NULL, "NON-SMTP COMMAND from " HIP "(?: after (?<stage>\\S+))?"
+	{ "NON-SMTP COMMAND from ", NULL, "NON-SMTP COMMAND from " HIP "(?: after (?<stage>[^\\s:]+))?"
 	    "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
-	{ "BARE NEWLINE from ", NULL, "BARE NEWLINE from " HIP "(?: after (?<stage>\\S+))?", EV_PROTOCOL_ERROR, 0 },
+	{ "BARE NEWLINE from ", NULL, "BARE NEWLINE from " HIP "(?: after (?<stage>[^\\s:]+))?", EV_PROTOCOL_ERROR, 0 },
 	{ "BLACKLISTED ", NULL, "BLACKLISTED " HIP, EV_CLIENT_REJECT, OP_DENYLISTED },
 	{ "DENYLISTED ", NULL, "DENYLISTED " HIP, EV_CLIENT_REJECT, OP_DENYLISTED },
 	{ "PASS ", NULL, NULL, EV_NONE, 0 },

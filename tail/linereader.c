@@ -31,6 +31,7 @@ struct linereader {
 	int eof, skipping;
 	int detected;		/* first bytes examined for gzip magic */
 	int gz;			/* input is gzip */
+	int gz_cut;		/* input ended inside a gzip member */
 	z_stream zs;
 	unsigned char *zin;
 	time_t mtime;
@@ -109,8 +110,10 @@ fill(struct linereader *r)
 				log_warn("%s: read", r->name);
 				return -1;
 			}
-			if (k == 0)
+			if (k == 0) {
+				r->gz_cut = r->zs.total_in > 0;
 				break;
+			}
 			r->zs.next_in = r->zin;
 			r->zs.avail_in = (uInt)k;
 		}
@@ -124,6 +127,10 @@ fill(struct linereader *r)
 			return -1;
 		} else if (zr == Z_BUF_ERROR && r->zs.avail_in > 0)
 			break;
+	}
+	if (r->zs.avail_out == r->cap - r->len && r->gz_cut) {
+		log_warnx("%s: gzip data truncated (input ends inside a compressed member)", r->name);
+		return -1;
 	}
 	return (ssize_t)(r->cap - r->len - r->zs.avail_out);
 }

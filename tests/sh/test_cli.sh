@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test_cli.sh - mxguard parse's command line: inputs, exit codes, stdin, gzip, stats.
+. "$(dirname "$0")/lib.sh"
+G=tests/golden
+
+# usage errors are EX_USAGE (64)
+"$MXGUARD" parse --mta exim4x "$G/headers.log" > /dev/null 2>&1
+check_eq "unknown --mta exits 64" 64 $?
+"$MXGUARD" parse --year 12 "$G/headers.log" > /dev/null 2>&1
+check_eq "bad --year exits 64" 64 $?
+"$MXGUARD" nosuchcommand > /dev/null 2>&1
+check_eq "unknown command exits 64" 64 $?
+"$MXGUARD" parse --help | grep -q -- '--stats'
+check_eq "parse --help documents --stats" 0 $?
+
+# a missing input is EX_NOINPUT (66), and the other inputs are still read
+"$MXGUARD" parse --year 2024 /nonexistent/maillog "$G/postfix-session.log" > "$TMP/out" 2> "$TMP/err"
+check_eq "missing file exits 66" 66 $?
+check_eq "other inputs still parsed" 15 "$(wc -l < "$TMP/out")"
+grep -q '/nonexistent/maillog' "$TMP/err"
+check_eq "missing file named on stderr" 0 $?
+
+# several inputs: events carry "file", line numbers restart per input
+"$MXGUARD" parse --year 2024 "$G/postfix-session.log" "$G/postfix-abnormal.log" > "$TMP/two"
+check_eq "two inputs: all events" 34 "$(wc -l < "$TMP/two")"
+check_eq "two inputs: file key" "$G/postfix-abnormal.log" "$(jq -r 'select(.line == 1) | .file' "$TMP/two" | tail -1)"
+check_eq "one input: no file key" "null" "$("$MXGUARD" parse --year 2024 "$G/postfix-session.log" | head -1 | jq -r .file)"
+
+# standard input, by '-' and by default, gives the same events as the file
+"$MXGUARD" parse --year 2024 "$G/postfix-queue.log" > "$TMP/file.jsonl"
+"$MXGUARD" parse --year 2024 - < "$G/postfix-queue.log" > "$TMP/stdin1.jsonl"
+cat "$G/postfix-queue.log" | "$MXGUARD" parse --year 2024 > "$TMP/stdin2.jsonl"
+check "stdin '-' equals file" cmp "$TMP/file.jsonl" "$TMP/stdin1.jsonl"
+check "stdin pipe equals file" cmp "$TMP/file.jsonl" "$TMP/stdin2.jsonl"
+
+# gzip is found by content, not name; concatenated members are read in turn
+gzip -c "$G/postfix-queue.log" > "$TMP/maillog.1"
+"$MXGUARD" parse --year 2024 "$TMP/maillog.1" > "$TMP/gz.jsonl"
+check "gzip by magic bytes" cmp "$TMP/file.jsonl" "$TMP/gz.jsonl"
+gzip -c < "$G/postfix-queue.log" | "$MXGUARD" parse --year 2024 > "$TMP/gzpipe.jsonl"
+check "gzip on stdin" cmp "$TMP/file.jsonl" "$TMP/gzpipe.jsonl"
+{ gzip -c "$G/postfix-session.log"; gzip -c "$G/postfix-abnormal.log"; } > "$TMP/multi.gz"
+cat "$G/postfix-session.log" "$G/postfix-abnormal.log" | "$MXGUARD" parse --year 2024 > "$TMP/plain2.jsonl"
+"$MXGUARD" parse --year 2024 "$TMP/multi.gz" > "$TMP/multi.jsonl"
+check "concatenated gzip members" cmp "$TMP/plain2.jsonl" "$TMP/multi.jsonl"
+head -c 1000 "$TMP/multi.gz" > "$TMP/cut.gz"
+"$MXGUARD" parse --year 2024 "$TMP/cut.gz" > "$TMP/cut.jsonl" 2> "$TMP/cut.err"
+check_eq "truncated gzip exits 65" 65 $?
+grep -q 'gzip data truncated' "$TMP/cut.err"
+check_eq "truncated gzip is reported" 0 $?
+check "truncated gzip: events before the cut are valid JSON" jq -e . "$TMP/cut.jsonl"
+
+# --stats prints no events, and counts per type, lines and lines/s on stderr
+"$MXGUARD" parse --stats --year 2024 "$G/postfix-queue.log" > "$TMP/stats.out" 2> "$TMP/stats.err"
+check_eq "--stats prints no events" 0 "$(wc -c < "$TMP/stats.out")"
+check_eq "--stats lines" 36 "$(stat_of "$TMP/stats.err" lines)"
+check_eq "--stats msg_accepted" 5 "$(stat_of "$TMP/stats.err" msg_accepted)"
+check_eq "--stats bounce_in" 1 "$(stat_of "$TMP/stats.err" bounce_in)"
+grep -Eq '^lines/s: [0-9]+$' "$TMP/stats.err"
+check_eq "--stats lines/s" 0 $?
+
+# --mta postfix reads the same Postfix events as auto
+"$MXGUARD" parse --mta postfix --year 2024 "$G/postfix-queue.log" > "$TMP/pf.jsonl"
+check "--mta postfix equals auto" cmp "$TMP/file.jsonl" "$TMP/pf.jsonl"
+
+# output to a closed pipe or a full disk is an error, not silence
+if [ -w /dev/full ]; then
+	"$MXGUARD" parse --year 2024 "$G/postfix-queue.log" > /dev/full 2> "$TMP/full.err"
+	check_eq "write error exits 74" 74 $?
+fi
+finish
