@@ -142,7 +142,7 @@ cmd_parse(int argc, char **argv)
 		}
 		parser_begin_input(p, lr_mtime(r));
 		while ((k = lr_next(r, &line)) > 0) {
-			if (parser_line(p, line.p, line.n, &ev) && !stats)
+			if (parser_line(p, line.p, line.n, lr_lineno(r), &ev) && !stats)
 				event_json(&ob, &ev, nin > 1 ? inputs[i] : NULL);
 		}
 		if (k < 0)

@@ -23,7 +23,6 @@ static const char *const mta_names[] = {
 struct parser {
 	struct parser_opts o;
 	struct hdr_clock *clock;
-	uint64_t line;
 	size_t n;
 	struct {
 		const struct mta *m;
@@ -74,16 +73,14 @@ parser_begin_input(struct parser *p, time_t ref)
 {
 	hdr_clock_free(p->clock);
 	p->clock = hdr_clock_new(ref, p->o.year);
-	p->line = 0;
 }
 
 int
-parser_line(struct parser *p, const char *line, size_t n, struct event *ev)
+parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev)
 {
 	struct syslog_hdr h;
 
 	p->st.lines++;
-	p->line++;
 	if (!syslog_hdr_parse(p->clock, line, n, &h)) {
 		p->st.bad_header++;
 		return 0;
@@ -95,7 +92,7 @@ parser_line(struct parser *p, const char *line, size_t n, struct event *ev)
 			continue;
 		ev_reset(ev);
 		ev->mta = m->name;
-		ev->line = p->line;
+		ev->line = lineno;
 		ev->ts = h.ts;
 		ev->usec = h.usec;
 		if (h.host.n > 0)

@@ -46,11 +46,14 @@ void parser_free(struct parser *p);
 /* Name to enum for --mta; -1 if unknown. */
 int parser_mta_by_name(const char *name);
 
-/* A new input starts: line numbers restart; ref is the newest time it can hold. */
+/* A new input starts; ref is the newest time it can hold. */
 void parser_begin_input(struct parser *p, time_t ref);
 
-/* 1: *ev holds the line's event (valid until the next call); 0: no event. */
-int parser_line(struct parser *p, const char *line, size_t n, struct event *ev);
+/*
+ * lineno: the line's number within its input (events carry it).
+ * 1: *ev holds the line's event (valid until the next call); 0: no event.
+ */
+int parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev);
 
 /* Counters, with the correlation figures filled in at the time of the call. */
 const struct parser_stats *parser_stats(struct parser *p);

@@ -35,6 +35,7 @@ struct linereader {
 	z_stream zs;
 	unsigned char *zin;
 	time_t mtime;
+	uint64_t lineno;		/* physical line number of the last line seen */
 	struct lr_stats st;
 };
 
@@ -186,6 +187,7 @@ lr_next(struct linereader *r, struct span *line)
 			size_t n = (size_t)(nl - start);
 
 			r->pos += n + 1;
+			r->lineno++;
 			if (r->skipping) {
 				r->skipping = 0;
 				continue;
@@ -204,11 +206,13 @@ lr_next(struct linereader *r, struct span *line)
 			size_t n = r->len - r->pos;
 
 			if (r->skipping || n == 0) {
+				r->lineno += r->skipping;
 				r->skipping = 0;
 				r->pos = r->len;
 				return 0;
 			}
 			r->pos = r->len;
+			r->lineno++;
 			if (n > r->max_line) {
 				r->st.too_long++;
 				return 0;
@@ -237,6 +241,12 @@ lr_next(struct linereader *r, struct span *line)
 		r->len += (size_t)k;
 		r->st.bytes += (uint64_t)k;
 	}
+}
+
+uint64_t
+lr_lineno(const struct linereader *r)
+{
+	return r->lineno;
 }
 
 const struct lr_stats *

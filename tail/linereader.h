@@ -36,6 +36,8 @@ void lr_close(struct linereader *r);
  */
 int lr_next(struct linereader *r, struct span *line);
 
+/* 1-based number of the line last returned, counting skipped lines too. */
+uint64_t lr_lineno(const struct linereader *r);
 const struct lr_stats *lr_stats(const struct linereader *r);
 int lr_is_gzip(const struct linereader *r);
 /* Modification time of the file (now for a pipe): the newest time it can hold. */
