@@ -142,8 +142,9 @@ detect(struct linereader *r)
 {
 	ssize_t k;
 
+	/* Read no more than the gzip input buffer holds: these bytes may have to move there. */
 	while (r->len < 2) {
-		k = read_some(r->fd, r->buf + r->len, r->cap - r->len);
+		k = read_some(r->fd, r->buf + r->len, ZINSZ - r->len);
 		if (k < 0) {
 			log_warn("%s: read", r->name);
 			return -1;
