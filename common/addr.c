@@ -134,7 +134,7 @@ addr_parse(const char *s, size_t n, struct addr *a)
 	memset(a, 0, sizeof(*a));
 	if (n == 0 || n > 45 + 5)
 		return 0;
-	if (n > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+	if (n > 5 && (s[0] | 0x20) == 'i' && strncasecmp(s, "IPv6:", 5) == 0) {
 		s += 5;
 		n -= 5;
 	} else if (memchr(s, ':', n) == NULL) {

@@ -1,10 +1,13 @@
 /*
  * corr.c - the correlation table (see corr.h).
  *
- * Slots are used as a ring in insertion order, so "the oldest entry" is
- * the ring's head and both eviction and expiry are O(1): entries are
- * created in (nearly) event-time order. Lookup is a chained hash over slot
- * indices. A deleted entry leaves a free slot that the head skips later.
+ * A fixed array of slots. Live entries are on a doubly linked age list
+ * (oldest first: insertion order, which is event-time order) and in a
+ * chained hash over slot indices; free slots are on a free list. A put
+ * takes a free slot if there is one and evicts the oldest live entry only
+ * when every slot is live, so the usual churn of Postfix's queue IDs
+ * (client= ... removed) never pushes out a long-lived entry. Expiry looks
+ * only at the oldest end of the age list, on each put.
  */
 #include "corr.h"
 
@@ -17,7 +20,9 @@
 
 struct corr_table {
 	struct corr_entry *slot;
-	uint32_t cap, head, count;	/* ring: count slots from head, oldest first */
+	uint32_t cap;
+	uint32_t oldest, newest;	/* age list ends */
+	uint32_t free;			/* free list head */
 	uint32_t *bucket, mask;
 	int64_t ttl;
 	struct corr_stats st;
@@ -45,6 +50,10 @@ corr_new(uint32_t capacity, int64_t ttl)
 		nb <<= 1;
 	t->cap = capacity;
 	t->slot = xcalloc(capacity, sizeof(*t->slot));
+	for (uint32_t i = 0; i < capacity; i++)
+		t->slot[i].newer = i + 1 < capacity ? i + 1 : NIL;
+	t->free = 0;
+	t->oldest = t->newest = NIL;
 	t->bucket = xmalloc(nb * sizeof(*t->bucket));
 	memset(t->bucket, 0xff, nb * sizeof(*t->bucket));
 	t->mask = nb - 1;
@@ -62,18 +71,28 @@ corr_free(struct corr_table *t)
 	free(t);
 }
 
-/* Take slot i out of its hash chain and mark it free. */
+/* Take live slot i out of the hash and the age list, and free it. */
 static void
-unlink_slot(struct corr_table *t, uint32_t i)
+release(struct corr_table *t, uint32_t i)
 {
 	struct corr_entry *e = &t->slot[i];
 	uint32_t *pp = &t->bucket[hash(e->key, e->keylen) & t->mask];
 
 	while (*pp != NIL && *pp != i)
-		pp = &t->slot[*pp].next;
+		pp = &t->slot[*pp].hnext;
 	if (*pp == i)
-		*pp = e->next;
+		*pp = e->hnext;
+	if (e->older != NIL)
+		t->slot[e->older].newer = e->newer;
+	else
+		t->oldest = e->newer;
+	if (e->newer != NIL)
+		t->slot[e->newer].older = e->older;
+	else
+		t->newest = e->older;
 	e->keylen = 0;
+	e->newer = t->free;
+	t->free = i;
 	t->st.size--;
 }
 
@@ -87,31 +106,9 @@ find(const struct corr_table *t, struct span key)
 
 		if (e->keylen == key.n && memcmp(e->key, key.p, key.n) == 0)
 			return i;
-		i = e->next;
+		i = e->hnext;
 	}
 	return NIL;
-}
-
-/* Drop free and expired slots at the head; make room if the ring is full. */
-static void
-advance_head(struct corr_table *t, int64_t now)
-{
-	while (t->count > 0) {
-		struct corr_entry *e = &t->slot[t->head];
-
-		if (e->keylen != 0) {
-			if (now - e->ts > t->ttl) {
-				t->st.expired++;
-				unlink_slot(t, t->head);
-			} else if (t->count == t->cap) {
-				t->st.evicted++;
-				unlink_slot(t, t->head);
-			} else
-				break;
-		}
-		t->head = t->head + 1 == t->cap ? 0 : t->head + 1;
-		t->count--;
-	}
 }
 
 struct corr_entry *
@@ -122,33 +119,47 @@ corr_get(struct corr_table *t, struct span key, int64_t now)
 	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key)) == NIL)
 		return NULL;
 	if (now - t->slot[i].ts > t->ttl)
-		return NULL;	/* expired; the head sweep frees it */
+		return NULL;	/* expired; a later put sweeps it */
 	return &t->slot[i];
 }
 
 struct corr_entry *
 corr_put(struct corr_table *t, struct span key, int64_t now)
 {
-	uint32_t i, b;
 	struct corr_entry *e;
+	uint32_t i, b;
 
 	if (key.n == 0 || key.n > CORR_KEYMAX)
 		return NULL;
 	if ((i = find(t, key)) != NIL)
-		unlink_slot(t, i);
-	advance_head(t, now);
-	i = t->head + t->count;
-	if (i >= t->cap)
-		i -= t->cap;
-	t->count++;
+		release(t, i);		/* IDs are reused: the new one wins */
+	/* Each entry expires once, so this loop is O(1) amortised per put. */
+	while (t->oldest != NIL && now - t->slot[t->oldest].ts > t->ttl) {
+		t->st.expired++;
+		release(t, t->oldest);
+	}
+	if (t->free == NIL) {
+		t->st.evicted++;
+		release(t, t->oldest);
+	}
+	i = t->free;
 	e = &t->slot[i];
+	t->free = e->newer;
+
 	memset(e, 0, sizeof(*e));
 	e->ts = now;
 	e->keylen = (uint8_t)key.n;
 	memcpy(e->key, key.p, key.n);
 	b = hash(key.p, key.n) & t->mask;
-	e->next = t->bucket[b];
+	e->hnext = t->bucket[b];
 	t->bucket[b] = i;
+	e->older = t->newest;
+	e->newer = NIL;
+	if (t->newest != NIL)
+		t->slot[t->newest].newer = i;
+	else
+		t->oldest = i;
+	t->newest = i;
 	t->st.inserted++;
 	t->st.size++;
 	return e;
@@ -161,7 +172,7 @@ corr_del(struct corr_table *t, struct span key)
 
 	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key)) == NIL)
 		return 0;
-	unlink_slot(t, i);
+	release(t, i);
 	return 1;
 }
 

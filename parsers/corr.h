@@ -31,7 +31,8 @@ struct corr_entry {
 	uint8_t keylen;		/* 0: slot free */
 	char key[CORR_KEYMAX];
 	char host[CORR_HOSTMAX];
-	uint32_t next;		/* hash chain (internal) */
+	uint32_t hnext;		/* hash chain (internal) */
+	uint32_t older, newer;	/* age list, or free list via newer (internal) */
 };
 
 struct corr_stats {

@@ -156,12 +156,15 @@ enum daemon { D_SMTPD, D_POSTSCREEN, D_QMGR, D_CLEANUP, D_ANVIL, D_DELIVERY, D_B
 
 static const struct {
 	const char *name;
+	size_t len;
 	enum daemon d;
 } daemon_names[] = {
-	{ "smtpd", D_SMTPD }, { "qmgr", D_QMGR }, { "cleanup", D_CLEANUP },
-	{ "postscreen", D_POSTSCREEN }, { "anvil", D_ANVIL }, { "local", D_DELIVERY },
-	{ "virtual", D_DELIVERY }, { "lmtp", D_DELIVERY }, { "pipe", D_DELIVERY },
-	{ "bounce", D_BOUNCE }, { "pickup", D_PICKUP },
+#define DN(s, d) { s, sizeof(s) - 1, d }
+	DN("smtpd", D_SMTPD), DN("qmgr", D_QMGR), DN("cleanup", D_CLEANUP),
+	DN("postscreen", D_POSTSCREEN), DN("anvil", D_ANVIL), DN("local", D_DELIVERY),
+	DN("virtual", D_DELIVERY), DN("lmtp", D_DELIVERY), DN("pipe", D_DELIVERY),
+	DN("bounce", D_BOUNCE), DN("pickup", D_PICKUP),
+#undef DN
 };
 
 static const struct {
@@ -182,20 +185,30 @@ static const struct {
 #undef T
 };
 
-/* How a reject's reply text maps to an event type; first match wins. */
+/*
+ * How a reject's reply text maps to an event type; the first entry whose
+ * needle is present (and whose "unless" text is not) wins. A sender
+ * verification failure can quote "User unknown" or "blocked using": those
+ * are about the sender, hence the guards. The most frequent come first.
+ */
+#define SENDER_REJECTED "Sender address rejected"
 static const struct {
 	const char *needle;
+	size_t len;
+	const char *unless;
 	enum ev_type type;
 } reject_classes[] = {
-	{ "Sender address rejected", EV_CLIENT_REJECT },
-	{ "blocked using ", EV_DNSBL_REJECT },
-	{ "Relay access denied", EV_RELAY_DENIED },
-	{ "User unknown", EV_RCPT_UNKNOWN },
-	{ "Recipient address rejected: undeliverable address", EV_RCPT_UNKNOWN },
-	{ "too many connections", EV_RATE_LIMITED },
-	{ "all server ports busy", EV_NONE },	/* the server's condition, not the client's */
-	{ "Client host rejected", EV_CLIENT_REJECT },
-	{ "Helo command rejected", EV_CLIENT_REJECT },
+#define RC(s, u, t) { s, sizeof(s) - 1, u, t }
+	RC("User unknown", SENDER_REJECTED, EV_RCPT_UNKNOWN),
+	RC("Relay access denied", NULL, EV_RELAY_DENIED),
+	RC("blocked using ", SENDER_REJECTED, EV_DNSBL_REJECT),
+	RC("Recipient address rejected: undeliverable address", NULL, EV_RCPT_UNKNOWN),
+	RC(SENDER_REJECTED, NULL, EV_CLIENT_REJECT),
+	RC("too many connections", NULL, EV_RATE_LIMITED),
+	RC("all server ports busy", NULL, EV_NONE),	/* the server's condition, not the client's */
+	RC("Client host rejected", NULL, EV_CLIENT_REJECT),
+	RC("Helo command rejected", NULL, EV_CLIENT_REJECT),
+#undef RC
 };
 
 struct postfix_state {
@@ -251,7 +264,8 @@ daemon_of(struct span tag)
 	d.p = slash + 1;
 	d.n = tag.n - (size_t)(d.p - tag.p);
 	for (size_t i = 0; i < sizeof(daemon_names) / sizeof(daemon_names[0]); i++)
-		if (span_eq(d, daemon_names[i].name, strlen(daemon_names[i].name)))
+		if (d.n == daemon_names[i].len && d.p[0] == daemon_names[i].name[0] &&
+		    memcmp(d.p, daemon_names[i].name, d.n) == 0)
 			return (int)daemon_names[i].d;
 	return -1;
 }
@@ -348,14 +362,15 @@ classify_reject(struct event *ev)
 	int rcpt_cmd = span_eq(cmd, "RCPT", 4) || span_eq(cmd, "VRFY", 4);
 
 	for (size_t i = 0; i < sizeof(reject_classes) / sizeof(reject_classes[0]); i++) {
-		const char *needle = reject_classes[i].needle;
+		const char *hit = memmem(r.p, r.n, reject_classes[i].needle, reject_classes[i].len);
+		const char *unless = reject_classes[i].unless;
 
-		if (memmem(r.p, r.n, needle, strlen(needle)) == NULL)
+		if (hit == NULL || (unless != NULL && memmem(r.p, r.n, unless, strlen(unless)) != NULL))
 			continue;
 		if (reject_classes[i].type == EV_RCPT_UNKNOWN && !rcpt_cmd)
 			continue;
 		if (reject_classes[i].type == EV_DNSBL_REJECT) {
-			const char *d = (const char *)memmem(r.p, r.n, needle, strlen(needle)) + strlen(needle);
+			const char *d = hit + reject_classes[i].len;
 			const char *e = d;
 
 			while (e < r.p + r.n && *e != ';' && *e != ' ' && *e != ',')

@@ -182,7 +182,8 @@ pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
 		const struct compiled *c = &ps->c[i];
 		int rc;
 
-		if (body.n < c->leadlen || memcmp(body.p, c->def->lead, c->leadlen) != 0)
+		if (body.n < c->leadlen || (c->leadlen > 0 && (body.p[0] != c->def->lead[0] ||
+		    memcmp(body.p, c->def->lead, c->leadlen) != 0)))
 			continue;
 		if (c->needlelen && memmem(body.p, body.n, c->def->needle, c->needlelen) == NULL)
 			continue;

@@ -171,6 +171,25 @@ static const struct {
 static unsigned
 month_of(const char *p, size_t len)
 {
+	if (len == 3) {
+		/* Fast path: the English abbreviations, any case, as one integer. */
+		uint32_t k = (uint32_t)(p[0] | 0x20) << 16 | (uint32_t)(p[1] | 0x20) << 8 | (uint32_t)(p[2] | 0x20);
+
+		switch (k) {
+		case 0x6a616e: return 1;	/* jan */
+		case 0x666562: return 2;	/* feb */
+		case 0x6d6172: return 3;	/* mar */
+		case 0x617072: return 4;	/* apr */
+		case 0x6d6179: return 5;	/* may */
+		case 0x6a756e: return 6;	/* jun */
+		case 0x6a756c: return 7;	/* jul */
+		case 0x617567: return 8;	/* aug */
+		case 0x736570: return 9;	/* sep */
+		case 0x6f6374: return 10;	/* oct */
+		case 0x6e6f76: return 11;	/* nov */
+		case 0x646563: return 12;	/* dec */
+		}
+	}
 	for (size_t i = 0; i < sizeof(months) / sizeof(months[0]); i++)
 		if (months[i].len == len && strncasecmp(p, months[i].name, len) == 0)
 			return months[i].month;
