@@ -62,6 +62,7 @@ static const struct pattern_def smtpd_defs[] = {
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "improper command pipelining after ", NULL,
 	    "improper command pipelining after (?<stage>\\S+) from " HIP "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
+	{ "warning: hostname ", NULL, NULL, EV_NONE, 0 },
 	{ "warning: ", "SASL ", "warning: " HIP ": SASL (?<method>\\S+) authentication (?:failed|aborted)"
 	    "(?:: ?(?<reason>.*))?", EV_AUTH_FAIL, 0 },
 	{ "warning: ", " limit exceeded: ", "warning: (?<limit>.+?) limit exceeded: (?<count>\\d+) from " HIP
@@ -77,7 +78,6 @@ static const struct pattern_def smtpd_defs[] = {
 	{ "filter: ", NULL, NULL, EV_NONE, 0 },
 	{ "redirect: ", NULL, NULL, EV_NONE, 0 },
 	{ "warn: ", NULL, NULL, EV_NONE, 0 },
-	{ "warning: hostname ", NULL, NULL, EV_NONE, 0 },
 	{ "warning: ", "address not listed for hostname", NULL, EV_NONE, 0 },
 	{ "warning: TLS library problem", NULL, NULL, EV_NONE, 0 },
 	{ "Anonymous TLS connection established", NULL, NULL, EV_NONE, 0 },
@@ -113,7 +113,7 @@ static const struct pattern_def postscreen_defs[] = {
 };
 
 static const struct pattern_def qmgr_defs[] = {
-	{ "from=<", "nrcpt=", "from=<(?<from>.*?)>, size=(?<size>\\d+), nrcpt=(?<nrcpt>\\d+) \\(queue active\\)",
+	{ "from=<", NULL, "from=<(?<from>.*?)>, size=(?<size>\\d+), nrcpt=(?<nrcpt>\\d+) \\(queue active\\)",
 	    EV_NONE, OP_QMGR_FROM },
 	{ "removed", NULL, NULL, EV_NONE, OP_REMOVED },
 };
@@ -186,28 +186,28 @@ static const struct {
 };
 
 /*
- * How a reject's reply text maps to an event type; the first entry whose
- * needle is present (and whose "unless" text is not) wins. A sender
- * verification failure can quote "User unknown" or "blocked using": those
- * are about the sender, hence the guards. The most frequent come first.
+ * How a reject's reply text maps to an event type. Postfix writes
+ * "[<ADDRESS>: ]CATEGORY: detail", where ADDRESS is the recipient, sender or
+ * HELO name - text the client chose. The address prefix is therefore
+ * skipped exactly (it must equal the logged to=, from= or helo= value)
+ * before the category is read at the start of what follows, so a quoted
+ * address like <"Sender address rejected"@example.org> cannot change the
+ * type of its own rejection. Most frequent first.
  */
-#define SENDER_REJECTED "Sender address rejected"
 static const struct {
-	const char *needle;
+	const char *prefix;
 	size_t len;
-	const char *unless;
 	enum ev_type type;
-} reject_classes[] = {
-#define RC(s, u, t) { s, sizeof(s) - 1, u, t }
-	RC("User unknown", SENDER_REJECTED, EV_RCPT_UNKNOWN),
-	RC("Relay access denied", NULL, EV_RELAY_DENIED),
-	RC("blocked using ", SENDER_REJECTED, EV_DNSBL_REJECT),
-	RC("Recipient address rejected: undeliverable address", NULL, EV_RCPT_UNKNOWN),
-	RC(SENDER_REJECTED, NULL, EV_CLIENT_REJECT),
-	RC("too many connections", NULL, EV_RATE_LIMITED),
-	RC("all server ports busy", NULL, EV_NONE),	/* the server's condition, not the client's */
-	RC("Client host rejected", NULL, EV_CLIENT_REJECT),
-	RC("Helo command rejected", NULL, EV_CLIENT_REJECT),
+} reject_categories[] = {
+#define RC(s, t) { s, sizeof(s) - 1, t }
+	RC("Recipient address rejected: ", EV_RCPT_REJECT),	/* refined by recipient_unknown() */
+	RC("Relay access denied", EV_RELAY_DENIED),
+	RC("Service unavailable; ", EV_DNSBL_REJECT),		/* "...; Client host [ip] blocked using D" */
+	RC("Sender address rejected: ", EV_CLIENT_REJECT),
+	RC("Client host rejected: ", EV_CLIENT_REJECT),
+	RC("Helo command rejected: ", EV_CLIENT_REJECT),
+	RC("too many connections", EV_RATE_LIMITED),		/* postscreen */
+	RC("all server ports busy", EV_NONE),			/* the server's condition, not the client's */
 #undef RC
 };
 
@@ -275,22 +275,30 @@ daemon_of(struct span tag)
  * long IDs (enable_long_queue_ids) are 10 base-52 characters, 'z', then
  * the inode in base 51. Anything else ("warning: ") is not a queue ID.
  */
+#define QC_ALNUM 1
+#define QC_HEX 2		/* upper-case hex: short queue IDs */
+static const unsigned char qid_class[256] = {
+	['0' ... '9'] = QC_ALNUM | QC_HEX,
+	['A' ... 'F'] = QC_ALNUM | QC_HEX,
+	['G' ... 'Z'] = QC_ALNUM,
+	['a' ... 'z'] = QC_ALNUM,
+};
+
 static struct span
 strip_qid(struct span *body)
 {
 	struct span q = { body->p, 0 };
+	const unsigned char *s = (const unsigned char *)body->p;
 	size_t i = 0, n = body->n;
-	int hex = 1;
+	unsigned hex = QC_HEX;
 
 	if (span_starts(*body, "NOQUEUE: ", 9)) {
 		body->p += 9;
 		body->n -= 9;
 		return q;
 	}
-	while (i < n && i < 24 && ((body->p[i] >= '0' && body->p[i] <= '9') ||
-	    (body->p[i] >= 'A' && body->p[i] <= 'Z') || (body->p[i] >= 'a' && body->p[i] <= 'z'))) {
-		if (!((body->p[i] >= '0' && body->p[i] <= '9') || (body->p[i] >= 'A' && body->p[i] <= 'F')))
-			hex = 0;
+	while (i < n && i < 24 && (qid_class[s[i]] & QC_ALNUM)) {
+		hex &= qid_class[s[i]];
 		i++;
 	}
 	if (i + 1 >= n || body->p[i] != ':' || body->p[i + 1] != ' ')
@@ -354,32 +362,84 @@ disconnect_stats(struct event *ev)
 	}
 }
 
+/* Skip "<ADDRESS>: " where ADDRESS is exactly the line's to=, from= or helo= value. */
+static struct span
+skip_address_prefix(struct span r, const struct event *ev)
+{
+	static const enum ev_field cand[] = { F_TO, F_FROM, F_HELO };
+
+	if (r.n == 0 || r.p[0] != '<')
+		return r;
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+		struct span a = ev->str[cand[i]];
+
+		if (ev_has(ev, cand[i]) && r.n >= a.n + 4 && memcmp(r.p + 1, a.p, a.n) == 0 &&
+		    memcmp(r.p + 1 + a.n, ">: ", 3) == 0) {
+			r.p += a.n + 4;
+			r.n -= a.n + 4;
+			return r;
+		}
+	}
+	/* <unknown[ip]> of a CONNECT reject, or a field the tail regex could not split. */
+	const char *e = memmem(r.p, r.n, ">: ", 3);
+	if (e != NULL) {
+		r.n -= (size_t)(e + 3 - r.p);
+		r.p = e + 3;
+	}
+	return r;
+}
+
+/* The detail after "Recipient address rejected: " that means "no such user". */
+static int
+recipient_unknown(struct span d)
+{
+	return span_starts(d, "User unknown", 12) || span_starts(d, "undeliverable address", 21);
+}
+
+/* "blocked using DOMAIN" anywhere in the text: set the dnsbl field. */
+static int
+find_dnsbl(struct span r, struct event *ev)
+{
+	const char *d = memmem(r.p, r.n, "blocked using ", 14), *e;
+
+	if (d == NULL)
+		return 0;
+	d += 14;
+	for (e = d; e < r.p + r.n && *e != ';' && *e != ' ' && *e != ','; e++)
+		;
+	if (e > d)
+		ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
+	return 1;
+}
+
 static enum ev_type
 classify_reject(struct event *ev)
 {
 	struct span r = ev_has(ev, F_REASON) ? ev->str[F_REASON] : (struct span){ "", 0 };
 	struct span cmd = ev_has(ev, F_CMD) ? ev->str[F_CMD] : (struct span){ "", 0 };
 	int rcpt_cmd = span_eq(cmd, "RCPT", 4) || span_eq(cmd, "VRFY", 4);
+	struct span t = skip_address_prefix(r, ev);
 
-	for (size_t i = 0; i < sizeof(reject_classes) / sizeof(reject_classes[0]); i++) {
-		const char *hit = memmem(r.p, r.n, reject_classes[i].needle, reject_classes[i].len);
-		const char *unless = reject_classes[i].unless;
-
-		if (hit == NULL || (unless != NULL && memmem(r.p, r.n, unless, strlen(unless)) != NULL))
+	for (size_t i = 0; i < sizeof(reject_categories) / sizeof(reject_categories[0]); i++) {
+		if (!span_starts(t, reject_categories[i].prefix, reject_categories[i].len))
 			continue;
-		if (reject_classes[i].type == EV_RCPT_UNKNOWN && !rcpt_cmd)
-			continue;
-		if (reject_classes[i].type == EV_DNSBL_REJECT) {
-			const char *d = hit + reject_classes[i].len;
-			const char *e = d;
+		switch (reject_categories[i].type) {
+		case EV_RCPT_REJECT: {
+			struct span d = { t.p + reject_categories[i].len, t.n - reject_categories[i].len };
 
-			while (e < r.p + r.n && *e != ';' && *e != ' ' && *e != ',')
-				e++;
-			if (e > d)
-				ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
+			return rcpt_cmd && recipient_unknown(d) ? EV_RCPT_UNKNOWN : EV_RCPT_REJECT;
 		}
-		return reject_classes[i].type;
+		case EV_DNSBL_REJECT:
+			if (find_dnsbl(t, ev))
+				return EV_DNSBL_REJECT;
+			break;	/* another "Service unavailable": decided by the command */
+		default:
+			return reject_categories[i].type;
+		}
 	}
+	/* Sites can reword DNSBL replies (rbl_reply_maps); "blocked using" stays. */
+	if (find_dnsbl(t, ev))
+		return EV_DNSBL_REJECT;
 	if (rcpt_cmd)
 		return EV_RCPT_REJECT;
 	if (span_eq(cmd, "DATA", 4) || span_eq(cmd, "BDAT", 4) || span_eq(cmd, "END-OF-MESSAGE", 14))

@@ -21,6 +21,15 @@ struct hdr_clock {
 	int ref_year;		/* local year of the reference time */
 	int64_t ref_local;	/* reference as local wall-clock seconds */
 	int64_t last_ts;	/* for RFC 5424 lines whose time is nil ("-") */
+	/*
+	 * The last timestamp text and its value: a busy log has many lines per
+	 * second, and comparing 15-32 bytes is cheaper than converting again.
+	 */
+	char stamp[40];
+	size_t stamp_len;	/* 0: nothing cached */
+	enum hdr_form stamp_form;
+	int64_t stamp_ts;
+	int32_t stamp_usec;
 	struct {
 		int64_t hour;	/* local wall-clock hour number, key */
 		int64_t off;	/* local - UTC, seconds */
@@ -297,6 +306,19 @@ parse_iso(struct hdr_clock *c, const char *p, size_t n, char sep, struct syslog_
 	return i;
 }
 
+/* Cache line[0..i) as the timestamp text of h, when a space follows it. */
+static void
+remember_stamp(struct hdr_clock *c, const char *line, size_t n, size_t i, const struct syslog_hdr *h)
+{
+	if (i >= n || line[i] != ' ' || i > sizeof(c->stamp))
+		return;
+	memcpy(c->stamp, line, i);
+	c->stamp_len = i;
+	c->stamp_form = h->form;
+	c->stamp_ts = h->ts;
+	c->stamp_usec = h->usec;
+}
+
 static int
 parse_rfc3164(struct hdr_clock *c, const char *line, size_t n, struct syslog_hdr *h)
 {
@@ -337,6 +359,7 @@ parse_rfc3164(struct hdr_clock *c, const char *line, size_t n, struct syslog_hdr
 	}
 	h->form = HDR_RFC3164;
 	h->ts = local_to_utc(c, wall);
+	remember_stamp(c, line, n, i, h);
 	return parse_rest(line, n, i, h, 1);
 }
 
@@ -442,12 +465,20 @@ syslog_hdr_parse(struct hdr_clock *c, const char *line, size_t n, struct syslog_
 		i = 0;
 	}
 
-	if (line[0] >= '0' && line[0] <= '9') {
+	if (c->stamp_len > 0 && n > c->stamp_len && line[c->stamp_len] == ' ' &&
+	    memcmp(line, c->stamp, c->stamp_len) == 0) {
+		/* Same timestamp text as the previous line: same time. */
+		h->form = c->stamp_form;
+		h->ts = c->stamp_ts;
+		h->usec = c->stamp_usec;
+		ok = parse_rest(line, n, c->stamp_len, h, 1);
+	} else if (line[0] >= '0' && line[0] <= '9') {
 		if (n > 10 && line[10] == 'T') {
 			k = parse_iso(c, line, n, 'T', h);
 			if (k == 0)
 				return 0;
 			h->form = HDR_ISO;
+			remember_stamp(c, line, n, k, h);
 			ok = parse_rest(line, n, k, h, 1);
 		} else {
 			/* Exim's own log: local time, then "[pid] " if +pid is set. */
