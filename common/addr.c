@@ -134,14 +134,13 @@ addr_parse(const char *s, size_t n, struct addr *a)
 	memset(a, 0, sizeof(*a));
 	if (n == 0 || n > 45 + 5)
 		return 0;
+	if (n <= 15 && parse_v4(s, n, a->b)) {
+		a->family = 4;	/* the common case first: a dotted quad */
+		return 1;
+	}
 	if (n > 5 && (s[0] | 0x20) == 'i' && strncasecmp(s, "IPv6:", 5) == 0) {
 		s += 5;
 		n -= 5;
-	} else if (memchr(s, ':', n) == NULL) {
-		if (!parse_v4(s, n, a->b))
-			return 0;
-		a->family = 4;
-		return 1;
 	}
 	if (!parse_v6(s, n, a->b))
 		return 0;
