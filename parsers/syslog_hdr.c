@@ -463,6 +463,8 @@ syslog_hdr_parse(struct hdr_clock *c, const char *line, size_t n, struct syslog_
 		line += i;
 		n -= i;
 		i = 0;
+		if (n == 0)
+			return 0;	/* "<13>" and nothing else */
 	}
 
 	if (c->stamp_len > 0 && n > c->stamp_len && line[c->stamp_len] == ' ' &&
