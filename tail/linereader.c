@@ -193,12 +193,12 @@ lr_next(struct linereader *r, struct span *line)
 				r->skipping = 0;
 				continue;
 			}
+			if (n > 0 && start[n - 1] == '\r')
+				n--;
 			if (n > r->max_line) {
 				r->st.too_long++;
 				continue;
 			}
-			if (n > 0 && start[n - 1] == '\r')
-				n--;
 			*line = (struct span){ start, n };
 			r->st.lines++;
 			return 1;
