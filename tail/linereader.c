@@ -223,7 +223,7 @@ lr_next(struct linereader *r, struct span *line)
 			*line = (struct span){ start, n };
 			return 1;
 		}
-		if (r->len - r->pos > r->max_line) {
+		if (r->len - r->pos > r->max_line + 1) {	/* +1: a CR before the LF */
 			/* No newline within max_line: drop what we have, skip to the next one. */
 			if (!r->skipping)
 				r->st.too_long++;
