@@ -64,6 +64,8 @@ enum ev_field {
 	F__COUNT
 };
 
+_Static_assert(F__COUNT <= 32, "struct event's presence mask is 32 bits");
+
 enum ev_kind { FK_STR, FK_NUM };
 
 struct event {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "mta.h"
 #include "syslog_hdr.h"
