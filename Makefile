@@ -5,6 +5,7 @@
 #   make check-san       the same suite built with ASan + UBSan (build/san/)
 #   make check-valgrind  golden files and shell tests under valgrind
 #   make bench           bench/bench_parse.sh (needs root for the peers)
+#   make fuzz            libFuzzer target of the parse stage (clang), build/fuzz/
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
@@ -45,7 +46,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
 
-.PHONY: all check check-unit check-san check-valgrind bench clean
+.PHONY: all check check-unit check-san check-valgrind bench fuzz clean
 all: $(BIN)
 
 $(BIN): $(CLI_OBJS) $(LIB)
@@ -78,6 +79,13 @@ check-valgrind: $(BIN) $(UNIT_BINS) bench/genlog
 
 bench: $(BIN) bench/genlog
 	bench/bench_parse.sh
+
+# The fuzz build compiles the library sources itself: they need clang's instrumentation.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+fuzz: build/fuzz/fuzz_parse
+build/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(STD) -D_GNU_SOURCE $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 clean:
 	rm -rf build mxguard bench/genlog

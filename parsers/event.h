@@ -122,7 +122,7 @@ ev_reset(struct event *e)
 	e->type = EV_NONE;
 	e->ip.family = 0;
 	e->present = 0;
-	e->aux.n = 0;
+	e->aux = (struct span){ "", 0 };
 }
 
 #endif

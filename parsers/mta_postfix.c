@@ -332,8 +332,11 @@ disconnect_stats(struct event *ev)
 		{ "commands=", 9, F_CMD_OK, F_CMD_TOTAL },
 		{ "auth=", 5, F_AUTH_OK, F_AUTH_TOTAL },
 	};
-	const char *p = ev->aux.p, *end = ev->aux.p + ev->aux.n;
+	const char *p = ev->aux.p, *end;
 
+	if (ev->aux.n == 0)
+		return;		/* "disconnect from host[ip]" without statistics (Postfix < 3.0) */
+	end = p + ev->aux.n;
 	while (p < end) {
 		const char *tok = p, *sp = memchr(p, ' ', (size_t)(end - p));
 		const char *tend = sp ? sp : end;
