@@ -19,6 +19,7 @@
 #include "../parsers/parser.h"
 #include "../tail/linereader.h"
 #include "commands.h"
+#include "input.h"
 
 static void
 parse_usage(FILE *f)
@@ -36,12 +37,22 @@ parse_usage(FILE *f)
 	    LR_MAX_LINE_DEFAULT);
 }
 
-struct totals {
-	uint64_t bytes, too_long, truncated;
+struct output {
+	struct outbuf *ob;
+	int stats;
 };
 
 static void
-print_stats(struct parser *p, const struct totals *t, double secs)
+print_event(void *arg, const struct event *ev, const char *file)
+{
+	struct output *o = arg;
+
+	if (!o->stats)
+		event_json(o->ob, ev, file);
+}
+
+static void
+print_stats(struct parser *p, const struct input_totals *t, double secs)
 {
 	const struct parser_stats *st = parser_stats(p);
 
@@ -78,13 +89,13 @@ cmd_parse(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct parser_opts po = { 0 };
-	struct totals tot = { 0 };
+	struct input_totals tot = { 0 };
+	struct output out;
 	struct timespec t0, t1;
 	struct outbuf ob;
 	struct parser *p;
-	struct event ev;
 	size_t max_line = LR_MAX_LINE_DEFAULT;
-	int stats = 0, c, rc = 0, nin;
+	int stats = 0, c, rc, nin;
 	char *end;
 	static char *stdin_only[] = { "-", NULL };
 	char **inputs;
@@ -128,34 +139,10 @@ cmd_parse(int argc, char **argv)
 
 	p = parser_new(&po);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
+	out.ob = &ob;
+	out.stats = stats;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < nin; i++) {
-		struct linereader *r = lr_open(inputs[i], max_line);
-		const struct lr_stats *ls;
-		struct span line;
-		int k;
-
-		if (r == NULL) {
-			log_warn("parse: %s", inputs[i]);
-			rc = EX_NOINPUT;
-			continue;
-		}
-		parser_begin_input(p, lr_mtime(r));
-		while ((k = lr_next(r, &line)) > 0) {
-			if (parser_line(p, line.p, line.n, lr_lineno(r), &ev) && !stats)
-				event_json(&ob, &ev, nin > 1 ? inputs[i] : NULL);
-		}
-		if (k < 0)
-			rc = EX_DATAERR;
-		ls = lr_stats(r);
-		tot.bytes += ls->bytes;
-		tot.too_long += ls->too_long;
-		tot.truncated += ls->truncated;
-		if (ls->too_long > 0)
-			log_warnx("parse: %s: skipped %llu line(s) longer than %zu bytes", inputs[i],
-			    (unsigned long long)ls->too_long, max_line);
-		lr_close(r);
-	}
+	rc = read_events(p, inputs, nin, max_line, print_event, &out, &tot);
 	if (ob_flush(&ob) < 0) {
 		log_warn("parse: writing output");
 		rc = EX_IOERR;

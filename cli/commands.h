@@ -8,5 +8,10 @@
 #define MXG_COMMANDS_H
 
 int cmd_parse(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+/* Prints a configuration diagnostic on stderr (a conf_diag_fn). */
+void print_diag(void *arg, int warning, const char *msg);
 
 #endif

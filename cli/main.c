@@ -22,6 +22,8 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "parse", cmd_parse, "turn MTA log lines into typed events (JSON lines)" },
+	{ "check", cmd_check, "validate a configuration file" },
+	{ "replay", cmd_replay, "run the rules over old logs: what would have been decided" },
 };
 
 static void

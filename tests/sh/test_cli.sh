@@ -16,13 +16,13 @@ check_eq "parse --help documents --stats" 0 $?
 # a missing input is EX_NOINPUT (66), and the other inputs are still read
 "$MXGUARD" parse --year 2024 /nonexistent/maillog "$G/postfix-session.log" > "$TMP/out" 2> "$TMP/err"
 check_eq "missing file exits 66" 66 $?
-check_eq "other inputs still parsed" 15 "$(wc -l < "$TMP/out")"
+check_eq "other inputs still parsed" 16 "$(wc -l < "$TMP/out")"
 grep -q '/nonexistent/maillog' "$TMP/err"
 check_eq "missing file named on stderr" 0 $?
 
 # several inputs: events carry "file", line numbers restart per input
 "$MXGUARD" parse --year 2024 "$G/postfix-session.log" "$G/postfix-abnormal.log" > "$TMP/two"
-check_eq "two inputs: all events" 34 "$(wc -l < "$TMP/two")"
+check_eq "two inputs: all events" 35 "$(wc -l < "$TMP/two")"
 check_eq "two inputs: file key" "$G/postfix-abnormal.log" "$(jq -r 'select(.line == 1) | .file' "$TMP/two" | tail -1)"
 check_eq "one input: no file key" "null" "$("$MXGUARD" parse --year 2024 "$G/postfix-session.log" | head -1 | jq -r .file)"
 

@@ -1,0 +1,58 @@
+/*
+ * cmd_check.c - "mxguard check CONFIG": validate a configuration.
+ *
+ * Prints every error as FILE:LINE:COL: message and every warning as
+ * FILE:LINE:COL: warning: message on stderr; exits 0 when the file is
+ * valid (warnings allowed) and 78 (EX_CONFIG) otherwise. With -v, also
+ * prints a one-line summary of each rule.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "../rules/conf.h"
+#include "commands.h"
+
+void
+print_diag(void *arg, int warning, const char *msg)
+{
+	(void)arg;
+	(void)warning;
+	fprintf(stderr, "%s\n", msg);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct config *c;
+	int verbose = 0, i = 1;
+
+	if (i < argc && strcmp(argv[i], "-v") == 0) {
+		verbose = 1;
+		i++;
+	}
+	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+		printf("usage: mxguard check [-v] CONFIG\n"
+		    "  Validate CONFIG: every error as FILE:LINE:COL: message; exit 0 if valid, 78 if not.\n");
+		return 0;
+	}
+	if (i + 1 != argc) {
+		fprintf(stderr, "usage: mxguard check [-v] CONFIG\n");
+		return EX_USAGE;
+	}
+	c = conf_load(argv[i], print_diag, NULL);
+	if (c == NULL)
+		return EX_CONFIG;
+	if (verbose) {
+		for (int r = 0; r < c->nrules; r++) {
+			const struct rule *ru = c->rules[r];
+
+			printf("rule \"%s\": by %s, threshold %llu within %llds, %s for %llds\n", ru->name,
+			    key_kind_name(ru->key), (unsigned long long)ru->threshold, (long long)ru->window,
+			    action_name(ru->action), (long long)ru->duration);
+		}
+	}
+	printf("%s: OK (%d rules, %d tables)\n", argv[i], c->nrules, c->ntables);
+	conf_free(c);
+	return 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * input.h - read log inputs in order through the parser, event by event.
+ *
+ * Shared by every command that starts from logs (parse, replay).
+ */
+#ifndef MXG_INPUT_H
+#define MXG_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../parsers/parser.h"
+
+struct input_totals {
+	uint64_t bytes, too_long, truncated;
+};
+
+/* file is the input's name when there are several, else NULL. */
+typedef void (*event_fn)(void *arg, const struct event *ev, const char *file);
+
+/*
+ * Parse every input ("-" is standard input) in the order given and call fn
+ * for each event. A missing input is reported and skipped. Returns 0,
+ * EX_NOINPUT (an input could not be opened) or EX_DATAERR (read or gzip
+ * error).
+ */
+int read_events(struct parser *p, char **inputs, int n, size_t max_line, event_fn fn, void *arg,
+    struct input_totals *tot);
+
+#endif

@@ -1,0 +1,1308 @@
+/*
+ * conf.c - lexer and recursive-descent parser of the configuration
+ * language (docs/RULES.md).
+ *
+ * Errors are collected, not fatal: after one, the parser skips to the next
+ * line (or the closing brace of a rule) and goes on, so `mxguard check`
+ * can report every mistake of a file at once. Positions are 1-based
+ * line:column of the offending token, in the file that holds it (includes
+ * are followed). Macros ($name) are expanded by the lexer.
+ */
+#include "conf.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/xalloc.h"
+
+#define MAX_INCLUDE_DEPTH 16
+#define DEFAULT_MAX_KEYS 1000000
+#define DEFAULT_ESCALATE_MAX (30 * 86400)
+
+enum tok {
+	T_EOF, T_WORD, T_STRING, T_TABLE, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_COMMA,
+	T_SLASH, T_BANG, T_ASSIGN, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_TILDE, T_BAD,
+};
+
+struct token {
+	enum tok t;
+	char *text;		/* WORD, STRING, TABLE (name without <>) */
+	const char *file;
+	int line, col;
+};
+
+struct src {
+	char *path;
+	char *buf;
+	size_t len, pos;
+	int line, col;
+	struct src *up;
+};
+
+/* Fields named in a rule's conditions, for the "never carried" warnings. */
+struct fieldref {
+	int field;
+	const char *file;
+	int line, col;
+};
+
+struct rule_ctx {
+	struct fieldref refs[64];
+	int nrefs;
+};
+
+struct macro {
+	char *name;
+	struct token value;
+	struct macro *next;
+};
+
+struct P {
+	struct src *src;
+	int depth;
+	char **files;		/* every file name read, owned (tokens point here) */
+	int nfiles;
+	struct token tok;	/* current token */
+	int have;		/* tok is valid */
+	struct macro *macros;
+	struct config *c;
+	conf_diag_fn diag;
+	void *arg;
+	int errors;
+	struct rule_ctx *rc;	/* the rule being parsed */
+};
+
+static void
+diag(struct P *p, int warning, const char *file, int line, int col, const char *fmt, ...)
+{
+	char msg[512], full[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s:%d:%d: %s%s", file, line, col, warning ? "warning: " : "", msg);
+	if (!warning)
+		p->errors++;
+	p->diag(p->arg, warning, full);
+}
+
+#define ERR(p, tk, ...) diag((p), 0, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
+
+/* ------------------------------------------------------------- lexer --- */
+
+static int
+push_file(struct P *p, const char *path, const struct token *at)
+{
+	struct src *s;
+	FILE *fp;
+	struct stat sb;
+
+	for (s = p->src; s != NULL; s = s->up)
+		if (strcmp(s->path, path) == 0) {
+			ERR(p, at, "include loop: %s includes itself", path);
+			return 0;
+		}
+	if (p->depth >= MAX_INCLUDE_DEPTH) {
+		ERR(p, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
+		return 0;
+	}
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &sb) != 0) {
+		if (at != NULL)
+			ERR(p, at, "cannot open %s: %s", path, strerror(errno));
+		else {
+			char m[600];
+
+			snprintf(m, sizeof(m), "%s: %s", path, strerror(errno));
+			p->errors++;
+			p->diag(p->arg, 0, m);
+		}
+		if (fp != NULL)
+			fclose(fp);
+		return 0;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	s->buf = xmalloc((size_t)sb.st_size + 1);
+	s->len = fread(s->buf, 1, (size_t)sb.st_size, fp);
+	s->buf[s->len] = '\0';
+	fclose(fp);
+	s->line = s->col = 1;
+	s->up = p->src;
+	p->src = s;
+	p->depth++;
+	p->files = xrealloc(p->files, (size_t)(p->nfiles + 1) * sizeof(*p->files));
+	p->files[p->nfiles++] = xstrdup(path);
+	return 1;
+}
+
+static void
+pop_file(struct P *p)
+{
+	struct src *s = p->src;
+
+	p->src = s->up;
+	p->depth--;
+	free(s->buf);
+	free(s->path);
+	free(s);
+}
+
+static const char *
+file_name(struct P *p)
+{
+	/* The owned copy, which outlives the source buffer. */
+	for (int i = p->nfiles - 1; i >= 0; i--)
+		if (strcmp(p->files[i], p->src->path) == 0)
+			return p->files[i];
+	return "?";
+}
+
+static int
+word_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	    ch == '_' || ch == '.' || ch == ':' || ch == '-' || ch == '@' || ch == '*';
+}
+
+static int
+getch(struct src *s)
+{
+	int ch;
+
+	if (s->pos >= s->len)
+		return EOF;
+	ch = (unsigned char)s->buf[s->pos++];
+	if (ch == '\n') {
+		s->line++;
+		s->col = 1;
+	} else
+		s->col++;
+	return ch;
+}
+
+static int
+peekch(const struct src *s, size_t ahead)
+{
+	return s->pos + ahead < s->len ? (unsigned char)s->buf[s->pos + ahead] : EOF;
+}
+
+static void lex(struct P *p, struct token *t);
+
+static void
+lex_raw(struct P *p, struct token *t)
+{
+	struct src *s;
+	int ch;
+
+again:
+	s = p->src;
+	t->text = NULL;
+	if (s == NULL) {
+		t->t = T_EOF;
+		return;
+	}
+	for (;;) {
+		ch = peekch(s, 0);
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ';')
+			getch(s);
+		else if (ch == '#')
+			while ((ch = peekch(s, 0)) != EOF && ch != '\n')
+				getch(s);
+		else
+			break;
+	}
+	t->file = file_name(p);
+	t->line = s->line;
+	t->col = s->col;
+	if (ch == EOF) {
+		if (s->up == NULL) {
+			t->t = T_EOF;
+			return;
+		}
+		pop_file(p);
+		goto again;
+	}
+	getch(s);
+	switch (ch) {
+	case '{': t->t = T_LBRACE; return;
+	case '}': t->t = T_RBRACE; return;
+	case '(': t->t = T_LPAREN; return;
+	case ')': t->t = T_RPAREN; return;
+	case ',': t->t = T_COMMA; return;
+	case '/': t->t = T_SLASH; return;
+	case '~': t->t = T_TILDE; return;
+	case '=':
+		if (peekch(s, 0) == '=')
+			getch(s), t->t = T_EQ;
+		else
+			t->t = T_ASSIGN;
+		return;
+	case '!':
+		if (peekch(s, 0) == '=')
+			getch(s), t->t = T_NE;
+		else
+			t->t = T_BANG;
+		return;
+	case '>':
+		if (peekch(s, 0) == '=')
+			getch(s), t->t = T_GE;
+		else
+			t->t = T_GT;
+		return;
+	case '<': {
+		/* "<name>" is a table; otherwise a comparison. */
+		size_t k = 0;
+
+		while (word_char(peekch(s, k)) && peekch(s, k) != ':')
+			k++;
+		if (k > 0 && peekch(s, k) == '>') {
+			t->t = T_TABLE;
+			t->text = xmalloc(k + 1);
+			for (size_t i = 0; i < k; i++)
+				t->text[i] = (char)getch(s);
+			t->text[k] = '\0';
+			getch(s);
+			return;
+		}
+		if (peekch(s, 0) == '=')
+			getch(s), t->t = T_LE;
+		else
+			t->t = T_LT;
+		return;
+	}
+	case '"': {
+		size_t cap = 32, n = 0;
+		char *b = xmalloc(cap);
+
+		for (;;) {
+			ch = getch(s);
+			if (ch == EOF || ch == '\n') {
+				ERR(p, t, "unterminated string");
+				break;
+			}
+			if (ch == '"')
+				break;
+			if (ch == '\\') {
+				ch = getch(s);
+				if (ch == 'n')
+					ch = '\n';
+				else if (ch == 't')
+					ch = '\t';
+				else if (ch == EOF)
+					break;
+			}
+			if (n + 2 > cap)
+				b = xrealloc(b, cap *= 2);
+			b[n++] = (char)ch;
+		}
+		b[n] = '\0';
+		t->t = T_STRING;
+		t->text = b;
+		return;
+	}
+	case '$': {
+		size_t k = 0;
+		char name[128];
+		struct macro *m;
+
+		while (word_char(peekch(s, 0)) && k + 1 < sizeof(name))
+			name[k++] = (char)getch(s);
+		name[k] = '\0';
+		for (m = p->macros; m != NULL; m = m->next)
+			if (strcmp(m->name, name) == 0)
+				break;
+		if (m == NULL) {
+			ERR(p, t, "undefined macro $%s", name);
+			t->t = T_BAD;
+			return;
+		}
+		t->t = m->value.t;
+		t->text = m->value.text ? xstrdup(m->value.text) : NULL;
+		return;
+	}
+	default:
+		if (word_char(ch)) {
+			size_t cap = 32, n = 0;
+			char *b = xmalloc(cap);
+
+			b[n++] = (char)ch;
+			while (word_char(peekch(s, 0))) {
+				if (n + 2 > cap)
+					b = xrealloc(b, cap *= 2);
+				b[n++] = (char)getch(s);
+			}
+			b[n] = '\0';
+			t->t = T_WORD;
+			t->text = b;
+			return;
+		}
+		ERR(p, t, "unexpected character '%c'", ch >= 0x20 && ch < 0x7f ? ch : '?');
+		t->t = T_BAD;
+	}
+}
+
+static void
+lex(struct P *p, struct token *t)
+{
+	lex_raw(p, t);
+}
+
+/* The current token (read on demand). */
+static struct token *
+cur(struct P *p)
+{
+	if (!p->have) {
+		lex(p, &p->tok);
+		p->have = 1;
+	}
+	return &p->tok;
+}
+
+static void
+advance(struct P *p)
+{
+	cur(p);
+	free(p->tok.text);
+	p->tok.text = NULL;
+	p->have = 0;
+}
+
+static int
+is_word(struct P *p, const char *w)
+{
+	struct token *t = cur(p);
+
+	return t->t == T_WORD && strcmp(t->text, w) == 0;
+}
+
+static int
+accept_word(struct P *p, const char *w)
+{
+	if (!is_word(p, w))
+		return 0;
+	advance(p);
+	return 1;
+}
+
+static const char *
+tok_desc(const struct token *t)
+{
+	static const char *const names[] = {
+		[T_EOF] = "end of file", [T_LBRACE] = "'{'", [T_RBRACE] = "'}'", [T_LPAREN] = "'('",
+		[T_RPAREN] = "')'", [T_COMMA] = "','", [T_SLASH] = "'/'", [T_BANG] = "'!'",
+		[T_ASSIGN] = "'='", [T_EQ] = "'=='", [T_NE] = "'!='", [T_LT] = "'<'", [T_LE] = "'<='",
+		[T_GT] = "'>'", [T_GE] = "'>='", [T_TILDE] = "'~'", [T_BAD] = "bad input",
+	};
+
+	if (t->t == T_WORD || t->t == T_STRING || t->t == T_TABLE)
+		return t->text;
+	return names[t->t];
+}
+
+/* Skip what is left of a broken statement: to the next line, or a '}'. */
+static void
+recover(struct P *p, int line, const char *file)
+{
+	for (;;) {
+		struct token *t = cur(p);
+
+		if (t->t == T_EOF || t->t == T_RBRACE || t->line > line || t->file != file)
+			return;
+		advance(p);
+	}
+}
+
+/* ------------------------------------------------------------ values --- */
+
+static int
+parse_uint(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+/* "90s", "10m", "2h", "7d", "1w", or plain seconds. */
+static int
+parse_duration(const char *s, int64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	size_t n = strlen(s), i = 0;
+
+	if (n == 0 || s[0] < '0' || s[0] > '9')
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		if (v > 1000000000000ull)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i++] - '0');
+	}
+	if (i < n) {
+		if (i + 1 != n)
+			return 0;
+		switch (s[i]) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		case 'w': mul = 7 * 86400; break;
+		default: return 0;
+		}
+	}
+	if (v * mul > (uint64_t)100 * 365 * 86400)
+		return 0;
+	*out = (int64_t)(v * mul);
+	return 1;
+}
+
+static int
+expect_duration(struct P *p, const char *what, int64_t *out)
+{
+	struct token *t = cur(p);
+
+	if (t->t != T_WORD || !parse_duration(t->text, out)) {
+		ERR(p, t, "%s: expected a duration such as 90s, 10m, 2h, 7d, found %s", what, tok_desc(t));
+		return 0;
+	}
+	advance(p);
+	return 1;
+}
+
+static int
+expect_uint(struct P *p, const char *what, uint64_t max, uint64_t *out)
+{
+	struct token *t = cur(p);
+
+	if (t->t != T_WORD || !parse_uint(t->text, out) || *out > max) {
+		ERR(p, t, "%s: expected a number up to %llu, found %s", what, (unsigned long long)max,
+		    tok_desc(t));
+		return 0;
+	}
+	advance(p);
+	return 1;
+}
+
+static struct cidr_table *
+find_table(struct P *p, const char *name)
+{
+	for (int i = 0; i < p->c->ntables; i++)
+		if (strcmp(table_name(p->c->tables[i]), name) == 0)
+			return p->c->tables[i];
+	return NULL;
+}
+
+/* -------------------------------------------------------- conditions --- */
+
+static struct cond *parse_or(struct P *p);
+
+static int
+cmp_op(enum tok t, enum cond_op *op)
+{
+	switch (t) {
+	case T_EQ: *op = C_EQ; return 1;
+	case T_NE: *op = C_NE; return 1;
+	case T_LT: *op = C_LT; return 1;
+	case T_LE: *op = C_LE; return 1;
+	case T_GT: *op = C_GT; return 1;
+	case T_GE: *op = C_GE; return 1;
+	default: return 0;
+	}
+}
+
+static struct cond *
+parse_primary(struct P *p)
+{
+	struct token *t = cur(p);
+	struct token at;
+	enum cond_op op;
+	int field;
+	struct cond *c;
+
+	if (t->t == T_LPAREN) {
+		advance(p);
+		c = parse_or(p);
+		if (c == NULL)
+			return NULL;
+		if (cur(p)->t != T_RPAREN) {
+			ERR(p, cur(p), "expected ')', found %s", tok_desc(cur(p)));
+			cond_free(c);
+			return NULL;
+		}
+		advance(p);
+		return c;
+	}
+	if (t->t == T_WORD && strcmp(t->text, "not") == 0) {
+		advance(p);
+		c = parse_primary(p);
+		return c ? cond_logic(C_NOT, c, NULL) : NULL;
+	}
+	if (t->t != T_WORD) {
+		ERR(p, t, "expected a field name, found %s", tok_desc(t));
+		return NULL;
+	}
+	if ((field = cond_field_by_name(t->text)) < 0) {
+		ERR(p, t, "unknown field '%s' (see docs/EVENTS.md)", t->text);
+		return NULL;
+	}
+	at = *t;
+	at.text = NULL;
+	if (p->rc != NULL && p->rc->nrefs < (int)(sizeof(p->rc->refs) / sizeof(p->rc->refs[0])))
+		p->rc->refs[p->rc->nrefs++] = (struct fieldref){ field, at.file, at.line, at.col };
+	advance(p);
+	t = cur(p);
+	if (t->t == T_WORD && strcmp(t->text, "in") == 0) {
+		struct cidr_table *tab;
+
+		advance(p);
+		t = cur(p);
+		if (field != CF_IP) {
+			ERR(p, &at, "only 'client' can be looked up in a table");
+			return NULL;
+		}
+		if (t->t != T_TABLE) {
+			ERR(p, t, "expected a table such as <trusted>, found %s", tok_desc(t));
+			return NULL;
+		}
+		if ((tab = find_table(p, t->text)) == NULL) {
+			ERR(p, t, "unknown table <%s> (define a table before the rules that use it)", t->text);
+			advance(p);
+			return NULL;
+		}
+		advance(p);
+		return cond_in_table(field, tab);
+	}
+	if ((t->t == T_WORD && strcmp(t->text, "matches") == 0) || t->t == T_TILDE) {
+		char err[256];
+
+		advance(p);
+		t = cur(p);
+		if (t->t != T_STRING) {
+			ERR(p, t, "expected a quoted regular expression, found %s", tok_desc(t));
+			return NULL;
+		}
+		if (cond_field_numeric(field)) {
+			ERR(p, &at, "'%s' is a number: compare it with == != < <= > >=", cond_field_name(field));
+			advance(p);
+			return NULL;
+		}
+		c = cond_match(field, t->text, err, sizeof(err));
+		if (c == NULL)
+			ERR(p, t, "%s", err);
+		advance(p);
+		return c;
+	}
+	if (!cmp_op(t->t, &op)) {
+		ERR(p, t, "expected == != < <= > >= 'in' or 'matches' after '%s', found %s",
+		    cond_field_name(field), tok_desc(t));
+		return NULL;
+	}
+	advance(p);
+	t = cur(p);
+	if (t->t != T_WORD && t->t != T_STRING) {
+		ERR(p, t, "expected a value, found %s", tok_desc(t));
+		return NULL;
+	}
+	if (cond_field_numeric(field)) {
+		uint64_t v;
+
+		if (t->t != T_WORD || !parse_uint(t->text, &v) || v > INT64_MAX) {
+			ERR(p, t, "'%s' is a number; '%s' is not", cond_field_name(field), t->text);
+			advance(p);
+			return NULL;
+		}
+		advance(p);
+		return cond_cmp_num(field, op, (int64_t)v);
+	}
+	if (field == CF_IP && op != C_EQ && op != C_NE) {
+		ERR(p, t, "compare 'client' with == or !=, or use 'client in <table>'");
+		advance(p);
+		return NULL;
+	}
+	c = cond_cmp_str(field, op, t->text);
+	advance(p);
+	return c;
+}
+
+static struct cond *
+parse_and(struct P *p)
+{
+	struct cond *a = parse_primary(p), *b;
+
+	while (a != NULL && accept_word(p, "and")) {
+		if ((b = parse_primary(p)) == NULL) {
+			cond_free(a);
+			return NULL;
+		}
+		a = cond_logic(C_AND, a, b);
+	}
+	return a;
+}
+
+static struct cond *
+parse_or(struct P *p)
+{
+	struct cond *a = parse_and(p), *b;
+
+	while (a != NULL && accept_word(p, "or")) {
+		if ((b = parse_and(p)) == NULL) {
+			cond_free(a);
+			return NULL;
+		}
+		a = cond_logic(C_OR, a, b);
+	}
+	return a;
+}
+
+/* ------------------------------------------------------------- rules --- */
+
+static const char *const action_names[] = {
+	[A_BLOCK] = "block", [A_REJECT] = "reject", [A_DEFER] = "defer", [A_DISCARD] = "discard",
+	[A_TARPIT] = "tarpit", [A_LIMIT] = "limit", [A_LOG] = "log",
+};
+
+static const char *const key_names[] = {
+	[KEY_CLIENT] = "client", [KEY_HELO] = "helo", [KEY_SENDER] = "sender",
+	[KEY_SENDER_DOMAIN] = "sender_domain", [KEY_RECIPIENT] = "recipient", [KEY_GLOBAL] = "global",
+};
+
+const char *
+action_name(enum action a)
+{
+	return action_names[a];
+}
+
+const char *
+key_kind_name(enum key_kind k)
+{
+	return key_names[k];
+}
+
+/* "client [ipv4 /N] [ipv6 /N]", with or without parentheses and commas. */
+static int
+parse_by(struct P *p, struct rule *r)
+{
+	struct token *t = cur(p);
+	int paren = 0;
+
+	if (t->t != T_WORD) {
+		ERR(p, t, "expected client, helo, sender, sender_domain, recipient or global after 'by'");
+		return 0;
+	}
+	for (int k = 0; k <= KEY_GLOBAL; k++)
+		if (strcmp(t->text, key_names[k]) == 0) {
+			r->key = (enum key_kind)k;
+			advance(p);
+			goto known;
+		}
+	ERR(p, t, "cannot aggregate by '%s': use client, helo, sender, sender_domain, recipient or global",
+	    t->text);
+	return 0;
+known:
+	if (r->key != KEY_CLIENT)
+		return 1;
+	if (cur(p)->t == T_LPAREN) {
+		paren = 1;
+		advance(p);
+	}
+	for (;;) {
+		int v6;
+		uint64_t len;
+
+		t = cur(p);
+		if (t->t == T_COMMA) {
+			advance(p);
+			continue;
+		}
+		if (t->t != T_WORD || (strcmp(t->text, "ipv4") != 0 && strcmp(t->text, "ipv6") != 0))
+			break;
+		v6 = t->text[3] == '6';
+		advance(p);
+		if (cur(p)->t != T_SLASH) {
+			ERR(p, cur(p), "expected '/LENGTH' after ipv%c", v6 ? '6' : '4');
+			return 0;
+		}
+		advance(p);
+		if (!expect_uint(p, "prefix length", v6 ? 128 : 32, &len))
+			return 0;
+		if (v6)
+			r->v6len = (int)len;
+		else
+			r->v4len = (int)len;
+	}
+	if (paren) {
+		if (cur(p)->t != T_RPAREN) {
+			ERR(p, cur(p), "expected ')', found %s", tok_desc(cur(p)));
+			return 0;
+		}
+		advance(p);
+	}
+	return 1;
+}
+
+/* "count >= N within D", "distinct FIELD >= N within D", "sum FIELD >= N within D" */
+static int
+parse_when(struct P *p, struct rule *r)
+{
+	struct token *t = cur(p);
+	int gt;
+
+	if (accept_word(p, "count"))
+		r->measure = M_COUNT;
+	else if (is_word(p, "distinct") || is_word(p, "sum")) {
+		r->measure = is_word(p, "sum") ? M_SUM : M_DISTINCT;
+		advance(p);
+		t = cur(p);
+		if (t->t != T_WORD || (r->field = cond_field_by_name(t->text)) < 0) {
+			ERR(p, t, "expected a field name after %s, found %s",
+			    r->measure == M_SUM ? "sum" : "distinct", tok_desc(t));
+			return 0;
+		}
+		if (r->measure == M_SUM && !cond_field_numeric(r->field)) {
+			ERR(p, t, "'sum %s': %s is not a number", t->text, t->text);
+			return 0;
+		}
+		if (p->rc->nrefs < (int)(sizeof(p->rc->refs) / sizeof(p->rc->refs[0])))
+			p->rc->refs[p->rc->nrefs++] = (struct fieldref){ r->field, t->file, t->line, t->col };
+		advance(p);
+	} else {
+		ERR(p, t, "expected count, distinct FIELD or sum FIELD after 'when', found %s", tok_desc(t));
+		return 0;
+	}
+	t = cur(p);
+	if (t->t != T_GE && t->t != T_GT) {
+		ERR(p, t, "expected >= or > and a threshold, found %s", tok_desc(t));
+		return 0;
+	}
+	gt = t->t == T_GT;
+	advance(p);
+	if (!expect_uint(p, "threshold", UINT32_MAX - 1, &r->threshold))
+		return 0;
+	r->threshold += (uint64_t)gt;
+	if (!accept_word(p, "within")) {
+		ERR(p, cur(p), "expected 'within DURATION', found %s", tok_desc(cur(p)));
+		return 0;
+	}
+	if (!expect_duration(p, "window", &r->window))
+		return 0;
+	if (r->window < 1) {
+		ERR(p, t, "the window must be at least 1s");
+		return 0;
+	}
+	return 1;
+}
+
+/* "ACTION [for D] [escalate xN [max D]]", ACTION may be "limit N per D". */
+static int
+parse_do(struct P *p, struct rule *r)
+{
+	struct token *t = cur(p);
+	int k;
+
+	if (t->t != T_WORD)
+		goto bad;
+	for (k = 0; k <= A_LOG; k++)
+		if (strcmp(t->text, action_names[k]) == 0)
+			break;
+	if (k > A_LOG)
+		goto bad;
+	r->action = (enum action)k;
+	advance(p);
+	if (r->action == A_LIMIT) {
+		uint64_t n;
+
+		if (!expect_uint(p, "limit", 1000000, &n))
+			return 0;
+		r->limit_n = (uint32_t)n;
+		if (!accept_word(p, "per")) {
+			ERR(p, cur(p), "expected 'per DURATION' after 'limit %u'", r->limit_n);
+			return 0;
+		}
+		if (!expect_duration(p, "limit period", &r->limit_per))
+			return 0;
+	}
+	if (accept_word(p, "for")) {
+		if (!expect_duration(p, "action duration", &r->duration))
+			return 0;
+	}
+	if (accept_word(p, "escalate")) {
+		t = cur(p);
+		uint64_t f;
+
+		if (t->t != T_WORD || t->text[0] != 'x' || !parse_uint(t->text + 1, &f) || f < 2 || f > 100) {
+			ERR(p, t, "expected a factor such as x2 or x4 after 'escalate', found %s", tok_desc(t));
+			return 0;
+		}
+		r->escalate = (uint32_t)f;
+		advance(p);
+		if (accept_word(p, "max") && !expect_duration(p, "escalation cap", &r->escalate_max))
+			return 0;
+	}
+	return 1;
+bad:
+	ERR(p, t, "unknown action %s: use block, reject, defer, discard, tarpit, limit N per D or log",
+	    tok_desc(t));
+	return 0;
+}
+
+static void
+free_rule(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	cond_free(r->where);
+	for (int i = 0; i < r->nunless; i++)
+		cond_free(r->unless[i]);
+	free(r->unless);
+	free(r->name);
+	free(r->file);
+	free(r);
+}
+
+/* Warnings for rules that can never fire, or fire on everything. */
+static void
+check_rule(struct P *p, const struct rule *r, const struct token *at, const struct rule_ctx *rc)
+{
+	for (int i = 0; i < rc->nrefs; i++) {
+		int any = 0;
+
+		for (int t = 1; t < EV__COUNT; t++)
+			if ((r->types >> t) & 1 && cond_field_carried(rc->refs[i].field, (enum ev_type)t))
+				any = 1;
+		if (!any)
+			diag(p, 1, rc->refs[i].file, rc->refs[i].line, rc->refs[i].col,
+			    "rule \"%s\": none of its events carries '%s', so this can never hold", r->name,
+			    cond_field_name(rc->refs[i].field));
+	}
+	if (r->threshold == 0)
+		diag(p, 1, at->file, at->line, at->col, "rule \"%s\": threshold 0 fires on every event",
+		    r->name);
+	if (r->key != KEY_CLIENT && r->key != KEY_GLOBAL) {
+		static const int keyfield[] = {
+			[KEY_HELO] = F_HELO, [KEY_SENDER] = F_FROM, [KEY_SENDER_DOMAIN] = F_FROM,
+			[KEY_RECIPIENT] = F_TO,
+		};
+		int any = 0;
+
+		for (int t = 1; t < EV__COUNT; t++)
+			if ((r->types >> t) & 1 && cond_field_carried(keyfield[r->key], (enum ev_type)t))
+				any = 1;
+		if (!any)
+			diag(p, 1, at->file, at->line, at->col,
+			    "rule \"%s\": none of its events carries a %s, so it can never fire", r->name,
+			    key_names[r->key]);
+	}
+}
+
+static void
+parse_rule(struct P *p)
+{
+	struct token at = *cur(p), *t;
+	struct rule *r = xcalloc(1, sizeof(*r));
+	struct rule_ctx rc = { .nrefs = 0 };
+	int have_on = 0, have_when = 0, have_do = 0, ok = 1;
+
+	at.text = NULL;
+	advance(p);			/* "rule" */
+	t = cur(p);
+	if (t->t != T_STRING && t->t != T_WORD) {
+		ERR(p, t, "expected the rule's name in quotes after 'rule'");
+		recover(p, at.line, at.file);
+		free(r);
+		return;
+	}
+	r->name = xstrdup(t->text);
+	r->file = xstrdup(at.file);
+	r->line = at.line;
+	r->key = KEY_CLIENT;
+	r->v4len = 32;
+	r->v6len = 64;
+	r->escalate = 1;
+	r->max_keys = p->c->max_keys;
+	advance(p);
+	for (int i = 0; i < p->c->nrules; i++)
+		if (strcmp(p->c->rules[i]->name, r->name) == 0) {
+			ERR(p, &at, "a rule named \"%s\" is already defined at %s:%d", r->name,
+			    p->c->rules[i]->file, p->c->rules[i]->line);
+			ok = 0;
+		}
+	if (cur(p)->t != T_LBRACE) {
+		ERR(p, cur(p), "expected '{' after rule \"%s\", found %s", r->name, tok_desc(cur(p)));
+		free_rule(r);
+		recover(p, at.line, at.file);
+		return;
+	}
+	advance(p);
+	p->rc = &rc;
+	for (;;) {
+		struct token item = *cur(p);
+		int good = 1;
+
+		item.text = NULL;
+		if (item.t == T_RBRACE) {
+			advance(p);
+			break;
+		}
+		if (item.t == T_EOF) {
+			ERR(p, &at, "rule \"%s\" is not closed with '}'", r->name);
+			ok = 0;
+			break;
+		}
+		if (accept_word(p, "on")) {
+			do {
+				enum ev_type et;
+
+				t = cur(p);
+				if (t->t != T_WORD || (et = ev_type_by_name(t->text, strlen(t->text))) == EV_NONE) {
+					ERR(p, t, "unknown event type %s (see docs/EVENTS.md)", tok_desc(t));
+					good = 0;
+					break;
+				}
+				r->types |= 1u << et;
+				advance(p);
+			} while (cur(p)->t == T_COMMA && (advance(p), 1));
+			have_on = 1;
+		} else if (accept_word(p, "where")) {
+			struct cond *c = parse_or(p);
+
+			if (c == NULL)
+				good = 0;
+			else if (r->where != NULL)
+				r->where = cond_logic(C_AND, r->where, c);
+			else
+				r->where = c;
+		} else if (accept_word(p, "unless")) {
+			struct cond *c = parse_or(p);
+
+			if (c == NULL)
+				good = 0;
+			else {
+				r->unless = xrealloc(r->unless, (size_t)(r->nunless + 1) * sizeof(*r->unless));
+				r->unless[r->nunless++] = c;
+			}
+		} else if (accept_word(p, "by")) {
+			good = parse_by(p, r);
+		} else if (accept_word(p, "when")) {
+			good = parse_when(p, r);
+			have_when = good;
+		} else if (accept_word(p, "do")) {
+			good = parse_do(p, r);
+			have_do = good;
+		} else if (accept_word(p, "max-keys")) {
+			uint64_t n;
+
+			good = expect_uint(p, "max-keys", 100000000, &n);
+			if (good && n < 16) {
+				ERR(p, &item, "max-keys must be at least 16");
+				good = 0;
+			}
+			r->max_keys = (uint32_t)n;
+		} else {
+			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do or max-keys",
+			    tok_desc(&item));
+			good = 0;
+		}
+		if (!good) {
+			ok = 0;
+			recover(p, item.line, item.file);
+		}
+	}
+	p->rc = NULL;
+	if (!have_on && ok)
+		ERR(p, &at, "rule \"%s\" has no 'on EVENT' line", r->name), ok = 0;
+	if (!have_when && ok)
+		ERR(p, &at, "rule \"%s\" has no 'when MEASURE >= N within DURATION' line", r->name), ok = 0;
+	if (!have_do && ok)
+		ERR(p, &at, "rule \"%s\" has no 'do ACTION' line", r->name), ok = 0;
+	if (ok && r->action != A_LOG && r->duration == 0) {
+		ERR(p, &at, "rule \"%s\": '%s' needs 'for DURATION'", r->name, action_names[r->action]);
+		ok = 0;
+	}
+	if (ok && r->escalate > 1 && r->escalate_max == 0)
+		r->escalate_max = r->duration > DEFAULT_ESCALATE_MAX ? r->duration : DEFAULT_ESCALATE_MAX;
+	if (ok && r->escalate > 1 && r->escalate_max < r->duration) {
+		ERR(p, &at, "rule \"%s\": the escalation cap is shorter than the action itself", r->name);
+		ok = 0;
+	}
+	if (!ok) {
+		free_rule(r);
+		return;
+	}
+	check_rule(p, r, &at, &rc);
+	p->c->rules = xrealloc(p->c->rules, (size_t)(p->c->nrules + 1) * sizeof(*p->c->rules));
+	p->c->rules[p->c->nrules++] = r;
+}
+
+/* ------------------------------------------------------------ tables --- */
+
+static void
+parse_table(struct P *p)
+{
+	struct token at = *cur(p), *t;
+	struct cidr_table *tab;
+	char err[300];
+
+	at.text = NULL;
+	advance(p);			/* "table" */
+	t = cur(p);
+	if (t->t != T_TABLE) {
+		ERR(p, t, "expected a table name such as <trusted> after 'table'");
+		recover(p, at.line, at.file);
+		return;
+	}
+	if (find_table(p, t->text) != NULL) {
+		ERR(p, t, "table <%s> is already defined", t->text);
+		recover(p, at.line, at.file);
+		return;
+	}
+	tab = table_new(t->text);
+	p->c->tables = xrealloc(p->c->tables, (size_t)(p->c->ntables + 1) * sizeof(*p->c->tables));
+	p->c->tables[p->c->ntables++] = tab;
+	advance(p);
+	if (accept_word(p, "file")) {
+		t = cur(p);
+		if (t->t != T_STRING) {
+			ERR(p, t, "expected a quoted file name after 'file'");
+			recover(p, at.line, at.file);
+			return;
+		}
+		char path[PATH_MAX];
+
+		if (t->text[0] != '/') {
+			/* Relative to the configuration file that names it. */
+			char *d = xstrdup(t->file);
+
+			snprintf(path, sizeof(path), "%s/%s", dirname(d), t->text);
+			free(d);
+		} else
+			snprintf(path, sizeof(path), "%s", t->text);
+		if (table_load_file(tab, path, err, sizeof(err)) < 0)
+			ERR(p, t, "table <%s>: %s", table_name(tab), err);
+		advance(p);
+		return;
+	}
+	if (cur(p)->t != T_LBRACE) {
+		ERR(p, cur(p), "expected '{ ADDRESS, ... }' or 'file \"PATH\"' after table <%s>", table_name(tab));
+		recover(p, at.line, at.file);
+		return;
+	}
+	advance(p);
+	for (;;) {
+		struct token e;
+		char text[128];
+		int neg = 0, plen;
+		struct addr a;
+
+		t = cur(p);
+		if (t->t == T_COMMA) {
+			advance(p);
+			continue;
+		}
+		if (t->t == T_RBRACE) {
+			advance(p);
+			return;
+		}
+		if (t->t == T_EOF) {
+			ERR(p, &at, "table <%s> is not closed with '}'", table_name(tab));
+			return;
+		}
+		e = *t;
+		e.text = NULL;
+		if (t->t == T_BANG) {
+			neg = 1;
+			advance(p);
+			t = cur(p);
+		}
+		if (t->t != T_WORD && t->t != T_STRING) {
+			ERR(p, t, "expected an address or prefix in table <%s>, found %s", table_name(tab),
+			    tok_desc(t));
+			advance(p);
+			continue;
+		}
+		snprintf(text, sizeof(text), "%s%s", neg ? "!" : "", t->text);
+		advance(p);
+		if (cur(p)->t == T_SLASH) {
+			advance(p);
+			t = cur(p);
+			if (t->t == T_WORD) {
+				size_t l = strlen(text);
+
+				snprintf(text + l, sizeof(text) - l, "/%s", t->text);
+				advance(p);
+			} else
+				snprintf(text + strlen(text), sizeof(text) - strlen(text), "/");
+		}
+		if (!table_parse_entry(text, strlen(text), &a, &plen, &neg, err, sizeof(err)))
+			ERR(p, &e, "table <%s>: %s", table_name(tab), err);
+		else
+			table_add(tab, &a, plen, neg);
+	}
+}
+
+/* ------------------------------------------------------------- files --- */
+
+static void
+parse_statements(struct P *p)
+{
+	for (;;) {
+		struct token *t = cur(p), at = *t;
+
+		at.text = NULL;
+		if (t->t == T_EOF)
+			return;
+		if (t->t == T_WORD && strcmp(t->text, "rule") == 0)
+			parse_rule(p);
+		else if (t->t == T_WORD && strcmp(t->text, "table") == 0)
+			parse_table(p);
+		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
+			advance(p);
+			t = cur(p);
+			if (t->t != T_STRING) {
+				ERR(p, t, "expected a quoted file name after 'include'");
+				recover(p, at.line, at.file);
+				continue;
+			}
+			char path[PATH_MAX];
+
+			if (t->text[0] != '/') {
+				char *d = xstrdup(t->file);
+
+				snprintf(path, sizeof(path), "%s/%s", dirname(d), t->text);
+				free(d);
+			} else
+				snprintf(path, sizeof(path), "%s", t->text);
+			struct token inc = *t;
+
+			inc.text = NULL;
+			/* Drop the token before switching files, so the next one comes from the include. */
+			advance(p);
+			push_file(p, path, &inc);
+		} else if (t->t == T_WORD && strcmp(t->text, "trust") == 0) {
+			advance(p);
+			do {
+				struct cidr_table *tab;
+
+				t = cur(p);
+				if (t->t != T_TABLE) {
+					ERR(p, t, "expected a table such as <trusted> after 'trust'");
+					recover(p, at.line, at.file);
+					break;
+				}
+				if ((tab = find_table(p, t->text)) == NULL)
+					ERR(p, t, "unknown table <%s>", t->text);
+				else {
+					p->c->trusted = xrealloc(p->c->trusted,
+					    (size_t)(p->c->ntrusted + 1) * sizeof(*p->c->trusted));
+					p->c->trusted[p->c->ntrusted++] = tab;
+				}
+				advance(p);
+			} while (cur(p)->t == T_COMMA && (advance(p), 1));
+		} else if (t->t == T_WORD && strcmp(t->text, "set") == 0) {
+			advance(p);
+			if (accept_word(p, "max-keys")) {
+				uint64_t n;
+
+				if (expect_uint(p, "max-keys", 100000000, &n)) {
+					if (n < 16)
+						ERR(p, &at, "max-keys must be at least 16");
+					else
+						p->c->max_keys = (uint32_t)n;
+				} else
+					recover(p, at.line, at.file);
+			} else {
+				ERR(p, cur(p), "unknown setting %s (known: max-keys)", tok_desc(cur(p)));
+				recover(p, at.line, at.file);
+			}
+		} else if (t->t == T_WORD) {
+			/* NAME = VALUE: a macro. */
+			char *name = xstrdup(t->text);
+
+			advance(p);
+			if (cur(p)->t != T_ASSIGN) {
+				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, set, include "
+				    "or NAME = VALUE", name);
+				free(name);
+				recover(p, at.line, at.file);
+				continue;
+			}
+			advance(p);
+			t = cur(p);
+			if (t->t != T_STRING && t->t != T_WORD) {
+				ERR(p, t, "expected a value after '%s ='", name);
+				free(name);
+				recover(p, at.line, at.file);
+				continue;
+			}
+			struct macro *m = xcalloc(1, sizeof(*m));
+
+			m->name = name;
+			m->value = *t;
+			m->value.text = xstrdup(t->text);
+			m->next = p->macros;
+			p->macros = m;
+			advance(p);
+		} else {
+			ERR(p, t, "unexpected %s at the start of a statement", tok_desc(t));
+			advance(p);
+			recover(p, at.line, at.file);
+		}
+	}
+}
+
+struct config *
+conf_load(const char *path, conf_diag_fn diagfn, void *arg)
+{
+	struct P p = { .diag = diagfn, .arg = arg };
+
+	p.c = xcalloc(1, sizeof(*p.c));
+	p.c->max_keys = DEFAULT_MAX_KEYS;
+	if (push_file(&p, path, NULL))
+		parse_statements(&p);
+	advance(&p);
+	while (p.src != NULL)
+		pop_file(&p);
+	while (p.macros != NULL) {
+		struct macro *m = p.macros;
+
+		p.macros = m->next;
+		free(m->name);
+		free(m->value.text);
+		free(m);
+	}
+	for (int i = 0; i < p.nfiles; i++)
+		free(p.files[i]);
+	free(p.files);
+	if (p.errors > 0) {
+		conf_free(p.c);
+		return NULL;
+	}
+	return p.c;
+}
+
+void
+conf_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < c->nrules; i++)
+		free_rule(c->rules[i]);
+	for (int i = 0; i < c->ntables; i++)
+		table_free(c->tables[i]);
+	free(c->rules);
+	free(c->tables);
+	free(c->trusted);
+	free(c);
+}

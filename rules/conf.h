@@ -1,0 +1,65 @@
+/*
+ * conf.h - the configuration: tables, trusted clients and rules.
+ *
+ * The language is documented in docs/RULES.md. conf_load() reads a file
+ * (and its includes), reports every error it can find as
+ * "FILE:LINE:COL: message" and every warning as "FILE:LINE:COL: warning:
+ * message" through the diag callback, and returns NULL if there was an
+ * error.
+ */
+#ifndef MXG_CONF_H
+#define MXG_CONF_H
+
+#include <stdint.h>
+
+#include "../parsers/event.h"
+#include "cond.h"
+#include "table.h"
+
+enum key_kind { KEY_CLIENT, KEY_HELO, KEY_SENDER, KEY_SENDER_DOMAIN, KEY_RECIPIENT, KEY_GLOBAL };
+enum measure { M_COUNT, M_DISTINCT, M_SUM };
+enum action { A_BLOCK, A_REJECT, A_DEFER, A_DISCARD, A_TARPIT, A_LIMIT, A_LOG };
+
+struct rule {
+	char *name;
+	char *file;		/* where it was defined, for messages */
+	int line;
+	uint32_t types;		/* bit per enum ev_type it listens to */
+	struct cond *where;	/* NULL: every event of those types */
+	struct cond **unless;	/* exemptions */
+	int nunless;
+	enum key_kind key;
+	int v4len, v6len;	/* client prefix lengths */
+	enum measure measure;
+	int field;		/* enum cond_field for distinct/sum */
+	uint64_t threshold;	/* fires when the measure >= threshold */
+	int64_t window;		/* seconds */
+	enum action action;
+	int64_t duration;	/* seconds the action lasts */
+	uint32_t limit_n;	/* A_LIMIT: N ... */
+	int64_t limit_per;	/* ... per this many seconds */
+	uint32_t escalate;	/* factor for repeat offenders (1: none) */
+	int64_t escalate_max;	/* cap on an escalated duration */
+	uint32_t max_keys;	/* cap on tracked keys */
+};
+
+struct config {
+	struct rule **rules;
+	int nrules;
+	struct cidr_table **tables;
+	int ntables;
+	struct cidr_table **trusted;	/* clients never counted or acted on */
+	int ntrusted;
+	uint32_t max_keys;		/* default for rules */
+};
+
+/* Messages: file:line:col already formatted; warning is 1 for warnings. */
+typedef void (*conf_diag_fn)(void *arg, int warning, const char *msg);
+
+struct config *conf_load(const char *path, conf_diag_fn diag, void *arg);
+void conf_free(struct config *c);
+
+const char *action_name(enum action a);
+const char *key_kind_name(enum key_kind k);
+
+#endif

@@ -1,0 +1,427 @@
+/*
+ * engine.c - rules over sliding windows (see engine.h).
+ *
+ * Per rule: a key table of windows (what each key did recently) and a key
+ * table of offenders (until when the key is under this rule's action, and
+ * how many decisions it already had: the escalation level, remembered for
+ * the whole run). Idle windows are swept a few per event: a window idle
+ * for longer than its span holds nothing, so expiring it loses nothing.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xalloc.h"
+#include "../parsers/event_json.h"
+#include "keytab.h"
+#include "window.h"
+
+#define SWEEP_PER_EVENT 2
+#define STRKEY_TEXT 48		/* longer string keys: 48 bytes + 8 bytes of hash */
+
+struct offender {
+	int64_t until;
+	uint32_t decisions;
+};
+
+struct rule_rt {
+	const struct rule *r;
+	int64_t width;
+	struct keytab *windows;		/* key -> struct window */
+	struct keytab *offenders;	/* key -> struct offender */
+	struct rule_stats st;
+};
+
+struct engine {
+	const struct config *c;
+	struct rule_rt *rt;
+	int n;
+	struct {
+		int rules[64];
+		int n;
+	} by_type[EV__COUNT];
+	uint64_t trusted;
+};
+
+static void
+free_window(void *payload)
+{
+	win_free(payload);
+}
+
+struct engine *
+engine_new(const struct config *c)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	e->c = c;
+	e->n = c->nrules;
+	e->rt = xcalloc((size_t)e->n + 1, sizeof(*e->rt));
+	for (int i = 0; i < e->n; i++) {
+		const struct rule *r = c->rules[i];
+		size_t keymax = r->key == KEY_CLIENT ? 18 : r->key == KEY_GLOBAL ? 1 : STRKEY_TEXT + 8;
+
+		e->rt[i].r = r;
+		e->rt[i].width = win_width(r->window);
+		e->rt[i].windows = keytab_new(r->max_keys, sizeof(struct window), keymax);
+		e->rt[i].offenders = keytab_new(r->max_keys, sizeof(struct offender), keymax);
+		for (int t = 1; t < EV__COUNT; t++)
+			if ((r->types >> t) & 1 && e->by_type[t].n < 64)
+				e->by_type[t].rules[e->by_type[t].n++] = i;
+	}
+	return e;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (int i = 0; i < e->n; i++) {
+		keytab_free(e->rt[i].windows, free_window);
+		keytab_free(e->rt[i].offenders, NULL);
+	}
+	free(e->rt);
+	free(e);
+}
+
+static uint64_t
+hash64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+/* Lower-case ASCII copy of a string value (HELO names, addresses and domains are case-blind). */
+static size_t
+lower_key(uint8_t *out, struct span s)
+{
+	size_t n = s.n < STRKEY_TEXT ? s.n : STRKEY_TEXT;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = (uint8_t)s.p[i];
+
+		out[i] = ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+	}
+	if (s.n > STRKEY_TEXT) {
+		/* Long values: keep a prefix and a hash of the whole, lower-cased. */
+		uint64_t h = 0xcbf29ce484222325ull;
+
+		for (size_t i = 0; i < s.n; i++) {
+			uint8_t ch = (uint8_t)s.p[i];
+
+			h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch)) * 0x100000001b3ull;
+		}
+		memcpy(out + STRKEY_TEXT, &h, 8);
+		return STRKEY_TEXT + 8;
+	}
+	return n;
+}
+
+/* The key bytes of ev for rule r; 0 if the event has no such key. */
+static size_t
+make_key(const struct rule *r, const struct event *ev, uint8_t *k)
+{
+	struct span s;
+
+	switch (r->key) {
+	case KEY_GLOBAL:
+		k[0] = '*';
+		return 1;
+	case KEY_CLIENT: {
+		int plen;
+		int bytes;
+
+		if (ev->ip.family == 0)
+			return 0;
+		plen = ev->ip.family == 4 ? r->v4len : r->v6len;
+		bytes = ev->ip.family == 4 ? 4 : 16;
+		memset(k, 0, 18);
+		k[0] = ev->ip.family;
+		k[1] = (uint8_t)plen;
+		for (int i = 0; i < bytes; i++) {
+			int bits = plen - 8 * i;
+
+			k[2 + i] = bits >= 8 ? ev->ip.b[i] : bits <= 0 ? 0 :
+			    (uint8_t)(ev->ip.b[i] & (0xff << (8 - bits)));
+		}
+		return 2 + (size_t)bytes;
+	}
+	case KEY_HELO:
+		if (!cond_str_value(ev, F_HELO, &s))
+			return 0;
+		break;
+	case KEY_SENDER:
+		if (!cond_str_value(ev, F_FROM, &s))
+			return 0;
+		break;
+	case KEY_SENDER_DOMAIN:
+		if (!cond_str_value(ev, CF_SENDER_DOMAIN, &s) || s.n == 0)
+			return 0;
+		break;
+	case KEY_RECIPIENT:
+		if (!cond_str_value(ev, F_TO, &s))
+			return 0;
+		break;
+	}
+	return lower_key(k, s);
+}
+
+/* Text form of a key, for decisions. */
+static void
+key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t outlen)
+{
+	if (r->key == KEY_GLOBAL) {
+		snprintf(out, outlen, "*");
+	} else if (r->key == KEY_CLIENT) {
+		struct addr a = { .family = k[0] };
+		char buf[ADDR_STRLEN];
+		int full = a.family == 4 ? 32 : 128;
+
+		memcpy(a.b, k + 2, a.family == 4 ? 4 : 16);
+		addr_format(&a, buf);
+		if (k[1] == full)
+			snprintf(out, outlen, "%s", buf);
+		else
+			snprintf(out, outlen, "%s/%u", buf, k[1]);
+	} else {
+		size_t n = klen > STRKEY_TEXT ? STRKEY_TEXT : klen;
+
+		snprintf(out, outlen, "%.*s%s", (int)n, (const char *)k, klen > STRKEY_TEXT ? "..." : "");
+	}
+}
+
+/* The value a distinct rule counts, hashed (case-blind for strings). */
+static int
+distinct_hash(const struct rule *r, const struct event *ev, uint32_t *h)
+{
+	struct span s;
+	uint8_t buf[STRKEY_TEXT + 8];
+
+	if (r->field == CF_IP) {
+		if (ev->ip.family == 0)
+			return 0;
+		*h = (uint32_t)hash64(ev->ip.b, 16);
+		return 1;
+	}
+	if (cond_field_numeric(r->field)) {
+		if (!ev_has(ev, (enum ev_field)r->field))
+			return 0;
+		*h = (uint32_t)hash64((const uint8_t *)&ev->num[r->field], sizeof(int64_t));
+		return 1;
+	}
+	if (!cond_str_value(ev, r->field, &s))
+		return 0;
+	*h = (uint32_t)hash64(buf, lower_key(buf, s));
+	return 1;
+}
+
+static int
+trusted(const struct engine *e, const struct event *ev)
+{
+	if (ev->ip.family == 0)
+		return 0;
+	for (int i = 0; i < e->c->ntrusted; i++)
+		if (table_contains(e->c->trusted[i], &ev->ip))
+			return 1;
+	return 0;
+}
+
+static void
+decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint64_t value,
+    const struct event *ev, decision_fn fn, void *arg)
+{
+	const struct rule *r = rt->r;
+	struct offender *o;
+	struct decision d;
+	int created;
+	int64_t dur;
+
+	o = keytab_put(rt->offenders, k, klen, ev->ts, &created, NULL);
+	if (!created && o->until > ev->ts) {
+		rt->st.suppressed++;	/* already under this rule's action: no decision storm */
+		return;
+	}
+	dur = r->duration;
+	for (uint32_t i = 0; i < o->decisions && r->escalate > 1 && dur < r->escalate_max; i++)
+		dur *= r->escalate;
+	if (r->escalate > 1 && dur > r->escalate_max)
+		dur = r->escalate_max;
+	memset(&d, 0, sizeof(d));
+	d.ts = ev->ts;
+	d.rule = r;
+	key_text(r, k, klen, d.key, sizeof(d.key));
+	d.action = r->action;
+	d.duration = dur;
+	d.value = value;
+	d.level = o->decisions;
+	d.ip = ev->ip;
+	d.type = ev->type;
+	o->until = ev->ts + dur;
+	o->decisions++;
+	rt->st.decisions++;
+	win_reset(w);		/* the next decision needs a new crossing of the threshold */
+	fn(arg, &d);
+}
+
+void
+engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg)
+{
+	int nr = e->by_type[ev->type].n;
+
+	if (nr == 0)
+		return;
+	if (e->c->ntrusted > 0 && trusted(e, ev)) {
+		e->trusted++;
+		return;
+	}
+	for (int j = 0; j < nr; j++) {
+		struct rule_rt *rt = &e->rt[e->by_type[ev->type].rules[j]];
+		const struct rule *r = rt->r;
+		uint8_t k[STRKEY_TEXT + 8];
+		size_t klen;
+		struct window *w;
+		uint32_t value, h = 0;
+		int created, skip = 0;
+
+		if (r->where != NULL && !cond_eval(r->where, ev))
+			continue;
+		for (int u = 0; u < r->nunless && !skip; u++)
+			skip = cond_eval(r->unless[u], ev);
+		if (skip || (klen = make_key(r, ev, k)) == 0)
+			continue;
+		if (r->measure == M_DISTINCT && !distinct_hash(r, ev, &h))
+			continue;
+		if (r->measure == M_SUM && !ev_has(ev, (enum ev_field)r->field))
+			continue;
+		rt->st.events++;
+		w = keytab_put(rt->windows, k, klen, ev->ts, &created, free_window);
+		switch (r->measure) {
+		case M_COUNT:
+			value = win_add(w, rt->width, ev->ts, 1);
+			break;
+		case M_SUM: {
+			int64_t v = ev->num[r->field];
+
+			value = win_add(w, rt->width, ev->ts, v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v);
+			break;
+		}
+		default:
+			value = win_distinct(w, rt->width, ev->ts, h, (uint32_t)r->threshold);
+		}
+		if (value >= r->threshold)
+			decide(rt, k, klen, w, value, ev, fn, arg);
+		/* Windows idle for longer than their span hold nothing: free them as we go. */
+		keytab_expire(rt->windows, ev->ts - r->window - rt->width, SWEEP_PER_EVENT, free_window);
+	}
+}
+
+uint64_t
+engine_trusted(const struct engine *e)
+{
+	return e->trusted;
+}
+
+struct rule_stats
+engine_rule_stats(const struct engine *e, int rule)
+{
+	struct rule_stats s = e->rt[rule].st;
+	struct keytab_stats k = keytab_stats(e->rt[rule].windows);
+
+	s.keys = k.size;
+	s.keys_peak = k.peak;
+	s.evicted = k.evicted;
+	s.expired = k.expired;
+	return s;
+}
+
+uint64_t
+engine_memory(const struct engine *e)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < e->n; i++) {
+		m += keytab_stats(e->rt[i].windows).peak * keytab_bytes_per_key(e->rt[i].windows);
+		m += keytab_stats(e->rt[i].offenders).peak * keytab_bytes_per_key(e->rt[i].offenders);
+	}
+	return m;
+}
+
+static void
+fmt_dur(int64_t s, char *buf, size_t len)
+{
+	if (s % 86400 == 0 && s >= 86400)
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0 && s >= 3600)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0 && s >= 60)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%llds", (long long)s);
+}
+
+int
+decision_reason(const struct decision *d, char *buf, size_t len)
+{
+	const struct rule *r = d->rule;
+	char win[32], dur[32];
+	const char *what;
+	char fieldbuf[64];
+
+	fmt_dur(r->window, win, sizeof(win));
+	fmt_dur(d->duration, dur, sizeof(dur));
+	if (r->measure == M_COUNT)
+		what = "events";
+	else {
+		snprintf(fieldbuf, sizeof(fieldbuf), "%s %s", r->measure == M_SUM ? "total" : "distinct",
+		    cond_field_name(r->field));
+		what = fieldbuf;
+	}
+	return snprintf(buf, len, "%s %s: %llu %s within %s (threshold %llu, last %s)%s", key_kind_name(r->key),
+	    d->key, (unsigned long long)d->value, what, win, (unsigned long long)r->threshold,
+	    ev_type_name(d->type), d->level > 0 ? ", repeat offender" : "");
+}
+
+void
+decision_json(struct outbuf *ob, const struct decision *d)
+{
+	char reason[400];
+	int n;
+
+	OB_LIT(ob, "{\"ts\":\"");
+	put_iso8601(ob, d->ts, -1);
+	OB_LIT(ob, "\",\"rule\":");
+	ob_put_json_str(ob, d->rule->name, strlen(d->rule->name));
+	OB_LIT(ob, ",\"key\":");
+	ob_put_json_str(ob, d->key, strlen(d->key));
+	OB_LIT(ob, ",\"action\":\"");
+	ob_put(ob, action_name(d->action), strlen(action_name(d->action)));
+	OB_LIT(ob, "\",\"duration\":");
+	ob_put_i64(ob, d->duration);
+	if (d->action == A_LIMIT) {
+		OB_LIT(ob, ",\"limit\":");
+		ob_put_u64(ob, d->rule->limit_n);
+		OB_LIT(ob, ",\"per\":");
+		ob_put_i64(ob, d->rule->limit_per);
+	}
+	OB_LIT(ob, ",\"value\":");
+	ob_put_u64(ob, d->value);
+	OB_LIT(ob, ",\"level\":");
+	ob_put_u64(ob, d->level);
+	if (d->ip.family) {
+		char a[ADDR_STRLEN];
+
+		OB_LIT(ob, ",\"ip\":\"");
+		ob_put(ob, a, addr_format(&d->ip, a));
+		ob_putc(ob, '"');
+	}
+	n = decision_reason(d, reason, sizeof(reason));
+	OB_LIT(ob, ",\"reason\":");
+	ob_put_json_str(ob, reason, n < 0 ? 0 : (size_t)n >= sizeof(reason) ? sizeof(reason) - 1 : (size_t)n);
+	OB_LIT(ob, "}\n");
+}

@@ -1,0 +1,64 @@
+/*
+ * engine.h - the detection engine: events in, decisions out.
+ *
+ * For each event, every rule listening to its type checks its conditions,
+ * derives its key (a client prefix, a HELO name, ...), updates that key's
+ * sliding window and, when the measure reaches the threshold, decides. A
+ * key already under an action of a rule is not decided again by that rule
+ * until the action expires; each new decision for the same key lasts
+ * longer (escalation), up to the rule's cap. Time is the events' time, so
+ * a replay of old logs is deterministic.
+ */
+#ifndef MXG_ENGINE_H
+#define MXG_ENGINE_H
+
+#include <stdint.h>
+
+#include "../common/outbuf.h"
+#include "../parsers/event.h"
+#include "conf.h"
+
+#define DECISION_KEYMAX 80
+
+/* The record between the rules and the actions; text form: decision_json(). */
+struct decision {
+	int64_t ts;			/* event time of the deciding event */
+	const struct rule *rule;
+	char key[DECISION_KEYMAX];	/* "203.0.113.66", "2001:db8:1:2::/64", a HELO name, "*" */
+	enum action action;
+	int64_t duration;		/* seconds, escalation applied */
+	uint64_t value;			/* the measure that reached the threshold */
+	uint32_t level;			/* 0: first decision for this key by this rule */
+	struct addr ip;			/* the client of the deciding event (may be none) */
+	enum ev_type type;		/* the deciding event's type */
+};
+
+struct rule_stats {
+	uint64_t events;	/* events that passed the rule's conditions */
+	uint64_t decisions;
+	uint64_t suppressed;	/* threshold reached while the key was already under action */
+	uint64_t keys, keys_peak, evicted, expired;
+};
+
+struct engine;
+
+typedef void (*decision_fn)(void *arg, const struct decision *d);
+
+/* The engine keeps pointers into c: c must outlive it. */
+struct engine *engine_new(const struct config *c);
+void engine_free(struct engine *e);
+
+/* Feed one event; decisions go to fn. */
+void engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg);
+
+/* Events skipped because their client is trusted. */
+uint64_t engine_trusted(const struct engine *e);
+struct rule_stats engine_rule_stats(const struct engine *e, int rule);
+/* Approximate bytes of per-key state (tables at their peak). */
+uint64_t engine_memory(const struct engine *e);
+
+void decision_json(struct outbuf *ob, const struct decision *d);
+/* One human line: why the decision was taken. */
+int decision_reason(const struct decision *d, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * keytab.c - bounded per-key state (see keytab.h).
+ *
+ * Slots live in one array: [header | payload | key], stride fixed per
+ * table. Free slots come from a free list, then from the never-used tail
+ * (so a big cap costs nothing until keys arrive). Live slots are on a
+ * doubly linked list ordered by last sighting, most recent at the head:
+ * the tail is both the eviction victim and where idle keys are swept.
+ * The hash index holds slot number + 1, so a calloc'd (untouched) bucket
+ * array is already empty.
+ */
+#include "keytab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xalloc.h"
+
+struct hdr {
+	uint32_t hnext;		/* next slot + 1 in the hash chain, 0 = end */
+	uint32_t older, newer;	/* LRU list (slot numbers), UINT32_MAX = none */
+	uint8_t klen;
+	uint8_t live;
+	int64_t seen;
+};
+
+#define NONE UINT32_MAX
+
+struct keytab {
+	unsigned char *slots;
+	size_t stride, payload;
+	uint32_t cap, used;	/* used: high-water mark of the slot array */
+	uint32_t freelist;	/* chained through hdr.newer */
+	uint32_t newest, oldest;
+	uint32_t *bucket, mask;
+	struct keytab_stats st;
+};
+
+static inline struct hdr *
+H(const struct keytab *t, uint32_t i)
+{
+	return (struct hdr *)(t->slots + (size_t)i * t->stride);
+}
+
+static inline void *
+PL(const struct keytab *t, uint32_t i)
+{
+	return t->slots + (size_t)i * t->stride + sizeof(struct hdr);
+}
+
+static inline uint8_t *
+KEY(const struct keytab *t, uint32_t i)
+{
+	return t->slots + (size_t)i * t->stride + sizeof(struct hdr) + t->payload;
+}
+
+static uint32_t
+slot_of(const struct keytab *t, const void *payload)
+{
+	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->slots) / t->stride);
+}
+
+static uint64_t
+hash(const uint8_t *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	return h ^ (h >> 31);
+}
+
+struct keytab *
+keytab_new(uint32_t capacity, size_t payload, size_t keymax)
+{
+	struct keytab *t = xcalloc(1, sizeof(*t));
+	uint32_t nb = 16;
+
+	if (keymax > KEYTAB_KEYMAX)
+		keymax = KEYTAB_KEYMAX;
+	if (capacity < 16)
+		capacity = 16;
+	while (nb < capacity && nb < (1u << 31))
+		nb <<= 1;
+	t->payload = (payload + 7) & ~(size_t)7;
+	t->stride = (sizeof(struct hdr) + t->payload + keymax + 7) & ~(size_t)7;
+	t->cap = capacity;
+	t->slots = xcalloc(capacity, t->stride);
+	t->bucket = xcalloc(nb, sizeof(*t->bucket));
+	t->mask = nb - 1;
+	t->freelist = t->newest = t->oldest = NONE;
+	return t;
+}
+
+void
+keytab_free(struct keytab *t, void (*free_payload)(void *payload))
+{
+	if (t == NULL)
+		return;
+	if (free_payload != NULL)
+		for (uint32_t i = t->newest; i != NONE; i = H(t, i)->older)
+			free_payload(PL(t, i));
+	free(t->slots);
+	free(t->bucket);
+	free(t);
+}
+
+static uint32_t
+find(const struct keytab *t, const void *key, size_t klen, uint64_t h)
+{
+	uint32_t i = t->bucket[h & t->mask];
+
+	while (i != 0) {
+		const struct hdr *hd = H(t, i - 1);
+
+		if (hd->klen == klen && memcmp(KEY(t, i - 1), key, klen) == 0)
+			return i - 1;
+		i = hd->hnext;
+	}
+	return NONE;
+}
+
+void *
+keytab_get(struct keytab *t, const void *key, size_t klen)
+{
+	uint32_t i;
+
+	if (klen > t->stride - sizeof(struct hdr) - t->payload)
+		return NULL;
+	i = find(t, key, klen, hash(key, klen));
+	return i == NONE ? NULL : PL(t, i);
+}
+
+static void
+lru_unlink(struct keytab *t, uint32_t i)
+{
+	struct hdr *h = H(t, i);
+
+	if (h->older != NONE)
+		H(t, h->older)->newer = h->newer;
+	else
+		t->oldest = h->newer;
+	if (h->newer != NONE)
+		H(t, h->newer)->older = h->older;
+	else
+		t->newest = h->older;
+}
+
+static void
+lru_push(struct keytab *t, uint32_t i)
+{
+	struct hdr *h = H(t, i);
+
+	h->newer = NONE;
+	h->older = t->newest;
+	if (t->newest != NONE)
+		H(t, t->newest)->newer = i;
+	else
+		t->oldest = i;
+	t->newest = i;
+}
+
+static void
+remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
+{
+	struct hdr *h = H(t, i);
+	uint32_t *pp = &t->bucket[hash(KEY(t, i), h->klen) & t->mask];
+
+	if (free_payload != NULL)
+		free_payload(PL(t, i));
+	while (*pp != 0 && *pp != i + 1)
+		pp = &H(t, *pp - 1)->hnext;
+	if (*pp == i + 1)
+		*pp = h->hnext;
+	lru_unlink(t, i);
+	h->live = 0;
+	h->newer = t->freelist;
+	t->freelist = i;
+	t->st.size--;
+}
+
+void *
+keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *created,
+    void (*free_payload)(void *payload))
+{
+	uint64_t h;
+	uint32_t i;
+	struct hdr *hd;
+
+	if (klen > t->stride - sizeof(struct hdr) - t->payload)
+		klen = t->stride - sizeof(struct hdr) - t->payload;	/* callers size keys; never happens */
+	h = hash(key, klen);
+	i = find(t, key, klen, h);
+	if (i != NONE) {
+		hd = H(t, i);
+		hd->seen = now;
+		if (t->newest != i) {
+			lru_unlink(t, i);
+			lru_push(t, i);
+		}
+		*created = 0;
+		return PL(t, i);
+	}
+	if (t->freelist == NONE && t->used == t->cap) {
+		t->st.evicted++;
+		remove_slot(t, t->oldest, free_payload);
+	}
+	if (t->freelist != NONE) {
+		i = t->freelist;
+		t->freelist = H(t, i)->newer;
+	} else
+		i = t->used++;
+	hd = H(t, i);
+	memset(hd, 0, t->stride);
+	hd->klen = (uint8_t)klen;
+	hd->live = 1;
+	hd->seen = now;
+	memcpy(KEY(t, i), key, klen);
+	hd->hnext = t->bucket[h & t->mask];
+	t->bucket[h & t->mask] = i + 1;
+	lru_push(t, i);
+	t->st.inserted++;
+	if (++t->st.size > t->st.peak)
+		t->st.peak = t->st.size;
+	*created = 1;
+	return PL(t, i);
+}
+
+int
+keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(void *payload))
+{
+	int n = 0;
+
+	while (n < max && t->oldest != NONE && H(t, t->oldest)->seen < before) {
+		remove_slot(t, t->oldest, free_payload);
+		t->st.expired++;
+		n++;
+	}
+	return n;
+}
+
+const uint8_t *
+keytab_key(const struct keytab *t, const void *payload, size_t *klen)
+{
+	uint32_t i = slot_of(t, payload);
+
+	*klen = H(t, i)->klen;
+	return KEY(t, i);
+}
+
+void
+keytab_foreach(struct keytab *t, void (*fn)(void *arg, void *payload), void *arg)
+{
+	for (uint32_t i = t->oldest; i != NONE; i = H(t, i)->newer)
+		fn(arg, PL(t, i));
+}
+
+struct keytab_stats
+keytab_stats(const struct keytab *t)
+{
+	return t->st;
+}
+
+size_t
+keytab_bytes_per_key(const struct keytab *t)
+{
+	return t->stride + sizeof(uint32_t) * ((size_t)t->mask + 1) / t->cap;
+}

@@ -1,0 +1,58 @@
+/*
+ * keytab.h - a bounded hash table of per-key state, least recently seen
+ * first out.
+ *
+ * Every rule keeps its counters in one (the key is a client prefix, a HELO
+ * name, a sender...). Each slot holds a fixed-size payload chosen by the
+ * caller and the key bytes. At capacity, inserting evicts the least
+ * recently seen key (counted); idle keys are expired from the old end by
+ * an incremental sweep. Memory is one calloc'd array sized for the cap,
+ * touched only as keys arrive. Lookups, inserts and evictions are O(1).
+ */
+#ifndef MXG_KEYTAB_H
+#define MXG_KEYTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEYTAB_KEYMAX 60
+
+struct keytab;
+
+struct keytab_stats {
+	uint64_t size, peak, inserted, evicted, expired;
+};
+
+/* payload: bytes per key (zeroed on insert); keymax: the longest key stored. */
+struct keytab *keytab_new(uint32_t capacity, size_t payload, size_t keymax);
+void keytab_free(struct keytab *t, void (*free_payload)(void *payload));
+
+/* The payload for key, or NULL. Does not count as "seen". */
+void *keytab_get(struct keytab *t, const void *key, size_t klen);
+
+/*
+ * The payload for key, created (zeroed) if absent, and marked seen at
+ * `now`. *created tells which. May evict the least recently seen key
+ * (free_payload, if given, is called on its payload first).
+ */
+void *keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *created,
+    void (*free_payload)(void *payload));
+
+/*
+ * Expire up to max keys last seen before `before`, oldest first. Returns
+ * the number expired.
+ */
+int keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(void *payload));
+
+/* The key bytes of a payload returned by this table. */
+const uint8_t *keytab_key(const struct keytab *t, const void *payload, size_t *klen);
+
+/* Call fn for every live payload, oldest first. */
+void keytab_foreach(struct keytab *t, void (*fn)(void *arg, void *payload), void *arg);
+
+struct keytab_stats keytab_stats(const struct keytab *t);
+
+/* Bytes per key including the index: for memory estimates. */
+size_t keytab_bytes_per_key(const struct keytab *t);
+
+#endif

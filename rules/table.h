@@ -1,0 +1,48 @@
+/*
+ * table.h - named CIDR tables (IPv4 and IPv6) with longest-prefix match.
+ *
+ * "table <trusted> { 198.51.100.0/24, !198.51.100.9, 2001:db8:100::/48 }":
+ * an address is in the table when the most specific entry that covers it
+ * is not negated. Lookup costs one hash probe per distinct prefix length
+ * present (a handful in practice), whatever the number of entries.
+ */
+#ifndef MXG_TABLE_H
+#define MXG_TABLE_H
+
+#include <stddef.h>
+
+#include "../common/addr.h"
+
+struct cidr_table;
+
+struct cidr_table *table_new(const char *name);
+void table_free(struct cidr_table *t);
+const char *table_name(const struct cidr_table *t);
+
+/*
+ * Add a prefix (host bits are cleared). Returns 1 if added, 0 if the same
+ * prefix was already there (its negation is then updated).
+ */
+int table_add(struct cidr_table *t, const struct addr *a, int plen, int negated);
+
+/* 1 if a is in the table (longest match, not negated), else 0. */
+int table_contains(const struct cidr_table *t, const struct addr *a);
+
+/* Number of entries. */
+size_t table_size(const struct cidr_table *t);
+
+/*
+ * Parse "[!]ADDR[/LEN]" (n bytes, not NUL-terminated). Returns 1 on
+ * success; 0 with a message in err otherwise.
+ */
+int table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *negated,
+    char *err, size_t errlen);
+
+/*
+ * Add every entry of a file: one per line (or several separated by blanks
+ * or commas), '#' starts a comment. Returns the number of entries added,
+ * or -1 with "PATH:LINE: message" in err.
+ */
+long table_load_file(struct cidr_table *t, const char *path, char *err, size_t errlen);
+
+#endif

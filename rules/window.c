@@ -1,0 +1,123 @@
+/* window.c - ring-of-buckets windows and distinct sets (see window.h). */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xalloc.h"
+
+int64_t
+win_width(int64_t window)
+{
+	int64_t w = (window + WIN_BUCKETS - 1) / WIN_BUCKETS;
+
+	return w < 1 ? 1 : w;
+}
+
+/*
+ * Move the ring so that bucket `idx` is the newest, zeroing the buckets
+ * that fall out. Returns 0 if idx is older than the window (ignore it).
+ */
+static int
+advance(struct window *w, int64_t idx)
+{
+	if (w->head == 0 && w->total == 0 && w->ndist == 0) {
+		w->head = idx;	/* a fresh (or reset) window starts here */
+		return 1;
+	}
+	if (idx <= w->head - WIN_BUCKETS)
+		return 0;
+	if (idx > w->head) {
+		int64_t shift = idx - w->head;
+
+		if (shift >= WIN_BUCKETS) {
+			memset(w->b, 0, sizeof(w->b));
+			w->total = w->ndist ? w->total : 0;
+		} else {
+			for (int64_t k = 1; k <= shift; k++) {
+				uint32_t *slot = &w->b[(w->head + k) % WIN_BUCKETS];
+
+				if (w->ndist == 0)
+					w->total -= *slot;
+				*slot = 0;
+			}
+		}
+		w->head = idx;
+	}
+	return 1;
+}
+
+uint32_t
+win_add(struct window *w, int64_t width, int64_t t, uint32_t v)
+{
+	int64_t idx = t / width;
+	uint32_t *slot;
+
+	if (!advance(w, idx))
+		return w->total;
+	slot = &w->b[idx % WIN_BUCKETS];
+	*slot = *slot > UINT32_MAX - v ? UINT32_MAX : *slot + v;
+	w->total = w->total > UINT32_MAX - v ? UINT32_MAX : w->total + v;
+	return w->total;
+}
+
+static struct dval *
+dv(struct window *w, uint32_t i)
+{
+	return i < WIN_DINLINE ? &w->din[i] : &w->dext[i - WIN_DINLINE];
+}
+
+uint32_t
+win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit)
+{
+	int64_t idx = t / width;
+	uint32_t head32, i, live = 0, found = 0;
+
+	if (!advance(w, idx))
+		return w->ndist;
+	head32 = (uint32_t)w->head;
+	/* Compact: drop values last seen before the window; look for h. */
+	for (i = 0; i < w->ndist; i++) {
+		struct dval d = *dv(w, i);
+
+		if (head32 - d.bucket >= WIN_BUCKETS)
+			continue;
+		if (d.hash == h) {
+			if ((int32_t)((uint32_t)idx - d.bucket) > 0)
+				d.bucket = (uint32_t)idx;
+			found = 1;
+		}
+		*dv(w, live++) = d;
+	}
+	w->ndist = live;
+	if (!found && w->ndist < limit) {
+		if (w->ndist >= WIN_DINLINE && w->ndist - WIN_DINLINE >= w->dcap) {
+			uint32_t ncap = w->dcap ? w->dcap * 2 : 4;
+
+			if (ncap > limit)
+				ncap = limit;
+			w->dext = xrealloc(w->dext, ncap * sizeof(*w->dext));
+			w->dcap = ncap;
+		}
+		*dv(w, w->ndist++) = (struct dval){ h, (uint32_t)idx };
+	}
+	w->total = w->ndist;
+	return w->ndist;
+}
+
+void
+win_reset(struct window *w)
+{
+	memset(w->b, 0, sizeof(w->b));
+	w->total = 0;
+	w->ndist = 0;
+	w->head = 0;
+}
+
+void
+win_free(struct window *w)
+{
+	free(w->dext);
+	w->dext = NULL;
+	w->dcap = 0;
+}

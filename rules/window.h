@@ -1,0 +1,51 @@
+/*
+ * window.h - sliding windows in event time: a count (or sum) in a ring of
+ * buckets, and a set of distinct values.
+ *
+ * A window of W seconds is WIN_BUCKETS buckets of ceil(W / WIN_BUCKETS)
+ * seconds (resolution: 1/10 of the window). The sum over the ring is kept
+ * as a running total, so reading it is O(1). Distinct values are kept as
+ * 32-bit hashes with the bucket they were last seen in, at most `limit` of
+ * them (the rule's threshold: reaching it is all that matters); the first
+ * WIN_DINLINE live in the window itself, more in an array that grows.
+ * Events older than the window are ignored; the caller feeds times that
+ * are roughly in order (a log file's).
+ */
+#ifndef MXG_WINDOW_H
+#define MXG_WINDOW_H
+
+#include <stdint.h>
+
+#define WIN_BUCKETS 10
+#define WIN_DINLINE 4
+
+struct dval {
+	uint32_t hash;
+	uint32_t bucket;	/* low 32 bits of the bucket number it was last seen in */
+};
+
+struct window {
+	int64_t head;		/* bucket number (time / width) of the newest bucket */
+	uint32_t total;		/* count: sum of b[]; distinct: live values */
+	uint32_t ndist, dcap;	/* distinct values stored, capacity of dext */
+	uint32_t b[WIN_BUCKETS];
+	struct dval *dext;	/* distinct values beyond the inline ones */
+	struct dval din[WIN_DINLINE];
+};
+
+/* Bucket width in seconds for a window (>= 1). */
+int64_t win_width(int64_t window);
+
+/* Add v at time t; returns the window's sum after it (saturating). */
+uint32_t win_add(struct window *w, int64_t width, int64_t t, uint32_t v);
+
+/* Note value hash h at time t; returns the number of distinct values in the window. */
+uint32_t win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit);
+
+/* Forget everything (after a decision), keeping allocated memory. */
+void win_reset(struct window *w);
+
+/* Free the distinct array (the window itself belongs to the caller). */
+void win_free(struct window *w);
+
+#endif
