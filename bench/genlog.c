@@ -31,6 +31,7 @@
  * Postfix 3.x's real form: "rcpt=2" when all succeeded, "rcpt=0/5" otherwise,
  * "commands=0/0" when nothing was sent.  QIDs are never reused in one file.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -169,11 +170,18 @@ static const char *hostpat[] = { "mail%d.example.net", "mx%d.example.com", "smtp
 static const char *badpat[] = { "static-%d.dsl.example.net", "host-%d.pool.example.com",
 	"ip%d.cable.example.net", "dyn-%d.broadband.example.com" };
 
+/* Taken: the same address, or for IPv6 the same /64 (one site each: a
+ * /64 is what a rule keys IPv6 clients by). */
 static int ip_taken(const struct client *c, int n, const char *ip)
 {
-	for (int i = 0; i < n; i++)
+	unsigned char a[16], b[16];
+	int v6 = strchr(ip, ':') != NULL && inet_pton(AF_INET6, ip, a) == 1;
+	for (int i = 0; i < n; i++) {
 		if (strcmp(c[i].ip, ip) == 0)
 			return 1;
+		if (v6 && c[i].v6 && inet_pton(AF_INET6, c[i].ip, b) == 1 && memcmp(a, b, 8) == 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -746,7 +754,10 @@ static void plan_submission(struct actor *a)
 static void plan_dha(struct actor *a)
 {
 	struct cstat cs = { 0 };
-	int n = chance(0.3) ? rrange(21, 60) : rrange(3, 20), i;
+	/* A harvester's first session tries a dictionary (21-80 addresses), so
+	 * every harvester in the truth file is one a DHA rule must catch;
+	 * later sessions of the same actor vary. */
+	int n = a->conn_no == 0 ? rrange(21, 80) : rrange(3, 40), i;
 	start_conn(a, &smtpd_w);
 	bad_helo(a);
 	rand_sender(a->m[0].sender);
@@ -787,7 +798,7 @@ static void plan_flood(struct actor *a)
 static void plan_auth(struct actor *a)
 {
 	struct cstat cs = { 0 };
-	int smtps = chance(0.2), n = rrange(1, 8), i;
+	int smtps = chance(0.2), n = rrange(3, 8), i;
 	start_conn(a, smtps ? &smtps_w : &subm_w);
 	a->svc = smtps ? "postfix/smtps/smtpd" : "postfix/submission/smtpd";
 	push(a, OP_CONNECT, 0, 0);
@@ -854,9 +865,20 @@ static int refill(struct actor *a)
 /* Session mix: weights per newly started actor (an actor may run several
  * connections in a row from the same client). */
 static const int cat_weight[C_N] = {
-	[C_LEGIT] = 620, [C_SUBMIT] = 45, [C_DHA] = 36, [C_FLOOD] = 2, [C_BFLOOD] = 40,
-	[C_AUTH] = 45, [C_SPAM] = 200,
+	[C_LEGIT] = 620, [C_SUBMIT] = 45, [C_DHA] = 36, [C_FLOOD] = 2, [C_BFLOOD] = 2,
+	[C_AUTH] = 15, [C_SPAM] = 200,
 };
+
+/*
+ * How fast an actor runs compared with an ordinary session (the scheduler
+ * picks actors in proportion): attacks come in bursts, far faster than mail
+ * from a legitimate MTA, which is what makes them detectable.
+ */
+static const int cat_speed[C_N] = {
+	[C_LEGIT] = 1, [C_SUBMIT] = 1, [C_DHA] = 4, [C_FLOOD] = 24, [C_BFLOOD] = 12,
+	[C_AUTH] = 4, [C_SPAM] = 1, [C_MX] = 1,
+};
+#define MAX_SPEED 24
 #define TARGET_SESSIONS 14
 
 static void spawn_session(void)
@@ -877,9 +899,9 @@ static void spawn_session(void)
 		a->cl = pick(chance(0.2) ? &legit6 : &legit4, 1);
 		break;
 	case C_DHA: a->cl = pick(&dha, 1); a->conns_left = rrange(1, 4); break;
-	case C_FLOOD: a->cl = pick(&flood, 0); a->conns_left = rrange(30, 250); break;
-	case C_BFLOOD: a->cl = pick(&bflood, 0); a->conns_left = rrange(1, 3); break;
-	case C_AUTH: a->cl = pick(&authp, 1); a->conns_left = rrange(1, 3); break;
+	case C_FLOOD: a->cl = pick(&flood, 0); a->conns_left = rrange(90, 300); break;
+	case C_BFLOOD: a->cl = pick(&bflood, 0); a->conns_left = rrange(40, 90); break;
+	case C_AUTH: a->cl = pick(&authp, 1); a->conns_left = rrange(4, 10); break;
 	default: a->cl = pick(&spam, 1); break;
 	}
 	refill(a);
@@ -1057,6 +1079,7 @@ static void run_op(struct actor *a)
 		reject_tail(a, a->m[0].sender, buf);
 		lend();
 		ev[E_RELAY_DENIED]++;
+		c->seen = 1;
 		break;
 	case OP_DNSBL: {
 		unsigned char tr;
@@ -1315,6 +1338,9 @@ static void step(void)
 	for (;;) {
 		int i = (int)rbelow((uint32_t)nact);
 		struct actor *a = act[i];
+		/* Rejection sampling: pick in proportion to the actor's speed. */
+		if (a->kind == K_SESSION && (int)rbelow(MAX_SPEED) >= cat_speed[a->cat])
+			continue;
 		if (a->pos >= a->nops) {
 			if (a->kind == K_SESSION && refill(a))
 				continue;
@@ -1473,7 +1499,14 @@ int main(int argc, char **argv)
 		write_list(f, "conn_flood", &flood, 0);
 		write_list(f, "bounce_flood", &bflood, 0);
 		write_list(f, "auth", &authp, 0);
-		fputs("}}\n", f);
+		write_list(f, "spam", &spam, 0);	/* may be acted on; need not be */
+		fputs("},\"legit\":[", f);
+		/* Every legitimate client, whether or not it sent mail in this log: none may be acted on. */
+		for (int li = 0, nl = 0; li < legit4.n + legit6.n; li++) {
+			struct client *lc = li < legit4.n ? &legit4.c[li] : &legit6.c[li - legit4.n];
+			fprintf(f, "%s\"%s\"", nl++ ? "," : "", lc->ip);
+		}
+		fputs("]}\n", f);
 		if (fclose(f) != 0) {
 			perror(truthfile);
 			return 74;

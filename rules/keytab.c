@@ -6,8 +6,9 @@
  * (so a big cap costs nothing until keys arrive). Live slots are on a
  * doubly linked list ordered by last sighting, most recent at the head:
  * the tail is both the eviction victim and where idle keys are swept.
- * The hash index holds slot number + 1, so a calloc'd (untouched) bucket
- * array is already empty.
+ * The hash index holds slot number + 1 (0 = empty) and doubles as keys
+ * arrive (load <= 1), so a table with a cap of millions costs a few
+ * kilobytes until it is used.
  */
 #include "keytab.h"
 
@@ -74,14 +75,12 @@ struct keytab *
 keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 {
 	struct keytab *t = xcalloc(1, sizeof(*t));
-	uint32_t nb = 16;
+	uint32_t nb = 64;
 
 	if (keymax > KEYTAB_KEYMAX)
 		keymax = KEYTAB_KEYMAX;
 	if (capacity < 16)
 		capacity = 16;
-	while (nb < capacity && nb < (1u << 31))
-		nb <<= 1;
 	t->payload = (payload + 7) & ~(size_t)7;
 	t->stride = (sizeof(struct hdr) + t->payload + keymax + 7) & ~(size_t)7;
 	t->cap = capacity;
@@ -103,6 +102,23 @@ keytab_free(struct keytab *t, void (*free_payload)(void *payload))
 	free(t->slots);
 	free(t->bucket);
 	free(t);
+}
+
+/* Double the hash index and rehash every live key. */
+static void
+grow_index(struct keytab *t)
+{
+	uint32_t nb = (t->mask + 1) * 2;
+
+	free(t->bucket);
+	t->bucket = xcalloc(nb, sizeof(*t->bucket));
+	t->mask = nb - 1;
+	for (uint32_t i = t->newest; i != NONE; i = H(t, i)->older) {
+		uint32_t *b = &t->bucket[hash(KEY(t, i), H(t, i)->klen) & t->mask];
+
+		H(t, i)->hnext = *b;
+		*b = i + 1;
+	}
 }
 
 static uint32_t
@@ -204,6 +220,9 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	if (t->freelist == NONE && t->used == t->cap) {
 		t->st.evicted++;
 		remove_slot(t, t->oldest, free_payload);
+	} else if (t->st.size >= (uint64_t)t->mask + 1 && t->mask < (1u << 30)) {
+		grow_index(t);
+		h = hash(key, klen);
 	}
 	if (t->freelist != NONE) {
 		i = t->freelist;
@@ -264,5 +283,6 @@ keytab_stats(const struct keytab *t)
 size_t
 keytab_bytes_per_key(const struct keytab *t)
 {
-	return t->stride + sizeof(uint32_t) * ((size_t)t->mask + 1) / t->cap;
+	/* The slot, and at most two index entries per key (load between 1/2 and 1). */
+	return t->stride + 2 * sizeof(uint32_t);
 }
