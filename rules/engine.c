@@ -378,7 +378,7 @@ decision_reason(const struct decision *d, char *buf, size_t len)
 	if (r->measure == M_COUNT)
 		what = "events";
 	else {
-		snprintf(fieldbuf, sizeof(fieldbuf), "%s %s", r->measure == M_SUM ? "total" : "distinct",
+		snprintf(fieldbuf, sizeof(fieldbuf), "%s %s", r->measure == M_SUM ? "total" : "distinct values of",
 		    cond_field_name(r->field));
 		what = fieldbuf;
 	}
