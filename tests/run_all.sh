@@ -79,6 +79,22 @@ for log in tests/golden/*.log; do
 	ok "$name"
 done
 
+echo "-- golden replays (tests/replay: FILE.conf + FILE.log -> FILE.jsonl)"
+for conf in tests/replay/*.conf; do
+	base=${conf%.conf}
+	name=replay/$(basename "$base")
+	"$MXGUARD" replay -c "$conf" --year 2024 "$base.log" > "$tmp/out.jsonl" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		ko "$name (exit $rc: $(head -3 "$tmp/err"))"
+	elif ! diff -u "$base.jsonl" "$tmp/out.jsonl" > "$tmp/diff"; then
+		head -40 "$tmp/diff"
+		ko "$name (decisions differ from $base.jsonl)"
+	else
+		ok "$name"
+	fi
+done
+
 echo "-- shell tests (tests/sh)"
 for t in tests/sh/test_*.sh; do
 	name=$(basename "$t" .sh)
