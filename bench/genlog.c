@@ -1356,7 +1356,8 @@ static void step(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: genlog [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE] [--iso]\n");
+	fprintf(stderr, "usage: genlog [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE] [--iso]\n"
+	    "       genlog --distinct CLIENTS [-o LOGFILE]\n");
 	exit(64);
 }
 
@@ -1370,8 +1371,39 @@ static void write_list(FILE *f, const char *name, const struct pool *p, int firs
 	fputc(']', f);
 }
 
+/*
+ * --distinct N: a botnet of N clients, each in its own IPv6 /64, each
+ * trying two unknown recipients in one session, all within five minutes.
+ * No client comes near a threshold, so a policy must simply track all of
+ * them at once: the memory benchmark for a million distinct clients.
+ */
+static int distinct_clients(unsigned long n)
+{
+	uint64_t t0 = 10 * 3600ULL * 1000000, span = 300ULL * 1000000;
+	for (unsigned long i = 0; i < n; i++) {
+		char ip[48];
+		now_us = t0 + span * i / n;
+		snprintf(ip, sizeof ip, "2001:db8:%lx:%lx::%lx", (i >> 16) & 0xffff, i & 0xffff, 1 + i % 254);
+		lbegin("postfix/smtpd", 3000 + (int)(i % 60));
+		lcat("connect from unknown[", ip, "]", (char *)NULL);
+		lend();
+		for (int k = 0; k < 2; k++) {
+			lbegin("postfix/smtpd", 3000 + (int)(i % 60));
+			lprintf("NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <%s%lu@example.org>: Recipient "
+			    "address rejected: User unknown in local recipient table; from=<x@example.net> "
+			    "to=<%s%lu@example.org> proto=ESMTP helo=<bot>", ip, guesses[k], i, guesses[k], i);
+			lend();
+		}
+		lbegin("postfix/smtpd", 3000 + (int)(i % 60));
+		lcat("disconnect from unknown[", ip, "] ehlo=1 mail=1 rcpt=0/2 quit=1 commands=3/5", (char *)NULL);
+		lend();
+	}
+	return fflush(logfp) != 0 || ferror(logfp) ? 74 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	unsigned long distinct = 0;
 	unsigned long long seed = 1;
 	const char *logfile = NULL, *truthfile = NULL;
 	char *end;
@@ -1382,6 +1414,12 @@ int main(int argc, char **argv)
 		const char *arg = argv[i], *val = NULL;
 		if (strcmp(arg, "--iso") == 0) {
 			iso = 1;
+			continue;
+		}
+		if (strcmp(arg, "--distinct") == 0 && i + 1 < argc) {
+			distinct = strtoul(argv[++i], &end, 10);
+			if (*end || distinct == 0)
+				usage();
 			continue;
 		}
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
@@ -1418,6 +1456,8 @@ int main(int argc, char **argv)
 	}
 	static char obuf[1 << 20];
 	setvbuf(logfp, obuf, _IOFBF, sizeof obuf);
+	if (distinct)
+		return distinct_clients(distinct);
 
 	/* Address plan: every usable IPv4 address of the two documentation
 	 * /24s except the server's own, shuffled, dealt out to disjoint pools. */

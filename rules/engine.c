@@ -265,7 +265,7 @@ decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint
 	o->until = ev->ts + dur;
 	o->decisions++;
 	rt->st.decisions++;
-	win_reset(w);		/* the next decision needs a new crossing of the threshold */
+	win_reset(w, r->measure == M_DISTINCT);	/* a new decision needs a new crossing */
 	fn(arg, &d);
 }
 

@@ -16,12 +16,13 @@ win_width(int64_t window)
 
 /*
  * Move the ring so that bucket `idx` is the newest, zeroing the buckets
- * that fall out. Returns 0 if idx is older than the window (ignore it).
+ * that fall out (count windows only). Returns 0 if idx is older than the
+ * window (ignore it).
  */
 static int
-advance(struct window *w, int64_t idx)
+advance(struct window *w, int64_t idx, int distinct)
 {
-	if (w->head == 0 && w->total == 0 && w->ndist == 0) {
+	if (w->head == 0 && w->total == 0) {
 		w->head = idx;	/* a fresh (or reset) window starts here */
 		return 1;
 	}
@@ -30,15 +31,16 @@ advance(struct window *w, int64_t idx)
 	if (idx > w->head) {
 		int64_t shift = idx - w->head;
 
-		if (shift >= WIN_BUCKETS) {
-			memset(w->b, 0, sizeof(w->b));
-			w->total = w->ndist ? w->total : 0;
+		if (distinct) {
+			/* values carry their own bucket numbers */
+		} else if (shift >= WIN_BUCKETS) {
+			memset(w->u.b, 0, sizeof(w->u.b));
+			w->total = 0;
 		} else {
 			for (int64_t k = 1; k <= shift; k++) {
-				uint32_t *slot = &w->b[(w->head + k) % WIN_BUCKETS];
+				uint32_t *slot = &w->u.b[(w->head + k) % WIN_BUCKETS];
 
-				if (w->ndist == 0)
-					w->total -= *slot;
+				w->total -= *slot;
 				*slot = 0;
 			}
 		}
@@ -53,9 +55,9 @@ win_add(struct window *w, int64_t width, int64_t t, uint32_t v)
 	int64_t idx = t / width;
 	uint32_t *slot;
 
-	if (!advance(w, idx))
+	if (!advance(w, idx, 0))
 		return w->total;
-	slot = &w->b[idx % WIN_BUCKETS];
+	slot = &w->u.b[idx % WIN_BUCKETS];
 	*slot = *slot > UINT32_MAX - v ? UINT32_MAX : *slot + v;
 	w->total = w->total > UINT32_MAX - v ? UINT32_MAX : w->total + v;
 	return w->total;
@@ -64,7 +66,7 @@ win_add(struct window *w, int64_t width, int64_t t, uint32_t v)
 static struct dval *
 dv(struct window *w, uint32_t i)
 {
-	return i < WIN_DINLINE ? &w->din[i] : &w->dext[i - WIN_DINLINE];
+	return i < WIN_DINLINE ? &w->u.d.din[i] : &w->u.d.dext[i - WIN_DINLINE];
 }
 
 uint32_t
@@ -73,7 +75,7 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 	int64_t idx = t / width;
 	uint32_t head32, i, live = 0, found = 0;
 
-	if (!advance(w, idx))
+	if (!advance(w, idx, 1))
 		return w->ndist;
 	head32 = (uint32_t)w->head;
 	/* Compact: drop values last seen before the window; look for h. */
@@ -96,7 +98,7 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 
 			if (ncap > limit)
 				ncap = limit;
-			w->dext = xrealloc(w->dext, ncap * sizeof(*w->dext));
+			w->u.d.dext = xrealloc(w->u.d.dext, ncap * sizeof(*w->u.d.dext));
 			w->dcap = ncap;
 		}
 		*dv(w, w->ndist++) = (struct dval){ h, (uint32_t)idx };
@@ -106,9 +108,10 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 }
 
 void
-win_reset(struct window *w)
+win_reset(struct window *w, int distinct)
 {
-	memset(w->b, 0, sizeof(w->b));
+	if (!distinct)
+		memset(w->u.b, 0, sizeof(w->u.b));
 	w->total = 0;
 	w->ndist = 0;
 	w->head = 0;
@@ -117,7 +120,8 @@ win_reset(struct window *w)
 void
 win_free(struct window *w)
 {
-	free(w->dext);
-	w->dext = NULL;
+	if (w->dcap > 0)
+		free(w->u.d.dext);
+	w->u.d.dext = NULL;
 	w->dcap = 0;
 }

@@ -28,9 +28,13 @@ struct window {
 	int64_t head;		/* bucket number (time / width) of the newest bucket */
 	uint32_t total;		/* count: sum of b[]; distinct: live values */
 	uint32_t ndist, dcap;	/* distinct values stored, capacity of dext */
-	uint32_t b[WIN_BUCKETS];
-	struct dval *dext;	/* distinct values beyond the inline ones */
-	struct dval din[WIN_DINLINE];
+	union {			/* a window counts, or it tracks distinct values, never both */
+		uint32_t b[WIN_BUCKETS];
+		struct {
+			struct dval *dext;	/* distinct values beyond the inline ones */
+			struct dval din[WIN_DINLINE];
+		} d;
+	} u;
 };
 
 /* Bucket width in seconds for a window (>= 1). */
@@ -43,9 +47,9 @@ uint32_t win_add(struct window *w, int64_t width, int64_t t, uint32_t v);
 uint32_t win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit);
 
 /* Forget everything (after a decision), keeping allocated memory. */
-void win_reset(struct window *w);
+void win_reset(struct window *w, int distinct);
 
-/* Free the distinct array (the window itself belongs to the caller). */
+/* Free a distinct window's array (the window itself belongs to the caller). */
 void win_free(struct window *w);
 
 #endif
