@@ -152,6 +152,7 @@ FAILED=0
 declare -A LABEL=(
 	[mxguard-stats]="mxguard parse --stats"
 	[mxguard-json]="mxguard parse (JSON to file)"
+	[mxguard-replay]="mxguard replay (default policy)"
 	[fail2ban]="fail2ban-regex $F2B_VER (postfix filter)"
 	[sshguard]="sshg-parser $SSHG_VER"
 	[pcre2grep]="pcre2grep -c 'postfix/smtpd' (floor)"
@@ -165,6 +166,11 @@ else FAILED=1; fi
 step "mxguard parse > $DATA/out.jsonl (best of 3)"
 if time_tool mxguard-json 3 "0" /dev/null "$DATA/out.jsonl" ./mxguard parse "$LOG"; then
 	echo "   $(wc -l <"$DATA/out.jsonl") events written"
+else FAILED=1; fi
+
+step "mxguard replay -c samples/mxguard.conf (best of 3)"
+if time_tool mxguard-replay 3 "0" /dev/null "$DATA/decisions.jsonl" ./mxguard replay -c samples/mxguard.conf "$LOG"; then
+	echo "   $(wc -l <"$DATA/decisions.jsonl") decisions"
 else FAILED=1; fi
 
 step "fail2ban-regex (1 run; slow)"
@@ -199,18 +205,31 @@ ratio() { # mxguard lines/s over the peer's
 }
 echo
 echo "Results: $LINES lines, one core (taskset -c $CPU), wall seconds; best of 3 (fail2ban: 1 run)"
-echo "RSS = peak resident set; 'mxguard x' = mxguard's lines/s over the tool's (--stats run, JSON run)"
+echo "RSS = peak resident set; 'x' columns = mxguard's lines/s over the tool's (parse --stats, parse JSON, replay)"
 ((LINES >= 1000000)) || echo "note: /usr/bin/time counts in 0.01 s steps; use >= 1000000 lines for mxguard's figures"
-printf '%-42s %9s %12s %9s %12s %12s\n' "tool" "seconds" "lines/s" "RSS MB" "mxguard x" "(json) x"
+printf '%-42s %9s %12s %9s %9s %9s %9s\n' "tool" "seconds" "lines/s" "RSS MB" "stats x" "json x" "replay x"
 for k in "${ORDER[@]}"; do
-	r1=- r2=-
+	r1=- r2=- r3=-
 	if [[ $k != mxguard-* ]]; then
 		r1=$(ratio mxguard-stats "$k")
 		r2=$(ratio mxguard-json "$k")
+		r3=$(ratio mxguard-replay "$k")
 	fi
-	printf '%-42s %9s %12s %9s %12s %12s\n' "${LABEL[$k]}" "${SECS[$k]}" "$(lps "${SECS[$k]}")" \
-		"$(awk -v k="${RSSKB[$k]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$r1" "$r2"
+	printf '%-42s %9s %12s %9s %9s %9s %9s\n' "${LABEL[$k]}" "${SECS[$k]}" "$(lps "${SECS[$k]}")" \
+		"$(awk -v k="${RSSKB[$k]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$r1" "$r2" "$r3"
 done
+
+# ------------------------------------------- a million distinct clients ---
+DLOG=$DATA/distinct-1000000.log
+if [[ ${BENCH_DISTINCT:-1} == 1 ]]; then
+	[[ -s $DLOG && $DLOG -nt $BENCH/genlog.c ]] || "$BENCH/genlog" --distinct 1000000 -o "$DLOG"
+	echo
+	step "a million distinct clients (genlog --distinct 1000000: 4M lines, each client in its own /64, within 5 min)"
+	if time_tool mxguard-distinct 1 "0" /dev/null /dev/null ./mxguard replay -c samples/mxguard.conf --summary "$DLOG"; then
+		grep -E '^(dha|conn-flood) |per-key state' "$DATA/mxguard-distinct.err" | sed 's/^/   /'
+		echo "   peak RSS: $(awk -v k="${RSSKB[mxguard-distinct]}" 'BEGIN { printf "%.1f", k / 1024 }') MB, ${SECS[mxguard-distinct]} s"
+	else FAILED=1; fi
+fi
 
 # ----------------------------------------------- events against truth ---
 # Informational: the counts `--stats` printed next to what genlog wrote.

@@ -28,7 +28,8 @@
  * completes; postscreen separates the trailing fields with commas.
  */
 #define REJECT_TAIL \
-	": (?:(?<code>\\d{3}) )?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*?)" \
+	": (?:(?<code>\\d{3}) )?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?" \
+	"(?<reason>[^;]*+(?:;(?! from=<| to=<| proto=| helo=<)[^;]*+)*+)" \
 	"(?:;(?: from=<(?<from>.*?)>,?)?(?: to=<(?<to>.*?)>,?)?(?: proto=[^\\s,]+,?)?" \
 	"(?: helo=<(?<helo>.*)>)?)?$"
 #define REJECT_RE(word) word ": (?<cmd>\\S+) from " HIP REJECT_TAIL
