@@ -205,6 +205,9 @@ month_of(const char *p, size_t len)
 	return 0;
 }
 
+/* Bytes that end a program tag. */
+static const unsigned char tag_end[256] = { ['['] = 1, [':'] = 1, [' '] = 1 };
+
 /*
  * After the timestamp: [<pri>] host tag[pid]: body. Some local syslogds
  * write no host: then the first token already ends in ':' and is the tag.
@@ -229,8 +232,9 @@ parse_rest(const char *line, size_t n, size_t i, struct syslog_hdr *h, int want_
 	h->host = (struct span){ line + i, 0 };
 	if (want_host) {
 		start = i;
-		while (i < n && line[i] != ' ')
-			i++;
+		const char *sp = memchr(line + i, ' ', n - i);
+
+		i = sp ? (size_t)(sp - line) : n;
 		if (i > start && line[i - 1] == ':') {
 			i = start;	/* no host: this token is the tag */
 		} else {
@@ -240,7 +244,7 @@ parse_rest(const char *line, size_t n, size_t i, struct syslog_hdr *h, int want_
 		}
 	}
 	start = i;
-	while (i < n && line[i] != '[' && line[i] != ':' && line[i] != ' ')
+	while (i < n && !tag_end[(unsigned char)line[i]])
 		i++;
 	if (i == n || line[i] == ' ' || i == start) {
 		/* No "tag:" (e.g. "last message repeated 3 times"): a line with no program. */

@@ -61,14 +61,27 @@ slot_of(const struct keytab *t, const void *payload)
 	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->slots) / t->stride);
 }
 
+/* 8 bytes a step, multiply-xorshift mixing: keys are 2-60 bytes. */
 static uint64_t
 hash(const uint8_t *k, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 0x100000001b3ull;
-	return h ^ (h >> 31);
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		uint64_t w = 0;
+
+		memcpy(&w, k + i, n - i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	return h ^ (h >> 32);
 }
 
 struct keytab *
