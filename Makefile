@@ -82,8 +82,8 @@ bench: $(BIN) bench/genlog
 
 # The fuzz build compiles the library sources itself: they need clang's instrumentation.
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-fuzz: build/fuzz/fuzz_parse
-build/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c $(LIB_SRCS)
+fuzz: build/fuzz/fuzz_parse build/fuzz/fuzz_conf
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	clang $(STD) -D_GNU_SOURCE $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -283,7 +283,7 @@ parse_iso(struct hdr_clock *c, const char *p, size_t n, char sep, struct syslog_
 
 	if (n < 19 || !digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) ||
 	    p[7] != '-' || !digits(p + 8, 2, &d) || p[10] != sep || !parse_hms(p + 11, &hh, &mi, &ss) ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31)
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
 		return 0;
 	i = 19;
 	i += parse_frac(p + i, n - i, &h->usec);

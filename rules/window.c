@@ -6,6 +6,21 @@
 
 #include "../common/xalloc.h"
 
+/* Bucket number and ring slot of time t, right for times before 1970 too. */
+static int64_t
+bucket_of(int64_t t, int64_t width)
+{
+	return t >= 0 ? t / width : -((-t + width - 1) / width);
+}
+
+static unsigned
+slot_of(int64_t idx)
+{
+	int64_t m = idx % WIN_BUCKETS;
+
+	return (unsigned)(m < 0 ? m + WIN_BUCKETS : m);
+}
+
 int64_t
 win_width(int64_t window)
 {
@@ -38,7 +53,7 @@ advance(struct window *w, int64_t idx, int distinct)
 			w->total = 0;
 		} else {
 			for (int64_t k = 1; k <= shift; k++) {
-				uint32_t *slot = &w->u.b[(w->head + k) % WIN_BUCKETS];
+				uint32_t *slot = &w->u.b[slot_of(w->head + k)];
 
 				w->total -= *slot;
 				*slot = 0;
@@ -52,12 +67,12 @@ advance(struct window *w, int64_t idx, int distinct)
 uint32_t
 win_add(struct window *w, int64_t width, int64_t t, uint32_t v)
 {
-	int64_t idx = t / width;
+	int64_t idx = bucket_of(t, width);
 	uint32_t *slot;
 
 	if (!advance(w, idx, 0))
 		return w->total;
-	slot = &w->u.b[idx % WIN_BUCKETS];
+	slot = &w->u.b[slot_of(idx)];
 	*slot = *slot > UINT32_MAX - v ? UINT32_MAX : *slot + v;
 	w->total = w->total > UINT32_MAX - v ? UINT32_MAX : w->total + v;
 	return w->total;
@@ -72,7 +87,7 @@ dv(struct window *w, uint32_t i)
 uint32_t
 win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit)
 {
-	int64_t idx = t / width;
+	int64_t idx = bucket_of(t, width);
 	uint32_t head32, i, live = 0, found = 0;
 
 	if (!advance(w, idx, 1))

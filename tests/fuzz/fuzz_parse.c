@@ -4,8 +4,9 @@
  *
  * Built by `make fuzz` with clang -fsanitize=fuzzer,address,undefined and
  * run by `./run fuzz [SECONDS]` from the golden logs as seed corpus. The
- * parser is kept across inputs, as in the daemon, so the correlation
- * table sees long, adversarial histories.
+ * parser and the rules engine (default policy, with small key caps) are
+ * kept across inputs, as in the daemon, so the correlation and key tables
+ * see long, adversarial histories.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,14 +15,31 @@
 #include "../../common/outbuf.h"
 #include "../../parsers/event_json.h"
 #include "../../parsers/parser.h"
+#include "../../rules/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+ignore_diag(void *arg, int warning, const char *msg)
+{
+	(void)arg;
+	(void)warning;
+	(void)msg;
+}
+
+static void
+to_json(void *arg, const struct decision *d)
+{
+	decision_json(arg, d);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct parser *p;
 	static struct outbuf ob;
+	static struct config *conf;
+	static struct engine *eng;
 	const char *s = (const char *)data, *end = s + size;
 	struct event ev;
 	uint64_t lineno = 0;
@@ -31,14 +49,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		p = parser_new(&o);
 		ob_init(&ob, -1, 4096);
+		conf = conf_load("samples/mxguard.conf", ignore_diag, NULL);
+		if (conf != NULL) {
+			for (int i = 0; i < conf->nrules; i++)
+				conf->rules[i]->max_keys = 256;
+			eng = engine_new(conf);
+		}
 	}
 	parser_begin_input(p, 1700000000);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
 
-		if (parser_line(p, s, n, ++lineno, &ev))
+		if (parser_line(p, s, n, ++lineno, &ev)) {
 			event_json(&ob, &ev, NULL);
+			if (eng != NULL)
+				engine_event(eng, &ev, to_json, &ob);
+		}
 		s += n + 1;
 	}
 	ob.len = 0;
