@@ -39,6 +39,8 @@ struct token {
 
 struct src {
 	char *path;
+	dev_t dev;		/* identity of the file, to catch include loops */
+	ino_t ino;
 	char *buf;
 	size_t len, pos;
 	int line, col;
@@ -75,6 +77,8 @@ struct P {
 	conf_diag_fn diag;
 	void *arg;
 	int errors;
+	const char *err_file;	/* position of the last error, for recovery */
+	int err_line;
 	struct rule_ctx *rc;	/* the rule being parsed */
 };
 
@@ -88,8 +92,11 @@ diag(struct P *p, int warning, const char *file, int line, int col, const char *
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s:%d:%d: %s%s", file, line, col, warning ? "warning: " : "", msg);
-	if (!warning)
+	if (!warning) {
 		p->errors++;
+		p->err_file = file;
+		p->err_line = line;
+	}
 	p->diag(p->arg, warning, full);
 }
 
@@ -104,11 +111,6 @@ push_file(struct P *p, const char *path, const struct token *at)
 	FILE *fp;
 	struct stat sb;
 
-	for (s = p->src; s != NULL; s = s->up)
-		if (strcmp(s->path, path) == 0) {
-			ERR(p, at, "include loop: %s includes itself", path);
-			return 0;
-		}
 	if (p->depth >= MAX_INCLUDE_DEPTH) {
 		ERR(p, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
 		return 0;
@@ -127,7 +129,15 @@ push_file(struct P *p, const char *path, const struct token *at)
 			fclose(fp);
 		return 0;
 	}
+	for (s = p->src; s != NULL; s = s->up)
+		if (s->dev == sb.st_dev && s->ino == sb.st_ino) {
+			ERR(p, at, "include loop: %s is already being read", path);
+			fclose(fp);
+			return 0;
+		}
 	s = xcalloc(1, sizeof(*s));
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
 	s->path = xstrdup(path);
 	s->buf = xmalloc((size_t)sb.st_size + 1);
 	s->len = fread(s->buf, 1, (size_t)sb.st_size, fp);
@@ -406,15 +416,55 @@ tok_desc(const struct token *t)
 	return names[t->t];
 }
 
-/* Skip what is left of a broken statement: to the next line, or a '}'. */
+/* The line to skip past: the item's, or the error's if that came later. */
+static int
+skip_line(const struct P *p, int line, const char *file)
+{
+	return p->err_file == file && p->err_line > line ? p->err_line : line;
+}
+
+/*
+ * Inside a rule: skip what is left of a broken line, up to the end of the
+ * line where the error was, or the rule's closing '}' (not consumed).
+ */
 static void
 recover(struct P *p, int line, const char *file)
 {
+	line = skip_line(p, line, file);
 	for (;;) {
 		struct token *t = cur(p);
 
 		if (t->t == T_EOF || t->t == T_RBRACE || t->line > line || t->file != file)
 			return;
+		advance(p);
+	}
+}
+
+/*
+ * At the top level: skip the rest of a broken statement, including any
+ * { ... } block it opened, so its contents are not read as statements.
+ */
+static void
+recover_top(struct P *p, int line, const char *file)
+{
+	int depth = 0;
+
+	line = skip_line(p, line, file);
+	for (;;) {
+		struct token *t = cur(p);
+
+		if (t->t == T_EOF)
+			return;
+		if (depth == 0 && t->t != T_LBRACE && t->t != T_RBRACE && (t->line > line || t->file != file))
+			return;
+		if (t->t == T_RBRACE) {
+			advance(p);
+			if (--depth <= 0)
+				return;
+			continue;
+		}
+		if (t->t == T_LBRACE)
+			depth++;
 		advance(p);
 	}
 }
@@ -920,7 +970,7 @@ parse_rule(struct P *p)
 	t = cur(p);
 	if (t->t != T_STRING && t->t != T_WORD) {
 		ERR(p, t, "expected the rule's name in quotes after 'rule'");
-		recover(p, at.line, at.file);
+		recover_top(p, at.line, at.file);
 		free(r);
 		return;
 	}
@@ -942,7 +992,7 @@ parse_rule(struct P *p)
 	if (cur(p)->t != T_LBRACE) {
 		ERR(p, cur(p), "expected '{' after rule \"%s\", found %s", r->name, tok_desc(cur(p)));
 		free_rule(r);
-		recover(p, at.line, at.file);
+		recover_top(p, at.line, at.file);
 		return;
 	}
 	advance(p);
@@ -1012,7 +1062,7 @@ parse_rule(struct P *p)
 			r->max_keys = (uint32_t)n;
 		} else {
 			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do or max-keys",
-			    tok_desc(&item));
+			    tok_desc(cur(p)));
 			good = 0;
 		}
 		if (!good) {
@@ -1060,12 +1110,12 @@ parse_table(struct P *p)
 	t = cur(p);
 	if (t->t != T_TABLE) {
 		ERR(p, t, "expected a table name such as <trusted> after 'table'");
-		recover(p, at.line, at.file);
+		recover_top(p, at.line, at.file);
 		return;
 	}
 	if (find_table(p, t->text) != NULL) {
 		ERR(p, t, "table <%s> is already defined", t->text);
-		recover(p, at.line, at.file);
+		recover_top(p, at.line, at.file);
 		return;
 	}
 	tab = table_new(t->text);
@@ -1076,7 +1126,7 @@ parse_table(struct P *p)
 		t = cur(p);
 		if (t->t != T_STRING) {
 			ERR(p, t, "expected a quoted file name after 'file'");
-			recover(p, at.line, at.file);
+			recover_top(p, at.line, at.file);
 			return;
 		}
 		char path[PATH_MAX];
@@ -1096,7 +1146,7 @@ parse_table(struct P *p)
 	}
 	if (cur(p)->t != T_LBRACE) {
 		ERR(p, cur(p), "expected '{ ADDRESS, ... }' or 'file \"PATH\"' after table <%s>", table_name(tab));
-		recover(p, at.line, at.file);
+		recover_top(p, at.line, at.file);
 		return;
 	}
 	advance(p);
@@ -1129,7 +1179,8 @@ parse_table(struct P *p)
 		if (t->t != T_WORD && t->t != T_STRING) {
 			ERR(p, t, "expected an address or prefix in table <%s>, found %s", table_name(tab),
 			    tok_desc(t));
-			advance(p);
+			if (t->t != T_RBRACE && t->t != T_EOF)
+				advance(p);
 			continue;
 		}
 		snprintf(text, sizeof(text), "%s%s", neg ? "!" : "", t->text);
@@ -1172,7 +1223,7 @@ parse_statements(struct P *p)
 			t = cur(p);
 			if (t->t != T_STRING) {
 				ERR(p, t, "expected a quoted file name after 'include'");
-				recover(p, at.line, at.file);
+				recover_top(p, at.line, at.file);
 				continue;
 			}
 			char path[PATH_MAX];
@@ -1198,7 +1249,7 @@ parse_statements(struct P *p)
 				t = cur(p);
 				if (t->t != T_TABLE) {
 					ERR(p, t, "expected a table such as <trusted> after 'trust'");
-					recover(p, at.line, at.file);
+					recover_top(p, at.line, at.file);
 					break;
 				}
 				if ((tab = find_table(p, t->text)) == NULL)
@@ -1221,10 +1272,10 @@ parse_statements(struct P *p)
 					else
 						p->c->max_keys = (uint32_t)n;
 				} else
-					recover(p, at.line, at.file);
+					recover_top(p, at.line, at.file);
 			} else {
 				ERR(p, cur(p), "unknown setting %s (known: max-keys)", tok_desc(cur(p)));
-				recover(p, at.line, at.file);
+				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
 			/* NAME = VALUE: a macro. */
@@ -1235,7 +1286,7 @@ parse_statements(struct P *p)
 				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, set, include "
 				    "or NAME = VALUE", name);
 				free(name);
-				recover(p, at.line, at.file);
+				recover_top(p, at.line, at.file);
 				continue;
 			}
 			advance(p);
@@ -1243,7 +1294,7 @@ parse_statements(struct P *p)
 			if (t->t != T_STRING && t->t != T_WORD) {
 				ERR(p, t, "expected a value after '%s ='", name);
 				free(name);
-				recover(p, at.line, at.file);
+				recover_top(p, at.line, at.file);
 				continue;
 			}
 			struct macro *m = xcalloc(1, sizeof(*m));
@@ -1257,7 +1308,7 @@ parse_statements(struct P *p)
 		} else {
 			ERR(p, t, "unexpected %s at the start of a statement", tok_desc(t));
 			advance(p);
-			recover(p, at.line, at.file);
+			recover_top(p, at.line, at.file);
 		}
 	}
 }

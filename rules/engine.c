@@ -39,7 +39,7 @@ struct engine {
 	struct rule_rt *rt;
 	int n;
 	struct {
-		int rules[64];
+		int *rules;	/* indexes of the rules listening to this type */
 		int n;
 	} by_type[EV__COUNT];
 	uint64_t trusted;
@@ -68,8 +68,11 @@ engine_new(const struct config *c)
 		e->rt[i].windows = keytab_new(r->max_keys, sizeof(struct window), keymax);
 		e->rt[i].offenders = keytab_new(r->max_keys, sizeof(struct offender), keymax);
 		for (int t = 1; t < EV__COUNT; t++)
-			if ((r->types >> t) & 1 && e->by_type[t].n < 64)
+			if ((r->types >> t) & 1) {
+				e->by_type[t].rules = xrealloc(e->by_type[t].rules,
+				    (size_t)(e->by_type[t].n + 1) * sizeof(int));
 				e->by_type[t].rules[e->by_type[t].n++] = i;
+			}
 	}
 	return e;
 }
@@ -83,6 +86,8 @@ engine_free(struct engine *e)
 		keytab_free(e->rt[i].windows, free_window);
 		keytab_free(e->rt[i].offenders, NULL);
 	}
+	for (int t = 0; t < EV__COUNT; t++)
+		free(e->by_type[t].rules);
 	free(e->rt);
 	free(e);
 }

@@ -52,11 +52,22 @@ advance(struct window *w, int64_t idx, int distinct)
 			memset(w->u.b, 0, sizeof(w->u.b));
 			w->total = 0;
 		} else {
+			/* A saturated total no longer equals the sum of the buckets: recount it. */
+			int saturated = w->total == UINT32_MAX;
+
 			for (int64_t k = 1; k <= shift; k++) {
 				uint32_t *slot = &w->u.b[slot_of(w->head + k)];
 
-				w->total -= *slot;
+				if (!saturated)
+					w->total -= *slot;
 				*slot = 0;
+			}
+			if (saturated) {
+				uint64_t sum = 0;
+
+				for (int b = 0; b < WIN_BUCKETS; b++)
+					sum += w->u.b[b];
+				w->total = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 			}
 		}
 		w->head = idx;
@@ -107,7 +118,15 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 		*dv(w, live++) = d;
 	}
 	w->ndist = live;
-	if (!found && w->ndist < limit) {
+	if (!found && w->ndist >= limit && limit > 0) {
+		/* Full: the value seen longest ago makes room, so the set holds the newest. */
+		uint32_t oldest = 0;
+
+		for (i = 1; i < w->ndist; i++)
+			if ((int32_t)(dv(w, i)->bucket - dv(w, oldest)->bucket) < 0)
+				oldest = i;
+		*dv(w, oldest) = (struct dval){ h, (uint32_t)idx };
+	} else if (!found && w->ndist < limit) {
 		if (w->ndist >= WIN_DINLINE && w->ndist - WIN_DINLINE >= w->dcap) {
 			uint32_t ncap = w->dcap ? w->dcap * 2 : 4;
 

@@ -1,0 +1,1317 @@
+/*
+ * test_engine.c - the detection engine on hand-built events: distinct
+ * counts (DHA), client prefixes as keys, suppression while an action is in
+ * force, escalation and its cap, trusted clients, "unless" exemptions, the
+ * null sender, global / HELO / sum rules, old events, the key cap, expiry,
+ * and the decision records: every reason is non-empty and every JSON line
+ * is valid JSON (checked by a small validator below); the examples of
+ * docs/RULES.md give exact expected lines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../rules/engine.h"
+
+/* ---------------------------------------------------- JSON validator --- */
+
+struct jp {
+	const char *p, *end;
+};
+
+static int json_value(struct jp *j, int depth);
+
+static void
+json_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* One UTF-8 sequence at j->p (its first byte >= 0x80); 0 if invalid. */
+static int
+json_utf8(struct jp *j)
+{
+	const unsigned char *s = (const unsigned char *)j->p;
+	size_t left = (size_t)(j->end - j->p);
+	unsigned c = s[0], n, cp;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 2, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 3, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n + 1)
+		return 0;
+	for (unsigned i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	j->p += n + 1;
+	return 1;
+}
+
+static int
+json_string(struct jp *j)
+{
+	if (j->p >= j->end || *j->p != '"')
+		return 0;
+	j->p++;
+	while (j->p < j->end) {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c == '"') {
+			j->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			j->p++;
+			if (j->p >= j->end)
+				return 0;
+			c = (unsigned char)*j->p++;
+			if (c == 'u') {
+				for (int i = 0; i < 4; i++, j->p++)
+					if (j->p >= j->end || !((*j->p >= '0' && *j->p <= '9') ||
+					    (*j->p >= 'a' && *j->p <= 'f') || (*j->p >= 'A' && *j->p <= 'F')))
+						return 0;
+			} else if (strchr("\"\\/bfnrt", c) == NULL || c == 0)
+				return 0;
+		} else if (c >= 0x80) {
+			if (!json_utf8(j))
+				return 0;
+		} else
+			j->p++;
+	}
+	return 0;
+}
+
+static int
+json_number(struct jp *j)
+{
+	const char *s = j->p;
+
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p >= j->end)
+		return 0;
+	if (*j->p == '0')
+		j->p++;
+	else if (*j->p >= '1' && *j->p <= '9')
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	else
+		return 0;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return 0;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return 0;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	return j->p > s;
+}
+
+static int
+json_lit(struct jp *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return 0;
+	j->p += n;
+	return 1;
+}
+
+static int
+json_value(struct jp *j, int depth)
+{
+	if (depth > 32)
+		return 0;
+	json_ws(j);
+	if (j->p >= j->end)
+		return 0;
+	switch (*j->p) {
+	case '{':
+		j->p++;
+		json_ws(j);
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return 1;
+		}
+		for (;;) {
+			json_ws(j);
+			if (!json_string(j))
+				return 0;
+			json_ws(j);
+			if (j->p >= j->end || *j->p++ != ':')
+				return 0;
+			if (!json_value(j, depth + 1))
+				return 0;
+			json_ws(j);
+			if (j->p >= j->end)
+				return 0;
+			if (*j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (*j->p == '}') {
+				j->p++;
+				return 1;
+			}
+			return 0;
+		}
+	case '[':
+		j->p++;
+		json_ws(j);
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return 1;
+		}
+		for (;;) {
+			if (!json_value(j, depth + 1))
+				return 0;
+			json_ws(j);
+			if (j->p >= j->end)
+				return 0;
+			if (*j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (*j->p == ']') {
+				j->p++;
+				return 1;
+			}
+			return 0;
+		}
+	case '"':
+		return json_string(j);
+	case 't':
+		return json_lit(j, "true");
+	case 'f':
+		return json_lit(j, "false");
+	case 'n':
+		return json_lit(j, "null");
+	default:
+		return json_number(j);
+	}
+}
+
+/* 1 if s[0..n) is exactly one JSON object (and whitespace). */
+static int
+json_valid_object(const char *s, size_t n)
+{
+	struct jp j = { s, s + n };
+
+	json_ws(&j);
+	if (j.p >= j.end || *j.p != '{')
+		return 0;
+	if (!json_value(&j, 0))
+		return 0;
+	json_ws(&j);
+	return j.p == j.end;
+}
+
+static int
+jv(const char *s)
+{
+	return json_valid_object(s, strlen(s));
+}
+
+static void
+test_json_validator(void **state)
+{
+	(void)state;
+	assert_true(jv("{}"));
+	assert_true(jv(" {\"a\":1,\"b\":[true,false,null,-1.5e3,\"x\\u00e9\\n\",{}],\"c\":{\"d\":[]}}\n"));
+	assert_true(jv("{\"k\":\"caf\xc3\xa9\"}"));
+	assert_false(jv(""));
+	assert_false(jv("{"));
+	assert_false(jv("{\"a\":1,}"));
+	assert_false(jv("{\"a\":01}"));
+	assert_false(jv("{\"a\":\"x\ty\"}"));		/* raw control character */
+	assert_false(jv("{\"a\":\"\\x\"}"));		/* bad escape */
+	assert_false(jv("{\"a\":\"\xff\"}"));		/* invalid UTF-8 */
+	assert_false(jv("{\"a\":\"\xe2\x82\"}"));		/* truncated UTF-8 */
+	assert_false(jv("{\"a\":\"unterminated}"));
+	assert_false(jv("{\"a\":1}{}"));
+	assert_false(jv("{\"a\" 1}"));
+	assert_false(jv("{\"a\":tru}"));
+	assert_false(jv("{a:1}"));
+	assert_false(jv("[1]"));
+}
+
+/* --------------------------------------------------------- fixtures --- */
+
+#define MAXDEC 256
+
+struct rec {
+	int n;
+	struct decision d[MAXDEC];
+	char key[MAXDEC][DECISION_KEYMAX];
+	char json[MAXDEC][1024];
+	char reason[MAXDEC][512];
+};
+
+static struct rec R;
+
+/* Every decision: its reason is non-empty, its JSON is one valid object on one line. */
+static void
+on_decision(void *arg, const struct decision *d)
+{
+	struct rec *r = arg;
+	struct outbuf ob;
+	char reason[512];
+	int n;
+
+	assert_non_null(d->rule);
+	n = decision_reason(d, reason, sizeof(reason));
+	assert_true(n > 0);
+	assert_true(strlen(reason) > 0);
+	assert_non_null(memchr(d->key, '\0', sizeof(d->key)));
+	assert_true(d->key[0] != '\0');
+
+	ob_init(&ob, -1, 64);
+	decision_json(&ob, d);
+	assert_true(ob.len > 2);
+	assert_int_equal(ob.p[ob.len - 1], '\n');
+	if (memchr(ob.p, '\n', ob.len - 1) != NULL)
+		fail_msg("decision JSON spans lines: %.*s", (int)ob.len, ob.p);
+	if (!json_valid_object(ob.p, ob.len))
+		fail_msg("invalid decision JSON: %.*s", (int)ob.len, ob.p);
+
+	if (r->n < MAXDEC) {
+		r->d[r->n] = *d;
+		snprintf(r->key[r->n], sizeof(r->key[0]), "%s", d->key);
+		snprintf(r->json[r->n], sizeof(r->json[0]), "%.*s", (int)ob.len, ob.p);
+		snprintf(r->reason[r->n], sizeof(r->reason[0]), "%s", reason);
+	}
+	r->n++;
+	ob_free(&ob);
+}
+
+struct fix {
+	char dir[64];
+	struct config *c;
+	struct engine *e;
+	struct config *c2;
+	struct engine *e2;
+};
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_engine.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	memset(&R, 0, sizeof(R));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+	char cmd[128];
+
+	engine_free(f->e);
+	conf_free(f->c);
+	engine_free(f->e2);
+	conf_free(f->c2);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	free(f);
+	*state = NULL;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+diag_fail(void *arg, int warning, const char *msg)
+{
+	(void)arg;
+	if (!warning)
+		print_error("config: %s\n", msg);
+}
+
+static struct config *
+load_conf(struct fix *f, const char *text)
+{
+	char path[128];
+	FILE *fp;
+	struct config *c;
+	static int k;
+
+	snprintf(path, sizeof(path), "%s/c%d.conf", f->dir, k++);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	c = conf_load(path, diag_fail, NULL);
+	if (c == NULL)
+		fail_msg("config did not load:\n%s", text);
+	return c;
+}
+
+/* Load text as the fixture's config and start an engine on it. */
+static struct engine *
+engine_for(void **state, const char *text)
+{
+	struct fix *f = *state;
+
+	f->c = load_conf(f, text);
+	f->e = engine_new(f->c);
+	assert_non_null(f->e);
+	memset(&R, 0, sizeof(R));
+	return f->e;
+}
+
+static int
+rule_index(void **state, const char *name)
+{
+	struct fix *f = *state;
+
+	for (int i = 0; i < f->c->nrules; i++)
+		if (strcmp(f->c->rules[i]->name, name) == 0)
+			return i;
+	fail_msg("no rule %s", name);
+	return -1;
+}
+
+static struct event
+E(enum ev_type type, int64_t ts, const char *ip)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev_reset(&ev);
+	ev.type = type;
+	ev.mta = "postfix";
+	ev.ts = ts;
+	ev.usec = -1;
+	ev.line = 1;
+	if (ip != NULL && !addr_parse(ip, strlen(ip), &ev.ip))
+		fail_msg("test bug: bad address %s", ip);
+	return ev;
+}
+
+static struct span
+S(const char *s)
+{
+	return (struct span){ s, strlen(s) };
+}
+
+static void
+feed(struct engine *e, const struct event *ev)
+{
+	engine_event(e, ev, on_decision, &R);
+}
+
+/* A recipient-unknown event: client ip, recipient to. */
+static void
+rcpt(struct engine *e, int64_t ts, const char *ip, const char *to)
+{
+	struct event ev = E(EV_RCPT_UNKNOWN, ts, ip);
+
+	ev_set_str(&ev, F_TO, S(to));
+	ev_set_str(&ev, F_FROM, S("x@example.net"));
+	ev_set_str(&ev, F_HELO, S("x"));
+	feed(e, &ev);
+}
+
+static void
+simple(struct engine *e, enum ev_type type, int64_t ts, const char *ip)
+{
+	struct event ev = E(type, ts, ip);
+
+	feed(e, &ev);
+}
+
+static int64_t
+utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return (int64_t)timegm(&tm);
+}
+
+#define T0 ((int64_t)1700000040)	/* a multiple of 60 */
+
+static const char DHA[] =
+    "rule \"dha\" {\n"
+    "    on rcpt_unknown\n"
+    "    by client ipv4 /32 ipv6 /64\n"
+    "    when distinct to >= 20 within 10m\n"
+    "    do block for 1h escalate x4 max 7d\n"
+    "}\n";
+
+/* ------------------------------------------------------------ tests --- */
+
+static void
+test_dha_distinct(void **state)
+{
+	struct engine *e = engine_for(state, DHA);
+	char to[64];
+	int64_t t = T0;
+	struct rule_stats st;
+	int nev = 0;
+
+	/* 19 distinct recipients, each followed by repeats of earlier ones (in other cases) */
+	for (int i = 0; i < 19; i++) {
+		snprintf(to, sizeof(to), "user%d@example.org", i);
+		rcpt(e, t++, "203.0.113.66", to), nev++;
+		rcpt(e, t++, "203.0.113.66", "user0@example.org"), nev++;
+		snprintf(to, sizeof(to), "USER%d@Example.ORG", i / 2);
+		rcpt(e, t++, "203.0.113.66", to), nev++;
+		/* another client, interleaved, 19 distinct too */
+		snprintf(to, sizeof(to), "other%d@example.org", i);
+		rcpt(e, t++, "198.51.100.20", to), nev++;
+	}
+	assert_int_equal(R.n, 0);
+	/* many more repeats change nothing */
+	for (int i = 0; i < 100; i++) {
+		snprintf(to, sizeof(to), "user%d@example.org", i % 19);
+		rcpt(e, t, "203.0.113.66", to), nev++;
+	}
+	assert_int_equal(R.n, 0);
+	/* the 20th distinct recipient */
+	rcpt(e, t, "203.0.113.66", "user19@example.org"), nev++;
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "203.0.113.66");
+	assert_string_equal(R.d[0].rule->name, "dha");
+	assert_int_equal(R.d[0].action, A_BLOCK);
+	assert_int_equal(R.d[0].duration, 3600);
+	assert_int_equal(R.d[0].value, 20);
+	assert_int_equal(R.d[0].level, 0);
+	assert_int_equal(R.d[0].ts, t);
+	assert_int_equal(R.d[0].type, EV_RCPT_UNKNOWN);
+	assert_int_equal(R.d[0].ip.family, 4);
+	assert_non_null(strstr(R.json[0], "\"key\":\"203.0.113.66\""));
+	assert_non_null(strstr(R.json[0], "\"rule\":\"dha\""));
+	assert_non_null(strstr(R.json[0], "\"action\":\"block\""));
+	assert_non_null(strstr(R.json[0], "\"duration\":3600"));
+	assert_non_null(strstr(R.json[0], "\"value\":20"));
+	assert_non_null(strstr(R.json[0], "\"level\":0"));
+	assert_non_null(strstr(R.json[0], "\"ip\":\"203.0.113.66\""));
+	/* the other client never got there */
+	for (int i = 0; i < 5; i++)
+		rcpt(e, t, "198.51.100.20", "other3@example.org"), nev++;
+	assert_int_equal(R.n, 1);
+
+	st = engine_rule_stats(((struct fix *)*state)->e, 0);
+	assert_int_equal(st.events, (uint64_t)nev);
+	assert_int_equal(st.decisions, 1);
+	assert_int_equal(st.keys, 2);
+
+	/* events of other types and events without a recipient are not counted */
+	simple(e, EV_CONNECT, t, "203.0.113.66");
+	simple(e, EV_RCPT_UNKNOWN, t, "203.0.113.66");
+	assert_int_equal(engine_rule_stats(e, 0).events, (uint64_t)nev);
+}
+
+/* docs/RULES.md, "A harvester rotating through its /64": the exact decision line. */
+static void
+test_docs_dha_example(void **state)
+{
+	static const int hms[][3] = {
+		{ 10, 0, 0 }, { 10, 0, 7 }, { 10, 0, 14 }, { 10, 0, 21 }, { 10, 0, 28 }, { 10, 0, 35 },
+		{ 10, 1, 42 }, { 10, 1, 49 }, { 10, 1, 56 }, { 10, 1, 3 }, { 10, 1, 10 }, { 10, 1, 17 },
+		{ 10, 2, 24 }, { 10, 2, 31 }, { 10, 2, 38 }, { 10, 2, 45 }, { 10, 2, 52 }, { 10, 2, 59 },
+		{ 10, 3, 6 }, { 10, 3, 13 }, { 10, 3, 20 }, { 10, 3, 27 },
+	};
+	struct engine *e = engine_for(state,
+	    "table <trusted> { 127.0.0.0/8, ::1 }\n"
+	    "trust <trusted>\n"
+	    "\n"
+	    "rule \"dha\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /32 ipv6 /64\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do block for 1h escalate x4 max 7d\n"
+	    "}\n");
+
+	for (int i = 0; i < 22; i++) {
+		char ip[64], to[64];
+
+		snprintf(ip, sizeof(ip), "2001:db8:bad:1::%d", 10 + i % 4);
+		snprintf(to, sizeof(to), "user%d@example.org", i);
+		rcpt(e, utc(2024, 11, 19, hms[i][0], hms[i][1], hms[i][2]), ip, to);
+	}
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.json[0],
+	    "{\"ts\":\"2024-11-19T10:03:13Z\",\"rule\":\"dha\",\"key\":\"2001:db8:bad:1::/64\",\"action\":\"block\","
+	    "\"duration\":3600,\"value\":20,\"level\":0,\"ip\":\"2001:db8:bad:1::13\",\"reason\":\"client "
+	    "2001:db8:bad:1::/64: 20 distinct values of to within 10m (threshold 20, last rcpt_unknown)\"}\n");
+}
+
+static void
+test_client_prefixes(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"v64\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n"
+	    "rule \"v24\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /24 ipv6 /48\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do log\n"
+	    "}\n");
+	char ip[64], to[64];
+
+	/* 20 addresses of one /64, one recipient each; 19 from the next /64 of the same /48 */
+	for (int i = 0; i < 19; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:1:2:%x::%x", i * 3001, i + 1);
+		snprintf(to, sizeof(to), "a%d@example.org", i);
+		rcpt(e, T0 + i, ip, to);
+		snprintf(ip, sizeof(ip), "2001:db8:1:3::%x", i + 1);
+		snprintf(to, sizeof(to), "b%d@example.org", i);
+		rcpt(e, T0 + i, ip, to);
+	}
+	/* by /48: 38 distinct recipients already - it decided at the 20th */
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "v24");
+	assert_string_equal(R.key[0], "2001:db8:1::/48");
+	assert_int_equal(R.d[0].value, 20);
+	assert_int_equal(R.d[0].duration, 0);	/* log */
+	rcpt(e, T0 + 30, "2001:db8:1:2:ffff:ffff:ffff:ffff", "a19@example.org");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "v64");
+	assert_string_equal(R.key[1], "2001:db8:1:2::/64");
+	assert_non_null(strstr(R.json[1], "\"key\":\"2001:db8:1:2::/64\""));
+	assert_non_null(strstr(R.json[1], "\"ip\":\"2001:db8:1:2:ffff:ffff:ffff:ffff\""));
+	assert_int_equal(R.d[1].ip.family, 6);
+
+	/* IPv4: /32 keys are the address, /24 keys a prefix; a mapped address is the IPv4 client */
+	memset(&R, 0, sizeof(R));
+	for (int i = 0; i < 20; i++) {
+		snprintf(ip, sizeof(ip), i % 2 ? "198.51.100.%d" : "::ffff:198.51.100.%d", 1 + i);
+		snprintf(to, sizeof(to), "c%d@example.org", i);
+		rcpt(e, T0 + 40, ip, to);
+	}
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "198.51.100.0/24");
+	for (int i = 0; i < 19; i++) {
+		snprintf(to, sizeof(to), "d%d@example.org", i);
+		rcpt(e, T0 + 41, i % 2 ? "203.0.113.7" : "::ffff:203.0.113.7", to);
+	}
+	assert_int_equal(R.n, 1);
+	rcpt(e, T0 + 42, "::FFFF:203.0.113.7", "d19@example.org");
+	/* both rules: the address for /32, its /24 for the other */
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.d[1].rule->name, "v64");
+	assert_string_equal(R.key[1], "203.0.113.7");
+	assert_non_null(strstr(R.json[1], "\"key\":\"203.0.113.7\""));
+	assert_non_null(strstr(R.json[1], "\"ip\":\"203.0.113.7\""));
+	assert_string_equal(R.key[2], "203.0.113.0/24");
+}
+
+static void
+test_suppression_and_escalation(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"abuse\" {\n"
+	    "    on lost_conn, protocol_error\n"
+	    "    when count >= 3 within 1m\n"
+	    "    do block for 5m escalate x4 max 1h\n"
+	    "}\n");
+	const char *ip = "203.0.113.5";
+	struct rule_stats st;
+
+	simple(e, EV_LOST_CONN, T0 + 10, ip);
+	simple(e, EV_LOST_CONN, T0 + 11, ip);
+	assert_int_equal(R.n, 0);
+	simple(e, EV_PROTOCOL_ERROR, T0 + 12, ip);
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.d[0].level, 0);
+	assert_int_equal(R.d[0].duration, 300);
+	assert_int_equal(R.d[0].value, 3);
+	assert_int_equal(R.d[0].type, EV_PROTOCOL_ERROR);
+
+	/* while the block is in force: nothing new, counted as suppressed */
+	for (int i = 20; i < 26; i++)
+		simple(e, EV_LOST_CONN, T0 + i, ip);
+	assert_int_equal(R.n, 1);
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.decisions, 1);
+	assert_int_equal(st.suppressed, 4);	/* the window restarted at the decision: 3rd..6th */
+
+	/* a fresh crossing after the block: level 1, 4x longer */
+	simple(e, EV_LOST_CONN, T0 + 400, ip);
+	simple(e, EV_LOST_CONN, T0 + 401, ip);
+	simple(e, EV_LOST_CONN, T0 + 402, ip);
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.d[1].level, 1);
+	assert_int_equal(R.d[1].duration, 1200);
+	assert_non_null(strstr(R.json[1], "\"level\":1"));
+	assert_non_null(strstr(R.json[1], "\"duration\":1200"));
+	assert_non_null(strstr(R.reason[1], "repeat offender"));
+	assert_null(strstr(R.reason[0], "repeat offender"));
+
+	/* the block ends at T0+1602: a crossing exactly then decides (level 2: 4800 s, capped at 1h) */
+	simple(e, EV_LOST_CONN, T0 + 1600, ip);
+	simple(e, EV_LOST_CONN, T0 + 1601, ip);
+	simple(e, EV_LOST_CONN, T0 + 1602, ip);
+	assert_int_equal(R.n, 3);
+	assert_int_equal(R.d[2].level, 2);
+	assert_int_equal(R.d[2].duration, 3600);
+	/* and again: the cap holds */
+	for (int i = 0; i < 3; i++)
+		simple(e, EV_LOST_CONN, T0 + 5202 + i, ip);
+	assert_int_equal(R.n, 4);
+	assert_int_equal(R.d[3].level, 3);
+	assert_int_equal(R.d[3].duration, 3600);
+
+	/* another client starts at level 0 */
+	for (int i = 0; i < 3; i++)
+		simple(e, EV_LOST_CONN, T0 + 5300 + i, "203.0.113.6");
+	assert_int_equal(R.n, 5);
+	assert_int_equal(R.d[4].level, 0);
+	assert_int_equal(R.d[4].duration, 300);
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.decisions, 5);
+}
+
+/* docs/RULES.md, "A repeat offender": the exact lines. */
+static void
+test_docs_abuse_example(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"abuse\" {\n"
+	    "    on lost_conn, protocol_error\n"
+	    "    when count >= 3 within 1m\n"
+	    "    do block for 5m escalate x4 max 1h\n"
+	    "}\n");
+	static const int ms[][3] = {
+		{ 0, 10, EV_LOST_CONN }, { 0, 11, EV_LOST_CONN }, { 0, 12, EV_LOST_CONN },
+		{ 5, 10, EV_LOST_CONN }, { 5, 11, EV_LOST_CONN }, { 5, 12, EV_LOST_CONN },
+		{ 12, 10, EV_PROTOCOL_ERROR }, { 12, 11, EV_PROTOCOL_ERROR }, { 12, 12, EV_PROTOCOL_ERROR },
+	};
+
+	for (int i = 0; i < 9; i++)
+		simple(e, (enum ev_type)ms[i][2], utc(2024, 11, 19, 11, ms[i][0], ms[i][1]), "203.0.113.5");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.json[0],
+	    "{\"ts\":\"2024-11-19T11:00:12Z\",\"rule\":\"abuse\",\"key\":\"203.0.113.5\",\"action\":\"block\","
+	    "\"duration\":300,\"value\":3,\"level\":0,\"ip\":\"203.0.113.5\",\"reason\":\"client 203.0.113.5: "
+	    "3 events within 1m (threshold 3, last lost_conn)\"}\n");
+	assert_string_equal(R.json[1],
+	    "{\"ts\":\"2024-11-19T11:05:12Z\",\"rule\":\"abuse\",\"key\":\"203.0.113.5\",\"action\":\"block\","
+	    "\"duration\":1200,\"value\":3,\"level\":1,\"ip\":\"203.0.113.5\",\"reason\":\"client 203.0.113.5: "
+	    "3 events within 1m (threshold 3, last lost_conn), repeat offender\"}\n");
+	assert_int_equal(engine_rule_stats(e, 0).suppressed, 1);
+}
+
+static void
+test_trusted(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "table <trusted> { 192.0.2.0/24, !192.0.2.99, 2001:db8:100::/48 }\n"
+	    "table <peers> { 198.51.100.53 }\n"
+	    "trust <trusted>, <peers>\n"
+	    "rule \"c\" { on connect when count >= 1 within 1m do log }\n"
+	    "rule \"g\" { on connect by global when count >= 3 within 1m do log }\n");
+
+	simple(e, EV_CONNECT, T0, "192.0.2.5");
+	simple(e, EV_CONNECT, T0, "192.0.2.5");
+	simple(e, EV_CONNECT, T0, "192.0.2.200");
+	simple(e, EV_CONNECT, T0, "::ffff:192.0.2.6");
+	simple(e, EV_CONNECT, T0, "2001:db8:100:abcd::1");
+	simple(e, EV_CONNECT, T0, "198.51.100.53");
+	assert_int_equal(R.n, 0);
+	assert_int_equal(engine_trusted(e), 6);
+	assert_int_equal(engine_rule_stats(e, 0).events, 0);
+	assert_int_equal(engine_rule_stats(e, 1).events, 0);	/* not even for a global key */
+	assert_int_equal(engine_rule_stats(e, 0).keys, 0);
+
+	/* carved out of the trusted /24 */
+	simple(e, EV_CONNECT, T0 + 1, "192.0.2.99");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "192.0.2.99");
+	simple(e, EV_CONNECT, T0 + 2, "2001:db8:101::1");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.key[1], "2001:db8:101::/64");
+	assert_int_equal(engine_trusted(e), 6);
+	/* no client address: nothing to trust, and no client key */
+	simple(e, EV_CONNECT, T0 + 3, NULL);
+	assert_int_equal(engine_trusted(e), 6);
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.key[2], "*");
+}
+
+static void
+test_unless_exempts(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "table <bulk> { 203.0.113.64/26, 2001:db8:b01c::/48 }\n"
+	    "rule \"flood\" {\n"
+	    "    on msg_accepted, bounce_in\n"
+	    "    when count >= 3 within 10m\n"
+	    "    unless client in <bulk>\n"
+	    "    unless helo == \"never-set\"\n"
+	    "    do tarpit for 30m\n"
+	    "}\n");
+
+	for (int i = 0; i < 10; i++) {
+		simple(e, EV_MSG_ACCEPTED, T0 + i, "203.0.113.70");
+		simple(e, EV_BOUNCE_IN, T0 + i, "2001:db8:b01c:1::1");
+	}
+	assert_int_equal(R.n, 0);
+	assert_int_equal(engine_rule_stats(e, 0).events, 0);
+	simple(e, EV_MSG_ACCEPTED, T0 + 20, "203.0.113.10");
+	simple(e, EV_BOUNCE_IN, T0 + 21, "203.0.113.10");
+	assert_int_equal(R.n, 0);
+	simple(e, EV_MSG_ACCEPTED, T0 + 22, "203.0.113.10");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "203.0.113.10");
+	assert_int_equal(R.d[0].action, A_TARPIT);
+	assert_int_equal(R.d[0].duration, 1800);
+	assert_non_null(strstr(R.json[0], "\"action\":\"tarpit\""));
+	assert_int_equal(engine_rule_stats(e, 0).events, 3);
+}
+
+static void
+test_null_sender(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"nb\" {\n"
+	    "    on msg_accepted, bounce_in\n"
+	    "    where from == \"<>\"\n"
+	    "    when count >= 3 within 10m\n"
+	    "    do reject for 1h\n"
+	    "}\n"
+	    "rule \"notnull\" {\n"
+	    "    on msg_accepted\n"
+	    "    where not (from == \"<>\")\n"
+	    "    when count >= 4 within 10m\n"
+	    "    do log\n"
+	    "}\n");
+	struct event ev;
+
+	for (int i = 0; i < 3; i++) {
+		ev = E(EV_MSG_ACCEPTED, T0 + i, "198.51.100.9");
+		ev_set_str(&ev, F_FROM, S("news@example.net"));
+		feed(e, &ev);
+	}
+	/* no from at all: "from == <>" is false, "not (from == <>)" is true */
+	ev = E(EV_MSG_ACCEPTED, T0 + 3, "198.51.100.9");
+	feed(e, &ev);
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "notnull");
+	for (int i = 0; i < 2; i++) {
+		ev = E(EV_BOUNCE_IN, T0 + 10 + i, "198.51.100.9");
+		ev_set_str(&ev, F_FROM, S(""));
+		feed(e, &ev);
+	}
+	assert_int_equal(R.n, 1);
+	ev = E(EV_MSG_ACCEPTED, T0 + 12, "198.51.100.9");
+	ev_set_str(&ev, F_FROM, (struct span){ "", 0 });
+	feed(e, &ev);
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "nb");
+	assert_int_equal(R.d[1].action, A_REJECT);
+	assert_int_equal(engine_rule_stats(e, 0).events, 3);
+}
+
+static void
+test_global_key(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"ndr\" {\n"
+	    "    on bounce_in\n"
+	    "    by global\n"
+	    "    when count >= 5 within 10m\n"
+	    "    do defer for 15m\n"
+	    "}\n");
+	char ip[32];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(ip, sizeof(ip), "192.0.2.%d", 10 + i);
+		simple(e, EV_BOUNCE_IN, T0 + i, ip);
+	}
+	assert_int_equal(R.n, 0);
+	simple(e, EV_BOUNCE_IN, T0 + 5, NULL);	/* no client: still counted globally */
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "*");
+	assert_int_equal(R.d[0].value, 5);
+	assert_int_equal(R.d[0].action, A_DEFER);
+	assert_int_equal(R.d[0].duration, 900);
+	assert_int_equal(R.d[0].ip.family, 0);
+	assert_non_null(strstr(R.json[0], "\"key\":\"*\""));
+	assert_null(strstr(R.json[0], "\"ip\""));
+	assert_int_equal(engine_rule_stats(e, 0).keys, 1);
+}
+
+static void
+helo_ev(struct engine *e, int64_t ts, const char *ip, const char *helo)
+{
+	struct event ev = E(EV_CLIENT_REJECT, ts, ip);
+
+	if (helo != NULL)
+		ev_set_str(&ev, F_HELO, S(helo));
+	feed(e, &ev);
+}
+
+static void
+test_helo_key(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"h\" {\n"
+	    "    on client_reject\n"
+	    "    by helo\n"
+	    "    when count >= 4 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n");
+	char ip[32];
+
+	helo_ev(e, T0, "192.0.2.1", "EVIL.example");
+	helo_ev(e, T0 + 1, "192.0.2.2", "evil.example");
+	helo_ev(e, T0 + 2, "2001:db8::3", "Evil.Example");
+	for (int i = 0; i < 3; i++)
+		helo_ev(e, T0 + 3, "192.0.2.9", "other.example");
+	helo_ev(e, T0 + 3, "192.0.2.9", NULL);	/* no HELO: no key */
+	helo_ev(e, T0 + 3, "192.0.2.9", "evil.example.");	/* another name */
+	assert_int_equal(R.n, 0);
+	helo_ev(e, T0 + 4, "192.0.2.4", "eViL.eXample");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "evil.example");
+	assert_non_null(strstr(R.json[0], "\"key\":\"evil.example\""));
+	assert_non_null(strstr(R.json[0], "\"ip\":\"192.0.2.4\""));
+
+	/* long names: keyed by 48 bytes and a hash of the whole, so these two are two keys */
+	static const char a[] = "a-very-long-helo-name-that-goes-on-and-on.example.com.x1",
+	    b[] = "a-very-long-helo-name-that-goes-on-and-on.example.com.x2";
+
+	memset(&R, 0, sizeof(R));
+	for (int i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i);
+		helo_ev(e, T0 + 10, ip, a);
+		helo_ev(e, T0 + 10, ip, b);
+	}
+	assert_int_equal(R.n, 0);
+	helo_ev(e, T0 + 11, "198.51.100.200", "A-VERY-LONG-HELO-NAME-THAT-GOES-ON-AND-ON.EXAMPLE.COM.X2");
+	assert_int_equal(R.n, 1);
+	assert_int_equal(strncmp(R.key[0], b, 48), 0);
+}
+
+/* Hostile bytes in a key still give valid JSON. */
+static void
+test_json_escaping(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"esc\" { on client_reject by helo when count >= 1 within 1m do log }\n"
+	    "rule \"snd\" { on msg_accepted by sender when count >= 1 within 1m do log }\n");
+	static const char *const nasty[] = {
+		"q\"uote", "back\\slash", "ctl\x01\x1f", "tab\there", "nl\nx", "\xff\xfe invalid utf-8",
+		"caf\xc3\xa9", "\xe2\x82", "</script>", "{\"json\":1}",
+	};
+	struct event ev;
+
+	for (size_t i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++)
+		helo_ev(e, T0 + (int64_t)i, "192.0.2.1", nasty[i]);
+	assert_int_equal(R.n, (int)(sizeof(nasty) / sizeof(nasty[0])));
+	assert_string_equal(R.key[0], "q\"uote");
+	ev = E(EV_MSG_ACCEPTED, T0, "192.0.2.1");
+	ev_set_str(&ev, F_FROM, S("\"evil\"@ex\\ample.org"));
+	feed(e, &ev);
+	assert_int_equal(R.n, (int)(sizeof(nasty) / sizeof(nasty[0])) + 1);
+}
+
+static void
+test_sum_size(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"vol\" {\n"
+	    "    on msg_accepted\n"
+	    "    when sum size >= 1000000 within 10m\n"
+	    "    do log\n"
+	    "}\n");
+	struct event ev;
+
+	for (int i = 0; i < 3; i++) {
+		ev = E(EV_MSG_ACCEPTED, T0 + i, "192.0.2.1");
+		ev_set_num(&ev, F_SIZE, 300000);
+		feed(e, &ev);
+	}
+	ev = E(EV_MSG_ACCEPTED, T0 + 3, "192.0.2.1");	/* no size: adds nothing */
+	feed(e, &ev);
+	ev = E(EV_MSG_ACCEPTED, T0 + 4, "192.0.2.2");	/* another client */
+	ev_set_num(&ev, F_SIZE, 999999);
+	feed(e, &ev);
+	assert_int_equal(R.n, 0);
+	ev = E(EV_MSG_ACCEPTED, T0 + 5, "192.0.2.1");
+	ev_set_num(&ev, F_SIZE, 100000);
+	feed(e, &ev);
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.d[0].value, 1000000);
+	assert_string_equal(R.key[0], "192.0.2.1");
+	assert_non_null(strstr(R.reason[0], "size"));
+	/* the sum slides: 999999 at T0+4, nothing more until it has left the window */
+	ev = E(EV_MSG_ACCEPTED, T0 + 700, "192.0.2.2");
+	ev_set_num(&ev, F_SIZE, 1);
+	feed(e, &ev);
+	assert_int_equal(R.n, 1);
+	/* one huge message */
+	ev = E(EV_MSG_ACCEPTED, T0 + 701, "192.0.2.3");
+	ev_set_num(&ev, F_SIZE, 5000000000ll);
+	feed(e, &ev);
+	assert_int_equal(R.n, 2);
+	assert_true(R.d[1].value >= 1000000);
+}
+
+static void
+test_old_events(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"c\" { on auth_fail when count >= 3 within 10m do block for 1h }\n");
+
+	simple(e, EV_AUTH_FAIL, T0 + 3600, "192.0.2.1");
+	simple(e, EV_AUTH_FAIL, T0 + 3601, "192.0.2.1");
+	/* an hour late: outside the window, not counted */
+	simple(e, EV_AUTH_FAIL, T0, "192.0.2.1");
+	simple(e, EV_AUTH_FAIL, T0 + 1, "192.0.2.1");
+	assert_int_equal(R.n, 0);
+	simple(e, EV_AUTH_FAIL, T0 + 3602, "192.0.2.1");
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.d[0].ts, T0 + 3602);
+	assert_int_equal(R.d[0].value, 3);
+
+	/* spread out: 3 events 11 minutes apart never make 3 within 10 minutes */
+	for (int i = 0; i < 3; i++)
+		simple(e, EV_AUTH_FAIL, T0 + 10000 + 660 * i, "192.0.2.2");
+	assert_int_equal(R.n, 1);
+	/* ...but late events still inside the window count */
+	simple(e, EV_AUTH_FAIL, T0 + 10000 + 1320 - 300, "192.0.2.2");
+	simple(e, EV_AUTH_FAIL, T0 + 10000 + 1320 - 200, "192.0.2.2");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.key[1], "192.0.2.2");
+}
+
+/*
+ * An event older than the window is ignored by the window, so it must not
+ * decide either. Count >= 3 within 1m, block 1m: T0..T0+2 decide (until
+ * T0+62); T0+10..12 are suppressed and stay in the window. At T0+63 a line
+ * ten minutes late arrives: not counted, no decision. At T0+64 the window
+ * (from T0+10) holds 4 events and the block is over: one decision, level 1,
+ * at T0+64.
+ */
+static void
+test_old_event_does_not_decide(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"c\" { on auth_fail when count >= 3 within 1m do block for 1m escalate x4 }\n");
+	const char *ip = "192.0.2.1";
+
+	for (int i = 0; i < 3; i++)
+		simple(e, EV_AUTH_FAIL, T0 + i, ip);
+	assert_int_equal(R.n, 1);
+	for (int i = 10; i < 13; i++)
+		simple(e, EV_AUTH_FAIL, T0 + i, ip);
+	assert_int_equal(R.n, 1);
+	simple(e, EV_AUTH_FAIL, T0 - 600, ip);
+	assert_int_equal(R.n, 1);
+	simple(e, EV_AUTH_FAIL, T0 + 64, ip);
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.d[1].ts, T0 + 64);
+	assert_int_equal(R.d[1].level, 1);
+	assert_int_equal(R.d[1].duration, 240);
+}
+
+static void
+test_string_keys(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"dom\" { on msg_accepted by sender_domain when count >= 3 within 10m do log }\n"
+	    "rule \"rcpt\" { on rcpt_unknown by recipient when count >= 3 within 10m do log }\n"
+	    "rule \"snd\" { on msg_accepted by sender when count >= 2 within 10m do log }\n");
+	struct event ev;
+	static const char *const froms[] = { "a@Example.COM", "b@example.com", "nobody", "c@EXAMPLE.com" };
+
+	for (int i = 0; i < 4; i++) {
+		ev = E(EV_MSG_ACCEPTED, T0 + i, "192.0.2.1");
+		ev_set_str(&ev, F_FROM, S(froms[i]));
+		feed(e, &ev);
+	}
+	/* "nobody" has no domain; the others are one domain */
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "dom");
+	assert_string_equal(R.key[0], "example.com");
+	ev = E(EV_MSG_ACCEPTED, T0 + 5, "192.0.2.2");
+	ev_set_str(&ev, F_FROM, S("A@example.com"));
+	feed(e, &ev);
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "snd");
+	assert_string_equal(R.key[1], "a@example.com");
+
+	rcpt(e, T0 + 6, "192.0.2.1", "Postmaster@example.org");
+	rcpt(e, T0 + 6, "192.0.2.2", "postmaster@EXAMPLE.org");
+	assert_int_equal(R.n, 2);
+	rcpt(e, T0 + 6, "2001:db8::1", "POSTMASTER@example.org");
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.key[2], "postmaster@example.org");
+}
+
+/* Every rule listening to an event's type sees it, however many rules there are. */
+static void
+test_many_rules(void **state)
+{
+	enum { N = 100 };
+	static char text[N * 80];
+	size_t len = 0;
+
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "rule \"r%d\" { on connect when count >= 1 within 1m do log }\n", i);
+	struct engine *e = engine_for(state, text);
+
+	assert_int_equal(((struct fix *)*state)->c->nrules, N);
+	simple(e, EV_CONNECT, T0, "192.0.2.1");
+	assert_int_equal(R.n, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(engine_rule_stats(e, i).decisions, 1);
+}
+
+static void
+test_key_cap(void **state)
+{
+	struct fix *f = *state;
+	static const char conf_small[] =
+	    "rule \"cap\" {\n"
+	    "    on connect\n"
+	    "    when count >= 5 within 10m\n"
+	    "    do block for 1h\n"
+	    "    max-keys 16\n"
+	    "}\n";
+	static const char conf_big[] =
+	    "rule \"cap\" {\n"
+	    "    on connect\n"
+	    "    when count >= 5 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n";
+	struct engine *e = engine_for(state, conf_small), *big;
+	struct rule_stats st;
+	char ip[32];
+
+	f->c2 = load_conf(f, conf_big);
+	big = f->e2 = engine_new(f->c2);
+	for (int i = 0; i < 1000; i++) {
+		struct event ev;
+
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 250, i % 250 + 1);
+		ev = E(EV_CONNECT, T0, ip);
+		feed(e, &ev);
+		feed(big, &ev);
+	}
+	assert_int_equal(R.n, 0);
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.events, 1000);
+	assert_true(st.keys <= 16);
+	assert_int_equal(st.keys_peak, 16);
+	assert_int_equal(st.evicted, 1000 - 16);
+	st = engine_rule_stats(big, 0);
+	assert_int_equal(st.keys, 1000);
+	assert_int_equal(st.evicted, 0);
+	/* memory follows the cap, not the number of clients */
+	assert_true(engine_memory(e) > 0);
+	assert_true(engine_memory(e) <= 16 * 2 * 512);
+	assert_true(engine_memory(e) * 20 < engine_memory(big));
+
+	/* an evicted key starts again from zero */
+	for (int i = 0; i < 4; i++)
+		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	for (int i = 0; i < 16; i++) {
+		snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+		simple(e, EV_CONNECT, T0 + 1, ip);
+	}
+	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	assert_int_equal(R.n, 0);
+	/* a key that stays recent keeps its count */
+	for (int i = 0; i < 3; i++)
+		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	assert_int_equal(R.n, 0);
+	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "192.0.2.1");
+}
+
+static void
+test_idle_keys_expire(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"c\" { on connect when count >= 100 within 1m do block for 1h }\n");
+	char ip[32];
+	struct rule_stats st;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+		simple(e, EV_CONNECT, T0, ip);
+	}
+	assert_int_equal(engine_rule_stats(e, 0).keys, 50);
+	/* much later, one client keeps the engine busy: the 50 idle keys go */
+	for (int i = 0; i < 90; i++)
+		simple(e, EV_CONNECT, T0 + 3600 + i * 30, "192.0.2.1");
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.expired, 50);
+	assert_int_equal(st.keys, 1);
+	assert_int_equal(st.keys_peak, 51);	/* the busy client arrived before the sweep */
+	assert_int_equal(st.evicted, 0);
+	assert_int_equal(R.n, 0);
+}
+
+static void
+test_limit_action(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"slow-down\" {\n"
+	    "    on msg_accepted, bounce_in\n"
+	    "    when count >= 3 within 10m\n"
+	    "    do limit 10 per 1m for 1h\n"
+	    "}\n");
+
+	for (int i = 0; i < 3; i++)
+		simple(e, i ? EV_MSG_ACCEPTED : EV_BOUNCE_IN, T0 + i, "2001:db8:77::1");
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.d[0].action, A_LIMIT);
+	assert_non_null(strstr(R.json[0], "\"action\":\"limit\""));
+	assert_non_null(strstr(R.json[0], "\"limit\":10"));
+	assert_non_null(strstr(R.json[0], "\"per\":60"));
+	assert_non_null(strstr(R.json[0], "\"duration\":3600"));
+	assert_non_null(strstr(R.json[0], "\"key\":\"2001:db8:77::/64\""));
+	assert_non_null(strstr(R.json[0], "\"ip\":\"2001:db8:77::1\""));
+}
+
+static void
+test_rules_by_type(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"a\" { on connect when count >= 2 within 1m do log }\n"
+	    "rule \"b\" { on connect, auth_fail when count >= 3 within 1m do log }\n"
+	    "rule \"c\" { on auth_fail where user == \"admin\" when count >= 1 within 1m do log }\n");
+	struct event ev;
+
+	simple(e, EV_DISCONNECT, T0, "192.0.2.1");
+	simple(e, EV_RCPT_UNKNOWN, T0, "192.0.2.1");
+	assert_int_equal(engine_rule_stats(e, 0).events, 0);
+	assert_int_equal(engine_rule_stats(e, 1).events, 0);
+	simple(e, EV_CONNECT, T0, "192.0.2.1");
+	simple(e, EV_AUTH_FAIL, T0, "192.0.2.1");
+	assert_int_equal(R.n, 0);
+	simple(e, EV_CONNECT, T0, "192.0.2.1");
+	/* both rules at once: a (2 connects) and b (2 connects + 1 auth_fail) */
+	assert_int_equal(R.n, 2);
+	assert_int_equal(engine_rule_stats(e, rule_index(state, "a")).events, 2);
+	assert_int_equal(engine_rule_stats(e, rule_index(state, "b")).events, 3);
+	assert_int_equal(engine_rule_stats(e, rule_index(state, "c")).events, 0);
+	ev = E(EV_AUTH_FAIL, T0 + 1, "192.0.2.1");
+	ev_set_str(&ev, F_USER, S("admin"));
+	feed(e, &ev);
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.d[2].rule->name, "c");
+}
+
+/*
+ * A distinct rule whose key stays under action keeps counting; when the
+ * action has ended, the values seen during it that are still inside the
+ * window must count. Threshold 3 in 10 minutes, block 10 minutes:
+ * a, b, c at T0 decide (until T0+600); d, e, f at T0+60 and g, h, i at
+ * T0+540 are suppressed; at T0+660 the window (T0+60..T0+660, buckets of
+ * 60 s: T0+120 onwards) holds g, h, i and j: 4 distinct values >= 3, and
+ * the block is over: a decision, level 1.
+ */
+static void
+test_distinct_after_suppression(void **state)
+{
+	struct engine *e = engine_for(state,
+	    "rule \"d\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    when distinct to >= 3 within 10m\n"
+	    "    do block for 10m\n"
+	    "}\n");
+	const char *ip = "203.0.113.9";
+
+	rcpt(e, T0, ip, "a@x");
+	rcpt(e, T0, ip, "b@x");
+	rcpt(e, T0, ip, "c@x");
+	assert_int_equal(R.n, 1);
+	rcpt(e, T0 + 60, ip, "d@x");
+	rcpt(e, T0 + 60, ip, "e@x");
+	rcpt(e, T0 + 60, ip, "f@x");
+	rcpt(e, T0 + 540, ip, "g@x");
+	rcpt(e, T0 + 540, ip, "h@x");
+	rcpt(e, T0 + 540, ip, "i@x");
+	assert_int_equal(R.n, 1);
+	assert_true(engine_rule_stats(e, 0).suppressed >= 1);
+	rcpt(e, T0 + 660, ip, "j@x");
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.d[1].level, 1);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_validator),
+		T(test_dha_distinct),
+		T(test_docs_dha_example),
+		T(test_client_prefixes),
+		T(test_suppression_and_escalation),
+		T(test_docs_abuse_example),
+		T(test_trusted),
+		T(test_unless_exempts),
+		T(test_null_sender),
+		T(test_global_key),
+		T(test_helo_key),
+		T(test_json_escaping),
+		T(test_sum_size),
+		T(test_old_events),
+		T(test_old_event_does_not_decide),
+		T(test_string_keys),
+		T(test_many_rules),
+		T(test_key_cap),
+		T(test_idle_keys_expire),
+		T(test_limit_action),
+		T(test_rules_by_type),
+		T(test_distinct_after_suppression),
+	};
+
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+#undef T
+}
