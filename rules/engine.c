@@ -43,6 +43,8 @@ struct engine {
 		int n;
 	} by_type[EV__COUNT];
 	uint64_t trusted;
+	struct addr last_ip;	/* the last client checked against the trusted tables ... */
+	int last_trusted;	/* ... and the answer: events come in bursts per client */
 };
 
 static void
@@ -201,12 +203,39 @@ key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t 
 	}
 }
 
+/*
+ * A 32-bit hash of a string with ASCII case folded, 8 bytes a step. Folding
+ * is "OR 0x20" on every byte: exact for letters, and it merges only a few
+ * punctuation pairs ('@' and '`', '[' and '{'), harmless for counting
+ * distinct values.
+ */
+static uint32_t
+fold_hash(struct span s)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w;
+	size_t i = 0;
+
+	for (; i + 8 <= s.n; i += 8) {
+		memcpy(&w, s.p + i, 8);
+		h = ((h ^ (w | 0x2020202020202020ull)) * 0xc4ceb9fe1a85ec53ull);
+		h ^= h >> 29;
+	}
+	if (i < s.n) {
+		w = 0;
+		memcpy(&w, s.p + i, s.n - i);
+		h = (h ^ (w | (0x2020202020202020ull >> (8 * (8 - (s.n - i)))))) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
 /* The value a distinct rule counts, hashed (case-blind for strings). */
 static int
 distinct_hash(const struct rule *r, const struct event *ev, uint32_t *h)
 {
 	struct span s;
-	uint8_t buf[STRKEY_TEXT + 8];
 
 	if (r->field == CF_IP) {
 		if (ev->ip.family == 0)
@@ -222,18 +251,22 @@ distinct_hash(const struct rule *r, const struct event *ev, uint32_t *h)
 	}
 	if (!cond_str_value(ev, r->field, &s))
 		return 0;
-	*h = (uint32_t)hash64(buf, lower_key(buf, s));
+	*h = fold_hash(s);
 	return 1;
 }
 
 static int
-trusted(const struct engine *e, const struct event *ev)
+trusted(struct engine *e, const struct event *ev)
 {
 	if (ev->ip.family == 0)
 		return 0;
+	if (memcmp(&e->last_ip, &ev->ip, sizeof(ev->ip)) == 0)
+		return e->last_trusted;
+	e->last_ip = ev->ip;
+	e->last_trusted = 0;
 	for (int i = 0; i < e->c->ntrusted; i++)
 		if (table_contains(e->c->trusted[i], &ev->ip))
-			return 1;
+			return e->last_trusted = 1;
 	return 0;
 }
 

@@ -81,7 +81,12 @@ hash(const uint8_t *k, size_t n)
 		memcpy(&w, k + i, n - i);
 		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
-	return h ^ (h >> 32);
+	/* Murmur3's finaliser: the index uses the low bits, which must depend on every byte. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 struct keytab *

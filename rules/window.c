@@ -99,35 +99,49 @@ uint32_t
 win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit)
 {
 	int64_t idx = bucket_of(t, width);
-	uint32_t head32, i, live = 0, found = 0;
+	uint32_t head32, live = 0, n, oldest = 0;
+	struct dval *found = NULL, *seg[2];
+	uint32_t segn[2];
 
 	if (!advance(w, idx, 1))
 		return w->ndist;
 	head32 = (uint32_t)w->head;
-	/* Compact: drop values last seen before the window; look for h. */
-	for (i = 0; i < w->ndist; i++) {
-		struct dval d = *dv(w, i);
+	n = w->ndist;
+	seg[0] = w->u.d.din;
+	segn[0] = n < WIN_DINLINE ? n : WIN_DINLINE;
+	seg[1] = w->u.d.dext;
+	segn[1] = n - segn[0];
+	/*
+	 * One pass over the inline values, then the array: drop values last
+	 * seen before the window (moving later ones down only after a gap),
+	 * refresh h if present, and note the value seen longest ago.
+	 */
+	for (int sg = 0; sg < 2; sg++) {
+		for (uint32_t k = 0; k < segn[sg]; k++) {
+			struct dval d = seg[sg][k];
 
-		if (head32 - d.bucket >= WIN_BUCKETS)
-			continue;
-		if (d.hash == h) {
-			if ((int32_t)((uint32_t)idx - d.bucket) > 0)
-				d.bucket = (uint32_t)idx;
-			found = 1;
+			if (head32 - d.bucket >= WIN_BUCKETS)
+				continue;
+			if (d.hash == h) {
+				if ((int32_t)((uint32_t)idx - d.bucket) > 0)
+					d.bucket = (uint32_t)idx;
+				found = dv(w, live);
+			}
+			if (live != (sg ? WIN_DINLINE + k : k))
+				*dv(w, live) = d;
+			else if (d.hash == h)
+				seg[sg][k] = d;
+			if ((int32_t)(d.bucket - dv(w, oldest)->bucket) < 0)
+				oldest = live;
+			live++;
 		}
-		*dv(w, live++) = d;
 	}
 	w->ndist = live;
-	if (!found && w->ndist >= limit && limit > 0) {
+	if (found == NULL && live >= limit && limit > 0) {
 		/* Full: the value seen longest ago makes room, so the set holds the newest. */
-		uint32_t oldest = 0;
-
-		for (i = 1; i < w->ndist; i++)
-			if ((int32_t)(dv(w, i)->bucket - dv(w, oldest)->bucket) < 0)
-				oldest = i;
 		*dv(w, oldest) = (struct dval){ h, (uint32_t)idx };
-	} else if (!found && w->ndist < limit) {
-		if (w->ndist >= WIN_DINLINE && w->ndist - WIN_DINLINE >= w->dcap) {
+	} else if (found == NULL && live < limit) {
+		if (live >= WIN_DINLINE && live - WIN_DINLINE >= w->dcap) {
 			uint32_t ncap = w->dcap ? w->dcap * 2 : 4;
 
 			if (ncap > limit)
