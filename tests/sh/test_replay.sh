@@ -7,8 +7,10 @@ GENLOG=${GENLOG:-bench/genlog}
 CONF=samples/mxguard.conf
 [ -x "$GENLOG" ] || { failt "bench/genlog is built" "run make bench/genlog"; finish; }
 
-for seed in 5 8; do
-	"$GENLOG" -n 400000 -s $seed -o "$TMP/s$seed.log" -t "$TMP/s$seed.truth"
+# Seed 1 with 1M lines is exactly the benchmark corpus (bench/bench_parse.sh).
+for run in 5:400000 1:1000000; do
+	seed=${run%%:*} lines=${run#*:}
+	"$GENLOG" -n "$lines" -s $seed -o "$TMP/s$seed.log" -t "$TMP/s$seed.truth"
 	"$MXGUARD" replay -c "$CONF" "$TMP/s$seed.log" > "$TMP/s$seed.dec" 2> "$TMP/s$seed.err"
 	check_eq "seed $seed: replay exits 0" 0 $?
 	check "seed $seed: decisions are valid JSON" jq -e -c . "$TMP/s$seed.dec"
