@@ -81,55 +81,35 @@ int
 cmd_parse(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "mta", required_argument, NULL, 'm' },
 		{ "stats", no_argument, NULL, 's' },
-		{ "year", required_argument, NULL, 'y' },
-		{ "max-line", required_argument, NULL, 'L' },
+		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct parser_opts po = { 0 };
+	struct input_opts io;
 	struct input_totals tot = { 0 };
 	struct output out;
 	struct timespec t0, t1;
 	struct outbuf ob;
 	struct parser *p;
-	size_t max_line = LR_MAX_LINE_DEFAULT;
-	int stats = 0, c, rc, nin;
-	char *end;
+	int stats = 0, c, k, rc, nin;
 	static char *stdin_only[] = { "-", NULL };
 	char **inputs;
 
-	while ((c = getopt_long(argc, argv, "m:sy:L:h", longopts, NULL)) != -1) {
+	input_opts_init(&io);
+	while ((c = getopt_long(argc, argv, "sh" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			if (parser_mta_by_name(optarg) < 0) {
-				log_warnx("parse: unknown MTA '%s' (auto, postfix)", optarg);
-				return EX_USAGE;
-			}
-			po.mta = (enum parser_mta)parser_mta_by_name(optarg);
-			break;
 		case 's':
 			stats = 1;
-			break;
-		case 'y':
-			po.year = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || po.year < 1970 || po.year > 9999) {
-				log_warnx("parse: --year wants a year such as 2024, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'L':
-			max_line = strtoul(optarg, &end, 10);
-			if (*end != '\0' || max_line < 64 || max_line > 64 * 1024 * 1024) {
-				log_warnx("parse: --max-line wants 64..67108864 bytes, not '%s'", optarg);
-				return EX_USAGE;
-			}
 			break;
 		case 'h':
 			parse_usage(stdout);
 			return 0;
 		default:
+			if ((k = input_opt(&io, c, optarg, "parse")) > 0)
+				break;
+			if (k < 0)
+				return EX_USAGE;
 			parse_usage(stderr);
 			return EX_USAGE;
 		}
@@ -137,12 +117,12 @@ cmd_parse(int argc, char **argv)
 	inputs = optind < argc ? argv + optind : stdin_only;
 	nin = optind < argc ? argc - optind : 1;
 
-	p = parser_new(&po);
+	p = parser_new(&io.parser);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	out.ob = &ob;
 	out.stats = stats;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = read_events(p, inputs, nin, max_line, print_event, &out, &tot);
+	rc = read_events(p, inputs, nin, io.max_line, print_event, &out, &tot);
 	if (ob_flush(&ob) < 0) {
 		log_warn("parse: writing output");
 		rc = EX_IOERR;

@@ -165,24 +165,21 @@ cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "summary", no_argument, NULL, 's' },
-		{ "mta", required_argument, NULL, 'm' },
-		{ "year", required_argument, NULL, 'y' },
-		{ "max-line", required_argument, NULL, 'L' },
+		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct parser_opts po = { 0 };
+	struct input_opts io;
 	struct input_totals tot = { 0 };
 	struct replay rp = { 0 };
 	struct timespec t0, t1;
 	struct outbuf ob;
 	struct parser *p;
 	const char *conffile = NULL;
-	size_t max_line = LR_MAX_LINE_DEFAULT;
-	char *end;
-	int c, rc;
+	int c, k, rc;
 
-	while ((c = getopt_long(argc, argv, "c:sm:y:L:h", longopts, NULL)) != -1) {
+	input_opts_init(&io);
+	while ((c = getopt_long(argc, argv, "c:sh" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conffile = optarg;
@@ -190,31 +187,14 @@ cmd_replay(int argc, char **argv)
 		case 's':
 			rp.summary = 1;
 			break;
-		case 'm':
-			if (parser_mta_by_name(optarg) < 0) {
-				log_warnx("replay: unknown MTA '%s' (auto, postfix)", optarg);
-				return EX_USAGE;
-			}
-			po.mta = (enum parser_mta)parser_mta_by_name(optarg);
-			break;
-		case 'y':
-			po.year = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || po.year < 1970 || po.year > 9999) {
-				log_warnx("replay: --year wants a year such as 2024, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'L':
-			max_line = strtoul(optarg, &end, 10);
-			if (*end != '\0' || max_line < 64 || max_line > 64 * 1024 * 1024) {
-				log_warnx("replay: --max-line wants 64..67108864 bytes, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
 		case 'h':
 			replay_usage(stdout);
 			return 0;
 		default:
+			if ((k = input_opt(&io, c, optarg, "replay")) > 0)
+				break;
+			if (k < 0)
+				return EX_USAGE;
 			replay_usage(stderr);
 			return EX_USAGE;
 		}
@@ -229,9 +209,9 @@ cmd_replay(int argc, char **argv)
 	rp.top = keytab_new(100000, sizeof(struct keycount), KEYTAB_KEYMAX);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	rp.ob = &ob;
-	p = parser_new(&po);
+	p = parser_new(&io.parser);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = read_events(p, argv + optind, argc - optind, max_line, on_event, &rp, &tot);
+	rc = read_events(p, argv + optind, argc - optind, io.max_line, on_event, &rp, &tot);
 	if (ob_flush(&ob) < 0) {
 		log_warn("replay: writing output");
 		rc = EX_IOERR;

@@ -1,10 +1,55 @@
 /* input.c - inputs to events; see input.h. */
 #include "input.h"
 
+#include <string.h>
+
+#include <stdlib.h>
 #include <sysexits.h>
 
 #include "../common/log.h"
 #include "../tail/linereader.h"
+
+void
+input_opts_init(struct input_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_line = LR_MAX_LINE_DEFAULT;
+}
+
+int
+input_opt(struct input_opts *o, int c, const char *arg, const char *cmd)
+{
+	char *end;
+	long y;
+	unsigned long n;
+
+	switch (c) {
+	case 'm':
+		if (parser_mta_by_name(arg) < 0) {
+			log_warnx("%s: unknown MTA '%s' (auto, postfix)", cmd, arg);
+			return -1;
+		}
+		o->parser.mta = (enum parser_mta)parser_mta_by_name(arg);
+		return 1;
+	case 'y':
+		y = strtol(arg, &end, 10);
+		if (*end != '\0' || y < 1970 || y > 9999) {
+			log_warnx("%s: --year wants a year such as 2024, not '%s'", cmd, arg);
+			return -1;
+		}
+		o->parser.year = (int)y;
+		return 1;
+	case 'L':
+		n = strtoul(arg, &end, 10);
+		if (*end != '\0' || n < 64 || n > 64 * 1024 * 1024) {
+			log_warnx("%s: --max-line wants 64..67108864 bytes, not '%s'", cmd, arg);
+			return -1;
+		}
+		o->max_line = n;
+		return 1;
+	}
+	return 0;
+}
 
 int
 read_events(struct parser *p, char **inputs, int n, size_t max_line, event_fn fn, void *arg,

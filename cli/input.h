@@ -15,6 +15,26 @@ struct input_totals {
 	uint64_t bytes, too_long, truncated;
 };
 
+/* Options every log-reading command takes: --mta, --year, --max-line. */
+struct input_opts {
+	struct parser_opts parser;
+	size_t max_line;
+};
+
+#define INPUT_LONGOPTS \
+	{ "mta", required_argument, NULL, 'm' }, \
+	{ "year", required_argument, NULL, 'y' }, \
+	{ "max-line", required_argument, NULL, 'L' }
+#define INPUT_SHORTOPTS "m:y:L:"
+
+void input_opts_init(struct input_opts *o);
+/*
+ * Apply option c (one of INPUT_SHORTOPTS) with its argument. Returns 1 if
+ * taken, 0 if c is not an input option, -1 (message printed, prefixed
+ * with cmd) if the argument is bad.
+ */
+int input_opt(struct input_opts *o, int c, const char *arg, const char *cmd);
+
 /* file is the input's name when there are several, else NULL. */
 typedef void (*event_fn)(void *arg, const struct event *ev, const char *file);
 

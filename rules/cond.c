@@ -241,10 +241,24 @@ cmp_result(enum cond_op op, int cmp)
 	}
 }
 
+/* The text of a field; for the client, its canonical address, written into buf. */
+static int
+field_text(const struct event *ev, int field, char buf[ADDR_STRLEN], struct span *out)
+{
+	if (field != CF_IP)
+		return cond_str_value(ev, field, out);
+	if (ev->ip.family == 0)
+		return 0;
+	*out = (struct span){ buf, addr_format(&ev->ip, buf) };
+	return 1;
+}
+
 int
 cond_eval(const struct cond *c, const struct event *ev)
 {
+	char buf[ADDR_STRLEN];
 	struct span s;
+	int r;
 
 	switch (c->op) {
 	case C_AND:
@@ -256,18 +270,8 @@ cond_eval(const struct cond *c, const struct event *ev)
 	case C_IN:
 		return ev->ip.family != 0 && table_contains(c->table, &ev->ip);
 	case C_MATCH:
-		if (c->field == CF_IP) {
-			char a[ADDR_STRLEN];
-			size_t n;
-
-			if (ev->ip.family == 0)
-				return 0;
-			n = addr_format(&ev->ip, a);
-			return pcre2_match(c->re, (PCRE2_SPTR)a, n, 0, 0, c->md, NULL) >= 0;
-		}
-		if (!cond_str_value(ev, c->field, &s))
-			return 0;
-		return pcre2_match(c->re, (PCRE2_SPTR)s.p, s.n, 0, 0, c->md, NULL) >= 0;
+		return field_text(ev, c->field, buf, &s) &&
+		    pcre2_match(c->re, (PCRE2_SPTR)s.p, s.n, 0, 0, c->md, NULL) >= 0;
 	default:
 		break;
 	}
@@ -279,19 +283,8 @@ cond_eval(const struct cond *c, const struct event *ev)
 		v = ev->num[c->field];
 		return cmp_result(c->op, v < c->num ? -1 : v > c->num);
 	}
-	if (c->field == CF_IP) {
-		char a[ADDR_STRLEN];
-		size_t n;
-
-		if (ev->ip.family == 0)
-			return 0;
-		n = addr_format(&ev->ip, a);
-		s = (struct span){ a, n };
-		int r = memcmp(s.p, c->str, s.n < c->len ? s.n : c->len);
-		return cmp_result(c->op, r != 0 ? r : (s.n > c->len) - (s.n < c->len));
-	}
-	if (!cond_str_value(ev, c->field, &s))
+	if (!field_text(ev, c->field, buf, &s))
 		return 0;
-	int r = memcmp(s.p, c->str, s.n < c->len ? s.n : c->len);
+	r = memcmp(s.p, c->str, s.n < c->len ? s.n : c->len);
 	return cmp_result(c->op, r != 0 ? r : (s.n > c->len) - (s.n < c->len));
 }

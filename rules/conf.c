@@ -687,34 +687,32 @@ parse_primary(struct P *p)
 	return c;
 }
 
+/* LEFT { WORD LEFT }: a left-associative chain of "and" or "or". */
 static struct cond *
-parse_and(struct P *p)
+parse_chain(struct P *p, const char *word, enum cond_op op, struct cond *(*operand)(struct P *))
 {
-	struct cond *a = parse_primary(p), *b;
+	struct cond *a = operand(p), *b;
 
-	while (a != NULL && accept_word(p, "and")) {
-		if ((b = parse_primary(p)) == NULL) {
+	while (a != NULL && accept_word(p, word)) {
+		if ((b = operand(p)) == NULL) {
 			cond_free(a);
 			return NULL;
 		}
-		a = cond_logic(C_AND, a, b);
+		a = cond_logic(op, a, b);
 	}
 	return a;
 }
 
 static struct cond *
+parse_and(struct P *p)
+{
+	return parse_chain(p, "and", C_AND, parse_primary);
+}
+
+static struct cond *
 parse_or(struct P *p)
 {
-	struct cond *a = parse_and(p), *b;
-
-	while (a != NULL && accept_word(p, "or")) {
-		if ((b = parse_and(p)) == NULL) {
-			cond_free(a);
-			return NULL;
-		}
-		a = cond_logic(C_OR, a, b);
-	}
-	return a;
+	return parse_chain(p, "or", C_OR, parse_and);
 }
 
 /* ------------------------------------------------------------- rules --- */
