@@ -9,7 +9,7 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib
+PKGS      := libpcre2-8 zlib sqlite3
 TEST_PKGS := cmocka
 PKG_CONFIG ?= pkg-config
 
@@ -30,12 +30,14 @@ BIN     := mxguard
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ifeq ($(PKG_LIBS),)
+PKG_FOUND  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libinotifytools (Debian's libinotifytools0-dev) ships no pkg-config file.
+PKG_LIBS   := $(PKG_FOUND) -linotifytools
+ifeq ($(PKG_FOUND),)
 $(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
 endif
 
-LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c actions/*.c reports/*.c)
+LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c state/*.c actions/*.c reports/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)

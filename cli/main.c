@@ -24,6 +24,7 @@ static const struct {
 	{ "parse", cmd_parse, "turn MTA log lines into typed events (JSON lines)" },
 	{ "check", cmd_check, "validate a configuration file" },
 	{ "replay", cmd_replay, "run the rules over old logs: what would have been decided" },
+	{ "run", cmd_run, "the live daemon: follow the logs, apply the rules (foreground)" },
 };
 
 static void

@@ -181,3 +181,29 @@ corr_stats(const struct corr_table *t)
 {
 	return t->st;
 }
+
+size_t
+corr_export(const struct corr_table *t, struct corr_entry *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = t->oldest; i != NIL && n < max; i = t->slot[i].newer)
+		out[n++] = t->slot[i];
+	return n;
+}
+
+void
+corr_import(struct corr_table *t, const struct corr_entry *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct corr_entry *e = corr_put(t, (struct span){ in[i].key, in[i].keylen }, in[i].ts);
+
+		if (e == NULL)
+			continue;
+		e->ip = in[i].ip;
+		e->port = in[i].port;
+		e->flags = in[i].flags;
+		e->hostlen = in[i].hostlen;
+		memcpy(e->host, in[i].host, sizeof(e->host));
+	}
+}

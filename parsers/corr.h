@@ -57,4 +57,9 @@ int corr_del(struct corr_table *t, struct span key);
 
 struct corr_stats corr_stats(const struct corr_table *t);
 
+/* Copy up to max live entries, oldest first, into out; returns how many. */
+size_t corr_export(const struct corr_table *t, struct corr_entry *out, size_t max);
+/* Put entries back (as exported): the daemon's state across a restart. */
+void corr_import(struct corr_table *t, const struct corr_entry *in, size_t n);
+
 #endif

@@ -28,8 +28,8 @@ struct mta {
 	/* ev has line/ts/mta/node preset; the module fills the rest. */
 	enum mta_result (*parse)(void *state, const struct syslog_hdr *h, struct event *ev,
 	    struct parser_stats *st);
-	/* Correlation table figures for stats (may be NULL). */
-	struct corr_stats (*corr)(void *state);
+	/* The module's correlation table, or NULL if it has none. */
+	struct corr_table *(*corr)(void *state);
 };
 
 extern const struct mta mta_postfix;

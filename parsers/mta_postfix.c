@@ -248,10 +248,10 @@ postfix_free(void *state)
 	free(s);
 }
 
-static struct corr_stats
+static struct corr_table *
 postfix_corr(void *state)
 {
-	return corr_stats(((struct postfix_state *)state)->qids);
+	return ((struct postfix_state *)state)->qids;
 }
 
 static int

@@ -120,10 +120,79 @@ parser_stats(struct parser *p)
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->mta[i].m->corr == NULL)
 			continue;
-		struct corr_stats c = p->mta[i].m->corr(p->mta[i].state);
+		struct corr_stats c = corr_stats(p->mta[i].m->corr(p->mta[i].state));
 		p->st.corr_size += c.size;
 		p->st.corr_evicted += c.evicted;
 		p->st.corr_expired += c.expired;
 	}
 	return &p->st;
+}
+
+/* Blob: magic, entry size, then per module in order: count and entries. */
+#define CORR_MAGIC 0x3143584du	/* "MXC1" */
+
+void *
+parser_corr_export(struct parser *p, size_t *len)
+{
+	size_t cap = 2 * sizeof(uint32_t), n;
+	unsigned char *buf, *o;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->mta[i].m->corr != NULL)
+			cap += sizeof(uint32_t) + corr_stats(p->mta[i].m->corr(p->mta[i].state)).size *
+			    sizeof(struct corr_entry);
+	buf = o = xmalloc(cap);
+	memcpy(o, &(uint32_t){ CORR_MAGIC }, 4);
+	memcpy(o + 4, &(uint32_t){ (uint32_t)sizeof(struct corr_entry) }, 4);
+	o += 8;
+	for (size_t i = 0; i < p->n; i++) {
+		struct corr_table *t;
+
+		if (p->mta[i].m->corr == NULL)
+			continue;
+		t = p->mta[i].m->corr(p->mta[i].state);
+		/* Entries go through an aligned array: the blob's offsets are not aligned. */
+		struct corr_entry *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
+
+		n = corr_export(t, tmp, corr_stats(t).size);
+		memcpy(o, &(uint32_t){ (uint32_t)n }, 4);
+		memcpy(o + 4, tmp, n * sizeof(*tmp));
+		free(tmp);
+		o += 4 + n * sizeof(struct corr_entry);
+	}
+	*len = (size_t)(o - buf);
+	return buf;
+}
+
+int
+parser_corr_import(struct parser *p, const void *blob, size_t len)
+{
+	const unsigned char *b = blob, *end = b + len;
+	uint32_t magic, esz, n;
+
+	if (len < 8)
+		return 0;
+	memcpy(&magic, b, 4);
+	memcpy(&esz, b + 4, 4);
+	if (magic != CORR_MAGIC || esz != sizeof(struct corr_entry))
+		return 0;	/* another version's layout: start empty */
+	b += 8;
+	for (size_t i = 0; i < p->n; i++) {
+		struct corr_entry *tmp;
+
+		if (p->mta[i].m->corr == NULL)
+			continue;
+		if (end - b < 4)
+			return 0;
+		memcpy(&n, b, 4);
+		b += 4;
+		if ((size_t)(end - b) / sizeof(struct corr_entry) < n)
+			return 0;
+		tmp = xmalloc(n * sizeof(*tmp) + 1);
+		memcpy(tmp, b, n * sizeof(*tmp));
+		corr_import(p->mta[i].m->corr(p->mta[i].state), tmp, n);
+		free(tmp);
+		b += n * sizeof(struct corr_entry);
+	}
+	return 1;
 }

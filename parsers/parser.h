@@ -55,6 +55,15 @@ void parser_begin_input(struct parser *p, time_t ref);
  */
 int parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev);
 
+/*
+ * The correlation state (queue ID -> client) as one blob, and back: the
+ * daemon saves it with each commit so that a message whose client= line
+ * came before a restart is still joined after it. Import returns 0 (and
+ * changes nothing) for a blob of another version.
+ */
+void *parser_corr_export(struct parser *p, size_t *len);
+int parser_corr_import(struct parser *p, const void *blob, size_t len);
+
 /* Counters, with the correlation figures filled in at the time of the call. */
 const struct parser_stats *parser_stats(struct parser *p);
 

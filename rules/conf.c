@@ -1259,6 +1259,17 @@ parse_statements(struct P *p)
 				}
 				advance(p);
 			} while (cur(p)->t == T_COMMA && (advance(p), 1));
+		} else if (t->t == T_WORD && strcmp(t->text, "source") == 0) {
+			advance(p);
+			t = cur(p);
+			if (t->t != T_STRING || t->text[0] != '/') {
+				ERR(p, t, "expected the absolute path of a log file in quotes after 'source'");
+				recover_top(p, at.line, at.file);
+				continue;
+			}
+			p->c->sources = xrealloc(p->c->sources, (size_t)(p->c->nsources + 1) * sizeof(char *));
+			p->c->sources[p->c->nsources++] = xstrdup(t->text);
+			advance(p);
 		} else if (t->t == T_WORD && strcmp(t->text, "set") == 0) {
 			advance(p);
 			if (accept_word(p, "max-keys")) {
@@ -1281,8 +1292,8 @@ parse_statements(struct P *p)
 
 			advance(p);
 			if (cur(p)->t != T_ASSIGN) {
-				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, set, include "
-				    "or NAME = VALUE", name);
+				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, source, set, "
+				    "include or NAME = VALUE", name);
 				free(name);
 				recover_top(p, at.line, at.file);
 				continue;
@@ -1350,6 +1361,9 @@ conf_free(struct config *c)
 		free_rule(c->rules[i]);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
+	for (int i = 0; i < c->nsources; i++)
+		free(c->sources[i]);
+	free(c->sources);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

@@ -51,6 +51,8 @@ struct config {
 	struct cidr_table **trusted;	/* clients never counted or acted on */
 	int ntrusted;
 	uint32_t max_keys;		/* default for rules */
+	char **sources;			/* log files the daemon follows */
+	int nsources;
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

@@ -16,7 +16,7 @@ failt() {
 
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {
-	if [ "$2" == "$3" ]; then pass "$1"; else failt "$1" "expected: $2" "actual:   $3"; fi
+	if [ "$2" == "$3" ]; then pass "$1"; else failt "$1" "expected: $(printf %s "$2" | head -c 300)" "actual:   $(printf %s "$3" | head -c 300)"; fi
 }
 
 # check NAME COMMAND...: the command must succeed

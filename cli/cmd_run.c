@@ -1,0 +1,392 @@
+/*
+ * cmd_run.c - "mxguard run": the live daemon, in the foreground.
+ *
+ * One event loop: poll() on the inotify descriptor (directories of the
+ * sources) and a signalfd, with a 250 ms tick for what inotify cannot
+ * tell (a file replaced on another filesystem, a missed event). On every
+ * wake-up each source is read to its end, lines go through the parser and
+ * the engine, and then, in ONE SQLite transaction, the sources' positions,
+ * the decisions and the committed length of the events file are saved.
+ * After a crash the events file is cut back to that length and reading
+ * resumes at the saved positions: no line is counted twice or skipped.
+ *
+ * The parser's queue-ID table is saved in the same transaction, so a
+ * message whose client= line was read before a restart is still joined.
+ *
+ * Not yet here (issue 4, next steps): the control socket and `mxguard ctl`,
+ * keeping counters across a reload, restoring escalation from the store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inotifytools/inotify.h>
+#include <inotifytools/inotifytools.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/outbuf.h"
+#include "../common/xalloc.h"
+#include "../parsers/event_json.h"
+#include "../parsers/parser.h"
+#include "../rules/engine.h"
+#include "../state/store.h"
+#include "../tail/follow.h"
+#include "../tail/linereader.h"
+#include "commands.h"
+
+#define TICK_MS 250
+#define EVENTS_MARK "events-file-length"
+#define CORR_BLOB "parser-correlation"
+
+struct daemon {
+	struct config *conf;
+	struct engine *eng;
+	struct parser *parser;
+	struct store *store;
+	struct follower **src;
+	int nsrc;
+	struct outbuf out;	/* decisions on stdout */
+	int events_fd;		/* --events FILE, or -1 */
+	struct outbuf events;
+	uint64_t events_len;	/* bytes of the events file written */
+	uint64_t lineno;
+	struct stored_decision *batch;	/* decisions since the last commit */
+	char **batch_keys;
+	int nbatch, capbatch;
+	uint64_t lines, nevents, ndecisions;
+	int dirty;
+	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+on_decision(void *arg, const struct decision *d)
+{
+	struct daemon *dm = arg;
+	struct stored_decision *sd;
+
+	dm->ndecisions++;
+	decision_json(&dm->out, d);
+	if (dm->nbatch == dm->capbatch) {
+		dm->capbatch = dm->capbatch ? 2 * dm->capbatch : 16;
+		dm->batch = xrealloc(dm->batch, (size_t)dm->capbatch * sizeof(*dm->batch));
+		dm->batch_keys = xrealloc(dm->batch_keys, (size_t)dm->capbatch * sizeof(char *));
+	}
+	dm->batch_keys[dm->nbatch] = xstrdup(d->key);
+	sd = &dm->batch[dm->nbatch++];
+	sd->rule = d->rule->name;
+	sd->key = dm->batch_keys[dm->nbatch - 1];
+	sd->action = action_name(d->action);
+	sd->ts = d->ts;
+	sd->until = d->ts + d->duration;
+	sd->value = d->value;
+	sd->level = d->level;
+	dm->dirty = 1;
+}
+
+static void
+on_line(void *arg, struct span line)
+{
+	struct daemon *dm = arg;
+	struct event ev;
+
+	dm->lines++;
+	dm->dirty = 1;
+	if (!parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev))
+		return;
+	dm->nevents++;
+	if (dm->events_fd >= 0)
+		event_json(&dm->events, &ev, NULL);
+	engine_event(dm->eng, &ev, on_decision, dm);
+}
+
+/* Save positions, decisions and the events file's length in one transaction. */
+static void
+commit(struct daemon *dm)
+{
+	struct follow_pos pos;
+
+	if (ob_flush(&dm->out) < 0)
+		log_warn("run: writing decisions");
+	if (dm->events_fd >= 0) {
+		dm->events_len += dm->events.len;
+		if (ob_flush(&dm->events) < 0)
+			log_warn("run: writing events");
+	}
+	if (store_begin(dm->store) < 0)
+		goto fail;
+	for (int i = 0; i < dm->nsrc; i++)
+		if (follow_position(dm->src[i], &pos) && store_put_position(dm->store, follow_path(dm->src[i]), &pos) < 0)
+			goto fail;
+	for (int i = 0; i < dm->nbatch; i++)
+		if (store_put_decision(dm->store, &dm->batch[i]) < 0)
+			goto fail;
+	if (dm->events_fd >= 0 && store_put_mark(dm->store, EVENTS_MARK, dm->events_len) < 0)
+		goto fail;
+	{
+		/* Queue IDs seen but not yet joined: a restart must still join them. */
+		size_t len;
+		void *blob = parser_corr_export(dm->parser, &len);
+		int bad = store_put_blob(dm->store, CORR_BLOB, blob, len) < 0;
+
+		free(blob);
+		if (bad)
+			goto fail;
+	}
+	if (store_commit(dm->store) < 0)
+		goto fail;
+	if (!dm->store_ok)
+		log_info("run: the state directory is writable again");
+	dm->store_ok = 1;
+	goto done;
+fail:
+	if (dm->store_ok)
+		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory");
+	dm->store_ok = 0;
+done:
+	for (int i = 0; i < dm->nbatch; i++)
+		free(dm->batch_keys[i]);
+	dm->nbatch = 0;
+	dm->dirty = 0;
+}
+
+/*
+ * libinotifytools keeps its inotify descriptor to itself; the event loop
+ * needs it in poll() next to the signal descriptor. It is the inotify
+ * descriptor that appeared in /proc/self/fd when the library started.
+ */
+static int
+find_inotify_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int fd = -1;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char link[300], target[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strcmp(target, "anon_inode:inotify") == 0)
+				fd = atoi(de->d_name);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return fd;
+}
+
+static void
+run_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
+	    "                   [--events FILE] [--firewall none]\n"
+	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
+	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
+	    "  --from-start   on a first start, read existing logs from the beginning\n"
+	    "  --events FILE  also append every event to FILE (kept exact across crashes)\n");
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "source", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "from-start", no_argument, NULL, 'F' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "firewall", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon dm = { .events_fd = -1, .store_ok = 1 };
+	struct parser_opts po = { 0 };
+	const char *conffile = NULL, *statedir = "/var/lib/mxguard", *eventsfile = NULL;
+	char **sources = NULL, err[512];
+	int nsources = 0, from_start = 0, c, sigfd, inofd, rc = 0;
+	sigset_t mask;
+	int64_t last_year_check = 0;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conffile = optarg; break;
+		case 'S':
+			sources = xrealloc(sources, (size_t)(nsources + 1) * sizeof(char *));
+			sources[nsources++] = optarg;
+			break;
+		case 'd': statedir = optarg; break;
+		case 'F': from_start = 1; break;
+		case 'e': eventsfile = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "none") != 0) {
+				log_warnx("run: firewall backend '%s' is not available yet (only 'none')", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return EX_USAGE;
+		}
+	}
+	if (conffile == NULL || optind != argc) {
+		run_usage(stderr);
+		return EX_USAGE;
+	}
+	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL)
+		return EX_CONFIG;
+	if (nsources == 0 && dm.conf->nsources > 0) {
+		nsources = dm.conf->nsources;
+		sources = xcalloc((size_t)nsources, sizeof(char *));
+		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
+	}
+	if (nsources == 0) {
+		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
+		return EX_CONFIG;
+	}
+	if (mkdir(statedir, 0700) != 0 && errno != EEXIST)
+		fatal(EX_CANTCREAT, "run: state directory %s", statedir);
+	if ((dm.store = store_open(statedir, err, sizeof(err))) == NULL)
+		fatalx(EX_CANTCREAT, "run: %s", err);
+	if (eventsfile != NULL) {
+		uint64_t len = 0;
+
+		dm.events_fd = open(eventsfile, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (dm.events_fd < 0)
+			fatal(EX_CANTCREAT, "run: %s", eventsfile);
+		/* Cut what was written after the last commit: those lines are read again. */
+		if (store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, (off_t)len) != 0)
+			fatal(EX_IOERR, "run: %s", eventsfile);
+		if (!store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, 0) != 0)
+			fatal(EX_IOERR, "run: %s", eventsfile);
+		lseek(dm.events_fd, (off_t)len, SEEK_SET);
+		dm.events_len = len;
+		ob_init(&dm.events, dm.events_fd, 256 * 1024);
+	}
+	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
+	dm.eng = engine_new(dm.conf);
+	dm.parser = parser_new(&po);
+	parser_begin_input(dm.parser, time(NULL));
+	{
+		void *blob;
+		size_t len;
+
+		if (store_get_blob(dm.store, CORR_BLOB, &blob, &len)) {
+			if (!parser_corr_import(dm.parser, blob, len))
+				log_warnx("run: saved queue-ID state is from another version; starting without it");
+			free(blob);
+		}
+	}
+
+	if (!inotifytools_initialize())
+		fatalx(EX_OSERR, "run: inotify: %s", strerror(inotifytools_error()));
+	dm.src = xcalloc((size_t)nsources, sizeof(*dm.src));
+	for (int i = 0; i < nsources; i++) {
+		struct follow_pos pos;
+		int have = store_get_position(dm.store, sources[i], &pos);
+		char *d = xstrdup(sources[i]);
+
+		dm.src[dm.nsrc++] = follow_new(sources[i], have ? &pos : NULL,
+		    from_start ? FOLLOW_FROM_START : FOLLOW_FROM_END, LR_MAX_LINE_DEFAULT);
+		/* Watch the directory: rotation creates and renames files in it. */
+		if (!inotifytools_watch_file(dirname(d), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+		    IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB))
+			log_warnx("run: cannot watch the directory of %s: %s", sources[i],
+			    strerror(inotifytools_error()));
+		free(d);
+	}
+	free(sources);		/* the followers keep their own copies of the paths */
+	if ((inofd = find_inotify_fd()) < 0)
+		log_warnx("run: inotify descriptor not found; polling every %d ms", TICK_MS);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
+		int stop = 0;
+
+		if (poll(pfd, inofd >= 0 ? 2 : 1, TICK_MS) < 0 && errno != EINTR)
+			fatal(EX_OSERR, "run: poll");
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					struct config *nc = conf_load(conffile, print_diag, NULL);
+
+					if (nc == NULL)
+						log_warnx("run: reload: %s has errors; keeping the running configuration",
+						    conffile);
+					else {
+						engine_free(dm.eng);
+						conf_free(dm.conf);
+						dm.conf = nc;
+						dm.eng = engine_new(nc);
+						log_info("run: reloaded %s (%d rules)", conffile, nc->nrules);
+					}
+				} else
+					stop = 1;
+			}
+		}
+		if (inofd >= 0 && (pfd[1].revents & POLLIN))
+			while (inotifytools_next_events(0, 1) != NULL)
+				;	/* which file changed does not matter: every source is polled */
+		if (now_ms() - last_year_check > 60000) {
+			parser_begin_input(dm.parser, time(NULL));	/* year of year-less stamps */
+			last_year_check = now_ms();
+		}
+		for (int i = 0; i < dm.nsrc; i++)
+			follow_poll(dm.src[i], now_ms(), on_line, &dm);
+		if (dm.dirty || stop)
+			commit(&dm);
+		if (stop)
+			break;
+	}
+	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
+	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
+	for (int i = 0; i < dm.nsrc; i++)
+		follow_free(dm.src[i]);
+	free(dm.src);
+	free(dm.batch);
+	free(dm.batch_keys);
+	inotifytools_cleanup();
+	close(sigfd);
+	if (dm.events_fd >= 0) {
+		ob_free(&dm.events);
+		close(dm.events_fd);
+	}
+	ob_free(&dm.out);
+	parser_free(dm.parser);
+	engine_free(dm.eng);
+	store_close(dm.store);
+	conf_free(dm.conf);
+	return rc;
+}

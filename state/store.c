@@ -1,0 +1,246 @@
+/*
+ * store.c - SQLite persistence (see store.h).
+ *
+ * WAL journal: a commit is one append to the WAL, readers never block, and
+ * a process killed at any point loses at most the transaction in flight.
+ * Statements are prepared once.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS positions (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,"
+    "  offset INTEGER, head_len INTEGER, head_hash INTEGER);"
+    "CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER);"
+    "CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, data BLOB);"
+    "CREATE TABLE IF NOT EXISTS decisions (id INTEGER PRIMARY KEY, rule TEXT, key TEXT, action TEXT,"
+    "  ts INTEGER, until INTEGER, value INTEGER, level INTEGER);"
+    "CREATE INDEX IF NOT EXISTS decisions_until ON decisions(until);";
+
+static int
+prep(struct store *s, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		log_warnx("state: %s: %s", sql, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *dir, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char path[4096];
+	char *msg = NULL;
+
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 2000);
+	if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "schema");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (prep(s, &s->get_pos, "SELECT dev, ino, offset, head_len, head_hash FROM positions WHERE path = ?") ||
+	    prep(s, &s->put_pos, "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?, ?)") ||
+	    prep(s, &s->get_mark, "SELECT value FROM marks WHERE name = ?") ||
+	    prep(s, &s->put_mark, "INSERT OR REPLACE INTO marks VALUES (?, ?)") ||
+	    prep(s, &s->put_dec, "INSERT INTO decisions (rule, key, action, ts, until, value, level) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?)") ||
+	    prep(s, &s->count_dec, "SELECT count(*) FROM decisions WHERE until > ?") ||
+	    prep(s, &s->get_blob, "SELECT data FROM blobs WHERE name = ?") ||
+	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)")) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->get_pos);
+	sqlite3_finalize(s->put_pos);
+	sqlite3_finalize(s->get_mark);
+	sqlite3_finalize(s->put_mark);
+	sqlite3_finalize(s->put_dec);
+	sqlite3_finalize(s->count_dec);
+	sqlite3_finalize(s->get_blob);
+	sqlite3_finalize(s->put_blob);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("state: %s: %s", sql, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *s)
+{
+	if (exec(s, "COMMIT") == 0)
+		return 0;
+	exec(s, "ROLLBACK");
+	return -1;
+}
+
+/* Step a write statement to completion and reset it. */
+static int
+run(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("state: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_get_position(struct store *s, const char *path, struct follow_pos *p)
+{
+	int found = 0;
+
+	sqlite3_bind_text(s->get_pos, 1, path, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->get_pos) == SQLITE_ROW) {
+		p->dev = (uint64_t)sqlite3_column_int64(s->get_pos, 0);
+		p->ino = (uint64_t)sqlite3_column_int64(s->get_pos, 1);
+		p->offset = (uint64_t)sqlite3_column_int64(s->get_pos, 2);
+		p->head_len = (uint32_t)sqlite3_column_int64(s->get_pos, 3);
+		p->head_hash = (uint64_t)sqlite3_column_int64(s->get_pos, 4);
+		found = 1;
+	}
+	sqlite3_reset(s->get_pos);
+	sqlite3_clear_bindings(s->get_pos);
+	return found;
+}
+
+int
+store_put_position(struct store *s, const char *path, const struct follow_pos *p)
+{
+	sqlite3_bind_text(s->put_pos, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->put_pos, 2, (sqlite3_int64)p->dev);
+	sqlite3_bind_int64(s->put_pos, 3, (sqlite3_int64)p->ino);
+	sqlite3_bind_int64(s->put_pos, 4, (sqlite3_int64)p->offset);
+	sqlite3_bind_int64(s->put_pos, 5, p->head_len);
+	sqlite3_bind_int64(s->put_pos, 6, (sqlite3_int64)p->head_hash);
+	return run(s, s->put_pos);
+}
+
+int
+store_get_mark(struct store *s, const char *name, uint64_t *v)
+{
+	int found = 0;
+
+	sqlite3_bind_text(s->get_mark, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->get_mark) == SQLITE_ROW) {
+		*v = (uint64_t)sqlite3_column_int64(s->get_mark, 0);
+		found = 1;
+	}
+	sqlite3_reset(s->get_mark);
+	sqlite3_clear_bindings(s->get_mark);
+	return found;
+}
+
+int
+store_put_mark(struct store *s, const char *name, uint64_t v)
+{
+	sqlite3_bind_text(s->put_mark, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->put_mark, 2, (sqlite3_int64)v);
+	return run(s, s->put_mark);
+}
+
+int
+store_put_decision(struct store *s, const struct stored_decision *d)
+{
+	sqlite3_bind_text(s->put_dec, 1, d->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->put_dec, 2, d->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->put_dec, 3, d->action, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->put_dec, 4, d->ts);
+	sqlite3_bind_int64(s->put_dec, 5, d->until);
+	sqlite3_bind_int64(s->put_dec, 6, (sqlite3_int64)d->value);
+	sqlite3_bind_int64(s->put_dec, 7, d->level);
+	return run(s, s->put_dec);
+}
+
+long
+store_count_active(struct store *s, int64_t now)
+{
+	long n = -1;
+
+	sqlite3_bind_int64(s->count_dec, 1, now);
+	if (sqlite3_step(s->count_dec) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s->count_dec, 0);
+	sqlite3_reset(s->count_dec);
+	return n;
+}
+
+int
+store_put_blob(struct store *s, const char *name, const void *data, size_t len)
+{
+	sqlite3_bind_text(s->put_blob, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s->put_blob, 2, data, len, SQLITE_STATIC);
+	return run(s, s->put_blob);
+}
+
+int
+store_get_blob(struct store *s, const char *name, void **data, size_t *len)
+{
+	int found = 0;
+
+	sqlite3_bind_text(s->get_blob, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->get_blob) == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(s->get_blob, 0);
+		int n = sqlite3_column_bytes(s->get_blob, 0);
+
+		*data = xmalloc((size_t)n + 1);
+		if (n > 0)
+			memcpy(*data, b, (size_t)n);
+		*len = (size_t)n;
+		found = 1;
+	}
+	sqlite3_reset(s->get_blob);
+	sqlite3_clear_bindings(s->get_blob);
+	return found;
+}

@@ -1,0 +1,50 @@
+/*
+ * store.h - the daemon's persistent state, in SQLite (WAL, transactions).
+ *
+ * What survives a restart or a kill -9: where each log was read up to, the
+ * decisions in force (with their expiry), and the length of the daemon's
+ * own output files, all committed together, so that after a crash reading
+ * resumes exactly after the last committed line, and output written after
+ * that commit is cut off: no line counted twice, none skipped.
+ */
+#ifndef MXG_STORE_H
+#define MXG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../tail/follow.h"
+
+struct store;
+
+/* Opens (creating) DIR/state.db. NULL with a message in err on failure. */
+struct store *store_open(const char *dir, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* A transaction around everything saved for one batch of lines. -1 on error (logged). */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+
+/* 1 and *p if a position was saved for path, else 0. */
+int store_get_position(struct store *s, const char *path, struct follow_pos *p);
+int store_put_position(struct store *s, const char *path, const struct follow_pos *p);
+
+/* A named counter (e.g. the committed length of an output file). */
+int store_get_mark(struct store *s, const char *name, uint64_t *v);
+int store_put_mark(struct store *s, const char *name, uint64_t v);
+
+/* A named blob (the parser's correlation state). get: malloc'd copy, 0 if none. */
+int store_put_blob(struct store *s, const char *name, const void *data, size_t len);
+int store_get_blob(struct store *s, const char *name, void **data, size_t *len);
+
+struct stored_decision {
+	const char *rule, *key, *action;
+	int64_t ts, until;
+	uint64_t value;
+	uint32_t level;
+};
+int store_put_decision(struct store *s, const struct stored_decision *d);
+/* Decisions still in force at `now`. */
+long store_count_active(struct store *s, int64_t now);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * follow.c - following a log file across rotations (see follow.h).
+ *
+ * Two streams per follower: `cur`, the file now at the path, and `old`, a
+ * file that was rotated away and is still read for a grace period, since
+ * syslog daemons keep writing to the old file until they are told to
+ * reopen. While `old` is open, `cur` waits: lines are delivered one file
+ * after the other, so one saved position (old's, then cur's) is always
+ * enough to resume without a duplicate or a gap. Each stream keeps the
+ * bytes after its last newline until the line is complete; only complete
+ * lines are delivered, so a saved position falls on a line boundary.
+ */
+#include "follow.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+
+#define GRACE_MS 5000		/* read a rotated file at most this long ... */
+#define QUIET_MS 1000		/* ... or until it has been quiet this long */
+#define HEAD_MAX 256		/* bytes hashed to recognise a file */
+#define CHUNK (64 * 1024)
+
+struct stream {
+	int fd;
+	uint64_t dev, ino;
+	uint64_t offset;	/* next byte to read */
+	char *pend;		/* bytes after the last newline, not yet a line */
+	size_t plen;
+	int skipping;		/* inside a line longer than max_line */
+	uint32_t head_len;	/* HEAD_MAX once the file's first bytes are known */
+	uint64_t head_hash;
+};
+
+struct follower {
+	char *path;
+	size_t max_line;
+	struct stream cur, old;
+	int64_t old_until;	/* ms; -1: set at the next poll */
+	int64_t old_seen;	/* ms: the rotated file last gave bytes */
+	char *chunk;
+	struct follow_stats st;
+};
+
+static void
+stream_init(struct stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static void
+stream_close(struct stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->pend);
+	stream_init(s);
+}
+
+static int
+stream_open(struct stream *s, const char *path, uint64_t offset)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return -1;
+	}
+	stream_close(s);
+	s->fd = fd;
+	s->dev = (uint64_t)sb.st_dev;
+	s->ino = (uint64_t)sb.st_ino;
+	s->offset = offset;
+	return 0;
+}
+
+static uint64_t
+head_hash(int fd, uint32_t len)
+{
+	unsigned char b[HEAD_MAX];
+	ssize_t k = pread(fd, b, len, 0);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (k != (ssize_t)len)
+		return 0;
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Hand each complete line of buf to fn; keep the tail as pending bytes. */
+static long
+deliver(struct follower *f, struct stream *s, const char *buf, size_t n, follow_line_fn fn, void *arg)
+{
+	long lines = 0;
+	const char *p = buf, *end = buf + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t seg = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (s->skipping) {
+			if (nl)
+				s->skipping = 0;
+		} else if (s->plen + seg > f->max_line) {
+			f->st.too_long++;
+			s->plen = 0;
+			s->skipping = nl == NULL;
+		} else if (nl == NULL) {
+			if (s->pend == NULL)
+				s->pend = xmalloc(f->max_line + 1);
+			memcpy(s->pend + s->plen, p, seg);
+			s->plen += seg;
+		} else {
+			struct span line;
+
+			if (s->plen > 0) {
+				memcpy(s->pend + s->plen, p, seg);
+				line = (struct span){ s->pend, s->plen + seg };
+			} else
+				line = (struct span){ p, seg };
+			if (line.n > 0 && line.p[line.n - 1] == '\r')
+				line.n--;
+			s->plen = 0;
+			fn(arg, line);
+			lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return lines;
+}
+
+/* Read a stream to its current end. */
+static long
+drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
+{
+	long lines = 0;
+
+	while (s->fd >= 0) {
+		ssize_t k = pread(s->fd, f->chunk, CHUNK, (off_t)s->offset);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k < 0)
+				log_warn("%s: read", f->path);
+			break;
+		}
+		s->offset += (uint64_t)k;
+		f->st.bytes += (uint64_t)k;
+		lines += deliver(f, s, f->chunk, (size_t)k, fn, arg);
+	}
+	f->st.lines += (uint64_t)lines;
+	return lines;
+}
+
+/* After a restart: find the file with this inode next to path (mail.log.1). */
+static int
+find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t outlen)
+{
+	char *d1 = xstrdup(path), *d2 = xstrdup(path);
+	const char *dir = dirname(d1), *base = basename(d2);
+	size_t blen = strlen(base);
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	while (dp != NULL && !found && (de = readdir(dp)) != NULL) {
+		struct stat sb;
+
+		if (strncmp(de->d_name, base, blen) != 0 || strcmp(de->d_name, base) == 0)
+			continue;
+		snprintf(out, outlen, "%s/%s", dir, de->d_name);
+		if (stat(out, &sb) == 0 && (uint64_t)sb.st_dev == dev && (uint64_t)sb.st_ino == ino)
+			found = 1;
+	}
+	if (dp != NULL)
+		closedir(dp);
+	free(d1);
+	free(d2);
+	return found;
+}
+
+static int
+same_head(int fd, const struct follow_pos *p)
+{
+	return p->head_len == 0 || head_hash(fd, p->head_len) == p->head_hash;
+}
+
+struct follower *
+follow_new(const char *path, const struct follow_pos *saved, enum follow_start start, size_t max_line)
+{
+	struct follower *f = xcalloc(1, sizeof(*f));
+	struct stat sb;
+	char rotated[PATH_MAX];
+
+	f->path = xstrdup(path);
+	f->max_line = max_line;
+	f->chunk = xmalloc(CHUNK);
+	stream_init(&f->cur);
+	stream_init(&f->old);
+	f->old_until = -1;
+	if (stream_open(&f->cur, path, 0) < 0 && errno != ENOENT)
+		log_warn("%s", path);
+	if (saved != NULL) {
+		struct stream *s = &f->cur;
+
+		if (s->fd >= 0 && s->dev == saved->dev && s->ino == saved->ino && fstat(s->fd, &sb) == 0 &&
+		    (uint64_t)sb.st_size >= saved->offset && same_head(s->fd, saved)) {
+			s->offset = saved->offset;	/* the same file: resume exactly */
+			return f;
+		}
+		/* Rotated while we were down: finish the old file first, then all of the new one. */
+		if (find_rotated(path, saved->dev, saved->ino, rotated, sizeof(rotated)) &&
+		    stream_open(&f->old, rotated, saved->offset) == 0 && fstat(f->old.fd, &sb) == 0 &&
+		    (uint64_t)sb.st_size >= saved->offset && same_head(f->old.fd, saved)) {
+			f->st.rotations++;
+			log_info("%s: rotated while stopped; reading the rest of %s first", path, rotated);
+		} else {
+			stream_close(&f->old);
+			log_info("%s: the file saved last time is gone or changed; reading from the start", path);
+		}
+		return f;
+	}
+	if (f->cur.fd >= 0 && start == FOLLOW_FROM_END && fstat(f->cur.fd, &sb) == 0)
+		f->cur.offset = (uint64_t)sb.st_size;
+	return f;
+}
+
+void
+follow_free(struct follower *f)
+{
+	if (f == NULL)
+		return;
+	stream_close(&f->cur);
+	stream_close(&f->old);
+	free(f->chunk);
+	free(f->path);
+	free(f);
+}
+
+const char *
+follow_path(const struct follower *f)
+{
+	return f->path;
+}
+
+long
+follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
+{
+	long lines = 0;
+	struct stat sb;
+
+	if (f->old.fd >= 0) {
+		uint64_t before = f->old.offset;
+
+		lines += drain(f, &f->old, fn, arg);
+		if (f->old_until < 0) {
+			f->old_until = now_ms + GRACE_MS;
+			f->old_seen = now_ms;
+		}
+		if (f->old.offset != before)
+			f->old_seen = now_ms;
+		if (now_ms < f->old_until && now_ms - f->old_seen < QUIET_MS)
+			return lines;	/* still being written, maybe: the new file waits */
+		if (f->old.plen > 0) {
+			/* The old file's last line never got its newline: it is complete now. */
+			fn(arg, (struct span){ f->old.pend, f->old.plen });
+			f->st.lines++;
+			lines++;
+		}
+		stream_close(&f->old);
+	}
+	if (f->cur.fd >= 0) {
+		struct stream *c = &f->cur;
+
+		lines += drain(f, c, fn, arg);
+		/*
+		 * Truncated in place (copytruncate), maybe refilled past our offset
+		 * before we looked: a smaller size, or first bytes that changed.
+		 */
+		if (fstat(c->fd, &sb) == 0 && ((uint64_t)sb.st_size < c->offset ||
+		    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX) != c->head_hash))) {
+			f->st.truncations++;
+			c->offset = 0;
+			c->plen = 0;
+			c->skipping = 0;
+			c->head_len = 0;
+			lines += drain(f, c, fn, arg);
+		}
+		if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX) {
+			c->head_len = HEAD_MAX;
+			c->head_hash = head_hash(c->fd, HEAD_MAX);
+		}
+	}
+	if (stat(f->path, &sb) != 0)
+		return lines;	/* gone: keep reading the open file until a new one appears */
+	if (f->cur.fd >= 0 && (uint64_t)sb.st_dev == f->cur.dev && (uint64_t)sb.st_ino == f->cur.ino)
+		return lines;
+	/* A new file at the path: the current one becomes the old one. */
+	if (f->cur.fd >= 0) {
+		if (f->old.fd >= 0) {
+			lines += drain(f, &f->old, fn, arg);
+			stream_close(&f->old);
+		}
+		f->old = f->cur;
+		f->old_until = now_ms + GRACE_MS;
+		f->old_seen = now_ms;
+		stream_init(&f->cur);
+		f->st.rotations++;
+		stream_open(&f->cur, f->path, 0);
+		return lines;	/* the new file is read once the old one is done */
+	}
+	if (stream_open(&f->cur, f->path, 0) == 0)
+		lines += drain(f, &f->cur, fn, arg);
+	return lines;
+}
+
+int
+follow_position(const struct follower *f, struct follow_pos *out)
+{
+	struct stat sb;
+	const struct stream *s = &f->cur;
+
+	memset(out, 0, sizeof(*out));
+	/*
+	 * While a rotated file is still being read, its position is the one
+	 * to save: after a restart it is found by inode and finished first.
+	 */
+	if (f->old.fd >= 0)
+		s = &f->old;
+	if (s->fd < 0)
+		return 0;
+	out->dev = s->dev;
+	out->ino = s->ino;
+	out->offset = s->offset - s->plen;
+	if (fstat(s->fd, &sb) == 0) {
+		out->head_len = (uint32_t)((uint64_t)sb.st_size < HEAD_MAX ? (uint64_t)sb.st_size : HEAD_MAX);
+		if (out->head_len > out->offset)
+			out->head_len = (uint32_t)out->offset;
+		out->head_hash = head_hash(s->fd, out->head_len);
+	}
+	return 1;
+}
+
+struct follow_stats
+follow_stats(const struct follower *f)
+{
+	return f->st;
+}

@@ -1,0 +1,60 @@
+/*
+ * follow.h - follow a growing log file across rotation, truncation and
+ * replacement, delivering each complete line exactly once.
+ *
+ * A follower reads from its file's current end of complete lines; a line
+ * without its '\n' yet is held until the rest arrives. Its position
+ * (device, inode, offset after the last delivered line, and a hash of the
+ * file's first bytes) can be saved and given back after a restart:
+ * reading resumes exactly there. When the file was rotated while mxguard
+ * was down, the rest of the old file is found by its inode among its
+ * siblings (mail.log.1) and read first.
+ *
+ * Rotation by rename: the old file is read to its end, and again for a
+ * short grace period (syslog may still be writing to it), then dropped.
+ * Copytruncate and truncation: reading restarts at 0. Delete and a later
+ * create: the new file is read from 0 when it appears.
+ */
+#ifndef MXG_FOLLOW_H
+#define MXG_FOLLOW_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/span.h"
+
+struct follow_pos {
+	uint64_t dev, ino;
+	uint64_t offset;	/* bytes of complete lines delivered */
+	uint32_t head_len;	/* bytes hashed at the start of the file */
+	uint64_t head_hash;
+};
+
+enum follow_start { FOLLOW_FROM_END, FOLLOW_FROM_START };
+
+struct follower;
+
+/* saved may be NULL (first start: begin at `start`). */
+struct follower *follow_new(const char *path, const struct follow_pos *saved, enum follow_start start,
+    size_t max_line);
+void follow_free(struct follower *f);
+const char *follow_path(const struct follower *f);
+
+typedef void (*follow_line_fn)(void *arg, struct span line);
+
+/*
+ * Read whatever is new (and notice rotation, truncation, replacement).
+ * `now` is a monotonic time in milliseconds, for the grace period of a
+ * rotated file. Returns the number of lines delivered.
+ */
+long follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg);
+
+/* The position after the last delivered line: save it to resume there. */
+int follow_position(const struct follower *f, struct follow_pos *out);
+
+struct follow_stats {
+	uint64_t lines, bytes, rotations, truncations, too_long;
+};
+struct follow_stats follow_stats(const struct follower *f);
+
+#endif
