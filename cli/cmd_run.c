@@ -13,8 +13,10 @@
  * The parser's queue-ID table is saved in the same transaction, so a
  * message whose client= line was read before a restart is still joined.
  *
- * Not yet here (issue 4, next steps): the control socket and `mxguard ctl`,
- * keeping counters across a reload, restoring escalation from the store.
+ * The control socket (`mxguard ctl`) is served by the same loop.
+ *
+ * Not yet here (issue 4, next steps): keeping counters across a reload,
+ * restoring escalation levels from the store into the engine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@
 #include "../tail/follow.h"
 #include "../tail/linereader.h"
 #include "commands.h"
+#include "ctl.h"
 
 #define TICK_MS 250
 #define EVENTS_MARK "events-file-length"
@@ -68,6 +72,8 @@ struct daemon {
 	uint64_t lines, nevents, ndecisions;
 	int dirty;
 	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
+	const char *conffile;
+	struct outbuf reply;	/* the control socket's answer being built */
 };
 
 static int64_t
@@ -98,7 +104,11 @@ on_decision(void *arg, const struct decision *d)
 	sd->key = dm->batch_keys[dm->nbatch - 1];
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
-	sd->until = d->ts + d->duration;
+	/*
+	 * Enforcement starts now: a decision taken while catching up on old
+	 * lines (after downtime) still lasts its full duration.
+	 */
+	sd->until = (int64_t)time(NULL) + d->duration;
 	sd->value = d->value;
 	sd->level = d->level;
 	dm->dirty = 1;
@@ -170,6 +180,204 @@ done:
 	dm->dirty = 0;
 }
 
+/* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
+static int
+reload(struct daemon *dm)
+{
+	struct config *nc = conf_load(dm->conffile, print_diag, NULL);
+
+	if (nc == NULL) {
+		log_warnx("run: reload: %s has errors; keeping the running configuration", dm->conffile);
+		return 0;
+	}
+	engine_free(dm->eng);
+	conf_free(dm->conf);
+	dm->conf = nc;
+	dm->eng = engine_new(nc);
+	log_info("run: reloaded %s (%d rules)", dm->conffile, nc->nrules);
+	return 1;
+}
+
+static void
+reply_decision(void *arg, const struct stored_decision *d)
+{
+	struct daemon *dm = arg;
+	struct outbuf *o = &dm->reply;
+	char line[512];
+
+	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)\n", d->key, d->action, d->rule,
+	    (long long)d->until, d->level);
+	ob_put(o, line, strlen(line));
+}
+
+static void
+reply_decision_json(void *arg, const struct stored_decision *d)
+{
+	struct outbuf *o = &((struct daemon *)arg)->reply;
+
+	OB_LIT(o, "{\"key\":");
+	ob_put_json_str(o, d->key, strlen(d->key));
+	OB_LIT(o, ",\"rule\":");
+	ob_put_json_str(o, d->rule, strlen(d->rule));
+	OB_LIT(o, ",\"action\":");
+	ob_put_json_str(o, d->action, strlen(d->action));
+	OB_LIT(o, ",\"ts\":");
+	ob_put_i64(o, d->ts);
+	OB_LIT(o, ",\"until\":");
+	ob_put_i64(o, d->until);
+	OB_LIT(o, ",\"level\":");
+	ob_put_u64(o, d->level);
+	OB_LIT(o, "}\n");
+}
+
+static void reply(struct daemon *dm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+reply(struct daemon *dm, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ob_put(&dm->reply, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void commit(struct daemon *dm);
+
+/* "ban ADDR[/LEN] [for DURATION] [ACTION]": a manual decision, like a rule's. */
+static void
+ctl_ban(struct daemon *dm, char *args)
+{
+	char *w[6], *save = NULL, key[80], err[160], abuf[ADDR_STRLEN];
+	int nw = 0, plen, neg, act = A_BLOCK;
+	int64_t dur = 3600, now = time(NULL);
+	struct addr a;
+	struct stored_decision sd;
+
+	for (char *t = strtok_r(args, " ", &save); t && nw < 6; t = strtok_r(NULL, " ", &save))
+		w[nw++] = t;
+	if (nw < 1 || !table_parse_entry(w[0], strlen(w[0]), &a, &plen, &neg, err, sizeof(err)) || neg) {
+		reply(dm, "error: ban ADDR[/LEN] [for DURATION] [ACTION]: %s\n", nw < 1 ? "no address" : err);
+		return;
+	}
+	for (int i = 1; i < nw; i++) {
+		if (strcmp(w[i], "for") == 0 && i + 1 < nw) {
+			if (!conf_parse_duration(w[++i], &dur) || dur <= 0) {
+				reply(dm, "error: '%s' is not a duration (90s, 10m, 2h, 7d)\n", w[i]);
+				return;
+			}
+		} else if ((act = action_by_name(w[i])) < 0 || act == A_LIMIT) {
+			reply(dm, "error: '%s' is not an action (block, reject, defer, discard, tarpit, log)\n", w[i]);
+			return;
+		}
+	}
+	/* The canonical key: host bits cleared, the length only when it is a prefix. */
+	for (int i = 0; i < 16; i++) {
+		int bits = plen - 8 * i;
+
+		if (a.family == 4 && i >= 4)
+			break;
+		a.b[i] = bits >= 8 ? a.b[i] : bits <= 0 ? 0 : (uint8_t)(a.b[i] & (0xff << (8 - bits)));
+	}
+	addr_format(&a, abuf);
+	if (plen == (a.family == 4 ? 32 : 128))
+		snprintf(key, sizeof(key), "%s", abuf);
+	else
+		snprintf(key, sizeof(key), "%s/%d", abuf, plen);
+	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name((enum action)act),
+		.ts = now, .until = now + dur, .value = 0, .level = 0 };
+	if (store_begin(dm->store) < 0 || store_put_decision(dm->store, &sd) < 0 || store_commit(dm->store) < 0) {
+		reply(dm, "error: cannot save the ban\n");
+		return;
+	}
+	OB_LIT(&dm->out, "{\"ts\":\"");
+	put_iso8601(&dm->out, now, -1);
+	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
+	ob_put_json_str(&dm->out, key, strlen(key));
+	reply(dm, "banned %s (%s for %llds)\n", key, sd.action, (long long)dur);
+	char tail[200];
+	int n = snprintf(tail, sizeof(tail), ",\"action\":\"%s\",\"duration\":%lld,\"value\":0,\"level\":0,"
+	    "\"reason\":\"manual ban via mxguard ctl\"}\n", sd.action, (long long)dur);
+	ob_put(&dm->out, tail, (size_t)n);
+	ob_flush(&dm->out);
+}
+
+/* One control request: run it and answer. */
+static void
+control(struct daemon *dm, int lfd)
+{
+	char req[CTL_MAXREQ], *cmd, *args;
+	int fd, json = 0;
+	int64_t now = time(NULL);
+
+	if ((fd = ctl_accept(lfd, req, sizeof(req))) < 0)
+		return;
+	ob_init(&dm->reply, fd, 16 * 1024);
+	cmd = req;
+	if (strncmp(cmd, "--json ", 7) == 0) {
+		json = 1;
+		cmd += 7;
+	}
+	args = strchr(cmd, ' ');
+	if (args != NULL)
+		*args++ = '\0';
+	else
+		args = cmd + strlen(cmd);
+	if (dm->dirty)
+		commit(dm);	/* answer from the committed state */
+	if (strcmp(cmd, "status") == 0) {
+		long active = store_count_active(dm->store, now);
+
+		if (json)
+			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
+			    "\"active\":%ld,\"state_ok\":%s}\n", dm->nsrc, (unsigned long long)dm->lines,
+			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
+			    dm->store_ok ? "true" : "false");
+		else
+			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
+			    "%ld in force; state %s\n", dm->nsrc, (unsigned long long)dm->lines,
+			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
+			    dm->store_ok ? "saved" : "NOT SAVED (see the log)");
+	} else if (strcmp(cmd, "decisions") == 0) {
+		store_list_active(dm->store, now, json ? reply_decision_json : reply_decision, dm);
+	} else if (strcmp(cmd, "stats") == 0) {
+		for (int i = 0; i < dm->conf->nrules; i++) {
+			struct rule_stats st = engine_rule_stats(dm->eng, i);
+
+			reply(dm, json ? "{\"rule\":\"%s\",\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
+			    "\"keys\":%llu,\"evicted\":%llu,\"expired\":%llu}\n" :
+			    "%-20s events %llu, decisions %llu, suppressed %llu, keys %llu, evicted %llu, expired %llu\n",
+			    dm->conf->rules[i]->name, (unsigned long long)st.events, (unsigned long long)st.decisions,
+			    (unsigned long long)st.suppressed, (unsigned long long)st.keys,
+			    (unsigned long long)st.evicted, (unsigned long long)st.expired);
+		}
+	} else if (strcmp(cmd, "ban") == 0) {
+		ctl_ban(dm, args);
+	} else if (strcmp(cmd, "unban") == 0) {
+		long n = *args ? store_release(dm->store, args, now) : -1;
+
+		if (n < 0)
+			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
+		else
+			reply(dm, "released %ld decision(s) for %s\n", n, args);
+	} else if (strcmp(cmd, "flush") == 0) {
+		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
+	} else if (strcmp(cmd, "reload") == 0) {
+		if (reload(dm))
+			reply(dm, "reloaded %s\n", dm->conffile);
+		else
+			reply(dm, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
+			    dm->conffile);
+	} else
+		reply(dm, "error: unknown command '%s' (status, stats, decisions, ban, unban, reload, flush)\n", cmd);
+	ob_flush(&dm->reply);
+	ob_free(&dm->reply);
+	close(fd);
+}
+
 /*
  * libinotifytools keeps its inotify descriptor to itself; the event loop
  * needs it in poll() next to the signal descriptor. It is the inotify
@@ -204,7 +412,7 @@ run_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
-	    "                   [--events FILE] [--firewall none]\n"
+	    "                   [--events FILE] [--socket PATH] [--firewall none]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -221,14 +429,16 @@ cmd_run(int argc, char **argv)
 		{ "from-start", no_argument, NULL, 'F' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "firewall", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon dm = { .events_fd = -1, .store_ok = 1 };
 	struct parser_opts po = { 0 };
 	const char *conffile = NULL, *statedir = "/var/lib/mxguard", *eventsfile = NULL;
+	const char *sockpath = CTL_SOCKET_DEFAULT;
 	char **sources = NULL, err[512];
-	int nsources = 0, from_start = 0, c, sigfd, inofd, rc = 0;
+	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0;
 	sigset_t mask;
 	int64_t last_year_check = 0;
 
@@ -242,6 +452,7 @@ cmd_run(int argc, char **argv)
 		case 'd': statedir = optarg; break;
 		case 'F': from_start = 1; break;
 		case 'e': eventsfile = optarg; break;
+		case 's': sockpath = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "none") != 0) {
 				log_warnx("run: firewall backend '%s' is not available yet (only 'none')", optarg);
@@ -258,6 +469,7 @@ cmd_run(int argc, char **argv)
 	}
 	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL)
 		return EX_CONFIG;
+	dm.conffile = conffile;
 	if (nsources == 0 && dm.conf->nsources > 0) {
 		nsources = dm.conf->nsources;
 		sources = xcalloc((size_t)nsources, sizeof(char *));
@@ -327,36 +539,28 @@ cmd_run(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if ((lfd = ctl_listen(sockpath)) < 0)
+		log_warnx("run: no control socket; 'mxguard ctl' will not reach this daemon");
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
+		struct pollfd pfd[3] = { { .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
+			{ .fd = inofd, .events = POLLIN } };
 		int stop = 0;
 
-		if (poll(pfd, inofd >= 0 ? 2 : 1, TICK_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 3, TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					struct config *nc = conf_load(conffile, print_diag, NULL);
-
-					if (nc == NULL)
-						log_warnx("run: reload: %s has errors; keeping the running configuration",
-						    conffile);
-					else {
-						engine_free(dm.eng);
-						conf_free(dm.conf);
-						dm.conf = nc;
-						dm.eng = engine_new(nc);
-						log_info("run: reloaded %s (%d rules)", conffile, nc->nrules);
-					}
-				} else
+				if (si.ssi_signo == SIGHUP)
+					reload(&dm);
+				else
 					stop = 1;
 			}
 		}
-		if (inofd >= 0 && (pfd[1].revents & POLLIN))
+		if (inofd >= 0 && (pfd[2].revents & POLLIN))
 			while (inotifytools_next_events(0, 1) != NULL)
 				;	/* which file changed does not matter: every source is polled */
 		if (now_ms() - last_year_check > 60000) {
@@ -367,6 +571,8 @@ cmd_run(int argc, char **argv)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
 		if (dm.dirty || stop)
 			commit(&dm);
+		if (lfd >= 0 && (pfd[1].revents & POLLIN))
+			control(&dm, lfd);
 		if (stop)
 			break;
 	}
@@ -379,6 +585,10 @@ cmd_run(int argc, char **argv)
 	free(dm.batch_keys);
 	inotifytools_cleanup();
 	close(sigfd);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sockpath);
+	}
 	if (dm.events_fd >= 0) {
 		ob_free(&dm.events);
 		close(dm.events_fd);

@@ -733,6 +733,21 @@ action_name(enum action a)
 	return action_names[a];
 }
 
+int
+action_by_name(const char *name)
+{
+	for (int k = 0; k <= A_LOG; k++)
+		if (strcmp(name, action_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+int
+conf_parse_duration(const char *s, int64_t *out)
+{
+	return parse_duration(s, out);
+}
+
 const char *
 key_kind_name(enum key_kind k)
 {

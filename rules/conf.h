@@ -62,6 +62,10 @@ struct config *conf_load(const char *path, conf_diag_fn diag, void *arg);
 void conf_free(struct config *c);
 
 const char *action_name(enum action a);
+/* -1 if name is not an action. */
+int action_by_name(const char *name);
+/* "90s", "10m", "2h", "7d", "1w" or plain seconds; 1 and *out on success. */
+int conf_parse_duration(const char *s, int64_t *out);
 const char *key_kind_name(enum key_kind k);
 
 #endif

@@ -18,6 +18,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
+	sqlite3_stmt *list_dec, *release_key, *release_all;
 };
 
 static const char schema[] =
@@ -67,7 +68,11 @@ store_open(const char *dir, char *err, size_t errlen)
 		"VALUES (?, ?, ?, ?, ?, ?, ?)") ||
 	    prep(s, &s->count_dec, "SELECT count(*) FROM decisions WHERE until > ?") ||
 	    prep(s, &s->get_blob, "SELECT data FROM blobs WHERE name = ?") ||
-	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)")) {
+	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)") ||
+	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level FROM decisions "
+		"WHERE until > ? ORDER BY until DESC") ||
+	    prep(s, &s->release_key, "UPDATE decisions SET until = ? WHERE key = ? AND until > ?") ||
+	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -90,6 +95,9 @@ store_close(struct store *s)
 	sqlite3_finalize(s->count_dec);
 	sqlite3_finalize(s->get_blob);
 	sqlite3_finalize(s->put_blob);
+	sqlite3_finalize(s->list_dec);
+	sqlite3_finalize(s->release_key);
+	sqlite3_finalize(s->release_all);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -243,4 +251,43 @@ store_get_blob(struct store *s, const char *name, void **data, size_t *len)
 	sqlite3_reset(s->get_blob);
 	sqlite3_clear_bindings(s->get_blob);
 	return found;
+}
+
+int
+store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg)
+{
+	int rc;
+
+	sqlite3_bind_int64(s->list_dec, 1, now);
+	while ((rc = sqlite3_step(s->list_dec)) == SQLITE_ROW) {
+		struct stored_decision d = {
+			.rule = (const char *)sqlite3_column_text(s->list_dec, 0),
+			.key = (const char *)sqlite3_column_text(s->list_dec, 1),
+			.action = (const char *)sqlite3_column_text(s->list_dec, 2),
+			.ts = sqlite3_column_int64(s->list_dec, 3),
+			.until = sqlite3_column_int64(s->list_dec, 4),
+			.value = (uint64_t)sqlite3_column_int64(s->list_dec, 5),
+			.level = (uint32_t)sqlite3_column_int64(s->list_dec, 6),
+		};
+
+		fn(arg, &d);
+	}
+	sqlite3_reset(s->list_dec);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+long
+store_release(struct store *s, const char *key, int64_t now)
+{
+	sqlite3_stmt *st = key ? s->release_key : s->release_all;
+
+	sqlite3_bind_int64(st, 1, now);
+	if (key) {
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+	} else
+		sqlite3_bind_int64(st, 2, now);
+	if (run(s, st) < 0)
+		return -1;
+	return (long)sqlite3_changes(s->db);
 }

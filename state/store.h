@@ -47,4 +47,11 @@ int store_put_decision(struct store *s, const struct stored_decision *d);
 /* Decisions still in force at `now`. */
 long store_count_active(struct store *s, int64_t now);
 
+/* Call fn for each decision in force at `now`, soonest expiry last. */
+typedef void (*store_decision_fn)(void *arg, const struct stored_decision *d);
+int store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg);
+
+/* End the decisions in force for key (all keys if NULL) now; returns how many. */
+long store_release(struct store *s, const char *key, int64_t now);
+
 #endif

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# test_ctl.sh - the control socket: mxguard ctl against a running daemon.
+. "$(dirname "$0")/lib.sh"
+L=$TMP/mail.log
+S=$TMP/ctl.sock
+CONF=$TMP/mxguard.conf
+cp samples/mxguard.conf "$CONF"
+touch "$L"
+"$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" > "$TMP/dec.jsonl" 2> "$TMP/run.err" &
+PID=$!
+trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
+ctl() { "$MXGUARD" ctl --socket "$S" "$@"; }
+
+check_eq "socket is root-only (0600)" "600" "$(stat -c %a "$S")"
+ctl status > "$TMP/st" 2>&1
+check_eq "status exits 0" 0 $?
+grep -q "mxguard is running: 1 source(s)" "$TMP/st"
+check_eq "status is human-readable" 0 $?
+check_eq "status --json is JSON" "1" "$(ctl --json status | jq .sources)"
+
+# ban / decisions / unban round trip, IPv4, an IPv6 prefix with host bits set
+check_eq "ban an address" "banned 203.0.113.7 (block for 3600s)" "$(ctl ban 203.0.113.7)"
+check_eq "ban a prefix, with a duration and an action" "banned 2001:db8:bad::/48 (reject for 7200s)" \
+	"$(ctl ban 2001:db8:bad:1::5/48 for 2h reject)"
+ctl --json decisions > "$TMP/dec.json"
+check_eq "decisions lists both" "2001:db8:bad::/48 203.0.113.7" "$(jq -r .key "$TMP/dec.json" | sort | xargs)"
+check_eq "a manual ban is a decision like a rule's (rule manual, persisted)" "manual manual" \
+	"$(jq -r .rule "$TMP/dec.json" | xargs)"
+check_eq "the reject lasts 2h" 7200 "$(jq -r 'select(.action == "reject") | .until - .ts' "$TMP/dec.json")"
+check_eq "manual bans are printed with the decisions" 2 "$(jq -r 'select(.rule == "manual") | .key' "$TMP/dec.jsonl" | wc -l)"
+check_eq "unban" "released 1 decision(s) for 203.0.113.7" "$(ctl unban 203.0.113.7)"
+check_eq "after unban only the prefix is left" "2001:db8:bad::/48" "$(ctl --json decisions | jq -r .key)"
+ctl ban 203.0.113.999 > /dev/null 2> "$TMP/bad"
+check_eq "a bad address is refused (exit 65)" 65 $?
+grep -q "error: ban ADDR" "$TMP/bad"
+check_eq "with a reason" 0 $?
+ctl ban 203.0.113.8 for soon > /dev/null 2>&1
+check_eq "a bad duration is refused" 65 $?
+
+# Decisions survive a restart of the daemon (they are in the state database).
+kill "$PID"; wait "$PID"
+"$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" >> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
+PID=$!
+for _ in $(seq 100); do ctl status > /dev/null 2>&1 && break; sleep 0.1; done
+check_eq "decisions survive a restart" "2001:db8:bad::/48" "$(ctl --json decisions | jq -r .key)"
+
+# Rule decisions show up too.
+sed -n '13,40p' samples/logs/mx1-attacks.log >> "$L"
+for _ in $(seq 50); do [ "$(ctl --json decisions | jq -r 'select(.rule == "dha") | .key')" = 203.0.113.66 ] && break; sleep 0.1; done
+check_eq "a rule's decision is listed" "203.0.113.66" "$(ctl --json decisions | jq -r 'select(.rule == "dha") | .key')"
+ctl stats | grep -q '^dha .*decisions 1'
+check_eq "stats per rule" 0 $?
+
+# reload: broken config refused and kept, fixed config accepted; flush.
+echo 'rule "x" { on nothing }' >> "$CONF"
+ctl reload > /dev/null 2> "$TMP/rl"
+check_eq "reload of a broken config fails (exit 65)" 65 $?
+grep -q "running configuration is kept" "$TMP/rl"
+check_eq "and says the running one is kept" 0 $?
+cp samples/mxguard.conf "$CONF"
+check_eq "reload of a good config" "reloaded $CONF" "$(ctl reload)"
+check_eq "flush releases everything" "released 2 decision(s)" "$(ctl flush)"
+check_eq "nothing in force after flush" "" "$(ctl --json decisions)"
+ctl nonsense > /dev/null 2>&1
+check_eq "an unknown command fails" 65 $?
+kill "$PID"; wait "$PID"
+check_eq "clean exit on SIGTERM" 0 $?
+check_eq "the socket is removed on exit" "no" "$([ -e "$S" ] && echo yes || echo no)"
+"$MXGUARD" ctl --socket "$S" status > /dev/null 2>&1
+check_eq "ctl without a daemon: unavailable (69)" 69 $?
+finish
