@@ -15,8 +15,9 @@
  *
  * The control socket (`mxguard ctl`) is served by the same loop.
  *
- * Not yet here (issue 4, next steps): keeping counters across a reload,
- * restoring escalation levels from the store into the engine.
+ * At start, decisions still in force are put back into the engine, so
+ * their keys are not decided again and escalation goes on; a reload keeps
+ * the counters of the rules it does not change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,7 @@ struct daemon {
 	char **batch_keys;
 	int nbatch, capbatch;
 	uint64_t lines, nevents, ndecisions;
+	uint64_t restored;	/* decisions in force put back into the engine at start */
 	int dirty;
 	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
 	const char *conffile;
@@ -190,10 +192,14 @@ reload(struct daemon *dm)
 		log_warnx("run: reload: %s has errors; keeping the running configuration", dm->conffile);
 		return 0;
 	}
-	engine_free(dm->eng);
-	conf_free(dm->conf);
-	dm->conf = nc;
-	dm->eng = engine_new(nc);
+	{
+		struct engine *ne = engine_new(nc);
+
+		engine_adopt(ne, dm->eng);	/* unchanged rules keep their counters */
+		conf_free(dm->conf);
+		dm->conf = nc;
+		dm->eng = ne;
+	}
 	log_info("run: reloaded %s (%d rules)", dm->conffile, nc->nrules);
 	return 1;
 }
@@ -246,6 +252,15 @@ reply(struct daemon *dm, const char *fmt, ...)
 }
 
 static void commit(struct daemon *dm);
+
+static void
+restore_one(void *arg, const struct stored_decision *d)
+{
+	struct daemon *dm = arg;
+
+	if (engine_restore(dm->eng, d->rule, d->key, d->until, d->level))
+		dm->restored++;
+}
 
 /* "ban ADDR[/LEN] [for DURATION] [ACTION]": a manual decision, like a rule's. */
 static void
@@ -500,6 +515,15 @@ cmd_run(int argc, char **argv)
 	}
 	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
 	dm.eng = engine_new(dm.conf);
+	{
+		/* Keys still under an action are not decided again; escalation goes on. */
+		int64_t t0 = now_ms();
+
+		store_list_active(dm.store, time(NULL), restore_one, &dm);
+		if (dm.restored > 0)
+			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
+			    (long long)(now_ms() - t0));
+	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{

@@ -463,3 +463,78 @@ decision_json(struct outbuf *ob, const struct decision *d)
 	ob_put_json_str(ob, reason, n < 0 ? 0 : (size_t)n >= sizeof(reason) ? sizeof(reason) - 1 : (size_t)n);
 	OB_LIT(ob, "}\n");
 }
+
+static int
+same_counting(const struct rule *a, const struct rule *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->types == b->types && a->key == b->key &&
+	    a->v4len == b->v4len && a->v6len == b->v6len && a->measure == b->measure &&
+	    a->field == b->field && a->window == b->window && a->max_keys == b->max_keys;
+}
+
+void
+engine_adopt(struct engine *e, struct engine *old)
+{
+	for (int i = 0; i < e->n; i++)
+		for (int j = 0; j < old->n; j++) {
+			struct rule_rt tmp;
+
+			if (old->rt[j].windows == NULL || !same_counting(e->rt[i].r, old->rt[j].r))
+				continue;
+			tmp = e->rt[i];
+			e->rt[i].windows = old->rt[j].windows;
+			e->rt[i].offenders = old->rt[j].offenders;
+			e->rt[i].st = old->rt[j].st;
+			old->rt[j].windows = tmp.windows;	/* old frees the new, empty tables */
+			old->rt[j].offenders = tmp.offenders;
+			break;
+		}
+	engine_free(old);
+}
+
+/* Key bytes from a decision's key text (the inverse of key_text). */
+static size_t
+key_from_text(const struct rule *r, const char *text, uint8_t *k)
+{
+	if (r->key == KEY_GLOBAL)
+		return strcmp(text, "*") == 0 ? (k[0] = '*', 1) : 0;
+	if (r->key == KEY_CLIENT) {
+		struct event ev;
+		int plen, neg;
+		char err[80];
+
+		memset(&ev, 0, sizeof(ev));
+		/* The text is an address (full length) or a prefix: it must be this rule's length. */
+		if (!table_parse_entry(text, strlen(text), &ev.ip, &plen, &neg, err, sizeof(err)) || neg ||
+		    plen != (ev.ip.family == 4 ? r->v4len : r->v6len))
+			return 0;
+		return make_key(r, &ev, k);
+	}
+	if (strlen(text) > STRKEY_TEXT)
+		return 0;	/* shown shortened: cannot be rebuilt */
+	return lower_key(k, (struct span){ text, strlen(text) });
+}
+
+int
+engine_restore(struct engine *e, const char *rule, const char *key, int64_t until, uint32_t level)
+{
+	for (int i = 0; i < e->n; i++) {
+		struct rule_rt *rt = &e->rt[i];
+		uint8_t k[STRKEY_TEXT + 8];
+		struct offender *o;
+		size_t klen;
+		int created;
+
+		if (strcmp(rt->r->name, rule) != 0)
+			continue;
+		if ((klen = key_from_text(rt->r, key, k)) == 0)
+			return 0;
+		o = keytab_put(rt->offenders, k, klen, until, &created, NULL);
+		if (o->until < until)
+			o->until = until;
+		if (o->decisions < level + 1)
+			o->decisions = level + 1;
+		return 1;
+	}
+	return 0;
+}

@@ -51,6 +51,20 @@ void engine_free(struct engine *e);
 /* Feed one event; decisions go to fn. */
 void engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg);
 
+/*
+ * After a reload: take over the state (windows, offenders, stats) of every
+ * rule of `old` that still exists in `e` under the same name and counts
+ * the same way (events, key, measure, window); `old` is then freed.
+ */
+void engine_adopt(struct engine *e, struct engine *old);
+
+/*
+ * A decision in force from before a restart: the key is under the rule's
+ * action until `until`, after `level + 1` decisions. Returns 0 if the rule
+ * is gone or the key does not fit it (the configuration changed).
+ */
+int engine_restore(struct engine *e, const char *rule, const char *key, int64_t until, uint32_t level);
+
 /* Events skipped because their client is trusted. */
 uint64_t engine_trusted(const struct engine *e);
 struct rule_stats engine_rule_stats(const struct engine *e, int rule);

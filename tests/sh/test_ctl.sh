@@ -52,6 +52,34 @@ check_eq "a rule's decision is listed" "203.0.113.66" "$(ctl --json decisions | 
 ctl stats | grep -q '^dha .*decisions 1'
 check_eq "stats per rule" 0 $?
 
+# A decision in force is restored at start: the same attack replayed after a
+# restart is suppressed, not decided again.
+kill "$PID"; wait "$PID"
+"$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" >> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
+PID=$!
+for _ in $(seq 100); do ctl status > /dev/null 2>&1 && break; sleep 0.1; done
+grep -q "decision(s) in force restored" "$TMP/run.err"
+check_eq "decisions in force are restored into the engine at start" 0 $?
+sed -n '13,40p' samples/logs/mx1-attacks.log >> "$L"
+for _ in $(seq 50); do ctl stats | grep -q '^dha .*suppressed [1-9]' && break; sleep 0.1; done
+ctl stats | grep -q '^dha .*decisions 0, suppressed [1-9]'
+check_eq "the restored key is not decided again (suppressed)" 0 $?
+
+# A reload keeps the counters of unchanged rules: 15 unknown recipients
+# before it and 10 after are 25 within 10 minutes, enough for the dha rule.
+dha_lines() {
+	for i in $(seq "$1" "$2"); do
+		echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[77]: NOQUEUE: reject: RCPT from unknown[203.0.113.99]: 550 5.1.1 <u$i@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u$i@example.org> proto=ESMTP helo=<x>"
+	done
+}
+dha_lines 1 15 >> "$L"
+sleep 0.5
+check_eq "reload between the two halves of an attack" "reloaded $CONF" "$(ctl reload)"
+dha_lines 16 25 >> "$L"
+for _ in $(seq 50); do ctl --json decisions | grep -q 203.0.113.99 && break; sleep 0.1; done
+check_eq "the counter survived the reload: the attacker is decided" "dha" \
+	"$(ctl --json decisions | jq -r 'select(.key == "203.0.113.99") | .rule')"
+
 # reload: broken config refused and kept, fixed config accepted; flush.
 echo 'rule "x" { on nothing }' >> "$CONF"
 ctl reload > /dev/null 2> "$TMP/rl"
@@ -60,7 +88,7 @@ grep -q "running configuration is kept" "$TMP/rl"
 check_eq "and says the running one is kept" 0 $?
 cp samples/mxguard.conf "$CONF"
 check_eq "reload of a good config" "reloaded $CONF" "$(ctl reload)"
-check_eq "flush releases everything" "released 2 decision(s)" "$(ctl flush)"
+check_eq "flush releases everything" "released 3 decision(s)" "$(ctl flush)"
 check_eq "nothing in force after flush" "" "$(ctl --json decisions)"
 ctl nonsense > /dev/null 2>&1
 check_eq "an unknown command fails" 65 $?
