@@ -138,8 +138,6 @@ commit(struct daemon *dm)
 {
 	struct follow_pos pos;
 
-	if (ob_flush(&dm->out) < 0)
-		log_warn("run: writing decisions");
 	if (dm->events_fd >= 0) {
 		dm->events_len += dm->events.len;
 		if (ob_flush(&dm->events) < 0)
@@ -176,6 +174,9 @@ fail:
 		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory");
 	dm->store_ok = 0;
 done:
+	/* Decisions are printed once they are saved (or once saving failed). */
+	if (ob_flush(&dm->out) < 0)
+		log_warn("run: writing decisions");
 	for (int i = 0; i < dm->nbatch; i++)
 		free(dm->batch_keys[i]);
 	dm->nbatch = 0;

@@ -29,7 +29,7 @@
 #define GRACE_MS 5000		/* read a rotated file at most this long ... */
 #define QUIET_MS 1000		/* ... or until it has been quiet this long */
 #define HEAD_MAX 256		/* bytes hashed to recognise a file */
-#define CHUNK (64 * 1024)
+#define CHUNK (1024 * 1024)	/* big reads: a log written at full speed */
 
 struct stream {
 	int fd;
