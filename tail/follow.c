@@ -1,11 +1,12 @@
 /*
  * follow.c - following a log file across rotations (see follow.h).
  *
- * Two streams per follower: `cur`, the file now at the path, and `old`, a
- * file that was rotated away and is still read for a grace period, since
- * syslog daemons keep writing to the old file until they are told to
- * reopen. While `old` is open, `cur` waits: lines are delivered one file
- * after the other, so one saved position (old's, then cur's) is always
+ * A follower holds the files that were at its path, oldest first: the
+ * one being read, and those that replaced it since (each opened as soon as
+ * it appears, so a quick series of rotations loses nothing). A rotated file
+ * is still read for a grace period, since syslog daemons keep writing to
+ * the old file until they are told to reopen; the newer files wait: lines
+ * are delivered one file after the other, so one saved position is always
  * enough to resume without a duplicate or a gap. Each stream keeps the
  * bytes after its last newline until the line is complete; only complete
  * lines are delivered, so a saved position falls on a line boundary.
@@ -40,14 +41,23 @@ struct stream {
 	int skipping;		/* inside a line longer than max_line */
 	uint32_t head_len;	/* HEAD_MAX once the file's first bytes are known */
 	uint64_t head_hash;
+	int64_t superseded;	/* ms when a newer file took the path; -1: still current */
+	int64_t seen;		/* ms when it last gave bytes */
 };
+
+#define MAXQ 16		/* files waiting their turn after rotations in a row */
 
 struct follower {
 	char *path;
 	size_t max_line;
-	struct stream cur, old;
-	int64_t old_until;	/* ms; -1: set at the next poll */
-	int64_t old_seen;	/* ms: the rotated file last gave bytes */
+	/*
+	 * Files in the order they were at the path: q[0] is being read, q[n-1]
+	 * is the file at the path now. Each rotation opens the new file at
+	 * once (its descriptor keeps it even if it is renamed again), so
+	 * rotations in quick succession lose nothing.
+	 */
+	struct stream q[MAXQ];
+	int n;
 	char *chunk;
 	struct follow_stats st;
 };
@@ -57,6 +67,7 @@ stream_init(struct stream *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->superseded = -1;
 }
 
 static void
@@ -205,39 +216,37 @@ struct follower *
 follow_new(const char *path, const struct follow_pos *saved, enum follow_start start, size_t max_line)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
+	struct stream cur, old;
 	struct stat sb;
 	char rotated[PATH_MAX];
 
 	f->path = xstrdup(path);
 	f->max_line = max_line;
 	f->chunk = xmalloc(CHUNK);
-	stream_init(&f->cur);
-	stream_init(&f->old);
-	f->old_until = -1;
-	if (stream_open(&f->cur, path, 0) < 0 && errno != ENOENT)
+	stream_init(&cur);
+	stream_init(&old);
+	if (stream_open(&cur, path, 0) < 0 && errno != ENOENT)
 		log_warn("%s", path);
 	if (saved != NULL) {
-		struct stream *s = &f->cur;
-
-		if (s->fd >= 0 && s->dev == saved->dev && s->ino == saved->ino && fstat(s->fd, &sb) == 0 &&
-		    (uint64_t)sb.st_size >= saved->offset && same_head(s->fd, saved)) {
-			s->offset = saved->offset;	/* the same file: resume exactly */
-			return f;
-		}
-		/* Rotated while we were down: finish the old file first, then all of the new one. */
-		if (find_rotated(path, saved->dev, saved->ino, rotated, sizeof(rotated)) &&
-		    stream_open(&f->old, rotated, saved->offset) == 0 && fstat(f->old.fd, &sb) == 0 &&
-		    (uint64_t)sb.st_size >= saved->offset && same_head(f->old.fd, saved)) {
+		if (cur.fd >= 0 && cur.dev == saved->dev && cur.ino == saved->ino && fstat(cur.fd, &sb) == 0 &&
+		    (uint64_t)sb.st_size >= saved->offset && same_head(cur.fd, saved)) {
+			cur.offset = saved->offset;	/* the same file: resume exactly */
+		} else if (find_rotated(path, saved->dev, saved->ino, rotated, sizeof(rotated)) &&
+		    stream_open(&old, rotated, saved->offset) == 0 && fstat(old.fd, &sb) == 0 &&
+		    (uint64_t)sb.st_size >= saved->offset && same_head(old.fd, saved)) {
+			/* Rotated while we were down: finish the old file first, then all of the new one. */
 			f->st.rotations++;
+			old.superseded = 0;
+			f->q[f->n++] = old;
 			log_info("%s: rotated while stopped; reading the rest of %s first", path, rotated);
 		} else {
-			stream_close(&f->old);
+			stream_close(&old);
 			log_info("%s: the file saved last time is gone or changed; reading from the start", path);
 		}
-		return f;
-	}
-	if (f->cur.fd >= 0 && start == FOLLOW_FROM_END && fstat(f->cur.fd, &sb) == 0)
-		f->cur.offset = (uint64_t)sb.st_size;
+	} else if (cur.fd >= 0 && start == FOLLOW_FROM_END && fstat(cur.fd, &sb) == 0)
+		cur.offset = (uint64_t)sb.st_size;
+	if (cur.fd >= 0)
+		f->q[f->n++] = cur;
 	return f;
 }
 
@@ -246,8 +255,8 @@ follow_free(struct follower *f)
 {
 	if (f == NULL)
 		return;
-	stream_close(&f->cur);
-	stream_close(&f->old);
+	for (int i = 0; i < f->n; i++)
+		stream_close(&f->q[i]);
 	free(f->chunk);
 	free(f->path);
 	free(f);
@@ -259,74 +268,85 @@ follow_path(const struct follower *f)
 	return f->path;
 }
 
+/* The newest file replaced, truncated in place or refilled: start it again. */
+static long
+check_truncation(struct follower *f, struct stream *c, follow_line_fn fn, void *arg)
+{
+	struct stat sb;
+	long lines = 0;
+
+	/*
+	 * Copytruncate, maybe refilled past our offset before we looked: a
+	 * smaller size, or first bytes that changed.
+	 */
+	if (fstat(c->fd, &sb) == 0 && ((uint64_t)sb.st_size < c->offset ||
+	    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX) != c->head_hash))) {
+		f->st.truncations++;
+		c->offset = 0;
+		c->plen = 0;
+		c->skipping = 0;
+		c->head_len = 0;
+		lines += drain(f, c, fn, arg);
+	}
+	if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX) {
+		c->head_len = HEAD_MAX;
+		c->head_hash = head_hash(c->fd, HEAD_MAX);
+	}
+	return lines;
+}
+
 long
 follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 {
 	long lines = 0;
 	struct stat sb;
 
-	if (f->old.fd >= 0) {
-		uint64_t before = f->old.offset;
+	/* A new file at the path (rotation, or the first one): open it now, read it in turn. */
+	if (stat(f->path, &sb) == 0 && (f->n == 0 || (uint64_t)sb.st_dev != f->q[f->n - 1].dev ||
+	    (uint64_t)sb.st_ino != f->q[f->n - 1].ino)) {
+		struct stream s;
 
-		lines += drain(f, &f->old, fn, arg);
-		if (f->old_until < 0) {
-			f->old_until = now_ms + GRACE_MS;
-			f->old_seen = now_ms;
+		stream_init(&s);
+		if (f->n == MAXQ)
+			log_warnx("%s: %d rotations in a row not yet read; waiting", f->path, MAXQ);
+		else if (stream_open(&s, f->path, 0) == 0) {
+			if (f->n > 0) {
+				f->q[f->n - 1].superseded = now_ms;
+				f->st.rotations++;
+			}
+			s.seen = now_ms;
+			f->q[f->n++] = s;
 		}
-		if (f->old.offset != before)
-			f->old_seen = now_ms;
-		if (now_ms < f->old_until && now_ms - f->old_seen < QUIET_MS)
-			return lines;	/* still being written, maybe: the new file waits */
-		if (f->old.plen > 0) {
-			/* The old file's last line never got its newline: it is complete now. */
-			fn(arg, (struct span){ f->old.pend, f->old.plen });
+	}
+	while (f->n > 0) {
+		struct stream *h = &f->q[0];
+		uint64_t before = h->offset;
+		int64_t quiet_since;
+
+		lines += drain(f, h, fn, arg);
+		if (h->offset != before)
+			h->seen = now_ms;
+		if (f->n == 1) {
+			lines += check_truncation(f, h, fn, arg);
+			break;
+		}
+		/*
+		 * Superseded: syslog may still be writing to it until it reopens.
+		 * Move on once it has been quiet for a while (or after the cap).
+		 */
+		quiet_since = h->seen > h->superseded ? h->seen : h->superseded;
+		if (now_ms - quiet_since < QUIET_MS && now_ms - h->superseded < GRACE_MS)
+			break;	/* the newer files wait: one position is always enough */
+		if (h->plen > 0) {
+			/* Its last line never got its newline: it is complete now. */
+			fn(arg, (struct span){ h->pend, h->plen });
 			f->st.lines++;
 			lines++;
 		}
-		stream_close(&f->old);
+		stream_close(h);
+		memmove(&f->q[0], &f->q[1], (size_t)(f->n - 1) * sizeof(f->q[0]));
+		f->n--;
 	}
-	if (f->cur.fd >= 0) {
-		struct stream *c = &f->cur;
-
-		lines += drain(f, c, fn, arg);
-		/*
-		 * Truncated in place (copytruncate), maybe refilled past our offset
-		 * before we looked: a smaller size, or first bytes that changed.
-		 */
-		if (fstat(c->fd, &sb) == 0 && ((uint64_t)sb.st_size < c->offset ||
-		    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX) != c->head_hash))) {
-			f->st.truncations++;
-			c->offset = 0;
-			c->plen = 0;
-			c->skipping = 0;
-			c->head_len = 0;
-			lines += drain(f, c, fn, arg);
-		}
-		if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX) {
-			c->head_len = HEAD_MAX;
-			c->head_hash = head_hash(c->fd, HEAD_MAX);
-		}
-	}
-	if (stat(f->path, &sb) != 0)
-		return lines;	/* gone: keep reading the open file until a new one appears */
-	if (f->cur.fd >= 0 && (uint64_t)sb.st_dev == f->cur.dev && (uint64_t)sb.st_ino == f->cur.ino)
-		return lines;
-	/* A new file at the path: the current one becomes the old one. */
-	if (f->cur.fd >= 0) {
-		if (f->old.fd >= 0) {
-			lines += drain(f, &f->old, fn, arg);
-			stream_close(&f->old);
-		}
-		f->old = f->cur;
-		f->old_until = now_ms + GRACE_MS;
-		f->old_seen = now_ms;
-		stream_init(&f->cur);
-		f->st.rotations++;
-		stream_open(&f->cur, f->path, 0);
-		return lines;	/* the new file is read once the old one is done */
-	}
-	if (stream_open(&f->cur, f->path, 0) == 0)
-		lines += drain(f, &f->cur, fn, arg);
 	return lines;
 }
 
@@ -334,16 +354,14 @@ int
 follow_position(const struct follower *f, struct follow_pos *out)
 {
 	struct stat sb;
-	const struct stream *s = &f->cur;
+	const struct stream *s = &f->q[0];
 
 	memset(out, 0, sizeof(*out));
 	/*
-	 * While a rotated file is still being read, its position is the one
-	 * to save: after a restart it is found by inode and finished first.
+	 * The file being read is the one to save: after a restart it is found
+	 * (by inode, among the rotated files if need be) and finished first.
 	 */
-	if (f->old.fd >= 0)
-		s = &f->old;
-	if (s->fd < 0)
+	if (f->n == 0 || s->fd < 0)
 		return 0;
 	out->dev = s->dev;
 	out->ino = s->ino;
