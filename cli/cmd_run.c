@@ -197,6 +197,7 @@ reload(struct daemon *dm)
 		struct engine *ne = engine_new(nc);
 
 		engine_adopt(ne, dm->eng);	/* unchanged rules keep their counters */
+		log_syslog(nc->log_syslog);
 		conf_free(dm->conf);
 		dm->conf = nc;
 		dm->eng = ne;
@@ -486,6 +487,7 @@ cmd_run(int argc, char **argv)
 	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL)
 		return EX_CONFIG;
 	dm.conffile = conffile;
+	log_syslog(dm.conf->log_syslog);
 	if (nsources == 0 && dm.conf->nsources > 0) {
 		nsources = dm.conf->nsources;
 		sources = xcalloc((size_t)nsources, sizeof(char *));

@@ -5,10 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 /* The daemon has exactly one log destination, so this is process state. */
 static const char *log_prog = "mxguard";
 static int log_verbose;
+static int log_to_syslog;
+
+void
+log_syslog(int on)
+{
+	if (on && !log_to_syslog)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_to_syslog)
+		closelog();
+	log_to_syslog = on;
+}
 
 void
 log_init(const char *progname, int verbose)
@@ -18,16 +30,25 @@ log_init(const char *progname, int verbose)
 }
 
 static void
-vlog(const char *fmt, va_list ap, const char *err)
+vlog_prio(int prio, const char *fmt, va_list ap, const char *err)
 {
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_to_syslog) {
+		if (err != NULL)
+			syslog(prio, "%s: %s", buf, err);
+		else
+			syslog(prio, "%s", buf);
+		return;
+	}
 	if (err != NULL)
 		fprintf(stderr, "%s: %s: %s\n", log_prog, buf, err);
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, buf);
 }
+
+#define vlog(fmt, ap, err) vlog_prio(LOG_WARNING, fmt, ap, err)
 
 void
 log_warn(const char *fmt, ...)
@@ -56,7 +77,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog_prio(LOG_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -68,7 +89,7 @@ log_debug(const char *fmt, ...)
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog_prio(LOG_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 }
 

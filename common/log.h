@@ -14,6 +14,8 @@
 
 /* Program name used as the prefix of every message ("mxguard"). */
 void log_init(const char *progname, int verbose);
+/* 1: send messages to syslog (facility daemon) instead of stderr; 0: back to stderr. */
+void log_syslog(int on);
 
 void log_warn(const char *fmt, ...) MXG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) MXG_PRINTF(1, 2);

@@ -1297,8 +1297,17 @@ parse_statements(struct P *p)
 						p->c->max_keys = (uint32_t)n;
 				} else
 					recover_top(p, at.line, at.file);
+			} else if (accept_word(p, "log")) {
+				if (accept_word(p, "syslog"))
+					p->c->log_syslog = 1;
+				else if (accept_word(p, "stderr"))
+					p->c->log_syslog = 0;
+				else {
+					ERR(p, cur(p), "set log: expected syslog or stderr, found %s", tok_desc(cur(p)));
+					recover_top(p, at.line, at.file);
+				}
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys)", tok_desc(cur(p)));
+				ERR(p, cur(p), "unknown setting %s (known: max-keys, log)", tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {

@@ -53,6 +53,7 @@ struct config {
 	uint32_t max_keys;		/* default for rules */
 	char **sources;			/* log files the daemon follows */
 	int nsources;
+	int log_syslog;			/* "set log syslog": the daemon logs to syslog */
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */
