@@ -72,6 +72,7 @@ struct daemon {
 	int nbatch, capbatch;
 	uint64_t lines, nevents, ndecisions;
 	uint64_t restored;	/* decisions in force put back into the engine at start */
+	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
 	int dirty;
 	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
 	const char *conffile;
@@ -124,7 +125,7 @@ on_line(void *arg, struct span line)
 
 	dm->lines++;
 	dm->dirty = 1;
-	if (!parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev))
+	if (!parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev) || ev.ts < dm->since)
 		return;
 	dm->nevents++;
 	if (dm->events_fd >= 0)
@@ -429,10 +430,11 @@ run_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
-	    "                   [--events FILE] [--socket PATH] [--firewall none]\n"
+	    "                   [--since DURATION] [--events FILE] [--socket PATH] [--firewall none]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
+	    "  --since D      on a first start, read existing logs from D ago (2h, 1d)\n"
 	    "  --events FILE  also append every event to FILE (kept exact across crashes)\n");
 }
 
@@ -444,6 +446,7 @@ cmd_run(int argc, char **argv)
 		{ "source", required_argument, NULL, 'S' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "from-start", no_argument, NULL, 'F' },
+		{ "since", required_argument, NULL, 'A' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "firewall", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
@@ -457,7 +460,7 @@ cmd_run(int argc, char **argv)
 	char **sources = NULL, err[512];
 	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0;
 	sigset_t mask;
-	int64_t last_year_check = 0;
+	int64_t last_year_check = 0, since = 0;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -468,6 +471,13 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'd': statedir = optarg; break;
 		case 'F': from_start = 1; break;
+		case 'A':
+			if (!conf_parse_duration(optarg, &since) || since <= 0) {
+				log_warnx("run: --since wants a duration such as 2h or 1d, not '%s'", optarg);
+				return EX_USAGE;
+			}
+			from_start = 1;
+			break;
 		case 'e': eventsfile = optarg; break;
 		case 's': sockpath = optarg; break;
 		case 'f':
@@ -487,6 +497,8 @@ cmd_run(int argc, char **argv)
 	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL)
 		return EX_CONFIG;
 	dm.conffile = conffile;
+	if (since > 0)
+		dm.since = (int64_t)time(NULL) - since;
 	log_syslog(dm.conf->log_syslog);
 	if (nsources == 0 && dm.conf->nsources > 0) {
 		nsources = dm.conf->nsources;

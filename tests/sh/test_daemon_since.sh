@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test_daemon_since.sh - first start options: from the end (default), from
+# the beginning, or from a time ago.
+. "$(dirname "$0")/lib.sh"
+L=$TMP/mail.log
+now=$(date +%s)
+for ago in 7200 5400 1800 600 60; do
+	echo "$(date -d "@$((now - ago))" '+%b %e %H:%M:%S') mx1 postfix/smtpd[1]: connect from a.example.net[198.51.100.$((ago / 60))]"
+done > "$L"
+run_once() {
+	rm -rf "$TMP/state" "$TMP/ev.jsonl"
+	"$MXGUARD" run -c samples/mxguard.conf --source "$L" --state-dir "$TMP/state" --socket "$TMP/s" \
+		--events "$TMP/ev.jsonl" "$@" > /dev/null 2> "$TMP/run.err" &
+	local pid=$!
+	for _ in $(seq 100); do grep -q following "$TMP/run.err" && break; sleep 0.1; done
+	sleep 0.5
+	kill "$pid"; wait "$pid"
+	wc -l < "$TMP/ev.jsonl"
+}
+check_eq "first start: from the end" 0 "$(run_once)"
+check_eq "--from-start: everything" 5 "$(run_once --from-start)"
+check_eq "--since 1h: the last hour only" 3 "$(run_once --since 1h)"
+"$MXGUARD" run -c samples/mxguard.conf --source "$L" --since soon > /dev/null 2>&1
+check_eq "--since with a bad duration is a usage error" 64 $?
+finish
