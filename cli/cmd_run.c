@@ -474,7 +474,7 @@ cmd_run(int argc, char **argv)
 		case 'A':
 			if (!conf_parse_duration(optarg, &since) || since <= 0) {
 				log_warnx("run: --since wants a duration such as 2h or 1d, not '%s'", optarg);
-				return EX_USAGE;
+				{ free(sources); return EX_USAGE; }
 			}
 			from_start = 1;
 			break;
@@ -483,19 +483,21 @@ cmd_run(int argc, char **argv)
 		case 'f':
 			if (strcmp(optarg, "none") != 0) {
 				log_warnx("run: firewall backend '%s' is not available yet (only 'none')", optarg);
-				return EX_USAGE;
+				{ free(sources); return EX_USAGE; }
 			}
 			break;
-		case 'h': run_usage(stdout); return 0;
-		default: run_usage(stderr); return EX_USAGE;
+		case 'h': run_usage(stdout); free(sources); return 0;
+		default: run_usage(stderr); { free(sources); return EX_USAGE; }
 		}
 	}
 	if (conffile == NULL || optind != argc) {
 		run_usage(stderr);
-		return EX_USAGE;
+		{ free(sources); return EX_USAGE; }
 	}
-	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL)
+	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL) {
+		free(sources);
 		return EX_CONFIG;
+	}
 	dm.conffile = conffile;
 	if (since > 0)
 		dm.since = (int64_t)time(NULL) - since;
@@ -507,6 +509,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (nsources == 0) {
 		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
+		conf_free(dm.conf);
 		return EX_CONFIG;
 	}
 	if (mkdir(statedir, 0700) != 0 && errno != EEXIST)
