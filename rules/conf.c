@@ -1111,6 +1111,21 @@ parse_rule(struct P *p)
 
 /* ------------------------------------------------------------ tables --- */
 
+/* A file named in the configuration: relative paths are relative to the file that names it. */
+static void
+resolve_path(const struct token *t, char *out, size_t outlen)
+{
+	char *d;
+
+	if (t->text[0] == '/') {
+		snprintf(out, outlen, "%s", t->text);
+		return;
+	}
+	d = xstrdup(t->file);
+	snprintf(out, outlen, "%s/%s", dirname(d), t->text);
+	free(d);
+}
+
 static void
 parse_table(struct P *p)
 {
@@ -1144,14 +1159,7 @@ parse_table(struct P *p)
 		}
 		char path[PATH_MAX];
 
-		if (t->text[0] != '/') {
-			/* Relative to the configuration file that names it. */
-			char *d = xstrdup(t->file);
-
-			snprintf(path, sizeof(path), "%s/%s", dirname(d), t->text);
-			free(d);
-		} else
-			snprintf(path, sizeof(path), "%s", t->text);
+		resolve_path(t, path, sizeof(path));
 		if (table_load_file(tab, path, err, sizeof(err)) < 0)
 			ERR(p, t, "table <%s>: %s", table_name(tab), err);
 		advance(p);
@@ -1241,13 +1249,7 @@ parse_statements(struct P *p)
 			}
 			char path[PATH_MAX];
 
-			if (t->text[0] != '/') {
-				char *d = xstrdup(t->file);
-
-				snprintf(path, sizeof(path), "%s/%s", dirname(d), t->text);
-				free(d);
-			} else
-				snprintf(path, sizeof(path), "%s", t->text);
+			resolve_path(t, path, sizeof(path));
 			struct token inc = *t;
 
 			inc.text = NULL;
