@@ -45,6 +45,7 @@
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
 #include "../rules/engine.h"
+#include "../actions/fw.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
 #include "../tail/linereader.h"
@@ -77,6 +78,10 @@ struct daemon {
 	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
 	const char *conffile;
 	struct outbuf reply;	/* the control socket's answer being built */
+	const struct fw_backend *fw;
+	void *fw_state;
+	struct fw_entry *fwq;	/* blocks waiting for the next batch */
+	int nfwq, capfwq;
 };
 
 static int64_t
@@ -133,6 +138,40 @@ on_line(void *arg, struct span line)
 	engine_event(dm->eng, &ev, on_decision, dm);
 }
 
+/* Block (or release) one decision's key at the firewall, if it is a client key. */
+static void
+fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release)
+{
+	struct fw_entry e;
+
+	if (strcmp(action, "block") != 0 || !fw_entry_parse(key, 0, &e))
+		return;
+	if (release)
+		dm->fw->apply(dm->fw_state, NULL, 0, &e, 1);
+	else {
+		e.seconds = until - (int64_t)time(NULL);
+		if (e.seconds > 0)
+			dm->fw->apply(dm->fw_state, &e, 1, NULL, 0);
+	}
+}
+
+/* Start: the firewall holds exactly the blocks in force (what is stale goes, what is missing comes). */
+static void
+fw_add_active(void *arg, const struct stored_decision *d)
+{
+	struct daemon *dm = arg;
+	struct fw_entry e;
+
+	if (strcmp(d->action, "block") == 0 && fw_entry_parse(d->key, d->until - (int64_t)time(NULL), &e) &&
+	    e.seconds > 0) {
+		if (dm->nfwq == dm->capfwq) {
+			dm->capfwq = dm->capfwq ? 2 * dm->capfwq : 1024;
+			dm->fwq = xrealloc(dm->fwq, (size_t)dm->capfwq * sizeof(*dm->fwq));
+		}
+		dm->fwq[dm->nfwq++] = e;
+	}
+}
+
 /* Save positions, decisions and the events file's length in one transaction. */
 static void
 commit(struct daemon *dm)
@@ -166,6 +205,13 @@ commit(struct daemon *dm)
 	}
 	if (store_commit(dm->store) < 0)
 		goto fail;
+	/* Saved: now enforce, all of this tick's blocks in one firewall transaction. */
+	for (int i = 0; i < dm->nbatch; i++)
+		fw_add_active(dm, &dm->batch[i]);
+	if (dm->nfwq > 0) {
+		dm->fw->apply(dm->fw_state, dm->fwq, dm->nfwq, NULL, 0);
+		dm->nfwq = 0;
+	}
 	if (!dm->store_ok)
 		log_info("run: the state directory is writable again");
 	dm->store_ok = 1;
@@ -311,6 +357,7 @@ ctl_ban(struct daemon *dm, char *args)
 		reply(dm, "error: cannot save the ban\n");
 		return;
 	}
+	fw_one(dm, key, sd.action, sd.until, 0);
 	OB_LIT(&dm->out, "{\"ts\":\"");
 	put_iso8601(&dm->out, now, -1);
 	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
@@ -377,12 +424,15 @@ control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "unban") == 0) {
 		long n = *args ? store_release(dm->store, args, now) : -1;
 
+		if (n > 0)
+			fw_one(dm, args, "block", 0, 1);
 		if (n < 0)
 			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
 		else
 			reply(dm, "released %ld decision(s) for %s\n", n, args);
 	} else if (strcmp(cmd, "flush") == 0) {
 		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
+		dm->fw->flush(dm->fw_state);
 	} else if (strcmp(cmd, "reload") == 0) {
 		if (reload(dm))
 			reply(dm, "reloaded %s\n", dm->conffile);
@@ -430,7 +480,8 @@ run_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
-	    "                   [--since DURATION] [--events FILE] [--socket PATH] [--firewall none]\n"
+	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
+	    "                   [--firewall none|nftables] [--remove-on-exit]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -450,6 +501,7 @@ cmd_run(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "firewall", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -461,6 +513,7 @@ cmd_run(int argc, char **argv)
 	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0;
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
+	int fw_remove = 0;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -481,10 +534,13 @@ cmd_run(int argc, char **argv)
 		case 'e': eventsfile = optarg; break;
 		case 's': sockpath = optarg; break;
 		case 'f':
-			if (strcmp(optarg, "none") != 0) {
-				log_warnx("run: firewall backend '%s' is not available yet (only 'none')", optarg);
+			if ((dm.fw = fw_by_name(optarg)) == NULL) {
+				log_warnx("run: unknown firewall backend '%s' (none, nftables)", optarg);
 				{ free(sources); return EX_USAGE; }
 			}
+			break;
+		case 'R':
+			fw_remove = 1;
 			break;
 		case 'h': run_usage(stdout); free(sources); return 0;
 		default: run_usage(stderr); { free(sources); return EX_USAGE; }
@@ -541,6 +597,18 @@ cmd_run(int argc, char **argv)
 		if (dm.restored > 0)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
 			    (long long)(now_ms() - t0));
+	}
+	if (dm.fw == NULL)
+		dm.fw = fw_by_name("none");
+	if (dm.fw->init(&dm.fw_state) < 0)
+		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
+	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
+	dm.fw->flush(dm.fw_state);
+	store_list_active(dm.store, time(NULL), fw_add_active, &dm);
+	if (dm.nfwq > 0) {
+		dm.fw->apply(dm.fw_state, dm.fwq, dm.nfwq, NULL, 0);
+		log_info("run: %d block(s) in force put back into %s", dm.nfwq, dm.fw->name);
+		dm.nfwq = 0;
 	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
@@ -636,6 +704,8 @@ cmd_run(int argc, char **argv)
 		close(dm.events_fd);
 	}
 	ob_free(&dm.out);
+	dm.fw->fini(dm.fw_state, fw_remove);
+	free(dm.fwq);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	store_close(dm.store);
