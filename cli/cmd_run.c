@@ -603,12 +603,17 @@ cmd_run(int argc, char **argv)
 	if (dm.fw->init(&dm.fw_state) < 0)
 		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
 	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
-	dm.fw->flush(dm.fw_state);
-	store_list_active(dm.store, time(NULL), fw_add_active, &dm);
-	if (dm.nfwq > 0) {
-		dm.fw->apply(dm.fw_state, dm.fwq, dm.nfwq, NULL, 0);
-		log_info("run: %d block(s) in force put back into %s", dm.nfwq, dm.fw->name);
-		dm.nfwq = 0;
+	{
+		int64_t t0 = now_ms();
+
+		dm.fw->flush(dm.fw_state);
+		store_list_active(dm.store, time(NULL), fw_add_active, &dm);
+		if (dm.nfwq > 0) {
+			dm.fw->apply(dm.fw_state, dm.fwq, dm.nfwq, NULL, 0);
+			log_info("run: %d block(s) in force put back into %s in %lld ms", dm.nfwq, dm.fw->name,
+			    (long long)(now_ms() - t0));
+			dm.nfwq = 0;
+		}
 	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
