@@ -63,3 +63,18 @@ PID=$!
 for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>&1 && break; sleep 0.1; done
 kill "$PID"; wait "$PID" || true; PID=
 grep -o '[0-9]* decision(s) in force restored in [0-9]* ms' "$W/r.err" | sed 's/^/   /'
+
+echo "== 4. the same 100,000 blocks put back into nftables at start (in a network namespace)"
+NS=mxg-bench-$$
+if ip netns add "$NS" 2> /dev/null; then
+	ip netns exec "$NS" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$W/r-state" \
+		--socket "$W/r.sock" --firewall nftables > /dev/null 2> "$W/nft.err" &
+	PID=$!
+	for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>&1 && break; sleep 0.2; done
+	echo "   $(ip netns exec "$NS" nft list set inet mxguard v6 | grep -o expires | wc -l) elements in the set"
+	kill "$PID"; wait "$PID" || true; PID=
+	grep -o '[0-9]* block(s) in force put back into nftables in [0-9]* ms' "$W/nft.err" | sed 's/^/   /'
+	ip netns del "$NS"
+else
+	echo "   skipped: cannot create a network namespace"
+fi
