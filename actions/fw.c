@@ -5,19 +5,24 @@
 
 #include "../rules/table.h"
 
-extern const struct fw_backend fw_none, fw_nftables;
+extern const struct fw_backend fw_none, fw_nftables, fw_exec;
 
 static const struct fw_backend *const backends[] = {
 	&fw_none,
 	&fw_nftables,
+	&fw_exec,
 	NULL,
 };
 
 const struct fw_backend *
-fw_by_name(const char *name)
+fw_by_name(const char *spec, const char **arg)
 {
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	*arg = colon ? colon + 1 : NULL;
 	for (int i = 0; backends[i] != NULL; i++)
-		if (strcmp(backends[i]->name, name) == 0)
+		if (strlen(backends[i]->name) == n && strncmp(backends[i]->name, spec, n) == 0)
 			return backends[i];
 	return NULL;
 }

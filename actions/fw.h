@@ -22,8 +22,8 @@ struct fw_entry {
 
 struct fw_backend {
 	const char *name;
-	/* 0 on success; -1 (logged) if the firewall cannot be set up. */
-	int (*init)(void **state);
+	/* arg: what followed "NAME:" on the command line (exec: the helper), or NULL. */
+	int (*init)(const char *arg, void **state);
 	/* One batch of changes. 0 on success, -1 (logged) on failure. */
 	int (*apply)(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release,
 	    int nrelease);
@@ -33,8 +33,8 @@ struct fw_backend {
 	void (*fini)(void *state, int remove);
 };
 
-/* NULL if there is no backend of that name. */
-const struct fw_backend *fw_by_name(const char *name);
+/* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
+const struct fw_backend *fw_by_name(const char *spec, const char **arg);
 
 /* "ADDR[/LEN]" to an entry; 0 if the text is not an address or prefix. */
 int fw_entry_parse(const char *key, int64_t seconds, struct fw_entry *e);

@@ -56,10 +56,11 @@ run(struct nft *n)
 }
 
 static int
-nft_init(void **state)
+nft_init(const char *arg, void **state)
 {
 	struct nft *n = xcalloc(1, sizeof(*n));
 
+	(void)arg;
 	if ((n->ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		log_warnx("nftables: cannot create a context");
 		free(n);

@@ -2,8 +2,9 @@
 #include "fw.h"
 
 static int
-none_init(void **state)
+none_init(const char *arg, void **state)
 {
+	(void)arg;
 	*state = NULL;
 	return 0;
 }

@@ -481,7 +481,7 @@ run_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
-	    "                   [--firewall none|nftables] [--remove-on-exit]\n"
+	    "                   [--firewall none|nftables|exec:HELPER] [--remove-on-exit]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -514,6 +514,7 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
+	const char *fw_arg = NULL;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -534,8 +535,8 @@ cmd_run(int argc, char **argv)
 		case 'e': eventsfile = optarg; break;
 		case 's': sockpath = optarg; break;
 		case 'f':
-			if ((dm.fw = fw_by_name(optarg)) == NULL) {
-				log_warnx("run: unknown firewall backend '%s' (none, nftables)", optarg);
+			if ((dm.fw = fw_by_name(optarg, &fw_arg)) == NULL) {
+				log_warnx("run: unknown firewall backend '%s' (none, nftables, exec:HELPER)", optarg);
 				{ free(sources); return EX_USAGE; }
 			}
 			break;
@@ -599,8 +600,8 @@ cmd_run(int argc, char **argv)
 			    (long long)(now_ms() - t0));
 	}
 	if (dm.fw == NULL)
-		dm.fw = fw_by_name("none");
-	if (dm.fw->init(&dm.fw_state) < 0)
+		dm.fw = fw_by_name("none", &fw_arg);
+	if (dm.fw->init(fw_arg, &dm.fw_state) < 0)
 		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
 	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
 	{
