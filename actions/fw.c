@@ -3,14 +3,24 @@
 
 #include <string.h>
 
+#include "../common/xalloc.h"
 #include "../rules/table.h"
 
-extern const struct fw_backend fw_none, fw_nftables, fw_exec;
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+
+extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw;
 
 static const struct fw_backend *const backends[] = {
 	&fw_none,
 	&fw_nftables,
 	&fw_exec,
+	&fw_pf,
+	&fw_ipfw,
 	NULL,
 };
 
@@ -43,4 +53,109 @@ fw_entry_parse(const char *key, int64_t seconds, struct fw_entry *e)
 	}
 	e->seconds = seconds;
 	return 1;
+}
+
+struct fw_due {
+	int64_t when;
+	struct fw_entry e;
+};
+
+struct fw_expiry {
+	struct fw_due *h;
+	int n, cap;
+};
+
+struct fw_expiry *
+fw_expiry_new(void)
+{
+	return xcalloc(1, sizeof(struct fw_expiry));
+}
+
+void
+fw_expiry_free(struct fw_expiry *x)
+{
+	if (x != NULL)
+		free(x->h);
+	free(x);
+}
+
+void
+fw_expiry_add(struct fw_expiry *x, int64_t when, const struct fw_entry *e)
+{
+	int i;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->h = xrealloc(x->h, (size_t)x->cap * sizeof(*x->h));
+	}
+	for (i = x->n++; i > 0 && x->h[(i - 1) / 2].when > when; i = (i - 1) / 2)
+		x->h[i] = x->h[(i - 1) / 2];
+	x->h[i] = (struct fw_due){ when, *e };
+}
+
+int
+fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap)
+{
+	int k = 0;
+
+	while (x->n > 0 && x->h[0].when <= now) {
+		struct fw_due last = x->h[--x->n];
+		int i = 0;
+
+		if (k == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			*out = xrealloc(*out, (size_t)*cap * sizeof(**out));
+		}
+		(*out)[k++] = x->h[0].e;
+		for (;;) {	/* sift the last element down from the root */
+			int c = 2 * i + 1;
+
+			if (c >= x->n)
+				break;
+			if (c + 1 < x->n && x->h[c + 1].when < x->h[c].when)
+				c++;
+			if (x->h[c].when >= last.when)
+				break;
+			x->h[i] = x->h[c];
+			i = c;
+		}
+		if (x->n > 0)
+			x->h[i] = last;
+	}
+	return k;
+}
+
+int
+fw_run(char *const argv[])
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0) {
+		log_warn("%s: fork", argv[0]);
+		return -1;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char line[512];
+		size_t n = 0;
+
+		for (int i = 0; argv[i] != NULL && n < sizeof(line); i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "", argv[i]);
+		log_warnx("firewall command failed (%s): %s",
+		    WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found" : "non-zero exit", line);
+		return -1;
+	}
+	return 0;
+}
+
+void
+fw_entry_text(const struct fw_entry *e, char *buf)
+{
+	size_t n = addr_format(&e->addr, buf);
+
+	snprintf(buf + n, 6, "/%d", e->plen);
 }

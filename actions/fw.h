@@ -22,6 +22,8 @@ struct fw_entry {
 
 struct fw_backend {
 	const char *name;
+	/* 1 if the firewall expires entries by itself (nftables timeouts). */
+	int self_expiring;
 	/* arg: what followed "NAME:" on the command line (exec: the helper), or NULL. */
 	int (*init)(const char *arg, void **state);
 	/* One batch of changes. 0 on success, -1 (logged) on failure. */
@@ -35,6 +37,26 @@ struct fw_backend {
 
 /* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
 const struct fw_backend *fw_by_name(const char *spec, const char **arg);
+
+/*
+ * Releases at expiry, for backends that cannot expire entries themselves
+ * (pf tables, ipfw tables): a min-heap of (expiry, entry).
+ */
+struct fw_expiry;
+struct fw_expiry *fw_expiry_new(void);
+void fw_expiry_free(struct fw_expiry *x);
+void fw_expiry_add(struct fw_expiry *x, int64_t when, const struct fw_entry *e);
+/* Pop every entry due at `now` into out (grown as needed); returns how many. */
+int fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap);
+
+/*
+ * Run a command with no shell (PATH is searched); 0 if it exited 0, -1
+ * otherwise (logged with the command line).
+ */
+int fw_run(char *const argv[]);
+
+/* "ADDR/LEN" of an entry into buf (ADDR_STRLEN + 4). */
+void fw_entry_text(const struct fw_entry *e, char *buf);
 
 /* "ADDR[/LEN]" to an entry; 0 if the text is not an address or prefix. */
 int fw_entry_parse(const char *key, int64_t seconds, struct fw_entry *e);

@@ -168,6 +168,7 @@ nft_fini(void *state, int remove)
 
 const struct fw_backend fw_nftables = {
 	.name = "nftables",
+	.self_expiring = 1,
 	.init = nft_init,
 	.apply = nft_apply,
 	.flush = nft_flush,

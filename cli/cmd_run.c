@@ -82,6 +82,9 @@ struct daemon {
 	void *fw_state;
 	struct fw_entry *fwq;	/* blocks waiting for the next batch */
 	int nfwq, capfwq;
+	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
+	struct fw_entry *due;
+	int capdue;
 };
 
 static int64_t
@@ -138,6 +141,28 @@ on_line(void *arg, struct span line)
 	engine_event(dm->eng, &ev, on_decision, dm);
 }
 
+/* Send a batch of blocks; remember when to release them if the firewall will not. */
+static void
+fw_send(struct daemon *dm, struct fw_entry *e, int n)
+{
+	int64_t now = time(NULL);
+
+	dm->fw->apply(dm->fw_state, e, n, NULL, 0);
+	if (!dm->fw->self_expiring)
+		for (int i = 0; i < n; i++)
+			fw_expiry_add(dm->expiry, now + e[i].seconds, &e[i]);
+}
+
+/* Housekeeping: release the blocks whose time is up (firewalls without timeouts). */
+static void
+fw_expire(struct daemon *dm)
+{
+	int n = fw_expiry_due(dm->expiry, time(NULL), &dm->due, &dm->capdue);
+
+	if (n > 0)
+		dm->fw->apply(dm->fw_state, NULL, 0, dm->due, n);
+}
+
 /* Block (or release) one decision's key at the firewall, if it is a client key. */
 static void
 fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release)
@@ -151,7 +176,7 @@ fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, in
 	else {
 		e.seconds = until - (int64_t)time(NULL);
 		if (e.seconds > 0)
-			dm->fw->apply(dm->fw_state, &e, 1, NULL, 0);
+			fw_send(dm, &e, 1);
 	}
 }
 
@@ -209,7 +234,7 @@ commit(struct daemon *dm)
 	for (int i = 0; i < dm->nbatch; i++)
 		fw_add_active(dm, &dm->batch[i]);
 	if (dm->nfwq > 0) {
-		dm->fw->apply(dm->fw_state, dm->fwq, dm->nfwq, NULL, 0);
+		fw_send(dm, dm->fwq, dm->nfwq);
 		dm->nfwq = 0;
 	}
 	if (!dm->store_ok)
@@ -481,7 +506,7 @@ run_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
-	    "                   [--firewall none|nftables|exec:HELPER] [--remove-on-exit]\n"
+	    "                   [--firewall none|nftables|pf|ipfw|exec:HELPER] [--remove-on-exit]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -536,7 +561,7 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f':
 			if ((dm.fw = fw_by_name(optarg, &fw_arg)) == NULL) {
-				log_warnx("run: unknown firewall backend '%s' (none, nftables, exec:HELPER)", optarg);
+				log_warnx("run: unknown firewall backend '%s' (none, nftables, exec:HELPER, pf, ipfw)", optarg);
 				{ free(sources); return EX_USAGE; }
 			}
 			break;
@@ -601,6 +626,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (dm.fw == NULL)
 		dm.fw = fw_by_name("none", &fw_arg);
+	dm.expiry = fw_expiry_new();
 	if (dm.fw->init(fw_arg, &dm.fw_state) < 0)
 		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
 	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
@@ -610,7 +636,7 @@ cmd_run(int argc, char **argv)
 		dm.fw->flush(dm.fw_state);
 		store_list_active(dm.store, time(NULL), fw_add_active, &dm);
 		if (dm.nfwq > 0) {
-			dm.fw->apply(dm.fw_state, dm.fwq, dm.nfwq, NULL, 0);
+			fw_send(&dm, dm.fwq, dm.nfwq);
 			log_info("run: %d block(s) in force put back into %s in %lld ms", dm.nfwq, dm.fw->name,
 			    (long long)(now_ms() - t0));
 			dm.nfwq = 0;
@@ -685,6 +711,7 @@ cmd_run(int argc, char **argv)
 		}
 		for (int i = 0; i < dm.nsrc; i++)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
+		fw_expire(&dm);
 		if (dm.dirty || stop)
 			commit(&dm);
 		if (lfd >= 0 && (pfd[1].revents & POLLIN))
@@ -711,7 +738,9 @@ cmd_run(int argc, char **argv)
 	}
 	ob_free(&dm.out);
 	dm.fw->fini(dm.fw_state, fw_remove);
+	fw_expiry_free(dm.expiry);
 	free(dm.fwq);
+	free(dm.due);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	store_close(dm.store);
