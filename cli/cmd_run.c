@@ -56,36 +56,7 @@
 #define EVENTS_MARK "events-file-length"
 #define CORR_BLOB "parser-correlation"
 
-struct daemon {
-	struct config *conf;
-	struct engine *eng;
-	struct parser *parser;
-	struct store *store;
-	struct follower **src;
-	int nsrc;
-	struct outbuf out;	/* decisions on stdout */
-	int events_fd;		/* --events FILE, or -1 */
-	struct outbuf events;
-	uint64_t events_len;	/* bytes of the events file written */
-	uint64_t lineno;
-	struct stored_decision *batch;	/* decisions since the last commit */
-	char **batch_keys;
-	int nbatch, capbatch;
-	uint64_t lines, nevents, ndecisions;
-	uint64_t restored;	/* decisions in force put back into the engine at start */
-	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
-	int dirty;
-	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
-	const char *conffile;
-	struct outbuf reply;	/* the control socket's answer being built */
-	const struct fw_backend *fw;
-	void *fw_state;
-	struct fw_entry *fwq;	/* blocks waiting for the next batch */
-	int nfwq, capfwq;
-	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
-	struct fw_entry *due;
-	int capdue;
-};
+#include "daemon.h"
 
 static int64_t
 now_ms(void)
@@ -164,8 +135,8 @@ fw_expire(struct daemon *dm)
 }
 
 /* Block (or release) one decision's key at the firewall, if it is a client key. */
-static void
-fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release)
+void
+daemon_fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release)
 {
 	struct fw_entry e;
 
@@ -198,8 +169,8 @@ fw_add_active(void *arg, const struct stored_decision *d)
 }
 
 /* Save positions, decisions and the events file's length in one transaction. */
-static void
-commit(struct daemon *dm)
+void
+daemon_commit(struct daemon *dm)
 {
 	struct follow_pos pos;
 
@@ -256,8 +227,8 @@ done:
 }
 
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
-static int
-reload(struct daemon *dm)
+int
+daemon_reload(struct daemon *dm)
 {
 	struct config *nc = conf_load(dm->conffile, print_diag, NULL);
 
@@ -278,54 +249,6 @@ reload(struct daemon *dm)
 	return 1;
 }
 
-static void
-reply_decision(void *arg, const struct stored_decision *d)
-{
-	struct daemon *dm = arg;
-	struct outbuf *o = &dm->reply;
-	char line[512];
-
-	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)\n", d->key, d->action, d->rule,
-	    (long long)d->until, d->level);
-	ob_put(o, line, strlen(line));
-}
-
-static void
-reply_decision_json(void *arg, const struct stored_decision *d)
-{
-	struct outbuf *o = &((struct daemon *)arg)->reply;
-
-	OB_LIT(o, "{\"key\":");
-	ob_put_json_str(o, d->key, strlen(d->key));
-	OB_LIT(o, ",\"rule\":");
-	ob_put_json_str(o, d->rule, strlen(d->rule));
-	OB_LIT(o, ",\"action\":");
-	ob_put_json_str(o, d->action, strlen(d->action));
-	OB_LIT(o, ",\"ts\":");
-	ob_put_i64(o, d->ts);
-	OB_LIT(o, ",\"until\":");
-	ob_put_i64(o, d->until);
-	OB_LIT(o, ",\"level\":");
-	ob_put_u64(o, d->level);
-	OB_LIT(o, "}\n");
-}
-
-static void reply(struct daemon *dm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void
-reply(struct daemon *dm, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		ob_put(&dm->reply, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
-static void commit(struct daemon *dm);
 
 static void
 restore_one(void *arg, const struct stored_decision *d)
@@ -334,141 +257,6 @@ restore_one(void *arg, const struct stored_decision *d)
 
 	if (engine_restore(dm->eng, d->rule, d->key, d->until, d->level))
 		dm->restored++;
-}
-
-/* "ban ADDR[/LEN] [for DURATION] [ACTION]": a manual decision, like a rule's. */
-static void
-ctl_ban(struct daemon *dm, char *args)
-{
-	char *w[6], *save = NULL, key[80], err[160], abuf[ADDR_STRLEN];
-	int nw = 0, plen, neg, act = A_BLOCK;
-	int64_t dur = 3600, now = time(NULL);
-	struct addr a;
-	struct stored_decision sd;
-
-	for (char *t = strtok_r(args, " ", &save); t && nw < 6; t = strtok_r(NULL, " ", &save))
-		w[nw++] = t;
-	if (nw < 1 || !table_parse_entry(w[0], strlen(w[0]), &a, &plen, &neg, err, sizeof(err)) || neg) {
-		reply(dm, "error: ban ADDR[/LEN] [for DURATION] [ACTION]: %s\n", nw < 1 ? "no address" : err);
-		return;
-	}
-	for (int i = 1; i < nw; i++) {
-		if (strcmp(w[i], "for") == 0 && i + 1 < nw) {
-			if (!conf_parse_duration(w[++i], &dur) || dur <= 0) {
-				reply(dm, "error: '%s' is not a duration (90s, 10m, 2h, 7d)\n", w[i]);
-				return;
-			}
-		} else if ((act = action_by_name(w[i])) < 0 || act == A_LIMIT) {
-			reply(dm, "error: '%s' is not an action (block, reject, defer, discard, tarpit, log)\n", w[i]);
-			return;
-		}
-	}
-	/* The canonical key: host bits cleared, the length only when it is a prefix. */
-	for (int i = 0; i < 16; i++) {
-		int bits = plen - 8 * i;
-
-		if (a.family == 4 && i >= 4)
-			break;
-		a.b[i] = bits >= 8 ? a.b[i] : bits <= 0 ? 0 : (uint8_t)(a.b[i] & (0xff << (8 - bits)));
-	}
-	addr_format(&a, abuf);
-	if (plen == (a.family == 4 ? 32 : 128))
-		snprintf(key, sizeof(key), "%s", abuf);
-	else
-		snprintf(key, sizeof(key), "%s/%d", abuf, plen);
-	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name((enum action)act),
-		.ts = now, .until = now + dur, .value = 0, .level = 0 };
-	if (store_begin(dm->store) < 0 || store_put_decision(dm->store, &sd) < 0 || store_commit(dm->store) < 0) {
-		reply(dm, "error: cannot save the ban\n");
-		return;
-	}
-	fw_one(dm, key, sd.action, sd.until, 0);
-	OB_LIT(&dm->out, "{\"ts\":\"");
-	put_iso8601(&dm->out, now, -1);
-	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
-	ob_put_json_str(&dm->out, key, strlen(key));
-	reply(dm, "banned %s (%s for %llds)\n", key, sd.action, (long long)dur);
-	char tail[200];
-	int n = snprintf(tail, sizeof(tail), ",\"action\":\"%s\",\"duration\":%lld,\"value\":0,\"level\":0,"
-	    "\"reason\":\"manual ban via mxguard ctl\"}\n", sd.action, (long long)dur);
-	ob_put(&dm->out, tail, (size_t)n);
-	ob_flush(&dm->out);
-}
-
-/* One control request: run it and answer. */
-static void
-control(struct daemon *dm, int lfd)
-{
-	char req[CTL_MAXREQ], *cmd, *args;
-	int fd, json = 0;
-	int64_t now = time(NULL);
-
-	if ((fd = ctl_accept(lfd, req, sizeof(req))) < 0)
-		return;
-	ob_init(&dm->reply, fd, 16 * 1024);
-	cmd = req;
-	if (strncmp(cmd, "--json ", 7) == 0) {
-		json = 1;
-		cmd += 7;
-	}
-	args = strchr(cmd, ' ');
-	if (args != NULL)
-		*args++ = '\0';
-	else
-		args = cmd + strlen(cmd);
-	if (dm->dirty)
-		commit(dm);	/* answer from the committed state */
-	if (strcmp(cmd, "status") == 0) {
-		long active = store_count_active(dm->store, now);
-
-		if (json)
-			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
-			    "\"active\":%ld,\"state_ok\":%s}\n", dm->nsrc, (unsigned long long)dm->lines,
-			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
-			    dm->store_ok ? "true" : "false");
-		else
-			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
-			    "%ld in force; state %s\n", dm->nsrc, (unsigned long long)dm->lines,
-			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
-			    dm->store_ok ? "saved" : "NOT SAVED (see the log)");
-	} else if (strcmp(cmd, "decisions") == 0) {
-		store_list_active(dm->store, now, json ? reply_decision_json : reply_decision, dm);
-	} else if (strcmp(cmd, "stats") == 0) {
-		for (int i = 0; i < dm->conf->nrules; i++) {
-			struct rule_stats st = engine_rule_stats(dm->eng, i);
-
-			reply(dm, json ? "{\"rule\":\"%s\",\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
-			    "\"keys\":%llu,\"evicted\":%llu,\"expired\":%llu}\n" :
-			    "%-20s events %llu, decisions %llu, suppressed %llu, keys %llu, evicted %llu, expired %llu\n",
-			    dm->conf->rules[i]->name, (unsigned long long)st.events, (unsigned long long)st.decisions,
-			    (unsigned long long)st.suppressed, (unsigned long long)st.keys,
-			    (unsigned long long)st.evicted, (unsigned long long)st.expired);
-		}
-	} else if (strcmp(cmd, "ban") == 0) {
-		ctl_ban(dm, args);
-	} else if (strcmp(cmd, "unban") == 0) {
-		long n = *args ? store_release(dm->store, args, now) : -1;
-
-		if (n > 0)
-			fw_one(dm, args, "block", 0, 1);
-		if (n < 0)
-			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
-		else
-			reply(dm, "released %ld decision(s) for %s\n", n, args);
-	} else if (strcmp(cmd, "flush") == 0) {
-		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
-		dm->fw->flush(dm->fw_state);
-	} else if (strcmp(cmd, "reload") == 0) {
-		if (reload(dm))
-			reply(dm, "reloaded %s\n", dm->conffile);
-		else
-			reply(dm, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
-			    dm->conffile);
-	} else
-		reply(dm, "error: unknown command '%s' (status, stats, decisions, ban, unban, reload, flush)\n", cmd);
-	ob_flush(&dm->reply);
-	ob_free(&dm->reply);
-	close(fd);
 }
 
 /*
@@ -697,7 +485,7 @@ cmd_run(int argc, char **argv)
 
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP)
-					reload(&dm);
+					daemon_reload(&dm);
 				else
 					stop = 1;
 			}
@@ -713,9 +501,9 @@ cmd_run(int argc, char **argv)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
 		fw_expire(&dm);
 		if (dm.dirty || stop)
-			commit(&dm);
+			daemon_commit(&dm);
 		if (lfd >= 0 && (pfd[1].revents & POLLIN))
-			control(&dm, lfd);
+			daemon_control(&dm, lfd);
 		if (stop)
 			break;
 	}

@@ -1,0 +1,57 @@
+/*
+ * daemon.h - the state of "mxguard run", shared by its event loop
+ * (cmd_run.c) and its control socket handler (control.c).
+ */
+#ifndef MXG_DAEMON_H
+#define MXG_DAEMON_H
+
+#include <stdint.h>
+
+#include "../actions/fw.h"
+#include "../common/outbuf.h"
+#include "../parsers/parser.h"
+#include "../rules/engine.h"
+#include "../state/store.h"
+#include "../tail/follow.h"
+
+struct daemon {
+	struct config *conf;
+	struct engine *eng;
+	struct parser *parser;
+	struct store *store;
+	struct follower **src;
+	int nsrc;
+	struct outbuf out;	/* decisions on stdout */
+	int events_fd;		/* --events FILE, or -1 */
+	struct outbuf events;
+	uint64_t events_len;	/* bytes of the events file written */
+	uint64_t lineno;
+	struct stored_decision *batch;	/* decisions since the last commit */
+	char **batch_keys;
+	int nbatch, capbatch;
+	uint64_t lines, nevents, ndecisions;
+	uint64_t restored;	/* decisions in force put back into the engine at start */
+	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
+	int dirty;
+	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
+	const char *conffile;
+	struct outbuf reply;	/* the control socket's answer being built */
+	const struct fw_backend *fw;
+	void *fw_state;
+	struct fw_entry *fwq;	/* blocks waiting for the next batch */
+	int nfwq, capfwq;
+	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
+	struct fw_entry *due;
+	int capdue;
+};
+
+/* Save positions, decisions and parser state in one transaction, then enforce. */
+void daemon_commit(struct daemon *dm);
+/* Load the configuration again; 1 if it took (a broken one is reported and kept out). */
+int daemon_reload(struct daemon *dm);
+/* Block (release = 0) or release one decision's key at the firewall. */
+void daemon_fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release);
+/* Accept one control client on lfd and answer its request. */
+void daemon_control(struct daemon *dm, int lfd);
+
+#endif
