@@ -8,12 +8,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/log.h"
 
-extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw;
+extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw, fw_ipset;
 
 static const struct fw_backend *const backends[] = {
 	&fw_none,
@@ -21,6 +22,7 @@ static const struct fw_backend *const backends[] = {
 	&fw_exec,
 	&fw_pf,
 	&fw_ipfw,
+	&fw_ipset,
 	NULL,
 };
 
@@ -125,22 +127,75 @@ fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap)
 	return k;
 }
 
+static int run(char *const argv[], const char *data, size_t len, int quiet);
+
 int
 fw_run(char *const argv[])
 {
-	pid_t pid = fork();
-	int status;
+	return run(argv, NULL, 0, 0);
+}
 
-	if (pid < 0) {
+int
+fw_try(char *const argv[])
+{
+	return run(argv, NULL, 0, 1);
+}
+
+int
+fw_run_input(char *const argv[], const char *data, size_t len)
+{
+	return run(argv, data, len, 0);
+}
+
+static int
+run(char *const argv[], const char *data, size_t len, int quiet)
+{
+	int status, in[2] = { -1, -1 };
+	pid_t pid;
+
+	if (data != NULL && pipe(in) < 0) {
+		log_warn("%s: pipe", argv[0]);
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
 		log_warn("%s: fork", argv[0]);
 		return -1;
 	}
 	if (pid == 0) {
+		if (data != NULL) {
+			dup2(in[0], 0);
+			close(in[0]);
+			close(in[1]);
+		}
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0) {
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	if (data != NULL) {
+		size_t off = 0;
+
+		close(in[0]);
+		while (off < len) {
+			ssize_t k = write(in[1], data + off, len - off);
+
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		close(in[1]);
+	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char line[512];
+
+		if (quiet)
+			return -1;
 		size_t n = 0;
 
 		for (int i = 0; argv[i] != NULL && n < sizeof(line); i++)

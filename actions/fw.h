@@ -10,6 +10,7 @@
 #ifndef MXG_FW_H
 #define MXG_FW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/addr.h"
@@ -54,6 +55,10 @@ int fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *
  * otherwise (logged with the command line).
  */
 int fw_run(char *const argv[]);
+/* The same, with len bytes of data on the command's standard input. */
+int fw_run_input(char *const argv[], const char *data, size_t len);
+/* The same as fw_run, without a message: for a command expected to fail (a check). */
+int fw_try(char *const argv[]);
 
 /* "ADDR/LEN" of an entry into buf (ADDR_STRLEN + 4). */
 void fw_entry_text(const struct fw_entry *e, char *buf);

@@ -78,3 +78,18 @@ if ip netns add "$NS" 2> /dev/null; then
 else
 	echo "   skipped: cannot create a network namespace"
 fi
+
+echo "== 5. the same 100,000 blocks put back into ipset (hash:net sets + iptables rules), in a network namespace"
+NS=mxg-bench-$$
+if ip netns add "$NS" 2> /dev/null; then
+	ip netns exec "$NS" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$W/r-state" \
+		--socket "$W/r.sock" --firewall ipset > /dev/null 2> "$W/ipset.err" &
+	PID=$!
+	for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>&1 && break; sleep 0.2; done
+	echo "   $(ip netns exec "$NS" ipset list mxguard6 | grep -c 'timeout [0-9]*$') elements in the set"
+	kill "$PID"; wait "$PID" || true; PID=
+	grep -o '[0-9]* block(s) in force put back into ipset in [0-9]* ms' "$W/ipset.err" | sed 's/^/   /'
+	ip netns del "$NS"
+else
+	echo "   skipped: cannot create a network namespace"
+fi

@@ -294,7 +294,7 @@ run_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
-	    "                   [--firewall none|nftables|pf|ipfw|exec:HELPER] [--remove-on-exit]\n"
+	    "                   [--firewall none|nftables|ipset|pf|ipfw|exec:HELPER] [--remove-on-exit]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -349,7 +349,7 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f':
 			if ((dm.fw = fw_by_name(optarg, &fw_arg)) == NULL) {
-				log_warnx("run: unknown firewall backend '%s' (none, nftables, exec:HELPER, pf, ipfw)", optarg);
+				log_warnx("run: unknown firewall backend '%s' (none, nftables, ipset, pf, ipfw, exec:HELPER)", optarg);
 				{ free(sources); return EX_USAGE; }
 			}
 			break;
