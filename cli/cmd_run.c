@@ -201,13 +201,6 @@ daemon_commit(struct daemon *dm)
 	}
 	if (store_commit(dm->store) < 0)
 		goto fail;
-	/* Saved: now enforce, all of this tick's blocks in one firewall transaction. */
-	for (int i = 0; i < dm->nbatch; i++)
-		fw_add_active(dm, &dm->batch[i]);
-	if (dm->nfwq > 0) {
-		fw_send(dm, dm->fwq, dm->nfwq);
-		dm->nfwq = 0;
-	}
 	if (!dm->store_ok)
 		log_info("run: the state directory is writable again");
 	dm->store_ok = 1;
@@ -217,6 +210,16 @@ fail:
 		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory");
 	dm->store_ok = 0;
 done:
+	/*
+	 * Enforce this tick's blocks in one firewall transaction: after they
+	 * are saved, or, when saving failed (disk full), from memory anyway.
+	 */
+	for (int i = 0; i < dm->nbatch; i++)
+		fw_add_active(dm, &dm->batch[i]);
+	if (dm->nfwq > 0) {
+		fw_send(dm, dm->fwq, dm->nfwq);
+		dm->nfwq = 0;
+	}
 	/* Decisions are printed once they are saved (or once saving failed). */
 	if (ob_flush(&dm->out) < 0)
 		log_warn("run: writing decisions");

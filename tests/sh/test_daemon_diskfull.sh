@@ -15,8 +15,8 @@ touch "$TMP/mail.log"
 cat > "$TMP/inner.sh" <<'INNER'
 set -u
 mount -t tmpfs -o size=1m tmpfs "$TMP/state" || exit 77
-"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/state" \
-	--socket "$TMP/s" > "$TMP/dec.jsonl" 2> "$TMP/run.err" &
+MXG_FW_STATE=$TMP/fw.list "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/state" \
+	--socket "$TMP/s" --firewall "exec:$PWD/samples/fw-helper.sh" > "$TMP/dec.jsonl" 2> "$TMP/run.err" &
 pid=$!
 for _ in $(seq 100); do grep -q following "$TMP/run.err" && break; sleep 0.1; done
 # Fill the filesystem to the last block.
@@ -39,6 +39,7 @@ check_eq "the full disk is reported once" 1 "$(grep -c 'cannot save state' "$TMP
 grep -q alive-when-full "$TMP/out"
 check_eq "the daemon keeps running on a full disk" 0 $?
 check_eq "and keeps deciding from memory" "decisions-when-full 1" "$(grep decisions-when-full "$TMP/out")"
+check_eq "and enforcing: the harvester reached the firewall" "203.0.113.66/32" "$(cut -d' ' -f1 "$TMP/fw.list")"
 grep -q "writable again" "$TMP/run.err"
 check_eq "saving resumes when space comes back" 0 $?
 check_eq "clean exit" "exit 0" "$(grep '^exit' "$TMP/out")"
