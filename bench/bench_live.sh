@@ -64,32 +64,26 @@ for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>
 kill "$PID"; wait "$PID" || true; PID=
 grep -o '[0-9]* decision(s) in force restored in [0-9]* ms' "$W/r.err" | sed 's/^/   /'
 
-echo "== 4. the same 100,000 blocks put back into nftables at start (in a network namespace)"
-NS=mxg-bench-$$
-if ip netns add "$NS" 2> /dev/null; then
-	ip netns exec "$NS" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$W/r-state" \
-		--socket "$W/r.sock" --firewall nftables > /dev/null 2> "$W/nft.err" &
+# restore_into BACKEND COUNT-COMMAND: the 100,000 blocks of step 3 put back into
+# a firewall at start, inside a network namespace made for it.
+restore_into() {
+	local ns=mxg-bench-$$
+	if ! ip netns add "$ns" 2> /dev/null; then
+		echo "   skipped: cannot create a network namespace"
+		return
+	fi
+	ip netns exec "$ns" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$W/r-state" \
+		--socket "$W/r.sock" --firewall "$1" > /dev/null 2> "$W/$1.err" &
 	PID=$!
 	for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>&1 && break; sleep 0.2; done
-	echo "   $(ip netns exec "$NS" nft list set inet mxguard v6 | grep -o expires | wc -l) elements in the set"
+	echo "   $(ip netns exec "$ns" sh -c "$2") elements in the set"
 	kill "$PID"; wait "$PID" || true; PID=
-	grep -o '[0-9]* block(s) in force put back into nftables in [0-9]* ms' "$W/nft.err" | sed 's/^/   /'
-	ip netns del "$NS"
-else
-	echo "   skipped: cannot create a network namespace"
-fi
+	grep -o "[0-9]* block(s) in force put back into $1 in [0-9]* ms" "$W/$1.err" | sed 's/^/   /'
+	ip netns del "$ns"
+}
+
+echo "== 4. the same 100,000 blocks put back into nftables at start (in a network namespace)"
+restore_into nftables "nft list set inet mxguard v6 | grep -o expires | wc -l"
 
 echo "== 5. the same 100,000 blocks put back into ipset (hash:net sets + iptables rules), in a network namespace"
-NS=mxg-bench-$$
-if ip netns add "$NS" 2> /dev/null; then
-	ip netns exec "$NS" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$W/r-state" \
-		--socket "$W/r.sock" --firewall ipset > /dev/null 2> "$W/ipset.err" &
-	PID=$!
-	for _ in $(seq 100); do ./mxguard ctl --socket "$W/r.sock" status > /dev/null 2>&1 && break; sleep 0.2; done
-	echo "   $(ip netns exec "$NS" ipset list mxguard6 | grep -c 'timeout [0-9]*$') elements in the set"
-	kill "$PID"; wait "$PID" || true; PID=
-	grep -o '[0-9]* block(s) in force put back into ipset in [0-9]* ms' "$W/ipset.err" | sed 's/^/   /'
-	ip netns del "$NS"
-else
-	echo "   skipped: cannot create a network namespace"
-fi
+restore_into ipset "ipset list mxguard6 | grep -c 'timeout [0-9]*\$'"
