@@ -14,10 +14,11 @@
 
 #include "../common/log.h"
 
-extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw, fw_ipset;
+extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw, fw_ipset, fw_iptables;
 
 static const struct fw_backend *const backends[] = {
 	&fw_none,
+	&fw_iptables,
 	&fw_nftables,
 	&fw_exec,
 	&fw_pf,
@@ -37,6 +38,66 @@ fw_by_name(const char *spec, const char **arg)
 		if (strlen(backends[i]->name) == n && strncmp(backends[i]->name, spec, n) == 0)
 			return backends[i];
 	return NULL;
+}
+
+/* 1 if word (n bytes) is one of the space-separated words of list. */
+static int
+listed(const char *list, const char *word, size_t n)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t k = strcspn(p, " ");
+
+		if (k == n && strncmp(p, word, n) == 0)
+			return 1;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+int
+fw_opts_parse(const char *backend, const char *arg, const char *name_key, const char *allowed, struct fw_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	strcpy(o->name, "mxguard");
+	for (const char *p = arg; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ","), k = strcspn(p, ",=");
+		const char *val = k < n ? p + k + 1 : NULL;
+		size_t vlen = val ? n - k - 1 : 0;
+
+		if (val != NULL && k == strlen(name_key) && strncmp(p, name_key, k) == 0) {
+			/* Names go into kernel objects and command lines: a short, plain word. */
+			if (vlen == 0 || vlen >= sizeof(o->name) || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789_-") < vlen || val[0] == '-') {
+				log_warnx("%s: %s name '%.*s': use 1 to %zu letters, digits, '_' or '-'", backend,
+				    name_key, (int)vlen, val, sizeof(o->name) - 1);
+				return -1;
+			}
+			memcpy(o->name, val, vlen);
+			o->name[vlen] = '\0';
+		} else if (val == NULL && listed(allowed, p, n)) {
+			if (strncmp(p, "forward", n) == 0)
+				o->forward = 1;
+			else if (strncmp(p, "reject", n) == 0)
+				o->reject = 1;
+			else
+				o->kill = 1;
+		} else {
+			log_warnx("%s: unknown option '%.*s' (options: %s=NAME%s%s)", backend, (int)n, p, name_key,
+			    *allowed ? " " : "", allowed);
+			return -1;
+		}
+		p += n;
+		p += *p == ',';
+	}
+	return 0;
+}
+
+int
+fw_kind_of(const char *action)
+{
+	return strcmp(action, "block") == 0 ? FW_BLOCK : strcmp(action, "limit") == 0 ? FW_LIMIT :
+	    strcmp(action, "tarpit") == 0 ? FW_TARPIT : -1;
 }
 
 int

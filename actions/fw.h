@@ -15,16 +15,53 @@
 
 #include "../common/addr.h"
 
+/* What the firewall does to a client's packets. */
+enum fw_kind {
+	FW_BLOCK,	/* drop (or reject) everything */
+	FW_LIMIT,	/* drop new connections over limit_n per limit_per seconds */
+	FW_TARPIT,	/* let FW_TARPIT_PPS packets a second through, drop the rest */
+};
+
+#define FW_TARPIT_PPS 1
+#define FW_LIMIT_N_MAX 1000000		/* as in the rule language */
+#define FW_LIMIT_PER_MAX 86400		/* per connection at most: hashlimit's slowest rate is 1/day */
+
 struct fw_entry {
 	struct addr addr;	/* network address (host bits clear) */
 	int plen;
 	int64_t seconds;	/* how long (block); 0 = until released */
+	enum fw_kind kind;
+	uint32_t limit_n, limit_per;	/* FW_LIMIT only */
 };
+
+/*
+ * A backend's options, from "NAME:OPT,OPT=VALUE,...": the name of its
+ * table, chain, set or pool; hook FORWARD too (gateway); REJECT rather
+ * than DROP; kill a blocked client's open connections (conntrack).
+ */
+struct fw_opts {
+	char name[29];		/* default "mxguard" */
+	int forward, reject, kill;
+};
+
+/*
+ * Parse arg (may be NULL) for the backend; name_key is the word for its
+ * name ("table", "chain", "set", "pool"). Only the options the backend
+ * lists in `allowed` (a space-separated list, name_key implied) are
+ * accepted. -1 (logged) on a bad option.
+ */
+int fw_opts_parse(const char *backend, const char *arg, const char *name_key, const char *allowed,
+    struct fw_opts *o);
+
+/* The fw_kind an action name stands for at the firewall; -1 if none ("reject", "log"). */
+int fw_kind_of(const char *action);
 
 struct fw_backend {
 	const char *name;
 	/* 1 if the firewall expires entries by itself (nftables timeouts). */
 	int self_expiring;
+	/* 1 if it can also limit and tarpit (FW_LIMIT, FW_TARPIT); else it is only given blocks. */
+	int shapes;
 	/* arg: what followed "NAME:" on the command line (exec: the helper), or NULL. */
 	int (*init)(const char *arg, void **state);
 	/* One batch of changes. 0 on success, -1 (logged) on failure. */

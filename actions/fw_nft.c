@@ -1,13 +1,17 @@
 /*
  * fw_nft.c - nftables through libnftables.
  *
- * Its own table, "inet mxguard": two sets (IPv4, IPv6) with flags timeout
- * and interval, so the kernel expires entries itself and matching is one
- * set lookup whatever the number of bans; an input chain that drops what
- * the sets hold. Every batch of changes is one nft transaction: all of it
- * happens, or none.
+ * Its own table ("inet mxguard" unless table=NAME): sets with flags
+ * timeout and interval, one per family and per kind (blocked, tarpitted,
+ * and limited at each rate in use), so the kernel expires entries itself
+ * and matching is one set lookup whatever the number of clients. A chain
+ * jumped to from input (and forward with the "forward" option) drops what
+ * the block sets hold and meters the others with per-client token buckets
+ * (dynamic sets with a limit). Every batch of changes is one nft
+ * transaction: all of it happens, or none.
  */
 #include <nftables/libnftables.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +20,18 @@
 #include "../common/xalloc.h"
 #include "fw.h"
 
-#define TABLE "inet mxguard"
+/* A rate of `limit N per D`: its sets of clients and their meters, made on first use. */
+struct rate {
+	uint32_t n, per;
+};
 
 struct nft {
 	struct nft_ctx *ctx;
+	struct fw_opts opt;
 	char *buf;
 	size_t len, cap;
+	struct rate *rates;
+	int nrates;
 };
 
 static void
@@ -37,16 +47,31 @@ put(struct nft *n, const char *s)
 	n->len += k;
 }
 
-/* Run the buffered commands as one transaction. */
+static void
+putf(struct nft *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+putf(struct nft *n, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	put(n, line);
+}
+
+/* Run the buffered commands as one transaction; quiet: a failure is expected (releases). */
 static int
-run(struct nft *n)
+run(struct nft *n, int quiet)
 {
 	int rc;
 
 	if (n->len == 0)
 		return 0;
 	rc = nft_run_cmd_from_buffer(n->ctx, n->buf);
-	if (rc != 0) {
+	if (rc != 0 && !quiet) {
 		const char *err = nft_ctx_get_error_buffer(n->ctx);
 
 		log_warnx("nftables: %s", err && *err ? err : "command failed");
@@ -55,12 +80,57 @@ run(struct nft *n)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * N per D as nft writes a rate: per the largest unit (second, minute,
+ * hour, day) in which it is a whole number, else per day rounded up.
+ */
+static void
+rate_text(uint32_t count, uint32_t per, char *out, size_t outlen)
+{
+	static const struct {
+		const char *name;
+		uint32_t secs;
+	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
+
+	for (int i = 0; i < 4; i++)
+		if ((uint64_t)count * units[i].secs % per == 0) {
+			snprintf(out, outlen, "%llu/%s", (unsigned long long)count * units[i].secs / per, units[i].name);
+			return;
+		}
+	snprintf(out, outlen, "%llu/day", ((unsigned long long)count * 86400 + per - 1) / per);
+}
+
+/* The sets of one family's clients under one rate, and the rule that meters them. */
+static void
+put_rate(struct nft *n, const struct rate *r)
+{
+	char rate[48];
+
+	rate_text(r->n, r->per, rate, sizeof(rate));
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *type = fam == 4 ? "ipv4_addr" : "ipv6_addr", *ip = fam == 4 ? "ip" : "ip6";
+
+		putf(n, "add set inet %s l%d_%u_%u { type %s; flags interval, timeout; }\n", n->opt.name, fam, r->n,
+		    r->per, type);
+		/* The meter: one token bucket per client address, gone once the client is quiet for a period. */
+		putf(n, "add set inet %s m%d_%u_%u { type %s; size 1048576; flags dynamic, timeout; timeout %us; }\n",
+		    n->opt.name, fam, r->n, r->per, type, r->per);
+		putf(n, "add rule inet %s clients %s saddr @l%d_%u_%u ct state new update @m%d_%u_%u "
+		    "{ %s saddr limit rate over %s burst %u packets } drop\n", n->opt.name, ip, fam, r->n, r->per, fam,
+		    r->n, r->per, ip, rate, r->n);
+	}
+}
+
 static int
 nft_init(const char *arg, void **state)
 {
 	struct nft *n = xcalloc(1, sizeof(*n));
+	const char *t;
 
-	(void)arg;
+	if (fw_opts_parse("nftables", arg, "table", "forward", &n->opt) < 0) {
+		free(n);
+		return -1;
+	}
 	if ((n->ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		log_warnx("nftables: cannot create a context");
 		free(n);
@@ -68,21 +138,57 @@ nft_init(const char *arg, void **state)
 	}
 	nft_ctx_buffer_error(n->ctx);
 	nft_ctx_buffer_output(n->ctx);
-	/* Idempotent: "add" keeps what exists; a restart re-adds what is in force. */
-	put(n, "add table " TABLE "\n"
-	    "add set " TABLE " v4 { type ipv4_addr; flags interval, timeout; }\n"
-	    "add set " TABLE " v6 { type ipv6_addr; flags interval, timeout; }\n"
-	    "add chain " TABLE " input { type filter hook input priority -10; policy accept; }\n"
-	    "flush chain " TABLE " input\n"
-	    "add rule " TABLE " input ip saddr @v4 drop\n"
-	    "add rule " TABLE " input ip6 saddr @v6 drop\n");
-	if (run(n) < 0) {
+	t = n->opt.name;
+	/*
+	 * The table is mxguard's alone: made afresh (the start reconciles it
+	 * with the decisions in force), in one transaction.
+	 */
+	putf(n, "add table inet %s\ndelete table inet %s\nadd table inet %s\n", t, t, t);
+	putf(n, "add set inet %s v4 { type ipv4_addr; flags interval, timeout; }\n"
+	    "add set inet %s v6 { type ipv6_addr; flags interval, timeout; }\n"
+	    "add set inet %s t4 { type ipv4_addr; flags interval, timeout; }\n"
+	    "add set inet %s t6 { type ipv6_addr; flags interval, timeout; }\n"
+	    "add set inet %s tm4 { type ipv4_addr; size 1048576; flags dynamic, timeout; timeout 60s; }\n"
+	    "add set inet %s tm6 { type ipv6_addr; size 1048576; flags dynamic, timeout; timeout 60s; }\n",
+	    t, t, t, t, t, t);
+	putf(n, "add chain inet %s clients\n"
+	    "add rule inet %s clients ip saddr @v4 drop\n"
+	    "add rule inet %s clients ip6 saddr @v6 drop\n"
+	    "add rule inet %s clients ip saddr @t4 update @tm4 { ip saddr limit rate over %d/second burst %d packets } drop\n"
+	    "add rule inet %s clients ip6 saddr @t6 update @tm6 { ip6 saddr limit rate over %d/second burst %d packets } drop\n",
+	    t, t, t, t, FW_TARPIT_PPS, FW_TARPIT_PPS, t, FW_TARPIT_PPS, FW_TARPIT_PPS);
+	putf(n, "add chain inet %s input { type filter hook input priority -10; policy accept; }\n"
+	    "add rule inet %s input jump clients\n", t, t);
+	if (n->opt.forward)
+		putf(n, "add chain inet %s forward { type filter hook forward priority -10; policy accept; }\n"
+		    "add rule inet %s forward jump clients\n", t, t);
+	if (run(n, 0) < 0) {
 		nft_ctx_free(n->ctx);
+		free(n->buf);
 		free(n);
 		return -1;
 	}
 	*state = n;
 	return 0;
+}
+
+/* The set an entry goes to: "v4", "t6", "l4_10_60" (a new rate's sets are made first). */
+static void
+set_of(struct nft *n, const struct fw_entry *e, char *out, size_t outlen)
+{
+	int fam = e->addr.family == 6 ? 6 : 4;
+
+	if (e->kind == FW_BLOCK || e->kind == FW_TARPIT) {
+		snprintf(out, outlen, "%c%d", e->kind == FW_BLOCK ? 'v' : 't', fam);
+		return;
+	}
+	snprintf(out, outlen, "l%d_%u_%u", fam, e->limit_n, e->limit_per);
+	for (int i = 0; i < n->nrates; i++)
+		if (n->rates[i].n == e->limit_n && n->rates[i].per == e->limit_per)
+			return;
+	n->rates = xrealloc(n->rates, (size_t)(n->nrates + 1) * sizeof(*n->rates));
+	n->rates[n->nrates] = (struct rate){ e->limit_n, e->limit_per };
+	put_rate(n, &n->rates[n->nrates++]);
 }
 
 /* "a.b.c.d/len timeout Ns" */
@@ -102,41 +208,58 @@ static int
 nft_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
 	struct nft *n = state;
-	char el[128];
+	char el[128], (*sets)[32] = xmalloc(((size_t)nblock + 1) * sizeof(*sets));
 	int rc = 0;
 
 	/*
-	 * A release of something the kernel already expired would fail the
-	 * whole batch: releases go one by one.
+	 * A release of what the kernel already expired (or what was never
+	 * there: an unban takes a key out of every set) would fail the whole
+	 * batch: releases go one by one, and such a failure is normal.
 	 */
 	for (int i = 0; i < nrelease; i++) {
-		element_text(&release[i], 0, el, sizeof(el));
-		put(n, release[i].addr.family == 4 ? "delete element " TABLE " v4 { " : "delete element " TABLE " v6 { ");
-		put(n, el);
-		put(n, " }\n");
-		if (run(n) < 0)
-			rc = -1;
+		const struct fw_entry *e = &release[i];
+		int fam = e->addr.family == 6 ? 6 : 4;
+
+		element_text(e, 0, el, sizeof(el));
+		if (e->kind != FW_LIMIT) {
+			putf(n, "delete element inet %s %c%d { %s }\n", n->opt.name, e->kind == FW_BLOCK ? 'v' : 't', fam,
+			    el);
+			run(n, 1);
+		}
+		for (int r = 0; e->kind == FW_LIMIT && r < n->nrates; r++)
+			if (e->limit_n == 0 || (e->limit_n == n->rates[r].n && e->limit_per == n->rates[r].per)) {
+				putf(n, "delete element inet %s l%d_%u_%u { %s }\n", n->opt.name, fam, n->rates[r].n,
+				    n->rates[r].per, el);
+				run(n, 1);
+			}
 	}
 	/*
-	 * Blocks: one "add element" per family with every element, one
+	 * Blocks: one "add element" per set with every element, one
 	 * transaction. nft parses one long command far faster than many
-	 * short ones (100,000 elements in well under a second).
+	 * short ones (100,000 elements in well under a second). A new rate's
+	 * sets and rule come first in the same transaction.
 	 */
-	for (int fam = 4; fam <= 6; fam += 2) {
-		int any = 0;
+	for (int i = 0; i < nblock; i++)
+		set_of(n, &block[i], sets[i], sizeof(sets[i]));
+	for (int i = 0; i < nblock; i++) {
+		int seen = 0;
 
-		for (int i = 0; i < nblock; i++) {
-			if (block[i].addr.family != fam)
+		for (int j = 0; j < i && !seen; j++)
+			seen = strcmp(sets[j], sets[i]) == 0;
+		if (seen)
+			continue;
+		putf(n, "add element inet %s %s { ", n->opt.name, sets[i]);
+		for (int j = i; j < nblock; j++) {
+			if (j > i && strcmp(sets[j], sets[i]) != 0)
 				continue;
-			put(n, any ? ", " : fam == 4 ? "add element " TABLE " v4 { " : "add element " TABLE " v6 { ");
-			element_text(&block[i], 1, el, sizeof(el));
+			element_text(&block[j], 1, el, sizeof(el));
+			put(n, j > i ? ", " : "");
 			put(n, el);
-			any = 1;
 		}
-		if (any)
-			put(n, " }\n");
+		put(n, " }\n");
 	}
-	if (run(n) < 0)
+	free(sets);
+	if (run(n, 0) < 0)
 		rc = -1;
 	return rc;
 }
@@ -146,8 +269,12 @@ nft_flush(void *state)
 {
 	struct nft *n = state;
 
-	put(n, "flush set " TABLE " v4\nflush set " TABLE " v6\n");
-	return run(n);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		putf(n, "flush set inet %s v%d\nflush set inet %s t%d\n", n->opt.name, fam, n->opt.name, fam);
+		for (int r = 0; r < n->nrates; r++)
+			putf(n, "flush set inet %s l%d_%u_%u\n", n->opt.name, fam, n->rates[r].n, n->rates[r].per);
+	}
+	return run(n, 0);
 }
 
 static void
@@ -158,10 +285,11 @@ nft_fini(void *state, int remove)
 	if (n == NULL)
 		return;
 	if (remove) {
-		put(n, "delete table " TABLE "\n");
-		run(n);
+		putf(n, "delete table inet %s\n", n->opt.name);
+		run(n, 0);
 	}
 	nft_ctx_free(n->ctx);
+	free(n->rates);
 	free(n->buf);
 	free(n);
 }
@@ -169,6 +297,7 @@ nft_fini(void *state, int remove)
 const struct fw_backend fw_nftables = {
 	.name = "nftables",
 	.self_expiring = 1,
+	.shapes = 1,
 	.init = nft_init,
 	.apply = nft_apply,
 	.flush = nft_flush,

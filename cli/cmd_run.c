@@ -134,21 +134,66 @@ fw_expire(struct daemon *dm)
 		dm->fw->apply(dm->fw_state, NULL, 0, dm->due, n);
 }
 
-/* Block (or release) one decision's key at the firewall, if it is a client key. */
+/*
+ * The firewall entry for a decision (block, limit or tarpit of a client
+ * key); 0 if the firewall has nothing to do with it.
+ */
+static int
+fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, int64_t seconds,
+    struct fw_entry *e)
+{
+	int kind = fw_kind_of(action);
+
+	if (kind < 0 || !fw_entry_parse(key, seconds, e))
+		return 0;
+	e->kind = (enum fw_kind)kind;
+	if (kind != FW_BLOCK && !dm->fw->shapes) {
+		if (!dm->fw_warned_shapes)
+			log_warnx("run: firewall %s can only block: %s decisions are recorded, not enforced",
+			    dm->fw->name, action);
+		dm->fw_warned_shapes = 1;
+		return 0;
+	}
+	if (kind == FW_LIMIT) {
+		/* The rate is the rule's; a rule gone since a reload has no rate left to enforce. */
+		const struct rule *r = NULL;
+
+		for (int i = 0; i < dm->conf->nrules && r == NULL; i++)
+			if (strcmp(dm->conf->rules[i]->name, rule) == 0 && dm->conf->rules[i]->action == A_LIMIT)
+				r = dm->conf->rules[i];
+		if (r == NULL)
+			return 0;
+		e->limit_n = r->limit_n;
+		e->limit_per = (uint32_t)(r->limit_per < 1 ? 1 : r->limit_per > FW_LIMIT_PER_MAX ?
+		    FW_LIMIT_PER_MAX : r->limit_per);
+	}
+	return 1;
+}
+
+/* Block one decision's key at the firewall (a manual ban), if it is a client key. */
 void
-daemon_fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release)
+daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const char *action, int64_t until)
 {
 	struct fw_entry e;
 
-	if (strcmp(action, "block") != 0 || !fw_entry_parse(key, 0, &e))
-		return;
-	if (release)
-		dm->fw->apply(dm->fw_state, NULL, 0, &e, 1);
-	else {
-		e.seconds = until - (int64_t)time(NULL);
-		if (e.seconds > 0)
-			fw_send(dm, &e, 1);
-	}
+	if (fw_entry_of(dm, rule, action, key, until - (int64_t)time(NULL), &e) && e.seconds > 0)
+		fw_send(dm, &e, 1);
+}
+
+/* Take a key out of the firewall: its block, limit and tarpit alike. */
+void
+daemon_fw_release(struct daemon *dm, const char *key)
+{
+	struct fw_entry e[3];
+	int n = 0;
+
+	for (int kind = FW_BLOCK; kind <= (dm->fw->shapes ? FW_TARPIT : FW_BLOCK); kind++)
+		if (fw_entry_parse(key, 0, &e[n])) {
+			e[n].kind = (enum fw_kind)kind;
+			n++;
+		}
+	if (n > 0)
+		dm->fw->apply(dm->fw_state, NULL, 0, e, n);
 }
 
 /* Start: the firewall holds exactly the blocks in force (what is stale goes, what is missing comes). */
@@ -158,8 +203,7 @@ fw_add_active(void *arg, const struct stored_decision *d)
 	struct daemon *dm = arg;
 	struct fw_entry e;
 
-	if (strcmp(d->action, "block") == 0 && fw_entry_parse(d->key, d->until - (int64_t)time(NULL), &e) &&
-	    e.seconds > 0) {
+	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0) {
 		if (dm->nfwq == dm->capfwq) {
 			dm->capfwq = dm->capfwq ? 2 * dm->capfwq : 1024;
 			dm->fwq = xrealloc(dm->fwq, (size_t)dm->capfwq * sizeof(*dm->fwq));
@@ -297,12 +341,16 @@ run_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
-	    "                   [--firewall none|nftables|ipset|pf|ipfw|exec:HELPER] [--remove-on-exit]\n"
+	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
 	    "  --since D      on a first start, read existing logs from D ago (2h, 1d)\n"
-	    "  --events FILE  also append every event to FILE (kept exact across crashes)\n");
+	    "  --events FILE  also append every event to FILE (kept exact across crashes)\n"
+	    "  --firewall     enforce block, limit and tarpit decisions: none (default),\n"
+	    "                 iptables, nftables, ipset, pf, ipf, ipfw, exec:HELPER;\n"
+	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
+	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n");
 }
 
 int
@@ -352,7 +400,7 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f':
 			if ((dm.fw = fw_by_name(optarg, &fw_arg)) == NULL) {
-				log_warnx("run: unknown firewall backend '%s' (none, nftables, ipset, pf, ipfw, exec:HELPER)", optarg);
+				log_warnx("run: unknown firewall backend '%s' (none, iptables, nftables, ipset, pf, ipf, ipfw, exec:HELPER)", optarg);
 				{ free(sources); return EX_USAGE; }
 			}
 			break;

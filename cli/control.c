@@ -107,7 +107,7 @@ ctl_ban(struct daemon *dm, char *args)
 		reply(dm, "error: cannot save the ban\n");
 		return;
 	}
-	daemon_fw_one(dm, key, sd.action, sd.until, 0);
+	daemon_fw_one(dm, sd.rule, key, sd.action, sd.until);
 	OB_LIT(&dm->out, "{\"ts\":\"");
 	put_iso8601(&dm->out, now, -1);
 	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
@@ -175,7 +175,7 @@ daemon_control(struct daemon *dm, int lfd)
 		long n = *args ? store_release(dm->store, args, now) : -1;
 
 		if (n > 0)
-			daemon_fw_one(dm, args, "block", 0, 1);
+			daemon_fw_release(dm, args);
 		if (n < 0)
 			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
 		else

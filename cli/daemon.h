@@ -40,6 +40,7 @@ struct daemon {
 	void *fw_state;
 	struct fw_entry *fwq;	/* blocks waiting for the next batch */
 	int nfwq, capfwq;
+	int fw_warned_shapes;	/* said once that the backend cannot limit or tarpit */
 	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
 	struct fw_entry *due;
 	int capdue;
@@ -49,8 +50,9 @@ struct daemon {
 void daemon_commit(struct daemon *dm);
 /* Load the configuration again; 1 if it took (a broken one is reported and kept out). */
 int daemon_reload(struct daemon *dm);
-/* Block (release = 0) or release one decision's key at the firewall. */
-void daemon_fw_one(struct daemon *dm, const char *key, const char *action, int64_t until, int release);
+/* Enforce one decision (a manual ban) at the firewall; take a key out of it. */
+void daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const char *action, int64_t until);
+void daemon_fw_release(struct daemon *dm, const char *key);
 /* Accept one control client on lfd and answer its request. */
 void daemon_control(struct daemon *dm, int lfd);
 

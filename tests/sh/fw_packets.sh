@@ -7,6 +7,7 @@
 #   fwstate    prints the namespace's firewall as text (ns in $SRV)
 #   fwexists   checks that mxguard's table or sets exist
 #   fwreset    empties mxguard's sets, as a firewall reset would
+#   SHAPES     1 if the backend also limits and tarpits (tested then)
 . "$(dirname "$0")/lib.sh"
 for tool in $TOOLS ip nc; do
 	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
@@ -28,8 +29,11 @@ ip link set "vs$$" netns "$SRV"
 ip link set "vc$$" netns "$CLI"
 ip -n "$SRV" addr add 198.51.100.1/24 dev "vs$$"
 ip -n "$CLI" addr add 198.51.100.2/24 dev "vc$$"
+ip -n "$CLI" addr add 198.51.100.3/24 dev "vc$$"	# limited
+ip -n "$CLI" addr add 198.51.100.4/24 dev "vc$$"	# tarpitted
 ip -n "$SRV" -6 addr add 2001:db8:1::1/64 dev "vs$$" nodad
 ip -n "$CLI" -6 addr add 2001:db8:1::2/64 dev "vc$$" nodad
+ip -n "$CLI" -6 addr add 2001:db8:1::3/64 dev "vc$$" nodad
 for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV" link set "vs$$" up
 ip -n "$CLI" link set "vc$$" up
@@ -42,9 +46,28 @@ check "IPv4 connect works before any ban" conn 198.51.100.1
 check "IPv6 connect works before any ban" conn 2001:db8:1::1
 before=$(fwstate)
 
+# The default policy, and two rules that limit and tarpit chosen clients.
+cat > "$TMP/mxguard.conf" << CONF
+include "$PWD/samples/mxguard.conf"
+table <limitme> { 198.51.100.3, 2001:db8:1::3 }
+table <slowme> { 198.51.100.4 }
+rule "limit-test" {
+    on connect
+    where client in <limitme>
+    by client ipv6 /128
+    when count >= 1 within 1m
+    do limit 3 per 1m for 10m
+}
+rule "tarpit-test" {
+    on connect
+    where client in <slowme>
+    when count >= 1 within 1m
+    do tarpit for 10m
+}
+CONF
 touch "$TMP/mail.log"
 start() {
-	ip netns exec "$SRV" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
+	ip netns exec "$SRV" "$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --firewall "$BACKEND" "$@" > "$TMP/dec" 2>> "$TMP/run.err" &
 	PID=$!
 	PIDS+=($PID)
@@ -68,7 +91,7 @@ ctl ban 198.51.100.2 for 2s > /dev/null
 conn 198.51.100.1
 check_eq "a short ban holds ..." 1 "$(( $? != 0 ))"
 sleep 2.5
-check "... and the kernel expires it by itself" conn 198.51.100.1
+check "... and expires by itself" conn 198.51.100.1
 
 # A rule decision reaches the firewall like a manual ban: a DHA from the client's address.
 for i in $(seq 1 21); do
@@ -77,6 +100,35 @@ done >> "$TMP/mail.log"
 for _ in $(seq 30); do grep -q '"rule":"dha"' "$TMP/dec" && break; sleep 0.1; done
 conn 198.51.100.1
 check_eq "the dha rule's decision drops the client at the firewall" 1 "$(( $? != 0 ))"
+
+# How many of M new connections from source address $1 to $2 get through.
+through() {
+	local ok=0
+	for _ in $(seq "$3"); do
+		ip netns exec "$CLI" nc -z -w 1 -s "$1" "$2" 2525 2> /dev/null && ok=$((ok + 1))
+	done
+	echo "$ok"
+}
+# How many of 20 pings sent within a second from $1 are answered.
+pings() { ip netns exec "$CLI" ping -q -n -c 20 -i 0.05 -w 3 -I "$1" 198.51.100.1 | sed -n 's/.* \([0-9]*\) received.*/\1/p'; }
+decided() { for _ in $(seq 30); do grep -q "\"rule\":\"$1\".*\"key\":\"$2\"" "$TMP/dec" && return 0; sleep 0.1; done; return 1; }
+if [ "${SHAPES:-0}" = 1 ]; then
+	ctl unban 2001:db8:1::/48 > /dev/null
+	check_eq "the limited client connects freely before its limit" 6 "$(through 198.51.100.3 198.51.100.1 6)"
+	check_eq "the tarpitted client's pings all come back before the tarpit" 20 "$(pings 198.51.100.4)"
+	for a in 198.51.100.3 198.51.100.4 2001:db8:1::3; do
+		echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[$a]"
+	done >> "$TMP/mail.log"
+	decided limit-test 198.51.100.3 && decided limit-test 2001:db8:1::3 && decided tarpit-test 198.51.100.4
+	check_eq "the limit and tarpit rules decided" 0 $?
+	check_eq "limit 3 per 1m: 3 of 6 new IPv4 connections get through, not 6" 3 \
+		"$(through 198.51.100.3 198.51.100.1 6)"
+	check_eq "limit 3 per 1m: 3 of 5 new IPv6 connections get through, not 5" 3 \
+		"$(through 2001:db8:1::3 2001:db8:1::1 5)"
+	check_eq "the limit leaves other clients alone" 4 "$(through 2001:db8:1::2 2001:db8:1::1 4)"
+	n=$(pings 198.51.100.4)
+	check "tarpit: about one ping a second gets through: at most 5 of 20 (got $n)" test "${n:-99}" -le 5
+fi
 
 # Restart: the blocks in force are put back.
 kill "$PID"; wait "$PID" 2> /dev/null
@@ -87,6 +139,11 @@ conn 198.51.100.1
 check_eq "after a restart the bans in force are restored" 1 "$(( $? != 0 ))"
 grep -q "block(s) in force put back into $BACKEND" "$TMP/run.err"
 check_eq "and the daemon says so" 0 $?
+if [ "${SHAPES:-0}" = 1 ]; then
+	check_eq "after a restart the limit holds again: 3 of 5 get through" 3 "$(through 198.51.100.3 198.51.100.1 5)"
+	n=$(pings 198.51.100.4)
+	check "after a restart the tarpit holds again (got $n of 20)" test "${n:-99}" -le 5
+fi
 
 # flush, then stop with --remove-on-exit: the ruleset is exactly as before.
 ctl flush > /dev/null

@@ -1,0 +1,516 @@
+/*
+ * fw_iptables.c - iptables and ip6tables through libiptc / libip6tc
+ * (the kernel's legacy x_tables, no iptables command is run).
+ *
+ * mxguard's own chain ("mxguard" unless chain=NAME) in the filter table,
+ * jumped to from the top of INPUT (and FORWARD with the "forward" option,
+ * for a gateway), in both families. One rule per blocked address or
+ * prefix, DROP (or REJECT with the "reject" option); a limited client
+ * gets a rule that drops its new connections over the rate (hashlimit), a
+ * tarpitted one a rule that lets one packet a second through.
+ *
+ * libiptc reads the whole table and writes it back in one replace: a
+ * batch is one atomic commit per family, but its cost grows with the
+ * number of rules (bench/RESULTS.md: sensible to about 10,000; beyond,
+ * use ipset or nftables, whose sets match in constant time). The chain is
+ * mxguard's alone: a start reconciles it with the decisions in force, and
+ * removal takes out the chain and the jumps, nothing else. The xtables
+ * lock is held around every read-modify-commit, as iptables itself does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libiptc/libip6tc.h>
+#include <libiptc/libiptc.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_hashlimit.h>
+#include <linux/netfilter/xt_state.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "fw.h"
+
+#define XTABLES_LOCK "/run/xtables.lock"
+#define ENTRY_MAX 512		/* one rule: header, two matches, a target */
+
+/* What differs between libiptc and libip6tc beyond the shared xtc_ops. */
+struct family {
+	int af;				/* 4 or 6 */
+	const char *name;		/* for messages */
+	const struct xtc_ops *ops;
+	size_t hdr;			/* sizeof(struct ipt_entry) or (struct ip6t_entry) */
+	const void *(*first_rule)(const char *chain, struct xtc_handle *h);
+	const void *(*next_rule)(const void *prev, struct xtc_handle *h);
+	const char *(*get_target)(const void *e, struct xtc_handle *h);
+	int (*insert)(const char *chain, const void *e, unsigned int n, struct xtc_handle *h);
+	int (*append)(const char *chain, const void *e, struct xtc_handle *h);
+	int (*delete_num)(const char *chain, unsigned int n, struct xtc_handle *h);
+	int (*delete_chain)(const char *chain, struct xtc_handle *h);
+};
+
+static const void *v4_first(const char *c, struct xtc_handle *h) { return iptc_first_rule(c, h); }
+static const void *v4_next(const void *p, struct xtc_handle *h) { return iptc_next_rule(p, h); }
+static const char *v4_target(const void *e, struct xtc_handle *h) { return iptc_get_target(e, h); }
+static int v4_insert(const char *c, const void *e, unsigned int n, struct xtc_handle *h)
+{ return iptc_insert_entry(c, e, n, h); }
+static int v4_append(const char *c, const void *e, struct xtc_handle *h) { return iptc_append_entry(c, e, h); }
+static int v4_delete_num(const char *c, unsigned int n, struct xtc_handle *h) { return iptc_delete_num_entry(c, n, h); }
+static int v4_delete_chain(const char *c, struct xtc_handle *h) { return iptc_delete_chain(c, h); }
+static const void *v6_first(const char *c, struct xtc_handle *h) { return ip6tc_first_rule(c, h); }
+static const void *v6_next(const void *p, struct xtc_handle *h) { return ip6tc_next_rule(p, h); }
+static const char *v6_target(const void *e, struct xtc_handle *h) { return ip6tc_get_target(e, h); }
+static int v6_insert(const char *c, const void *e, unsigned int n, struct xtc_handle *h)
+{ return ip6tc_insert_entry(c, e, n, h); }
+static int v6_append(const char *c, const void *e, struct xtc_handle *h) { return ip6tc_append_entry(c, e, h); }
+static int v6_delete_num(const char *c, unsigned int n, struct xtc_handle *h) { return ip6tc_delete_num_entry(c, n, h); }
+static int v6_delete_chain(const char *c, struct xtc_handle *h) { return ip6tc_delete_chain(c, h); }
+
+static const struct family families[2] = {
+	{ 4, "iptables", &iptc_ops, sizeof(struct ipt_entry), v4_first, v4_next, v4_target, v4_insert, v4_append,
+	  v4_delete_num, v4_delete_chain },
+	{ 6, "ip6tables", &ip6tc_ops, sizeof(struct ip6t_entry), v6_first, v6_next, v6_target, v6_insert,
+	  v6_append, v6_delete_num, v6_delete_chain },
+};
+
+struct ipt {
+	struct fw_opts opt;
+	int usable[2];		/* the family's filter table could be read at start */
+	int lockfd;
+};
+
+/* The entry's header fields both families share, after the address part. */
+static struct ipt_entry *
+v4(void *e)
+{
+	return e;
+}
+
+static struct ip6t_entry *
+v6(void *e)
+{
+	return e;
+}
+
+static void
+set_offsets(const struct family *f, void *e, size_t target_offset, size_t next_offset)
+{
+	if (f->af == 4) {
+		v4(e)->target_offset = (uint16_t)target_offset;
+		v4(e)->next_offset = (uint16_t)next_offset;
+	} else {
+		v6(e)->target_offset = (uint16_t)target_offset;
+		v6(e)->next_offset = (uint16_t)next_offset;
+	}
+}
+
+static void
+prefix_mask(int plen, int bytes, uint8_t *mask)
+{
+	for (int i = 0; i < bytes; i++) {
+		int bits = plen - 8 * i;
+
+		mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+/* Append a match of `size` bytes of data; returns the data to fill. */
+static void *
+add_match(unsigned char *buf, size_t *off, const char *name, uint8_t revision, size_t size)
+{
+	struct xt_entry_match *m = (struct xt_entry_match *)(buf + *off);
+	size_t total = XT_ALIGN(sizeof(*m)) + XT_ALIGN(size);
+
+	m->u.user.match_size = (uint16_t)total;
+	snprintf(m->u.user.name, sizeof(m->u.user.name), "%s", name);
+	m->u.user.revision = revision;
+	*off += total;
+	return m->data;
+}
+
+/* A per-source hashlimit that matches what goes over `n` packets per `per` seconds. */
+static void
+add_hashlimit(const struct family *f, unsigned char *buf, size_t *off, const char *name, uint32_t n, uint32_t per)
+{
+	struct xt_hashlimit_mtinfo1 *h = add_match(buf, off, "hashlimit", 1, sizeof(*h));
+	uint64_t avg = (uint64_t)XT_HASHLIMIT_SCALE * per / n;
+
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->cfg.mode = XT_HASHLIMIT_HASH_SIP | XT_HASHLIMIT_INVERT;
+	h->cfg.avg = avg > UINT32_MAX ? UINT32_MAX : avg ? (uint32_t)avg : 1;
+	h->cfg.burst = n;
+	h->cfg.gc_interval = 1000;
+	/* A client's bucket lives as long as the period, so a slow client stays counted. */
+	h->cfg.expire = per * 1000 + 1000;
+	h->cfg.srcmask = h->cfg.dstmask = f->af == 4 ? 32 : 128;
+}
+
+/*
+ * Build the rule for an entry in buf (ENTRY_MAX bytes, zeroed); returns
+ * its size. jump: the rule that sends everything to mxguard's chain.
+ */
+static size_t
+build(const struct family *f, const struct ipt *s, const struct fw_entry *e, const char *jump, unsigned char *buf)
+{
+	size_t off = f->hdr, toff, tsize;
+	struct xt_entry_target *t;
+	int reject = 0;
+
+	memset(buf, 0, ENTRY_MAX);
+	if (e != NULL) {
+		if (f->af == 4) {
+			memcpy(&v4(buf)->ip.src, e->addr.b, 4);
+			prefix_mask(e->plen, 4, (uint8_t *)&v4(buf)->ip.smsk);
+		} else {
+			memcpy(&v6(buf)->ipv6.src, e->addr.b, 16);
+			prefix_mask(e->plen, 16, (uint8_t *)&v6(buf)->ipv6.smsk);
+		}
+		if (e->kind == FW_LIMIT) {
+			struct xt_state_info *st = add_match(buf, &off, "state", 0, sizeof(*st));
+			/* One hash table per rate, named after it exactly: rules with the same rate share it. */
+			uint64_t rate = (uint64_t)e->limit_per << 20 | e->limit_n;
+			char name[16] = "mxl";
+
+			for (int i = 3; i < 14 && rate != 0; i++, rate >>= 5)
+				name[i] = "0123456789abcdefghijklmnopqrstuv"[rate & 31];
+			st->statemask = XT_STATE_BIT(IP_CT_NEW);
+			add_hashlimit(f, buf, &off, name, e->limit_n, e->limit_per);
+		} else if (e->kind == FW_TARPIT)
+			add_hashlimit(f, buf, &off, "mxtarpit", FW_TARPIT_PPS, 1);
+		else
+			reject = s->opt.reject;
+	}
+	toff = off;
+	t = (struct xt_entry_target *)(buf + off);
+	if (reject) {
+		size_t data = f->af == 4 ? sizeof(struct ipt_reject_info) : sizeof(struct ip6t_reject_info);
+
+		tsize = XT_ALIGN(sizeof(*t)) + XT_ALIGN(data);
+		snprintf(t->u.user.name, sizeof(t->u.user.name), "REJECT");
+		if (f->af == 4)
+			((struct ipt_reject_info *)t->data)->with = IPT_ICMP_PORT_UNREACHABLE;
+		else
+			((struct ip6t_reject_info *)t->data)->with = IP6T_ICMP6_PORT_UNREACH;
+	} else {
+		/* DROP or a jump: libiptc turns the name into a standard verdict. */
+		tsize = XT_ALIGN(sizeof(struct xt_standard_target));
+		snprintf(t->u.user.name, sizeof(t->u.user.name), "%s", jump ? jump : "DROP");
+	}
+	t->u.user.target_size = (uint16_t)tsize;
+	set_offsets(f, buf, toff, toff + tsize);
+	return toff + tsize;
+}
+
+/* What an existing rule of the chain stands for: its source and kind. 0 if not one of ours. */
+static int
+read_rule(const struct family *f, const void *r, struct fw_entry *e)
+{
+	const uint8_t *src, *mask;
+	int bytes = f->af == 4 ? 4 : 16;
+	size_t toff;
+
+	memset(e, 0, sizeof(*e));
+	if (f->af == 4) {
+		const struct ipt_entry *x = r;
+
+		src = (const uint8_t *)&x->ip.src;
+		mask = (const uint8_t *)&x->ip.smsk;
+		toff = x->target_offset;
+	} else {
+		const struct ip6t_entry *x = r;
+
+		src = (const uint8_t *)&x->ipv6.src;
+		mask = (const uint8_t *)&x->ipv6.smsk;
+		toff = x->target_offset;
+	}
+	e->addr.family = (uint8_t)f->af;
+	memcpy(e->addr.b, src, (size_t)bytes);
+	for (int i = 0; i < bytes; i++)
+		e->plen += __builtin_popcount(mask[i]);
+	e->kind = FW_BLOCK;
+	if (toff > f->hdr) {
+		const struct xt_entry_match *m = (const void *)((const unsigned char *)r + f->hdr);
+
+		e->kind = strcmp(m->u.user.name, "state") == 0 ? FW_LIMIT : FW_TARPIT;
+	}
+	return 1;
+}
+
+/* Order of entries: family, kind, address, prefix length. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct fw_entry *x = a, *y = b;
+	int c;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family - y->addr.family;
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if ((c = memcmp(x->addr.b, y->addr.b, 16)) != 0)
+		return c;
+	return x->plen - y->plen;
+}
+
+static void
+lock(struct ipt *s)
+{
+	if (s->lockfd < 0)
+		s->lockfd = open(XTABLES_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (s->lockfd >= 0 && flock(s->lockfd, LOCK_EX) < 0)
+		log_warn("iptables: locking %s", XTABLES_LOCK);
+}
+
+static void
+unlock(struct ipt *s)
+{
+	if (s->lockfd >= 0)
+		flock(s->lockfd, LOCK_UN);
+}
+
+static struct xtc_handle *
+table(const struct family *f)
+{
+	struct xtc_handle *h = f->ops->init("filter");
+
+	if (h == NULL)
+		log_warnx("%s: cannot read the filter table: %s", f->name, f->ops->strerror(errno));
+	return h;
+}
+
+static int
+commit(const struct family *f, struct xtc_handle *h)
+{
+	int ok = f->ops->commit(h);
+
+	if (!ok)
+		log_warnx("%s: commit: %s", f->name, f->ops->strerror(errno));
+	f->ops->free(h);
+	return ok ? 0 : -1;
+}
+
+/* 1 if the builtin chain has a rule jumping to ours. */
+static int
+has_jump(const struct family *f, struct xtc_handle *h, const char *builtin, const char *chain, unsigned int *at)
+{
+	unsigned int i = 0;
+
+	for (const void *r = f->first_rule(builtin, h); r != NULL; r = f->next_rule(r, h), i++)
+		if (strcmp(f->get_target(r, h), chain) == 0) {
+			*at = i;
+			return 1;
+		}
+	return 0;
+}
+
+static int
+setup(const struct family *f, struct ipt *s)
+{
+	const char *hooks[2] = { "INPUT", s->opt.forward ? "FORWARD" : NULL };
+	unsigned char buf[ENTRY_MAX];
+	struct xtc_handle *h = table(f);
+
+	if (h == NULL)
+		return -1;
+	if (!f->ops->is_chain(s->opt.name, h) && !f->ops->create_chain(s->opt.name, h)) {
+		log_warnx("%s: creating chain %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+		f->ops->free(h);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		unsigned int at;
+
+		if (hooks[i] == NULL || has_jump(f, h, hooks[i], s->opt.name, &at))
+			continue;
+		build(f, s, NULL, s->opt.name, buf);
+		if (!f->insert(hooks[i], buf, 0, h)) {
+			log_warnx("%s: hooking %s from %s: %s", f->name, s->opt.name, hooks[i], f->ops->strerror(errno));
+			f->ops->free(h);
+			return -1;
+		}
+	}
+	return commit(f, h);
+}
+
+static int
+ipt_init(const char *arg, void **state)
+{
+	struct ipt *s = xcalloc(1, sizeof(*s));
+	int any = 0;
+
+	s->lockfd = -1;
+	if (fw_opts_parse("iptables", arg, "chain", "forward reject kill", &s->opt) < 0) {
+		free(s);
+		return -1;
+	}
+	lock(s);
+	for (int i = 0; i < 2; i++) {
+		s->usable[i] = setup(&families[i], s) == 0;
+		any |= s->usable[i];
+	}
+	unlock(s);
+	if (!any) {
+		if (s->lockfd >= 0)
+			close(s->lockfd);
+		free(s);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (!s->usable[i])
+			log_warnx("%s: not available here; IPv%d bans are not enforced", families[i].name, families[i].af);
+	*state = s;
+	return 0;
+}
+
+/* One family's share of a batch: a single read of the table, a single commit. */
+static int
+apply_family(const struct family *f, struct ipt *s, struct fw_entry *block, int nblock, struct fw_entry *release,
+    int nrelease)
+{
+	unsigned char buf[ENTRY_MAX];
+	unsigned int *gone = NULL, ngone = 0, i = 0;
+	char *present = xcalloc((size_t)nblock + 1, 1);
+	struct xtc_handle *h = table(f);
+	int rc = 0;
+
+	if (h == NULL) {
+		free(present);
+		return -1;
+	}
+	/* One pass over the chain: what to delete, and what is there already. */
+	for (const void *r = f->first_rule(s->opt.name, h); r != NULL; r = f->next_rule(r, h), i++) {
+		struct fw_entry e;
+		const struct fw_entry *hit;
+
+		if (!read_rule(f, r, &e))
+			continue;
+		if (bsearch(&e, release, (size_t)nrelease, sizeof(e), entry_cmp) != NULL) {
+			gone = xrealloc(gone, (ngone + 1) * sizeof(*gone));
+			gone[ngone++] = i;
+		} else if ((hit = bsearch(&e, block, (size_t)nblock, sizeof(e), entry_cmp)) != NULL)
+			present[hit - block] = 1;
+	}
+	/* From the end, so the numbers of the rules still to delete hold. */
+	while (ngone > 0)
+		if (!f->delete_num(s->opt.name, gone[--ngone], h)) {
+			log_warnx("%s: deleting a rule: %s", f->name, f->ops->strerror(errno));
+			rc = -1;
+		}
+	for (int k = 0; k < nblock; k++) {
+		if (present[k] || (k > 0 && entry_cmp(&block[k], &block[k - 1]) == 0))
+			continue;
+		build(f, s, &block[k], NULL, buf);
+		if (!f->append(s->opt.name, buf, h)) {
+			log_warnx("%s: adding a rule: %s", f->name, f->ops->strerror(errno));
+			rc = -1;
+		}
+	}
+	free(gone);
+	free(present);
+	if (commit(f, h) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
+{
+	struct ipt *s = state;
+	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b));
+	struct fw_entry *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
+	int rc = 0;
+
+	/* Sorted by family first: each family's entries are one run. */
+	memcpy(b, block, (size_t)nblock * sizeof(*b));
+	memcpy(r, release, (size_t)nrelease * sizeof(*r));
+	qsort(b, (size_t)nblock, sizeof(*b), entry_cmp);
+	qsort(r, (size_t)nrelease, sizeof(*r), entry_cmp);
+	lock(s);
+	for (int i = 0; i < 2; i++) {
+		int b0 = 0, nb = 0, r0 = 0, nr = 0;
+
+		while (b0 < nblock && b[b0].addr.family != families[i].af)
+			b0++;
+		while (b0 + nb < nblock && b[b0 + nb].addr.family == families[i].af)
+			nb++;
+		while (r0 < nrelease && r[r0].addr.family != families[i].af)
+			r0++;
+		while (r0 + nr < nrelease && r[r0 + nr].addr.family == families[i].af)
+			nr++;
+		if ((nb > 0 || nr > 0) && s->usable[i] && apply_family(&families[i], s, b + b0, nb, r + r0, nr) < 0)
+			rc = -1;
+	}
+	unlock(s);
+	free(b);
+	free(r);
+	return rc;
+}
+
+static int
+ipt_flush(void *state)
+{
+	struct ipt *s = state;
+	int rc = 0;
+
+	lock(s);
+	for (int i = 0; i < 2; i++) {
+		const struct family *f = &families[i];
+		struct xtc_handle *h;
+
+		if (!s->usable[i] || (h = table(f)) == NULL)
+			continue;
+		if (!f->ops->flush_entries(s->opt.name, h))
+			log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+		if (commit(f, h) < 0)
+			rc = -1;
+	}
+	unlock(s);
+	return rc;
+}
+
+static void
+ipt_fini(void *state, int remove)
+{
+	struct ipt *s = state;
+
+	if (s == NULL)
+		return;
+	lock(s);
+	for (int i = 0; remove && i < 2; i++) {
+		const struct family *f = &families[i];
+		const char *hooks[2] = { "INPUT", "FORWARD" };
+		struct xtc_handle *h;
+
+		if (!s->usable[i] || (h = table(f)) == NULL)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			unsigned int at;
+
+			while (has_jump(f, h, hooks[k], s->opt.name, &at))
+				if (!f->delete_num(hooks[k], at, h))
+					break;
+		}
+		if (f->ops->is_chain(s->opt.name, h) &&
+		    (!f->ops->flush_entries(s->opt.name, h) || !f->delete_chain(s->opt.name, h)))
+			log_warnx("%s: removing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+		commit(f, h);
+	}
+	unlock(s);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s);
+}
+
+const struct fw_backend fw_iptables = {
+	.name = "iptables",
+	.shapes = 1,
+	.init = ipt_init,
+	.apply = ipt_apply,
+	.flush = ipt_flush,
+	.fini = ipt_fini,
+};
