@@ -8,13 +8,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/log.h"
 
-extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipfw, fw_ipset, fw_iptables;
+extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipf, fw_ipfw, fw_ipset, fw_iptables;
 
 static const struct fw_backend *const backends[] = {
 	&fw_none,
@@ -22,6 +23,7 @@ static const struct fw_backend *const backends[] = {
 	&fw_nftables,
 	&fw_exec,
 	&fw_pf,
+	&fw_ipf,
 	&fw_ipfw,
 	&fw_ipset,
 	NULL,
@@ -188,33 +190,55 @@ fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap)
 	return k;
 }
 
-static int run(char *const argv[], const char *data, size_t len, int quiet);
+static int run(char *const argv[], const char *data, size_t len, int quiet, char **output);
 
 int
 fw_run(char *const argv[])
 {
-	return run(argv, NULL, 0, 0);
+	return run(argv, NULL, 0, 0, NULL);
 }
 
 int
 fw_try(char *const argv[])
 {
-	return run(argv, NULL, 0, 1);
+	return run(argv, NULL, 0, 1, NULL);
 }
 
 int
 fw_run_input(char *const argv[], const char *data, size_t len)
 {
-	return run(argv, data, len, 0);
+	return run(argv, data, len, 0, NULL);
+}
+
+int
+fw_run_output(char *const argv[], char **output)
+{
+	*output = NULL;
+	return run(argv, NULL, 0, 0, output);
+}
+
+/* The command's standard output, whole, as a string (read until it closes). */
+static char *
+slurp(int fd)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = xmalloc(cap);
+	ssize_t k;
+
+	while ((k = read(fd, buf + n, cap - n - 1)) > 0 || (k < 0 && errno == EINTR))
+		if (k > 0 && (n += (size_t)k) + 1 == cap)
+			buf = xrealloc(buf, cap *= 2);
+	buf[n] = '\0';
+	return buf;
 }
 
 static int
-run(char *const argv[], const char *data, size_t len, int quiet)
+run(char *const argv[], const char *data, size_t len, int quiet, char **output)
 {
-	int status, in[2] = { -1, -1 };
+	int status, in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	pid_t pid;
 
-	if (data != NULL && pipe(in) < 0) {
+	if ((data != NULL && pipe(in) < 0) || (output != NULL && pipe(out) < 0)) {
 		log_warn("%s: pipe", argv[0]);
 		return -1;
 	}
@@ -227,6 +251,11 @@ run(char *const argv[], const char *data, size_t len, int quiet)
 			dup2(in[0], 0);
 			close(in[0]);
 			close(in[1]);
+		}
+		if (output != NULL) {
+			dup2(out[1], 1);
+			close(out[0]);
+			close(out[1]);
 		}
 		if (quiet) {
 			int null = open("/dev/null", O_WRONLY);
@@ -251,6 +280,11 @@ run(char *const argv[], const char *data, size_t len, int quiet)
 			off += (size_t)k;
 		}
 		close(in[1]);
+	}
+	if (output != NULL) {
+		close(out[1]);
+		*output = slurp(out[0]);
+		close(out[0]);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char line[512];

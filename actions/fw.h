@@ -94,6 +94,8 @@ int fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *
 int fw_run(char *const argv[]);
 /* The same, with len bytes of data on the command's standard input. */
 int fw_run_input(char *const argv[], const char *data, size_t len);
+/* The same, with the command's standard output in *output (to free; NULL if it could not run). */
+int fw_run_output(char *const argv[], char **output);
 /* The same as fw_run, without a message: for a command expected to fail (a check). */
 int fw_try(char *const argv[]);
 

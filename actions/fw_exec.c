@@ -6,11 +6,12 @@
  *   mxguard -> helper            helper -> mxguard
  *   mxguard-fw 1                 ok 1
  *   block ADDR/LEN ACTION SECS   ok | error TEXT
- *   release ADDR/LEN             ok | error TEXT
+ *   release ADDR/LEN ACTION      ok | error TEXT
  *   flush                        ok | error TEXT
  *   quit                         (the helper exits)
  *
- * Every address is canonical text that mxguard itself printed; a batch is
+ * ACTION is block, tarpit or limit:N/SECONDS. Every address is canonical
+ * text that mxguard itself printed; a batch is
  * written in one go and its answers read afterwards (pipelined). The helper
  * runs with no shell between it and mxguard.
  */
@@ -137,19 +138,34 @@ exec_init(const char *arg, void **state)
 	return 0;
 }
 
+/* "block", "tarpit", "limit:N/SECONDS" (a release of any limit: "limit"). */
+static const char *
+action_text(const struct fw_entry *e, char *buf, size_t len)
+{
+	if (e->kind == FW_BLOCK)
+		return "block";
+	if (e->kind == FW_TARPIT)
+		return "tarpit";
+	if (e->limit_n == 0)
+		return "limit";
+	snprintf(buf, len, "limit:%u/%u", e->limit_n, e->limit_per);
+	return buf;
+}
+
 static int
 exec_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
 	struct helper *h = state;
-	char a[ADDR_STRLEN];
+	char a[ADDR_STRLEN], act[32];
 
 	for (int i = 0; i < nrelease; i++) {
 		addr_format(&release[i].addr, a);
-		fprintf(h->to, "release %s/%d\n", a, release[i].plen);
+		fprintf(h->to, "release %s/%d %s\n", a, release[i].plen, action_text(&release[i], act, sizeof(act)));
 	}
 	for (int i = 0; i < nblock; i++) {
 		addr_format(&block[i].addr, a);
-		fprintf(h->to, "block %s/%d block %lld\n", a, block[i].plen, (long long)block[i].seconds);
+		fprintf(h->to, "block %s/%d %s %lld\n", a, block[i].plen, action_text(&block[i], act, sizeof(act)),
+		    (long long)block[i].seconds);
 	}
 	if (fflush(h->to) != 0) {
 		log_warn("exec firewall %s", h->path);
@@ -187,6 +203,7 @@ exec_fini(void *state, int remove)
 
 const struct fw_backend fw_exec = {
 	.name = "exec",
+	.shapes = 1,
 	.init = exec_init,
 	.apply = exec_apply,
 	.flush = exec_flush,

@@ -1,32 +1,42 @@
 /*
  * fw_ipfw.c - FreeBSD ipfw, through a named lookup table of mxguard's own.
  *
- * The ruleset must use the table (docs/FIREWALL.md):
+ * The ruleset must use the table ("mxguard" unless table=NAME;
+ * docs/FIREWALL.md):
  *     ipfw table mxguard create type addr
  *     ipfw add 100 deny ip from 'table(mxguard)' to any
  * One `ipfw -q table mxguard add|delete ADDR/LEN` per entry (ipfw takes one
  * address per command); ipfw tables have no timeouts: the daemon releases
  * entries when they expire. No shell: every argument is mxguard's own text.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/xalloc.h"
 #include "fw.h"
 
-#define TABLE "mxguard"
+struct ipfw {
+	struct fw_opts opt;
+};
 
 static int
 ipfw_init(const char *arg, void **state)
 {
-	(void)arg;
-	*state = NULL;
+	struct ipfw *s = xcalloc(1, sizeof(*s));
+
+	if (fw_opts_parse("ipfw", arg, "table", "", &s->opt) < 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
 	return 0;
 }
 
 static int
-entry_op(const char *verb, const struct fw_entry *e)
+entry_op(struct ipfw *s, const char *verb, const struct fw_entry *e)
 {
 	char t[ADDR_STRLEN + 5];
-	char *argv[] = { "ipfw", "-q", "table", TABLE, (char *)verb, t, NULL };
+	char *argv[] = { "ipfw", "-q", "table", s->opt.name, (char *)verb, t, NULL };
 
 	fw_entry_text(e, t);
 	return fw_run(argv);
@@ -37,12 +47,11 @@ ipfw_apply(void *state, const struct fw_entry *block, int nblock, const struct f
 {
 	int rc = 0;
 
-	(void)state;
 	for (int i = 0; i < nrelease; i++)
-		if (entry_op("delete", &release[i]) < 0)
+		if (entry_op(state, "delete", &release[i]) < 0)
 			rc = -1;
 	for (int i = 0; i < nblock; i++)
-		if (entry_op("add", &block[i]) < 0)
+		if (entry_op(state, "add", &block[i]) < 0)
 			rc = -1;
 	return rc;
 }
@@ -50,9 +59,9 @@ ipfw_apply(void *state, const struct fw_entry *block, int nblock, const struct f
 static int
 ipfw_flush(void *state)
 {
-	char *argv[] = { "ipfw", "-q", "table", TABLE, "flush", NULL };
+	struct ipfw *s = state;
+	char *argv[] = { "ipfw", "-q", "table", s->opt.name, "flush", NULL };
 
-	(void)state;
 	return fw_run(argv);
 }
 
@@ -61,6 +70,7 @@ ipfw_fini(void *state, int remove)
 {
 	if (remove)
 		ipfw_flush(state);
+	free(state);
 }
 
 const struct fw_backend fw_ipfw = {

@@ -1,7 +1,8 @@
 /*
  * fw_pf.c - OpenBSD/FreeBSD pf, through pfctl and a table of mxguard's own.
  *
- * pf.conf must declare and use the table (docs/FIREWALL.md):
+ * pf.conf must declare and use the table ("mxguard" unless table=NAME;
+ * docs/FIREWALL.md):
  *     table <mxguard> persist
  *     block in quick from <mxguard>
  * A batch is one `pfctl -t mxguard -T add ...` with every address (and one
@@ -15,20 +16,28 @@
 #include "../common/xalloc.h"
 #include "fw.h"
 
-#define TABLE "mxguard"
 #define PER_CALL 256		/* addresses per pfctl run */
+
+struct pf {
+	struct fw_opts opt;
+};
 
 static int
 pf_init(const char *arg, void **state)
 {
-	(void)arg;
-	*state = NULL;
+	struct pf *s = xcalloc(1, sizeof(*s));
+
+	if (fw_opts_parse("pf", arg, "table", "", &s->opt) < 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
 	return 0;
 }
 
 /* pfctl -t mxguard -T VERB addr... in runs of PER_CALL. */
 static int
-table_op(const char *verb, const struct fw_entry *e, int n)
+table_op(struct pf *s, const char *verb, const struct fw_entry *e, int n)
 {
 	char texts[PER_CALL][ADDR_STRLEN + 5];
 	char *argv[PER_CALL + 6];
@@ -40,7 +49,7 @@ table_op(const char *verb, const struct fw_entry *e, int n)
 		argv[k++] = "pfctl";
 		argv[k++] = "-q";
 		argv[k++] = "-t";
-		argv[k++] = TABLE;
+		argv[k++] = s->opt.name;
 		argv[k++] = "-T";
 		argv[k++] = (char *)verb;
 		for (int j = 0; j < m; j++) {
@@ -59,10 +68,9 @@ pf_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_
 {
 	int rc = 0;
 
-	(void)state;
-	if (nrelease > 0 && table_op("delete", release, nrelease) < 0)
+	if (nrelease > 0 && table_op(state, "delete", release, nrelease) < 0)
 		rc = -1;
-	if (nblock > 0 && table_op("add", block, nblock) < 0)
+	if (nblock > 0 && table_op(state, "add", block, nblock) < 0)
 		rc = -1;
 	/* Cut the connections a blocked client already has. */
 	for (int i = 0; i < nblock; i++) {
@@ -78,9 +86,9 @@ pf_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_
 static int
 pf_flush(void *state)
 {
-	char *argv[] = { "pfctl", "-q", "-t", TABLE, "-T", "flush", NULL };
+	struct pf *s = state;
+	char *argv[] = { "pfctl", "-q", "-t", s->opt.name, "-T", "flush", NULL };
 
-	(void)state;
 	return fw_run(argv);
 }
 
@@ -89,6 +97,7 @@ pf_fini(void *state, int remove)
 {
 	if (remove)
 		pf_flush(state);
+	free(state);
 }
 
 const struct fw_backend fw_pf = {

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# test_fw_bsd.sh - pf and ipfw: there is no BSD kernel here, so stand-in
-# pfctl and ipfw binaries on PATH record their exact command lines, and the
-# test checks them: batching, no shell, the table name, expiry, flush.
+# test_fw_bsd.sh - pf, ipfw and ipf: there is no BSD kernel here, so
+# stand-in pfctl, ipfw and ippool binaries on PATH record their exact
+# command lines, and the test checks them: batching, no shell, the table
+# name, expiry, flush.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/bin"
 for tool in pfctl ipfw; do
 	printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n' "$tool" "$TMP" > "$TMP/bin/$tool"
 	chmod +x "$TMP/bin/$tool"
 done
+# ippool also answers -l with the pool file's text (ipf's syntax), or fails when there is none.
+cat > "$TMP/bin/ippool" << EOF
+#!/bin/sh
+echo "ippool \$*" >> "$TMP/calls"
+[ "\$1" = -l ] && { [ -f "$TMP/pool" ] || exit 1; cat "$TMP/pool"; }
+exit 0
+EOF
+chmod +x "$TMP/bin/ippool"
 touch "$TMP/mail.log"
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 run_with() {
@@ -15,7 +24,11 @@ run_with() {
 	PATH="$TMP/bin:$PATH" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --firewall "$1" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	for _ in $(seq 100); do
+		"$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break
+		kill -0 "$PID" 2> /dev/null || break
+		sleep 0.1
+	done
 }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 
@@ -42,6 +55,37 @@ kill "$PID"; wait "$PID"
 check_eq "ipfw: exact command lines" "ipfw -q table mxguard flush
 ipfw -q table mxguard add 198.51.100.9/32
 ipfw -q table mxguard delete 198.51.100.9/32" "$(cat "$TMP/calls")"
+
+run_with pf:table=blk
+ctl ban 198.51.100.9
+kill "$PID"; wait "$PID"
+check_eq "pf: table=NAME names the table" "pfctl -q -t blk -T flush
+pfctl -q -t blk -T add 198.51.100.9/32
+pfctl -q -k 198.51.100.9/32" "$(cat "$TMP/calls")"
+
+# ipf: the pool is there with two stale entries from before; the start's flush removes them.
+printf 'table role=ipf type=tree number=mxg\n\t{ 203.0.113.50/32; !2001:db8:bad::/48; };\n' > "$TMP/pool"
+run_with ipf:pool=mxg
+ctl ban 203.0.113.7 for 2s
+sleep 3	# expiry by the daemon, as for pf
+kill "$PID"; wait "$PID"
+check_eq "ipf: exact command lines" "ippool -l -m mxg -o ipf
+ippool -l -m mxg -o ipf
+ippool -r -m mxg -o ipf -i 203.0.113.50/32
+ippool -r -m mxg -o ipf -i 2001:db8:bad::/48
+ippool -a -m mxg -o ipf -i 203.0.113.7/32
+ippool -r -m mxg -o ipf -i 203.0.113.7/32" "$(cat "$TMP/calls")"
+rm "$TMP/pool"
+run_with ipf
+kill "$PID"; wait "$PID"
+check_eq "ipf: a missing pool is created" "ippool -l -m mxguard -o ipf
+ippool -A -m mxguard -o ipf -t tree" "$(head -2 "$TMP/calls")"
+
+run_with ipfw:table=x,bogus
+wait "$PID"
+check_eq "an unknown backend option stops the start (exit 69)" 69 $?
+grep -q "ipfw: unknown option 'bogus' (options: table=NAME)" "$TMP/run.err"
+check_eq "and says which option and what is allowed" 0 $?
 
 # A missing firewall command is reported, not fatal.
 rm "$TMP/bin/ipfw"

@@ -3,8 +3,15 @@
 . "$(dirname "$0")/lib.sh"
 export MXG_FW_STATE=$TMP/fw.list
 touch "$TMP/mail.log"
+cat > "$TMP/mxguard.conf" << CONF
+include "$PWD/samples/mxguard.conf"
+table <limitme> { 203.0.113.9 }
+table <slowme> { 203.0.113.10 }
+rule "limit-test" { on connect where client in <limitme> when count >= 1 within 1m do limit 3 per 1m for 10m }
+rule "tarpit-test" { on connect where client in <slowme> when count >= 1 within 1m do tarpit for 10m }
+CONF
 start() {
-	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
+	"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		--firewall "exec:$PWD/samples/fw-helper.sh" "$@" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
 	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
@@ -18,6 +25,15 @@ check_eq "the helper got both blocks, canonical" "2001:db8:bad:1::/64 203.0.113.
 	"$(cut -d' ' -f1 "$MXG_FW_STATE" | sort | xargs)"
 ctl unban 203.0.113.7 > /dev/null
 check_eq "unban releases at the helper" "2001:db8:bad:1::/64" "$(cut -d' ' -f1 "$MXG_FW_STATE" | xargs)"
+for a in 203.0.113.9 203.0.113.10; do
+	echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[$a]"
+done >> "$TMP/mail.log"
+for _ in $(seq 30); do [ "$(wc -l < "$MXG_FW_STATE")" -ge 3 ] && break; sleep 0.1; done
+check_eq "limit and tarpit decisions reach the helper with their action" \
+	"2001:db8:bad:1::/64 block|203.0.113.10/32 tarpit|203.0.113.9/32 limit:3/60" \
+	"$(cut -d' ' -f1,2 "$MXG_FW_STATE" | sort | paste -sd'|')"
+ctl unban 203.0.113.9 > /dev/null
+ctl unban 203.0.113.10 > /dev/null
 kill "$PID"; wait "$PID"
 : > "$MXG_FW_STATE"
 start
