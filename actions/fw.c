@@ -80,10 +80,8 @@ fw_opts_parse(const char *backend, const char *arg, const char *name_key, const 
 		} else if (val == NULL && listed(allowed, p, n)) {
 			if (strncmp(p, "forward", n) == 0)
 				o->forward = 1;
-			else if (strncmp(p, "reject", n) == 0)
-				o->reject = 1;
 			else
-				o->kill = 1;
+				o->reject = 1;
 		} else {
 			log_warnx("%s: unknown option '%.*s' (options: %s=NAME%s%s)", backend, (int)n, p, name_key,
 			    *allowed ? " " : "", allowed);

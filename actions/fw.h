@@ -37,11 +37,11 @@ struct fw_entry {
 /*
  * A backend's options, from "NAME:OPT,OPT=VALUE,...": the name of its
  * table, chain, set or pool; hook FORWARD too (gateway); REJECT rather
- * than DROP; kill a blocked client's open connections (conntrack).
+ * than DROP.
  */
 struct fw_opts {
 	char name[29];		/* default "mxguard" */
-	int forward, reject, kill;
+	int forward, reject;
 };
 
 /*

@@ -344,7 +344,7 @@ ipt_init(const char *arg, void **state)
 	int any = 0;
 
 	s->lockfd = -1;
-	if (fw_opts_parse("iptables", arg, "chain", "forward reject kill", &s->opt) < 0) {
+	if (fw_opts_parse("iptables", arg, "chain", "forward reject", &s->opt) < 0) {
 		free(s);
 		return -1;
 	}
