@@ -58,7 +58,8 @@ listed(const char *list, const char *word, size_t n)
 }
 
 int
-fw_opts_parse(const char *backend, const char *arg, const char *name_key, const char *allowed, struct fw_opts *o)
+fw_opts_parse(const char *arg, const char *name_key, const char *allowed, struct fw_opts *o, char *err,
+    size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
 	strcpy(o->name, "mxguard");
@@ -71,24 +72,51 @@ fw_opts_parse(const char *backend, const char *arg, const char *name_key, const 
 			/* Names go into kernel objects and command lines: a short, plain word. */
 			if (vlen == 0 || vlen >= sizeof(o->name) || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			    "abcdefghijklmnopqrstuvwxyz0123456789_-") < vlen || val[0] == '-') {
-				log_warnx("%s: %s name '%.*s': use 1 to %zu letters, digits, '_' or '-'", backend,
+				snprintf(err, errlen, "%s name '%.*s': use 1 to %zu letters, digits, '_' or '-'",
 				    name_key, (int)vlen, val, sizeof(o->name) - 1);
 				return -1;
 			}
 			memcpy(o->name, val, vlen);
 			o->name[vlen] = '\0';
-		} else if (val == NULL && listed(allowed, p, n)) {
+		} else if (val == NULL && n > 0 && listed(allowed, p, n)) {
 			if (strncmp(p, "forward", n) == 0)
 				o->forward = 1;
 			else
 				o->reject = 1;
 		} else {
-			log_warnx("%s: unknown option '%.*s' (options: %s=NAME%s%s)", backend, (int)n, p, name_key,
+			snprintf(err, errlen, "unknown option '%.*s' (options: %s=NAME%s%s)", (int)n, p, name_key,
 			    *allowed ? " " : "", allowed);
 			return -1;
 		}
 		p += n;
 		p += *p == ',';
+	}
+	return 0;
+}
+
+int
+fw_spec_parse(const char *spec, const struct fw_backend **b, const char **arg, struct fw_opts *o, char *err,
+    size_t errlen)
+{
+	char e[200];
+
+	memset(o, 0, sizeof(*o));
+	if ((*b = fw_by_name(spec, arg)) == NULL) {
+		snprintf(err, errlen, "unknown firewall backend '%.*s' (none, iptables, nftables, ipset, pf, ipf, ipfw, "
+		    "exec:HELPER)", (int)strcspn(spec, ":"), spec);
+		return -1;
+	}
+	if ((*b)->name_key == NULL) {
+		/* none takes nothing; exec takes the helper's path. */
+		if (strcmp((*b)->name, "exec") == 0 && (*arg == NULL || **arg != '/')) {
+			snprintf(err, errlen, "exec: name the helper by its absolute path: exec:/path/to/helper");
+			return -1;
+		}
+		return 0;
+	}
+	if (fw_opts_parse(*arg, (*b)->name_key, (*b)->options, o, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%s: %s", (*b)->name, e);
+		return -1;
 	}
 	return 0;
 }

@@ -45,13 +45,12 @@ struct fw_opts {
 };
 
 /*
- * Parse arg (may be NULL) for the backend; name_key is the word for its
- * name ("table", "chain", "set", "pool"). Only the options the backend
- * lists in `allowed` (a space-separated list, name_key implied) are
- * accepted. -1 (logged) on a bad option.
+ * Parse arg (may be NULL) for a backend; name_key is the word for its
+ * name ("table", "chain", "set", "pool"), `allowed` a space-separated list
+ * of its flags. 0, or -1 with a message in err.
  */
-int fw_opts_parse(const char *backend, const char *arg, const char *name_key, const char *allowed,
-    struct fw_opts *o);
+int fw_opts_parse(const char *arg, const char *name_key, const char *allowed, struct fw_opts *o, char *err,
+    size_t errlen);
 
 /* The fw_kind an action name stands for at the firewall; -1 if none ("reject", "log"). */
 int fw_kind_of(const char *action);
@@ -62,8 +61,10 @@ struct fw_backend {
 	int self_expiring;
 	/* 1 if it can also limit and tarpit (FW_LIMIT, FW_TARPIT); else it is only given blocks. */
 	int shapes;
-	/* arg: what followed "NAME:" on the command line (exec: the helper), or NULL. */
-	int (*init)(const char *arg, void **state);
+	/* Its options: the word for its name and its flags (fw_opts_parse); NULL: the arg is its own (exec). */
+	const char *name_key, *options;
+	/* arg: what followed "NAME:" (exec: the helper), or NULL; o: the options parsed from it. */
+	int (*init)(const char *arg, const struct fw_opts *o, void **state);
 	/* One batch of changes. 0 on success, -1 (logged) on failure. */
 	int (*apply)(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release,
 	    int nrelease);
@@ -75,6 +76,13 @@ struct fw_backend {
 
 /* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
 const struct fw_backend *fw_by_name(const char *spec, const char **arg);
+
+/*
+ * A whole --firewall value, "NAME[:OPTIONS]": the backend, its arg and its
+ * parsed options. 0, or -1 with a message in err (unknown backend, bad option).
+ */
+int fw_spec_parse(const char *spec, const struct fw_backend **b, const char **arg, struct fw_opts *o, char *err,
+    size_t errlen);
 
 /*
  * Releases at expiry, for backends that cannot expire entries themselves

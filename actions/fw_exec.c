@@ -90,12 +90,13 @@ answers(struct helper *h, int n)
 }
 
 static int
-exec_init(const char *arg, void **state)
+exec_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	int in[2], out[2];
 	struct helper *h;
 	const char *r;
 
+	(void)o;
 	if (arg == NULL || *arg == '\0') {
 		log_warnx("exec firewall: name the helper: --firewall exec:/path/to/helper");
 		return -1;

@@ -33,14 +33,12 @@ node_op(struct ipf *s, const char *verb, const struct fw_entry *e)
 }
 
 static int
-ipf_init(const char *arg, void **state)
+ipf_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct ipf *s = xcalloc(1, sizeof(*s));
 
-	if (fw_opts_parse("ipf", arg, "pool", "", &s->opt) < 0) {
-		free(s);
-		return -1;
-	}
+	(void)arg;
+	s->opt = *o;
 	{
 		char *list[] = { "ippool", "-l", "-m", s->opt.name, "-o", "ipf", NULL };
 		char *create[] = { "ippool", "-A", "-m", s->opt.name, "-o", "ipf", "-t", "tree", NULL };
@@ -125,6 +123,8 @@ ipf_fini(void *state, int remove)
 
 const struct fw_backend fw_ipf = {
 	.name = "ipf",
+	.name_key = "pool",
+	.options = "",
 	.init = ipf_init,
 	.apply = ipf_apply,
 	.flush = ipf_flush,

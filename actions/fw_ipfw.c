@@ -20,14 +20,12 @@ struct ipfw {
 };
 
 static int
-ipfw_init(const char *arg, void **state)
+ipfw_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct ipfw *s = xcalloc(1, sizeof(*s));
 
-	if (fw_opts_parse("ipfw", arg, "table", "", &s->opt) < 0) {
-		free(s);
-		return -1;
-	}
+	(void)arg;
+	s->opt = *o;
 	*state = s;
 	return 0;
 }
@@ -75,6 +73,8 @@ ipfw_fini(void *state, int remove)
 
 const struct fw_backend fw_ipfw = {
 	.name = "ipfw",
+	.name_key = "table",
+	.options = "",
 	.init = ipfw_init,
 	.apply = ipfw_apply,
 	.flush = ipfw_flush,

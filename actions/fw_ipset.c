@@ -39,12 +39,12 @@ rule(const char *iptables, const char *op, const char *chain, const char *set, i
 }
 
 static int
-ipset_init(const char *arg, void **state)
+ipset_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct ipset *s = xcalloc(1, sizeof(*s));
 
-	if (fw_opts_parse("ipset", arg, "set", "forward", &s->opt) < 0)
-		goto fail;
+	(void)arg;
+	s->opt = *o;
 	for (int i = 0; i < 2; i++) {
 		char *create[] = { "ipset", "create", s->set[i], "hash:net", "family", (char *)fams[i].family,
 			"timeout", "0", "maxelem", "2097152", "-exist", NULL };
@@ -130,6 +130,8 @@ ipset_fini(void *state, int remove)
 const struct fw_backend fw_ipset = {
 	.name = "ipset",
 	.self_expiring = 1,
+	.name_key = "set",
+	.options = "forward",
 	.init = ipset_init,
 	.apply = ipset_apply,
 	.flush = ipset_flush,

@@ -338,16 +338,14 @@ setup(const struct family *f, struct ipt *s)
 }
 
 static int
-ipt_init(const char *arg, void **state)
+ipt_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct ipt *s = xcalloc(1, sizeof(*s));
 	int any = 0;
 
+	(void)arg;
 	s->lockfd = -1;
-	if (fw_opts_parse("iptables", arg, "chain", "forward reject", &s->opt) < 0) {
-		free(s);
-		return -1;
-	}
+	s->opt = *o;
 	lock(s);
 	for (int i = 0; i < 2; i++) {
 		s->usable[i] = setup(&families[i], s) == 0;
@@ -509,6 +507,8 @@ ipt_fini(void *state, int remove)
 const struct fw_backend fw_iptables = {
 	.name = "iptables",
 	.shapes = 1,
+	.name_key = "chain",
+	.options = "forward reject",
 	.init = ipt_init,
 	.apply = ipt_apply,
 	.flush = ipt_flush,

@@ -122,15 +122,13 @@ put_rate(struct nft *n, const struct rate *r)
 }
 
 static int
-nft_init(const char *arg, void **state)
+nft_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct nft *n = xcalloc(1, sizeof(*n));
 	const char *t;
 
-	if (fw_opts_parse("nftables", arg, "table", "forward", &n->opt) < 0) {
-		free(n);
-		return -1;
-	}
+	(void)arg;
+	n->opt = *o;
 	if ((n->ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		log_warnx("nftables: cannot create a context");
 		free(n);
@@ -298,6 +296,8 @@ const struct fw_backend fw_nftables = {
 	.name = "nftables",
 	.self_expiring = 1,
 	.shapes = 1,
+	.name_key = "table",
+	.options = "forward",
 	.init = nft_init,
 	.apply = nft_apply,
 	.flush = nft_flush,

@@ -2,8 +2,9 @@
 #include "fw.h"
 
 static int
-none_init(const char *arg, void **state)
+none_init(const char *arg, const struct fw_opts *o, void **state)
 {
+	(void)o;
 	(void)arg;
 	*state = NULL;
 	return 0;

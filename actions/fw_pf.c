@@ -23,14 +23,12 @@ struct pf {
 };
 
 static int
-pf_init(const char *arg, void **state)
+pf_init(const char *arg, const struct fw_opts *o, void **state)
 {
 	struct pf *s = xcalloc(1, sizeof(*s));
 
-	if (fw_opts_parse("pf", arg, "table", "", &s->opt) < 0) {
-		free(s);
-		return -1;
-	}
+	(void)arg;
+	s->opt = *o;
 	*state = s;
 	return 0;
 }
@@ -102,6 +100,8 @@ pf_fini(void *state, int remove)
 
 const struct fw_backend fw_pf = {
 	.name = "pf",
+	.name_key = "table",
+	.options = "",
 	.init = pf_init,
 	.apply = pf_apply,
 	.flush = pf_flush,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "../actions/fw.h"
 #include "../rules/conf.h"
 #include "commands.h"
 
@@ -43,6 +44,19 @@ cmd_check(int argc, char **argv)
 	c = conf_load(argv[i], print_diag, NULL);
 	if (c == NULL)
 		return EX_CONFIG;
+	if (c->firewall != NULL) {
+		/* "set firewall": the backend and its options are the firewall stage's to judge. */
+		const struct fw_backend *b;
+		const char *arg;
+		struct fw_opts o;
+		char err[256];
+
+		if (fw_spec_parse(c->firewall, &b, &arg, &o, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", c->firewall_at, err);
+			conf_free(c);
+			return EX_CONFIG;
+		}
+	}
 	if (verbose) {
 		for (int r = 0; r < c->nrules; r++) {
 			const struct rule *ru = c->rules[r];

@@ -288,6 +288,10 @@ daemon_reload(struct daemon *dm)
 
 		engine_adopt(ne, dm->eng);	/* unchanged rules keep their counters */
 		log_syslog(nc->log_syslog);
+		/* The firewall is set up once; its kernel objects outlive a reload. */
+		if ((nc->firewall == NULL) != (dm->conf->firewall == NULL) ||
+		    (nc->firewall != NULL && strcmp(nc->firewall, dm->conf->firewall) != 0))
+			log_warnx("run: reload: 'set firewall' changed; it takes effect at the next restart");
 		conf_free(dm->conf);
 		dm->conf = nc;
 		dm->eng = ne;
@@ -378,7 +382,8 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
-	const char *fw_arg = NULL;
+	const char *fw_arg = NULL, *fwspec = NULL;
+	struct fw_opts fw_opt;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -398,12 +403,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'e': eventsfile = optarg; break;
 		case 's': sockpath = optarg; break;
-		case 'f':
-			if ((dm.fw = fw_by_name(optarg, &fw_arg)) == NULL) {
-				log_warnx("run: unknown firewall backend '%s' (none, iptables, nftables, ipset, pf, ipf, ipfw, exec:HELPER)", optarg);
-				{ free(sources); return EX_USAGE; }
-			}
-			break;
+		case 'f': fwspec = optarg; break;
 		case 'R':
 			fw_remove = 1;
 			break;
@@ -418,6 +418,26 @@ cmd_run(int argc, char **argv)
 	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL) {
 		free(sources);
 		return EX_CONFIG;
+	}
+	{
+		/* --firewall, else the configuration's "set firewall", else none. */
+		const char *where = NULL;
+		char why[256];
+
+		if (fwspec == NULL && dm.conf->firewall != NULL) {
+			fwspec = dm.conf->firewall;
+			where = dm.conf->firewall_at;
+			fw_remove = dm.conf->firewall_remove;
+		}
+		if (fw_spec_parse(fwspec ? fwspec : "none", &dm.fw, &fw_arg, &fw_opt, why, sizeof(why)) < 0) {
+			if (where != NULL)
+				fprintf(stderr, "%s: %s\n", where, why);
+			else
+				log_warnx("run: --firewall: %s", why);
+			conf_free(dm.conf);
+			free(sources);
+			return where != NULL ? EX_CONFIG : EX_USAGE;
+		}
 	}
 	dm.conffile = conffile;
 	if (since > 0)
@@ -463,10 +483,8 @@ cmd_run(int argc, char **argv)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
 			    (long long)(now_ms() - t0));
 	}
-	if (dm.fw == NULL)
-		dm.fw = fw_by_name("none", &fw_arg);
 	dm.expiry = fw_expiry_new();
-	if (dm.fw->init(fw_arg, &dm.fw_state) < 0)
+	if (dm.fw->init(fw_arg, &fw_opt, &dm.fw_state) < 0)
 		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
 	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
 	{

@@ -1308,8 +1308,26 @@ parse_statements(struct P *p)
 					ERR(p, cur(p), "set log: expected syslog or stderr, found %s", tok_desc(cur(p)));
 					recover_top(p, at.line, at.file);
 				}
+			} else if (accept_word(p, "firewall")) {
+				/* "set firewall "NAME[:OPTIONS]" [remove-on-exit]": checked by the firewall stage. */
+				const struct token *v = cur(p);
+				char where[PATH_MAX + 32];
+
+				if (v->t != T_STRING || v->text[0] == '\0') {
+					ERR(p, v, "set firewall: expected the backend in quotes, such as \"nftables\" or "
+					    "\"iptables:chain=mxguard\"");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+				free(p->c->firewall);
+				free(p->c->firewall_at);
+				p->c->firewall = xstrdup(v->text);
+				p->c->firewall_at = xstrdup(where);
+				advance(p);
+				p->c->firewall_remove = accept_word(p, "remove-on-exit");
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys, log)", tok_desc(cur(p)));
+				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall)", tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -1390,6 +1408,8 @@ conf_free(struct config *c)
 	for (int i = 0; i < c->nsources; i++)
 		free(c->sources[i]);
 	free(c->sources);
+	free(c->firewall);
+	free(c->firewall_at);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

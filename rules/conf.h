@@ -54,6 +54,9 @@ struct config {
 	char **sources;			/* log files the daemon follows */
 	int nsources;
 	int log_syslog;			/* "set log syslog": the daemon logs to syslog */
+	char *firewall;			/* "set firewall "SPEC"": the daemon's default --firewall */
+	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
+	int firewall_remove;		/* ... remove-on-exit */
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

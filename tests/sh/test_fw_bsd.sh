@@ -83,9 +83,35 @@ ippool -A -m mxguard -o ipf -t tree" "$(head -2 "$TMP/calls")"
 
 run_with ipfw:table=x,bogus
 wait "$PID"
-check_eq "an unknown backend option stops the start (exit 69)" 69 $?
-grep -q "ipfw: unknown option 'bogus' (options: table=NAME)" "$TMP/run.err"
+check_eq "an unknown backend option stops the start (exit 64)" 64 $?
+grep -q "run: --firewall: ipfw: unknown option 'bogus' (options: table=NAME)" "$TMP/run.err"
 check_eq "and says which option and what is allowed" 0 $?
+
+# The configuration can choose the firewall ("set firewall"); --firewall overrides it.
+printf 'include "%s/samples/mxguard.conf"\nset firewall "pf:table=cfg" remove-on-exit\n' "$PWD" > "$TMP/fw.conf"
+"$MXGUARD" check "$TMP/fw.conf" > /dev/null
+check_eq "set firewall: a valid backend passes mxguard check" 0 $?
+rm -rf "$TMP/calls" "$TMP/st"
+PATH="$TMP/bin:$PATH" "$MXGUARD" run -c "$TMP/fw.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" \
+	--socket "$TMP/s" > /dev/null 2>> "$TMP/run.err" &
+PID=$!
+for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl ban 198.51.100.9
+kill "$PID"; wait "$PID"
+check_eq "set firewall ... remove-on-exit: the backend, its table and the removal at exit" "pfctl -q -t cfg -T flush
+pfctl -q -t cfg -T add 198.51.100.9/32
+pfctl -q -k 198.51.100.9/32
+pfctl -q -t cfg -T flush" "$(cat "$TMP/calls")"
+printf '# a comment\nset firewall "ipfw:bogus"\n' > "$TMP/bad.conf"
+"$MXGUARD" check "$TMP/bad.conf" 2> "$TMP/check.err"
+check_eq "set firewall with a bad option: mxguard check fails (78)" 78 $?
+check_eq "... with FILE:LINE:COL and the reason" \
+	"$TMP/bad.conf:2:14: ipfw: unknown option 'bogus' (options: table=NAME)" "$(cat "$TMP/check.err")"
+printf 'set firewall "iptabels"\n' > "$TMP/bad.conf"
+"$MXGUARD" run -c "$TMP/bad.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" 2> "$TMP/check.err"
+check_eq "an unknown backend in the configuration stops mxguard run (78)" 78 $?
+grep -q "^$TMP/bad.conf:1:14: unknown firewall backend 'iptabels'" "$TMP/check.err"
+check_eq "... with FILE:LINE:COL" 0 $?
 
 # A missing firewall command is reported, not fatal.
 rm "$TMP/bin/ipfw"
