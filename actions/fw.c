@@ -108,6 +108,10 @@ fw_spec_parse(const char *spec, const struct fw_backend **b, const char **arg, s
 	}
 	if ((*b)->name_key == NULL) {
 		/* none takes nothing; exec takes the helper's path. */
+		if (strcmp((*b)->name, "none") == 0 && *arg != NULL) {
+			snprintf(err, errlen, "none: takes no options");
+			return -1;
+		}
 		if (strcmp((*b)->name, "exec") == 0 && (*arg == NULL || **arg != '/')) {
 			snprintf(err, errlen, "exec: name the helper by its absolute path: exec:/path/to/helper");
 			return -1;

@@ -25,7 +25,7 @@ static const struct {
 
 struct ipset {
 	struct fw_opts opt;
-	char set[2][sizeof(((struct fw_opts *)0)->name) + 1];	/* NAME4, NAME6 */
+	char set[2][32];	/* NAME4, NAME6 (a name has at most 28 bytes) */
 };
 
 /* iptables -w OP CHAIN -m set --match-set SET src -j DROP */
@@ -48,8 +48,10 @@ ipset_init(const char *arg, const struct fw_opts *o, void **state)
 	for (int i = 0; i < 2; i++) {
 		char *create[] = { "ipset", "create", s->set[i], "hash:net", "family", (char *)fams[i].family,
 			"timeout", "0", "maxelem", "2097152", "-exist", NULL };
+		size_t n = strlen(s->opt.name);
 
-		snprintf(s->set[i], sizeof(s->set[i]), "%s%s", s->opt.name, fams[i].suffix);
+		memcpy(s->set[i], s->opt.name, n);
+		strcpy(s->set[i] + n, fams[i].suffix);
 		if (fw_run(create) < 0)
 			goto fail;
 		/* -C fails when the rule is missing: the normal first start. */

@@ -424,8 +424,10 @@ ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 	int rc = 0;
 
 	/* Sorted by family first: each family's entries are one run. */
-	memcpy(b, block, (size_t)nblock * sizeof(*b));
-	memcpy(r, release, (size_t)nrelease * sizeof(*r));
+	if (nblock > 0)
+		memcpy(b, block, (size_t)nblock * sizeof(*b));
+	if (nrelease > 0)
+		memcpy(r, release, (size_t)nrelease * sizeof(*r));
 	qsort(b, (size_t)nblock, sizeof(*b), entry_cmp);
 	qsort(r, (size_t)nrelease, sizeof(*r), entry_cmp);
 	lock(s);

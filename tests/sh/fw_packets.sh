@@ -149,7 +149,9 @@ check_eq "after a restart the bans in force are restored" 1 "$(( $? != 0 ))"
 grep -q "block(s) in force put back into $BACKEND" "$TMP/run.err"
 check_eq "and the daemon says so" 0 $?
 if [ "${SHAPES:-0}" = 1 ]; then
-	check_eq "after a restart the limit holds again: 3 of 5 get through" 3 "$(through 198.51.100.3 198.51.100.1 5)"
+	# (the bucket may be fresh or carried over, so between 1 and 3; never all 5)
+	n=$(through 198.51.100.3 198.51.100.1 5)
+	check "after a restart the limit holds again: 1 to 3 of 5 get through (got $n)" test "$n" -ge 1 -a "$n" -le 3
 	n=$(pings 198.51.100.4)
 	check "after a restart the tarpit holds again (got $n of 20)" test "${n:-99}" -le 5
 fi
