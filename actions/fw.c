@@ -339,3 +339,18 @@ fw_entry_text(const struct fw_entry *e, char *buf)
 
 	snprintf(buf + n, 6, "/%d", e->plen);
 }
+
+void
+fw_entry_key(const struct fw_entry *e, char *buf)
+{
+	size_t n = addr_format(&e->addr, buf);
+
+	if (e->plen != (e->addr.family == 4 ? 32 : 128))
+		snprintf(buf + n, 6, "/%d", e->plen);
+}
+
+const char *
+fw_kind_name(enum fw_kind k)
+{
+	return k == FW_LIMIT ? "limit" : k == FW_TARPIT ? "tarpit" : "block";
+}

@@ -107,6 +107,12 @@ int fw_run_output(char *const argv[], char **output);
 /* The same as fw_run, without a message: for a command expected to fail (a check). */
 int fw_try(char *const argv[]);
 
+/* The decision key of an entry into buf (ADDR_STRLEN + 4): "ADDR", or "ADDR/LEN" for a prefix. */
+void fw_entry_key(const struct fw_entry *e, char *buf);
+
+/* "block", "limit", "tarpit": the action a kind enforces. */
+const char *fw_kind_name(enum fw_kind k);
+
 /* "ADDR/LEN" of an entry into buf (ADDR_STRLEN + 4). */
 void fw_entry_text(const struct fw_entry *e, char *buf);
 

@@ -124,14 +124,30 @@ fw_send(struct daemon *dm, struct fw_entry *e, int n)
 			fw_expiry_add(dm->expiry, now + e[i].seconds, &e[i]);
 }
 
-/* Housekeeping: release the blocks whose time is up (firewalls without timeouts). */
+/*
+ * Housekeeping: release the entries whose time is up (firewalls without
+ * timeouts) — unless a later decision for the same key and action (a
+ * re-ban, another rule) still holds it: then it waits for that one.
+ */
 static void
 fw_expire(struct daemon *dm)
 {
-	int n = fw_expiry_due(dm->expiry, time(NULL), &dm->due, &dm->capdue);
+	int64_t now = time(NULL);
+	int n = fw_expiry_due(dm->expiry, now, &dm->due, &dm->capdue), k = 0;
 
-	if (n > 0)
-		dm->fw->apply(dm->fw_state, NULL, 0, dm->due, n);
+	for (int i = 0; i < n; i++) {
+		char key[ADDR_STRLEN + 5];
+		int64_t until;
+
+		fw_entry_key(&dm->due[i], key);
+		until = store_until(dm->store, key, fw_kind_name(dm->due[i].kind), now);
+		if (until > now)
+			fw_expiry_add(dm->expiry, until, &dm->due[i]);
+		else
+			dm->due[k++] = dm->due[i];
+	}
+	if (k > 0)
+		dm->fw->apply(dm->fw_state, NULL, 0, dm->due, k);
 }
 
 /*

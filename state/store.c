@@ -18,7 +18,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
-	sqlite3_stmt *list_dec, *release_key, *release_all;
+	sqlite3_stmt *list_dec, *release_key, *release_all, *until_key;
 };
 
 static const char schema[] =
@@ -30,7 +30,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, data BLOB);"
     "CREATE TABLE IF NOT EXISTS decisions (id INTEGER PRIMARY KEY, rule TEXT, key TEXT, action TEXT,"
     "  ts INTEGER, until INTEGER, value INTEGER, level INTEGER);"
-    "CREATE INDEX IF NOT EXISTS decisions_until ON decisions(until);";
+    "CREATE INDEX IF NOT EXISTS decisions_until ON decisions(until);"
+    "CREATE INDEX IF NOT EXISTS decisions_key ON decisions(key);";
 
 static int
 prep(struct store *s, sqlite3_stmt **st, const char *sql)
@@ -72,7 +73,8 @@ store_open(const char *dir, char *err, size_t errlen)
 	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level FROM decisions "
 		"WHERE until > ? ORDER BY until DESC") ||
 	    prep(s, &s->release_key, "UPDATE decisions SET until = ? WHERE key = ? AND until > ?") ||
-	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?")) {
+	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?") ||
+	    prep(s, &s->until_key, "SELECT max(until) FROM decisions WHERE key = ? AND action = ? AND until > ?")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -98,6 +100,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->list_dec);
 	sqlite3_finalize(s->release_key);
 	sqlite3_finalize(s->release_all);
+	sqlite3_finalize(s->until_key);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -290,4 +293,19 @@ store_release(struct store *s, const char *key, int64_t now)
 	if (run(s, st) < 0)
 		return -1;
 	return (long)sqlite3_changes(s->db);
+}
+
+int64_t
+store_until(struct store *s, const char *key, const char *action, int64_t now)
+{
+	sqlite3_stmt *st = s->until_key;
+	int64_t until = 0;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		until = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return until;
 }

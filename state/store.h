@@ -51,6 +51,9 @@ long store_count_active(struct store *s, int64_t now);
 typedef void (*store_decision_fn)(void *arg, const struct stored_decision *d);
 int store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg);
 
+/* The latest end of key's decisions with this action in force at `now`; 0 if none (or on error). */
+int64_t store_until(struct store *s, const char *key, const char *action, int64_t now);
+
 /* End the decisions in force for key (all keys if NULL) now; returns how many. */
 long store_release(struct store *s, const char *key, int64_t now);
 
