@@ -81,8 +81,10 @@ fw_opts_parse(const char *arg, const char *name_key, const char *allowed, struct
 		} else if (val == NULL && n > 0 && listed(allowed, p, n)) {
 			if (strncmp(p, "forward", n) == 0)
 				o->forward = 1;
-			else
+			else if (strncmp(p, "reject", n) == 0)
 				o->reject = 1;
+			else
+				o->rules = 1;
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (options: %s=NAME%s%s)", (int)n, p, name_key,
 			    *allowed ? " " : "", allowed);

@@ -37,11 +37,11 @@ struct fw_entry {
 /*
  * A backend's options, from "NAME:OPT,OPT=VALUE,...": the name of its
  * table, chain, set or pool; hook FORWARD too (gateway); REJECT rather
- * than DROP.
+ * than DROP; one rule per client even when sets are there (iptables).
  */
 struct fw_opts {
 	char name[29];		/* default "mxguard" */
-	int forward, reject;
+	int forward, reject, rules;
 };
 
 /*

@@ -2,37 +2,30 @@
  * fw_ipset.c - ipset sets (hash:net, with timeouts) and the iptables /
  * ip6tables rules that drop what they hold.
  *
- * Two sets, mxguard4 and mxguard6 (NAME4, NAME6 with set=NAME); one rule
- * each at the top of INPUT (and FORWARD with the "forward" option), added
- * only if missing, so restarts are idempotent. A batch is one
- * `ipset restore -exist` fed on its standard input; the kernel expires
- * entries by itself. No shell; every address is mxguard's own text.
+ * Two sets, mxguard4 and mxguard6 (NAME4, NAME6 with set=NAME; ipsets.c);
+ * one rule each at the top of INPUT (and FORWARD with the "forward"
+ * option), added with the system's iptables commands only if missing, so
+ * restarts are idempotent. A batch is one `ipset restore -exist`; the
+ * kernel expires entries by itself.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "fw.h"
+#include "ipsets.h"
 
-static const struct {
-	const char *suffix, *family, *iptables;
-} fams[2] = {
-	{ "4", "inet", "iptables" },
-	{ "6", "inet6", "ip6tables" },
-};
+static const char *const iptables[2] = { "iptables", "ip6tables" };
 
 struct ipset {
 	struct fw_opts opt;
-	char set[2][32];	/* NAME4, NAME6 (a name has at most 28 bytes) */
+	struct ipsets sets;
 };
 
 /* iptables -w OP CHAIN -m set --match-set SET src -j DROP */
 static int
-rule(const char *iptables, const char *op, const char *chain, const char *set, int quiet)
+rule(const char *cmd, const char *op, const char *chain, const char *set, int quiet)
 {
-	char *argv[] = { (char *)iptables, "-w", (char *)op, (char *)chain, "-m", "set", "--match-set", (char *)set,
+	char *argv[] = { (char *)cmd, "-w", (char *)op, (char *)chain, "-m", "set", "--match-set", (char *)set,
 		"src", "-j", "DROP", NULL };
 
 	return quiet ? fw_try(argv) : fw_run(argv);
@@ -45,24 +38,18 @@ ipset_init(const char *arg, const struct fw_opts *o, void **state)
 
 	(void)arg;
 	s->opt = *o;
-	for (int i = 0; i < 2; i++) {
-		char *create[] = { "ipset", "create", s->set[i], "hash:net", "family", (char *)fams[i].family,
-			"timeout", "0", "maxelem", "2097152", "-exist", NULL };
-		size_t n = strlen(s->opt.name);
-
-		memcpy(s->set[i], s->opt.name, n);
-		strcpy(s->set[i] + n, fams[i].suffix);
-		if (fw_run(create) < 0)
-			goto fail;
-		/* -C fails when the rule is missing: the normal first start. */
+	ipsets_name(&s->sets, o->name);
+	if (ipsets_create(&s->sets, 0) < 0)
+		goto fail;
+	for (int i = 0; i < 2; i++)
 		for (int fwd = 0; fwd <= s->opt.forward; fwd++) {
 			const char *chain = fwd ? "FORWARD" : "INPUT";
 
-			if (rule(fams[i].iptables, "-C", chain, s->set[i], 1) < 0 &&
-			    rule(fams[i].iptables, "-I", chain, s->set[i], 0) < 0)
+			/* -C fails when the rule is missing: the normal first start. */
+			if (rule(iptables[i], "-C", chain, s->sets.name[i], 1) < 0 &&
+			    rule(iptables[i], "-I", chain, s->sets.name[i], 0) < 0)
 				goto fail;
 		}
-	}
 	*state = s;
 	return 0;
 fail:
@@ -74,43 +61,16 @@ static int
 ipset_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
 	struct ipset *s = state;
-	char *argv[] = { "ipset", "restore", "-exist", NULL };
-	char *buf = xmalloc((size_t)(nblock + nrelease) * 96 + 1);
-	size_t n = 0;
-	int rc;
 
-	for (int i = 0; i < nrelease; i++) {
-		char t[ADDR_STRLEN + 5];
-
-		fw_entry_text(&release[i], t);
-		n += (size_t)sprintf(buf + n, "del %s %s\n", s->set[release[i].addr.family == 6], t);
-	}
-	for (int i = 0; i < nblock; i++) {
-		char t[ADDR_STRLEN + 5];
-		/* ipset's timeout is at most 2147483 s; 0 would mean "forever" */
-		long long secs = block[i].seconds > 2147483 ? 2147483 : block[i].seconds < 1 ? 1 : block[i].seconds;
-
-		fw_entry_text(&block[i], t);
-		n += (size_t)sprintf(buf + n, "add %s %s timeout %lld\n", s->set[block[i].addr.family == 6], t, secs);
-	}
-	rc = n > 0 ? fw_run_input(argv, buf, n) : 0;
-	free(buf);
-	return rc;
+	return ipsets_apply(&s->sets, block, nblock, release, nrelease);
 }
 
 static int
 ipset_flush(void *state)
 {
 	struct ipset *s = state;
-	int rc = 0;
 
-	for (int i = 0; i < 2; i++) {
-		char *argv[] = { "ipset", "flush", s->set[i], NULL };
-
-		if (fw_run(argv) < 0)
-			rc = -1;
-	}
-	return rc;
+	return ipsets_flush(&s->sets);
 }
 
 static void
@@ -118,14 +78,12 @@ ipset_fini(void *state, int remove)
 {
 	struct ipset *s = state;
 
-	for (int i = 0; remove && i < 2; i++) {
-		char *destroy[] = { "ipset", "destroy", s->set[i], NULL };
-
+	for (int i = 0; remove && i < 2; i++)
 		for (int fwd = 0; fwd <= 1; fwd++)
-			while (rule(fams[i].iptables, "-D", fwd ? "FORWARD" : "INPUT", s->set[i], 1) == 0)
+			while (rule(iptables[i], "-D", fwd ? "FORWARD" : "INPUT", s->sets.name[i], 1) == 0)
 				;
-		fw_run(destroy);
-	}
+	if (remove)
+		ipsets_destroy(&s->sets);
 	free(s);
 }
 

@@ -4,15 +4,18 @@
  *
  * mxguard's own chain ("mxguard" unless chain=NAME) in the filter table,
  * jumped to from the top of INPUT (and FORWARD with the "forward" option,
- * for a gateway), in both families. One rule per blocked address or
- * prefix, DROP (or REJECT with the "reject" option); a limited client
- * gets a rule that drops its new connections over the rate (hashlimit), a
+ * for a gateway), in both families. Blocks: when ipset is there, one rule
+ * per family matching a set (NAME4, NAME6: hash:net with timeouts,
+ * ipsets.c), so a packet costs one set lookup whatever the number of
+ * bans; else (or with the "rules" option) one rule per blocked address or
+ * prefix. DROP, or REJECT with the "reject" option. A limited client gets
+ * a rule that drops its new connections over the rate (hashlimit), a
  * tarpitted one a rule that lets one packet a second through.
  *
  * libiptc reads the whole table and writes it back in one replace: a
  * batch is one atomic commit per family, but its cost grows with the
- * number of rules (bench/RESULTS.md: sensible to about 10,000; beyond,
- * use ipset or nftables, whose sets match in constant time). The chain is
+ * number of rules (bench/RESULTS.md: per-rule blocks are sensible to a
+ * few thousand). The chain is
  * mxguard's alone: a start reconciles it with the decisions in force, and
  * removal takes out the chain and the jumps, nothing else. The xtables
  * lock is held around every read-modify-commit, as iptables itself does.
@@ -21,20 +24,25 @@
 #include <fcntl.h>
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
+#include <linux/netfilter/ipset/ip_set.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/xt_hashlimit.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_state.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "fw.h"
+#include "ipsets.h"
 
 #define XTABLES_LOCK "/run/xtables.lock"
 #define ENTRY_MAX 512		/* one rule: header, two matches, a target */
@@ -82,6 +90,8 @@ struct ipt {
 	struct fw_opts opt;
 	int usable[2];		/* the family's filter table could be read at start */
 	int lockfd;
+	int setmode;		/* blocks go to sets (ipset was there at start) */
+	struct ipsets sets;
 };
 
 /* The entry's header fields both families share, after the address part. */
@@ -150,6 +160,9 @@ add_hashlimit(const struct family *f, unsigned char *buf, size_t *off, const cha
 	h->cfg.srcmask = h->cfg.dstmask = f->af == 4 ? 32 : 128;
 }
 
+static size_t build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e, const char *jump,
+    ip_set_id_t set, unsigned char *buf);
+
 /*
  * Build the rule for an entry in buf (ENTRY_MAX bytes, zeroed); returns
  * its size. jump: the rule that sends everything to mxguard's chain.
@@ -157,12 +170,28 @@ add_hashlimit(const struct family *f, unsigned char *buf, size_t *off, const cha
 static size_t
 build(const struct family *f, const struct ipt *s, const struct fw_entry *e, const char *jump, unsigned char *buf)
 {
+	return build_rule(f, s, e, jump, IPSET_INVALID_ID, buf);
+}
+
+/* The same, for any rule: set != IPSET_INVALID_ID makes the rule that matches that set. */
+static size_t
+build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e, const char *jump, ip_set_id_t set,
+    unsigned char *buf)
+{
 	size_t off = f->hdr, toff, tsize;
 	struct xt_entry_target *t;
 	int reject = 0;
 
 	memset(buf, 0, ENTRY_MAX);
-	if (e != NULL) {
+	if (set != IPSET_INVALID_ID) {
+		/* Revision 4, the one iptables writes too, so `iptables -S` shows the rule. */
+		struct xt_set_info_match_v4 *m = add_match(buf, &off, "set", 4, sizeof(*m));
+
+		m->match_set.index = set;
+		m->match_set.dim = IPSET_DIM_ONE;
+		m->match_set.flags = IPSET_DIM_ONE_SRC;
+		reject = s->opt.reject;
+	} else if (e != NULL) {
 		if (f->af == 4) {
 			memcpy(&v4(buf)->ip.src, e->addr.b, 4);
 			prefix_mask(e->plen, 4, (uint8_t *)&v4(buf)->ip.smsk);
@@ -236,6 +265,8 @@ read_rule(const struct family *f, const void *r, struct fw_entry *e)
 	if (toff > f->hdr) {
 		const struct xt_entry_match *m = (const void *)((const unsigned char *)r + f->hdr);
 
+		if (strcmp(m->u.user.name, "set") == 0)
+			return 0;	/* the rule that matches the set */
 		e->kind = strcmp(m->u.user.name, "state") == 0 ? FW_LIMIT : FW_TARPIT;
 	}
 	return 1;
@@ -308,6 +339,46 @@ has_jump(const struct family *f, struct xtc_handle *h, const char *builtin, cons
 	return 0;
 }
 
+/* The kernel's index of an ipset set, which a rule matching it carries. */
+static int
+set_index(const char *name, ip_set_id_t *idx)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	struct ip_set_req_version v = { .op = IP_SET_OP_VERSION };
+	struct ip_set_req_get_set g;
+	socklen_t len = sizeof(v);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (getsockopt(fd, SOL_IP, SO_IP_SET, &v, &len) == 0) {
+		memset(&g, 0, sizeof(g));
+		g.op = IP_SET_OP_GET_BYNAME;
+		g.version = v.version;
+		snprintf(g.set.name, sizeof(g.set.name), "%s", name);
+		len = sizeof(g);
+		if (getsockopt(fd, SOL_IP, SO_IP_SET, &g, &len) == 0 && g.set.index != IPSET_INVALID_ID) {
+			*idx = g.set.index;
+			rc = 0;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* 1 if the chain has its rule matching a set. */
+static int
+has_set_rule(const struct family *f, struct xtc_handle *h, const char *chain)
+{
+	for (const void *r = f->first_rule(chain, h); r != NULL; r = f->next_rule(r, h)) {
+		struct fw_entry e;
+
+		if (!read_rule(f, r, &e))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 setup(const struct family *f, struct ipt *s)
 {
@@ -334,6 +405,22 @@ setup(const struct family *f, struct ipt *s)
 			return -1;
 		}
 	}
+	if (s->setmode && !has_set_rule(f, h, s->opt.name)) {
+		ip_set_id_t idx;
+
+		if (set_index(s->sets.name[f->af == 6], &idx) < 0) {
+			log_warnx("%s: cannot find ipset set %s", f->name, s->sets.name[f->af == 6]);
+			f->ops->free(h);
+			return -1;
+		}
+		build_rule(f, s, NULL, NULL, idx, buf);
+		if (!f->insert(s->opt.name, buf, 0, h)) {
+			log_warnx("%s: adding the rule for set %s: %s", f->name, s->sets.name[f->af == 6],
+			    f->ops->strerror(errno));
+			f->ops->free(h);
+			return -1;
+		}
+	}
 	return commit(f, h);
 }
 
@@ -346,6 +433,13 @@ ipt_init(const char *arg, const struct fw_opts *o, void **state)
 	(void)arg;
 	s->lockfd = -1;
 	s->opt = *o;
+	/* Sets when ipset is there (and not refused with "rules"): a packet then costs one lookup. */
+	if (!o->rules) {
+		ipsets_name(&s->sets, o->name);
+		s->setmode = ipsets_create(&s->sets, 1) == 0;
+		if (!s->setmode)
+			log_info("iptables: no ipset here: one rule per blocked client");
+	}
 	lock(s);
 	for (int i = 0; i < 2; i++) {
 		s->usable[i] = setup(&families[i], s) == 0;
@@ -423,11 +517,44 @@ ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 	struct fw_entry *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
 	int rc = 0;
 
-	/* Sorted by family first: each family's entries are one run. */
 	if (nblock > 0)
 		memcpy(b, block, (size_t)nblock * sizeof(*b));
 	if (nrelease > 0)
 		memcpy(r, release, (size_t)nrelease * sizeof(*r));
+	if (s->setmode) {
+		/* Blocks go to the sets, in one ipset run; the rest stays for the chain. */
+		int nb = 0, nr = 0, k = 0, m = 0;
+
+		for (int i = 0; i < nblock; i++)
+			nb += b[i].kind == FW_BLOCK;
+		for (int i = 0; i < nrelease; i++)
+			nr += r[i].kind == FW_BLOCK;
+		if (nb + nr > 0) {
+			struct fw_entry *sb = xmalloc(((size_t)nb + 1) * sizeof(*sb)), *sr = xmalloc(((size_t)nr + 1) *
+			    sizeof(*sr));
+
+			for (int i = 0; i < nblock; i++) {
+				if (b[i].kind == FW_BLOCK)
+					sb[m++] = b[i];
+				else
+					b[k++] = b[i];
+			}
+			nblock = k;
+			m = k = 0;
+			for (int i = 0; i < nrelease; i++) {
+				if (r[i].kind == FW_BLOCK)
+					sr[m++] = r[i];
+				else
+					r[k++] = r[i];
+			}
+			nrelease = k;
+			if (ipsets_apply(&s->sets, sb, nb, sr, nr) < 0)
+				rc = -1;
+			free(sb);
+			free(sr);
+		}
+	}
+	/* Sorted by family first: each family's entries are one run. */
 	qsort(b, (size_t)nblock, sizeof(*b), entry_cmp);
 	qsort(r, (size_t)nrelease, sizeof(*r), entry_cmp);
 	lock(s);
@@ -464,12 +591,30 @@ ipt_flush(void *state)
 
 		if (!s->usable[i] || (h = table(f)) == NULL)
 			continue;
-		if (!f->ops->flush_entries(s->opt.name, h))
-			log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+		if (!s->setmode) {
+			if (!f->ops->flush_entries(s->opt.name, h))
+				log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+		} else {
+			/* Every rule but the one matching the set, from the end so the numbers hold. */
+			unsigned int *gone = NULL, ngone = 0, n = 0;
+			struct fw_entry e;
+
+			for (const void *r = f->first_rule(s->opt.name, h); r != NULL; r = f->next_rule(r, h), n++)
+				if (read_rule(f, r, &e)) {
+					gone = xrealloc(gone, (ngone + 1) * sizeof(*gone));
+					gone[ngone++] = n;
+				}
+			while (ngone > 0)
+				if (!f->delete_num(s->opt.name, gone[--ngone], h))
+					log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+			free(gone);
+		}
 		if (commit(f, h) < 0)
 			rc = -1;
 	}
 	unlock(s);
+	if (s->setmode && ipsets_flush(&s->sets) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -501,6 +646,9 @@ ipt_fini(void *state, int remove)
 		commit(f, h);
 	}
 	unlock(s);
+	/* The sets go once no rule uses them any more. */
+	if (remove && s->setmode)
+		ipsets_destroy(&s->sets);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	free(s);
@@ -510,7 +658,7 @@ const struct fw_backend fw_iptables = {
 	.name = "iptables",
 	.shapes = 1,
 	.name_key = "chain",
-	.options = "forward reject",
+	.options = "forward reject rules",
 	.init = ipt_init,
 	.apply = ipt_apply,
 	.flush = ipt_flush,

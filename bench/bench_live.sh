@@ -4,9 +4,10 @@
 #   2. throughput: a 1 GB log appended at full speed, followed to its end (lines/s)
 #   3. restore: 100,000 decisions in force put back into the engine at start (ms)
 #   4, 5. the same 100,000 blocks put back into nftables, ipset
-#   6. iptables (libiptc) with 1,000 / 10,000 / 30,000 rules
+#   6. iptables (libiptc) with 1,000 / 10,000 / 30,000 rules (iptables:rules)
+#   7. the same 100,000 blocks put back into iptables with sets (libiptc + ipset)
 # Run as root from the repository top. Pinned to one core like bench_parse.sh.
-# BENCH_STEPS=16 runs only steps 1 and 6 (4 and 5 need 3).
+# BENCH_STEPS=16 runs only steps 1 and 6 (4, 5 and 7 need 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=bench/data
@@ -15,7 +16,7 @@ PID=
 trap '[ -n "$PID" ] && kill "$PID" 2> /dev/null; rm -rf "$W"' EXIT
 CPU=${BENCH_CPU:-1}
 [ "$(nproc)" -gt "$CPU" ] || CPU=0
-STEPS=${BENCH_STEPS:-123456}
+STEPS=${BENCH_STEPS:-1234567}
 want() { [[ $STEPS == *$1* ]]; }
 mkdir -p "$DATA"
 make -s mxguard bench/genlog
@@ -123,7 +124,7 @@ iptables_at() {
 		INSERT INTO decisions (rule, key, action, ts, until, value, level)
 		SELECT 'dha', printf('2001:db8:%x:%x::/64', (x >> 15) + 1, (x & 32767) + 1), 'block', $now, $now + 86400, 20, 0 FROM n;"
 	ip netns exec "$ns" taskset -c "$CPU" ./mxguard run -c samples/mxguard.conf --source "$W/r.log" --state-dir "$st" \
-		--socket "$W/i.sock" --firewall iptables --remove-on-exit > /dev/null 2> "$W/i.err" &
+		--socket "$W/i.sock" --firewall iptables:rules --remove-on-exit > /dev/null 2> "$W/i.err" &
 	PID=$!
 	for _ in $(seq 600); do ./mxguard ctl --socket "$W/i.sock" status > /dev/null 2>&1 && break; sleep 0.1; done
 	local rules t0 t1 rtt
@@ -144,4 +145,9 @@ if want 6; then
 touch "$W/r.log"
 echo "== 6. iptables (libiptc, one rule per block): put back at start, the cost of one more ban, and of a packet"
 for n in 1 1000 10000 30000; do iptables_at "$n"; done
+fi
+
+if want 7; then
+echo "== 7. the same 100,000 blocks put back into iptables with ipset there (one rule per family matching a set)"
+restore_into iptables "ipset list mxguard6 | grep -c 'timeout [0-9]*\$'"
 fi

@@ -146,7 +146,7 @@ check "with the table emptied the client gets through" conn 198.51.100.1
 start
 conn 198.51.100.1
 check_eq "after a restart the bans in force are restored" 1 "$(( $? != 0 ))"
-grep -q "block(s) in force put back into $BACKEND" "$TMP/run.err"
+grep -q "block(s) in force put back into ${BACKEND%%:*}" "$TMP/run.err"
 check_eq "and the daemon says so" 0 $?
 if [ "${SHAPES:-0}" = 1 ]; then
 	# (the bucket may be fresh or carried over, so between 1 and 3; never all 5)
