@@ -14,30 +14,7 @@
 #include <cmocka.h>
 
 #include "../../common/addr.h"
-
-/* xorshift64*: a fixed-seed generator independent of libc's rand(). */
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s ? s : 0x9e3779b97f4a7c15ull;
-}
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned
-rng_below(unsigned n)
-{
-	return (unsigned)(rng() % n);
-}
+#include "testutil.h"
 
 /* addr_parse on an exact-size heap copy: no NUL, any over-read hits ASan. */
 static int

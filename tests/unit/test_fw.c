@@ -19,30 +19,7 @@
 #include <cmocka.h>
 
 #include "../../actions/fw.h"
-
-/* xorshift64*: a fixed-seed generator independent of libc's rand(). */
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s ? s : 0x9e3779b97f4a7c15ull;
-}
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned
-rng_below(unsigned n)
-{
-	return (unsigned)(rng() % n);
-}
+#include "testutil.h"
 
 /* The message of the last failed fw_opts_parse. */
 static char err[200];
@@ -278,16 +255,6 @@ entry(const char *key, int64_t seconds)
 	if (!fw_entry_parse(key, seconds, &e))
 		fail_msg("'%s' did not parse", key);
 	return e;
-}
-
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	if (!addr_parse(s, strlen(s), &a))
-		fail_msg("test bug: '%s' is not an address", s);
-	return a;
 }
 
 /* e's address is exactly the address written as s (all 16 bytes: no stray host bits). */

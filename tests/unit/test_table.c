@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../rules/table.h"
+#include "testutil.h"
 
 /* Tables live in *state so that a failed assertion does not leak them. */
 static int
@@ -32,16 +33,6 @@ new_table(void **state, const char *name)
 	*state = table_new(name);
 	assert_non_null(*state);
 	return *state;
-}
-
-static struct addr
-A(const char *s)
-{
-	struct addr a;
-
-	if (!addr_parse(s, strlen(s), &a))
-		fail_msg("test bug: '%s' is not an address", s);
-	return a;
 }
 
 static int
