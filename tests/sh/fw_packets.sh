@@ -81,13 +81,16 @@ check "a running mxguard with no bans lets connections in" conn 198.51.100.1
 # A session open before the ban: what the client sends after it must not arrive.
 ip netns exec "$SRV" timeout 5 nc -l 198.51.100.1 2626 > "$TMP/got" 2> /dev/null & PIDS+=($!)
 sleep 0.2
-ip netns exec "$CLI" timeout 5 bash -c 'exec 3<>/dev/tcp/198.51.100.1/2626; echo before >&3; sleep 1; echo after >&3; sleep 1' \
-	2> /dev/null & PIDS+=($!)
+# (the client writes again once the ban is in place, whatever the machine's speed)
+ip netns exec "$CLI" timeout 10 bash -c "exec 3<>/dev/tcp/198.51.100.1/2626; echo before >&3
+	while [ ! -e '$TMP/banned' ]; do sleep 0.05; done; echo after >&3; sleep 1" 2> /dev/null & session=$!
+PIDS+=($session)
 sleep 0.5
 ctl ban 198.51.100.2 > /dev/null
+touch "$TMP/banned"
 conn 198.51.100.1
 check_eq "ban: IPv4 connections from the client are dropped" 1 "$(( $? != 0 ))"
-sleep 1.5
+wait "$session"
 check_eq "ban: a session open before it is cut too (what was sent after it never arrives)" "before" \
 	"$(cat "$TMP/got")"
 check "the other family is untouched by an IPv4 ban" conn 2001:db8:1::1
