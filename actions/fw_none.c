@@ -37,6 +37,7 @@ none_fini(void *state, int remove)
 
 const struct fw_backend fw_none = {
 	.name = "none",
+	.shapes = 1,
 	.init = none_init,
 	.apply = none_apply,
 	.flush = none_flush,

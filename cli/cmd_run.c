@@ -46,6 +46,7 @@
 #include "../parsers/parser.h"
 #include "../rules/engine.h"
 #include "../actions/fw.h"
+#include "../actions/socketmap.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
 #include "../tail/linereader.h"
@@ -228,6 +229,45 @@ fw_add_active(void *arg, const struct stored_decision *d)
 	}
 }
 
+/*
+ * A decision into the map the MTA looks up (every action it acts on; the
+ * firewall, if any, enforces what it can as well). The key's kind is its
+ * rule's; a manual ban, or a rule gone since a reload, is a client key if
+ * it reads as an address.
+ */
+void
+daemon_map_put(struct daemon *dm, const struct stored_decision *d)
+{
+	struct dmap_hit h = { .until = d->until };
+	enum dmap_kind kind = DK_CLIENT;
+	int act;
+
+	if (dm->dmap == NULL || (act = dmap_action_of(d->action)) < 0)
+		return;
+	h.action = (enum dmap_action)act;
+	snprintf(h.rule, sizeof(h.rule), "%s", d->rule);
+	for (int i = 0; i < dm->conf->nrules; i++) {
+		const struct rule *r = dm->conf->rules[i];
+
+		if (strcmp(r->name, d->rule) != 0)
+			continue;
+		if (r->key == KEY_GLOBAL || r->key == KEY_RECIPIENT)
+			return;		/* nothing an MTA lookup of a client, HELO or sender can match */
+		kind = r->key == KEY_HELO ? DK_HELO : r->key == KEY_SENDER ? DK_SENDER :
+		    r->key == KEY_SENDER_DOMAIN ? DK_SENDER_DOMAIN : DK_CLIENT;
+		h.limit_n = r->limit_n;
+		h.limit_per = (uint32_t)r->limit_per;
+		break;
+	}
+	dmap_put(dm->dmap, kind, d->key, &h);
+}
+
+static void
+map_add_active(void *arg, const struct stored_decision *d)
+{
+	daemon_map_put(arg, d);
+}
+
 /* Save positions, decisions and the events file's length in one transaction. */
 void
 daemon_commit(struct daemon *dm)
@@ -274,8 +314,10 @@ done:
 	 * Enforce this tick's blocks in one firewall transaction: after they
 	 * are saved, or, when saving failed (disk full), from memory anyway.
 	 */
-	for (int i = 0; i < dm->nbatch; i++)
+	for (int i = 0; i < dm->nbatch; i++) {
 		fw_add_active(dm, &dm->batch[i]);
+		daemon_map_put(dm, &dm->batch[i]);
+	}
 	if (dm->nfwq > 0) {
 		fw_send(dm, dm->fwq, dm->nfwq);
 		dm->nfwq = 0;
@@ -361,7 +403,7 @@ run_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
-	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit]\n"
+	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -370,7 +412,8 @@ run_usage(FILE *f)
 	    "  --firewall     enforce block, limit and tarpit decisions: none (default),\n"
 	    "                 iptables, nftables, ipset, pf, ipf, ipfw, exec:HELPER;\n"
 	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
-	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n");
+	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n"
+	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n");
 }
 
 int
@@ -384,6 +427,7 @@ cmd_run(int argc, char **argv)
 		{ "since", required_argument, NULL, 'A' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "firewall", required_argument, NULL, 'f' },
+		{ "socketmap", required_argument, NULL, 'M' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
@@ -398,7 +442,8 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
-	const char *fw_arg = NULL, *fwspec = NULL;
+	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL;
+	struct smap *smap = NULL;
 	struct fw_opts fw_opt;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -420,6 +465,7 @@ cmd_run(int argc, char **argv)
 		case 'e': eventsfile = optarg; break;
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
+		case 'M': smappath = optarg; break;
 		case 'R':
 			fw_remove = 1;
 			break;
@@ -515,6 +561,14 @@ cmd_run(int argc, char **argv)
 			dm.nfwq = 0;
 		}
 	}
+	if (smappath != NULL || dm.conf->socketmap != NULL) {
+		/* The MTA's map: every decision in force, then what comes. */
+		if (smappath == NULL)
+			smappath = dm.conf->socketmap;
+		if ((dm.dmap = dmap_new(1u << 20)) == NULL || (smap = smap_listen(smappath, dm.dmap)) == NULL)
+			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
+		store_list_active(dm.store, time(NULL), map_add_active, &dm);
+	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{
@@ -559,12 +613,15 @@ cmd_run(int argc, char **argv)
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 
 	for (;;) {
-		struct pollfd pfd[3] = { { .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
+		/* signals, control, inotify, then the socketmap's listener and connections */
+		struct pollfd pfd[3 + 1 + 256] = { { .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
 			{ .fd = inofd, .events = POLLIN } };
-		int stop = 0;
+		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + 256) : 0;
 
-		if (poll(pfd, 3, TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
 			fatal(EX_OSERR, "run: poll");
+		if (smap != NULL)
+			smap_serve(smap, pfd + 3, nsm, time(NULL));
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -585,6 +642,8 @@ cmd_run(int argc, char **argv)
 		for (int i = 0; i < dm.nsrc; i++)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
 		fw_expire(&dm);
+		if (dm.dmap != NULL)
+			dmap_expire(dm.dmap, time(NULL));
 		if (dm.dirty || stop)
 			daemon_commit(&dm);
 		if (lfd >= 0 && (pfd[1].revents & POLLIN))
@@ -611,6 +670,8 @@ cmd_run(int argc, char **argv)
 	}
 	ob_free(&dm.out);
 	dm.fw->fini(dm.fw_state, fw_remove);
+	smap_close(smap);
+	dmap_free(dm.dmap);
 	fw_expiry_free(dm.expiry);
 	free(dm.fwq);
 	free(dm.due);

@@ -12,6 +12,7 @@
 #include "../parsers/event_json.h"
 #include "commands.h"
 #include "ctl.h"
+#include "../actions/dmap.h"
 #include "daemon.h"
 
 static void
@@ -108,6 +109,7 @@ ctl_ban(struct daemon *dm, char *args)
 		return;
 	}
 	daemon_fw_one(dm, sd.rule, key, sd.action, sd.until);
+	daemon_map_put(dm, &sd);
 	OB_LIT(&dm->out, "{\"ts\":\"");
 	put_iso8601(&dm->out, now, -1);
 	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
@@ -174,8 +176,11 @@ daemon_control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "unban") == 0) {
 		long n = *args ? store_release(dm->store, args, now) : -1;
 
-		if (n > 0)
+		if (n > 0) {
 			daemon_fw_release(dm, args);
+			if (dm->dmap != NULL)
+				dmap_del(dm->dmap, DK_CLIENT, args);
+		}
 		if (n < 0)
 			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
 		else
@@ -183,6 +188,8 @@ daemon_control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "flush") == 0) {
 		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
 		dm->fw->flush(dm->fw_state);
+		if (dm->dmap != NULL)
+			dmap_clear(dm->dmap);
 	} else if (strcmp(cmd, "reload") == 0) {
 		if (daemon_reload(dm))
 			reply(dm, "reloaded %s\n", dm->conffile);

@@ -14,6 +14,8 @@
 #include "../state/store.h"
 #include "../tail/follow.h"
 
+struct dmap;
+
 struct daemon {
 	struct config *conf;
 	struct engine *eng;
@@ -40,6 +42,7 @@ struct daemon {
 	void *fw_state;
 	struct fw_entry *fwq;	/* blocks waiting for the next batch */
 	int nfwq, capfwq;
+	struct dmap *dmap;	/* decisions the MTA looks up (--socketmap), or NULL */
 	int fw_warned_shapes;	/* said once that the backend cannot limit or tarpit */
 	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
 	struct fw_entry *due;
@@ -53,6 +56,8 @@ int daemon_reload(struct daemon *dm);
 /* Enforce one decision (a manual ban) at the firewall; take a key out of it. */
 void daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const char *action, int64_t until);
 void daemon_fw_release(struct daemon *dm, const char *key);
+/* A decision into the MTA's map (if there is one). */
+void daemon_map_put(struct daemon *dm, const struct stored_decision *d);
 /* Accept one control client on lfd and answer its request. */
 void daemon_control(struct daemon *dm, int lfd);
 

@@ -1326,8 +1326,20 @@ parse_statements(struct P *p)
 				p->c->firewall_at = xstrdup(where);
 				advance(p);
 				p->c->firewall_remove = accept_word(p, "remove-on-exit");
+			} else if (accept_word(p, "socketmap")) {
+				const struct token *v = cur(p);
+
+				if (v->t != T_STRING || v->text[0] != '/') {
+					ERR(p, v, "set socketmap: expected the absolute path of a Unix socket in quotes");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				free(p->c->socketmap);
+				p->c->socketmap = xstrdup(v->text);
+				advance(p);
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall)", tok_desc(cur(p)));
+				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap)",
+				    tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -1410,6 +1422,7 @@ conf_free(struct config *c)
 	free(c->sources);
 	free(c->firewall);
 	free(c->firewall_at);
+	free(c->socketmap);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

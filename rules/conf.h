@@ -57,6 +57,7 @@ struct config {
 	char *firewall;			/* "set firewall "SPEC"": the daemon's default --firewall */
 	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
 	int firewall_remove;		/* ... remove-on-exit */
+	char *socketmap;		/* "set socketmap "PATH"": the daemon's default --socketmap */
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

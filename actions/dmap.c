@@ -1,0 +1,197 @@
+/* dmap.c - see dmap.h. The keys live in a keytab (rules/keytab.c). */
+#include "dmap.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../rules/keytab.h"
+#include "../rules/table.h"
+
+#define DMAP_KEYMAX 128		/* kind byte + the longest key the rules make (80) */
+#define PER_KEY 4		/* actions held per key; a fifth replaces the one ending first */
+
+struct slot {
+	int n;
+	struct dmap_hit hit[PER_KEY];
+};
+
+struct dmap {
+	struct keytab *t;
+	uint8_t used4[33], used6[129];	/* prefix lengths of the client keys held */
+};
+
+struct dmap *
+dmap_new(uint32_t capacity)
+{
+	struct dmap *m = calloc(1, sizeof(*m));
+
+	if (m == NULL || (m->t = keytab_new(capacity, sizeof(struct slot), DMAP_KEYMAX)) == NULL) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+dmap_free(struct dmap *m)
+{
+	if (m == NULL)
+		return;
+	keytab_free(m->t, NULL);
+	free(m);
+}
+
+int
+dmap_action_of(const char *a)
+{
+	static const char *const names[] = { "block", "reject", "defer", "discard", "tarpit", "limit" };
+
+	for (int i = 0; i < 6; i++)
+		if (strcmp(a, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* kind byte + key, lower-cased; 0 if it does not fit. */
+static size_t
+make_key(enum dmap_kind kind, const char *key, char *out)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n + 1 > DMAP_KEYMAX)
+		return 0;
+	out[0] = (char)('0' + kind);
+	for (size_t i = 0; i < n; i++)
+		out[i + 1] = (char)tolower((unsigned char)key[i]);
+	return n + 1;
+}
+
+int
+dmap_put(struct dmap *m, enum dmap_kind kind, const char *key, const struct dmap_hit *h)
+{
+	char k[DMAP_KEYMAX];
+	size_t klen;
+	struct slot *s;
+	int created, at;
+	int64_t last = h->until;
+
+	if (kind == DK_CLIENT) {
+		struct addr a;
+		int plen, neg;
+		char err[64];
+
+		if (!table_parse_entry(key, strlen(key), &a, &plen, &neg, err, sizeof(err)) || neg)
+			return 0;
+		if (a.family == 4)
+			m->used4[plen] = 1;
+		else
+			m->used6[plen] = 1;
+	}
+	if ((klen = make_key(kind, key, k)) == 0)
+		return 0;
+	s = keytab_get(m->t, k, klen);
+	for (int i = 0; s != NULL && i < s->n; i++)
+		last = s->hit[i].until > last ? s->hit[i].until : last;
+	/* "Seen" is the latest end among the key's actions: the sweep drops keys once all have ended. */
+	s = keytab_put(m->t, k, klen, last, &created, NULL);
+	for (at = 0; at < s->n && s->hit[at].action != h->action; at++)
+		;
+	if (at == s->n) {
+		if (s->n < PER_KEY)
+			s->n++;
+		else
+			for (int i = at = 0; i < s->n; i++)
+				at = s->hit[i].until < s->hit[at].until ? i : at;
+	}
+	s->hit[at] = *h;
+	return 1;
+}
+
+int
+dmap_del(struct dmap *m, enum dmap_kind kind, const char *key)
+{
+	char k[DMAP_KEYMAX];
+	size_t klen = make_key(kind, key, k);
+	struct slot *s = klen ? keytab_get(m->t, k, klen) : NULL;
+
+	if (s == NULL || s->n == 0)
+		return 0;
+	s->n = 0;	/* the sweep frees the slot in time */
+	return 1;
+}
+
+static void
+clear_one(void *arg, void *payload)
+{
+	(void)arg;
+	((struct slot *)payload)->n = 0;
+}
+
+void
+dmap_clear(struct dmap *m)
+{
+	keytab_foreach(m->t, clear_one, NULL);
+}
+
+/* The strongest action of a slot in force at now. */
+static int
+strongest(const struct slot *s, int64_t now, struct dmap_hit *out)
+{
+	int best = -1;
+
+	for (int i = 0; s != NULL && i < s->n; i++)
+		if (s->hit[i].until > now && (best < 0 || s->hit[i].action < s->hit[best].action))
+			best = i;
+	if (best < 0)
+		return 0;
+	*out = s->hit[best];
+	return 1;
+}
+
+int
+dmap_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t now, struct dmap_hit *out)
+{
+	char k[DMAP_KEYMAX];
+	size_t klen = make_key(kind, key, k);
+
+	return klen > 0 && strongest(keytab_get(m->t, k, klen), now, out);
+}
+
+int
+dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *out)
+{
+	int maxlen = a->family == 4 ? 32 : 128, found = 0;
+	const uint8_t *used = a->family == 4 ? m->used4 : m->used6;
+	struct dmap_hit h;
+
+	/* Every prefix length in use, longest first; the strongest action over all of them wins. */
+	for (int plen = maxlen; plen >= 0; plen--) {
+		struct addr net = *a;
+		char text[ADDR_STRLEN + 5];
+		size_t n;
+
+		if (!used[plen])
+			continue;
+		for (int i = 0; i < 16; i++) {
+			int bits = plen - 8 * i;
+
+			net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
+		}
+		n = addr_format(&net, text);
+		if (plen != maxlen)
+			snprintf(text + n, sizeof(text) - n, "/%d", plen);
+		if (dmap_word(m, DK_CLIENT, text, now, &h) && (!found || h.action < out->action)) {
+			*out = h;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+void
+dmap_expire(struct dmap *m, int64_t now)
+{
+	keytab_expire(m->t, now, 1024, NULL);
+}

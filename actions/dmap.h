@@ -1,0 +1,57 @@
+/*
+ * dmap.h - the decisions in force that an MTA looks up: client addresses
+ * and prefixes (longest prefix first), HELO names, senders and sender
+ * domains (without regard to ASCII case, as the rules count them).
+ *
+ * A key may be under several actions at once (a block and a defer from
+ * two rules); a lookup returns the strongest still in force. Entries end
+ * by themselves at their time; unban and flush take them out sooner.
+ */
+#ifndef MXG_DMAP_H
+#define MXG_DMAP_H
+
+#include <stdint.h>
+
+#include "../common/addr.h"
+
+/* What the MTA is told, strongest first. */
+enum dmap_action { DM_BLOCK, DM_REJECT, DM_DEFER, DM_DISCARD, DM_TARPIT, DM_LIMIT, DM_NONE };
+
+/* The namespace of a key: what the MTA's lookup is about. */
+enum dmap_kind { DK_CLIENT, DK_HELO, DK_SENDER, DK_SENDER_DOMAIN };
+
+struct dmap_hit {
+	enum dmap_action action;
+	int64_t until;
+	char rule[40];
+	uint32_t limit_n, limit_per;	/* DM_LIMIT */
+};
+
+struct dmap;
+
+/* capacity: keys held at most (the oldest-ending go first beyond it). */
+struct dmap *dmap_new(uint32_t capacity);
+void dmap_free(struct dmap *m);
+
+/* -1 if the action is not one the MTA acts on ("log"). */
+int dmap_action_of(const char *action);
+
+/*
+ * Record a decision; key is canonical ("203.0.113.7", "2001:db8:1::/48",
+ * a HELO name...). 0 if the key does not fit its kind.
+ */
+int dmap_put(struct dmap *m, enum dmap_kind kind, const char *key, const struct dmap_hit *h);
+
+/* Take a key out (all its actions); 1 if it was there. */
+int dmap_del(struct dmap *m, enum dmap_kind kind, const char *key);
+void dmap_clear(struct dmap *m);
+
+/* The strongest action in force at now for a client (its address or a prefix holding it). */
+int dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *out);
+/* The same for a word key (HELO name, sender, domain): exact, case-blind. */
+int dmap_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t now, struct dmap_hit *out);
+
+/* Drop what has ended before now (a bounded sweep; call on each tick). */
+void dmap_expire(struct dmap *m, int64_t now);
+
+#endif

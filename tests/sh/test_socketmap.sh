@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# test_socketmap.sh - the daemon's socketmap server, queried by Postfix's own
+# socketmap client (postmap -q, with a private configuration directory):
+# decisions from ctl and from rules are answered at once, with the access(5)
+# action for each; unban and expiry take them out; bad framing costs the
+# client its connection, not the daemon.
+. "$(dirname "$0")/lib.sh"
+command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+mkdir -p "$TMP/pf"
+printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+cat > "$TMP/mxguard.conf" << CONF
+include "$PWD/samples/mxguard.conf"
+rule "bad-helo" { on rcpt_unknown where helo matches "(?i)^bad" by helo when count >= 1 within 1m do reject for 10m }
+rule "bad-sender" { on rcpt_unknown where from == "spam@example.net" by sender when count >= 1 within 1m do discard for 10m }
+rule "bad-domain" { on rcpt_unknown where sender_domain == "example.com" by sender_domain when count >= 1 within 1m do defer for 10m }
+CONF
+touch "$TMP/mail.log"
+"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
+	--socketmap "$TMP/map" > "$TMP/dec" 2> "$TMP/err" &
+PID=$!
+trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
+q() { postmap -c "$TMP/pf" -q "$2" "socketmap:unix:$TMP/map:$1" 2> /dev/null || echo "(not found)"; }
+
+check_eq "an unknown client is not found" "(not found)" "$(q client 203.0.113.7)"
+ctl ban 203.0.113.7 for 2s
+check_eq "a block is a 5xx reject that names the rule" "REJECT 5.7.1 Rejected by mxguard rule manual" \
+	"$(q client 203.0.113.7)"
+ctl ban 2001:db8:bad::/48 for 1h defer
+check_eq "a prefix decision covers its addresses, any case" "DEFER 4.7.1 Deferred by mxguard rule manual, try again later" \
+	"$(q client 2001:DB8:BAD:1::9)"
+check_eq "... and not the next prefix" "(not found)" "$(q client 2001:db8:bae::1)"
+ctl ban 2001:db8:bad:1::9 for 1h
+check_eq "the strongest action wins (block over defer)" "REJECT 5.7.1 Rejected by mxguard rule manual" \
+	"$(q client 2001:db8:bad:1::9)"
+ctl ban 198.51.100.9 for 1h tarpit
+check_eq "tarpit is a pause before the next restriction" "sleep 5" "$(q client 198.51.100.9)"
+check_eq "Postfix's partial addresses and host names are not ours" "(not found)|(not found)" \
+	"$(q client 203.0.113)|$(q client mail.example.com)"
+ctl unban 198.51.100.9
+check_eq "unban takes it out at once" "(not found)" "$(q client 198.51.100.9)"
+sleep 2.2
+check_eq "a decision that has ended is gone" "(not found)" "$(q client 203.0.113.7)"
+
+# Decisions by HELO name, sender and sender domain, from rules.
+{
+	echo "Nov 28 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.20]: 550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.org> to=<a@example.org> proto=ESMTP helo=<BadBot.example>"
+	echo "Nov 28 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.21]: 550 5.1.1 <b@example.org>: Recipient address rejected: User unknown in local recipient table; from=<spam@example.net> to=<b@example.org> proto=ESMTP helo=<ok>"
+	echo "Nov 28 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.22]: 550 5.1.1 <c@example.org>: Recipient address rejected: User unknown in local recipient table; from=<joe@example.com> to=<c@example.org> proto=ESMTP helo=<ok>"
+} >> "$TMP/mail.log"
+for _ in $(seq 30); do [ "$(grep -c '"rule":"bad-' "$TMP/dec")" -ge 3 ] && break; sleep 0.1; done
+check_eq "helo map: the HELO name, case-blind" "REJECT 5.7.1 Rejected by mxguard rule bad-helo" "$(q helo badbot.EXAMPLE)"
+check_eq "sender map: the address" "DISCARD mxguard rule bad-sender" "$(q sender spam@example.net)"
+check_eq "sender map: the domain (Postfix's second lookup)" "DEFER 4.7.1 Deferred by mxguard rule bad-domain, try again later" \
+	"$(q sender example.com)"
+check_eq "sender map: other senders are not found" "(not found)" "$(q sender joe@example.org)"
+
+# Bad framing: the client loses its connection; the daemon goes on.
+printf '99999999:client x,' | nc -N -U "$TMP/map" > /dev/null 2>&1
+printf '5:abc,junk' | nc -N -U "$TMP/map" > /dev/null 2>&1
+check_eq "after bad framing the daemon still answers" "REJECT 5.7.1 Rejected by mxguard rule bad-helo" "$(q helo badbot.example)"
+answer=$(printf '19:client 203.0.113.99,19:client 203.0.113.99,' | timeout 2 nc -N -U "$TMP/map")
+check_eq "two requests on one connection get two answers" "9:NOTFOUND ,9:NOTFOUND ," "$answer"
+check_eq "an unknown map is a permanent error" "PERM unknown map" "$(printf '9:nomap key,' | timeout 2 nc -N -U "$TMP/map" | grep -o 'PERM unknown map')"
+
+# A restart: the decisions in force are answered again.
+ctl ban 203.0.113.50 for 1h reject
+kill "$PID"; wait "$PID"
+"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
+	--socketmap "$TMP/map" > /dev/null 2>> "$TMP/err" &
+PID=$!
+for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+check_eq "after a restart the decisions in force are answered" "REJECT 5.7.1 Rejected by mxguard rule manual" \
+	"$(q client 203.0.113.50)"
+kill "$PID"; wait "$PID"
+check_eq "clean exit" 0 $?
+check "the socket is removed at exit" test ! -e "$TMP/map"
+finish
