@@ -190,8 +190,67 @@ dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *
 	return found;
 }
 
+struct walk {
+	struct dmap *m;
+	int64_t now, next;
+	dmap_fn fn;
+	void *arg;
+};
+
+static void
+walk_one(void *arg, void *payload)
+{
+	struct walk *w = arg;
+	const struct slot *s = payload;
+	struct dmap_hit h;
+	char key[DMAP_KEYMAX + 1];
+	size_t klen;
+	const uint8_t *k = keytab_key(w->m->t, payload, &klen);
+
+	if (klen < 2 || k[0] != '0' + DK_CLIENT || !strongest(s, w->now, &h))
+		return;
+	for (int i = 0; i < s->n; i++)
+		if (s->hit[i].until > w->now && s->hit[i].until < w->next)
+			w->next = s->hit[i].until;
+	memcpy(key, k + 1, klen - 1);
+	key[klen - 1] = '\0';
+	w->fn(w->arg, key, &h);
+}
+
+int64_t
+dmap_foreach_client(struct dmap *m, int64_t now, dmap_fn fn, void *arg)
+{
+	struct walk w = { m, now, INT64_MAX, fn, arg };
+
+	keytab_foreach(m->t, walk_one, &w);
+	return w.next;
+}
+
 void
 dmap_expire(struct dmap *m, int64_t now)
 {
 	keytab_expire(m->t, now, 1024, NULL);
+}
+
+const char *
+dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
+{
+	switch (h->action) {
+	case DM_BLOCK:
+	case DM_REJECT:
+		snprintf(buf, len, "REJECT 5.7.1 Rejected by mxguard rule %s", h->rule);
+		return buf;
+	case DM_DEFER:
+		snprintf(buf, len, "DEFER 4.7.1 Deferred by mxguard rule %s, try again later", h->rule);
+		return buf;
+	case DM_DISCARD:
+		snprintf(buf, len, "DISCARD mxguard rule %s", h->rule);
+		return buf;
+	case DM_TARPIT:
+		/* A restriction as the result: smtpd pauses, then goes on with the list (checked with Postfix 3.7). */
+		snprintf(buf, len, "sleep %d", MAP_TARPIT_SECONDS);
+		return buf;
+	default:
+		return NULL;
+	}
 }

@@ -51,6 +51,23 @@ int dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_h
 /* The same for a word key (HELO name, sender, domain): exact, case-blind. */
 int dmap_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t now, struct dmap_hit *out);
 
+/*
+ * Every client key with an action in force at now, strongest action each;
+ * returns the earliest end among them (INT64_MAX if none): when the set
+ * changes by itself.
+ */
+typedef void (*dmap_fn)(void *arg, const char *key, const struct dmap_hit *h);
+int64_t dmap_foreach_client(struct dmap *m, int64_t now, dmap_fn fn, void *arg);
+
+#define MAP_TARPIT_SECONDS 5	/* a tarpitted client's lookup pauses this long */
+
+/*
+ * What Postfix's access(5) is told for a decision: "REJECT 5.7.1 ...
+ * rule NAME", "DEFER 4.7.1 ...", "DISCARD ...", "sleep 5"; NULL for what
+ * the MTA does not act on (limit).
+ */
+const char *dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len);
+
 /* Drop what has ended before now (a bounded sweep; call on each tick). */
 void dmap_expire(struct dmap *m, int64_t now);
 

@@ -16,7 +16,6 @@
 
 #define MAX_CONNS 256		/* more than a busy Postfix's smtpd processes */
 #define REQ_MAX 4096		/* a request is a map name and a key: far less */
-#define SMAP_TARPIT_SECONDS 5	/* each lookup of a tarpitted client waits this long */
 
 struct conn {
 	int fd;
@@ -96,30 +95,6 @@ smap_pollfds(struct smap *s, struct pollfd *pfd, int max)
 	return k;
 }
 
-/* The text Postfix's access(5) acts on for a decision. */
-static void
-value(const struct dmap_hit *h, char *out, size_t outlen)
-{
-	switch (h->action) {
-	case DM_BLOCK:
-	case DM_REJECT:
-		snprintf(out, outlen, "OK REJECT 5.7.1 Rejected by mxguard rule %s", h->rule);
-		break;
-	case DM_DEFER:
-		snprintf(out, outlen, "OK DEFER 4.7.1 Deferred by mxguard rule %s, try again later", h->rule);
-		break;
-	case DM_DISCARD:
-		snprintf(out, outlen, "OK DISCARD mxguard rule %s", h->rule);
-		break;
-	case DM_TARPIT:
-		/* A restriction as the result: smtpd pauses, then goes on with the list. */
-		snprintf(out, outlen, "OK sleep %d", SMAP_TARPIT_SECONDS);
-		break;
-	default:
-		snprintf(out, outlen, "NOTFOUND ");
-	}
-}
-
 void
 smap_answer(struct dmap *m, const char *req, size_t len, int64_t now, char *out, size_t outlen)
 {
@@ -153,10 +128,14 @@ smap_answer(struct dmap *m, const char *req, size_t len, int64_t now, char *out,
 		    req);
 		return;
 	}
-	if (found)
-		value(&h, out, outlen);
-	else
-		snprintf(out, outlen, "NOTFOUND ");
+	{
+		char text[200];
+
+		if (found && dmap_postfix_result(&h, text, sizeof(text)) != NULL)
+			snprintf(out, outlen, "OK %s", text);
+		else
+			snprintf(out, outlen, "NOTFOUND ");
+	}
 }
 
 /* Answer every complete netstring in the connection's buffer; -1: drop it (bad framing). */

@@ -46,6 +46,7 @@
 #include "../parsers/parser.h"
 #include "../rules/engine.h"
 #include "../actions/fw.h"
+#include "../actions/mapfile.h"
 #include "../actions/socketmap.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
@@ -259,7 +260,8 @@ daemon_map_put(struct daemon *dm, const struct stored_decision *d)
 		h.limit_per = (uint32_t)r->limit_per;
 		break;
 	}
-	dmap_put(dm->dmap, kind, d->key, &h);
+	if (dmap_put(dm->dmap, kind, d->key, &h))
+		dm->map_dirty = 1;
 }
 
 static void
@@ -404,6 +406,7 @@ run_usage(FILE *f)
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
+	    "                   [--map-file TYPE:PATH]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -413,7 +416,8 @@ run_usage(FILE *f)
 	    "                 iptables, nftables, ipset, pf, ipf, ipfw, exec:HELPER;\n"
 	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
 	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n"
-	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n");
+	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n"
+	    "  --map-file cidr:|hash:|lmdb:PATH  keep a Postfix access table file of the client decisions\n");
 }
 
 int
@@ -428,6 +432,7 @@ cmd_run(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "firewall", required_argument, NULL, 'f' },
 		{ "socketmap", required_argument, NULL, 'M' },
+		{ "map-file", required_argument, NULL, 'W' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
@@ -442,7 +447,7 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
-	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL;
+	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL;
 	struct smap *smap = NULL;
 	struct fw_opts fw_opt;
 
@@ -466,6 +471,7 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
+		case 'W': mapspec = optarg; break;
 		case 'R':
 			fw_remove = 1;
 			break;
@@ -561,13 +567,22 @@ cmd_run(int argc, char **argv)
 			dm.nfwq = 0;
 		}
 	}
-	if (smappath != NULL || dm.conf->socketmap != NULL) {
+	if (smappath == NULL)
+		smappath = dm.conf->socketmap;
+	if (mapspec == NULL)
+		mapspec = dm.conf->mapfile;
+	if (smappath != NULL || mapspec != NULL) {
 		/* The MTA's map: every decision in force, then what comes. */
-		if (smappath == NULL)
-			smappath = dm.conf->socketmap;
-		if ((dm.dmap = dmap_new(1u << 20)) == NULL || (smap = smap_listen(smappath, dm.dmap)) == NULL)
+		char why[256];
+
+		if ((dm.dmap = dmap_new(1u << 20)) == NULL)
+			fatalx(EX_OSERR, "run: no memory for the map");
+		if (smappath != NULL && (smap = smap_listen(smappath, dm.dmap)) == NULL)
 			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
+		if (mapspec != NULL && (dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
+			fatalx(EX_USAGE, "run: %s", why);
 		store_list_active(dm.store, time(NULL), map_add_active, &dm);
+		dm.map_dirty = 1;
 	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
@@ -644,6 +659,11 @@ cmd_run(int argc, char **argv)
 		fw_expire(&dm);
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
+		if (dm.mapfile != NULL && (dm.map_dirty || time(NULL) >= dm.map_next)) {
+			/* At most once a tick; again when an entry ends. */
+			dm.map_next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
+			dm.map_dirty = 0;
+		}
 		if (dm.dirty || stop)
 			daemon_commit(&dm);
 		if (lfd >= 0 && (pfd[1].revents & POLLIN))
@@ -671,6 +691,7 @@ cmd_run(int argc, char **argv)
 	ob_free(&dm.out);
 	dm.fw->fini(dm.fw_state, fw_remove);
 	smap_close(smap);
+	mapfile_free(dm.mapfile);
 	dmap_free(dm.dmap);
 	fw_expiry_free(dm.expiry);
 	free(dm.fwq);

@@ -178,8 +178,8 @@ daemon_control(struct daemon *dm, int lfd)
 
 		if (n > 0) {
 			daemon_fw_release(dm, args);
-			if (dm->dmap != NULL)
-				dmap_del(dm->dmap, DK_CLIENT, args);
+			if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, args))
+				dm->map_dirty = 1;
 		}
 		if (n < 0)
 			reply(dm, "error: unban ADDR[/LEN] (as 'decisions' lists it)\n");
@@ -188,8 +188,10 @@ daemon_control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "flush") == 0) {
 		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
 		dm->fw->flush(dm->fw_state);
-		if (dm->dmap != NULL)
+		if (dm->dmap != NULL) {
 			dmap_clear(dm->dmap);
+			dm->map_dirty = 1;
+		}
 	} else if (strcmp(cmd, "reload") == 0) {
 		if (daemon_reload(dm))
 			reply(dm, "reloaded %s\n", dm->conffile);

@@ -15,6 +15,7 @@
 #include "../tail/follow.h"
 
 struct dmap;
+struct mapfile;
 
 struct daemon {
 	struct config *conf;
@@ -42,7 +43,10 @@ struct daemon {
 	void *fw_state;
 	struct fw_entry *fwq;	/* blocks waiting for the next batch */
 	int nfwq, capfwq;
-	struct dmap *dmap;	/* decisions the MTA looks up (--socketmap), or NULL */
+	struct dmap *dmap;	/* decisions the MTA looks up (--socketmap, --map-file), or NULL */
+	struct mapfile *mapfile;	/* --map-file, or NULL */
+	int map_dirty;		/* the map changed since the file was written */
+	int64_t map_next;	/* write the file again then (an entry ends) */
 	int fw_warned_shapes;	/* said once that the backend cannot limit or tarpit */
 	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
 	struct fw_entry *due;

@@ -1337,8 +1337,20 @@ parse_statements(struct P *p)
 				free(p->c->socketmap);
 				p->c->socketmap = xstrdup(v->text);
 				advance(p);
+			} else if (accept_word(p, "map-file")) {
+				const struct token *v = cur(p);
+
+				if (v->t != T_STRING || (strncmp(v->text, "cidr:/", 6) != 0 &&
+				    strncmp(v->text, "hash:/", 6) != 0 && strncmp(v->text, "lmdb:/", 6) != 0)) {
+					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\" or \"lmdb:/PATH\"");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				free(p->c->mapfile);
+				p->c->mapfile = xstrdup(v->text);
+				advance(p);
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap)",
+				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file)",
 				    tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
@@ -1423,6 +1435,7 @@ conf_free(struct config *c)
 	free(c->firewall);
 	free(c->firewall_at);
 	free(c->socketmap);
+	free(c->mapfile);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

@@ -58,6 +58,7 @@ struct config {
 	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
 	int firewall_remove;		/* ... remove-on-exit */
 	char *socketmap;		/* "set socketmap "PATH"": the daemon's default --socketmap */
+	char *mapfile;			/* "set map-file "TYPE:PATH"": the daemon's default --map-file */
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

@@ -1,0 +1,172 @@
+/* mapfile.c - see mapfile.h. */
+#include "mapfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "../rules/table.h"
+#include "fw.h"
+
+#define EXPAND_MAX 256		/* keys one off-boundary prefix may become in a hash table */
+
+struct mapfile {
+	char *type;	/* "cidr", "hash", "lmdb" */
+	char *path;
+	char *tmp;	/* path.mxguard-new */
+};
+
+struct mapfile *
+mapfile_new(const char *spec, char *err, size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	struct mapfile *f;
+
+	if (colon == NULL || colon[1] != '/' || !((colon - spec == 4 && (strncmp(spec, "cidr", 4) == 0 ||
+	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0)))) {
+		snprintf(err, errlen, "map file '%s': use cidr:/PATH, hash:/PATH or lmdb:/PATH", spec);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->type = xstrdup(spec);
+	f->type[colon - spec] = '\0';
+	f->path = xstrdup(colon + 1);
+	f->tmp = xmalloc(strlen(f->path) + 16);
+	sprintf(f->tmp, "%s.mxguard-new", f->path);
+	return f;
+}
+
+void
+mapfile_free(struct mapfile *f)
+{
+	if (f == NULL)
+		return;
+	free(f->type);
+	free(f->path);
+	free(f->tmp);
+	free(f);
+}
+
+struct out {
+	struct mapfile *f;
+	FILE *fp;
+	long n;
+};
+
+/* A hash-table key for a network on an access(5) boundary: "203.0.113", "2001:db8:1:2". */
+static void
+partial_key(const struct addr *a, int plen, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (a->family == 4)
+		for (int i = 0; i < plen / 8; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "." : "", a->b[i]);
+	else
+		for (int i = 0; i < plen / 16; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%x", i ? ":" : "", a->b[2 * i] << 8 | a->b[2 * i + 1]);
+}
+
+static void
+put_line(void *arg, const char *key, const struct dmap_hit *h)
+{
+	struct out *o = arg;
+	char result[160];
+	struct fw_entry e;
+	int full, step;
+
+	if (dmap_postfix_result(h, result, sizeof(result)) == NULL || !fw_entry_parse(key, 0, &e))
+		return;
+	if (strcmp(o->f->type, "cidr") == 0) {
+		char net[ADDR_STRLEN + 5];
+
+		fw_entry_text(&e, net);
+		fprintf(o->fp, "%s %s\n", net, result);
+		o->n++;
+		return;
+	}
+	/* access(5) keys: a whole address, or a network on an octet (IPv4) or 16-bit (IPv6) boundary. */
+	full = e.addr.family == 4 ? 32 : 128;
+	step = e.addr.family == 4 ? 8 : 16;
+	if (e.plen == full) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&e.addr, a);
+		fprintf(o->fp, "%s %s\n", a, result);
+		o->n++;
+	} else {
+		int b = (e.plen + step - 1) / step * step;	/* the next boundary at or below the prefix */
+		long count = 1L << (b - e.plen > 30 ? 30 : b - e.plen);
+
+		if (count > EXPAND_MAX) {
+			log_warnx("map file: %s would be %ld keys in a %s table; not written (use cidr)", key, count,
+			    o->f->type);
+			return;
+		}
+		for (long i = 0; i < count; i++) {
+			struct addr a = e.addr;
+			char k[64];
+
+			/* set the bits between the prefix and the boundary to i */
+			for (int bit = 0; bit < b - e.plen; bit++)
+				if (i >> bit & 1) {
+					int pos = b - 1 - bit;
+
+					a.b[pos / 8] |= (uint8_t)(0x80 >> (pos % 8));
+				}
+			if (b == full) {
+				addr_format(&a, k);
+			} else
+				partial_key(&a, b, k, sizeof(k));
+			fprintf(o->fp, "%s %s\n", k, result);
+			o->n++;
+		}
+	}
+}
+
+int64_t
+mapfile_write(struct mapfile *f, struct dmap *m, int64_t now)
+{
+	struct out o = { f, NULL, 0 };
+	int64_t next;
+	int ok;
+
+	if ((o.fp = fopen(f->tmp, "w")) == NULL) {
+		log_warn("map file %s", f->tmp);
+		return now + 1;
+	}
+	fprintf(o.fp, "# written by mxguard: the decisions in force (do not edit)\n");
+	next = dmap_foreach_client(m, now, put_line, &o);
+	ok = fflush(o.fp) == 0 && fsync(fileno(o.fp)) == 0;
+	ok = fclose(o.fp) == 0 && ok;
+	if (!ok) {
+		log_warn("map file %s", f->tmp);
+		unlink(f->tmp);
+		return now + 1;
+	}
+	if (strcmp(f->type, "cidr") != 0) {
+		/* postmap builds TMP.db (or .lmdb) next to it; both are renamed into place, database first. */
+		char spec[4200], *argv[] = { "postmap", spec, NULL };
+		const char *ext = strcmp(f->type, "hash") == 0 ? ".db" : ".lmdb";
+		char from[4200], to[4200];
+
+		snprintf(spec, sizeof(spec), "%s:%s", f->type, f->tmp);
+		snprintf(from, sizeof(from), "%s%s", f->tmp, ext);
+		snprintf(to, sizeof(to), "%s%s", f->path, ext);
+		if (fw_run(argv) < 0 || rename(from, to) < 0) {
+			log_warnx("map file: %s:%s not rebuilt: %s", f->type, f->path, strerror(errno));
+			unlink(f->tmp);
+			return now + 1;
+		}
+	}
+	if (rename(f->tmp, f->path) < 0) {
+		log_warn("map file %s", f->path);
+		return now + 1;
+	}
+	log_debug("map file %s:%s: %ld entries", f->type, f->path, o.n);
+	return next;
+}

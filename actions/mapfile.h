@@ -1,0 +1,30 @@
+/*
+ * mapfile.h - the client decisions in force written as a Postfix access
+ * table, for sites that prefer files to the socketmap:
+ *
+ *   cidr:/PATH   "203.0.113.7/32 REJECT ..." lines; any prefix; Postfix
+ *                re-reads it when it changes
+ *   hash:/PATH, lmdb:/PATH   access(5) keys ("203.0.113.7", "203.0.113",
+ *                "2001:db8:1:2"), built with postmap; a prefix off those
+ *                boundaries is spelled as the (at most 256) keys it covers
+ *
+ * Each rewrite is whole and atomic: a temporary file (and its postmap
+ * database) renamed over the old one, so smtpd never reads half a table.
+ */
+#ifndef MXG_MAPFILE_H
+#define MXG_MAPFILE_H
+
+#include <stdint.h>
+
+#include "dmap.h"
+
+struct mapfile;
+
+/* "cidr:/path", "hash:/path" or "lmdb:/path"; NULL with a message in err. */
+struct mapfile *mapfile_new(const char *spec, char *err, size_t errlen);
+void mapfile_free(struct mapfile *f);
+
+/* Write the table from the decisions in force; returns when it must be written again (an entry ends). */
+int64_t mapfile_write(struct mapfile *f, struct dmap *m, int64_t now);
+
+#endif

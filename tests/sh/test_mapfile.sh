@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# test_mapfile.sh - the Postfix access table file mode (--map-file): a cidr
+# table and a hash table (built by Postfix's postmap), read back with
+# Postfix's own lookups; atomic rewrites on ban, unban and expiry.
+. "$(dirname "$0")/lib.sh"
+command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+mkdir -p "$TMP/pf"
+printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+export MAIL_CONFIG=$TMP/pf	# postmap (ours and the daemon's) reads this configuration
+touch "$TMP/mail.log"
+PID=
+trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
+start() {
+	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st.$1" --socket "$TMP/s" \
+		--map-file "$1:$TMP/access.$1" > /dev/null 2>> "$TMP/err" &
+	PID=$!
+	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+}
+ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
+# q TYPE KEY: what Postfix finds in the table (waits a moment for the rewrite)
+q() {
+	local r
+	for _ in $(seq 20); do
+		r=$(postmap -q "$2" "$1:$TMP/access.$1" 2> /dev/null) && break
+		r="(not found)"
+		sleep 0.05
+	done
+	echo "$r"
+}
+
+start cidr
+ctl ban 203.0.113.8 for 2s
+ctl ban 203.0.113.7 for 1h
+ctl ban 2001:db8:bad::/48 for 1h defer
+ctl ban 198.51.100.0/23 for 1h tarpit
+check_eq "cidr: a block is a REJECT naming the rule" "REJECT 5.7.1 Rejected by mxguard rule manual" "$(q cidr 203.0.113.7)"
+check_eq "cidr: an IPv6 prefix covers its addresses" "DEFER 4.7.1 Deferred by mxguard rule manual, try again later" \
+	"$(q cidr 2001:db8:bad:1::9)"
+check_eq "cidr: a /23 covers both its /24s" "sleep 5|sleep 5" "$(q cidr 198.51.100.1)|$(q cidr 198.51.101.254)"
+ctl unban 2001:db8:bad::/48
+sleep 0.5
+check_eq "cidr: unban rewrites the table" "(not found)" "$(q cidr 2001:db8:bad:1::9)"
+sleep 2
+check_eq "cidr: an ended decision leaves the table (and only it)" "(not found)|REJECT 5.7.1 Rejected by mxguard rule manual" \
+	"$(q cidr 203.0.113.8)|$(q cidr 203.0.113.7)"
+check "cidr: no temporary file is left behind" test ! -e "$TMP/access.cidr.mxguard-new"
+kill "$PID"; wait "$PID"
+
+start hash
+ctl ban 203.0.113.7 for 1h
+ctl ban 198.51.100.0/23 for 1h reject
+ctl ban 2001:db8:bad::/48 for 1h defer
+ctl ban 2001:db8:ba::/63 for 1h discard
+check_eq "hash: an address" "REJECT 5.7.1 Rejected by mxguard rule manual" "$(q hash 203.0.113.7)"
+check_eq "hash: a /23 is spelled as its two /24 keys" "REJECT 5.7.1 Rejected by mxguard rule manual|REJECT 5.7.1 Rejected by mxguard rule manual" \
+	"$(q hash 198.51.100)|$(q hash 198.51.101)"
+check_eq "hash: an IPv6 /48 is the key Postfix asks for" "DEFER 4.7.1 Deferred by mxguard rule manual, try again later" \
+	"$(q hash 2001:db8:bad)"
+check_eq "hash: a /63 is its two /64 keys" "DISCARD mxguard rule manual|DISCARD mxguard rule manual|(not found)" \
+	"$(q hash 2001:db8:ba:0)|$(q hash 2001:db8:ba:1)|$(q hash 2001:db8:ba:2)"
+check "hash: the database is next to the text" test -s "$TMP/access.hash.db"
+kill "$PID"; wait "$PID"
+check_eq "clean exit" 0 $?
+finish
