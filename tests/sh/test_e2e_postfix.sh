@@ -149,14 +149,21 @@ rcpts=$(for i in $(seq 1 25); do printf 'nobody%02d@example.org,' "$i"; done)
 # (the legitimate sender keeps sending during the attack)
 send leg bob@example.org legit@example.net > /dev/null & during=$!
 PIDS+=($during)
-# lines_seen ADDR N: the log has N unknown-recipient rejects for ADDR
-lines_seen() { [ "$(grep -c "RCPT from [^ ]*\[$1\].*User unknown" "$TMP/maillog")" -ge "$2" ]; }
+# marks ADDR: count ADDR's unknown-recipient rejects in the log; set t0 at
+# the first and t20 at the 20th (one count per poll, so both are set
+# together when they arrive together)
+marks() {
+	local n
+	n=$(grep -c "RCPT from [^ ]*\[$1\].*User unknown" "$TMP/maillog")
+	[ -z "$t0" ] && [ "$n" -ge 1 ] && t0=$(now_ms)
+	[ -z "$t20" ] && [ "$n" -ge 20 ] && t20=$(now_ms)
+	return 0
+}
 send atk "${rcpts%,}" harvester@example.net > "$TMP/atk.out" & attack=$!
 PIDS+=($attack)
 t0= t20= t1=
 for _ in $(seq 1000); do
-	[ -z "$t0" ] && lines_seen 203.0.113.66 1 && t0=$(now_ms)
-	[ -z "$t20" ] && lines_seen 203.0.113.66 20 && t20=$(now_ms)
+	marks 203.0.113.66
 	postmap -c "$TMP/pf" -q 203.0.113.66 "socketmap:unix:$TMP/map:client" 2> /dev/null | grep -q '^REJECT' &&
 		{ t1=$(now_ms); break; }
 	sleep 0.005
@@ -208,8 +215,7 @@ PIDS+=($attack)
 t0= t20= t1=
 # (enforced = the address is in the kernel's set; the refused connection is checked below)
 for _ in $(seq 1000); do
-	[ -z "$t0" ] && lines_seen 203.0.113.69 1 && t0=$(now_ms)
-	[ -z "$t20" ] && lines_seen 203.0.113.69 20 && t20=$(now_ms)
+	marks 203.0.113.69
 	ip netns exec "$MX" nft get element inet mxguard v4 '{ 203.0.113.69 }' > /dev/null 2>&1 && { t1=$(now_ms); break; }
 	sleep 0.005
 done
