@@ -8,6 +8,7 @@
 
 #include "../rules/keytab.h"
 #include "../rules/table.h"
+#include "../rules/window.h"
 
 #define DMAP_KEYMAX 128		/* kind byte + the longest key the rules make (80) */
 #define PER_KEY 4		/* actions held per key; a fifth replaces the one ending first */
@@ -15,6 +16,7 @@
 struct slot {
 	int n;
 	struct dmap_hit hit[PER_KEY];
+	struct window msgs;	/* messages since a limit was put on the key (a count window) */
 };
 
 struct dmap {
@@ -98,6 +100,8 @@ dmap_put(struct dmap *m, enum dmap_kind kind, const char *key, const struct dmap
 	s = keytab_put(m->t, k, klen, last, &created, NULL);
 	for (at = 0; at < s->n && s->hit[at].action != h->action; at++)
 		;
+	if (h->action == DM_LIMIT && (at == s->n || s->hit[at].limit_per != h->limit_per))
+		win_reset(&s->msgs, 0);	/* a new limit counts from now */
 	if (at == s->n) {
 		if (s->n < PER_KEY)
 			s->n++;
@@ -135,9 +139,9 @@ dmap_clear(struct dmap *m)
 	keytab_foreach(m->t, clear_one, NULL);
 }
 
-/* The strongest action of a slot in force at now. */
+/* The strongest action of a slot in force at now (a limit: whether it is reached, at now). */
 static int
-strongest(const struct slot *s, int64_t now, struct dmap_hit *out)
+strongest(struct slot *s, int64_t now, struct dmap_hit *out)
 {
 	int best = -1;
 
@@ -147,6 +151,8 @@ strongest(const struct slot *s, int64_t now, struct dmap_hit *out)
 	if (best < 0)
 		return 0;
 	*out = s->hit[best];
+	if (out->action == DM_LIMIT && out->limit_per > 0)
+		out->over = win_add(&s->msgs, win_width(out->limit_per), now, 0) >= out->limit_n;
 	return 1;
 }
 
@@ -201,7 +207,7 @@ static void
 walk_one(void *arg, void *payload)
 {
 	struct walk *w = arg;
-	const struct slot *s = payload;
+	struct slot *s = payload;
 	struct dmap_hit h;
 	char key[DMAP_KEYMAX + 1];
 	size_t klen;
@@ -227,6 +233,41 @@ dmap_foreach_client(struct dmap *m, int64_t now, dmap_fn fn, void *arg)
 }
 
 void
+dmap_count_message(struct dmap *m, const struct addr *a, int64_t t)
+{
+	int maxlen = a->family == 4 ? 32 : 128;
+	const uint8_t *used = a->family == 4 ? m->used4 : m->used6;
+
+	if (a->family != 4 && a->family != 6)
+		return;
+	/* Longest prefix first: the most specific limit is the one that counts. */
+	for (int plen = maxlen; plen >= 0; plen--) {
+		struct addr net = *a;
+		char text[ADDR_STRLEN + 5], k[DMAP_KEYMAX];
+		size_t n, klen;
+		struct slot *s;
+
+		if (!used[plen])
+			continue;
+		for (int i = 0; i < 16; i++) {
+			int bits = plen - 8 * i;
+
+			net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
+		}
+		n = addr_format(&net, text);
+		if (plen != maxlen)
+			snprintf(text + n, sizeof(text) - n, "/%d", plen);
+		if ((klen = make_key(DK_CLIENT, text, k)) == 0 || (s = keytab_get(m->t, k, klen)) == NULL)
+			continue;
+		for (int i = 0; i < s->n; i++)
+			if (s->hit[i].action == DM_LIMIT && s->hit[i].until > t && s->hit[i].limit_per > 0) {
+				win_add(&s->msgs, win_width(s->hit[i].limit_per), t, 1);
+				return;
+			}
+	}
+}
+
+void
 dmap_expire(struct dmap *m, int64_t now)
 {
 	keytab_expire(m->t, now, 1024, NULL);
@@ -249,6 +290,12 @@ dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
 	case DM_TARPIT:
 		/* A restriction as the result: smtpd pauses, then goes on with the list (checked with Postfix 3.7). */
 		snprintf(buf, len, "sleep %d", MAP_TARPIT_SECONDS);
+		return buf;
+	case DM_LIMIT:
+		if (!h->over)
+			return NULL;
+		snprintf(buf, len, "DEFER 4.7.1 Rate limit reached (mxguard rule %s: %u messages per %u s), try again later",
+		    h->rule, h->limit_n, h->limit_per);
 		return buf;
 	default:
 		return NULL;

@@ -25,6 +25,7 @@ struct dmap_hit {
 	int64_t until;
 	char rule[40];
 	uint32_t limit_n, limit_per;	/* DM_LIMIT */
+	int over;			/* DM_LIMIT, at a lookup: limit_n messages within limit_per reached */
 };
 
 struct dmap;
@@ -63,10 +64,19 @@ int64_t dmap_foreach_client(struct dmap *m, int64_t now, dmap_fn fn, void *arg);
 
 /*
  * What Postfix's access(5) is told for a decision: "REJECT 5.7.1 ...
- * rule NAME", "DEFER 4.7.1 ...", "DISCARD ...", "sleep 5"; NULL for what
- * the MTA does not act on (limit).
+ * rule NAME", "DEFER 4.7.1 ...", "DISCARD ...", "sleep 5", a DEFER for a
+ * client over its limit; NULL for what the MTA is not to act on (a limit
+ * not reached).
  */
 const char *dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len);
+
+/*
+ * A message accepted from client a at time t: counted against the limit
+ * (DM_LIMIT) of the key holding it, if any, so a lookup can tell when the
+ * client is over its rate (then Postfix is told to defer it, until the
+ * window frees).
+ */
+void dmap_count_message(struct dmap *m, const struct addr *a, int64_t t);
 
 /* Drop what has ended before now (a bounded sweep; call on each tick). */
 void dmap_expire(struct dmap *m, int64_t now);

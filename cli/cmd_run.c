@@ -111,6 +111,9 @@ on_line(void *arg, struct span line)
 	dm->nevents++;
 	if (dm->events_fd >= 0)
 		event_json(&dm->events, &ev, NULL);
+	/* A client under a message limit: its accepted messages count toward it. */
+	if (dm->dmap != NULL && (ev.type == EV_MSG_ACCEPTED || ev.type == EV_BOUNCE_IN))
+		dmap_count_message(dm->dmap, &ev.ip, ev.ts);
 	engine_event(dm->eng, &ev, on_decision, dm);
 }
 

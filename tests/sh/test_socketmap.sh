@@ -12,6 +12,8 @@ cat > "$TMP/mxguard.conf" << CONF
 include "$PWD/samples/mxguard.conf"
 rule "bad-helo" { on rcpt_unknown where helo matches "(?i)^bad" by helo when count >= 1 within 1m do reject for 10m }
 rule "bad-sender" { on rcpt_unknown where from == "spam@example.net" by sender when count >= 1 within 1m do discard for 10m }
+table <lim> { 198.51.100.30 }
+rule "msg-limit" { on connect where client in <lim> when count >= 1 within 1m do limit 2 per 1m for 10m }
 rule "bad-domain" { on rcpt_unknown where sender_domain == "example.com" by sender_domain when count >= 1 within 1m do defer for 10m }
 CONF
 touch "$TMP/mail.log"
@@ -55,6 +57,20 @@ check_eq "sender map: the address" "DISCARD mxguard rule bad-sender" "$(q sender
 check_eq "sender map: the domain (Postfix's second lookup)" "DEFER 4.7.1 Deferred by mxguard rule bad-domain, try again later" \
 	"$(q sender example.com)"
 check_eq "sender map: other senders are not found" "(not found)" "$(q sender joe@example.org)"
+
+# limit N per D on messages: not found until the client has sent N, then deferred.
+now() { date '+%b %e %H:%M:%S'; }
+echo "$(now) mx1 postfix/smtpd[9]: connect from unknown[198.51.100.30]" >> "$TMP/mail.log"
+for _ in $(seq 30); do grep -q '"rule":"msg-limit"' "$TMP/dec" && break; sleep 0.1; done
+check_eq "limit: under its rate the client is not found" "(not found)" "$(q client 198.51.100.30)"
+for id in 1A2B3C4D5E 2A2B3C4D5E; do
+	echo "$(now) mx1 postfix/smtpd[9]: $id: client=unknown[198.51.100.30]"
+	echo "$(now) mx1 postfix/qmgr[7]: $id: from=<a@example.net>, size=300, nrcpt=1 (queue active)"
+done >> "$TMP/mail.log"
+sleep 0.5
+check_eq "limit: after 2 messages in a minute, the client is deferred, with its rate" \
+	"DEFER 4.7.1 Rate limit reached (mxguard rule msg-limit: 2 messages per 60 s), try again later" \
+	"$(q client 198.51.100.30)"
 
 # Bad framing: the client loses its connection; the daemon goes on.
 printf '99999999:client x,' | nc -N -U "$TMP/map" > /dev/null 2>&1
