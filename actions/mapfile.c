@@ -15,7 +15,7 @@
 #define EXPAND_MAX 256		/* keys one off-boundary prefix may become in a hash table */
 
 struct mapfile {
-	char *type;	/* "cidr", "hash", "lmdb" */
+	char *type;	/* "cidr", "hash", "lmdb", "exim" */
 	char *path;
 	char *tmp;	/* path.mxguard-new */
 };
@@ -27,8 +27,8 @@ mapfile_new(const char *spec, char *err, size_t errlen)
 	struct mapfile *f;
 
 	if (colon == NULL || colon[1] != '/' || !((colon - spec == 4 && (strncmp(spec, "cidr", 4) == 0 ||
-	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0)))) {
-		snprintf(err, errlen, "map file '%s': use cidr:/PATH, hash:/PATH or lmdb:/PATH", spec);
+	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0 || strncmp(spec, "exim", 4) == 0)))) {
+		snprintf(err, errlen, "map file '%s': use cidr:/PATH, hash:/PATH, lmdb:/PATH or exim:/PATH", spec);
 		return NULL;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -50,6 +50,8 @@ mapfile_free(struct mapfile *f)
 	free(f->tmp);
 	free(f);
 }
+
+static int64_t table_write(struct mapfile *f, struct dmap *m, int64_t now);
 
 struct out {
 	struct mapfile *f;
@@ -128,8 +130,78 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 	}
 }
 
+/* Exim: one net-iplsearch file per action, "KEY: MESSAGE" lines (an IPv6 key quoted: it has colons). */
+struct exim_out {
+	FILE *fp;
+	enum dmap_action want;
+};
+
+static void
+exim_line(void *arg, const char *key, const struct dmap_hit *h)
+{
+	struct exim_out *o = arg;
+	struct fw_entry e;
+	char net[ADDR_STRLEN + 5];
+	enum dmap_action a = h->action == DM_BLOCK ? DM_REJECT : h->action;
+
+	if (a != o->want || !fw_entry_parse(key, 0, &e))
+		return;
+	fw_entry_text(&e, net);
+	fprintf(o->fp, e.addr.family == 6 ? "\"%s\": " : "%s: ", net);
+	if (a == DM_REJECT)
+		fprintf(o->fp, "Rejected by mxguard rule %s\n", h->rule);
+	else if (a == DM_DEFER)
+		fprintf(o->fp, "Deferred by mxguard rule %s, try again later\n", h->rule);
+	else
+		fprintf(o->fp, "mxguard rule %s\n", h->rule);
+}
+
+static int64_t
+exim_write(struct mapfile *f, struct dmap *m, int64_t now)
+{
+	static const struct {
+		const char *suffix;
+		enum dmap_action action;
+	} files[] = { { "reject", DM_REJECT }, { "defer", DM_DEFER }, { "discard", DM_DISCARD }, { "tarpit", DM_TARPIT } };
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4200], tmp[4220];
+		struct exim_out o = { NULL, files[i].action };
+		int64_t n;
+		int ok;
+
+		snprintf(path, sizeof(path), "%s.%s", f->path, files[i].suffix);
+		snprintf(tmp, sizeof(tmp), "%s.mxguard-new", path);
+		if ((o.fp = fopen(tmp, "w")) == NULL) {
+			log_warn("map file %s", tmp);
+			return now + 1;
+		}
+		fprintf(o.fp, "# written by mxguard: the clients under '%s' (do not edit)\n", files[i].suffix);
+		n = dmap_foreach_client(m, now, exim_line, &o);
+		next = n < next ? n : next;
+		ok = fflush(o.fp) == 0 && fsync(fileno(o.fp)) == 0;
+		ok = fclose(o.fp) == 0 && ok;
+		if (!ok || rename(tmp, path) < 0) {
+			log_warn("map file %s", path);
+			unlink(tmp);
+			return now + 1;
+		}
+	}
+	return next;
+}
+
 int64_t
 mapfile_write(struct mapfile *f, struct dmap *m, int64_t now)
+{
+	if (strcmp(f->type, "exim") == 0)
+		return exim_write(f, m, now);
+	return table_write(f, m, now);
+}
+
+/* A Postfix table: cidr, or hash/lmdb through postmap. */
+static int64_t
+table_write(struct mapfile *f, struct dmap *m, int64_t now)
 {
 	struct out o = { f, NULL, 0 };
 	int64_t next;

@@ -1,12 +1,15 @@
 /*
- * mapfile.h - the client decisions in force written as a Postfix access
- * table, for sites that prefer files to the socketmap:
+ * mapfile.h - the client decisions in force written as MTA access files:
+ * Postfix access tables (for sites that prefer files to the socketmap)
+ * and Exim host lists:
  *
  *   cidr:/PATH   "203.0.113.7/32 REJECT ..." lines; any prefix; Postfix
  *                re-reads it when it changes
  *   hash:/PATH, lmdb:/PATH   access(5) keys ("203.0.113.7", "203.0.113",
  *                "2001:db8:1:2"), built with postmap; a prefix off those
  *                boundaries is spelled as the (at most 256) keys it covers
+ *   exim:/PATH   Exim host lists for net-iplsearch: PATH.reject,
+ *                PATH.defer, PATH.discard, PATH.tarpit, "KEY: MESSAGE" lines
  *
  * Each rewrite is whole and atomic: a temporary file (and its postmap
  * database) renamed over the old one, so smtpd never reads half a table.
@@ -20,7 +23,7 @@
 
 struct mapfile;
 
-/* "cidr:/path", "hash:/path" or "lmdb:/path"; NULL with a message in err. */
+/* "cidr:/path", "hash:/path", "lmdb:/path" or "exim:/path"; NULL with a message in err. */
 struct mapfile *mapfile_new(const char *spec, char *err, size_t errlen);
 void mapfile_free(struct mapfile *f);
 

@@ -1341,8 +1341,10 @@ parse_statements(struct P *p)
 				const struct token *v = cur(p);
 
 				if (v->t != T_STRING || (strncmp(v->text, "cidr:/", 6) != 0 &&
-				    strncmp(v->text, "hash:/", 6) != 0 && strncmp(v->text, "lmdb:/", 6) != 0)) {
-					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\" or \"lmdb:/PATH\"");
+				    strncmp(v->text, "hash:/", 6) != 0 && strncmp(v->text, "lmdb:/", 6) != 0 &&
+				    strncmp(v->text, "exim:/", 6) != 0)) {
+					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\", \"lmdb:/PATH\" "
+					    "or \"exim:/PATH\"");
 					recover_top(p, at.line, at.file);
 					continue;
 				}
