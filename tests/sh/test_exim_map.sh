@@ -10,7 +10,7 @@
 for tool in swaks ip dpkg apt-get; do
 	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
 done
-CACHE=${MXG_DEB_CACHE:-/var/cache/mxguard-test-debs}
+CACHE=${MXG_DEB_CACHE:-$PWD/build/debs}	# downloaded once, kept with the build
 mkdir -p "$CACHE" && chmod 777 "$CACHE"
 if ! ls "$CACHE"/exim4-daemon-light_*.deb "$CACHE"/libidn12_*.deb > /dev/null 2>&1; then
 	(cd "$CACHE" && apt-get download exim4-daemon-light libidn12 > /dev/null 2>&1) ||
