@@ -327,7 +327,7 @@ run(char *const argv[], const char *data, size_t len, int quiet, char **output)
 
 		for (int i = 0; argv[i] != NULL && n < sizeof(line); i++)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "", argv[i]);
-		log_warnx("firewall command failed (%s): %s",
+		log_warnx("command failed (%s): %s",
 		    WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found" : "non-zero exit", line);
 		return -1;
 	}

@@ -15,7 +15,7 @@
 #define EXPAND_MAX 256		/* keys one off-boundary prefix may become in a hash table */
 
 struct mapfile {
-	char *type;	/* "cidr", "hash", "lmdb", "exim" */
+	char *type;	/* "cidr", "hash", "lmdb", "exim", "sendmail" */
 	char *path;
 	char *tmp;	/* path.mxguard-new */
 };
@@ -27,8 +27,10 @@ mapfile_new(const char *spec, char *err, size_t errlen)
 	struct mapfile *f;
 
 	if (colon == NULL || colon[1] != '/' || !((colon - spec == 4 && (strncmp(spec, "cidr", 4) == 0 ||
-	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0 || strncmp(spec, "exim", 4) == 0)))) {
-		snprintf(err, errlen, "map file '%s': use cidr:/PATH, hash:/PATH, lmdb:/PATH or exim:/PATH", spec);
+	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0 || strncmp(spec, "exim", 4) == 0)) ||
+	    (colon - spec == 8 && strncmp(spec, "sendmail", 8) == 0))) {
+		snprintf(err, errlen, "map file '%s': use cidr:/PATH, hash:/PATH, lmdb:/PATH, exim:/PATH or sendmail:/PATH",
+		    spec);
 		return NULL;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -57,6 +59,7 @@ struct out {
 	struct mapfile *f;
 	FILE *fp;
 	long n;
+	const char *tag;	/* "Connect:" for Sendmail's keys, else "" */
 };
 
 /* A hash-table key for a network on an access(5) boundary: "203.0.113", "2001:db8:1:2". */
@@ -81,7 +84,20 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 	struct fw_entry e;
 	int full, step;
 
-	if (dmap_postfix_result(h, result, sizeof(result)) == NULL || !fw_entry_parse(key, 0, &e))
+	if (strcmp(o->f->type, "sendmail") == 0) {
+		/* Sendmail's access database: what it can say for a connecting client. */
+		if (h->action == DM_BLOCK || h->action == DM_REJECT)
+			snprintf(result, sizeof(result), "ERROR:5.7.1:550 Rejected by mxguard rule %s", h->rule);
+		else if (h->action == DM_DEFER)
+			/* (Sendmail re-spaces punctuation in this text: plain words only) */
+			snprintf(result, sizeof(result), "ERROR:4.7.1:451 Deferred by mxguard rule %s", h->rule);
+		else if (h->action == DM_DISCARD)
+			snprintf(result, sizeof(result), "DISCARD");
+		else
+			return;		/* no access(5)-database word for tarpit or limit */
+	} else if (dmap_postfix_result(h, result, sizeof(result)) == NULL)
+		return;
+	if (!fw_entry_parse(key, 0, &e))
 		return;
 	if (strcmp(o->f->type, "cidr") == 0) {
 		char net[ADDR_STRLEN + 5];
@@ -98,8 +114,10 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 		char a[ADDR_STRLEN];
 
 		addr_format(&e.addr, a);
-		fprintf(o->fp, "%s %s\n", a, result);
+		fprintf(o->fp, "%s%s%s %s\n", o->tag, e.addr.family == 6 && *o->tag ? "IPv6:" : "", a, result);
 		o->n++;
+	} else if (*o->tag && e.addr.family == 6) {
+		log_warnx("map file: %s: Sendmail's access database takes IPv6 addresses, not prefixes; not written", key);
 	} else {
 		int b = (e.plen + step - 1) / step * step;	/* the next boundary at or below the prefix */
 		long count = 1L << (b - e.plen > 30 ? 30 : b - e.plen);
@@ -124,7 +142,7 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 				addr_format(&a, k);
 			} else
 				partial_key(&a, b, k, sizeof(k));
-			fprintf(o->fp, "%s %s\n", k, result);
+			fprintf(o->fp, "%s%s %s\n", o->tag, k, result);
 			o->n++;
 		}
 	}
@@ -203,7 +221,7 @@ mapfile_write(struct mapfile *f, struct dmap *m, int64_t now)
 static int64_t
 table_write(struct mapfile *f, struct dmap *m, int64_t now)
 {
-	struct out o = { f, NULL, 0 };
+	struct out o = { f, NULL, 0, strcmp(f->type, "sendmail") == 0 ? "Connect:" : "" };
 	int64_t next;
 	int ok;
 
@@ -220,7 +238,34 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 		unlink(f->tmp);
 		return now + 1;
 	}
-	if (strcmp(f->type, "cidr") != 0) {
+	if (strcmp(f->type, "sendmail") == 0) {
+		/* makemap reads the text on its input and builds TMP.db; renamed into place, then the text. */
+		char *argv[] = { "makemap", "hash", f->tmp, NULL }, from[4200], to[4200];
+		FILE *in = fopen(f->tmp, "r");
+		char *text = NULL;
+		size_t len = 0;
+		int bad;
+
+		if (in != NULL) {
+			FILE *mem = open_memstream(&text, &len);
+			int c;
+
+			while (mem != NULL && (c = getc(in)) != EOF)
+				putc(c, mem);
+			if (mem != NULL)
+				fclose(mem);
+			fclose(in);
+		}
+		snprintf(from, sizeof(from), "%s.db", f->tmp);
+		snprintf(to, sizeof(to), "%s.db", f->path);
+		bad = text == NULL || fw_run_input(argv, text, len) < 0 || rename(from, to) < 0;
+		free(text);
+		if (bad) {
+			log_warnx("map file: sendmail:%s not rebuilt", f->path);
+			unlink(f->tmp);
+			return now + 1;
+		}
+	} else if (strcmp(f->type, "cidr") != 0) {
 		/* postmap builds TMP.db (or .lmdb) next to it; both are renamed into place, database first. */
 		char spec[4200], *argv[] = { "postmap", spec, NULL };
 		const char *ext = strcmp(f->type, "hash") == 0 ? ".db" : ".lmdb";

@@ -10,6 +10,8 @@
  *                boundaries is spelled as the (at most 256) keys it covers
  *   exim:/PATH   Exim host lists for net-iplsearch: PATH.reject,
  *                PATH.defer, PATH.discard, PATH.tarpit, "KEY: MESSAGE" lines
+ *   sendmail:/PATH   Sendmail's access database: "Connect:KEY ERROR:..."
+ *                text, built with makemap hash
  *
  * Each rewrite is whole and atomic: a temporary file (and its postmap
  * database) renamed over the old one, so smtpd never reads half a table.
@@ -23,7 +25,7 @@
 
 struct mapfile;
 
-/* "cidr:/path", "hash:/path", "lmdb:/path" or "exim:/path"; NULL with a message in err. */
+/* "cidr:/path", "hash:/path", "lmdb:/path", "exim:/path" or "sendmail:/path"; NULL with a message in err. */
 struct mapfile *mapfile_new(const char *spec, char *err, size_t errlen);
 void mapfile_free(struct mapfile *f);
 

@@ -420,7 +420,8 @@ run_usage(FILE *f)
 	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
 	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n"
 	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n"
-	    "  --map-file TYPE:PATH  keep access files of the client decisions: cidr, hash, lmdb (Postfix), exim\n");
+	    "  --map-file TYPE:PATH  keep access files of the client decisions:\n"
+	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n");
 }
 
 int

@@ -1342,9 +1342,9 @@ parse_statements(struct P *p)
 
 				if (v->t != T_STRING || (strncmp(v->text, "cidr:/", 6) != 0 &&
 				    strncmp(v->text, "hash:/", 6) != 0 && strncmp(v->text, "lmdb:/", 6) != 0 &&
-				    strncmp(v->text, "exim:/", 6) != 0)) {
-					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\", \"lmdb:/PATH\" "
-					    "or \"exim:/PATH\"");
+				    strncmp(v->text, "exim:/", 6) != 0 && strncmp(v->text, "sendmail:/", 10) != 0)) {
+					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\", \"lmdb:/PATH\", "
+					    "\"exim:/PATH\" or \"sendmail:/PATH\"");
 					recover_top(p, at.line, at.file);
 					continue;
 				}

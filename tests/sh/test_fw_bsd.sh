@@ -130,6 +130,6 @@ ctl ban 198.51.100.10
 kill -0 "$PID"
 check_eq "a failing firewall command does not stop the daemon" 0 $?
 kill "$PID"; wait "$PID"
-grep -q "firewall command failed (not found): ipfw -q table mxguard add 198.51.100.10/32" "$TMP/run.err"
+grep -q "command failed (not found): ipfw -q table mxguard add 198.51.100.10/32" "$TMP/run.err"
 check_eq "and is reported with its command line" 0 $?
 finish
