@@ -301,3 +301,18 @@ dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
 		return NULL;
 	}
 }
+
+const char *
+dmap_sendmail_result(const struct dmap_hit *h, char *buf, size_t len)
+{
+	/* Sendmail re-spaces punctuation in the text: plain words only. */
+	if (h->action == DM_BLOCK || h->action == DM_REJECT)
+		snprintf(buf, len, "ERROR:5.7.1:550 Rejected by mxguard rule %s", h->rule);
+	else if (h->action == DM_DEFER || (h->action == DM_LIMIT && h->over))
+		snprintf(buf, len, "ERROR:4.7.1:451 Deferred by mxguard rule %s", h->rule);
+	else if (h->action == DM_DISCARD)
+		snprintf(buf, len, "DISCARD");
+	else
+		return NULL;	/* no word for tarpit */
+	return buf;
+}

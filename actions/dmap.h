@@ -78,6 +78,9 @@ const char *dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
  */
 void dmap_count_message(struct dmap *m, const struct addr *a, int64_t t);
 
+/* The same in Sendmail's access words ("ERROR:5.7.1:550 ...", "DISCARD"); NULL if it has none. */
+const char *dmap_sendmail_result(const struct dmap_hit *h, char *buf, size_t len);
+
 /* Drop what has ended before now (a bounded sweep; call on each tick). */
 void dmap_expire(struct dmap *m, int64_t now);
 

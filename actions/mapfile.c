@@ -84,17 +84,12 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 	struct fw_entry e;
 	int full, step;
 
+	/* A file cannot follow a limit's message count (only the socketmap can): what holds until the end. */
+	if (h->action == DM_LIMIT)
+		return;
 	if (strcmp(o->f->type, "sendmail") == 0) {
-		/* Sendmail's access database: what it can say for a connecting client. */
-		if (h->action == DM_BLOCK || h->action == DM_REJECT)
-			snprintf(result, sizeof(result), "ERROR:5.7.1:550 Rejected by mxguard rule %s", h->rule);
-		else if (h->action == DM_DEFER)
-			/* (Sendmail re-spaces punctuation in this text: plain words only) */
-			snprintf(result, sizeof(result), "ERROR:4.7.1:451 Deferred by mxguard rule %s", h->rule);
-		else if (h->action == DM_DISCARD)
-			snprintf(result, sizeof(result), "DISCARD");
-		else
-			return;		/* no access(5)-database word for tarpit or limit */
+		if (dmap_sendmail_result(h, result, sizeof(result)) == NULL)
+			return;
 	} else if (dmap_postfix_result(h, result, sizeof(result)) == NULL)
 		return;
 	if (!fw_entry_parse(key, 0, &e))

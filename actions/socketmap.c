@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -119,12 +120,27 @@ smap_answer(struct dmap *m, const char *req, size_t len, int64_t now, char *out,
 		found = addr_parse(key, klen, &a) && dmap_client(m, &a, now, &h);
 	} else if (nlen == 4 && memcmp(req, "helo", 4) == 0)
 		found = dmap_word(m, DK_HELO, key, now, &h);
-	else if (nlen == 6 && memcmp(req, "sender", 6) == 0)
+	else if (nlen == 6 && memcmp(req, "access", 6) == 0) {
+		/*
+		 * Sendmail's access map (FEATURE(access_db) on a socket map):
+		 * "Connect:ADDR" (IPv6 as "IPv6:..."); its other tags and its
+		 * shorter networks are not ours. The answer is in Sendmail's words.
+		 */
+		struct addr a;
+		char text[200];
+
+		if (klen > 8 && strncasecmp(key, "Connect:", 8) == 0 && addr_parse(key + 8, klen - 8, &a) &&
+		    dmap_client(m, &a, now, &h) && dmap_sendmail_result(&h, text, sizeof(text)) != NULL)
+			snprintf(out, outlen, "OK %s", text);
+		else
+			snprintf(out, outlen, "NOTFOUND ");
+		return;
+	} else if (nlen == 6 && memcmp(req, "sender", 6) == 0)
 		/* check_sender_access asks for user@domain, then domain, then user@. */
 		found = strchr(key, '@') != NULL ? dmap_word(m, DK_SENDER, key, now, &h) :
 		    dmap_word(m, DK_SENDER_DOMAIN, key, now, &h);
 	else {
-		snprintf(out, outlen, "PERM unknown map '%.*s' (client, helo, sender)", (int)(nlen > 32 ? 32 : nlen),
+		snprintf(out, outlen, "PERM unknown map '%.*s' (client, helo, sender, access)", (int)(nlen > 32 ? 32 : nlen),
 		    req);
 		return;
 	}

@@ -7,7 +7,9 @@
  * "NOTFOUND " or "PERM TEXT" out. NAME is the map: "client" (for
  * check_client_access: the address; host names and partial addresses are
  * not found), "helo" (check_helo_access) or "sender" (check_sender_access:
- * an address, or a domain). VALUE is an access(5) action (docs/MAPS.md).
+ * an address, or a domain), or "access" (Sendmail's FEATURE(access_db) on
+ * a socket map: "Connect:ADDR" keys, Sendmail's access words). VALUE is an
+ * access(5) action (docs/MAPS.md).
  * Connections stay open for many requests, as Postfix keeps them.
  */
 #ifndef MXG_SOCKETMAP_H

@@ -138,4 +138,29 @@ check_eq "the text beside the database is mxguard's" "Connect:203.0.113.121 ERRO
 for _ in $(seq 50); do [ "$(grep -c '^From MAILER-DAEMON' "$B/mail/postmaster" 2> /dev/null)" -ge 2 ] && break; sleep 0.1; done
 check_eq "delivered: the clean and the unbanned client's messages (not the discarded)" 2 \
 	"$(grep -c '^From MAILER-DAEMON' "$B/mail/postmaster" 2> /dev/null)"
+
+# The same Sendmail on mxguard's socketmap (FEATURE(access_db) on a socket map): no file at all.
+kill "$(head -1 "$B/run/sendmail.pid")"
+for _ in $(seq 50); do ip netns exec "$MX" ss -ltn | grep -q '203.0.113.20:25 ' || break; sleep 0.1; done
+kill "$MXPID"; wait "$MXPID"
+"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
+	--socketmap "$TMP/map" > /dev/null 2>> "$TMP/run.err" &
+MXPID=$!
+for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+sed -i "s|FEATURE(\`access_db', \`hash -T<TMPF> -o $TMP/access')dnl|FEATURE(\`access_db', \`socket -T<TMPF> unix:$TMP/map')dnl|" \
+	"$B/etc/sendmail.mc"
+(cd "$B/etc" && "$R/usr/bin/m4" sendmail.mc > sendmail.cf)
+check "sendmail.cf now asks the socket map" grep -q "^Kaccess socket -T<TMPF> unix:$TMP/map" "$B/etc/sendmail.cf"
+ip netns exec "$MX" unshare -m --uts sh -c "hostname mx.example.com && mount --bind '$B/etc/passwd' /etc/passwd &&
+	mount --bind '$B/etc/group' /etc/group && mount --bind '$B/etc/hosts' /etc/hosts &&
+	exec '$SMBIN/sendmail' -C '$B/etc/sendmail.cf' -bd" >> "$TMP/sendmail.out" 2>&1
+for _ in $(seq 50); do ip netns exec "$MX" ss -ltn | grep -q '203.0.113.20:25 ' && break; sleep 0.1; done
+ctl ban 203.0.113.123 for 1h reject
+check_eq "socket map: a decision is Sendmail's at once" "<** 550 5.7.1 Rejected by mxguard rule manual" \
+	"$(send 203.0.113.123)"
+check_eq "socket map: decisions in force before the restart too" "<** 451 4.7.1 Deferred by mxguard rule manual" \
+	"$(send 203.0.113.121)"
+ctl unban 203.0.113.123
+r=$(send 203.0.113.123)
+check "socket map: unban lets it through at once ($r)" sh -c "echo '$r' | grep -q '^<-  221'"
 finish
