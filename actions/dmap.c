@@ -48,9 +48,9 @@ dmap_free(struct dmap *m)
 int
 dmap_action_of(const char *a)
 {
-	static const char *const names[] = { "block", "reject", "defer", "discard", "tarpit", "limit" };
+	static const char *const names[] = { "block", "reject", "defer", "discard", "hold", "tarpit", "limit" };
 
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (strcmp(a, names[i]) == 0)
 			return i;
 	return -1;
@@ -287,6 +287,10 @@ dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
 	case DM_DISCARD:
 		snprintf(buf, len, "DISCARD mxguard rule %s", h->rule);
 		return buf;
+	case DM_HOLD:
+		/* accepted, then kept in the hold queue for the postmaster to look at */
+		snprintf(buf, len, "HOLD mxguard rule %s", h->rule);
+		return buf;
 	case DM_TARPIT:
 		/* A restriction as the result: smtpd pauses, then goes on with the list (checked with Postfix 3.7). */
 		snprintf(buf, len, "sleep %d", MAP_TARPIT_SECONDS);
@@ -313,6 +317,6 @@ dmap_sendmail_result(const struct dmap_hit *h, char *buf, size_t len)
 	else if (h->action == DM_DISCARD)
 		snprintf(buf, len, "DISCARD");
 	else
-		return NULL;	/* no word for tarpit */
+		return NULL;	/* no word for tarpit (nor for hold: QUARANTINE does not act on Connect: entries) */
 	return buf;
 }

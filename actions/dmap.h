@@ -15,7 +15,7 @@
 #include "../common/addr.h"
 
 /* What the MTA is told, strongest first. */
-enum dmap_action { DM_BLOCK, DM_REJECT, DM_DEFER, DM_DISCARD, DM_TARPIT, DM_LIMIT, DM_NONE };
+enum dmap_action { DM_BLOCK, DM_REJECT, DM_DEFER, DM_DISCARD, DM_HOLD, DM_TARPIT, DM_LIMIT, DM_NONE };
 
 /* The namespace of a key: what the MTA's lookup is about. */
 enum dmap_kind { DK_CLIENT, DK_HELO, DK_SENDER, DK_SENDER_DOMAIN };

@@ -55,12 +55,67 @@ mapfile_free(struct mapfile *f)
 
 static int64_t table_write(struct mapfile *f, struct dmap *m, int64_t now);
 
+/* One line of a table, kept until all are known: keys may overlap (a prefix spelled out, an address). */
+struct line {
+	char key[80];
+	int strength;		/* enum dmap_action: lower is stronger */
+	char result[160];
+};
+
 struct out {
 	struct mapfile *f;
 	FILE *fp;
 	long n;
 	const char *tag;	/* "Connect:" for Sendmail's keys, else "" */
+	struct line *lines;
+	size_t nlines, cap;
 };
+
+static void
+add_line(struct out *o, const char *key, int strength, const char *result)
+{
+	if (o->nlines == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 256;
+		o->lines = xrealloc(o->lines, o->cap * sizeof(*o->lines));
+	}
+	snprintf(o->lines[o->nlines].key, sizeof(o->lines[0].key), "%s", key);
+	o->lines[o->nlines].strength = strength;
+	snprintf(o->lines[o->nlines].result, sizeof(o->lines[0].result), "%s", result);
+	o->nlines++;
+}
+
+/* Strongest first (a cidr table answers with its first match); then by key. */
+static int
+by_strength(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return x->strength != y->strength ? x->strength - y->strength : strcmp(x->key, y->key);
+}
+
+/* By key, the strongest first among equal keys (a hash table holds one value per key). */
+static int
+by_key(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : x->strength - y->strength;
+}
+
+static void
+write_lines(struct out *o)
+{
+	int cidr = strcmp(o->f->type, "cidr") == 0;
+
+	qsort(o->lines, o->nlines, sizeof(*o->lines), cidr ? by_strength : by_key);
+	for (size_t i = 0; i < o->nlines; i++) {
+		if (!cidr && i > 0 && strcmp(o->lines[i].key, o->lines[i - 1].key) == 0)
+			continue;	/* a weaker value for a key already written */
+		fprintf(o->fp, "%s %s\n", o->lines[i].key, o->lines[i].result);
+		o->n++;
+	}
+}
 
 /* A hash-table key for a network on an access(5) boundary: "203.0.113", "2001:db8:1:2". */
 static void
@@ -98,19 +153,18 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 		char net[ADDR_STRLEN + 5];
 
 		fw_entry_text(&e, net);
-		fprintf(o->fp, "%s %s\n", net, result);
-		o->n++;
+		add_line(o, net, h->action, result);
 		return;
 	}
 	/* access(5) keys: a whole address, or a network on an octet (IPv4) or 16-bit (IPv6) boundary. */
 	full = e.addr.family == 4 ? 32 : 128;
 	step = e.addr.family == 4 ? 8 : 16;
 	if (e.plen == full) {
-		char a[ADDR_STRLEN];
+		char a[ADDR_STRLEN], k[ADDR_STRLEN + 16];
 
 		addr_format(&e.addr, a);
-		fprintf(o->fp, "%s%s%s %s\n", o->tag, e.addr.family == 6 && *o->tag ? "IPv6:" : "", a, result);
-		o->n++;
+		snprintf(k, sizeof(k), "%s%s%s", o->tag, e.addr.family == 6 && *o->tag ? "IPv6:" : "", a);
+		add_line(o, k, h->action, result);
 	} else if (*o->tag && e.addr.family == 6) {
 		log_warnx("map file: %s: Sendmail's access database takes IPv6 addresses, not prefixes; not written", key);
 	} else {
@@ -137,8 +191,10 @@ put_line(void *arg, const char *key, const struct dmap_hit *h)
 				addr_format(&a, k);
 			} else
 				partial_key(&a, b, k, sizeof(k));
-			fprintf(o->fp, "%s%s %s\n", o->tag, k, result);
-			o->n++;
+			char tagged[80];
+
+			snprintf(tagged, sizeof(tagged), "%s%s", o->tag, k);
+			add_line(o, tagged, h->action, result);
 		}
 	}
 }
@@ -175,7 +231,8 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 	static const struct {
 		const char *suffix;
 		enum dmap_action action;
-	} files[] = { { "reject", DM_REJECT }, { "defer", DM_DEFER }, { "discard", DM_DISCARD }, { "tarpit", DM_TARPIT } };
+	} files[] = { { "reject", DM_REJECT }, { "defer", DM_DEFER }, { "discard", DM_DISCARD }, { "hold", DM_HOLD },
+		{ "tarpit", DM_TARPIT } };
 	int64_t next = INT64_MAX;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -216,7 +273,7 @@ mapfile_write(struct mapfile *f, struct dmap *m, int64_t now)
 static int64_t
 table_write(struct mapfile *f, struct dmap *m, int64_t now)
 {
-	struct out o = { f, NULL, 0, strcmp(f->type, "sendmail") == 0 ? "Connect:" : "" };
+	struct out o = { f, NULL, 0, strcmp(f->type, "sendmail") == 0 ? "Connect:" : "", NULL, 0, 0 };
 	int64_t next;
 	int ok;
 
@@ -226,6 +283,8 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 	}
 	fprintf(o.fp, "# written by mxguard: the decisions in force (do not edit)\n");
 	next = dmap_foreach_client(m, now, put_line, &o);
+	write_lines(&o);
+	free(o.lines);
 	ok = fflush(o.fp) == 0 && fsync(fileno(o.fp)) == 0;
 	ok = fclose(o.fp) == 0 && ok;
 	if (!ok) {

@@ -85,7 +85,7 @@ ctl_ban(struct daemon *dm, char *args)
 				return;
 			}
 		} else if ((act = action_by_name(w[i])) < 0 || act == A_LIMIT) {
-			reply(dm, "error: '%s' is not an action (block, reject, defer, discard, tarpit, log)\n", w[i]);
+			reply(dm, "error: '%s' is not an action (block, reject, defer, discard, hold, tarpit, log)\n", w[i]);
 			return;
 		}
 	}

@@ -719,7 +719,7 @@ parse_or(struct P *p)
 
 static const char *const action_names[] = {
 	[A_BLOCK] = "block", [A_REJECT] = "reject", [A_DEFER] = "defer", [A_DISCARD] = "discard",
-	[A_TARPIT] = "tarpit", [A_LIMIT] = "limit", [A_LOG] = "log",
+	[A_HOLD] = "hold", [A_TARPIT] = "tarpit", [A_LIMIT] = "limit", [A_LOG] = "log",
 };
 
 static const char *const key_names[] = {
@@ -916,7 +916,7 @@ parse_do(struct P *p, struct rule *r)
 	}
 	return 1;
 bad:
-	ERR(p, t, "unknown action %s: use block, reject, defer, discard, tarpit, limit N per D or log",
+	ERR(p, t, "unknown action %s: use block, reject, defer, discard, hold, tarpit, limit N per D or log",
 	    tok_desc(t));
 	return 0;
 }

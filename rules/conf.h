@@ -18,7 +18,7 @@
 
 enum key_kind { KEY_CLIENT, KEY_HELO, KEY_SENDER, KEY_SENDER_DOMAIN, KEY_RECIPIENT, KEY_GLOBAL };
 enum measure { M_COUNT, M_DISTINCT, M_SUM };
-enum action { A_BLOCK, A_REJECT, A_DEFER, A_DISCARD, A_TARPIT, A_LIMIT, A_LOG };
+enum action { A_BLOCK, A_REJECT, A_DEFER, A_DISCARD, A_HOLD, A_TARPIT, A_LIMIT, A_LOG };
 
 struct rule {
 	char *name;

@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 ip -n "$MX" link add eth0 type veth peer name eth0 netns "$CLI"
 ip -n "$MX" addr add 203.0.113.10/24 dev eth0
-for a in 110 111 112 113 114 121; do ip -n "$CLI" addr add "203.0.113.$a/24" dev eth0; done
+for a in 110 111 112 113 114 115 121; do ip -n "$CLI" addr add "203.0.113.$a/24" dev eth0; done
 for ns in "$MX" "$CLI"; do ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up; done
 
 # Exim's own users and files.
@@ -71,6 +71,8 @@ acl_check_rcpt:
   defer   hosts   = net-iplsearch;$H.defer
           message = \${lookup{\$sender_host_address}iplsearch{$H.defer}}
   discard hosts   = net-iplsearch;$H.discard
+  warn    hosts   = net-iplsearch;$H.hold
+          control = freeze
   warn    hosts   = net-iplsearch;$H.tarpit
           delay   = 5s
   # --- end of mxguard ---
@@ -121,6 +123,7 @@ ctl ban 203.0.113.110 for 1h reject
 ctl ban 203.0.113.111 for 1h defer
 ctl ban 203.0.113.112 for 1h tarpit
 ctl ban 203.0.113.113 for 1h discard
+ctl ban 203.0.113.115 for 1h hold
 ctl ban 203.0.113.120/29 for 1h	# a prefix (a block is a reject for the MTA)
 sleep 0.5
 check_eq "reject: Exim answers 550 with the rule's name" "<** 550 Rejected by mxguard rule manual" "$(send 203.0.113.110)"
@@ -131,6 +134,8 @@ r=$(send 203.0.113.112)
 t=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "tarpit: the RCPT waits 5 s, then goes on (${t} ms: $r)" test "$t" -ge 5000 -a "$(echo "$r" | cut -c1-8)" = "<-  221 "
 check_eq "discard: accepted, then dropped" "<-  221 mx.example.com closing connection" "$(send 203.0.113.113)"
+check_eq "hold: accepted ..." "<-  221 mx.example.com closing connection" "$(send 203.0.113.115)"
+check "... and frozen in Exim's queue, not delivered" sh -c "grep -l '^-frozen' '$TMP/ex/spool/input/'*-H"
 check_eq "a client under no action delivers" "<-  221 mx.example.com closing connection" "$(send 203.0.113.114)"
 ctl unban 203.0.113.110
 sleep 0.5

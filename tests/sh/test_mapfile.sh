@@ -59,6 +59,11 @@ check_eq "hash: an IPv6 /48 is the key Postfix asks for" "DEFER 4.7.1 Deferred b
 check_eq "hash: a /63 is its two /64 keys" "DISCARD mxguard rule manual|DISCARD mxguard rule manual|(not found)" \
 	"$(q hash 2001:db8:ba:0)|$(q hash 2001:db8:ba:1)|$(q hash 2001:db8:ba:2)"
 check "hash: the database is next to the text" test -s "$TMP/access.hash.db"
+ctl ban 203.0.113.124/30 for 1h
+ctl ban 203.0.113.126 for 1h hold
+check_eq "hash: overlapping keys (a /30 spelled out, an address in it): one key, the strongest action" \
+	"REJECT 5.7.1 Rejected by mxguard rule manual|1" \
+	"$(q hash 203.0.113.126)|$(grep -c '^203.0.113.126 ' "$TMP/access.hash")"
 kill "$PID"; wait "$PID"
 check_eq "clean exit" 0 $?
 finish

@@ -40,6 +40,8 @@ ctl ban 198.51.100.9 for 1h tarpit
 check_eq "tarpit is a pause before the next restriction" "sleep 5" "$(q client 198.51.100.9)"
 check_eq "Postfix's partial addresses and host names are not ours" "(not found)|(not found)" \
 	"$(q client 203.0.113)|$(q client mail.example.com)"
+ctl ban 198.51.100.10 for 1h hold
+check_eq "hold: accepted, then kept in Postfix's hold queue" "HOLD mxguard rule manual" "$(q client 198.51.100.10)"
 ctl unban 198.51.100.9
 check_eq "unban takes it out at once" "(not found)" "$(q client 198.51.100.9)"
 sleep 2.2
