@@ -108,7 +108,8 @@ write_lines(struct out *o)
 {
 	int cidr = strcmp(o->f->type, "cidr") == 0;
 
-	qsort(o->lines, o->nlines, sizeof(*o->lines), cidr ? by_strength : by_key);
+	if (o->nlines > 1)	/* (an empty table has no array at all) */
+		qsort(o->lines, o->nlines, sizeof(*o->lines), cidr ? by_strength : by_key);
 	for (size_t i = 0; i < o->nlines; i++) {
 		if (!cidr && i > 0 && strcmp(o->lines[i].key, o->lines[i - 1].key) == 0)
 			continue;	/* a weaker value for a key already written */
