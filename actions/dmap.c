@@ -165,30 +165,43 @@ dmap_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t now, str
 	return klen > 0 && strongest(keytab_get(m->t, k, klen), now, out);
 }
 
+/*
+ * The slot of the client key for a's network of plen bits ("203.0.113.7",
+ * "2001:db8:1::/48"), if that prefix length is in use and the key is held.
+ */
+static struct slot *
+client_slot(struct dmap *m, const struct addr *a, int plen)
+{
+	int maxlen = a->family == 4 ? 32 : 128;
+	struct addr net = *a;
+	char text[ADDR_STRLEN + 5], k[DMAP_KEYMAX];
+	size_t n, klen;
+
+	if (!(a->family == 4 ? m->used4 : m->used6)[plen])
+		return NULL;
+	for (int i = 0; i < 16; i++) {
+		int bits = plen - 8 * i;
+
+		net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
+	}
+	n = addr_format(&net, text);
+	if (plen != maxlen)
+		snprintf(text + n, sizeof(text) - n, "/%d", plen);
+	klen = make_key(DK_CLIENT, text, k);
+	return klen > 0 ? keytab_get(m->t, k, klen) : NULL;
+}
+
 int
 dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *out)
 {
-	int maxlen = a->family == 4 ? 32 : 128, found = 0;
-	const uint8_t *used = a->family == 4 ? m->used4 : m->used6;
+	int found = 0;
 	struct dmap_hit h;
 
+	if (a->family != 4 && a->family != 6)
+		return 0;
 	/* Every prefix length in use, longest first; the strongest action over all of them wins. */
-	for (int plen = maxlen; plen >= 0; plen--) {
-		struct addr net = *a;
-		char text[ADDR_STRLEN + 5];
-		size_t n;
-
-		if (!used[plen])
-			continue;
-		for (int i = 0; i < 16; i++) {
-			int bits = plen - 8 * i;
-
-			net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
-		}
-		n = addr_format(&net, text);
-		if (plen != maxlen)
-			snprintf(text + n, sizeof(text) - n, "/%d", plen);
-		if (dmap_word(m, DK_CLIENT, text, now, &h) && (!found || h.action < out->action)) {
+	for (int plen = a->family == 4 ? 32 : 128; plen >= 0; plen--) {
+		if (strongest(client_slot(m, a, plen), now, &h) && (!found || h.action < out->action)) {
 			*out = h;
 			found = 1;
 		}
@@ -235,31 +248,13 @@ dmap_foreach_client(struct dmap *m, int64_t now, dmap_fn fn, void *arg)
 void
 dmap_count_message(struct dmap *m, const struct addr *a, int64_t t)
 {
-	int maxlen = a->family == 4 ? 32 : 128;
-	const uint8_t *used = a->family == 4 ? m->used4 : m->used6;
-
 	if (a->family != 4 && a->family != 6)
 		return;
 	/* Longest prefix first: the most specific limit is the one that counts. */
-	for (int plen = maxlen; plen >= 0; plen--) {
-		struct addr net = *a;
-		char text[ADDR_STRLEN + 5], k[DMAP_KEYMAX];
-		size_t n, klen;
-		struct slot *s;
+	for (int plen = a->family == 4 ? 32 : 128; plen >= 0; plen--) {
+		struct slot *s = client_slot(m, a, plen);
 
-		if (!used[plen])
-			continue;
-		for (int i = 0; i < 16; i++) {
-			int bits = plen - 8 * i;
-
-			net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
-		}
-		n = addr_format(&net, text);
-		if (plen != maxlen)
-			snprintf(text + n, sizeof(text) - n, "/%d", plen);
-		if ((klen = make_key(DK_CLIENT, text, k)) == 0 || (s = keytab_get(m->t, k, klen)) == NULL)
-			continue;
-		for (int i = 0; i < s->n; i++)
+		for (int i = 0; s != NULL && i < s->n; i++)
 			if (s->hit[i].action == DM_LIMIT && s->hit[i].until > t && s->hit[i].limit_per > 0) {
 				win_add(&s->msgs, win_width(s->hit[i].limit_per), t, 1);
 				return;

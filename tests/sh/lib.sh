@@ -32,3 +32,20 @@ stat_of() {
 }
 
 finish() { exit $((_failures > 0)); }
+
+# unpack_debs ROOT PKG...: Debian packages unpacked (never installed) into
+# ROOT, downloaded once into $MXG_DEB_CACHE (default build/debs); without a
+# network the test is skipped.
+unpack_debs() {
+	local root=$1 cache=${MXG_DEB_CACHE:-$PWD/build/debs} p
+	shift
+	mkdir -p "$cache" && chmod 777 "$cache"	# apt's download user writes there
+	for p in "$@"; do
+		ls "$cache/${p}"_*.deb > /dev/null 2>&1 || (cd "$cache" && apt-get download "$p" > /dev/null 2>&1) ||
+			{ echo "  skipped: cannot download $p (no network?)"; finish; }
+		dpkg -x "$(ls "$cache/${p}"_*.deb | head -1)" "$root"
+	done
+}
+
+# missing_libs FILE...: the shared libraries the FILEs need and the loader cannot find, or nothing
+missing_libs() { ldd "$@" | awk '/not found/ {print $1}' | sort -u | xargs; }

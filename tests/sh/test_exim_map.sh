@@ -10,17 +10,11 @@
 for tool in swaks ip dpkg apt-get; do
 	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
 done
-CACHE=${MXG_DEB_CACHE:-$PWD/build/debs}	# downloaded once, kept with the build
-mkdir -p "$CACHE" && chmod 777 "$CACHE"
-if ! ls "$CACHE"/exim4-daemon-light_*.deb "$CACHE"/libidn12_*.deb > /dev/null 2>&1; then
-	(cd "$CACHE" && apt-get download exim4-daemon-light libidn12 > /dev/null 2>&1) ||
-		{ echo "  skipped: cannot download exim4-daemon-light (no network?)"; finish; }
-fi
 chmod 755 "$TMP"
 R=$TMP/root
-for d in "$CACHE"/exim4-daemon-light_*.deb "$CACHE"/libidn12_*.deb; do dpkg -x "$d" "$R"; done
+unpack_debs "$R" exim4-daemon-light libidn12
 chmod u-s "$R/usr/sbin/exim4"	# setuid would make ld.so ignore LD_LIBRARY_PATH
-missing=$(LD_LIBRARY_PATH="$R/usr/lib/x86_64-linux-gnu" ldd "$R/usr/sbin/exim4" | awk '/not found/ {print $1}' | xargs)
+missing=$(LD_LIBRARY_PATH="$R/usr/lib/x86_64-linux-gnu" missing_libs "$R/usr/sbin/exim4")
 [ -z "$missing" ] || { echo "  skipped: exim4 needs $missing (./run test installs it)"; finish; }
 MX=mxg-ex$$ CLI=mxg-exc$$
 if ! ip netns add "$MX" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi

@@ -9,20 +9,13 @@
 for tool in swaks ip dpkg apt-get; do
 	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
 done
-CACHE=${MXG_DEB_CACHE:-$PWD/build/debs}	# downloaded once, kept with the build
-PKGS=(sendmail-bin sendmail-cf m4 libwrap0)
-mkdir -p "$CACHE" && chmod 777 "$CACHE"
-for p in "${PKGS[@]}"; do
-	ls "$CACHE/${p}"_*.deb > /dev/null 2>&1 && continue
-	(cd "$CACHE" && apt-get download "$p" > /dev/null 2>&1) || { echo "  skipped: cannot download $p (no network?)"; finish; }
-done
 chmod 755 "$TMP"
 R=$TMP/root B=$TMP/sm
-for p in "${PKGS[@]}"; do dpkg -x "$(ls "$CACHE/${p}"_*.deb | head -1)" "$R"; done
+unpack_debs "$R" sendmail-bin sendmail-cf m4 libwrap0
 SMBIN=$R/usr/libexec/sendmail
 chmod g-s "$SMBIN/sendmail" "$SMBIN/mailstats" 2> /dev/null	# setgid would make ld.so ignore LD_LIBRARY_PATH
 export LD_LIBRARY_PATH=$R/usr/lib/x86_64-linux-gnu
-missing=$(ldd "$SMBIN/sendmail" "$SMBIN/makemap" | awk '/not found/ {print $1}' | sort -u | xargs)
+missing=$(missing_libs "$SMBIN/sendmail" "$SMBIN/makemap")
 [ -z "$missing" ] || { echo "  skipped: sendmail needs $missing (./run test installs it)"; finish; }
 MX=mxg-sm$$ CLI=mxg-smc$$
 if ! ip netns add "$MX" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
