@@ -25,7 +25,7 @@ static void
 parse_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mxguard parse [--mta auto|postfix] [--stats] [--year YYYY]\n"
+	    "usage: mxguard parse [--mta auto|postfix|sendmail|exim|opensmtpd] [--stats] [--year YYYY]\n"
 	    "                     [--max-line BYTES] [FILE...|-]\n"
 	    "  Print one JSON object per event found in the MTA logs (plain or gzip;\n"
 	    "  '-' or no FILE reads standard input).\n"
@@ -72,6 +72,8 @@ print_stats(struct parser *p, const struct input_totals *t, double secs)
 	fprintf(stderr, "qid_table: size %llu, evicted %llu, expired %llu\n",
 	    (unsigned long long)st->corr_size, (unsigned long long)st->corr_evicted,
 	    (unsigned long long)st->corr_expired);
+	fprintf(stderr, "held_for_address: %llu, dropped %llu\n", (unsigned long long)st->held,
+	    (unsigned long long)st->held_dropped);
 	fprintf(stderr, "bytes: %llu\n", (unsigned long long)t->bytes);
 	fprintf(stderr, "seconds: %.3f\n", secs);
 	fprintf(stderr, "lines/s: %.0f\n", secs > 0 ? (double)st->lines / secs : 0.0);

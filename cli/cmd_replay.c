@@ -152,7 +152,7 @@ static void
 replay_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mxguard replay -c CONFIG [--summary] [--mta auto|postfix] [--year YYYY]\n"
+	    "usage: mxguard replay -c CONFIG [--summary] [--mta auto|postfix|sendmail|exim|opensmtpd] [--year YYYY]\n"
 	    "                      [--max-line BYTES] LOG...\n"
 	    "  Run the rules over old logs (plain or gzip, oldest first) in event time and\n"
 	    "  print every decision they would have taken, one JSON object per line.\n"

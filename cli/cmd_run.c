@@ -98,6 +98,8 @@ on_decision(void *arg, const struct decision *d)
 	dm->dirty = 1;
 }
 
+static void on_event(struct daemon *dm, struct event *ev);
+
 static void
 on_line(void *arg, struct span line)
 {
@@ -106,15 +108,23 @@ on_line(void *arg, struct span line)
 
 	dm->lines++;
 	dm->dirty = 1;
-	if (!parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev) || ev.ts < dm->since)
+	for (int got = parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev); got;
+	    got = parser_next(dm->parser, &ev))
+		on_event(dm, &ev);
+}
+
+static void
+on_event(struct daemon *dm, struct event *ev)
+{
+	if (ev->ts < dm->since)
 		return;
 	dm->nevents++;
 	if (dm->events_fd >= 0)
-		event_json(&dm->events, &ev, NULL);
+		event_json(&dm->events, ev, NULL);
 	/* A client under a message limit: its accepted messages count toward it. */
-	if (dm->dmap != NULL && (ev.type == EV_MSG_ACCEPTED || ev.type == EV_BOUNCE_IN))
-		dmap_count_message(dm->dmap, &ev.ip, ev.ts);
-	engine_event(dm->eng, &ev, on_decision, dm);
+	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
+		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
+	engine_event(dm->eng, ev, on_decision, dm);
 }
 
 /* Send a batch of blocks; remember when to release them if the firewall will not. */

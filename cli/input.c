@@ -72,7 +72,8 @@ read_events(struct parser *p, char **inputs, int n, size_t max_line, event_fn fn
 		}
 		parser_begin_input(p, lr_mtime(r));
 		while ((k = lr_next(r, &line)) > 0)
-			if (parser_line(p, line.p, line.n, lr_lineno(r), &ev))
+			for (int got = parser_line(p, line.p, line.n, lr_lineno(r), &ev); got;
+			    got = parser_next(p, &ev))
 				fn(arg, &ev, name);
 		if (k < 0 && rc == 0)
 			rc = EX_DATAERR;

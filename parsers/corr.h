@@ -21,6 +21,8 @@
 
 #define CORR_EMITTED 0x01	/* the accepted-message event was produced */
 #define CORR_LOCAL 0x02		/* generated locally (a bounce): never remote */
+#define CORR_HELD 0x04		/* events wait for this ID's client address */
+#define CORR_MSG 0x08		/* a message is announced, its event not yet produced */
 
 struct corr_entry {
 	int64_t ts;		/* event time of the line that created it */
@@ -31,6 +33,7 @@ struct corr_entry {
 	uint8_t keylen;		/* 0: slot free */
 	char key[CORR_KEYMAX];
 	char host[CORR_HOSTMAX];
+	uint32_t aux[3];	/* module-private figures (OpenSMTPD: message ID, size, recipients) */
 	uint32_t hnext;		/* hash chain (internal) */
 	uint32_t older, newer;	/* age list, or free list via newer (internal) */
 };

@@ -28,10 +28,20 @@ struct mta {
 	/* ev has line/ts/mta/node preset; the module fills the rest. */
 	enum mta_result (*parse)(void *state, const struct syslog_hdr *h, struct event *ev,
 	    struct parser_stats *st);
+	/*
+	 * Events that the last parse released besides its own (Sendmail's bare
+	 * "User unknown" lines wait for the line that names the client), one
+	 * per call, oldest first: 1 and *ev filled, or 0. NULL if the module
+	 * never holds events back.
+	 */
+	int (*released)(void *state, struct event *ev);
 	/* The module's correlation table, or NULL if it has none. */
 	struct corr_table *(*corr)(void *state);
 };
 
 extern const struct mta mta_postfix;
+extern const struct mta mta_sendmail;
+extern const struct mta mta_exim;
+extern const struct mta mta_opensmtpd;
 
 #endif

@@ -11,12 +11,18 @@
 /* Every MTA module mxguard has, in routing order. */
 static const struct mta *const all_mtas[] = {
 	&mta_postfix,
+	&mta_sendmail,
+	&mta_exim,
+	&mta_opensmtpd,
 };
 #define NMTAS (sizeof(all_mtas) / sizeof(all_mtas[0]))
 
 static const char *const mta_names[] = {
 	[PARSER_MTA_AUTO] = "auto",
 	[PARSER_MTA_POSTFIX] = "postfix",
+	[PARSER_MTA_SENDMAIL] = "sendmail",
+	[PARSER_MTA_EXIM] = "exim",
+	[PARSER_MTA_OPENSMTPD] = "opensmtpd",
 };
 
 struct parser {
@@ -28,6 +34,10 @@ struct parser {
 		void *state;
 	} mta[NMTAS];
 	struct parser_stats st;
+	/* Events of the current line still to hand out (parser_next). */
+	int releasing;		/* index into mta[] whose released events are pending, or -1 */
+	int own_pending;	/* the line's own event waits behind them */
+	struct event own;
 };
 
 int
@@ -53,6 +63,7 @@ parser_new(const struct parser_opts *o)
 		p->n++;
 	}
 	p->clock = hdr_clock_new(time(NULL), o->year);
+	p->releasing = -1;
 	return p;
 }
 
@@ -74,18 +85,28 @@ parser_begin_input(struct parser *p, time_t ref)
 	p->clock = hdr_clock_new(ref, p->o.year);
 }
 
+static void
+count_event(struct parser *p, const struct event *ev)
+{
+	p->st.events++;
+	p->st.by_type[ev->type]++;
+}
+
 int
 parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev)
 {
 	struct syslog_hdr h;
 
 	p->st.lines++;
+	p->releasing = -1;
+	p->own_pending = 0;
 	if (!syslog_hdr_parse(p->clock, line, n, &h)) {
 		p->st.bad_header++;
 		return 0;
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
+		int got = 0;
 
 		if (!m->claims(&h))
 			continue;
@@ -98,18 +119,47 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 			ev_set_str(ev, F_NODE, h.host);
 		switch (m->parse(p->mta[i].state, &h, ev, &p->st)) {
 		case MTA_EVENT:
-			p->st.events++;
-			p->st.by_type[ev->type]++;
-			return 1;
+			count_event(p, ev);
+			got = 1;
+			break;
 		case MTA_KNOWN:
 			p->st.known++;
-			return 0;
+			break;
 		case MTA_UNMATCHED:
 			p->st.unmatched++;
-			return 0;
+			break;
 		}
+		if (m->released == NULL)
+			return got;
+		/* Held events are older than the line's own: they go first. */
+		if (got) {
+			p->own = *ev;
+			p->own_pending = 1;
+		}
+		p->releasing = (int)i;
+		return parser_next(p, ev);
 	}
 	p->st.other_program++;
+	return 0;
+}
+
+int
+parser_next(struct parser *p, struct event *ev)
+{
+	if (p->releasing >= 0) {
+		const struct mta *m = p->mta[p->releasing].m;
+
+		if (m->released(p->mta[p->releasing].state, ev)) {
+			count_event(p, ev);
+			return 1;
+		}
+		p->releasing = -1;
+	}
+	if (p->own_pending) {
+		p->own_pending = 0;
+		*ev = p->own;
+		return 1;
+	}
 	return 0;
 }
 

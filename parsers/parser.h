@@ -16,13 +16,19 @@
 
 #include "event.h"
 
-enum parser_mta { PARSER_MTA_AUTO, PARSER_MTA_POSTFIX };
+enum parser_mta {
+	PARSER_MTA_AUTO,
+	PARSER_MTA_POSTFIX,
+	PARSER_MTA_SENDMAIL,
+	PARSER_MTA_EXIM,
+	PARSER_MTA_OPENSMTPD,
+};
 
 struct parser_opts {
 	enum parser_mta mta;	/* auto: route every line by its tag */
 	int year;		/* > 0: year for year-less headers; 0: infer */
-	uint32_t corr_capacity;	/* queue-ID table slots (0: default) */
-	int64_t corr_ttl;	/* seconds a queue-ID entry lives (0: default) */
+	uint32_t corr_capacity;	/* slots of each MTA's queue-ID/session table (0: default) */
+	int64_t corr_ttl;	/* seconds an entry lives (0: default) */
 };
 
 struct parser_stats {
@@ -35,6 +41,8 @@ struct parser_stats {
 	uint64_t unmatched;	/* MTA line of a client-facing daemon no pattern knows */
 	uint64_t limit_hits;	/* regex stopped by its match limit (counted in unmatched) */
 	uint64_t corr_size, corr_evicted, corr_expired;
+	uint64_t held;		/* events waiting for their client's address (Sendmail) */
+	uint64_t held_dropped;	/* ... given up: expired, evicted, or the client was local */
 };
 
 struct parser;
@@ -51,9 +59,14 @@ void parser_begin_input(struct parser *p, time_t ref);
 
 /*
  * lineno: the line's number within its input (events carry it).
- * 1: *ev holds the line's event (valid until the next call); 0: no event.
+ * 1: *ev holds an event (valid until the next call); 0: no event.
+ * A line can release events that earlier lines held back (a Sendmail
+ * "User unknown" line names no client; the transaction's later line does):
+ * after a 1, call parser_next() until it returns 0. Events come oldest
+ * first; each carries the line number and time of the line it is about.
  */
 int parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev);
+int parser_next(struct parser *p, struct event *ev);
 
 /*
  * The correlation state (queue ID -> client) as one blob, and back: the

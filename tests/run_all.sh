@@ -52,8 +52,8 @@ for t in "$UNIT_DIR"/test_*; do
 done
 
 echo "-- golden files (tests/golden: FILE.log -> FILE.jsonl)"
-for log in tests/golden/*.log; do
-	name=golden/$(basename "$log" .log)
+for log in tests/golden/*.log tests/golden/real/*.log; do
+	name=${log#tests/}; name=${name%.log}
 	base=${log%.log}
 	args=(--year 2024)
 	[ -f "$base.args" ] && read -r -a args < "$base.args"

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
 
-		if (parser_line(p, s, n, ++lineno, &ev)) {
+		for (int got = parser_line(p, s, n, ++lineno, &ev); got; got = parser_next(p, &ev)) {
 			event_json(&ob, &ev, NULL);
 			if (eng != NULL)
 				engine_event(eng, &ev, to_json, &ob);

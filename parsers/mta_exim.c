@@ -1,0 +1,560 @@
+/*
+ * mta_exim.c - Exim: its own mainlog or its syslog lines.
+ *
+ * Line shapes: docs/log-formats.md section 3. The header code takes the
+ * mainlog's date and "[pid]"; in the syslog form the body repeats Exim's
+ * date (unless syslog_timestamp = false), stripped here. A 16-character
+ * (up to 4.96) or 23-character (4.97+) message ID may follow.
+ *
+ * Almost every line about a client carries it as H=[name ][(helo) ][ip][:port]
+ * or "from ... [ip]:port". Lines of one SMTP session share the child's
+ * pid, so the session table (pid -> client) completes what a line leaves
+ * out: a reject line without +incoming_port gets the session's port.
+ *
+ * Reject lines are split in code, not in one regex: after H= come Exim's
+ * own fields (I=, X=, CV=, U=, A=, F=<sender>), then the verb ("rejected
+ * RCPT <to>: text"). The client address is taken from H= before any
+ * client-chosen text, so an address or HELO name cannot move an event to
+ * another IP.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xalloc.h"
+#include "mta.h"
+#include "pattern.h"
+
+/* "name (helo) [ip]:port", every part but [ip] optional. */
+#define XH "(?:(?<host>[^\\s()\\[\\]]+) )?(?:\\((?<helo>[^()]*)\\) )?\\[(?<ip>[^\\]\\s]+)\\](?::(?<port>\\d+))?"
+/* " I=[local ip]:port", written with +incoming_interface. */
+#define XI "(?: I=\\[[^\\]\\s]*\\]:\\d+)?"
+
+enum op {
+	OP_NONE,
+	OP_HLINE,		/* "H=... verb ...": split the rest in code */
+	OP_CONNLINE,		/* "SMTP connection from ... <what>" */
+	OP_RECEIVED,		/* "<= sender H=... S=n ... for rcpts" */
+	OP_TIMEOUT,		/* lost_conn, reason "timeout" */
+	OP_UNEXPECTED,		/* lost_conn, reason "unexpected disconnection" */
+	OP_REFUSED,		/* "Connection from ... refused: why" */
+};
+
+static const struct pattern_def exim_defs[] = {
+	{ "H=", NULL, "H=" XH "(?<aux>.*)$", EV_NONE, OP_HLINE },
+	{ "<= ", " H=", "<= (?<from>\\S*) (?:R=\\S+ )?(?:U=\\S+ )?H=" XH "(?<aux>.*)$", EV_NONE, OP_RECEIVED },
+	{ "SMTP connection from ", NULL, "SMTP connection from " XH XI "(?<aux>.*)$", EV_NONE, OP_CONNLINE },
+	{ "no MAIL in SMTP connection from ", NULL, "no MAIL in SMTP connection from " XH XI "(?: D=\\S+)?"
+	    "(?: C=(?<aux>\\S+))?", EV_DISCONNECT, 0 },
+	{ "unexpected disconnection while reading SMTP command from ", NULL,
+	    "unexpected disconnection while reading SMTP command from " XH XI "(?: \\((?<reason>.*)\\))?",
+	    EV_LOST_CONN, OP_UNEXPECTED },
+	{ "SMTP command timeout on ", NULL, "SMTP command timeout on (?:TLS )?connection from " XH,
+	    EV_LOST_CONN, OP_TIMEOUT },
+	{ "SMTP data timeout ", NULL, "SMTP data timeout \\(message abandoned\\) on (?:TLS )?connection from " XH,
+	    EV_LOST_CONN, OP_TIMEOUT },
+	{ "SMTP call from ", " dropped: ", "SMTP call from " XH XI " dropped: (?<reason>.*)$", EV_PROTOCOL_ERROR, 0 },
+	{ "SMTP protocol error in \"", NULL, "SMTP protocol error in \"(?<cmd>.*?)\" H=" XH XI " (?<reason>.*)$",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "SMTP syntax error in \"", NULL, "SMTP syntax error in \"(?<cmd>.*?)\" H=" XH XI " (?<reason>.*)$",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "SMTP protocol synchronization error (", NULL, "SMTP protocol synchronization error \\((?<reason>[^)]*)\\): "
+	    "rejected (?:connection from|\".*?\") H=" XH, EV_PROTOCOL_ERROR, 0 },
+	{ "Connection from ", " refused", "Connection from " XH XI " refused: (?<reason>.*)$", EV_NONE, OP_REFUSED },
+	{ "rejected EHLO from ", NULL, "rejected EHLO from " XH XI ": (?<reason>.*)$", EV_CLIENT_REJECT, 0 },
+	{ "rejected HELO from ", NULL, "rejected HELO from " XH XI ": (?<reason>.*)$", EV_CLIENT_REJECT, 0 },
+	/* Understood, nothing to report: deliveries, queue runs, the daemon's own notes. */
+	{ "<= ", NULL, NULL, EV_NONE, 0 },	/* local submissions and bounces: no H= */
+	{ "=> ", NULL, NULL, EV_NONE, 0 },
+	{ "-> ", NULL, NULL, EV_NONE, 0 },
+	{ "*> ", NULL, NULL, EV_NONE, 0 },
+	{ "** ", NULL, NULL, EV_NONE, 0 },
+	{ "== ", NULL, NULL, EV_NONE, 0 },
+	{ "SMTP error from remote ", NULL, NULL, EV_NONE, 0 },
+	{ "TLS error on ", NULL, NULL, EV_NONE, 0 },
+	{ "sender verify ", NULL, NULL, EV_NONE, 0 },
+	{ "exim ", " daemon started", NULL, EV_NONE, 0 },
+	{ "Start queue run", NULL, NULL, EV_NONE, 0 },
+	{ "End queue run", NULL, NULL, EV_NONE, 0 },
+	/* Last: it searches the whole line. */
+	{ "", " authenticator failed for ", "(?<method>\\S+) authenticator failed for " XH XI
+	    ": (?:(?<code>\\d{3}) )?(?<reason>.*?)(?: \\(set_id=(?<user>.*)\\))?$", EV_AUTH_FAIL, 0 },
+};
+
+struct exim_state {
+	struct pattern_set *ps;
+	struct corr_table *sessions;	/* pid -> client of the SMTP session */
+};
+
+static int
+exim_claims(const struct syslog_hdr *h)
+{
+	return h->form == HDR_EXIM_MAINLOG || span_eq(h->tag, "exim", 4) || span_eq(h->tag, "exim4", 5);
+}
+
+static void *
+exim_new(const struct parser_opts *o)
+{
+	struct exim_state *s = xcalloc(1, sizeof(*s));
+
+	s->ps = pattern_set_new("exim_defs", exim_defs, sizeof(exim_defs) / sizeof(exim_defs[0]));
+	/* A session lasts minutes; pids are reused, so entries live one hour. */
+	s->sessions = corr_new(o->corr_capacity ? o->corr_capacity : 32768, o->corr_ttl ? o->corr_ttl : 3600);
+	return s;
+}
+
+static void
+exim_free(void *state)
+{
+	struct exim_state *s = state;
+
+	pattern_set_free(s->ps);
+	corr_free(s->sessions);
+	free(s);
+}
+
+static struct corr_table *
+exim_corr(void *state)
+{
+	return ((struct exim_state *)state)->sessions;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_b62(char c)
+{
+	return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* "2024-01-09 22:47:31[.912] [pid] " of the syslog form (the header took the syslog date). */
+static void
+strip_date(struct span *b, long *pid)
+{
+	size_t i = 19;
+
+	if (b->n < 20 || !is_digit(b->p[0]) || b->p[4] != '-' || b->p[10] != ' ' || b->p[13] != ':')
+		return;
+	if (b->p[i] == '.')
+		for (i++; i < b->n && is_digit(b->p[i]); i++)
+			;
+	if (i >= b->n || b->p[i] != ' ')
+		return;
+	i++;
+	if (i < b->n && b->p[i] == '[') {
+		size_t j = i + 1;
+		long v = 0;
+
+		while (j < b->n && is_digit(b->p[j]) && v < 100000000)
+			v = v * 10 + (b->p[j++] - '0');
+		if (j + 1 < b->n && b->p[j] == ']' && b->p[j + 1] == ' ' && j > i + 1) {
+			*pid = v;
+			i = j + 2;
+		}
+	}
+	b->p += i;
+	b->n -= i;
+}
+
+/* "1s4Kp1-0005Jd-7Q " (6-6-2) or "1tGx7e-00000002Kq8-0Ab1 " (6-11-4). */
+static struct span
+strip_msgid(struct span *b)
+{
+	static const size_t shapes[2][3] = { { 6, 6, 2 }, { 6, 11, 4 } };
+	struct span id = { b->p, 0 };
+
+	for (int s = 0; s < 2; s++) {
+		size_t len = shapes[s][0] + shapes[s][1] + shapes[s][2] + 2, i = 0, ok = 1;
+
+		if (b->n <= len || b->p[len] != ' ')
+			continue;
+		for (int part = 0; part < 3 && ok; part++) {
+			for (size_t k = 0; k < shapes[s][part]; k++, i++)
+				ok &= (size_t)is_b62(b->p[i]);
+			if (part < 2)
+				ok &= b->p[i++] == '-';
+		}
+		if (!ok)
+			continue;
+		id.n = len;
+		b->p += len + 1;
+		b->n -= len + 1;
+		return id;
+	}
+	return id;
+}
+
+static int
+starts(struct span s, const char *lit)
+{
+	return span_starts(s, lit, strlen(lit));
+}
+
+static void
+advance(struct span *s, size_t k)
+{
+	s->p += k;
+	s->n -= k;
+}
+
+/* "blocked using D", "is in a black list at D", "listed at D": set dnsbl. */
+static int
+find_dnsbl(struct span r, struct event *ev)
+{
+	static const struct span marks[] = { SPAN_LIT(" black list at "), SPAN_LIT(" listed at "),
+		SPAN_LIT("blocked using ") };
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *d = memmem(r.p, r.n, marks[i].p, marks[i].n), *e;
+
+		if (d == NULL)
+			continue;
+		d += marks[i].n;
+		for (e = d; e < r.p + r.n && *e != ' ' && *e != ';' && *e != ',' && *e != '"'; e++)
+			;
+		while (e > d && e[-1] == '.')
+			e--;
+		if (e > d)
+			ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
+		return 1;
+	}
+	return 0;
+}
+
+static int
+mentions_rate(struct span r)
+{
+	return memmem(r.p, r.n, "atelimit", 8) != NULL || memmem(r.p, r.n, "ate limit", 9) != NULL ||
+	    memmem(r.p, r.n, "too many connections", 20) != NULL;
+}
+
+/* The recipient's reply texts that mean "no such user" (Exim's default, and common ACL wordings). */
+static int
+unknown_user(struct span r)
+{
+	static const char *const texts[] = {
+		"Unrouteable address", "Unknown user", "unknown user", "No Such User Here", "No such user",
+		"User unknown", "user unknown", "Invalid recipient", "Recipient unknown", "Unknown local part",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (starts(r, texts[i]))
+			return 1;
+	return 0;
+}
+
+/* "<addr>: text" after a verb: addr into field f (NULL: not kept), text into reason. */
+static void
+addr_and_reason(struct span r, struct event *ev, enum ev_field f, int keep)
+{
+	const char *gt;
+
+	if (r.n > 0 && r.p[0] == '<' && (gt = memchr(r.p, '>', r.n)) != NULL) {
+		if (keep)
+			ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)(gt - r.p - 1) });
+		advance(&r, (size_t)(gt + 1 - r.p));
+	}
+	if (starts(r, ": "))
+		advance(&r, 2);
+	if (r.n > 0)
+		ev_set_str(ev, F_REASON, r);
+}
+
+/* After a refusal's verb: DNSBL and rate limits win over the verb's own type. */
+static enum ev_type
+refine(struct event *ev, enum ev_type t)
+{
+	struct span r = ev_has(ev, F_REASON) ? ev->str[F_REASON] : (struct span){ "", 0 };
+
+	if (find_dnsbl(r, ev))
+		return EV_DNSBL_REJECT;
+	if (mentions_rate(r))
+		return EV_RATE_LIMITED;
+	return t;
+}
+
+/*
+ * The rest of an "H=host [ip] ..." line. Exim's own fields come first
+ * (I=, X=, CV=, DN=, U=, A=, P=, F=<sender>), then what happened.
+ */
+static enum mta_result
+h_line(struct span r, struct event *ev)
+{
+	int temp = 0;
+
+	if (r.n > 0 && r.p[0] == ':')
+		return MTA_KNOWN;	/* "H=mx.example.net [ip]: SMTP error ...": an outgoing delivery */
+	while (r.n > 1 && r.p[0] == ' ' && r.p[1] >= 'A' && r.p[1] <= 'Z') {
+		size_t k = 1;
+
+		while (k < r.n && ((r.p[k] >= 'A' && r.p[k] <= 'Z') || is_digit(r.p[k])))
+			k++;
+		if (k >= r.n || r.p[k] != '=')
+			break;
+		if (k == 2 && r.p[1] == 'F' && k + 1 < r.n && r.p[k + 1] == '<') {
+			const char *gt = memchr(r.p + k + 2, '>', r.n - k - 2);
+
+			if (gt == NULL)
+				break;
+			ev_set_str(ev, F_FROM, (struct span){ r.p + k + 2, (size_t)(gt - r.p - k - 2) });
+			advance(&r, (size_t)(gt + 1 - r.p));
+			continue;
+		}
+		while (k < r.n && r.p[k] != ' ')
+			k++;
+		advance(&r, k);
+	}
+	if (!starts(r, " "))
+		return MTA_UNMATCHED;
+	advance(&r, 1);
+	if (starts(r, "temporarily ")) {
+		temp = 1;
+		advance(&r, 12);
+	}
+	(void)temp;
+	if (starts(r, "rejected RCPT ")) {
+		advance(&r, 14);
+		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
+		addr_and_reason(r, ev, F_TO, 1);
+		struct span why = ev_has(ev, F_REASON) ? ev->str[F_REASON] : (struct span){ "", 0 };
+
+		if (unknown_user(why))
+			ev->type = EV_RCPT_UNKNOWN;
+		else if (starts(why, "relay not permitted") || starts(why, "Relay not permitted") ||
+		    starts(why, "relaying denied") || starts(why, "Relaying denied"))
+			ev->type = EV_RELAY_DENIED;
+		else if (starts(why, "Sender verify failed") || starts(why, "sender verify failed"))
+			ev->type = EV_CLIENT_REJECT;
+		else
+			ev->type = refine(ev, EV_RCPT_REJECT);
+		return MTA_EVENT;
+	}
+	if (starts(r, "rejected MAIL ")) {
+		advance(&r, 14);
+		ev_set_str(ev, F_CMD, SPAN_LIT("MAIL"));
+		addr_and_reason(r, ev, F_FROM, !ev_has(ev, F_FROM));
+		ev->type = refine(ev, EV_CLIENT_REJECT);
+		return MTA_EVENT;
+	}
+	if (starts(r, "rejected connection in ")) {
+		const char *c = memmem(r.p, r.n, " ACL", 4);
+
+		ev_set_str(ev, F_CMD, SPAN_LIT("CONNECT"));
+		if (c != NULL) {
+			advance(&r, (size_t)(c + 4 - r.p));
+			addr_and_reason(r, ev, F_TO, 0);
+		}
+		if (ev_has(ev, F_REASON) && ev->str[F_REASON].n >= 2 && ev->str[F_REASON].p[0] == '"' &&
+		    ev->str[F_REASON].p[ev->str[F_REASON].n - 1] == '"')
+			ev->str[F_REASON] = (struct span){ ev->str[F_REASON].p + 1, ev->str[F_REASON].n - 2 };
+		ev->type = refine(ev, EV_CLIENT_REJECT);
+		return MTA_EVENT;
+	}
+	if (starts(r, "rejected after DATA") || starts(r, "rejected DATA") || starts(r, "rejected after BDAT")) {
+		const char *c = memmem(r.p, r.n, ": ", 2);
+
+		ev_set_str(ev, F_CMD, SPAN_LIT("DATA"));
+		if (c != NULL)
+			ev_set_str(ev, F_REASON, (struct span){ c + 2, (size_t)(r.p + r.n - c - 2) });
+		ev->type = EV_MSG_REJECT;
+		return MTA_EVENT;
+	}
+	if (starts(r, "rejected VRFY ") || starts(r, "rejected EXPN ")) {
+		ev_set_str(ev, F_CMD, (struct span){ r.p + 9, 4 });
+		advance(&r, 14);
+		addr_and_reason(r, ev, F_TO, 1);
+		ev->type = unknown_user(ev_has(ev, F_REASON) ? ev->str[F_REASON] : r) ? EV_RCPT_UNKNOWN : EV_RCPT_REJECT;
+		return MTA_EVENT;
+	}
+	if (starts(r, "rejected ")) {	/* EHLO/HELO and other commands */
+		const char *c = memmem(r.p, r.n, ": ", 2);
+
+		if (c != NULL)
+			ev_set_str(ev, F_REASON, (struct span){ c + 2, (size_t)(r.p + r.n - c - 2) });
+		ev->type = refine(ev, EV_CLIENT_REJECT);
+		return MTA_EVENT;
+	}
+	if (starts(r, "sender verify ") || starts(r, "Warning: ") || starts(r, "incomplete transaction") ||
+	    starts(r, "remote host used my name") || starts(r, "rejected") || starts(r, "dropped") ||
+	    starts(r, "Ratelimit") || starts(r, "ratelimit"))
+		return MTA_KNOWN;
+	return MTA_UNMATCHED;
+}
+
+/* After "SMTP connection from HOST [ip]:port I=...": what became of it. */
+static enum mta_result
+conn_line(struct span r, struct event *ev)
+{
+	if (starts(r, " (TCP/IP connection count = ")) {
+		int64_t v = 0;
+
+		for (advance(&r, 28); r.n > 0 && is_digit(r.p[0]) && v < 1000000000; advance(&r, 1))
+			v = v * 10 + (r.p[0] - '0');
+		ev_set_num(ev, F_COUNT, v);
+		ev->type = EV_CONNECT;
+		return MTA_EVENT;
+	}
+	if (starts(r, " closed by QUIT")) {
+		ev->type = EV_DISCONNECT;
+		return MTA_EVENT;
+	}
+	if (starts(r, " lost")) {
+		advance(&r, 5);
+		/* "lost D=0s", "lost while reading message data" */
+		if (starts(r, " while ")) {
+			advance(&r, 1);
+			ev_set_str(ev, F_REASON, r);
+		}
+		ev->type = EV_LOST_CONN;
+		return MTA_EVENT;
+	}
+	if (starts(r, " closed by DROP") || starts(r, " closed by ACL") || starts(r, " closed after ") ||
+	    starts(r, " D="))
+		return MTA_KNOWN;	/* the server ended it, after a refusal already counted */
+	return MTA_UNMATCHED;
+}
+
+/* "<= sender H=... S=size ... for a b": the received message. */
+static enum mta_result
+received(struct span r, struct event *ev)
+{
+	const char *sz = memmem(r.p, r.n, " S=", 3), *f;
+
+	if (ev->ip.family == 0 || addr_is_loopback(&ev->ip))
+		return MTA_KNOWN;	/* local submission or reinjection */
+	if (sz != NULL) {
+		int64_t v = 0;
+
+		for (sz += 3; sz < r.p + r.n && is_digit(*sz) && v < 1000000000000; sz++)
+			v = v * 10 + (*sz - '0');
+		ev_set_num(ev, F_SIZE, v);
+	}
+	/* +received_recipients: " for a b c" ends the line (after T="subject", so the last " for "). */
+	for (f = r.p + r.n - 5; f >= r.p; f--)
+		if (memcmp(f, " for ", 5) == 0)
+			break;
+	if (f >= r.p && memchr(f, '"', (size_t)(r.p + r.n - f)) == NULL) {
+		int64_t n = 1;
+
+		for (const char *q = f + 5; q < r.p + r.n; q++)
+			n += *q == ' ';
+		ev_set_num(ev, F_NRCPT, n);
+	}
+	if (span_eq(ev->str[F_FROM], "<>", 2))
+		ev->str[F_FROM].n = 0;
+	ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+	return MTA_EVENT;
+}
+
+/* Fill the port and host a line leaves out from its session (same pid, same client). */
+static void
+session_join(struct exim_state *s, long pid, struct event *ev)
+{
+	char key[24];
+	int n;
+	struct corr_entry *e;
+
+	if (pid < 0 || ev->ip.family == 0)
+		return;
+	n = snprintf(key, sizeof(key), "%ld", pid);
+	e = corr_get(s->sessions, (struct span){ key, (size_t)n }, ev->ts);
+	if (e != NULL && e->ip.family == ev->ip.family &&
+	    memcmp(e->ip.b, ev->ip.b, ev->ip.family == 4 ? 4 : 16) == 0) {
+		if (!ev_has(ev, F_PORT) && e->port)
+			ev_set_num(ev, F_PORT, e->port);
+		if (!ev_has(ev, F_HOST) && e->hostlen)
+			ev_set_str(ev, F_HOST, (struct span){ e->host, e->hostlen });
+		if (ev_has(ev, F_PORT) && !e->port && ev->num[F_PORT] < 65536)
+			e->port = (uint16_t)ev->num[F_PORT];
+		return;
+	}
+	if (ev->type == EV_CONNECT)
+		return;	/* the daemon's line, not the session's pid */
+	if ((e = corr_put(s->sessions, (struct span){ key, (size_t)n }, ev->ts)) == NULL)
+		return;
+	e->ip = ev->ip;
+	if (ev_has(ev, F_PORT) && ev->num[F_PORT] < 65536)
+		e->port = (uint16_t)ev->num[F_PORT];
+	if (ev_has(ev, F_HOST) && ev->str[F_HOST].n <= CORR_HOSTMAX) {
+		memcpy(e->host, ev->str[F_HOST].p, ev->str[F_HOST].n);
+		e->hostlen = (uint8_t)ev->str[F_HOST].n;
+	}
+}
+
+/* Lines no pattern knows are "unmatched" only when they name a client: "[" then an address. */
+static int
+names_client(struct span b)
+{
+	for (const char *p = memchr(b.p, '[', b.n); p != NULL && p + 1 < b.p + b.n;
+	    p = memchr(p + 1, '[', (size_t)(b.p + b.n - p - 1)))
+		if (is_digit(p[1]) || (p[1] >= 'a' && p[1] <= 'f') || (p[1] >= 'A' && p[1] <= 'F') || p[1] == ':')
+			return 1;
+	return 0;
+}
+
+static enum mta_result
+exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
+{
+	struct exim_state *s = state;
+	struct span body = h->body, id;
+	long pid = h->pid;
+	const struct pattern_def *def;
+	enum mta_result res = MTA_EVENT;
+	int idx;
+
+	if (h->form != HDR_EXIM_MAINLOG)
+		strip_date(&body, &pid);
+	id = strip_msgid(&body);
+	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
+	if (idx < 0)
+		return names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
+	def = pattern_set_def(s->ps, idx);
+	ev->type = def->type;
+	if (id.n > 0)
+		ev_set_str(ev, F_QID, id);
+	switch ((enum op)def->op) {
+	case OP_NONE:
+		break;
+	case OP_HLINE:
+		res = h_line(ev->aux, ev);
+		break;
+	case OP_CONNLINE:
+		res = conn_line(ev->aux, ev);
+		break;
+	case OP_RECEIVED:
+		res = received(ev->aux, ev);
+		break;
+	case OP_TIMEOUT:
+		ev_set_str(ev, F_REASON, SPAN_LIT("timeout"));
+		break;
+	case OP_UNEXPECTED:
+		if (!ev_has(ev, F_REASON))
+			ev_set_str(ev, F_REASON, SPAN_LIT("unexpected disconnection"));
+		break;
+	case OP_REFUSED:
+		if (!mentions_rate(ev->str[F_REASON]))
+			return MTA_KNOWN;	/* load average, queue size: the server's condition */
+		ev_set_str(ev, F_LIMIT, SPAN_LIT("connections"));
+		ev->type = EV_RATE_LIMITED;
+		break;
+	}
+	if (res != MTA_EVENT || ev->type == EV_NONE)
+		return res == MTA_EVENT ? MTA_KNOWN : res;
+	if (ev_has(ev, F_HELO) && ev->str[F_HELO].n == 0)
+		ev_unset(ev, F_HELO);
+	session_join(s, pid, ev);
+	return MTA_EVENT;
+}
+
+const struct mta mta_exim = {
+	.name = "exim",
+	.claims = exim_claims,
+	.state_new = exim_new,
+	.state_free = exim_free,
+	.parse = exim_parse,
+	.corr = exim_corr,
+};

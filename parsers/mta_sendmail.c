@@ -1,0 +1,526 @@
+/*
+ * mta_sendmail.c - Sendmail: one pattern table, the queue-ID join, and
+ * events held back until their client is known.
+ *
+ * Line shapes: docs/log-formats.md section 2. Tags sm-mta, sendmail,
+ * sm-acceptingconnections (the daemon), sm-msp-queue (local submission
+ * queue: nothing about clients). The body starts with a queue ID or
+ * "NOQUEUE: ", stripped first.
+ *
+ * At its default LogLevel 9 Sendmail writes no connect line, and a
+ * recipient its local mailer does not know is logged bare,
+ * "QID: <x@example.org>... User unknown", with no client on the line. The
+ * client comes later, on the transaction's closing "from=..., relay=[ip]"
+ * line (or "lost input channel from ..."). Such events are therefore held,
+ * keyed by queue ID, and released when a line of the same queue ID names
+ * the client: with their own line numbers and times, ahead of that line's
+ * own event. A local client (relay=root@localhost, 127.0.0.1) releases
+ * nothing: local mail to an unknown user is not a harvest. Held events are
+ * bounded (a ring of HELD_MAX) and expire like the queue-ID table; the
+ * ones given up are counted.
+ *
+ * Sendmail writes client-chosen text (addresses, message IDs) before the
+ * relay= field it writes itself, so each pattern anchors relay= where
+ * Sendmail puts it (last on the line, or followed by ", reject=") and
+ * addresses are matched as tokens without spaces or commas: an address
+ * built to look like a relay= field cannot move an event to another IP.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xalloc.h"
+#include "mta.h"
+#include "pattern.h"
+
+/* "host [ip]", "[ip]", "user@host [ip] (may be forged)"; [IPv6:...] is parsed by addr_parse. */
+#define SM_HOST "(?:(?<host>[^\\s\\[\\],]+) )?\\[(?<ip>[^\\]\\s]+)\\](?: \\(may be forged\\))?"
+/* "550 5.1.1 text" of reject= */
+#define SM_REJ "(?<code>\\d{3}) (?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)$"
+
+enum op {
+	OP_NONE,
+	OP_RCPT,		/* check_rcpt reject: classify its text */
+	OP_CLASSIFY,		/* other ruleset rejects: DNSBL, rate limit, or the entry's type */
+	OP_BARE_UNKNOWN,	/* "<x>... User unknown": client from the queue ID, maybe later */
+	OP_FROM,		/* "from=..., nrcpts=N, relay=": msg_accepted / bounce_in */
+	OP_DSN,			/* aux is the queue ID of a bounce Sendmail made: local */
+	OP_TIMEOUT,		/* lost_conn, reason "timeout" */
+	OP_RCPT_FLOOD,		/* rate_limited, limit "RCPT flood" */
+	OP_PREGREET,		/* protocol_error, reason "pre-greeting traffic" */
+};
+
+static const struct pattern_def sendmail_defs[] = {
+	{ "ruleset=check_rcpt, ", NULL, "(?J)ruleset=check_rcpt, arg1=(?:<(?<to>[^\\s,<>]*)>|(?<to>[^\\s,<>]+)), relay=" SM_HOST
+	    ", reject=" SM_REJ, EV_RCPT_REJECT, OP_RCPT },
+	{ "ruleset=check_mail, ", NULL, "(?J)ruleset=check_mail, arg1=(?:<(?<from>[^\\s,<>]*)>|(?<from>[^\\s,<>]+)), relay=" SM_HOST
+	    ", reject=" SM_REJ, EV_CLIENT_REJECT, OP_CLASSIFY },
+	{ "ruleset=check_relay, ", NULL, "ruleset=check_relay, arg1=(?:\\[[^\\s,]*\\]|(?<host>[^\\s,]*)), arg2=(?<ip>[^\\s,]+), "
+	    "relay=[^,]*, reject=" SM_REJ, EV_CLIENT_REJECT, OP_CLASSIFY },
+	{ "ruleset=", ", reject=", "ruleset=(?<cmd>\\w+), arg1=\\S*?, relay=" SM_HOST ", reject=" SM_REJ,
+	    EV_CLIENT_REJECT, OP_CLASSIFY },
+	{ "ruleset=", NULL, NULL, EV_NONE, 0 },		/* quarantine=, discard: nothing to count */
+	{ "from=", NULL, "from=<?(?<from>[^<>]*?)>?, size=(?<size>\\d+), class=-?\\d+, nrcpts=(?<nrcpt>\\d+), "
+	    ".*?relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM },
+	{ "<", ">... ", "<(?<to>[^<>]*)>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
+	    EV_RCPT_UNKNOWN, OP_BARE_UNKNOWN },
+	{ "lost input channel from ", NULL, "lost input channel from " SM_HOST " to (?<service>\\S+) after "
+	    "(?<stage>\\S+)", EV_LOST_CONN, 0 },
+	{ "timeout waiting for input from ", NULL, "timeout waiting for input from " SM_HOST
+	    " during (?<stage>.+)$", EV_LOST_CONN, OP_TIMEOUT },
+	{ "connect from ", NULL, "connect from " SM_HOST "$", EV_CONNECT, 0 },
+	{ "AUTH failure (", NULL, "AUTH failure \\((?<method>[^)]*)\\): (?<reason>.*), relay=" SM_HOST "$",
+	    EV_AUTH_FAIL, 0 },
+	{ "rejecting commands from ", NULL, "rejecting commands from " SM_HOST " due to pre-greeting traffic "
+	    "after (?<count>\\d+) seconds", EV_PROTOCOL_ERROR, OP_PREGREET },
+	/* Understood, nothing to report: deliveries, TLS and successful AUTH, the daemon's notes
+	 * (before the entries that search the whole line: they are the most frequent). */
+	{ "to=", NULL, NULL, EV_NONE, 0 },
+	{ "STARTTLS", NULL, NULL, EV_NONE, 0 },
+	{ "AUTH=", NULL, NULL, EV_NONE, 0 },
+	{ "Milter", NULL, NULL, EV_NONE, 0 },
+	{ "collect: ", NULL, NULL, EV_NONE, 0 },
+	{ "SYSERR", NULL, NULL, EV_NONE, 0 },
+	{ "done; ", NULL, NULL, EV_NONE, 0 },
+	/* Shapes that do not start with a fixed word. */
+	{ "", " did not issue ", SM_HOST " did not issue (?<cmd>\\S+) during connection to (?<service>\\S+)$",
+	    EV_DISCONNECT, 0 },
+	{ "", ": possible SMTP attack: ", SM_HOST ": possible SMTP attack: command=(?<cmd>[^,\\s]*), "
+	    "count=(?<count>\\d+)$", EV_PROTOCOL_ERROR, 0 },
+	{ "", ": Possible SMTP RCPT flood", SM_HOST ": Possible SMTP RCPT flood, throttling\\.?$",
+	    EV_RATE_LIMITED, OP_RCPT_FLOOD },
+	{ "", ": DSN: ", "(?<aux>[0-9A-Za-z]{8,24}): DSN: ", EV_NONE, OP_DSN },
+};
+
+#define HELD_MAX 4096
+#define HELD_TOMAX 128
+#define HELD_NODEMAX 64
+
+enum held_state { H_FREE, H_WAIT, H_OUT };
+
+/* A held event: what the bare line said, plus (once known) its client. */
+struct held {
+	int64_t ts;
+	int32_t usec;
+	uint8_t state;		/* enum held_state */
+	uint8_t qidlen, tolen, nodelen, hostlen;
+	uint8_t reason;		/* index into held_reasons */
+	uint64_t line;
+	struct addr ip;
+	char qid[CORR_KEYMAX];
+	char to[HELD_TOMAX];
+	char node[HELD_NODEMAX];
+	char host[CORR_HOSTMAX];
+};
+
+static const struct span held_reasons[] = {
+	SPAN_LIT("User unknown"), SPAN_LIT("No such user"), SPAN_LIT("No such user here"),
+};
+
+struct sendmail_state {
+	struct pattern_set *ps;
+	struct corr_table *qids;
+	int64_t ttl;
+	/* Ring of held events, oldest at head; count includes freed slots not yet passed. */
+	struct held *held;
+	uint32_t head, count, nwait, nout, cursor;
+	uint64_t dropped;
+};
+
+static int
+sendmail_claims(const struct syslog_hdr *h)
+{
+	struct span t = h->tag;
+
+	return span_eq(t, "sm-mta", 6) || span_eq(t, "sendmail", 8) ||
+	    span_eq(t, "sm-acceptingconnections", 23) || span_eq(t, "sm-msp-queue", 12);
+}
+
+static void *
+sendmail_new(const struct parser_opts *o)
+{
+	struct sendmail_state *s = xcalloc(1, sizeof(*s));
+
+	s->ps = pattern_set_new("sendmail_defs", sendmail_defs, sizeof(sendmail_defs) / sizeof(sendmail_defs[0]));
+	s->ttl = o->corr_ttl ? o->corr_ttl : 24 * 3600;
+	s->qids = corr_new(o->corr_capacity ? o->corr_capacity : 32768, s->ttl);
+	s->held = xcalloc(HELD_MAX, sizeof(*s->held));
+	return s;
+}
+
+static void
+sendmail_free(void *state)
+{
+	struct sendmail_state *s = state;
+
+	pattern_set_free(s->ps);
+	corr_free(s->qids);
+	free(s->held);
+	free(s);
+}
+
+static struct corr_table *
+sendmail_corr(void *state)
+{
+	return ((struct sendmail_state *)state)->qids;
+}
+
+/*
+ * "QID: " or "NOQUEUE: ". Sendmail's queue IDs are 14 or more base-60
+ * characters (time, sequence, pid); shorter words are not IDs.
+ */
+static struct span
+strip_qid(struct span *body)
+{
+	struct span q = { body->p, 0 };
+	size_t i = 0;
+
+	if (span_starts(*body, "NOQUEUE: ", 9)) {
+		body->p += 9;
+		body->n -= 9;
+		return q;
+	}
+	while (i < body->n && i < 24 && ((body->p[i] >= '0' && body->p[i] <= '9') ||
+	    (body->p[i] >= 'A' && body->p[i] <= 'Z') || (body->p[i] >= 'a' && body->p[i] <= 'z')))
+		i++;
+	if (i < 14 || i + 1 >= body->n || body->p[i] != ':' || body->p[i + 1] != ' ')
+		return q;
+	q.n = i;
+	body->p += i + 2;
+	body->n -= i + 2;
+	return q;
+}
+
+static int
+is_local(const struct addr *ip)
+{
+	return ip->family == 0 || addr_is_loopback(ip);
+}
+
+/* "... listed at DOMAIN" (FEATURE(dnsbl)'s reply) or "blocked using DOMAIN": set dnsbl. */
+static int
+find_dnsbl(struct span r, struct event *ev)
+{
+	static const struct span marks[] = { SPAN_LIT(" listed at "), SPAN_LIT("blocked using ") };
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *d = memmem(r.p, r.n, marks[i].p, marks[i].n), *e;
+
+		if (d == NULL)
+			continue;
+		d += marks[i].n;
+		for (e = d; e < r.p + r.n && *e != ' ' && *e != ';' && *e != ','; e++)
+			;
+		while (e > d && e[-1] == '.')
+			e--;
+		if (e > d)
+			ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
+		return 1;
+	}
+	return 0;
+}
+
+static int
+mentions_rate(struct span r)
+{
+	return memmem(r.p, r.n, "rate limit", 10) != NULL || memmem(r.p, r.n, "Too many open connections", 25) ||
+	    memmem(r.p, r.n, "too many connections", 20) != NULL;
+}
+
+/* A check_rcpt reply: "<to>... text" (the address skipped exactly), then what the text says. */
+static enum ev_type
+classify_rcpt(struct event *ev)
+{
+	struct span r = ev->str[F_REASON], t = r, to = ev->str[F_TO];
+
+	if (ev_has(ev, F_TO) && r.n >= to.n + 6 && r.p[0] == '<' && memcmp(r.p + 1, to.p, to.n) == 0 &&
+	    memcmp(r.p + 1 + to.n, ">... ", 5) == 0) {
+		t.p += to.n + 6;
+		t.n -= to.n + 6;
+	}
+	if (span_starts(t, "User unknown", 12) || span_starts(t, "No such user", 12))
+		return EV_RCPT_UNKNOWN;
+	if (span_starts(t, "Relaying denied", 15) || span_starts(t, "Relaying temporarily denied", 27))
+		return EV_RELAY_DENIED;
+	if (find_dnsbl(t, ev))
+		return EV_DNSBL_REJECT;
+	if (mentions_rate(t))
+		return EV_RATE_LIMITED;
+	return EV_RCPT_REJECT;
+}
+
+/* ---- held events ---- */
+
+static struct held *
+held_at(struct sendmail_state *s, uint32_t k)
+{
+	return &s->held[(s->head + k) % HELD_MAX];
+}
+
+/* Pass freed slots at the head; give up on waiting ones older than the TTL. */
+static void
+held_trim(struct sendmail_state *s, int64_t now)
+{
+	while (s->count > 0) {
+		struct held *h = held_at(s, 0);
+
+		if (h->state == H_WAIT && h->ts + s->ttl >= now)
+			break;
+		if (h->state == H_WAIT) {
+			s->nwait--;
+			s->dropped++;
+		}
+		h->state = H_FREE;
+		s->head = (s->head + 1) % HELD_MAX;
+		s->count--;
+	}
+}
+
+static void
+copy_span(char *dst, uint8_t *len, size_t max, struct span src)
+{
+	size_t n = src.n < max ? src.n : max;
+
+	memcpy(dst, src.p, n);
+	*len = (uint8_t)n;
+}
+
+static void
+held_add(struct sendmail_state *s, struct span qid, const struct event *ev, uint8_t reason)
+{
+	struct held *h;
+
+	held_trim(s, ev->ts);
+	if (s->count == HELD_MAX) {	/* full of waiting events: the oldest goes */
+		h = held_at(s, 0);
+		if (h->state == H_WAIT) {
+			s->nwait--;
+			s->dropped++;
+		}
+		h->state = H_FREE;
+		s->head = (s->head + 1) % HELD_MAX;
+		s->count--;
+	}
+	h = held_at(s, s->count++);
+	memset(h, 0, offsetof(struct held, qid));
+	h->state = H_WAIT;
+	h->ts = ev->ts;
+	h->usec = ev->usec;
+	h->line = ev->line;
+	h->reason = reason;
+	copy_span(h->qid, &h->qidlen, CORR_KEYMAX, qid);
+	copy_span(h->to, &h->tolen, HELD_TOMAX, ev->str[F_TO]);
+	if (ev_has(ev, F_NODE))
+		copy_span(h->node, &h->nodelen, HELD_NODEMAX, ev->str[F_NODE]);
+	s->nwait++;
+}
+
+/* The client of qid is known (e a remote client) or local (e NULL): release or drop its held events. */
+static void
+held_settle(struct sendmail_state *s, struct span qid, const struct corr_entry *e)
+{
+	for (uint32_t k = 0; k < s->count && s->nwait > 0; k++) {
+		struct held *h = held_at(s, k);
+
+		if (h->state != H_WAIT || h->qidlen != qid.n || memcmp(h->qid, qid.p, qid.n) != 0)
+			continue;
+		s->nwait--;
+		if (e == NULL) {
+			h->state = H_FREE;
+			s->dropped++;
+			continue;
+		}
+		h->state = H_OUT;
+		h->ip = e->ip;
+		memcpy(h->host, e->host, e->hostlen);
+		h->hostlen = e->hostlen;
+		s->nout++;
+	}
+	s->cursor = 0;
+}
+
+static int
+sendmail_released(void *state, struct event *ev)
+{
+	struct sendmail_state *s = state;
+
+	for (; s->nout > 0 && s->cursor < s->count; s->cursor++) {
+		struct held *h = held_at(s, s->cursor);
+
+		if (h->state != H_OUT)
+			continue;
+		h->state = H_FREE;	/* the slot stays untouched until the next line */
+		s->nout--;
+		ev_reset(ev);
+		ev->mta = "sendmail";
+		ev->type = EV_RCPT_UNKNOWN;
+		ev->line = h->line;
+		ev->ts = h->ts;
+		ev->usec = h->usec;
+		ev->ip = h->ip;
+		if (h->hostlen)
+			ev_set_str(ev, F_HOST, (struct span){ h->host, h->hostlen });
+		ev_set_str(ev, F_TO, (struct span){ h->to, h->tolen });
+		ev_set_str(ev, F_QID, (struct span){ h->qid, h->qidlen });
+		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
+		ev_set_str(ev, F_REASON, held_reasons[h->reason]);
+		if (h->nodelen)
+			ev_set_str(ev, F_NODE, (struct span){ h->node, h->nodelen });
+		s->cursor++;
+		return 1;
+	}
+	s->nout = 0;
+	return 0;
+}
+
+/* A line of qid names its client: remember it, and settle what waits for it. */
+static struct corr_entry *
+note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
+{
+	struct corr_entry *e = corr_get(s->qids, qid, ev->ts);
+
+	if (e == NULL) {
+		if ((e = corr_put(s->qids, qid, ev->ts)) == NULL)
+			return NULL;
+	} else if (e->ip.family != 0 || (e->flags & CORR_LOCAL))
+		return e;	/* known already: the first line that named it wins */
+	e->ip = ev->ip;
+	if (is_local(&ev->ip))
+		e->flags |= CORR_LOCAL;
+	if (ev_has(ev, F_HOST) && ev->str[F_HOST].n <= CORR_HOSTMAX) {
+		memcpy(e->host, ev->str[F_HOST].p, ev->str[F_HOST].n);
+		e->hostlen = (uint8_t)ev->str[F_HOST].n;
+	}
+	if (e->flags & CORR_HELD) {
+		e->flags &= (uint8_t)~CORR_HELD;
+		held_settle(s, qid, (e->flags & CORR_LOCAL) ? NULL : e);
+	}
+	return e;
+}
+
+/* Lines no pattern knows are "unmatched" only when they name a client: "[" then an address. */
+static int
+names_client(struct span b)
+{
+	for (const char *p = memchr(b.p, '[', b.n); p != NULL && p + 1 < b.p + b.n;
+	    p = memchr(p + 1, '[', (size_t)(b.p + b.n - p - 1))) {
+		char c = p[1];
+
+		if ((c >= '0' && c <= '9') || c == 'I' || c == 'i')
+			return 1;
+	}
+	return 0;
+}
+
+static enum mta_result
+sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
+{
+	struct sendmail_state *s = state;
+	struct span body = h->body, qid = strip_qid(&body);
+	struct corr_entry *e;
+	const struct pattern_def *def;
+	enum mta_result res = MTA_EVENT;
+	int idx;
+
+	s->nout = 0;
+	/*
+	 * A ruleset line has client text on both sides of relay= (arg1, and
+	 * reject= echoing it). Two relay= fields mean the client wrote one:
+	 * which is Sendmail's cannot be known, so the line names nobody.
+	 */
+	if (span_starts(body, "ruleset=", 8)) {
+		const char *r = memmem(body.p, body.n, ", relay=", 8);
+
+		if (r != NULL && memmem(r + 8, (size_t)(body.p + body.n - r - 8), ", relay=", 8) != NULL) {
+			res = MTA_UNMATCHED;
+			goto out;
+		}
+	}
+	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
+	if (idx < 0) {
+		res = names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
+		goto out;
+	}
+	def = pattern_set_def(s->ps, idx);
+	ev->type = def->type;
+	if (qid.n > 0)
+		ev_set_str(ev, F_QID, qid);
+
+	switch ((enum op)def->op) {
+	case OP_NONE:
+		break;
+	case OP_RCPT:
+		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
+		ev->type = classify_rcpt(ev);
+		break;
+	case OP_CLASSIFY:
+		if (find_dnsbl(ev->str[F_REASON], ev))
+			ev->type = EV_DNSBL_REJECT;
+		else if (mentions_rate(ev->str[F_REASON]))
+			ev->type = EV_RATE_LIMITED;
+		break;
+	case OP_TIMEOUT:
+		ev_set_str(ev, F_REASON, SPAN_LIT("timeout"));
+		break;
+	case OP_RCPT_FLOOD:
+		ev_set_str(ev, F_LIMIT, SPAN_LIT("RCPT flood"));
+		break;
+	case OP_PREGREET:
+		ev_set_str(ev, F_REASON, SPAN_LIT("pre-greeting traffic"));
+		break;
+	case OP_BARE_UNKNOWN:
+		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
+		e = corr_get(s->qids, qid, ev->ts);
+		if (e != NULL && (e->flags & CORR_LOCAL)) {
+			res = MTA_KNOWN;
+			goto out;
+		}
+		if (e != NULL && e->ip.family != 0) {
+			ev->ip = e->ip;
+			if (e->hostlen)
+				ev_set_str(ev, F_HOST, (struct span){ e->host, e->hostlen });
+			goto out;
+		}
+		if (qid.n == 0 || (e == NULL && (e = corr_put(s->qids, qid, ev->ts)) == NULL)) {
+			res = MTA_KNOWN;	/* nothing to join on */
+			goto out;
+		}
+		e->flags |= CORR_HELD;
+		held_add(s, qid, ev, span_eq(ev->str[F_REASON], "User unknown", 12) ? 0 :
+		    span_eq(ev->str[F_REASON], "No such user", 12) ? 1 : 2);
+		res = MTA_KNOWN;
+		goto out;
+	case OP_FROM:
+		e = qid.n > 0 ? note_client(s, qid, ev) : NULL;
+		if (is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || e == NULL || (e->flags & (CORR_LOCAL | CORR_EMITTED))) {
+			res = MTA_KNOWN;	/* local, all recipients refused, or seen before */
+			goto out;
+		}
+		e->flags |= CORR_EMITTED;
+		ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+		goto out;
+	case OP_DSN:
+		if ((e = corr_put(s->qids, ev->aux, ev->ts)) != NULL)
+			e->flags |= CORR_LOCAL;
+		res = MTA_KNOWN;
+		goto out;
+	}
+	if (qid.n > 0 && ev->ip.family != 0)
+		note_client(s, qid, ev);
+	if (ev->type == EV_NONE)
+		res = MTA_KNOWN;
+out:
+	st->held = s->nwait;
+	st->held_dropped = s->dropped;
+	return res;
+}
+
+const struct mta mta_sendmail = {
+	.name = "sendmail",
+	.claims = sendmail_claims,
+	.state_new = sendmail_new,
+	.state_free = sendmail_free,
+	.parse = sendmail_parse,
+	.released = sendmail_released,
+	.corr = sendmail_corr,
+};
