@@ -35,6 +35,13 @@ struct mta {
 	 * never holds events back.
 	 */
 	int (*released)(void *state, struct event *ev);
+	/*
+	 * State beyond the correlation table that must survive a restart
+	 * (Sendmail's held events), as a blob of *len bytes (malloc'd), and
+	 * back; load returns 0 for a blob it cannot use. NULL if none.
+	 */
+	void *(*save)(void *state, size_t *len);
+	int (*load)(void *state, const void *blob, size_t len);
 	/* The module's correlation table, or NULL if it has none. */
 	struct corr_table *(*corr)(void *state);
 };

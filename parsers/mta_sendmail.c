@@ -373,6 +373,43 @@ sendmail_released(void *state, struct event *ev)
 	return 0;
 }
 
+/* The waiting events, oldest first, as an array of struct held (the layout is this build's). */
+static void *
+sendmail_save(void *state, size_t *len)
+{
+	struct sendmail_state *s = state;
+	struct held *out = xmalloc((size_t)s->nwait * sizeof(*out) + 1);
+	size_t n = 0;
+
+	for (uint32_t k = 0; k < s->count; k++)
+		if (held_at(s, k)->state == H_WAIT)
+			out[n++] = *held_at(s, k);
+	*len = n * sizeof(*out);
+	return out;
+}
+
+static int
+sendmail_load(void *state, const void *blob, size_t len)
+{
+	struct sendmail_state *s = state;
+	size_t n = len / sizeof(struct held);
+
+	if (len % sizeof(struct held) != 0 || n > HELD_MAX)
+		return 0;
+	s->head = s->count = s->nwait = s->nout = s->cursor = 0;
+	memcpy(s->held, blob, len);
+	for (size_t k = 0; k < n; k++) {
+		struct held *h = &s->held[k];
+
+		if (h->state != H_WAIT || h->qidlen > CORR_KEYMAX || h->tolen > HELD_TOMAX ||
+		    h->nodelen > HELD_NODEMAX || h->hostlen > CORR_HOSTMAX ||
+		    h->reason >= sizeof(held_reasons) / sizeof(held_reasons[0]))
+			return 0;	/* not a blob this build wrote */
+	}
+	s->count = s->nwait = (uint32_t)n;
+	return 1;
+}
+
 /* A line of qid names its client: remember it, and settle what waits for it. */
 static struct corr_entry *
 note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
@@ -522,5 +559,7 @@ const struct mta mta_sendmail = {
 	.state_free = sendmail_free,
 	.parse = sendmail_parse,
 	.released = sendmail_released,
+	.save = sendmail_save,
+	.load = sendmail_load,
 	.corr = sendmail_corr,
 };

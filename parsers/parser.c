@@ -178,37 +178,61 @@ parser_stats(struct parser *p)
 	return &p->st;
 }
 
-/* Blob: magic, entry size, then per module in order: count and entries. */
-#define CORR_MAGIC 0x3143584du	/* "MXC1" */
+/*
+ * Blob: magic, entry size, then per module in order: its table (count and
+ * entries, if it has one) and its extra state (length and bytes, if it
+ * saves any).
+ */
+#define CORR_MAGIC 0x3243584du	/* "MXC2" */
+
+static void
+put32(unsigned char **o, uint32_t v)
+{
+	memcpy(*o, &v, 4);
+	*o += 4;
+}
 
 void *
 parser_corr_export(struct parser *p, size_t *len)
 {
-	size_t cap = 2 * sizeof(uint32_t), n;
+	size_t cap = 2 * sizeof(uint32_t), n, xlen[NMTAS] = { 0 };
+	void *extra[NMTAS] = { NULL };
 	unsigned char *buf, *o;
 
-	for (size_t i = 0; i < p->n; i++)
-		if (p->mta[i].m->corr != NULL)
-			cap += sizeof(uint32_t) + corr_stats(p->mta[i].m->corr(p->mta[i].state)).size *
-			    sizeof(struct corr_entry);
-	buf = o = xmalloc(cap);
-	memcpy(o, &(uint32_t){ CORR_MAGIC }, 4);
-	memcpy(o + 4, &(uint32_t){ (uint32_t)sizeof(struct corr_entry) }, 4);
-	o += 8;
 	for (size_t i = 0; i < p->n; i++) {
-		struct corr_table *t;
+		const struct mta *m = p->mta[i].m;
 
-		if (p->mta[i].m->corr == NULL)
-			continue;
-		t = p->mta[i].m->corr(p->mta[i].state);
-		/* Entries go through an aligned array: the blob's offsets are not aligned. */
-		struct corr_entry *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
+		if (m->corr != NULL)
+			cap += sizeof(uint32_t) + corr_stats(m->corr(p->mta[i].state)).size *
+			    sizeof(struct corr_entry);
+		if (m->save != NULL) {
+			extra[i] = m->save(p->mta[i].state, &xlen[i]);
+			cap += sizeof(uint32_t) + xlen[i];
+		}
+	}
+	buf = o = xmalloc(cap);
+	put32(&o, CORR_MAGIC);
+	put32(&o, (uint32_t)sizeof(struct corr_entry));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mta *m = p->mta[i].m;
 
-		n = corr_export(t, tmp, corr_stats(t).size);
-		memcpy(o, &(uint32_t){ (uint32_t)n }, 4);
-		memcpy(o + 4, tmp, n * sizeof(*tmp));
-		free(tmp);
-		o += 4 + n * sizeof(struct corr_entry);
+		if (m->corr != NULL) {
+			struct corr_table *t = m->corr(p->mta[i].state);
+			/* Entries go through an aligned array: the blob's offsets are not aligned. */
+			struct corr_entry *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
+
+			n = corr_export(t, tmp, corr_stats(t).size);
+			put32(&o, (uint32_t)n);
+			memcpy(o, tmp, n * sizeof(*tmp));
+			free(tmp);
+			o += n * sizeof(struct corr_entry);
+		}
+		if (m->save != NULL) {
+			put32(&o, (uint32_t)xlen[i]);
+			memcpy(o, extra[i], xlen[i]);
+			o += xlen[i];
+			free(extra[i]);
+		}
 	}
 	*len = (size_t)(o - buf);
 	return buf;
@@ -228,21 +252,32 @@ parser_corr_import(struct parser *p, const void *blob, size_t len)
 		return 0;	/* another version's layout: start empty */
 	b += 8;
 	for (size_t i = 0; i < p->n; i++) {
-		struct corr_entry *tmp;
+		const struct mta *m = p->mta[i].m;
 
-		if (p->mta[i].m->corr == NULL)
-			continue;
-		if (end - b < 4)
-			return 0;
-		memcpy(&n, b, 4);
-		b += 4;
-		if ((size_t)(end - b) / sizeof(struct corr_entry) < n)
-			return 0;
-		tmp = xmalloc(n * sizeof(*tmp) + 1);
-		memcpy(tmp, b, n * sizeof(*tmp));
-		corr_import(p->mta[i].m->corr(p->mta[i].state), tmp, n);
-		free(tmp);
-		b += n * sizeof(struct corr_entry);
+		if (m->corr != NULL) {
+			struct corr_entry *tmp;
+
+			if (end - b < 4)
+				return 0;
+			memcpy(&n, b, 4);
+			b += 4;
+			if ((size_t)(end - b) / sizeof(struct corr_entry) < n)
+				return 0;
+			tmp = xmalloc(n * sizeof(*tmp) + 1);
+			memcpy(tmp, b, n * sizeof(*tmp));
+			corr_import(m->corr(p->mta[i].state), tmp, n);
+			free(tmp);
+			b += n * sizeof(struct corr_entry);
+		}
+		if (m->save != NULL) {
+			if (end - b < 4)
+				return 0;
+			memcpy(&n, b, 4);
+			b += 4;
+			if ((size_t)(end - b) < n || !m->load(p->mta[i].state, b, n))
+				return 0;
+			b += n;
+		}
 	}
 	return 1;
 }

@@ -176,6 +176,30 @@ corr_survives_restart(void **state)
 	parser_free(q);
 }
 
+/* kill -9 between a bare line and the line that names the client: the held event is in the saved state. */
+static void
+held_survive_restart(void **state)
+{
+	struct parser *p = mk(state, PARSER_MTA_AUTO, 0, 0), *q;
+	struct parser_opts o = { .mta = PARSER_MTA_AUTO, .year = 2024 };
+	enum ev_type t[4];
+	uint64_t l[4];
+	size_t len;
+	void *blob;
+
+	feed(p, "Oct 17 07:12:31 mx sm-mta[1]: 49H7CQkL003318: <a@example.org>... User unknown", 7, t, l, 4);
+	blob = parser_corr_export(p, &len);
+	q = parser_new(&o);
+	parser_begin_input(q, 1735689600);
+	assert_int_equal(1, parser_corr_import(q, blob, len));
+	free(blob);
+	assert_int_equal(1, feed(q, "Oct 17 07:12:32 mx sm-mta[1]: 49H7CQkL003318: from=<x@example.net>, size=0, "
+	    "class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=[203.0.113.5]", 8, t, l, 4));
+	assert_int_equal(EV_RCPT_UNKNOWN, t[0]);
+	assert_int_equal(7, l[0]);
+	parser_free(q);
+}
+
 int
 main(void)
 {
@@ -186,6 +210,7 @@ main(void)
 		cmocka_unit_test_teardown(local_client_releases_nothing, free_parser),
 		cmocka_unit_test_teardown(opensmtpd_sessions_bounded, free_parser),
 		cmocka_unit_test_teardown(corr_survives_restart, free_parser),
+		cmocka_unit_test_teardown(held_survive_restart, free_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
