@@ -509,6 +509,17 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 	if (h->form != HDR_EXIM_MAINLOG)
 		strip_date(&body, &pid);
 	id = strip_msgid(&body);
+	/*
+	 * Protocol and syntax error lines quote the client's command before
+	 * H=. A second " H=" means the client wrote one: which is Exim's cannot
+	 * be known, so the line names nobody.
+	 */
+	if (span_starts(body, "SMTP protocol ", 14) || span_starts(body, "SMTP syntax ", 12)) {
+		const char *h1 = memmem(body.p, body.n, " H=", 3);
+
+		if (h1 != NULL && memmem(h1 + 3, (size_t)(body.p + body.n - h1 - 3), " H=", 3) != NULL)
+			return MTA_UNMATCHED;
+	}
 	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0)
 		return names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
