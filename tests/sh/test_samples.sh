@@ -24,4 +24,20 @@ check_eq "the default policy decides on the five attackers" \
 for legit in 198.51.100.20 198.51.100.30 198.51.100.60 2001:db8:25::9; do
 	check_eq "no decision on legitimate $legit" 0 "$(jq -r "select(.ip == \"$legit\") | .rule" "$TMP/dec.jsonl" | wc -l)"
 done
+# The other MTAs' samples: one decision per attacker, the same rules.
+for f in mx3-sendmail:"203.0.113.80 dha|203.0.113.81 relay-probe" mx4-exim-mainlog:"203.0.113.82 auth-guess" \
+	mx5-opensmtpd:"2001:db8:66::/64 dha"; do
+	"$MXGUARD" replay -c samples/mxguard.conf "samples/logs/${f%%:*}.log" > "$TMP/dec.jsonl"
+	check_eq "${f%%:*}: the default policy decides on its attackers only" "${f#*:}" \
+		"$(jq -r '"\(.key) \(.rule)"' "$TMP/dec.jsonl" | paste -sd'|')"
+done
+"$MXGUARD" parse samples/logs/mx3-sendmail.log > "$TMP/ev.jsonl"
+check_eq "mx3: the 25 bare User unknown lines become the harvester's events" 25 \
+	"$(count '.type == "rcpt_unknown" and .ip == "203.0.113.80"')"
+check_eq "mx3: Sendmail's own DSN is not an incoming bounce; the partner's NDR is" "198.51.100.30" \
+	"$(jq -r 'select(.type == "bounce_in") | .ip' "$TMP/ev.jsonl" | xargs)"
+"$MXGUARD" parse samples/logs/mx4-exim-mainlog.log > "$TMP/ev.jsonl"
+check_eq "mx4: Exim's own bounce is not incoming; the partner's NDR is" "198.51.100.30" \
+	"$(jq -r 'select(.type == "bounce_in") | .ip' "$TMP/ev.jsonl" | xargs)"
+check_eq "mx4: a sender verify failure is no unknown recipient" 0 "$(count '.type == "rcpt_unknown"')"
 finish
