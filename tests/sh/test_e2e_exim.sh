@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# test_e2e_exim.sh - the whole product against a real Exim under attack,
+# as test_e2e_postfix.sh does for Postfix.
+#
+# Debian's Exim 4.96 (unpacked, see mta_real.sh) runs in a network
+# namespace of its own (the MX, 203.0.113.1 and 198.51.100.1 on a bridge)
+# with the ACL snippet of docs/MAPS.md first in its RCPT ACL, writing its
+# own mainlog. mxguard runs beside it with the default policy, following
+# that mainlog. Clients live in namespaces of their own on the bridge: a
+# legitimate sender (198.51.100.10), a directory harvester (203.0.113.66)
+# and a second harvester (203.0.113.69) for the firewall mode.
+# Documentation addresses only; everything is removed at the end.
+#
+# Map mode (--map-file exim:PATH): the harvest (25 unknown recipients in
+# one session) is detected, and the attacker's next session is refused by
+# Exim itself with mxguard's message (Exim reads the host lists at each
+# connection). Firewall mode (--firewall nftables, in the MX namespace): the
+# second harvester cannot connect any more, the legitimate sender still
+# can. The time from the first attack line in the mainlog to enforcement is
+# printed for both. The legitimate sender's mail all arrives.
+. "$(dirname "$0")/lib.sh" || exit 1
+. "$(dirname "$0")/mta_real.sh" || exit 1
+for tool in nft nc; do
+	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
+done
+mr_init exim
+MX=mxg-exmx$$
+CLIENTS=(leg atk atk2)
+declare -A ADDR=([leg]=198.51.100.10 [atk]=203.0.113.66 [atk2]=203.0.113.69)
+MXPID=
+mr_at_exit '[ -n "$MXPID" ] && kill "$MXPID" 2> /dev/null; wait 2> /dev/null'
+for c in "${CLIENTS[@]}"; do mr_at_exit "mr_ns_del mxg-ex$c$$"; done
+
+# --- the network: a bridge in the MX namespace, one veth per client namespace
+ip netns add "$MX" || { echo "  skipped: cannot create network namespaces here"; finish; }
+MR_SRV_NS[exim]=$MX MR_SRV_IP[exim]=203.0.113.1
+ip -n "$MX" link add br0 type bridge
+ip -n "$MX" link set br0 up
+ip -n "$MX" link set lo up
+ip -n "$MX" addr add 203.0.113.1/24 dev br0
+ip -n "$MX" addr add 198.51.100.1/24 dev br0
+for c in "${CLIENTS[@]}"; do
+	ns=mxg-ex$c$$
+	ip netns add "$ns"
+	ip -n "$MX" link add "v$c" type veth peer name eth0 netns "$ns"
+	ip -n "$MX" link set "v$c" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "${ADDR[$c]}/24" dev eth0
+done
+on() { local c=$1; shift; ip netns exec "mxg-ex$c$$" "$@"; }
+MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; esac; }
+
+# --- Exim, with docs/MAPS.md's ACL snippet as is (mxguard writes $H.reject, $H.defer, ...)
+H=$TMP/exim-hosts
+MR_EXIM_IFACES="203.0.113.1.25 : 198.51.100.1.25"
+MR_EXIM_ACL=$(sed "s|/var/lib/mxguard/exim|$H|g" << 'EOF'
+  deny    hosts   = net-iplsearch;/var/lib/mxguard/exim.reject
+          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.reject}}
+  defer   hosts   = net-iplsearch;/var/lib/mxguard/exim.defer
+          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.defer}}
+  discard hosts   = net-iplsearch;/var/lib/mxguard/exim.discard
+  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.hold
+          control = freeze
+  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.tarpit
+          delay   = 5s
+EOF
+)
+mr_config exim || finish
+LOG=${MR_LOG[exim]} MAIL=${MR_DIR[exim]}/mail/postmaster
+# (mxguard follows the mainlog from its first line: Exim, running as
+# Debian-exim, appends to it)
+install -o 4401 -g 4401 -m 640 /dev/null "$LOG"
+
+# --- mxguard first: the host lists must exist before Exim's first lookup
+start_mxguard() {
+	ip netns exec "$MX" "$MXGUARD" run -c samples/mxguard.conf --source "$LOG" --state-dir "$TMP/st" \
+		--socket "$TMP/s" --map-file "exim:$H" "$@" >> "$TMP/dec" 2>> "$TMP/run.err" &
+	MXPID=$!
+	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+}
+start_mxguard --from-start
+mr_wait 5 test -e "$H.tarpit"
+check "mxguard writes Exim's host lists at start" test -e "$H.reject" -a -e "$H.tarpit"
+mr_launch exim || finish
+
+now_ms() { date +%s%3N; }
+# send CLIENT TO [FROM]: one message; prints the server's first error reply, else its last reply
+send() {
+	local c=$1 to=$2 from=${3:-sender@example.net}
+	on "$c" swaks -s "$(MXIP "$c")" --to "$to" --from "$from" --helo "$c.example.net" --timeout 20 \
+		> "$TMP/swaks.$c" 2>&1
+	grep -m1 '^<\*\*' "$TMP/swaks.$c" || grep '^<-' "$TMP/swaks.$c" | tail -1
+}
+# (envelope_to_add: one Envelope-to: header per delivered message)
+delivered() { grep -c '^Envelope-to: ' "$MAIL" 2> /dev/null || true; }
+delivered_ge() { [ "$(delivered)" -ge "$1" ]; }
+
+# --- the legitimate sender, before the attack
+send leg postmaster@example.com legit@example.net > /dev/null
+mr_wait 5 delivered_ge 1
+check_eq "legitimate mail is delivered before the attack" 1 "$(delivered)"
+
+# --- map mode: a directory harvest (25 unknown recipients in one session) from 203.0.113.66
+rcpts=$(for i in $(seq 1 25); do printf 'nobody%02d@example.com,' "$i"; done)
+# marks ADDR: count ADDR's unknown-recipient refusals in the mainlog; set t0
+# at the first and t20 at the 20th (one count per poll, so both are set
+# together when they arrive together)
+marks() {
+	local n
+	n=$(grep -c "\[$1\] .*rejected RCPT <[^>]*>: Unrouteable address" "$LOG")
+	[ -z "$t0" ] && [ "$n" -ge 1 ] && t0=$(now_ms)
+	[ -z "$t20" ] && [ "$n" -ge 20 ] && t20=$(now_ms)
+	return 0
+}
+# listed ADDR: ADDR is in the reject list Exim reads at its next connection
+listed() { grep -q "^$1\(/32\)\?:" "$H.reject"; }
+send atk "${rcpts%,}" harvester@example.net > /dev/null & attack=$!
+t0= t20= t1=
+for _ in $(seq 1000); do
+	marks 203.0.113.66
+	listed 203.0.113.66 && { t1=$(now_ms); marks 203.0.113.66; break; }
+	sleep 0.005
+done
+wait "$attack"
+check "the harvest is detected (a dha decision for 203.0.113.66 on mxguard's output)" \
+	grep -q '"rule":"dha","key":"203.0.113.66"' "$TMP/dec"
+# (the first line and the enforcement seen in the same poll: less than one poll apart)
+[ -n "$t0" ] && [ -n "$t1" ] && [ "$t0" -gt "$t1" ] && t0=$t1
+[ -n "$t20" ] && [ -n "$t1" ] && [ "$t20" -gt "$t1" ] && t20=$t1
+map_ms=$((${t1:-0} - ${t0:-0})) map20_ms=$((${t1:-0} - ${t20:-${t1:-0}}))
+echo "  map mode: first attack line in the mainlog -> client in Exim's reject list: $map_ms ms" \
+	"(from the 20th unknown recipient, the one that crosses the threshold: $map20_ms ms)"
+echo "exim-map $map_ms $map20_ms" >> "${E2E_TIMES:-/dev/null}"
+check "map mode: enforced within 1 s of the first attack line ($map_ms ms)" test -n "$t0" -a -n "$t1" -a "$map_ms" -le 1000
+check_eq "map mode: the harvester's next session is refused by Exim with mxguard's message" \
+	"<** 550 Rejected by mxguard rule dha" "$(send atk postmaster@example.com harvester@example.net)"
+check "... and Exim logs the refusal" grep -q "\[203.0.113.66\] .*rejected RCPT <postmaster@example.com>: Rejected by mxguard rule dha" "$LOG"
+
+# --- firewall mode: restart with nftables; a second harvester is refused at the kernel
+kill "$MXPID"; wait "$MXPID" 2> /dev/null
+start_mxguard --firewall nftables --remove-on-exit
+check "firewall mode: before its attack the second harvester connects" on atk2 nc -z -w 2 203.0.113.1 25
+# (once dropped, its session waits for replies that never come: it is ended
+# below by its PID, which is swaks' own: ip netns exec execs it)
+ip netns exec "mxg-exatk2$$" swaks -s 203.0.113.1 --to "${rcpts%,}" --from harvester2@example.net \
+	--helo atk2.example.net --timeout 20 > "$TMP/swaks.atk2" 2>&1 & attack=$!
+t0= t20= t1=
+# (enforced = the address is in the kernel's set; the refused connection is checked below)
+for _ in $(seq 1000); do
+	marks 203.0.113.69
+	ip netns exec "$MX" nft get element inet mxguard v4 '{ 203.0.113.69 }' > /dev/null 2>&1 &&
+		{ t1=$(now_ms); marks 203.0.113.69; break; }
+	sleep 0.005
+done
+check "firewall mode: the second harvest is detected" grep -q '"rule":"dha","key":"203.0.113.69"' "$TMP/dec"
+[ -n "$t0" ] && [ -n "$t1" ] && [ "$t0" -gt "$t1" ] && t0=$t1
+[ -n "$t20" ] && [ -n "$t1" ] && [ "$t20" -gt "$t1" ] && t20=$t1
+fw_ms=$((${t1:-0} - ${t0:-0})) fw20_ms=$((${t1:-0} - ${t20:-${t1:-0}}))
+echo "  firewall mode: first attack line in the mainlog -> client dropped by the kernel: $fw_ms ms" \
+	"(from the 20th unknown recipient: $fw20_ms ms)"
+echo "exim-firewall $fw_ms $fw20_ms" >> "${E2E_TIMES:-/dev/null}"
+check "firewall mode: enforced within 1 s of the first attack line ($fw_ms ms)" test -n "$t0" -a -n "$t1" -a "$fw_ms" -le 1000
+on atk2 nc -z -w 2 203.0.113.1 25
+check_eq "firewall mode: the second harvester cannot connect any more" 1 "$(($? != 0))"
+check "firewall mode: the legitimate sender still connects" on leg nc -z -w 2 198.51.100.1 25
+kill "$attack" 2> /dev/null; wait "$attack" 2> /dev/null
+
+# --- the legitimate sender after the attacks; every message arrived
+send leg postmaster@example.com legit@example.net > /dev/null
+mr_wait 5 delivered_ge 2
+check_eq "every legitimate message arrived (before and after the attacks)" 2 "$(delivered)"
+check "the legitimate sender was never decided on" sh -c "! grep -q '198.51.100.10' '$TMP/dec'"
+kill "$MXPID"; wait "$MXPID" 2> /dev/null; MXPID=
+check_eq "--remove-on-exit took mxguard's table out of the MX" "" "$(ip netns exec "$MX" nft list tables)"
+finish
