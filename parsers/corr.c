@@ -3,7 +3,9 @@
  *
  * A fixed array of slots. Live entries are on a doubly linked age list
  * (oldest first: insertion order, which is event-time order) and in a
- * chained hash over slot indices; free slots are on a free list. A put
+ * chained hash over slot indices; released slots are on a free list, and
+ * slots never used yet are taken in order (so an idle table, e.g. of an
+ * MTA this host does not run, stays out of resident memory). A put
  * takes a free slot if there is one and evicts the oldest live entry only
  * when every slot is live, so the usual churn of Postfix's queue IDs
  * (client= ... removed) never pushes out a long-lived entry. Expiry looks
@@ -22,7 +24,8 @@ struct corr_table {
 	struct corr_entry *slot;
 	uint32_t cap;
 	uint32_t oldest, newest;	/* age list ends */
-	uint32_t free;			/* free list head */
+	uint32_t free;			/* free list head (slots released) */
+	uint32_t fresh;			/* slots [fresh, cap) were never used */
 	uint32_t *bucket, mask;
 	int64_t ttl;
 	struct corr_stats st;
@@ -49,10 +52,9 @@ corr_new(uint32_t capacity, int64_t ttl)
 	while (nb < capacity * 2)
 		nb <<= 1;
 	t->cap = capacity;
+	/* Untouched slots cost no memory until used: no free list is built up front. */
 	t->slot = xcalloc(capacity, sizeof(*t->slot));
-	for (uint32_t i = 0; i < capacity; i++)
-		t->slot[i].newer = i + 1 < capacity ? i + 1 : NIL;
-	t->free = 0;
+	t->free = NIL;
 	t->oldest = t->newest = NIL;
 	t->bucket = xmalloc(nb * sizeof(*t->bucket));
 	memset(t->bucket, 0xff, nb * sizeof(*t->bucket));
@@ -138,13 +140,16 @@ corr_put(struct corr_table *t, struct span key, int64_t now)
 		t->st.expired++;
 		release(t, t->oldest);
 	}
-	if (t->free == NIL) {
+	if (t->free == NIL && t->fresh == t->cap) {
 		t->st.evicted++;
 		release(t, t->oldest);
 	}
-	i = t->free;
+	if (t->free != NIL) {
+		i = t->free;
+		t->free = t->slot[i].newer;
+	} else
+		i = t->fresh++;
 	e = &t->slot[i];
-	t->free = e->newer;
 
 	memset(e, 0, sizeof(*e));
 	e->ts = now;
@@ -205,5 +210,6 @@ corr_import(struct corr_table *t, const struct corr_entry *in, size_t n)
 		e->flags = in[i].flags;
 		e->hostlen = in[i].hostlen;
 		memcpy(e->host, in[i].host, sizeof(e->host));
+		memcpy(e->aux, in[i].aux, sizeof(e->aux));
 	}
 }
