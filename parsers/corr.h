@@ -23,6 +23,7 @@
 #define CORR_LOCAL 0x02		/* generated locally (a bounce): never remote */
 #define CORR_HELD 0x04		/* events wait for this ID's client address */
 #define CORR_MSG 0x08		/* a message is announced, its event not yet produced */
+#define CORR_ABORTED 0x10	/* the transaction was cut off: its closing line is no message */
 
 struct corr_entry {
 	int64_t ts;		/* event time of the line that created it */

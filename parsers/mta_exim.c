@@ -412,9 +412,14 @@ conn_line(struct span r, struct event *ev)
 		ev->type = EV_LOST_CONN;
 		return MTA_EVENT;
 	}
-	if (starts(r, " closed by DROP") || starts(r, " closed by ACL") || starts(r, " closed after ") ||
-	    starts(r, " D="))
-		return MTA_KNOWN;	/* the server ended it, after a refusal already counted */
+	if (starts(r, " closed by DROP in ACL")) {
+		/* The server ended it (a "drop" verb, after a refusal counted on its own line). */
+		ev_set_str(ev, F_REASON, SPAN_LIT("DROP in ACL"));
+		ev->type = EV_DISCONNECT;
+		return MTA_EVENT;
+	}
+	if (starts(r, " D="))
+		return MTA_KNOWN;
 	return MTA_UNMATCHED;
 }
 

@@ -90,6 +90,7 @@ static const struct pattern_def sendmail_defs[] = {
 	{ "", ": Possible SMTP RCPT flood", SM_HOST ": Possible SMTP RCPT flood, throttling\\.?$",
 	    EV_RATE_LIMITED, OP_RCPT_FLOOD },
 	{ "", ": DSN: ", "(?<aux>[0-9A-Za-z]{8,24}): DSN: ", EV_NONE, OP_DSN },
+	{ "", " [rejected]", SM_HOST ": (?<cmd>VRFY|EXPN|vrfy|expn)(?: (?<to>.*?))? \\[rejected\\]$", EV_RCPT_REJECT, 0 },
 };
 
 #define HELD_MAX 4096
@@ -529,8 +530,16 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		goto out;
 	case OP_FROM:
 		e = qid.n > 0 ? note_client(s, qid, ev) : NULL;
-		if (is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || e == NULL || (e->flags & (CORR_LOCAL | CORR_EMITTED))) {
-			res = MTA_KNOWN;	/* local, all recipients refused, or seen before */
+		/*
+		 * Sendmail writes this line for every transaction, also one that
+		 * never became a message: all recipients refused (nrcpts=0), the
+		 * client gone before DATA (size=0: an accepted message has at
+		 * least Sendmail's Received: header), or cut off during DATA (a
+		 * lost input channel or timeout line of this queue ID came first).
+		 */
+		if (is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || ev->num[F_SIZE] == 0 || e == NULL ||
+		    (e->flags & (CORR_LOCAL | CORR_EMITTED | CORR_ABORTED))) {
+			res = MTA_KNOWN;
 			goto out;
 		}
 		e->flags |= CORR_EMITTED;
@@ -542,8 +551,8 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		res = MTA_KNOWN;
 		goto out;
 	}
-	if (qid.n > 0 && ev->ip.family != 0)
-		note_client(s, qid, ev);
+	if (qid.n > 0 && ev->ip.family != 0 && (e = note_client(s, qid, ev)) != NULL && ev->type == EV_LOST_CONN)
+		e->flags |= CORR_ABORTED;
 	if (ev->type == EV_NONE)
 		res = MTA_KNOWN;
 out:
