@@ -14,13 +14,24 @@
 #
 #   mr_init MTA...         tools, namespaces, packages and libraries, or skip
 #   mr_net MTA             a server + client namespace pair, one veth between
+#                          (MR_CLI_EXTRA: more client addresses, ADDR[/LEN]
+#                          separated by blanks, /24 by default, so that one
+#                          client namespace can be several clients)
 #   mr_start MTA           mr_config, then mr_launch
 #   mr_config MTA          a fresh configuration, spool and log (MR_SM_LOGLEVEL:
-#                          Sendmail's LogLevel, default 9; MR_EXIM_ACL: text put
+#                          Sendmail's LogLevel, default 9; MR_SM_MC: lines put
+#                          into sendmail.mc after the FEATUREs, e.g. an access_db
+#                          on a file or a socket map; MR_EXIM_ACL: text put
 #                          first in Exim's RCPT ACL; MR_EXIM_IFACES: Exim's
-#                          local_interfaces, default the server address)
+#                          local_interfaces, default the server address;
+#                          MR_EXIM_QUEUE: the daemon's queue-runner interval,
+#                          -qTIME, default none)
+#   mr_exim_map_acl PREFIX the ACL snippet of docs/MAPS.md with its host lists
+#                          at PREFIX.reject, ... (for MR_EXIM_ACL)
 #   mr_launch MTA          start the daemon; returns once port 25 listens
 #   mr_sessions MTA        the five client sessions (below) from the client side
+#   mr_send MTA SRC        one message to postmaster from client address SRC;
+#                          prints the first error reply, else the last reply
 #   mr_settle MTA          wait until the log holds every session's end and stops growing
 #   mr_stop MTA            stop the daemons by the PIDs they recorded
 #   mr_at_exit CMD         run CMD (eval) first in the EXIT trap
@@ -112,7 +123,7 @@ trap 'exit 130' INT TERM	# so that the EXIT trap runs
 # mr_init MTA...: everything the MTAs need, or skip the test (finish) saying what is missing
 mr_init() {
 	local m t pkgs=() bins=() missing
-	for t in swaks ip ss unshare dpkg apt-get jq; do
+	for t in swaks ip ss unshare dpkg apt-get; do
 		command -v "$t" > /dev/null || { echo "  skipped: $t missing"; finish; }
 	done
 	[ "$(id -u)" = 0 ] || { echo "  skipped: needs root (network and mount namespaces)"; finish; }
@@ -139,7 +150,8 @@ mr_init() {
 	for m in "$@"; do
 		case $m in
 		exim) bins+=("$MR_R/usr/sbin/exim4") ;;
-		sendmail) bins+=("$MR_R/usr/libexec/sendmail/sendmail" "$MR_R/usr/sbin/rsyslogd") ;;
+		# (makemap: for a test that has mxguard keep an access database)
+		sendmail) bins+=("$MR_R/usr/libexec/sendmail/"{sendmail,makemap} "$MR_R/usr/sbin/rsyslogd") ;;
 		opensmtpd) bins+=("$MR_R/usr/sbin/smtpd" "$MR_R/usr/sbin/rsyslogd") ;;
 		esac
 	done
@@ -148,9 +160,11 @@ mr_init() {
 }
 
 # mr_net MTA: namespaces mxg-rXX$$ (server) and mxg-rXXc$$ (client) with one
-# veth, both ends created inside the namespaces (nothing appears on the host)
+# veth, both ends created inside the namespaces (nothing appears on the host).
+# The client's eth0 also gets the addresses of MR_CLI_EXTRA: a test that
+# needs clients under different decisions picks one per session (swaks --li).
 mr_net() {
-	local m=$1 s=mxg-r${MR_SHORT[$1]}$$ c=mxg-r${MR_SHORT[$1]}c$$
+	local m=$1 s=mxg-r${MR_SHORT[$1]}$$ c=mxg-r${MR_SHORT[$1]}c$$ a
 	ip netns add "$s" || { echo "  skipped: cannot create network namespaces here"; finish; }
 	MR_SRV_NS[$m]=$s
 	ip netns add "$c"
@@ -158,6 +172,10 @@ mr_net() {
 	ip -n "$s" link add eth0 type veth peer name eth0 netns "$c"
 	ip -n "$s" addr add "${MR_SRV_IP[$m]}/24" dev eth0
 	ip -n "$c" addr add "${MR_CLI_IP[$m]}/24" dev eth0
+	for a in ${MR_CLI_EXTRA:-}; do
+		case $a in */*) ;; *) a=$a/24 ;; esac
+		ip -n "$c" addr add "$a" dev eth0
+	done
 	for ns in "$s" "$c"; do ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up; done
 }
 
@@ -303,9 +321,27 @@ mount --make-rslave /
 mount --bind $d/etc/passwd /etc/passwd
 mount --bind $d/etc/group /etc/group
 export LD_LIBRARY_PATH=$MR_LIBDIR
-exec $MR_R/usr/sbin/exim4 -C $d/exim.conf -bd
+exec $MR_R/usr/sbin/exim4 -C $d/exim.conf -bd${MR_EXIM_QUEUE:+ -q$MR_EXIM_QUEUE}
 EOF
 	MR_LOG[exim]=$d/log/mainlog
+}
+
+# mr_exim_map_acl PREFIX: the RCPT ACL snippet of docs/MAPS.md for mxguard's
+# host lists (--map-file exim:PATH), word for word but for the lists' path,
+# PREFIX instead of /var/lib/mxguard/exim: the tests put it in MR_EXIM_ACL
+# and check that Exim does with it what the documentation says
+mr_exim_map_acl() {
+	sed "s|/var/lib/mxguard/exim|$1|g" << 'EOF'
+  deny    hosts   = net-iplsearch;/var/lib/mxguard/exim.reject
+          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.reject}}
+  defer   hosts   = net-iplsearch;/var/lib/mxguard/exim.defer
+          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.defer}}
+  discard hosts   = net-iplsearch;/var/lib/mxguard/exim.discard
+  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.hold
+          control = freeze
+  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.tarpit
+          delay   = 5s
+EOF
 }
 
 mr__config_sendmail() {
@@ -330,7 +366,10 @@ EOF
 	# time ("User unknown"). TrustStickyBit: $TMP is under /tmp (mode 1777),
 	# which sendmail's file checks refuse otherwise. There is no DNS in the
 	# namespace: accept_unresolvable_domains, or every sender gets 553.
-	cat > "$d/etc/sendmail.mc" << EOF
+	# MR_SM_MC goes after the FEATUREs, where sendmail.mc files have theirs
+	# (before MAILER, which some FEATUREs must precede).
+	{
+		cat << EOF
 divert(-1)dnl
 divert(0)dnl
 include(\`$MR_R/usr/share/sendmail/cf/m4/cf.m4')dnl
@@ -356,11 +395,15 @@ define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
 FEATURE(\`nouucp', \`reject')dnl
 FEATURE(\`no_default_msa')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
+EOF
+		[ -z "${MR_SM_MC:-}" ] || printf '%s\n' "$MR_SM_MC"
+		cat << EOF
 DAEMON_OPTIONS(\`Family=inet, Name=MTA, Port=smtp, Addr=${MR_SRV_IP[sendmail]}')dnl
 LOCAL_DOMAIN(\`example.com')dnl
 MAILER(\`local')dnl
 MAILER(\`smtp')dnl
 EOF
+	} > "$d/etc/sendmail.mc"
 	(cd "$d/etc" && "$MR_R/usr/bin/m4" sendmail.mc > sendmail.cf) || return 1
 	# -L sm-mta: the program tag Debian's init script gives the daemon.
 	{
@@ -441,6 +484,17 @@ mr_swaks() {
 		--timeout 20 "$@" > "${MR_DIR[$m]}/swaks.$n" 2>&1
 	rc=$?
 	echo "$n $rc" >> "${MR_DIR[$m]}/swaks.rc"
+}
+
+# mr_send MTA SRC: one message from SRC (an address of the client namespace,
+# see MR_CLI_EXTRA) to postmaster@example.com; prints the server's first
+# error reply (swaks' "<**" lines), else its last reply. The transcript is
+# DIR/swaks.send.
+mr_send() {
+	local m=$1 out=${MR_DIR[$1]}/swaks.send
+	ip netns exec "${MR_CLI_NS[$m]}" swaks --server "${MR_SRV_IP[$m]}" --port 25 --li "$2" \
+		--to postmaster@example.com --from x@example.net --helo client.example.net --timeout 20 > "$out" 2>&1
+	grep -m1 '^<\*\*' "$out" || grep '^<-' "$out" | tail -1
 }
 
 # mr_sessions MTA: the five sessions, one after the other (they only write

@@ -54,18 +54,7 @@ MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; 
 # --- Exim, with docs/MAPS.md's ACL snippet as is (mxguard writes $H.reject, $H.defer, ...)
 H=$TMP/exim-hosts
 MR_EXIM_IFACES="203.0.113.1.25 : 198.51.100.1.25"
-MR_EXIM_ACL=$(sed "s|/var/lib/mxguard/exim|$H|g" << 'EOF'
-  deny    hosts   = net-iplsearch;/var/lib/mxguard/exim.reject
-          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.reject}}
-  defer   hosts   = net-iplsearch;/var/lib/mxguard/exim.defer
-          message = ${lookup{$sender_host_address}iplsearch{/var/lib/mxguard/exim.defer}}
-  discard hosts   = net-iplsearch;/var/lib/mxguard/exim.discard
-  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.hold
-          control = freeze
-  warn    hosts   = net-iplsearch;/var/lib/mxguard/exim.tarpit
-          delay   = 5s
-EOF
-)
+MR_EXIM_ACL=$(mr_exim_map_acl "$H")
 mr_config exim || finish
 LOG=${MR_LOG[exim]} MAIL=${MR_DIR[exim]}/mail/postmaster
 # (mxguard follows the mainlog from its first line: Exim, running as
