@@ -1,7 +1,9 @@
 /*
- * genlog.c: reproducible, realistic Postfix log generator for the parser
- * benchmark, with an exact "truth" file of the events a correct parser
- * must produce for the lines written.
+ * genlog.c: reproducible, realistic Postfix, Sendmail or Exim log generator
+ * for the parser benchmark, with an exact "truth" file of the events a
+ * correct parser must produce for the lines written.  The Postfix log is
+ * described here; the Sendmail and Exim logs (--mta) write the same traffic
+ * in those MTAs' words (see "Sendmail and Exim" below and bench/README.md).
  *
  * The mail server is modelled as a set of concurrent actors (an smtpd
  * session, a delivery of one queued message, a Postfix-generated bounce, a
@@ -12,7 +14,9 @@
  * Nothing depends on -n, so a shorter run is a prefix of a longer one.
  *
  * Standalone C99, libc only:  cc -O2 -Wall -Wextra -o bench/genlog bench/genlog.c
- * Usage: genlog [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE] [--iso]
+ * Usage: genlog [--mta postfix|sendmail|exim] [-n LINES] [-s SEED] [-o LOGFILE]
+ *               [-t TRUTHFILE] [--iso (postfix, sendmail)] [--exim-new-ids (exim)]
+ * (--mta postfix, the default, writes exactly what genlog wrote before --mta existed.)
  *
  * Addresses come only from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32
  * (IPv6 in RFC 5952 form; 203.0.113.10 and 2001:db8:1::25 are the server
@@ -78,10 +82,17 @@ static uint32_t rskew(uint32_t n) { double u = runi(); return (uint32_t)(u * u *
 
 /* ------------------------------------------------------- truth counters --- */
 enum { E_CONNECT, E_DISCONNECT, E_RCPT_UNKNOWN, E_RELAY_DENIED, E_DNSBL, E_AUTH_FAIL,
-       E_LOST_CONN, E_RATE_LIMITED, E_MSG_ACCEPTED, E_BOUNCE_IN, E_N };
+       E_LOST_CONN, E_RATE_LIMITED, E_MSG_ACCEPTED, E_BOUNCE_IN,
+       E_N_POSTFIX,                     /* the Postfix truth file lists the types above */
+       E_RCPT_REJECT = E_N_POSTFIX, E_CLIENT_REJECT, E_MSG_REJECT, E_PROTOCOL_ERROR, E_N };
 static const char *ev_name[E_N] = { "connect", "disconnect", "rcpt_unknown", "relay_denied",
-	"dnsbl_reject", "auth_fail", "lost_conn", "rate_limited", "msg_accepted", "bounce_in" };
+	"dnsbl_reject", "auth_fail", "lost_conn", "rate_limited", "msg_accepted", "bounce_in",
+	"rcpt_reject", "client_reject", "msg_reject", "protocol_error" };
 static unsigned long long ev[E_N];
+
+/* Which MTA's log is written (--mta); Exim 4.97+ message IDs (--exim-new-ids). */
+enum { MTA_POSTFIX, MTA_SENDMAIL, MTA_EXIM };
+static int mta = MTA_POSTFIX, exim_new_ids;
 
 /* ------------------------------------------------------------- clients --- */
 enum { C_LEGIT, C_SUBMIT, C_DHA, C_FLOOD, C_BFLOOD, C_AUTH, C_SPAM, C_MX, C_N };
@@ -478,7 +489,7 @@ static const char *after_name[] = { "CONNECT", "EHLO", "RCPT", "DATA", "END-OF-M
 #define MAXOPS 160
 
 struct msg {
-	char qid[16];
+	char qid[24];                   /* Postfix/Sendmail queue ID, Exim message ID (23 chars from 4.97) */
 	char sender[80];                /* "" = null sender */
 	char rcpt[MAXRCPT][80];
 	char orig[MAXRCPT][40];         /* orig_to when an alias was expanded */
@@ -489,6 +500,10 @@ struct msg {
 	char unk[80];                   /* rejected extra recipient, "" for none */
 	char sasl_user[80];
 	uint64_t t_arrive, t_active;
+	/* Sendmail and Exim only */
+	char msgid[96];                 /* Message-ID header, without <> */
+	int pend;                       /* Sendmail: bare "User unknown" lines waiting for the QID's address */
+	int nacc;                       /* Sendmail: nrcpts= of the from= line */
 };
 
 struct op {
@@ -505,7 +520,13 @@ struct actor {
 	char helo[64];
 	int conns_left, conn_no;
 	char disc[200];                 /* disconnect statistics */
-	char newqid[16];
+	char newqid[24];
+	/* Sendmail and Exim only */
+	char rel[240];                  /* Sendmail "host [IP]"; Exim H= text after HELO ("host (helo) [IP]:port I=[..]:25") */
+	char rel0[160];                 /* Exim H= text before HELO */
+	char tlsx[96];                  /* Exim " X=... CV=no" of a TLS session, "" without TLS */
+	const char *daemon, *proto;     /* Sendmail daemon=, proto= */
+	int port, seq, lport;           /* client port; Sendmail QID sequence; Exim local port */
 	struct msg m[2];
 	struct op ops[MAXOPS];
 	int nops, pos;
@@ -551,6 +572,12 @@ static void actor_free(int idx)
 	else
 		free(a);
 }
+
+/* Sendmail and Exim modes (below the Postfix code) */
+static void sm_refill(struct actor *a);
+static void ex_refill(struct actor *a);
+static void sm_cron_mail(void);
+static void step_other(void);
 
 static void push(struct actor *a, int op, int arg, int b)
 {
@@ -850,6 +877,14 @@ static int refill(struct actor *a)
 	if (a->kind != K_SESSION || a->conns_left <= 0)
 		return 0;
 	a->conns_left--;
+	if (mta == MTA_SENDMAIL) {
+		sm_refill(a);
+		return 1;
+	}
+	if (mta == MTA_EXIM) {
+		ex_refill(a);
+		return 1;
+	}
 	a->svc = "postfix/smtpd";
 	switch (a->cat) {
 	case C_LEGIT: case C_BFLOOD: plan_mail_session(a); break;
@@ -1275,16 +1310,20 @@ static void noise_line(void)
 		case 1: lput("pam_unix(cron:session): session closed for user root"); break;
 		default:
 			lprintf("(root) CMD (%s)", PICK(cron_cmds));
-			if (chance(0.05)) {     /* the job mailed its output: a local pickup */
-				struct msg m = { 0 };
-				strcpy(m.sender, "root@mx1.example.org");
-				strcpy(m.rcpt[0], "root@mx1.example.org");
-				strcpy(m.orig[0], "root");
-				m.tr[0] = T_LOCAL;
-				m.nrcpt = 1;
-				m.size = rrange(600, 4000);
-				m.bounce_idx = -1;
-				spawn_flow(K_PICKUP, &m);
+			if (chance(0.05)) {     /* the job mailed its output */
+				if (mta == MTA_SENDMAIL) {
+					sm_cron_mail(); /* through sendmail's MSP */
+				} else {        /* a Postfix local pickup */
+					struct msg m = { 0 };
+					strcpy(m.sender, "root@mx1.example.org");
+					strcpy(m.rcpt[0], "root@mx1.example.org");
+					strcpy(m.orig[0], "root");
+					m.tr[0] = T_LOCAL;
+					m.nrcpt = 1;
+					m.size = rrange(600, 4000);
+					m.bounce_idx = -1;
+					spawn_flow(K_PICKUP, &m);
+				}
 			}
 		}
 	}
@@ -1316,6 +1355,10 @@ static void anvil_line(void)
 /* ----------------------------------------------------------- main loop --- */
 static void step(void)
 {
+	if (mta != MTA_POSTFIX) {
+		step_other();
+		return;
+	}
 	now_us += rbelow(172800);               /* ~86.4 ms a line: 1M lines ~ one day */
 	if (anvil_pending) {
 		anvil_line();
@@ -1354,9 +1397,1326 @@ static void step(void)
 	}
 }
 
+/* ===================================================== Sendmail and Exim === */
+/*
+ * The same clients, pools, traffic mix and scheduler as the Postfix log,
+ * written as a Debian 12 sm-mta (8.17, LogLevel 9, syslog) or Exim 4.96
+ * mainlog would write them.  The truth is counted by the op that writes the
+ * line that gives the event, as for Postfix, with one difference: Sendmail's
+ * bare "QID: <addr>... User unknown" lines carry no address, so their
+ * rcpt_unknown events are counted by the op that writes the QID's next line
+ * with the client's address (lost input channel or from=); at a -n cut
+ * between the two they are not counted (a parser holds them, then expires them).
+ */
+
+/* Message-ID header of a message from client c. */
+static void rand_msgid(char *out, const struct client *c)
+{
+	const char *dom = strcmp(c->host, "unknown") ? c->host : "mail.example.net";
+	switch (rbelow(3)) {
+	case 0:
+		sprintf(out, "%08X.%05X@%s", (unsigned)(rnd() >> 32), (unsigned)rbelow(0xfffff), dom);
+		break;
+	case 1:
+		sprintf(out, "%08x%08x%04x@%s", (unsigned)(rnd() >> 32), (unsigned)(rnd() >> 32), (unsigned)rbelow(0xffff), dom);
+		break;
+	default:
+		sprintf(out, "%u.%u.JavaMail.app@%s", (unsigned)rbelow(99999999), (unsigned)rbelow(999999), dom);
+	}
+}
+
+/* A guessed address of a harvester or spammer in our domains. */
+static void rand_guess(char *out, size_t n)
+{
+	const char *dom = chance(0.25) ? PICK(ldomain_virtual) : "example.org";
+	if (chance(0.5))
+		snprintf(out, n, "%s@%s", PICK(guesses), dom);
+	else
+		snprintf(out, n, "%s%d@%s", PICK(guesses), rrange(1, 999), dom);
+}
+
+static void mark_seen(struct actor *a)
+{
+	if (a->kind == K_SESSION && a->cat != C_LEGIT && a->cat != C_SUBMIT)
+		a->cl->seen = 1;
+}
+
+/* -------------------------------------------------------------- Sendmail --- */
+enum {
+	K_SMDELIV = 16, K_SMMSP,                        /* Sendmail flows */
+	K_EXDELIV, K_EXLOCAL, K_EXAPP, K_EXQRUN         /* Exim flows */
+};
+
+enum {
+	SM_STARTTLS = 64, SM_CHK_UNK, SM_BARE_UNK, SM_RELAY, SM_DNSBL, SM_ACCESS, SM_CHK_MAIL,
+	SM_CHK_RELAY, SM_FROM, SM_LOST, SM_NOISSUE, SM_ATTACK, SM_RCPTFLOOD, SM_TIMEOUT,
+	SM_PREGREET, SM_AUTHFAIL,
+	SMD_TLSCLIENT, SMD_TO, SMD_DSN, SMD_DSNTO,
+	SMM_FROM, SMM_MTAFROM, SMM_TO, SMM_LOCALTO, SMM_QDSN
+};
+
+static const char b60[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx";
+
+/* Sendmail 8.17 queue ID: year%60, month, day, hour, minute, second (one
+ * base-60 character each), a 2-character sequence, the pid in 6+ digits. */
+static void sm_qid(char *out, int pid, int *seq)
+{
+	int y, mo, d, h, mi, s, q = *seq % 3600;
+	civil(now_us / 1000000, &y, &mo, &d, &h, &mi, &s);
+	(*seq)++;
+	sprintf(out, "%c%c%c%c%c%c%c%c%06d", b60[(y - 1900) % 60], b60[mo], b60[d], b60[h], b60[mi], b60[s],
+		b60[q / 60], b60[q % 60], pid);
+}
+
+/* Client address as Sendmail writes it: "IPv6:" before IPv6 addresses,
+ * whose hex digits are upper case for about a third of the clients. */
+static void sm_ip(const struct client *c, char *out)
+{
+	const char *s;
+	char *p = out;
+	int up;
+	if (!c->v6) {
+		strcpy(out, c->ip);
+		return;
+	}
+	up = (unsigned char)c->ip[strlen(c->ip) - 1] % 3 == 0;
+	p += sprintf(p, "IPv6:");
+	for (s = c->ip; *s; s++)
+		*p++ = up && *s >= 'a' && *s <= 'f' ? (char)(*s - 'a' + 'A') : *s;
+	*p = 0;
+}
+
+/* "HH:MM:SS", "D+HH:MM:SS" from microseconds. */
+static void sm_delay(uint64_t us, char *out)
+{
+	uint64_t s = us / 1000000;
+	if (s >= 86400)
+		sprintf(out, "%u+%02u:%02u:%02u", (unsigned)(s / 86400), (unsigned)(s % 86400 / 3600),
+			(unsigned)(s % 3600 / 60), (unsigned)(s % 60));
+	else
+		sprintf(out, "%02u:%02u:%02u", (unsigned)(s / 3600), (unsigned)(s % 3600 / 60), (unsigned)(s % 60));
+}
+
+/* A new sm-mta child for a connection: pid, QID sequence, the client as
+ * Sendmail names it ("host [IP]", "[IP]", "host [IP] (may be forged)"). */
+static void sm_start(struct actor *a, int submission, int forged)
+{
+	char ip[64];
+	a->pid = new_pid();
+	a->svc = chance(0.05) ? "sm-acceptingconnections" : "sm-mta";
+	a->seq = (int)rbelow(3600);
+	a->daemon = submission ? (a->cl->v6 ? "MSP-v6" : "MSP-v4") : (a->cl->v6 ? "MTA-v6" : "MTA-v4");
+	a->nops = a->pos = 0;
+	a->conn_no++;
+	sm_ip(a->cl, ip);
+	if (strcmp(a->cl->host, "unknown") == 0)
+		snprintf(a->rel, sizeof a->rel, "[%s]", ip);
+	else
+		snprintf(a->rel, sizeof a->rel, "%s [%s]%s", a->cl->host, ip, forged ? " (may be forged)" : "");
+	for (int i = 0; i < 2; i++) {
+		a->m[i].pend = 0;
+		a->m[i].nacc = 0;
+		a->m[i].bounce_idx = -1;
+		a->m[i].nrcpt = 0;
+		a->m[i].unk[0] = 0;
+	}
+	sm_qid(a->m[0].qid, a->pid, &a->seq);   /* the envelope exists from the greeting on */
+	strcpy(a->newqid, a->m[0].qid);
+}
+
+/* Sessions --------------------------------------------------------------- */
+enum { ST_RCPT, ST_DATA, ST_MAIL };
+static const char *sm_stage[] = { "rcpt", "data", "mail" };
+
+static void sm_plan_mail(struct actor *a)        /* legitimate senders and bounce floods */
+{
+	int tls = chance(0.6), nmsg = chance(0.12) ? 2 : 1, end = 0, i;
+	sm_start(a, 0, a->cat == C_LEGIT && chance(0.02));
+	a->proto = tls ? "ESMTPS" : chance(0.1) ? "SMTP" : "ESMTP";
+	if (tls)
+		push(a, SM_STARTTLS, 0, 0);
+	if (chance(0.06))
+		end = 1 + (int)rbelow(3);
+	for (i = 0; i < nmsg; i++) {
+		struct msg *m = &a->m[i];
+		int last = i == nmsg - 1;
+		msg_setup(m, a->cat);           /* clears qid */
+		m->pend = 0;
+		m->nacc = m->nrcpt;
+		rand_msgid(m->msgid, a->cl);
+		if (i == 0)
+			strcpy(m->qid, a->newqid);
+		else
+			sm_qid(m->qid, a->pid, &a->seq);
+		if (m->unk[0]) {
+			int r = (int)rbelow(3);         /* check_rcpt reject, bare User unknown, No such user here */
+			push(a, r == 0 ? SM_CHK_UNK : SM_BARE_UNK, i, r == 2);
+		}
+		if (last && end == 1) {         /* gone after RCPT: the transaction is aborted */
+			push(a, SM_LOST, i, ST_RCPT);
+			push(a, SM_FROM, i, 1);
+			break;
+		}
+		push(a, SM_FROM, i, 0);
+		if (last && end == 2)
+			push(a, SM_TIMEOUT, i, 0);
+		if (last && end == 3)
+			push(a, SM_LOST, i, ST_DATA);
+	}
+}
+
+static void sm_plan_submission(struct actor *a)
+{
+	struct msg *m = &a->m[0];
+	sm_start(a, 1, 0);
+	a->proto = "ESMTPSA";
+	push(a, SM_STARTTLS, 0, 0);
+	msg_setup(m, C_SUBMIT);
+	strcpy(m->qid, a->newqid);
+	sprintf(m->sender, "%s@example.org", PICK(users));
+	m->pend = 0;
+	m->nacc = m->nrcpt;
+	m->bounce_idx = chance(0.04) ? (int)rbelow((uint32_t)m->nrcpt) : -1;
+	snprintf(m->msgid, sizeof m->msgid, "%08x-%04x-%04x@example.org", (unsigned)(rnd() >> 32),
+		 (unsigned)rbelow(0xffff), (unsigned)rbelow(0xffff));
+	push(a, SM_FROM, 0, 0);
+}
+
+static void sm_plan_dha(struct actor *a)
+{
+	int n = a->conn_no == 0 ? rrange(21, 80) : rrange(3, 40), i;
+	int form = (int)rbelow(100);    /* < 45 check_rcpt; < 85 bare User unknown; else No such user here */
+	sm_start(a, 0, 0);
+	a->proto = chance(0.7) ? "ESMTP" : "SMTP";
+	rand_sender(a->m[0].sender);
+	for (i = 0; i < n; i++) {
+		push(a, form < 45 ? SM_CHK_UNK : SM_BARE_UNK, 0, form >= 85);
+		/* BadRcptThrottle 20; only on check_rcpt sessions so that no line
+		 * with the address comes between bare rejects and from= */
+		if (form < 45 && i == 20)
+			push(a, SM_RCPTFLOOD, 0, 0);
+	}
+	if (chance(0.15))
+		push(a, SM_LOST, 0, ST_RCPT);
+	push(a, SM_FROM, 0, 0);                 /* nrcpts=0 */
+}
+
+static void sm_plan_flood(struct actor *a)
+{
+	int burst = a->conn_no;
+	sm_start(a, 0, 0);
+	if (burst >= 30 && chance(0.25)) {
+		push(a, SM_CHK_RELAY, 0, chance(0.7) ? 0 : 1);
+	} else if (chance(0.05)) {
+		push(a, SM_PREGREET, 0, 0);
+		push(a, SM_NOISSUE, 0, 0);
+	} else if (chance(0.05)) {
+		push(a, SM_TIMEOUT, 0, 0);
+		push(a, SM_NOISSUE, 0, 0);
+	} else {
+		push(a, SM_NOISSUE, 0, 0);
+	}
+}
+
+static void sm_plan_auth(struct actor *a)
+{
+	int subm = chance(0.8), n = rrange(3, 8), i;
+	sm_start(a, subm, 0);
+	if (subm || chance(0.5))
+		push(a, SM_STARTTLS, 0, 0);
+	for (i = 0; i < n; i++) {
+		push(a, SM_AUTHFAIL, 0, 0);
+		if (i == 5)
+			push(a, SM_ATTACK, 0, 6);
+	}
+	push(a, SM_NOISSUE, 0, 0);
+}
+
+static void sm_plan_spam(struct actor *a)
+{
+	int named = strcmp(a->cl->host, "unknown") != 0, r = (int)rbelow(100), n, i;
+	sm_start(a, 0, named && chance(0.5));
+	a->proto = chance(0.6) ? "ESMTP" : "SMTP";
+	rand_sender(a->m[0].sender);
+	if (chance(0.05)) {                     /* talks before the greeting */
+		push(a, SM_PREGREET, 0, 0);
+		push(a, SM_NOISSUE, 0, 0);
+		return;
+	}
+	if (r < 5) {                            /* refused by the access map at connect */
+		push(a, SM_CHK_RELAY, 0, 2);
+		return;
+	}
+	if (r < 15) {                           /* MAIL FROM refused: never issued a MAIL that was accepted */
+		push(a, SM_CHK_MAIL, 0, 0);
+		push(a, SM_NOISSUE, 0, 0);
+		return;
+	}
+	/* FEATURE(dnsbl) with delay_checks rejects at RCPT; IPv4 only */
+	int dnsbl = !a->cl->v6 && r < 60;
+	n = dnsbl ? rrange(1, 3) : rrange(1, 5);
+	for (i = 0; i < n; i++)
+		push(a, dnsbl ? SM_DNSBL : chance(0.1) ? SM_ACCESS : SM_RELAY, 0, 0);
+	if (chance(0.1))
+		push(a, SM_LOST, 0, ST_RCPT);
+	push(a, SM_FROM, 0, 0);                 /* nrcpts=0 */
+}
+
+static void sm_refill(struct actor *a)
+{
+	switch (a->cat) {
+	case C_LEGIT: case C_BFLOOD: sm_plan_mail(a); break;
+	case C_SUBMIT: sm_plan_submission(a); break;
+	case C_DHA: sm_plan_dha(a); break;
+	case C_FLOOD: sm_plan_flood(a); break;
+	case C_AUTH: sm_plan_auth(a); break;
+	default: sm_plan_spam(a); break;
+	}
+}
+
+/* Deliveries (a background child with its own pid) and MSP submissions */
+static void sm_spawn_delivery(const struct msg *src)
+{
+	struct actor *a = actor_new(K_SMDELIV);
+	a->nops = a->pos = 0;             /* after m: actor_new leaves them */
+	struct msg *m = &a->m[0];
+	int i;
+	*m = *src;
+	a->pid = new_pid();
+	a->svc = "sm-mta";
+	a->seq = (int)rbelow(3600);
+	a->cl = pick(&remote_mx, 0);            /* the next hop of esmtp deliveries */
+	m->t_arrive = now_us;
+	for (i = 0; i < m->nrcpt; i++) {
+		if (m->tr[i] == T_SMTP && chance(0.7))
+			push(a, SMD_TLSCLIENT, 0, 0);
+		push(a, SMD_TO, 0, i);
+		if (i == m->bounce_idx) {
+			push(a, SMD_DSN, 0, 0);
+			if (m->tr[i] != T_SMTP && chance(0.7))  /* the DSN goes back to a remote sender */
+				push(a, SMD_TLSCLIENT, 0, 0);
+			push(a, SMD_DSNTO, 0, 0);
+		}
+	}
+}
+
+/* kind 0: a cron job's mail through the MSP (sendmail); 1: a message the MSP
+ * had queued, sent by its queue run (sm-msp-queue); 2: the MSP queue
+ * runner's DSN for a message it could not send, relayed through the MTA. */
+static void sm_spawn_msp(int kind)
+{
+	struct actor *a = actor_new(K_SMMSP);
+	a->nops = a->pos = 0;             /* after m: actor_new leaves them */
+	struct msg *m = &a->m[0];
+	int y, mo, d, h, mi, s, seq = (int)rbelow(3600);
+	a->pid = new_pid();
+	a->svc = kind == 0 ? "sendmail" : "sm-msp-queue";
+	a->port = new_pid();                    /* the MTA child of the 127.0.0.1 connection */
+	a->lport = new_pid();                   /* its delivery */
+	a->seq = (int)rbelow(3600);
+	m->size = rrange(600, 4000);
+	m->t_arrive = now_us - (kind == 1 ? (uint64_t)rrange(1200, 7200) * 1000000 : 0);
+	sm_qid(m->qid, a->pid, &seq);
+	civil(now_us / 1000000, &y, &mo, &d, &h, &mi, &s);
+	snprintf(m->msgid, sizeof m->msgid, "%04d%02d%02d%02d%02d.%s@mx1.example.org", y, mo + 1, d, h, mi, m->qid);
+	strcpy(m->sender, kind == 2 ? "" : "root@mx1.example.org");
+	if (kind == 0)
+		push(a, SMM_FROM, 0, 0);
+	if (kind == 2)
+		push(a, SMM_QDSN, 0, 0);
+	push(a, SMM_MTAFROM, 0, 0);
+	push(a, SMM_TO, 0, 0);
+	push(a, SMM_LOCALTO, 0, 0);
+}
+
+static void sm_cron_mail(void) { sm_spawn_msp(0); }
+
+/* Count the held bare rejects once a line of the QID names the client. */
+static void sm_release(struct actor *a, struct msg *m)
+{
+	if (m->pend) {
+		ev[E_RCPT_UNKNOWN] += (unsigned long long)m->pend;
+		m->pend = 0;
+		mark_seen(a);
+	}
+}
+
+static void sm_run_op(struct actor *a)
+{
+	const struct op *o = &a->ops[a->pos++];
+	struct msg *m = &a->m[o->a];
+	struct client *c = a->cl;
+	char buf[128], ip[64], d1[24], d2[24];
+
+	switch (o->op) {
+	case SM_STARTTLS:
+		lbegin(a->svc, a->pid);
+		lcat("STARTTLS=server, relay=", a->rel, (char *)NULL);
+		lput(chance(0.8) ? ", version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256"
+			: ", version=TLSv1.2, verify=NO, cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256/256");
+		lend();
+		break;
+	case SM_CHK_UNK:
+		if (a->cat == C_DHA)
+			rand_guess(buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "%s", m->unk);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ruleset=check_rcpt, arg1=<", buf, ">, relay=", a->rel, ", reject=550 5.1.1 <", buf,
+		     ">... User unknown", (char *)NULL);
+		lend();
+		ev[E_RCPT_UNKNOWN]++;
+		mark_seen(a);
+		break;
+	case SM_BARE_UNK:
+		if (a->cat == C_DHA)
+			rand_guess(buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "%s", m->unk);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": <", buf, o->b ? ">... No such user here" : ">... User unknown", (char *)NULL);
+		lend();
+		m->pend++;                      /* counted with the QID's next line that has the address */
+		break;
+	case SM_RELAY:
+		snprintf(buf, sizeof buf, "%s@%s", PICK(guesses), PICK(sdomains));
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ruleset=check_rcpt, arg1=<", buf, ">, relay=", a->rel, ", reject=550 5.7.1 <", buf,
+		     ">... Relaying denied", (char *)NULL);
+		if (!c->v6 && a->rel[0] == '[')
+			lcat(". IP name lookup failed [", c->ip, "]", (char *)NULL);
+		else if (strstr(a->rel, "(may be forged)") && !c->v6)
+			lcat(". IP name possibly forged [", c->ip, "]", (char *)NULL);
+		else if (chance(0.5))
+			lput(". Proper authentication required.");
+		lend();
+		ev[E_RELAY_DENIED]++;
+		mark_seen(a);
+		break;
+	case SM_DNSBL: {
+		unsigned char tr;
+		rand_local_rcpt(buf, &tr);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ruleset=check_rcpt, arg1=<", buf, ">, relay=", a->rel, ", reject=550 5.7.1 <", buf,
+		     ">... Rejected: ", c->ip, " listed at zen.example.test", (char *)NULL);
+		lend();
+		ev[E_DNSBL]++;
+		mark_seen(a);
+		break;
+	}
+	case SM_ACCESS:
+		snprintf(buf, sizeof buf, "%s@example.org", chance(0.5) ? "abuse-test" : "old.account");
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ruleset=check_rcpt, arg1=<", buf, ">, relay=", a->rel, ", reject=550 5.7.1 <", buf,
+		     ">... Access denied", (char *)NULL);
+		lend();
+		ev[E_RCPT_REJECT]++;
+		mark_seen(a);
+		break;
+	case SM_CHK_MAIL:
+		snprintf(buf, sizeof buf, "%s@%s.example.com", PICK(senders), chance(0.5) ? "no-such-domain" : "bulk-mailer-xyz");
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ruleset=check_mail, arg1=<", buf, ">, relay=", a->rel, ", reject=553 5.1.8 <", buf,
+		     ">... Domain of sender address ", buf, " does not exist", (char *)NULL);
+		lend();
+		ev[E_CLIENT_REJECT]++;
+		mark_seen(a);
+		break;
+	case SM_CHK_RELAY:
+		sm_ip(c, ip);
+		lbegin(a->svc, a->pid);
+		lput("ruleset=check_relay, arg1=");
+		if (strcmp(c->host, "unknown") == 0)
+			lcat("[", ip, "]", (char *)NULL);
+		else
+			lput(c->host);
+		lcat(", arg2=", ip, ", relay=", a->rel, ", reject=", o->b == 0 ? "421 4.3.2 Connection rate limit exceeded."
+		     : o->b == 1 ? "421 4.3.2 Too many open connections." : "550 5.7.1 Access denied", (char *)NULL);
+		lend();
+		ev[o->b == 2 ? E_CLIENT_REJECT : E_RATE_LIMITED]++;
+		mark_seen(a);
+		break;
+	case SM_FROM:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": from=<", m->sender, ">, size=", (char *)NULL);
+		lnum(o->b || m->nacc == 0 ? 0 : (unsigned long)m->size);
+		lput(", class=0, nrcpts=");
+		lnum((unsigned long)m->nacc);
+		if (!o->b && m->nacc > 0) {
+			lcat(", msgid=<", m->msgid, ">", (char *)NULL);
+			if (m->size % 3 == 0)
+				lput(", bodytype=8BITMIME");
+		}
+		lcat(", proto=", a->proto, ", daemon=", a->daemon, ", relay=", a->rel, (char *)NULL);
+		lend();
+		sm_release(a, m);
+		/* o->b: the client went away after RCPT; Sendmail logs the
+		 * sender of the aborted transaction (size=0, no msgid=) with the
+		 * recipients it had accepted: no message was accepted. */
+		if (!o->b && m->nacc > 0) {
+			if (m->sender[0]) {
+				ev[E_MSG_ACCEPTED]++;
+			} else {
+				ev[E_BOUNCE_IN]++;
+				mark_seen(a);
+			}
+			sm_spawn_delivery(m);
+		}
+		break;
+	case SM_LOST:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": lost input channel from ", a->rel, " to ", a->daemon, " after ", sm_stage[o->b], (char *)NULL);
+		lend();
+		ev[E_LOST_CONN]++;
+		sm_release(a, m);
+		if (a->cat == C_FLOOD || a->cat == C_DHA)
+			mark_seen(a);
+		break;
+	case SM_NOISSUE:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ", a->rel, " did not issue MAIL/EXPN/VRFY/ETRN during connection to ", a->daemon, (char *)NULL);
+		lend();
+		ev[E_DISCONNECT]++;
+		sm_release(a, m);
+		if (a->cat == C_FLOOD)
+			mark_seen(a);
+		break;
+	case SM_ATTACK:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ", a->rel, ": possible SMTP attack: command=AUTH, count=", (char *)NULL);
+		lnum(o->b);
+		lend();
+		ev[E_PROTOCOL_ERROR]++;
+		break;
+	case SM_RCPTFLOOD:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ", a->rel, ": Possible SMTP RCPT flood, throttling.", (char *)NULL);
+		lend();
+		ev[E_RATE_LIMITED]++;
+		break;
+	case SM_TIMEOUT:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": timeout waiting for input from ", a->rel, " during server cmd read", (char *)NULL);
+		lend();
+		ev[E_LOST_CONN]++;
+		if (a->cat == C_FLOOD)
+			mark_seen(a);
+		break;
+	case SM_PREGREET:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": rejecting commands from ", a->rel, " due to pre-greeting traffic after ", (char *)NULL);
+		lnum(rbelow(3));
+		lput(" seconds");
+		lend();
+		ev[E_PROTOCOL_ERROR]++;
+		mark_seen(a);
+		break;
+	case SM_AUTHFAIL:
+		lbegin(a->svc, a->pid);
+		if (chance(0.6))
+			lcat(m->qid, ": AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: "
+			     "checkpass failed, user=", PICK(guesses), (char *)NULL);
+		else
+			lcat(m->qid, ": AUTH failure (PLAIN): authentication failure (-13) SASL(-13): authentication failure: "
+			     "Password verification failed, user=", PICK(guesses), "@example.org", (char *)NULL);
+		lcat(", relay=", a->rel, (char *)NULL);
+		lend();
+		ev[E_AUTH_FAIL]++;
+		mark_seen(a);
+		break;
+
+	/* delivery child */
+	case SMD_TLSCLIENT:
+		lbegin(a->svc, a->pid);
+		lcat("STARTTLS=client, relay=", c->host, "., version=TLSv1.3, verify=FAIL, cipher=TLS_AES_256_GCM_SHA384, "
+		     "bits=256/256", (char *)NULL);
+		lend();
+		break;
+	case SMD_TO: {
+		int i = o->b, fail = i == m->bounce_idx;
+		sm_delay(now_us - m->t_arrive + 1000000 * (uint64_t)rbelow(2), d1);
+		sm_delay((uint64_t)rbelow(3) * 1000000, d2);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": to=<", m->rcpt[i], ">, delay=", d1, ", xdelay=", d2, ", mailer=",
+		     m->tr[i] == T_SMTP ? "esmtp" : "local", ", pri=", (char *)NULL);
+		lnum((unsigned long)(m->size + 30000 * m->nrcpt));
+		if (m->tr[i] == T_SMTP) {
+			lcat(", relay=", c->host, ". [", c->ip, "]", (char *)NULL);
+			if (fail)
+				lput(", dsn=5.1.1, stat=User unknown");
+			else
+				lprintf(", dsn=2.0.0, stat=Sent (Ok: queued as %X%05X)", (unsigned)rbelow(0xfffff), (unsigned)rbelow(0xfffff));
+		} else {
+			lput(fail ? ", dsn=5.3.0, stat=unknown mailer error 1" : ", dsn=2.0.0, stat=Sent");
+		}
+		lend();
+		break;
+	}
+	case SMD_DSN:
+		sm_qid(a->newqid, a->pid, &a->seq);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": ", a->newqid, ": DSN: ", m->tr[m->bounce_idx] == T_SMTP ? "User unknown" : "unknown mailer error 1",
+		     (char *)NULL);
+		lend();
+		break;
+	case SMD_DSNTO: {
+		int remote = m->tr[m->bounce_idx] != T_SMTP;   /* the sender of inbound mail is remote */
+		lbegin(a->svc, a->pid);
+		lcat(a->newqid, ": to=<", m->sender, ">, delay=00:00:00, xdelay=00:00:0", remote ? "1" : "0", ", mailer=",
+		     remote ? "esmtp" : "local", ", pri=", (char *)NULL);
+		lnum((unsigned long)(31000 + m->size / 4));
+		if (remote)
+			lprintf(", relay=%s. [%s], dsn=2.0.0, stat=Sent (Ok: queued as %X%05X)", c->host, c->ip,
+				(unsigned)rbelow(0xfffff), (unsigned)rbelow(0xfffff));
+		else
+			lput(", dsn=2.0.0, stat=Sent");
+		lend();
+		break;
+	}
+
+	/* MSP */
+	case SMM_FROM:
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": from=root, size=", (char *)NULL);
+		lnum((unsigned long)m->size);
+		lcat(", class=0, nrcpts=1, msgid=<", m->msgid, ">, relay=root@localhost", (char *)NULL);
+		lend();
+		break;
+	case SMM_QDSN: {
+		char orig[24];
+		int seq = a->seq + 7;
+		uint64_t t = now_us;
+		now_us = now_us > 432000000000ULL ? now_us - 432000000000ULL - rbelow(600000000) : 0;
+		sm_qid(orig, a->pid - 1 - (int)rbelow(5000), &seq);   /* queued five days ago */
+		now_us = t;
+		lbegin(a->svc, a->pid);
+		lcat(orig, ": ", m->qid, ": DSN: Cannot send message for 5 days", (char *)NULL);
+		lend();
+		break;
+	}
+	case SMM_MTAFROM:
+		sm_qid(a->newqid, a->port, &a->seq);
+		lbegin("sm-mta", a->port);
+		lcat(a->newqid, ": from=<", m->sender, ">, size=", (char *)NULL);
+		lnum((unsigned long)(m->size + 312));
+		lcat(", class=0, nrcpts=1, msgid=<", m->msgid, ">, proto=ESMTP, daemon=MTA-v4, relay=localhost [127.0.0.1]",
+		     (char *)NULL);
+		lend();
+		break;
+	case SMM_TO:
+		sm_delay(now_us - m->t_arrive, d1);
+		lbegin(a->svc, a->pid);
+		lcat(m->qid, ": to=root, ctladdr=root (0/0), delay=", d1, ", xdelay=00:00:00, mailer=relay, pri=", (char *)NULL);
+		lnum((unsigned long)(m->size + 30000 + (now_us - m->t_arrive) / 1000000 / 60 * 90000 / 20));
+		lcat(", relay=[127.0.0.1] [127.0.0.1], dsn=2.0.0, stat=Sent (", a->newqid, " Message accepted for delivery)",
+		     (char *)NULL);
+		lend();
+		break;
+	case SMM_LOCALTO:
+		lbegin("sm-mta", a->lport);
+		lcat(a->newqid, ": to=<root@mx1.example.org>, ctladdr=<root@mx1.example.org> (0/0), delay=00:00:00, "
+		     "xdelay=00:00:00, mailer=local, pri=", (char *)NULL);
+		lnum((unsigned long)(m->size + 30312));
+		lput(", dsn=2.0.0, stat=Sent");
+		lend();
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ Exim --- */
+enum {
+	EX_CONN = 128, EX_RCPT_UNK, EX_RELAY, EX_DNSBL, EX_SVFAIL, EX_SVREJ, EX_TEMPREJ, EX_DATAREJ,
+	EX_HELOREJ, EX_RECV, EX_QUIT, EX_NOMAIL, EX_LOST, EX_TIMEOUT, EX_DROP, EX_SYNC, EX_RATELIM,
+	EX_REFUSED, EX_AUTHFAIL,
+	EXD_DELIV, EXD_FAIL, EXD_BOUNCE, EXD_COMPLETED,
+	EXL_RECV, EXQ_START, EXQ_END
+};
+
+static const int ex_daemon_pid = 1387;
+static const char *ex_unknown_text[] = { "Unrouteable address", "Unrouteable address", "Unrouteable address",
+	"Unknown user", "No Such User Here", "User unknown" };
+static const char *subjects[] = { "Invoice 2024-0311", "Re: meeting on Thursday", "Your order for March has shipped",
+	"Weekly report", "Fwd: contract draft", "Newsletter: spring offers", "Re: Re: quick question",
+	"Password reset request", "Thanks for your order", "Agenda", "Re: holiday rota", "Quote #4471" };
+static const char *authenticators[] = { "dovecot_login", "dovecot_plain", "dovecot_login", "plain_server",
+	"login_server" };
+static struct client lo_client = { "127.0.0.1", "localhost", 0, 0 };
+
+/* Exim message ID: 6 base-62 digits of the time, the pid (6, or 11 from
+ * 4.97), the sub-second fraction (2, or 4 from 4.97); bump: one tick later
+ * (Exim waits for the clock to pass the ID's resolution before the next). */
+static void ex_id(char *out, int pid, int bump)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint64_t t = now_us + (uint64_t)bump * (exim_new_ids ? 1 : 500);
+	uint64_t v[3] = { 1709251200ULL + t / 1000000, (uint64_t)pid,
+			  exim_new_ids ? t % 1000000 : t % 1000000 / 500 };
+	int w[3] = { 6, exim_new_ids ? 11 : 6, exim_new_ids ? 4 : 2 }, k, i;
+	char *p = out;
+	for (k = 0; k < 3; k++) {
+		for (i = w[k] - 1; i >= 0; i--) {
+			p[i] = b62[v[k] % 62];
+			v[k] /= 62;
+		}
+		p += w[k];
+		*p++ = k < 2 ? '-' : 0;
+	}
+}
+
+/* Mainlog header: "YYYY-MM-DD HH:MM:SS [pid] " (log_selector +pid). */
+static char ehdr[32];
+static size_t ehdrlen;
+static uint64_t ehdr_sec = UINT64_MAX;
+
+static void ebegin(int pid)
+{
+	uint64_t sec = now_us / 1000000;
+	if (sec != ehdr_sec) {
+		int y, mo, d, h, mi, s;
+		civil(sec, &y, &mo, &d, &h, &mi, &s);
+		ehdrlen = (size_t)sprintf(ehdr, "%04d-%02d-%02d %02d:%02d:%02d ", y, mo + 1, d, h, mi, s);
+		ehdr_sec = sec;
+	}
+	memcpy(L, ehdr, ehdrlen);
+	LN = ehdrlen;
+	L[LN++] = '[';
+	lnum((unsigned long)pid);
+	lput("] ");
+}
+
+/* Exim's host_and_ident(): "name (helo) [IP]:port I=[server]:port"; the
+ * name only with a verified PTR, "(helo)" only when it differs from it. */
+static void ex_hosts(struct actor *a)
+{
+	const struct client *c = a->cl;
+	char ipp[96];
+	int named = strcmp(c->host, "unknown") != 0;
+	snprintf(ipp, sizeof ipp, "[%s]:%d I=[%s]:%d", c->ip, a->port,
+		 c == &lo_client ? "127.0.0.1" : c->v6 ? "2001:db8:1::25" : "203.0.113.10", a->lport);
+	if (named)
+		snprintf(a->rel0, sizeof a->rel0, "%s %s", c->host, ipp);
+	else
+		snprintf(a->rel0, sizeof a->rel0, "%s", ipp);
+	if (!a->helo[0] || (named && strcmp(a->helo, c->host) == 0))
+		snprintf(a->rel, sizeof a->rel, "%s", a->rel0);
+	else if (named)
+		snprintf(a->rel, sizeof a->rel, "%s (%s) %s", c->host, a->helo, ipp);
+	else
+		snprintf(a->rel, sizeof a->rel, "(%s) %s", a->helo, ipp);
+}
+
+static void ex_start(struct actor *a, int lport, int tls)
+{
+	a->pid = new_pid();
+	a->port = rrange(32768, 60999);
+	a->lport = lport;
+	a->nops = a->pos = 0;
+	a->conn_no++;
+	a->tlsx[0] = 0;
+	if (tls)
+		snprintf(a->tlsx, sizeof a->tlsx, " X=%s CV=no", chance(0.8)
+			 ? "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256"
+			 : "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256");
+	for (int i = 0; i < 2; i++) {
+		a->m[i].bounce_idx = -1;
+		a->m[i].nrcpt = 0;
+		a->m[i].unk[0] = 0;
+	}
+	ex_hosts(a);
+	push(a, EX_CONN, 0, 0);
+}
+
+static void ex_plan_mail(struct actor *a)        /* legitimate senders and bounce floods */
+{
+	int nmsg = chance(0.12) ? 2 : 1, end = 0, i;
+	strcpy(a->helo, strcmp(a->cl->host, "unknown") ? (chance(0.9) ? a->cl->host : "mail.example.net") : "mail.example.net");
+	ex_start(a, 25, chance(0.6));
+	a->proto = a->tlsx[0] ? "esmtps" : chance(0.1) ? "smtp" : "esmtp";
+	if (chance(0.06))
+		end = 1 + (int)rbelow(4);
+	for (i = 0; i < nmsg; i++) {
+		struct msg *m = &a->m[i];
+		int last = i == nmsg - 1;
+		msg_setup(m, a->cat);
+		rand_msgid(m->msgid, a->cl);
+		if (m->unk[0])
+			push(a, EX_RCPT_UNK, i, rbelow(ARRAY_LEN(ex_unknown_text)));
+		if (last && end == 1) {         /* gone after RCPT */
+			push(a, EX_LOST, i, 0);
+			return;
+		}
+		if (last && end == 2) {         /* gone during DATA */
+			push(a, EX_TIMEOUT, i, 1);
+			return;
+		}
+		push(a, EX_RECV, i, 0);
+	}
+	if (end == 3)
+		push(a, EX_LOST, 0, 1);
+	else if (end == 4)
+		push(a, EX_TIMEOUT, 0, 0);
+	else
+		push(a, EX_QUIT, 0, 0);
+}
+
+static void ex_plan_submission(struct actor *a)
+{
+	struct msg *m = &a->m[0];
+	snprintf(a->helo, sizeof a->helo, "%s", chance(0.5) ? "laptop" : "[192.168.1.23]");
+	ex_start(a, 587, 1);
+	a->proto = "esmtpsa";
+	msg_setup(m, C_SUBMIT);
+	sprintf(m->sasl_user, "%s@example.org", PICK(users));
+	strcpy(m->sender, m->sasl_user);
+	m->bounce_idx = chance(0.04) ? (int)rbelow((uint32_t)m->nrcpt) : -1;
+	snprintf(m->msgid, sizeof m->msgid, "%08x-%04x-%04x@example.org", (unsigned)(rnd() >> 32),
+		 (unsigned)rbelow(0xffff), (unsigned)rbelow(0xffff));
+	push(a, EX_RECV, 0, 0);
+	push(a, EX_QUIT, 0, 0);
+}
+
+static void ex_plan_dha(struct actor *a)
+{
+	int n = a->conn_no == 0 ? rrange(21, 80) : rrange(3, 40), i;
+	int text = (int)rbelow(ARRAY_LEN(ex_unknown_text));
+	bad_helo(a);
+	ex_start(a, 25, chance(0.2));
+	rand_sender(a->m[0].sender);
+	for (i = 0; i < n; i++)
+		push(a, EX_RCPT_UNK, 0, text);
+	if (chance(0.15))
+		push(a, EX_LOST, 0, chance(0.5));
+	else
+		push(a, EX_QUIT, 0, 0);
+}
+
+static void ex_plan_flood(struct actor *a)
+{
+	int burst = a->conn_no;
+	a->helo[0] = 0;
+	if (burst >= 30 && chance(0.25)) {
+		ex_start(a, 25, 0);
+		if (chance(0.5)) {
+			a->nops = 0;            /* refused before the connection is logged */
+			push(a, EX_REFUSED, 0, chance(0.9) ? 0 : 1);
+		} else {
+			push(a, EX_RATELIM, 0, burst);
+		}
+		return;
+	}
+	ex_start(a, 25, 0);
+	if (chance(0.08)) {
+		push(a, EX_SYNC, 0, 0);
+	} else if (chance(0.05)) {
+		push(a, EX_TIMEOUT, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+	} else if (chance(0.15)) {
+		strcpy(a->helo, "User");
+		ex_hosts(a);
+		push(a, EX_QUIT, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+	} else {
+		push(a, EX_LOST, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+	}
+}
+
+static void ex_plan_auth(struct actor *a)
+{
+	int n = rrange(3, 8), i, r;
+	snprintf(a->helo, sizeof a->helo, "%s", PICK(helos_bad));
+	ex_start(a, chance(0.8) ? 587 : 25, chance(0.7));
+	for (i = 0; i < n; i++)
+		push(a, EX_AUTHFAIL, 0, 0);
+	r = (int)rbelow(10);
+	if (r < 3) {
+		push(a, EX_DROP, 0, 1);
+	} else if (r < 7) {
+		push(a, EX_QUIT, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+	} else {
+		push(a, EX_LOST, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+	}
+}
+
+static void ex_plan_spam(struct actor *a)
+{
+	int r = (int)rbelow(100), n, i;
+	bad_helo(a);
+	ex_start(a, 25, chance(0.15));
+	rand_sender(a->m[0].sender);
+	if (r < 5) {                            /* the HELO ACL refuses it */
+		push(a, EX_HELOREJ, 0, 0);
+		push(a, EX_QUIT, 0, 0);
+		push(a, EX_NOMAIL, 0, 0);
+		return;
+	}
+	if (r < 15) {                           /* the sender does not verify */
+		push(a, EX_SVFAIL, 0, 0);
+		n = rrange(1, 3);
+		for (i = 0; i < n; i++)
+			push(a, EX_SVREJ, 0, 0);
+	} else if (r < 25) {                    /* accepted RCPT, refused content */
+		struct msg *m = &a->m[0];
+		msg_setup(m, C_SPAM);
+		rand_sender(m->sender);
+		if (chance(0.3))
+			push(a, EX_TEMPREJ, 0, 0);
+		push(a, EX_DATAREJ, 0, 0);
+	} else {
+		int dnsbl = r < 65;
+		n = dnsbl ? rrange(1, 3) : rrange(1, 5);
+		for (i = 0; i < n; i++)
+			push(a, dnsbl ? EX_DNSBL : EX_RELAY, 0, 0);
+	}
+	if (chance(0.1))
+		push(a, EX_LOST, 0, chance(0.5));
+	else
+		push(a, EX_QUIT, 0, 0);
+}
+
+static void ex_refill(struct actor *a)
+{
+	switch (a->cat) {
+	case C_LEGIT: case C_BFLOOD: ex_plan_mail(a); break;
+	case C_SUBMIT: ex_plan_submission(a); break;
+	case C_DHA: ex_plan_dha(a); break;
+	case C_FLOOD: ex_plan_flood(a); break;
+	case C_AUTH: ex_plan_auth(a); break;
+	default: ex_plan_spam(a); break;
+	}
+}
+
+/* Delivery of a received message: "=>" lines, "**" for a failure with the
+ * local bounce it causes ("<= <> R=parent U=Debian-exim P=local"), "Completed". */
+static void ex_spawn_delivery(const struct msg *src, int parent_is_bounce)
+{
+	struct actor *a = actor_new(K_EXDELIV);
+	a->nops = a->pos = 0;             /* after m: actor_new leaves them */
+	struct msg *m = &a->m[0];
+	int i;
+	*m = *src;
+	if (parent_is_bounce)
+		m->bounce_idx = -1;
+	a->pid = new_pid();
+	a->cl = pick(&remote_mx, 0);
+	for (i = 0; i < m->nrcpt; i++) {
+		if (i == m->bounce_idx) {
+			push(a, EXD_FAIL, 0, i);
+			push(a, EXD_BOUNCE, 0, 0);
+		} else {
+			push(a, EXD_DELIV, 0, i);
+		}
+	}
+	push(a, EXD_COMPLETED, 0, 0);
+}
+
+static void ex_spawn_local(void)                /* a cron job's output, "P=local" */
+{
+	struct actor *a = actor_new(K_EXLOCAL);
+	a->nops = a->pos = 0;             /* after m: actor_new leaves them */
+	struct msg *m = &a->m[0];
+	a->pid = new_pid();
+	strcpy(m->sender, "root@mx1.example.org");
+	strcpy(m->rcpt[0], "root@mx1.example.org");
+	m->orig[0][0] = 0;
+	m->tr[0] = T_LOCAL;
+	m->nrcpt = 1;
+	m->size = rrange(600, 4000);
+	m->bounce_idx = -1;
+	push(a, EXL_RECV, 0, 0);
+}
+
+/* A web application on the server sending through 127.0.0.1: a loopback
+ * client (connect/disconnect events like any client, no message event). */
+static void ex_spawn_app(void)
+{
+	struct actor *a = actor_new(K_EXAPP);
+	struct msg *m = &a->m[0];
+	a->cl = &lo_client;
+	strcpy(a->helo, "mx1.example.org");
+	ex_start(a, 25, 0);
+	a->proto = "esmtp";
+	msg_setup(m, C_SUBMIT);
+	strcpy(m->sender, chance(0.5) ? "www-data@mx1.example.org" : "noreply@example.org");
+	snprintf(m->msgid, sizeof m->msgid, "%08x%04x@mx1.example.org", (unsigned)(rnd() >> 32), (unsigned)rbelow(0xffff));
+	push(a, EX_RECV, 0, 0);
+	push(a, EX_QUIT, 0, 0);
+}
+
+static void ex_spawn_qrun(void)
+{
+	struct actor *a = actor_new(K_EXQRUN);
+	a->nops = a->pos = 0;             /* after m: actor_new leaves them */
+	a->pid = new_pid();
+	push(a, EXQ_START, 0, 0);
+	push(a, EXQ_END, 0, 0);
+}
+
+static void ex_reject_head(const struct actor *a, const char *from)
+{
+	lcat("H=", a->rel, a->tlsx, " F=<", from, "> ", (char *)NULL);
+}
+
+static void ex_for(const struct msg *m)
+{
+	lput(" for");
+	for (int i = 0; i < m->nrcpt; i++)
+		lcat(" ", m->rcpt[i], (char *)NULL);
+}
+
+static void ex_dtime(void)                      /* " D=..." of a session */
+{
+	int s = rrange(0, 400);
+	lput(" D=");
+	if (s >= 60) {
+		lnum((unsigned long)(s / 60));
+		L[LN++] = 'm';
+		if (s % 60)
+			lnum((unsigned long)(s % 60)), L[LN++] = 's';
+	} else {
+		lnum((unsigned long)s);
+		L[LN++] = 's';
+	}
+}
+
+static void ex_run_op(struct actor *a)
+{
+	const struct op *o = &a->ops[a->pos++];
+	struct msg *m = &a->m[o->a];
+	struct client *c = a->cl;
+	char buf[128];
+
+	switch (o->op) {
+	case EX_CONN:
+		ebegin(ex_daemon_pid);
+		lprintf("SMTP connection from [%s]:%d I=[%s]:%d (TCP/IP connection count = %d)", c->ip, a->port,
+			c == &lo_client ? "127.0.0.1" : c->v6 ? "2001:db8:1::25" : "203.0.113.10", a->lport,
+			rrange(1, 1 + nsessions));
+		lend();
+		ev[E_CONNECT]++;
+		if (a->cat == C_FLOOD)
+			mark_seen(a);
+		break;
+	case EX_RCPT_UNK:
+		if (a->cat == C_DHA)
+			rand_guess(buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "%s", m->unk);
+		ebegin(a->pid);
+		ex_reject_head(a, a->cat == C_DHA ? a->m[0].sender : m->sender);
+		lcat("rejected RCPT <", buf, ">: ", ex_unknown_text[o->b], (char *)NULL);
+		lend();
+		ev[E_RCPT_UNKNOWN]++;
+		mark_seen(a);
+		break;
+	case EX_RELAY:
+		snprintf(buf, sizeof buf, "%s@%s", PICK(guesses), PICK(sdomains));
+		ebegin(a->pid);
+		ex_reject_head(a, m->sender);
+		lcat("rejected RCPT <", buf, ">: relay not permitted", (char *)NULL);
+		lend();
+		ev[E_RELAY_DENIED]++;
+		mark_seen(a);
+		break;
+	case EX_DNSBL: {
+		unsigned char tr;
+		rand_local_rcpt(buf, &tr);
+		ebegin(a->pid);
+		ex_reject_head(a, m->sender);
+		lcat("rejected RCPT <", buf, ">: rejected because ", c->ip, " is in a black list at zen.example.test", (char *)NULL);
+		if (chance(0.5))
+			lcat("\\nhttps://www.example.test/query/ip/", c->ip, (char *)NULL);
+		lend();
+		ev[E_DNSBL]++;
+		mark_seen(a);
+		break;
+	}
+	case EX_SVFAIL:
+		ebegin(a->pid);
+		lcat("H=", a->rel, a->tlsx, " sender verify fail for <", m->sender, ">: ",
+		     chance(0.7) ? "Unrouteable address" : "all relevant MX records point to non-existent hosts", (char *)NULL);
+		lend();                         /* about the sender: no event */
+		break;
+	case EX_SVREJ: {
+		unsigned char tr;
+		rand_local_rcpt(buf, &tr);
+		ebegin(a->pid);
+		ex_reject_head(a, m->sender);
+		lcat("rejected RCPT <", buf, ">: Sender verify failed", (char *)NULL);
+		lend();
+		ev[E_CLIENT_REJECT]++;
+		mark_seen(a);
+		break;
+	}
+	case EX_TEMPREJ: {
+		unsigned char tr;
+		rand_local_rcpt(buf, &tr);
+		ebegin(a->pid);
+		ex_reject_head(a, m->sender);
+		lcat("temporarily rejected RCPT <", buf, ">: greylisted", (char *)NULL);
+		lend();
+		ev[E_RCPT_REJECT]++;
+		mark_seen(a);
+		break;
+	}
+	case EX_DATAREJ:
+		ebegin(a->pid);
+		ex_reject_head(a, m->sender);
+		lprintf("rejected after DATA: This message scored %d.%d spam points.", rrange(8, 40), rrange(0, 9));
+		lend();
+		ev[E_MSG_REJECT]++;
+		mark_seen(a);
+		break;
+	case EX_HELOREJ:
+		ebegin(a->pid);
+		lcat("H=", a->rel, " rejected EHLO or HELO ", a->helo, ": ", strchr(a->helo, '.') ? "Your HELO is a lie"
+		     : "HELO name must be a fully qualified domain name", (char *)NULL);
+		lend();
+		ev[E_CLIENT_REJECT]++;
+		mark_seen(a);
+		break;
+	case EX_RECV:
+		ex_id(m->qid, a->pid, 0);
+		if (o->a == 1 && strcmp(m->qid, a->m[0].qid) == 0)
+			ex_id(m->qid, a->pid, 1);       /* two messages of one session in one tick */
+		ebegin(a->pid);
+		lcat(m->qid, " <= ", m->sender[0] ? m->sender : "<>", " H=", a->rel, " P=", a->proto, a->tlsx, (char *)NULL);
+		if (m->sasl_user[0])
+			lcat(" A=dovecot_plain:", m->sasl_user, (char *)NULL);
+		lput(" S=");
+		lnum((unsigned long)m->size);
+		if (m->sender[0] || chance(0.6))
+			lcat(" id=", m->msgid, (char *)NULL);
+		lcat(" T=\"", m->sender[0] ? subjects[m->size % ARRAY_LEN(subjects)]
+		     : m->size % 2 ? "Undelivered Mail Returned to Sender" : "Delivery Status Notification (Failure)",
+		     "\"", (char *)NULL);
+		ex_for(m);
+		lend();
+		if (c != &lo_client) {
+			if (m->sender[0]) {
+				ev[E_MSG_ACCEPTED]++;
+			} else {
+				ev[E_BOUNCE_IN]++;
+				mark_seen(a);
+			}
+		}
+		ex_spawn_delivery(m, 0);
+		break;
+	case EX_QUIT:
+		ebegin(a->pid);
+		lcat("SMTP connection from ", a->rel, " closed by QUIT", (char *)NULL);
+		lend();
+		ev[E_DISCONNECT]++;
+		break;
+	case EX_NOMAIL:
+		ebegin(a->pid);
+		lcat("no MAIL in SMTP connection from ", a->rel, (char *)NULL);
+		ex_dtime();
+		if (a->helo[0])
+			lput(a->cat == C_AUTH ? " C=EHLO,AUTH,AUTH,AUTH,QUIT" : " C=EHLO,QUIT");
+		lend();
+		ev[E_DISCONNECT]++;
+		break;
+	case EX_LOST:
+		ebegin(a->pid);
+		if (o->b && a->helo[0])
+			lcat("unexpected disconnection while reading SMTP command from ", a->rel, (char *)NULL);
+		else
+			lcat("SMTP connection from ", a->rel, " lost", (char *)NULL);
+		ex_dtime();
+		lend();
+		ev[E_LOST_CONN]++;
+		if (a->cat == C_FLOOD)
+			mark_seen(a);
+		break;
+	case EX_TIMEOUT:
+		ebegin(a->pid);
+		if (o->b)
+			lcat("SMTP data timeout (message abandoned) on connection from ", a->rel, " F=<", m->sender, ">", (char *)NULL);
+		else
+			lcat("SMTP command timeout on connection from ", a->rel, (char *)NULL);
+		lend();
+		ev[E_LOST_CONN]++;
+		if (a->cat == C_FLOOD)
+			mark_seen(a);
+		break;
+	case EX_DROP:
+		ebegin(a->pid);
+		lcat("SMTP call from ", a->rel, o->b ? " dropped: too many nonmail commands (last was \"AUTH\")"
+		     : " dropped: too many syntax or protocol errors (last command was \"AUTH LOGIN\")", (char *)NULL);
+		lend();
+		ev[E_PROTOCOL_ERROR]++;
+		mark_seen(a);
+		break;
+	case EX_SYNC:
+		ebegin(a->pid);
+		lcat("SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=",
+		     a->rel0, " input=\"", chance(0.5) ? "EHLO User\\r\\n" : "HELO localhost\\r\\n", "\"", (char *)NULL);
+		lend();
+		ev[E_PROTOCOL_ERROR]++;
+		mark_seen(a);
+		break;
+	case EX_RATELIM:
+		ebegin(a->pid);
+		lprintf("H=%s temporarily rejected connection in \"connect\" ACL: Host is ratelimited (%d.%d/1m max:30)",
+			a->rel0, o->b + 1, rrange(0, 9));
+		lend();
+		ev[E_RATE_LIMITED]++;
+		mark_seen(a);
+		break;
+	case EX_REFUSED:
+		ebegin(ex_daemon_pid);
+		lprintf("Connection from [%s]:%d I=[%s]:%d refused: too many connections%s", c->ip, a->port,
+			c->v6 ? "2001:db8:1::25" : "203.0.113.10", a->lport, o->b ? "" : " from that IP address");
+		lend();
+		ev[E_RATE_LIMITED]++;
+		mark_seen(a);
+		break;
+	case EX_AUTHFAIL:
+		ebegin(a->pid);
+		lcat(PICK(authenticators), " authenticator failed for ", a->rel, ": 535 Incorrect authentication data",
+		     (char *)NULL);
+		if (chance(0.8))
+			lcat(" (set_id=", PICK(guesses), chance(0.5) ? "@example.org" : "", ")", (char *)NULL);
+		lend();
+		ev[E_AUTH_FAIL]++;
+		mark_seen(a);
+		break;
+
+	/* deliveries */
+	case EXD_DELIV: {
+		int i = o->b;
+		char user[80];
+		ebegin(a->pid);
+		if (m->tr[i] == T_SMTP) {
+			lcat(m->qid, " => ", m->rcpt[i], " R=dnslookup T=remote_smtp H=", c->host, " [", c->ip, "]",
+			     " X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=yes", (char *)NULL);
+			lprintf(" C=\"250 2.0.0 Ok: queued as %X%05X\"", (unsigned)rbelow(0xfffff), (unsigned)rbelow(0xfffff));
+		} else if (m->tr[i] == T_VIRTUAL) {
+			lcat(m->qid, " => ", m->rcpt[i], " R=virtual_user T=dovecot_delivery", (char *)NULL);
+		} else {
+			sscanf(m->rcpt[i], "%79[^@]", user);
+			lcat(m->qid, " => ", user, " <", m->orig[i][0] ? m->orig[i] : m->rcpt[i], "> R=local_user T=mail_spool",
+			     (char *)NULL);
+		}
+		lend();
+		break;
+	}
+	case EXD_FAIL: {
+		int i = o->b;
+		char user[80];
+		ebegin(a->pid);
+		if (m->tr[i] == T_SMTP) {
+			lcat(m->qid, " ** ", m->rcpt[i], " R=dnslookup T=remote_smtp H=", c->host, " [", c->ip, "]",
+			     ": SMTP error from remote mail server after RCPT TO:<", m->rcpt[i], ">: 550 5.1.1 <", m->rcpt[i],
+			     ">: Recipient address rejected: User unknown in virtual mailbox table", (char *)NULL);
+		} else {
+			sscanf(m->rcpt[i], "%79[^@]", user);
+			lcat(m->qid, " ** ", m->rcpt[i], " R=local_user T=mail_spool: mailbox is full "
+			     "(MTA-imposed quota exceeded while writing to /var/mail/", user, ")", (char *)NULL);
+		}
+		lend();
+		break;
+	}
+	case EXD_BOUNCE: {
+		struct msg nb;
+		memset(&nb, 0, sizeof nb);
+		ex_id(nb.qid, a->pid, 0);
+		strcpy(nb.rcpt[0], m->sender);
+		nb.tr[0] = strstr(m->sender, "@example.org") ? T_LOCAL : T_SMTP;
+		nb.nrcpt = 1;
+		nb.size = 2000 + m->size / 4 + rrange(0, 2000);
+		nb.bounce_idx = -1;
+		ebegin(a->pid);
+		lcat(nb.qid, " <= <> R=", m->qid, " U=Debian-exim P=local S=", (char *)NULL);
+		lnum((unsigned long)nb.size);
+		lput(" T=\"Mail delivery failed: returning message to sender\"");
+		ex_for(&nb);
+		lend();                         /* a local bounce: no event */
+		ex_spawn_delivery(&nb, 1);
+		break;
+	}
+	case EXD_COMPLETED:
+		ebegin(a->pid);
+		lcat(m->qid, " Completed", (char *)NULL);
+		lend();
+		break;
+	case EXL_RECV:
+		ex_id(m->qid, a->pid, 0);
+		ebegin(a->pid);
+		lcat(m->qid, " <= root@mx1.example.org U=root P=local S=", (char *)NULL);
+		lnum((unsigned long)m->size);
+		lcat(" T=\"Cron <root@mx1> ", PICK(cron_cmds) + 0, "\"", (char *)NULL);
+		ex_for(m);
+		lend();
+		ex_spawn_delivery(m, 0);
+		break;
+	case EXQ_START:
+	case EXQ_END:
+		ebegin(a->pid);
+		lprintf("%s queue run: pid=%d", o->op == EXQ_START ? "Start" : "End", a->pid);
+		lend();
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ main loop --- */
+static uint64_t next_qrun_us;
+
+static void step_other(void)
+{
+	now_us += rbelow(172800);               /* ~86.4 ms a line, as for Postfix */
+	if (now_us >= next_qrun_us) {           /* the MSP's (20 min) or Exim's (30 min) queue runner */
+		if (mta == MTA_SENDMAIL) {
+			next_qrun_us += 1200000000ULL;
+			if (chance(0.25))
+				sm_spawn_msp(1);
+			else if (chance(0.06))
+				sm_spawn_msp(2);
+		} else {
+			next_qrun_us += 1800000000ULL;
+			ex_spawn_qrun();
+		}
+	}
+	if (mta == MTA_SENDMAIL && chance(0.10)) {
+		noise_line();                   /* other programs, as in the Postfix log */
+		return;
+	}
+	if (mta == MTA_EXIM) {
+		if (chance(0.0004))
+			ex_spawn_local();
+		if (chance(0.002))
+			ex_spawn_app();
+	}
+	while (nsessions < TARGET_SESSIONS)
+		spawn_session();
+	for (;;) {
+		int i = (int)rbelow((uint32_t)nact);
+		struct actor *a = act[i];
+		if (a->kind == K_SESSION && (int)rbelow(MAX_SPEED) >= cat_speed[a->cat])
+			continue;
+		if (a->pos >= a->nops) {
+			if (a->kind == K_SESSION && refill(a))
+				continue;
+			actor_free(i);
+			while (nsessions < TARGET_SESSIONS)
+				spawn_session();
+			continue;
+		}
+		if (mta == MTA_SENDMAIL)
+			sm_run_op(a);
+		else
+			ex_run_op(a);
+		return;
+	}
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: genlog [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE] [--iso]\n"
+	fprintf(stderr, "usage: genlog [--mta postfix|sendmail|exim] [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE]\n"
+	    "              [--iso (postfix, sendmail)] [--exim-new-ids (exim)]\n"
 	    "       genlog --distinct CLIENTS [-o LOGFILE]\n");
 	exit(64);
 }
@@ -1416,6 +2776,22 @@ int main(int argc, char **argv)
 			iso = 1;
 			continue;
 		}
+		if (strcmp(arg, "--exim-new-ids") == 0) {
+			exim_new_ids = 1;
+			continue;
+		}
+		if (strcmp(arg, "--mta") == 0 && i + 1 < argc) {
+			const char *v = argv[++i];
+			if (strcmp(v, "postfix") == 0)
+				mta = MTA_POSTFIX;
+			else if (strcmp(v, "sendmail") == 0)
+				mta = MTA_SENDMAIL;
+			else if (strcmp(v, "exim") == 0)
+				mta = MTA_EXIM;
+			else
+				usage();
+			continue;
+		}
 		if (strcmp(arg, "--distinct") == 0 && i + 1 < argc) {
 			distinct = strtoul(argv[++i], &end, 10);
 			if (*end || distinct == 0)
@@ -1444,6 +2820,10 @@ int main(int argc, char **argv)
 		case 't': truthfile = val; break;
 		}
 	}
+
+	if ((iso && mta == MTA_EXIM) || (exim_new_ids && mta != MTA_EXIM) || (distinct && mta != MTA_POSTFIX))
+		usage();        /* Exim writes its own mainlog; --distinct is a Postfix log */
+	next_qrun_us = mta == MTA_SENDMAIL ? 1200000000ULL : 1800000000ULL;
 
 	uint64_t sm = seed;
 	for (i = 0; i < 4; i++)
@@ -1531,8 +2911,11 @@ int main(int argc, char **argv)
 			perror(truthfile);
 			return 73;
 		}
-		fprintf(f, "{\"lines\":%llu,\"events\":{", nlines);
-		for (i = 0; i < E_N; i++)
+		fprintf(f, "{\"lines\":%llu,", nlines);
+		if (mta != MTA_POSTFIX)
+			fprintf(f, "\"mta\":\"%s\",", mta == MTA_SENDMAIL ? "sendmail" : "exim");
+		fputs("\"events\":{", f);
+		for (i = 0; i < (mta == MTA_POSTFIX ? E_N_POSTFIX : E_N); i++)
 			fprintf(f, "%s\"%s\":%llu", i ? "," : "", ev_name[i], ev[i]);
 		fputs("},\"attackers\":{", f);
 		write_list(f, "dha", &dha, 1);
