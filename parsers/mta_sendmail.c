@@ -538,12 +538,17 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		 * lost input channel or timeout line of this queue ID came first).
 		 */
 		if (is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || ev->num[F_SIZE] == 0 || e == NULL ||
-		    (e->flags & (CORR_LOCAL | CORR_EMITTED | CORR_ABORTED))) {
+		    (e->flags & (CORR_LOCAL | CORR_ABORTED)))
 			res = MTA_KNOWN;
-			goto out;
-		}
-		e->flags |= CORR_EMITTED;
-		ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+		else
+			ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+		/*
+		 * The line closes the transaction (its recipients came before it,
+		 * and what waited for it is settled): the queue ID is forgotten, so
+		 * the table holds only open transactions, as Postfix's "removed".
+		 */
+		if (qid.n > 0)
+			corr_del(s->qids, qid);
 		goto out;
 	case OP_DSN:
 		if ((e = corr_put(s->qids, ev->aux, ev->ts)) != NULL)
