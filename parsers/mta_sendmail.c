@@ -61,7 +61,7 @@ static const struct pattern_def sendmail_defs[] = {
 	    EV_CLIENT_REJECT, OP_CLASSIFY },
 	{ "ruleset=", NULL, NULL, EV_NONE, 0 },		/* quarantine=, discard: nothing to count */
 	{ "from=", NULL, "from=<?(?<from>[^<>]*?)>?, size=(?<size>\\d+), class=-?\\d+, nrcpts=(?<nrcpt>\\d+), "
-	    ".*?relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM },
+	    ".*, relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM },
 	{ "<", ">... ", "<(?<to>[^<>]*)>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
 	    EV_RCPT_UNKNOWN, OP_BARE_UNKNOWN },
 	{ "lost input channel from ", NULL, "lost input channel from " SM_HOST " to (?<service>\\S+) after "
@@ -106,6 +106,7 @@ struct held {
 	uint8_t state;		/* enum held_state */
 	uint8_t qidlen, tolen, nodelen, hostlen;
 	uint8_t reason;		/* index into held_reasons */
+	uint32_t seq;		/* order of arrival (wraps): ring order, also after a reload */
 	uint64_t line;
 	struct addr ip;
 	char qid[CORR_KEYMAX];
@@ -125,6 +126,7 @@ struct sendmail_state {
 	/* Ring of held events, oldest at head; count includes freed slots not yet passed. */
 	struct held *held;
 	uint32_t head, count, nwait, nout, cursor;
+	uint32_t next_seq;
 	uint64_t dropped;
 };
 
@@ -170,19 +172,23 @@ sendmail_corr(void *state)
  * "QID: " or "NOQUEUE: ". Sendmail's queue IDs are 14 or more base-60
  * characters (time, sequence, pid); shorter words are not IDs.
  */
+static const unsigned char alnum[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
 static struct span
 strip_qid(struct span *body)
 {
 	struct span q = { body->p, 0 };
-	size_t i = 0;
+	const unsigned char *b = (const unsigned char *)body->p;
+	size_t i = 0, n = body->n < 24 ? body->n : 24;
 
 	if (span_starts(*body, "NOQUEUE: ", 9)) {
 		body->p += 9;
 		body->n -= 9;
 		return q;
 	}
-	while (i < body->n && i < 24 && ((body->p[i] >= '0' && body->p[i] <= '9') ||
-	    (body->p[i] >= 'A' && body->p[i] <= 'Z') || (body->p[i] >= 'a' && body->p[i] <= 'z')))
+	while (i < n && alnum[b[i]])
 		i++;
 	if (i < 14 || i + 1 >= body->n || body->p[i] != ':' || body->p[i + 1] != ' ')
 		return q;
@@ -286,7 +292,8 @@ copy_span(char *dst, uint8_t *len, size_t max, struct span src)
 	*len = (uint8_t)n;
 }
 
-static void
+/* Hold a bare line's event; returns its sequence number. */
+static uint32_t
 held_add(struct sendmail_state *s, struct span qid, const struct event *ev, uint8_t reason)
 {
 	struct held *h;
@@ -309,18 +316,37 @@ held_add(struct sendmail_state *s, struct span qid, const struct event *ev, uint
 	h->usec = ev->usec;
 	h->line = ev->line;
 	h->reason = reason;
+	h->seq = s->next_seq++;
 	copy_span(h->qid, &h->qidlen, CORR_KEYMAX, qid);
 	copy_span(h->to, &h->tolen, HELD_TOMAX, ev->str[F_TO]);
 	if (ev_has(ev, F_NODE))
 		copy_span(h->node, &h->nodelen, HELD_NODEMAX, ev->str[F_NODE]);
 	s->nwait++;
+	return h->seq;
 }
 
-/* The client of qid is known (e a remote client) or local (e NULL): release or drop its held events. */
+/*
+ * The client of qid is known (e a remote client) or local (e NULL): release
+ * or drop its held events, the first of which arrived as number first. The
+ * ring is in arrival order, so the search starts there (a binary search)
+ * and passes only what arrived since: other sessions' events, not the
+ * whole ring.
+ */
 static void
-held_settle(struct sendmail_state *s, struct span qid, const struct corr_entry *e)
+held_settle(struct sendmail_state *s, struct span qid, const struct corr_entry *e, uint32_t first)
 {
-	for (uint32_t k = 0; k < s->count && s->nwait > 0; k++) {
+	uint32_t lo = 0, hi = s->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if ((int32_t)(held_at(s, mid)->seq - first) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->cursor = lo;
+	for (uint32_t k = lo; k < s->count && s->nwait > 0; k++) {
 		struct held *h = held_at(s, k);
 
 		if (h->state != H_WAIT || h->qidlen != qid.n || memcmp(h->qid, qid.p, qid.n) != 0)
@@ -337,7 +363,6 @@ held_settle(struct sendmail_state *s, struct span qid, const struct corr_entry *
 		h->hostlen = e->hostlen;
 		s->nout++;
 	}
-	s->cursor = 0;
 }
 
 static int
@@ -408,6 +433,7 @@ sendmail_load(void *state, const void *blob, size_t len)
 			return 0;	/* not a blob this build wrote */
 	}
 	s->count = s->nwait = (uint32_t)n;
+	s->next_seq = n > 0 ? s->held[n - 1].seq + 1 : 0;
 	return 1;
 }
 
@@ -431,7 +457,7 @@ note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
 	}
 	if (e->flags & CORR_HELD) {
 		e->flags &= (uint8_t)~CORR_HELD;
-		held_settle(s, qid, (e->flags & CORR_LOCAL) ? NULL : e);
+		held_settle(s, qid, (e->flags & CORR_LOCAL) ? NULL : e, e->aux[0]);
 	}
 	return e;
 }
@@ -523,13 +549,21 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 			res = MTA_KNOWN;	/* nothing to join on */
 			goto out;
 		}
+		{
+			uint32_t seq = held_add(s, qid, ev, span_eq(ev->str[F_REASON], "User unknown", 12) ? 0 :
+			    span_eq(ev->str[F_REASON], "No such user", 12) ? 1 : 2);
+
+			if (!(e->flags & CORR_HELD))
+				e->aux[0] = seq;	/* where its held events begin */
+		}
 		e->flags |= CORR_HELD;
-		held_add(s, qid, ev, span_eq(ev->str[F_REASON], "User unknown", 12) ? 0 :
-		    span_eq(ev->str[F_REASON], "No such user", 12) ? 1 : 2);
 		res = MTA_KNOWN;
 		goto out;
 	case OP_FROM:
-		e = qid.n > 0 ? note_client(s, qid, ev) : NULL;
+		/* An entry only if an earlier line made one (held events, DSN, abort): this line ends it. */
+		e = qid.n > 0 ? corr_get(s->qids, qid, ev->ts) : NULL;
+		if (e != NULL)
+			note_client(s, qid, ev);
 		/*
 		 * Sendmail writes this line for every transaction, also one that
 		 * never became a message: all recipients refused (nrcpts=0), the
@@ -537,8 +571,8 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		 * least Sendmail's Received: header), or cut off during DATA (a
 		 * lost input channel or timeout line of this queue ID came first).
 		 */
-		if (is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || ev->num[F_SIZE] == 0 || e == NULL ||
-		    (e->flags & (CORR_LOCAL | CORR_ABORTED)))
+		if (qid.n == 0 || is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || ev->num[F_SIZE] == 0 ||
+		    (e != NULL && (e->flags & (CORR_LOCAL | CORR_ABORTED))))
 			res = MTA_KNOWN;
 		else
 			ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
@@ -547,7 +581,7 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		 * and what waited for it is settled): the queue ID is forgotten, so
 		 * the table holds only open transactions, as Postfix's "removed".
 		 */
-		if (qid.n > 0)
+		if (e != NULL)
 			corr_del(s->qids, qid);
 		goto out;
 	case OP_DSN:
@@ -556,7 +590,16 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		res = MTA_KNOWN;
 		goto out;
 	}
-	if (qid.n > 0 && ev->ip.family != 0 && (e = note_client(s, qid, ev)) != NULL && ev->type == EV_LOST_CONN)
+	/*
+	 * Remember the client of an open transaction (its rejects and aborts
+	 * come before the from= line that closes it); a line that ends a
+	 * session without one ("did not issue MAIL", an AUTH failure) makes no
+	 * entry, it only settles one that exists.
+	 */
+	if (qid.n > 0 && ev->ip.family != 0 &&
+	    (def->op == OP_RCPT || def->op == OP_CLASSIFY || ev->type == EV_LOST_CONN ||
+	    corr_get(s->qids, qid, ev->ts) != NULL) &&
+	    (e = note_client(s, qid, ev)) != NULL && ev->type == EV_LOST_CONN)
 		e->flags |= CORR_ABORTED;
 	if (ev->type == EV_NONE)
 		res = MTA_KNOWN;

@@ -200,6 +200,49 @@ held_survive_restart(void **state)
 	parser_free(q);
 }
 
+/* Bare lines of several open transactions interleave; each close releases exactly its own, in order. */
+static void
+held_interleaved(void **state)
+{
+	struct parser *p = mk(state, PARSER_MTA_SENDMAIL, 0, 0), *q;
+	struct parser_opts o = { .mta = PARSER_MTA_SENDMAIL, .year = 2024 };
+	static const char *const qids[] = { "49H7CQkL00000Z", "49H7CQkL00000A", "49H7CQkL00000B",
+		"49H7CQkL00000A", "49H7CQkL00000C", "49H7CQkL00000B" };
+	enum ev_type t[8];
+	uint64_t l[8];
+	char line[256];
+	size_t len;
+	void *blob;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(line, sizeof(line), "Oct 17 07:00:00 mx sm-mta[1]: %s: <u%d@example.org>... User unknown", qids[i], i);
+		feed(p, line, (uint64_t)i + 1, t, l, 8);
+	}
+	/* (Z never closes: it stays at the head of the ring) */
+	snprintf(line, sizeof(line), "Oct 17 07:00:01 mx sm-mta[1]: 49H7CQkL00000B: from=<x@example.net>, size=0, "
+	    "class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=[203.0.113.2]");
+	assert_int_equal(2, feed(p, line, 7, t, l, 8));
+	assert_int_equal(3, l[0]);
+	assert_int_equal(6, l[1]);
+	snprintf(line, sizeof(line), "Oct 17 07:00:01 mx sm-mta[1]: 49H7CQkL00000A: from=<x@example.net>, size=0, "
+	    "class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=[203.0.113.1]");
+	assert_int_equal(2, feed(p, line, 8, t, l, 8));
+	assert_int_equal(2, l[0]);
+	assert_int_equal(4, l[1]);
+	/* A restart compacts the ring; C's event is still found. */
+	blob = parser_corr_export(p, &len);
+	q = parser_new(&o);
+	parser_begin_input(q, 1735689600);
+	assert_int_equal(1, parser_corr_import(q, blob, len));
+	free(blob);
+	snprintf(line, sizeof(line), "Oct 17 07:00:02 mx sm-mta[1]: 49H7CQkL00000C: from=<x@example.net>, size=0, "
+	    "class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=[203.0.113.3]");
+	assert_int_equal(1, feed(q, line, 9, t, l, 8));
+	assert_int_equal(5, l[0]);
+	assert_int_equal(1, parser_stats(q)->held);	/* Z */
+	parser_free(q);
+}
+
 int
 main(void)
 {
@@ -211,6 +254,7 @@ main(void)
 		cmocka_unit_test_teardown(opensmtpd_sessions_bounded, free_parser),
 		cmocka_unit_test_teardown(corr_survives_restart, free_parser),
 		cmocka_unit_test_teardown(held_survive_restart, free_parser),
+		cmocka_unit_test_teardown(held_interleaved, free_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
