@@ -441,6 +441,25 @@ parse_rfc5424(struct hdr_clock *c, const char *line, size_t n, size_t i, struct 
 	return 1;
 }
 
+/* Exim's own log after its time stamp: "[pid] " if +pid is set, then the body. */
+static int
+exim_rest(const char *line, size_t n, size_t k, struct syslog_hdr *h)
+{
+	if (k < n && line[k] == '[') {
+		long pid = 0;
+		size_t j = k + 1;
+
+		while (j < n && line[j] >= '0' && line[j] <= '9' && pid < 100000000)
+			pid = pid * 10 + (line[j++] - '0');
+		if (j + 1 < n && line[j] == ']' && line[j + 1] == ' ' && j > k + 1) {
+			h->pid = pid;
+			k = j + 2;
+		}
+	}
+	h->body = (struct span){ line + k, n - k };
+	return 1;
+}
+
 int
 syslog_hdr_parse(struct hdr_clock *c, const char *line, size_t n, struct syslog_hdr *h)
 {
@@ -477,7 +496,8 @@ syslog_hdr_parse(struct hdr_clock *c, const char *line, size_t n, struct syslog_
 		h->form = c->stamp_form;
 		h->ts = c->stamp_ts;
 		h->usec = c->stamp_usec;
-		ok = parse_rest(line, n, c->stamp_len, h, 1);
+		ok = h->form == HDR_EXIM_MAINLOG ? exim_rest(line, n, c->stamp_len + 1, h) :
+		    parse_rest(line, n, c->stamp_len, h, 1);
 	} else if (line[0] >= '0' && line[0] <= '9') {
 		if (n > 10 && line[10] == 'T') {
 			k = parse_iso(c, line, n, 'T', h);
@@ -492,20 +512,8 @@ syslog_hdr_parse(struct hdr_clock *c, const char *line, size_t n, struct syslog_
 			if (k == 0 || k >= n || line[k] != ' ')
 				return 0;
 			h->form = HDR_EXIM_MAINLOG;
-			k++;
-			if (k < n && line[k] == '[') {
-				long pid = 0;
-				size_t j = k + 1;
-
-				while (j < n && line[j] >= '0' && line[j] <= '9' && pid < 100000000)
-					pid = pid * 10 + (line[j++] - '0');
-				if (j + 1 < n && line[j] == ']' && line[j + 1] == ' ' && j > k + 1) {
-					h->pid = pid;
-					k = j + 2;
-				}
-			}
-			h->body = (struct span){ line + k, n - k };
-			ok = 1;
+			remember_stamp(c, line, n, k, h);
+			ok = exim_rest(line, n, k + 1, h);
 		}
 	} else
 		ok = parse_rfc3164(c, line, n, h);
