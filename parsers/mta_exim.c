@@ -22,6 +22,7 @@
 
 #include "../common/xalloc.h"
 #include "mta.h"
+#include "mta_text.h"
 #include "pattern.h"
 
 /* "name (helo) [ip]:port", every part but [ip] optional. */
@@ -200,37 +201,6 @@ advance(struct span *s, size_t k)
 	s->n -= k;
 }
 
-/* "blocked using D", "is in a black list at D", "listed at D": set dnsbl. */
-static int
-find_dnsbl(struct span r, struct event *ev)
-{
-	static const struct span marks[] = { SPAN_LIT(" black list at "), SPAN_LIT(" listed at "),
-		SPAN_LIT("blocked using ") };
-
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		const char *d = memmem(r.p, r.n, marks[i].p, marks[i].n), *e;
-
-		if (d == NULL)
-			continue;
-		d += marks[i].n;
-		for (e = d; e < r.p + r.n && *e != ' ' && *e != ';' && *e != ',' && *e != '"'; e++)
-			;
-		while (e > d && e[-1] == '.')
-			e--;
-		if (e > d)
-			ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
-		return 1;
-	}
-	return 0;
-}
-
-static int
-mentions_rate(struct span r)
-{
-	return memmem(r.p, r.n, "atelimit", 8) != NULL || memmem(r.p, r.n, "ate limit", 9) != NULL ||
-	    memmem(r.p, r.n, "too many connections", 20) != NULL;
-}
-
 /* The recipient's reply texts that mean "no such user" (Exim's default, and common ACL wordings). */
 static int
 unknown_user(struct span r)
@@ -269,9 +239,9 @@ refine(struct event *ev, enum ev_type t)
 {
 	struct span r = ev_has(ev, F_REASON) ? ev->str[F_REASON] : (struct span){ "", 0 };
 
-	if (find_dnsbl(r, ev))
+	if (mta_find_dnsbl(r, ev))
 		return EV_DNSBL_REJECT;
-	if (mentions_rate(r))
+	if (mta_mentions_rate(r))
 		return EV_RATE_LIMITED;
 	return t;
 }
@@ -494,17 +464,6 @@ session_join(struct exim_state *s, long pid, struct event *ev)
 	}
 }
 
-/* Lines no pattern knows are "unmatched" only when they name a client: "[" then an address. */
-static int
-names_client(struct span b)
-{
-	for (const char *p = memchr(b.p, '[', b.n); p != NULL && p + 1 < b.p + b.n;
-	    p = memchr(p + 1, '[', (size_t)(b.p + b.n - p - 1)))
-		if (is_digit(p[1]) || (p[1] >= 'a' && p[1] <= 'f') || (p[1] >= 'A' && p[1] <= 'F') || p[1] == ':')
-			return 1;
-	return 0;
-}
-
 static enum mta_result
 exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
 {
@@ -531,7 +490,7 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 	}
 	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0)
-		return names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
+		return mta_names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
 	def = pattern_set_def(s->ps, idx);
 	ev->type = def->type;
 	if (id.n > 0)
@@ -556,7 +515,7 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 			ev_set_str(ev, F_REASON, SPAN_LIT("unexpected disconnection"));
 		break;
 	case OP_REFUSED:
-		if (!mentions_rate(ev->str[F_REASON]))
+		if (!mta_mentions_rate(ev->str[F_REASON]))
 			return MTA_KNOWN;	/* load average, queue size: the server's condition */
 		ev_set_str(ev, F_LIMIT, SPAN_LIT("connections"));
 		ev->type = EV_RATE_LIMITED;

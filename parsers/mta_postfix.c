@@ -17,6 +17,7 @@
 
 #include "../common/xalloc.h"
 #include "mta.h"
+#include "mta_text.h"
 #include "pattern.h"
 
 /* Client "host[ip]" with optional ":port"; postscreen's "[ip]:port" fits too (empty host). */
@@ -400,22 +401,6 @@ recipient_unknown(struct span d)
 	return span_starts(d, "User unknown", 12) || span_starts(d, "undeliverable address", 21);
 }
 
-/* "blocked using DOMAIN" anywhere in the text: set the dnsbl field. */
-static int
-find_dnsbl(struct span r, struct event *ev)
-{
-	const char *d = memmem(r.p, r.n, "blocked using ", 14), *e;
-
-	if (d == NULL)
-		return 0;
-	d += 14;
-	for (e = d; e < r.p + r.n && *e != ';' && *e != ' ' && *e != ','; e++)
-		;
-	if (e > d)
-		ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
-	return 1;
-}
-
 static enum ev_type
 classify_reject(struct event *ev)
 {
@@ -434,7 +419,7 @@ classify_reject(struct event *ev)
 			return rcpt_cmd && recipient_unknown(d) ? EV_RCPT_UNKNOWN : EV_RCPT_REJECT;
 		}
 		case EV_DNSBL_REJECT:
-			if (find_dnsbl(t, ev))
+			if (mta_find_dnsbl(t, ev))
 				return EV_DNSBL_REJECT;
 			break;	/* another "Service unavailable": decided by the command */
 		default:
@@ -442,7 +427,7 @@ classify_reject(struct event *ev)
 		}
 	}
 	/* Sites can reword DNSBL replies (rbl_reply_maps); "blocked using" stays. */
-	if (find_dnsbl(t, ev))
+	if (mta_find_dnsbl(t, ev))
 		return EV_DNSBL_REJECT;
 	if (rcpt_cmd)
 		return EV_RCPT_REJECT;

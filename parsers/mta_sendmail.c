@@ -31,6 +31,7 @@
 
 #include "../common/xalloc.h"
 #include "mta.h"
+#include "mta_text.h"
 #include "pattern.h"
 
 /* "host [ip]", "[ip]", "user@host [ip] (may be forged)"; [IPv6:...] is parsed by addr_parse. */
@@ -204,36 +205,6 @@ is_local(const struct addr *ip)
 	return ip->family == 0 || addr_is_loopback(ip);
 }
 
-/* "... listed at DOMAIN" (FEATURE(dnsbl)'s reply) or "blocked using DOMAIN": set dnsbl. */
-static int
-find_dnsbl(struct span r, struct event *ev)
-{
-	static const struct span marks[] = { SPAN_LIT(" listed at "), SPAN_LIT("blocked using ") };
-
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		const char *d = memmem(r.p, r.n, marks[i].p, marks[i].n), *e;
-
-		if (d == NULL)
-			continue;
-		d += marks[i].n;
-		for (e = d; e < r.p + r.n && *e != ' ' && *e != ';' && *e != ','; e++)
-			;
-		while (e > d && e[-1] == '.')
-			e--;
-		if (e > d)
-			ev_set_str(ev, F_DNSBL, (struct span){ d, (size_t)(e - d) });
-		return 1;
-	}
-	return 0;
-}
-
-static int
-mentions_rate(struct span r)
-{
-	return memmem(r.p, r.n, "rate limit", 10) != NULL || memmem(r.p, r.n, "Too many open connections", 25) ||
-	    memmem(r.p, r.n, "too many connections", 20) != NULL;
-}
-
 /* A check_rcpt reply: "<to>... text" (the address skipped exactly), then what the text says. */
 static enum ev_type
 classify_rcpt(struct event *ev)
@@ -249,9 +220,9 @@ classify_rcpt(struct event *ev)
 		return EV_RCPT_UNKNOWN;
 	if (span_starts(t, "Relaying denied", 15) || span_starts(t, "Relaying temporarily denied", 27))
 		return EV_RELAY_DENIED;
-	if (find_dnsbl(t, ev))
+	if (mta_find_dnsbl(t, ev))
 		return EV_DNSBL_REJECT;
-	if (mentions_rate(t))
+	if (mta_mentions_rate(t))
 		return EV_RATE_LIMITED;
 	return EV_RCPT_REJECT;
 }
@@ -264,23 +235,27 @@ held_at(struct sendmail_state *s, uint32_t k)
 	return &s->held[(s->head + k) % HELD_MAX];
 }
 
+/* Take the oldest slot off the ring; a waiting event in it is given up. */
+static void
+held_pop(struct sendmail_state *s)
+{
+	struct held *h = held_at(s, 0);
+
+	if (h->state == H_WAIT) {
+		s->nwait--;
+		s->dropped++;
+	}
+	h->state = H_FREE;
+	s->head = (s->head + 1) % HELD_MAX;
+	s->count--;
+}
+
 /* Pass freed slots at the head; give up on waiting ones older than the TTL. */
 static void
 held_trim(struct sendmail_state *s, int64_t now)
 {
-	while (s->count > 0) {
-		struct held *h = held_at(s, 0);
-
-		if (h->state == H_WAIT && h->ts + s->ttl >= now)
-			break;
-		if (h->state == H_WAIT) {
-			s->nwait--;
-			s->dropped++;
-		}
-		h->state = H_FREE;
-		s->head = (s->head + 1) % HELD_MAX;
-		s->count--;
-	}
+	while (s->count > 0 && !(held_at(s, 0)->state == H_WAIT && held_at(s, 0)->ts + s->ttl >= now))
+		held_pop(s);
 }
 
 static void
@@ -299,16 +274,8 @@ held_add(struct sendmail_state *s, struct span qid, const struct event *ev, uint
 	struct held *h;
 
 	held_trim(s, ev->ts);
-	if (s->count == HELD_MAX) {	/* full of waiting events: the oldest goes */
-		h = held_at(s, 0);
-		if (h->state == H_WAIT) {
-			s->nwait--;
-			s->dropped++;
-		}
-		h->state = H_FREE;
-		s->head = (s->head + 1) % HELD_MAX;
-		s->count--;
-	}
+	if (s->count == HELD_MAX)
+		held_pop(s);	/* full of waiting events: the oldest goes */
 	h = held_at(s, s->count++);
 	memset(h, 0, offsetof(struct held, qid));
 	h->state = H_WAIT;
@@ -462,20 +429,6 @@ note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
 	return e;
 }
 
-/* Lines no pattern knows are "unmatched" only when they name a client: "[" then an address. */
-static int
-names_client(struct span b)
-{
-	for (const char *p = memchr(b.p, '[', b.n); p != NULL && p + 1 < b.p + b.n;
-	    p = memchr(p + 1, '[', (size_t)(b.p + b.n - p - 1))) {
-		char c = p[1];
-
-		if ((c >= '0' && c <= '9') || c == 'I' || c == 'i')
-			return 1;
-	}
-	return 0;
-}
-
 static enum mta_result
 sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
 {
@@ -502,7 +455,7 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 	}
 	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0) {
-		res = names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
+		res = mta_names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
 		goto out;
 	}
 	def = pattern_set_def(s->ps, idx);
@@ -518,9 +471,9 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		ev->type = classify_rcpt(ev);
 		break;
 	case OP_CLASSIFY:
-		if (find_dnsbl(ev->str[F_REASON], ev))
+		if (mta_find_dnsbl(ev->str[F_REASON], ev))
 			ev->type = EV_DNSBL_REJECT;
-		else if (mentions_rate(ev->str[F_REASON]))
+		else if (mta_mentions_rate(ev->str[F_REASON]))
 			ev->type = EV_RATE_LIMITED;
 		break;
 	case OP_TIMEOUT:
