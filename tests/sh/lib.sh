@@ -49,3 +49,30 @@ unpack_debs() {
 
 # missing_libs FILE...: the shared libraries the FILEs need and the loader cannot find, or nothing
 missing_libs() { ldd "$@" | awk '/not found/ {print $1}' | sort -u | xargs; }
+
+# enforce_latency LOG ERE CMD...: the time from an attack's first line to its
+# enforcement. Polls every 5 ms (at most 5 s): counts the lines of LOG that
+# match ERE (the attack's lines) and runs CMD (succeeds once enforced).
+# Sets LAT_OK (1 if both were seen), LAT_MS (first attack line ->
+# enforcement) and LAT20_MS (from the 20th line, the one that crosses a
+# threshold of 20). Both ends seen in one poll count as 0 ms apart.
+enforce_latency() {
+	local log=$1 re=$2 n t0= t20= t1=
+	shift 2
+	_lat_marks() {
+		n=$(grep -cE "$re" "$log")
+		[ -z "$t0" ] && [ "$n" -ge 1 ] && t0=$(date +%s%3N)
+		[ -z "$t20" ] && [ "$n" -ge 20 ] && t20=$(date +%s%3N)
+		return 0
+	}
+	for _ in $(seq 1000); do
+		_lat_marks
+		"$@" > /dev/null 2>&1 && { t1=$(date +%s%3N); _lat_marks; break; }
+		sleep 0.005
+	done
+	[ -n "$t0" ] && [ -n "$t1" ] && [ "$t0" -gt "$t1" ] && t0=$t1
+	[ -n "$t20" ] && [ -n "$t1" ] && [ "$t20" -gt "$t1" ] && t20=$t1
+	LAT_OK=0
+	[ -n "$t0" ] && [ -n "$t1" ] && LAT_OK=1
+	LAT_MS=$((${t1:-0} - ${t0:-0})) LAT20_MS=$((${t1:-0} - ${t20:-${t1:-0}}))
+}
