@@ -673,13 +673,18 @@ cmd_run(int argc, char **argv)
 		fw_expire(&dm);
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
+		if (dm.dirty || stop)
+			daemon_commit(&dm);
+		/*
+		 * After the commit: that is where this tick's decisions enter the
+		 * map (saved first, like the firewall's), so the files are rewritten
+		 * in the same tick, not at the next wakeup. At most once a tick;
+		 * again when an entry ends.
+		 */
 		if (dm.mapfile != NULL && (dm.map_dirty || time(NULL) >= dm.map_next)) {
-			/* At most once a tick; again when an entry ends. */
 			dm.map_next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
 			dm.map_dirty = 0;
 		}
-		if (dm.dirty || stop)
-			daemon_commit(&dm);
 		if (lfd >= 0 && (pfd[1].revents & POLLIN))
 			daemon_control(&dm, lfd);
 		if (stop)
