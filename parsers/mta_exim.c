@@ -188,11 +188,8 @@ strip_msgid(struct span *b)
 	return id;
 }
 
-static int
-starts(struct span s, const char *lit)
-{
-	return span_starts(s, lit, strlen(lit));
-}
+/* s starts with the string literal lit (its length known at compile time: these run per line). */
+#define starts(s, lit) span_starts((s), (lit), sizeof(lit) - 1)
 
 static void
 advance(struct span *s, size_t k)
@@ -205,13 +202,15 @@ advance(struct span *s, size_t k)
 static int
 unknown_user(struct span r)
 {
-	static const char *const texts[] = {
-		"Unrouteable address", "Unknown user", "unknown user", "No Such User Here", "No such user",
-		"User unknown", "user unknown", "Invalid recipient", "Recipient unknown", "Unknown local part",
+	static const struct span texts[] = {
+		SPAN_LIT("Unrouteable address"), SPAN_LIT("Unknown user"), SPAN_LIT("unknown user"),
+		SPAN_LIT("No Such User Here"), SPAN_LIT("No such user"), SPAN_LIT("User unknown"),
+		SPAN_LIT("user unknown"), SPAN_LIT("Invalid recipient"), SPAN_LIT("Recipient unknown"),
+		SPAN_LIT("Unknown local part"),
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (starts(r, texts[i]))
+		if (span_starts(r, texts[i].p, texts[i].n))
 			return 1;
 	return 0;
 }
@@ -253,8 +252,6 @@ refine(struct event *ev, enum ev_type t)
 static enum mta_result
 h_line(struct span r, struct event *ev)
 {
-	int temp = 0;
-
 	if (r.n > 0 && r.p[0] == ':')
 		return MTA_KNOWN;	/* "H=mx.example.net [ip]: SMTP error ...": an outgoing delivery */
 	while (r.n > 1 && r.p[0] == ' ' && r.p[1] >= 'A' && r.p[1] <= 'Z') {
@@ -280,11 +277,8 @@ h_line(struct span r, struct event *ev)
 	if (!starts(r, " "))
 		return MTA_UNMATCHED;
 	advance(&r, 1);
-	if (starts(r, "temporarily ")) {
-		temp = 1;
+	if (starts(r, "temporarily "))	/* a 4xx: the same refusal, classified alike */
 		advance(&r, 12);
-	}
-	(void)temp;
 	if (starts(r, "rejected RCPT ")) {
 		advance(&r, 14);
 		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));

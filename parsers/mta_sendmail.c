@@ -120,6 +120,16 @@ static const struct span held_reasons[] = {
 	SPAN_LIT("User unknown"), SPAN_LIT("No such user"), SPAN_LIT("No such user here"),
 };
 
+/* The index of a bare line's reason (one of the pattern's alternatives). */
+static uint8_t
+held_reason(struct span r)
+{
+	for (uint8_t i = 0; i < sizeof(held_reasons) / sizeof(held_reasons[0]); i++)
+		if (span_eq(r, held_reasons[i].p, held_reasons[i].n))
+			return i;
+	return 0;
+}
+
 struct sendmail_state {
 	struct pattern_set *ps;
 	struct corr_table *qids;
@@ -404,17 +414,12 @@ sendmail_load(void *state, const void *blob, size_t len)
 	return 1;
 }
 
-/* A line of qid names its client: remember it, and settle what waits for it. */
-static struct corr_entry *
-note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
+/* A line of qid (entry e) names its client: remember it, and settle what waits for it. */
+static void
+note_client(struct sendmail_state *s, struct span qid, const struct event *ev, struct corr_entry *e)
 {
-	struct corr_entry *e = corr_get(s->qids, qid, ev->ts);
-
-	if (e == NULL) {
-		if ((e = corr_put(s->qids, qid, ev->ts)) == NULL)
-			return NULL;
-	} else if (e->ip.family != 0 || (e->flags & CORR_LOCAL))
-		return e;	/* known already: the first line that named it wins */
+	if (e->ip.family != 0 || (e->flags & CORR_LOCAL))
+		return;	/* known already: the first line that named it wins */
 	e->ip = ev->ip;
 	if (is_local(&ev->ip))
 		e->flags |= CORR_LOCAL;
@@ -426,7 +431,6 @@ note_client(struct sendmail_state *s, struct span qid, const struct event *ev)
 		e->flags &= (uint8_t)~CORR_HELD;
 		held_settle(s, qid, (e->flags & CORR_LOCAL) ? NULL : e, e->aux[0]);
 	}
-	return e;
 }
 
 static enum mta_result
@@ -503,8 +507,7 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 			goto out;
 		}
 		{
-			uint32_t seq = held_add(s, qid, ev, span_eq(ev->str[F_REASON], "User unknown", 12) ? 0 :
-			    span_eq(ev->str[F_REASON], "No such user", 12) ? 1 : 2);
+			uint32_t seq = held_add(s, qid, ev, held_reason(ev->str[F_REASON]));
 
 			if (!(e->flags & CORR_HELD))
 				e->aux[0] = seq;	/* where its held events begin */
@@ -516,7 +519,7 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		/* An entry only if an earlier line made one (held events, DSN, abort): this line ends it. */
 		e = qid.n > 0 ? corr_get(s->qids, qid, ev->ts) : NULL;
 		if (e != NULL)
-			note_client(s, qid, ev);
+			note_client(s, qid, ev, e);
 		/*
 		 * Sendmail writes this line for every transaction, also one that
 		 * never became a message: all recipients refused (nrcpts=0), the
@@ -549,11 +552,17 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 	 * session without one ("did not issue MAIL", an AUTH failure) makes no
 	 * entry, it only settles one that exists.
 	 */
-	if (qid.n > 0 && ev->ip.family != 0 &&
-	    (def->op == OP_RCPT || def->op == OP_CLASSIFY || ev->type == EV_LOST_CONN ||
-	    corr_get(s->qids, qid, ev->ts) != NULL) &&
-	    (e = note_client(s, qid, ev)) != NULL && ev->type == EV_LOST_CONN)
-		e->flags |= CORR_ABORTED;
+	if (qid.n > 0 && ev->ip.family != 0) {
+		int opens = def->op == OP_RCPT || def->op == OP_CLASSIFY || ev->type == EV_LOST_CONN;
+
+		if ((e = corr_get(s->qids, qid, ev->ts)) == NULL && opens)
+			e = corr_put(s->qids, qid, ev->ts);
+		if (e != NULL) {
+			note_client(s, qid, ev, e);
+			if (ev->type == EV_LOST_CONN)
+				e->flags |= CORR_ABORTED;
+		}
+	}
 	if (ev->type == EV_NONE)
 		res = MTA_KNOWN;
 out:
