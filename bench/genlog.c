@@ -575,6 +575,8 @@ static void actor_free(int idx)
 
 /* Sendmail and Exim modes (below the Postfix code) */
 static void sm_refill(struct actor *a);
+static void sm_run_op(struct actor *a);
+static void ex_run_op(struct actor *a);
 static void ex_refill(struct actor *a);
 static void sm_cron_mail(void);
 static void step_other(void);
@@ -1353,6 +1355,34 @@ static void anvil_line(void)
 }
 
 /* ----------------------------------------------------------- main loop --- */
+/*
+ * The scheduler, for every MTA: keep TARGET_SESSIONS sessions alive, pick an
+ * active actor (sessions in proportion to their speed) and let run write its
+ * next line.
+ */
+static void run_next_actor(void (*run)(struct actor *))
+{
+	while (nsessions < TARGET_SESSIONS)
+		spawn_session();
+	for (;;) {
+		int i = (int)rbelow((uint32_t)nact);
+		struct actor *a = act[i];
+		/* Rejection sampling: pick in proportion to the actor's speed. */
+		if (a->kind == K_SESSION && (int)rbelow(MAX_SPEED) >= cat_speed[a->cat])
+			continue;
+		if (a->pos >= a->nops) {
+			if (a->kind == K_SESSION && refill(a))
+				continue;
+			actor_free(i);
+			while (nsessions < TARGET_SESSIONS)
+				spawn_session();
+			continue;
+		}
+		run(a);
+		return;
+	}
+}
+
 static void step(void)
 {
 	if (mta != MTA_POSTFIX) {
@@ -1376,25 +1406,7 @@ static void step(void)
 		noise_line();
 		return;
 	}
-	while (nsessions < TARGET_SESSIONS)
-		spawn_session();
-	for (;;) {
-		int i = (int)rbelow((uint32_t)nact);
-		struct actor *a = act[i];
-		/* Rejection sampling: pick in proportion to the actor's speed. */
-		if (a->kind == K_SESSION && (int)rbelow(MAX_SPEED) >= cat_speed[a->cat])
-			continue;
-		if (a->pos >= a->nops) {
-			if (a->kind == K_SESSION && refill(a))
-				continue;
-			actor_free(i);
-			while (nsessions < TARGET_SESSIONS)
-				spawn_session();
-			continue;
-		}
-		run_op(a);
-		return;
-	}
+	run_next_actor(run_op);
 }
 
 /* ===================================================== Sendmail and Exim === */
@@ -2690,27 +2702,7 @@ static void step_other(void)
 		if (chance(0.002))
 			ex_spawn_app();
 	}
-	while (nsessions < TARGET_SESSIONS)
-		spawn_session();
-	for (;;) {
-		int i = (int)rbelow((uint32_t)nact);
-		struct actor *a = act[i];
-		if (a->kind == K_SESSION && (int)rbelow(MAX_SPEED) >= cat_speed[a->cat])
-			continue;
-		if (a->pos >= a->nops) {
-			if (a->kind == K_SESSION && refill(a))
-				continue;
-			actor_free(i);
-			while (nsessions < TARGET_SESSIONS)
-				spawn_session();
-			continue;
-		}
-		if (mta == MTA_SENDMAIL)
-			sm_run_op(a);
-		else
-			ex_run_op(a);
-		return;
-	}
+	run_next_actor(mta == MTA_SENDMAIL ? sm_run_op : ex_run_op);
 }
 
 static void usage(void)
