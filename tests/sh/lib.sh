@@ -76,3 +76,29 @@ enforce_latency() {
 	[ -n "$t0" ] && [ -n "$t1" ] && LAT_OK=1
 	LAT_MS=$((${t1:-0} - ${t0:-0})) LAT20_MS=$((${t1:-0} - ${t20:-${t1:-0}}))
 }
+
+# bridge_net MX PREFIX CLIENT...: the end-to-end tests' network. The MX
+# namespace (already added) gets a bridge holding 203.0.113.1 and
+# 198.51.100.1; each CLIENT gets a namespace PREFIX$CLIENT$$ with one veth on
+# the bridge and the address ${ADDR[CLIENT]}/24 (ADDR: an associative array
+# of the caller). Removing the namespaces is the caller's (its EXIT trap).
+bridge_net() {
+	local mx=$1 prefix=$2 c ns
+	shift 2
+	ip -n "$mx" link add br0 type bridge
+	ip -n "$mx" link set br0 up
+	ip -n "$mx" link set lo up
+	ip -n "$mx" addr add 203.0.113.1/24 dev br0
+	ip -n "$mx" addr add 198.51.100.1/24 dev br0
+	for c in "$@"; do
+		ns=$prefix$c$$
+		ip netns add "$ns"
+		ip -n "$mx" link add "v$c" type veth peer name eth0 netns "$ns"
+		ip -n "$mx" link set "v$c" master br0 up
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" addr add "${ADDR[$c]}/24" dev eth0
+	done
+}
+# MXIP CLIENT: the MX address on the client's network
+MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; esac; }

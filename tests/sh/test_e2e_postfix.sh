@@ -42,22 +42,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the network: a bridge in the MX namespace, one veth per client namespace
-ip -n "$MX" link add br0 type bridge
-ip -n "$MX" link set br0 up
-ip -n "$MX" link set lo up
-ip -n "$MX" addr add 203.0.113.1/24 dev br0
-ip -n "$MX" addr add 198.51.100.1/24 dev br0
-for c in "${CLIENTS[@]}"; do
-	ns=mxg-$c$$
-	ip netns add "$ns"
-	ip -n "$MX" link add "v$c" type veth peer name eth0 netns "$ns"
-	ip -n "$MX" link set "v$c" master br0 up
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" addr add "${ADDR[$c]}/24" dev eth0
-done
+bridge_net "$MX" mxg- "${CLIENTS[@]}"
 on() { local c=$1; shift; ip netns exec "mxg-$c$$" "$@"; }
-MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; esac; }
 
 # --- Postfix: Debian's files, our main.cf and master.cf, seen as /etc/postfix inside the MX only
 mkdir -p "$TMP/pf" "$TMP/q" "$TMP/data" "$TMP/mail"
