@@ -38,6 +38,7 @@ struct parser {
 	int releasing;		/* index into mta[] whose released events are pending, or -1 */
 	int own_pending;	/* the line's own event waits behind them */
 	struct event own;
+	struct event rel;	/* the first released event, before it is handed out */
 };
 
 int
@@ -129,15 +130,18 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 			p->st.unmatched++;
 			break;
 		}
-		if (m->released == NULL)
+		/* Usually the line released nothing: *ev is handed out as it is, uncopied. */
+		if (m->released == NULL || !m->released(p->mta[i].state, &p->rel))
 			return got;
 		/* Held events are older than the line's own: they go first. */
 		if (got) {
 			p->own = *ev;
 			p->own_pending = 1;
 		}
+		*ev = p->rel;
+		count_event(p, ev);
 		p->releasing = (int)i;
-		return parser_next(p, ev);
+		return 1;
 	}
 	p->st.other_program++;
 	return 0;
