@@ -17,7 +17,8 @@ BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla \
+           -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 STD     := -std=gnu11
 

@@ -67,6 +67,7 @@ print_stats(struct parser *p, const struct input_totals *t, double secs)
 	fprintf(stderr, "  bad_header: %llu\n", (unsigned long long)st->bad_header);
 	fprintf(stderr, "  unmatched: %llu\n", (unsigned long long)st->unmatched);
 	fprintf(stderr, "  regex_limit: %llu\n", (unsigned long long)st->limit_hits);
+	fprintf(stderr, "doubtful_fields: %llu\n", (unsigned long long)st->doubtful);
 	fprintf(stderr, "too_long_skipped: %llu\n", (unsigned long long)t->too_long);
 	fprintf(stderr, "truncated_last_line: %llu\n", (unsigned long long)t->truncated);
 	fprintf(stderr, "qid_table: size %llu, evicted %llu, expired %llu\n",

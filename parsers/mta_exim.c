@@ -78,7 +78,8 @@ static const struct pattern_def exim_defs[] = {
 	{ "End queue run", NULL, NULL, EV_NONE, 0 },
 	/* Last: it searches the whole line. */
 	{ "", " authenticator failed for ", "(?<method>\\S+) authenticator failed for " XH XI
-	    ": (?:(?<code>\\d{3}) )?(?<reason>.*?)(?: \\(set_id=(?<user>.*)\\))?$", EV_AUTH_FAIL, 0 },
+	    ": (?:(?<code>\\d{3}) )?(?<reason>.*?)(?: \\(set_id=(?<user>.*)\\))?$", EV_AUTH_FAIL, 0,
+	    "(?<method>\\S+) authenticator failed for " XH },
 };
 
 struct exim_state {
@@ -215,16 +216,21 @@ unknown_user(struct span r)
 	return 0;
 }
 
-/* "<addr>: text" after a verb: addr into field f (NULL: not kept), text into reason. */
+/*
+ * "<addr>: text" after a verb: addr into field f (if keep), text into
+ * reason. The address is the client's, read as one (a quoted local part
+ * may hold ">: Unknown user"); one that does not end where an address
+ * can is kept whole in the reason, and f is left out.
+ */
 static void
 addr_and_reason(struct span r, struct event *ev, enum ev_field f, int keep)
 {
-	const char *gt;
+	long gt;
 
-	if (r.n > 0 && r.p[0] == '<' && (gt = memchr(r.p, '>', r.n)) != NULL) {
+	if (r.n > 0 && r.p[0] == '<' && (gt = mta_addr_end(r, 1)) >= 0) {
 		if (keep)
-			ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)(gt - r.p - 1) });
-		advance(&r, (size_t)(gt + 1 - r.p));
+			ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)gt - 1 });
+		advance(&r, (size_t)gt + 1);
 	}
 	if (starts(r, ": "))
 		advance(&r, 2);
@@ -262,12 +268,13 @@ h_line(struct span r, struct event *ev)
 		if (k >= r.n || r.p[k] != '=')
 			break;
 		if (k == 2 && r.p[1] == 'F' && k + 1 < r.n && r.p[k + 1] == '<') {
-			const char *gt = memchr(r.p + k + 2, '>', r.n - k - 2);
+			/* The sender is the client's: a quoted local part may hold ">" and field-like text. */
+			long gt = mta_addr_end(r, k + 2);
 
-			if (gt == NULL)
-				break;
-			ev_set_str(ev, F_FROM, (struct span){ r.p + k + 2, (size_t)(gt - r.p - k - 2) });
-			advance(&r, (size_t)(gt + 1 - r.p));
+			if (gt < 0)
+				return MTA_UNMATCHED;
+			ev_set_str(ev, F_FROM, (struct span){ r.p + k + 2, (size_t)gt - k - 2 });
+			advance(&r, (size_t)gt + 1);
 			continue;
 		}
 		while (k < r.n && r.p[k] != ' ')
@@ -482,7 +489,7 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 		if (h1 != NULL && memmem(h1 + 3, (size_t)(body.p + body.n - h1 - 3), " H=", 3) != NULL)
 			return MTA_UNMATCHED;
 	}
-	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
+	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits, &st->doubtful);
 	if (idx < 0)
 		return mta_names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
 	def = pattern_set_def(s->ps, idx);

@@ -36,7 +36,8 @@ enum op {
 
 static const struct pattern_def smtpd_defs[] = {
 	{ "", " smtp failed-command ", SID "failed-command command=\"(?<cmd>.*?)\" result=\"(?<code>\\d{3})[ -]"
-	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)\"$", EV_NONE, OP_FAILED },
+	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)\"$", EV_NONE, OP_FAILED,
+	    SID "failed-command command=\"(?<cmd>[A-Za-z]+)" },
 	{ "", " smtp connected ", "(?J)" SID "connected address=(?:\\[(?<ip>[^\\]\\s]+)\\]|(?<ip>\\S+)) "
 	    "host=(?:<unknown>|(?<host>\\S+))", EV_CONNECT, OP_CONNECTED },
 	{ "", " smtp disconnected ", "(?J)" SID "disconnected reason=(?:\"(?<reason>[^\"]*)\"|(?<reason>\\S+))",
@@ -170,7 +171,7 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 	struct corr_entry *e;
 	const struct pattern_def *def;
 	struct span sid;
-	int idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits);
+	int idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits, &st->doubtful);
 
 	if (idx < 0)
 		/* "SESSION smtp ..." lines we do not know; other lines (info:, mda, mta, warn:) are not about clients. */

@@ -24,16 +24,12 @@
 #define HIP "(?<host>[^\\s\\[\\]]*)\\[(?<ip>[^\\]\\s]*)\\](?::(?<port>\\d+))?"
 
 /*
- * Reject lines of smtpd, postscreen and cleanup milters. The reply text is
- * lazy so it stops at the first "; from=<" that the rest of the line
- * completes; postscreen separates the trailing fields with commas.
+ * Reject lines of smtpd, postscreen and cleanup milters: the client's
+ * "host[ip]" follows a fixed prefix, so it is taken here; the rest (reply
+ * text and the fields Postfix appends) is split in code, from the end of
+ * the line (reject_tail), because the client wrote much of it.
  */
-#define REJECT_TAIL \
-	": (?:(?<code>\\d{3}) )?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?" \
-	"(?<reason>[^;]*+(?:;(?! from=<| to=<| proto=| helo=<)[^;]*+)*+)" \
-	"(?:;(?: from=<(?<from>.*?)>,?)?(?: to=<(?<to>.*?)>,?)?(?: proto=[^\\s,]+,?)?" \
-	"(?: helo=<(?<helo>.*)>)?)?$"
-#define REJECT_RE(word) word ": (?<cmd>\\S+) from " HIP REJECT_TAIL
+#define REJECT_RE(word) word ": (?<cmd>\\S+) from " HIP ": (?<aux>.*)$"
 
 enum op {
 	OP_NONE,
@@ -47,6 +43,7 @@ enum op {
 	OP_BOUNCE_NOTICE,	/* aux is the QID of a bounce Postfix generated */
 	OP_DELIVERY_BOUNCED,	/* accept-then-bounce: unknown user at delivery */
 	OP_DENYLISTED,		/* postscreen BLACKLISTED/DENYLISTED */
+	OP_CHECKS_REJECT,	/* cleanup header/body checks: client from the queue ID */
 };
 
 static const struct pattern_def smtpd_defs[] = {
@@ -64,15 +61,21 @@ static const struct pattern_def smtpd_defs[] = {
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "improper command pipelining after ", NULL,
 	    "improper command pipelining after (?<stage>\\S+) from " HIP "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
-	{ "warning: hostname ", NULL, NULL, EV_NONE, 0 },
-	{ "warning: ", "SASL ", "warning: " HIP ": SASL (?<method>\\S+) authentication (?:failed|aborted)"
-	    "(?:: ?(?<reason>.*))?", EV_AUTH_FAIL, 0 },
-	{ "warning: ", " limit exceeded: ", "warning: (?<limit>.+?) limit exceeded: (?<count>\\d+) from " HIP
-	    " for service (?<service>\\S+)", EV_RATE_LIMITED, 0 },
+	/*
+	 * Warnings that end in client text come first, matched on their whole
+	 * fixed prefix: the text may imitate any other warning. The general
+	 * ones after them allow only Postfix's own words where the client's
+	 * could stand.
+	 */
 	{ "warning: non-SMTP command from ", NULL, "warning: non-SMTP command from " HIP "(?:: (?<reason>.*))?",
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "warning: Illegal address syntax from ", NULL, "warning: Illegal address syntax from " HIP
-	    " in (?<stage>\\S+) command: (?<reason>.*)", EV_PROTOCOL_ERROR, 0 },
+	    " in (?<stage>[A-Z]+) command: (?<reason>.*)", EV_PROTOCOL_ERROR, 0 },
+	{ "warning: hostname ", NULL, NULL, EV_NONE, 0 },
+	{ "warning: ", "SASL ", "warning: " HIP ": SASL (?<method>[-\\w]+) authentication (?:failed|aborted)"
+	    "(?:: ?(?<reason>.*))?", EV_AUTH_FAIL, 0 },
+	{ "warning: ", " limit exceeded: ", "warning: (?<limit>[A-Z][a-zA-Z ]{0,48}?) limit exceeded: "
+	    "(?<count>\\d+) from " HIP " for service (?<service>[-\\w.]+)$", EV_RATE_LIMITED, 0 },
 	/* Understood, nothing to report. */
 	{ "reject_warning: ", NULL, NULL, EV_NONE, 0 },
 	{ "discard: ", NULL, NULL, EV_NONE, 0 },
@@ -115,16 +118,16 @@ static const struct pattern_def postscreen_defs[] = {
 };
 
 static const struct pattern_def qmgr_defs[] = {
-	{ "from=<", NULL, "from=<(?<from>.*?)>, size=(?<size>\\d+), nrcpt=(?<nrcpt>\\d+) \\(queue active\\)",
+	/* The sender is the client's text: the greedy match takes Postfix's own fields at the end. */
+	{ "from=<", NULL, "from=<(?<from>.*)>, size=(?<size>\\d+), nrcpt=(?<nrcpt>\\d+) \\(queue active\\)$",
 	    EV_NONE, OP_QMGR_FROM },
 	{ "removed", NULL, NULL, EV_NONE, OP_REMOVED },
 };
 
 static const struct pattern_def cleanup_defs[] = {
 	{ "milter-reject: ", NULL, REJECT_RE("milter-reject"), EV_NONE, OP_REJECT },
-	{ "reject: ", NULL, "reject: (?<cmd>header|body) .*? from " HIP "; from=<(?<from>.*?)>"
-	    "(?: to=<(?<to>.*?)>)?(?: proto=\\S+)?(?: helo=<(?<helo>.*?)>)?: "
-	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)", EV_MSG_REJECT, 0 },
+	/* "header|body TEXT from host[ip]; from=<..> ...: 5.7.1 site text": TEXT is the client's. */
+	{ "reject: ", NULL, "reject: (?<cmd>header|body) (?<aux>.*)$", EV_MSG_REJECT, OP_CHECKS_REJECT },
 };
 
 static const struct pattern_def anvil_defs[] = {
@@ -134,8 +137,8 @@ static const struct pattern_def anvil_defs[] = {
 };
 
 static const struct pattern_def delivery_defs[] = {
-	{ "to=<", "status=bounced", "to=<(?<to>.*?)>,.*? dsn=(?<dsn>5\\.1\\.1), status=bounced \\((?<reason>.*)\\)$",
-	    EV_NONE, OP_DELIVERY_BOUNCED },
+	/* "to=<R>, [orig_to=<R0>, ]relay=..., dsn=5.1.1, status=bounced (text)": split by bounced_rcpt(). */
+	{ "to=<", "status=bounced", "to=<(?<aux>.*)\\)$", EV_NONE, OP_DELIVERY_BOUNCED },
 };
 
 static const struct pattern_def bounce_defs[] = {
@@ -212,6 +215,16 @@ static const struct {
 	RC("all server ports busy", EV_NONE),			/* the server's condition, not the client's */
 #undef RC
 };
+
+/* The length of the category at the start of t (its index in *i), or 0 if t names none. */
+static size_t
+category_at(struct span t, size_t *i)
+{
+	for (*i = 0; *i < sizeof(reject_categories) / sizeof(reject_categories[0]); (*i)++)
+		if (span_starts(t, reject_categories[*i].prefix, reject_categories[*i].len))
+			return reject_categories[*i].len;
+	return 0;
+}
 
 struct postfix_state {
 	struct pattern_set *ps[D__COUNT];
@@ -367,31 +380,140 @@ disconnect_stats(struct event *ev)
 	}
 }
 
-/* Skip "<ADDRESS>: " where ADDRESS is exactly the line's to=, from= or helo= value. */
+/* Remove a trailing "," (postscreen separates its fields with ", "). */
+static size_t
+uncomma(struct span r, size_t e)
+{
+	return e > 0 && r.p[e - 1] == ',' ? e - 1 : e;
+}
+
+/*
+ * The fields Postfix appends to a reject: "; from=<S> to=<R> proto=P
+ * helo=<H>", each optional, in that order (postscreen: ", " between
+ * them). S and R are the client's addresses, quoted where they hold
+ * specials, so they are read from the end of the line backwards, where
+ * Postfix's own structure is: helo first (Postfix writes '<', '>' and
+ * spaces of a HELO name as '?', so its "<" is the line's last), then the
+ * proto word, then each address from its closing ">" to its opening "<",
+ * stepping over a quoted local part. Fields go into ev; the length of the
+ * reply text before "; " is returned, r.n when the line has no fields, or
+ * -1 when the end of the line is not what Postfix writes (a line cut
+ * short, or client text no MTA would write): then no field is set.
+ */
+static long
+reject_tail(struct span r, struct event *ev)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		enum ev_field f;
+	} addrs[] = { { " to=", 4, F_TO }, { " from=", 6, F_FROM } };
+	size_t e = r.n, k;
+	int cut = 0;
+	const char *lt, *sp;
+
+	if (e > 0 && r.p[e - 1] == '>' && (lt = memrchr(r.p, '<', e)) != NULL && lt - r.p >= 6 &&
+	    memcmp(lt - 6, " helo=", 6) == 0) {
+		ev_set_str(ev, F_HELO, (struct span){ lt + 1, (size_t)(r.p + e - 1 - lt - 1) });
+		e = uncomma(r, (size_t)(lt - 6 - r.p));
+		cut = 1;
+	}
+	if ((sp = memrchr(r.p, ' ', e)) != NULL && (size_t)(r.p + e - sp) > 7 && memcmp(sp, " proto=", 7) == 0) {
+		for (k = (size_t)(sp - r.p) + 7; k < e && ((r.p[k] >= 'A' && r.p[k] <= 'Z') || r.p[k] == '-'); k++)
+			;
+		if (k == e) {
+			e = uncomma(r, (size_t)(sp - r.p));
+			cut = 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		long o;
+
+		if (e == 0 || r.p[e - 1] != '>')
+			break;
+		if ((o = mta_addr_start(r, e - 1)) < 0 || (size_t)o < addrs[i].len ||
+		    memcmp(r.p + o - addrs[i].len, addrs[i].name, addrs[i].len) != 0)
+			continue;
+		ev_set_str(ev, addrs[i].f, (struct span){ r.p + o + 1, e - 2 - (size_t)o });
+		e = uncomma(r, (size_t)o - addrs[i].len);
+		cut = 1;
+	}
+	if (!cut)
+		return (long)r.n;
+	if (e > 0 && r.p[e - 1] == ';')
+		return (long)e - 1;
+	ev_unset(ev, F_FROM);
+	ev_unset(ev, F_TO);
+	ev_unset(ev, F_HELO);
+	return -1;
+}
+
+/* "[550 ][5.1.1 ]text": the reply of a reject, after its fields were split off. */
+static void
+reply_fields(struct span r, struct event *ev)
+{
+	if (r.n > 4 && r.p[3] == ' ' && r.p[0] >= '2' && r.p[0] <= '5' && r.p[1] >= '0' && r.p[1] <= '9' &&
+	    r.p[2] >= '0' && r.p[2] <= '9') {
+		ev_set_num(ev, F_CODE, (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0'));
+		r.p += 4;
+		r.n -= 4;
+	}
+	/* d.ddd.ddd */
+	if (r.n > 5 && r.p[0] >= '2' && r.p[0] <= '5' && r.p[1] == '.') {
+		size_t i = 2, a = 0, b = 0;
+
+		for (; i < r.n && r.p[i] >= '0' && r.p[i] <= '9'; i++)
+			a++;
+		if (i < r.n && r.p[i] == '.' && a >= 1 && a <= 3)
+			for (i++; i < r.n && r.p[i] >= '0' && r.p[i] <= '9'; i++)
+				b++;
+		if (b >= 1 && b <= 3 && i < r.n && r.p[i] == ' ') {
+			ev_set_str(ev, F_DSN, (struct span){ r.p, i });
+			r.p += i + 1;
+			r.n -= i + 1;
+		}
+	}
+	ev_set_str(ev, F_REASON, r);
+}
+
+/*
+ * Skip "<ADDRESS>: " at the start of a reply. Postfix writes there the
+ * recipient, sender or HELO name of the line's own fields, with a quoted
+ * local part unquoted ("a> b"@x becomes a> b@x), so the prefix is skipped
+ * exactly when it equals one of them. Otherwise (a CONNECT's
+ * <unknown[ip]>, a line whose fields could not be read) the text goes on
+ * after the last ">: " that a category follows: what a client wrote comes
+ * before Postfix's own words, never after them.
+ */
 static struct span
 skip_address_prefix(struct span r, const struct event *ev)
 {
 	static const enum ev_field cand[] = { F_TO, F_FROM, F_HELO };
+	struct span in = { r.p + 1, r.n - 1 }, t;
+	const char *best = NULL;
+	size_t idx;
 
 	if (r.n == 0 || r.p[0] != '<')
 		return r;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
 		struct span a = ev->str[cand[i]];
+		long k;
 
-		if (ev_has(ev, cand[i]) && r.n >= a.n + 4 && memcmp(r.p + 1, a.p, a.n) == 0 &&
-		    memcmp(r.p + 1 + a.n, ">: ", 3) == 0) {
-			r.p += a.n + 4;
-			r.n -= a.n + 4;
-			return r;
-		}
+		if (!ev_has(ev, cand[i]))
+			continue;
+		k = cand[i] == F_HELO ? (span_starts(in, a.p, a.n) ? (long)a.n : -1) : mta_addr_unquoted_prefix(a, in);
+		if (k >= 0 && in.n >= (size_t)k + 3 && memcmp(in.p + k, ">: ", 3) == 0)
+			return (struct span){ in.p + k + 3, in.n - (size_t)k - 3 };
 	}
-	/* <unknown[ip]> of a CONNECT reject, or a field the tail regex could not split. */
-	const char *e = memmem(r.p, r.n, ">: ", 3);
-	if (e != NULL) {
-		r.n -= (size_t)(e + 3 - r.p);
-		r.p = e + 3;
+	for (const char *e = memmem(r.p, r.n, ">: ", 3); e != NULL;
+	    e = memmem(e + 1, (size_t)(r.p + r.n - e - 1), ">: ", 3)) {
+		t = (struct span){ e + 3, (size_t)(r.p + r.n - e - 3) };
+		if (category_at(t, &idx))
+			best = e + 3;
 	}
-	return r;
+	if (best == NULL && (best = memmem(r.p, r.n, ">: ", 3)) != NULL)
+		best += 3;
+	return best ? (struct span){ best, (size_t)(r.p + r.n - best) } : r;
 }
 
 /* The detail after "Recipient address rejected: " that means "no such user". */
@@ -408,10 +530,9 @@ classify_reject(struct event *ev)
 	struct span cmd = ev_has(ev, F_CMD) ? ev->str[F_CMD] : (struct span){ "", 0 };
 	int rcpt_cmd = span_eq(cmd, "RCPT", 4) || span_eq(cmd, "VRFY", 4);
 	struct span t = skip_address_prefix(r, ev);
+	size_t i;
 
-	for (size_t i = 0; i < sizeof(reject_categories) / sizeof(reject_categories[0]); i++) {
-		if (!span_starts(t, reject_categories[i].prefix, reject_categories[i].len))
-			continue;
+	if (category_at(t, &i)) {
 		switch (reject_categories[i].type) {
 		case EV_RCPT_REJECT: {
 			struct span d = { t.p + reject_categories[i].len, t.n - reject_categories[i].len };
@@ -471,6 +592,107 @@ join_client(struct postfix_state *s, struct span qid, struct event *ev, struct c
 	return 1;
 }
 
+/*
+ * " from host[ip]" at the end of t: ip and host into ev, 1; else 0. The
+ * host name is one Postfix checked (no space or brackets).
+ */
+static int
+client_at_end(struct span t, struct event *ev)
+{
+	const char *lb, *sp;
+
+	if (t.n < 9 || t.p[t.n - 1] != ']' || (lb = memrchr(t.p, '[', t.n)) == NULL)
+		return 0;
+	for (sp = lb; sp > t.p && sp[-1] != ' ' && sp[-1] != ']'; sp--)
+		;
+	if (sp - t.p < 6 || memcmp(sp - 6, " from ", 6) != 0 ||
+	    !addr_parse(lb + 1, (size_t)(t.p + t.n - 1 - lb - 1), &ev->ip))
+		return 0;
+	if (lb > sp)
+		ev_set_str(ev, F_HOST, (struct span){ sp, (size_t)(lb - sp) });
+	return 1;
+}
+
+/*
+ * cleanup's "header|body TEXT from host[ip]; from=<S> ...: 5.7.1 site
+ * text". TEXT is the client's and may imitate all that follows it; the
+ * site text at the end is the administrator's. So the fields are those
+ * that end at the last ": " from which reject_tail reads back to a
+ * "; " after " from host[ip]". The client is the queue ID's (smtpd's
+ * client= line); without one, the line's own host[ip] only when the line
+ * holds a single "]; from=<": else which one Postfix wrote cannot be
+ * known, and the event names nobody.
+ */
+static void
+checks_reject(struct postfix_state *s, struct span qid, struct event *ev, struct parser_stats *st)
+{
+	struct span a = ev->aux, pre;
+	struct corr_entry *e = NULL;
+	struct addr text_ip = { 0 };
+	const char *c, *m;
+	int n = 0;
+	long k = -1;
+
+	for (c = a.p + a.n - 2; c >= a.p && k < 0; c--) {
+		if (c[0] != ':' || c[1] != ' ')
+			continue;
+		pre = (struct span){ a.p, (size_t)(c - a.p) };
+		if ((k = reject_tail(pre, ev)) < 0 || k == (long)pre.n ||
+		    !client_at_end((struct span){ a.p, (size_t)k }, ev)) {
+			ev_unset(ev, F_FROM);
+			ev_unset(ev, F_TO);
+			ev_unset(ev, F_HELO);
+			k = -1;
+			continue;
+		}
+		reply_fields((struct span){ c + 2, (size_t)(a.p + a.n - c - 2) }, ev);
+	}
+	text_ip = ev->ip;
+	ev->ip.family = 0;
+	ev_unset(ev, F_HOST);
+	if (qid.n > 0 && join_client(s, qid, ev, &e))
+		return;
+	for (m = a.p; (m = memmem(m, (size_t)(a.p + a.n - m), "]; from=<", 9)) != NULL; m++)
+		n++;
+	if (k >= 0 && n == 1)
+		ev->ip = text_ip;
+	else
+		st->doubtful++;
+}
+
+/*
+ * A delivery agent's "to=<R>, [orig_to=<R0>, ]relay=.., delay=..,
+ * delays=.., dsn=5.1.1, status=bounced (remote text": the recipients are
+ * the client's, read as addresses; the fields between them and dsn= are
+ * Postfix's. 1 if the line is such an unknown-user bounce (fields set).
+ */
+static int
+bounced_rcpt(struct event *ev)
+{
+	struct span a = ev->aux;
+	long e = mta_addr_end(a, 0), o;
+	const char *d;
+
+	if (e < 0)
+		return 0;
+	ev_set_str(ev, F_TO, (struct span){ a.p, (size_t)e });
+	a.p += e + 1;
+	a.n -= (size_t)e + 1;
+	if (span_starts(a, ", orig_to=<", 11) && (o = mta_addr_end((struct span){ a.p + 11, a.n - 11 }, 0)) >= 0) {
+		a.p += 11 + o + 1;
+		a.n -= 11 + (size_t)o + 1;
+	}
+	if (!span_starts(a, ", relay=", 8) || (d = memmem(a.p, a.n, ", dsn=", 6)) == NULL)
+		return 0;
+	a.n -= (size_t)(d - a.p);
+	a.p = d;
+	if (!span_starts(a, ", dsn=5.1.1, status=bounced (", 29))
+		return 0;
+	ev_set_str(ev, F_DSN, (struct span){ a.p + 6, 5 });
+	ev_set_str(ev, F_REASON, (struct span){ a.p + 29, a.n - 29 });
+	return 1;
+}
+
 static enum mta_result
 postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
 {
@@ -483,7 +705,7 @@ postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct 
 	if (d < 0)
 		return MTA_KNOWN;
 	qid = strip_qid(&body);
-	idx = pattern_set_match(s->ps[d], body, ev, &st->limit_hits);
+	idx = pattern_set_match(s->ps[d], body, ev, &st->limit_hits, &st->doubtful);
 	if (idx < 0)
 		return tables[d].client_facing ? MTA_UNMATCHED : MTA_KNOWN;
 	def = pattern_set_def(s->ps[d], idx);
@@ -497,8 +719,17 @@ postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct 
 	case OP_DISCONNECT:
 		disconnect_stats(ev);
 		break;
-	case OP_REJECT:
+	case OP_REJECT: {
+		long n = reject_tail(ev->aux, ev);
+
+		if (n < 0)
+			st->doubtful++;
+		reply_fields((struct span){ ev->aux.p, n < 0 ? ev->aux.n : (size_t)n }, ev);
 		ev->type = classify_reject(ev);
+		break;
+	}
+	case OP_CHECKS_REJECT:
+		checks_reject(s, qid, ev, st);
 		break;
 	case OP_TIMEOUT:
 		ev_set_str(ev, F_REASON, SPAN_LIT("timeout"));
@@ -530,7 +761,7 @@ postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct 
 		return MTA_KNOWN;
 	case OP_DELIVERY_BOUNCED:
 		e = NULL;
-		if (!join_client(s, qid, ev, &e))
+		if (!bounced_rcpt(ev) || !join_client(s, qid, ev, &e))
 			return MTA_KNOWN;
 		ev->type = EV_RCPT_UNKNOWN;
 		return MTA_EVENT;

@@ -50,3 +50,78 @@ mta_names_client(struct span b)
 	}
 	return 0;
 }
+
+long
+mta_addr_end(struct span s, size_t i)
+{
+	if (i < s.n && s.p[i] == '"') {
+		for (i++; i < s.n && s.p[i] != '"'; i++)
+			if (s.p[i] == '\\')
+				i++;
+		if (i >= s.n)
+			return -1;
+		i++;
+	}
+	for (; i < s.n; i++) {
+		if (s.p[i] == '>')
+			return (long)i;
+		if (s.p[i] == '<' || s.p[i] == '"' || s.p[i] == ' ')
+			return -1;
+	}
+	return -1;
+}
+
+long
+mta_addr_start(struct span s, size_t close)
+{
+	size_t i = close;
+
+	if (close >= s.n || s.p[close] != '>')
+		return -1;
+	while (i > 0) {
+		char c = s.p[--i];
+
+		if (c == '<')
+			return (long)i;
+		if (c == '>' || c == ' ')
+			return -1;
+		if (c != '"')
+			continue;
+		/* The closing quote of a quoted local part: its opening quote has an even run of backslashes before it. */
+		for (;;) {
+			size_t bs = 0;
+			const char *q = i > 0 ? memrchr(s.p, '"', i) : NULL;
+
+			if (q == NULL)
+				return -1;
+			i = (size_t)(q - s.p);
+			while (bs < i && s.p[i - 1 - bs] == '\\')
+				bs++;
+			if (bs % 2 == 0)
+				break;
+		}
+		return i > 0 && s.p[i - 1] == '<' ? (long)(i - 1) : -1;
+	}
+	return -1;
+}
+
+long
+mta_addr_unquoted_prefix(struct span ext, struct span raw)
+{
+	size_t i = 0, j = 0;
+
+	if (ext.n > 0 && ext.p[0] == '"') {
+		for (i = 1; i < ext.n && ext.p[i] != '"'; i++, j++) {
+			if (ext.p[i] == '\\' && i + 1 < ext.n)
+				i++;
+			if (j >= raw.n || raw.p[j] != ext.p[i])
+				return -1;
+		}
+		if (i >= ext.n)
+			return -1;
+		i++;
+	}
+	if (raw.n - j < ext.n - i || memcmp(ext.p + i, raw.p + j, ext.n - i) != 0)
+		return -1;
+	return (long)(j + ext.n - i);
+}

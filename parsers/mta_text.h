@@ -27,3 +27,25 @@ int mta_mentions_rate(struct span text);
 int mta_names_client(struct span line);
 
 #endif
+
+/*
+ * Envelope addresses as MTAs log them: <local@domain>, where a local part
+ * holding specials (space, "<", ">", ";", ...) is a quoted string
+ * ("a> to=<b"@example.org) with backslash escapes. The client writes the
+ * address, so ">" and field-like text can appear inside the quotes; these
+ * scanners step over a quoted local part as one token.
+ *
+ * mta_addr_end: s[i] is the first byte after "<"; the index of the ">"
+ * that closes the address, or -1 (no such ">", or a space, "<" or quote
+ * outside a quoted string: not an address an MTA wrote).
+ * mta_addr_start: s[close] is the closing ">"; the index of its "<", or -1.
+ */
+long mta_addr_end(struct span s, size_t i);
+long mta_addr_start(struct span s, size_t close);
+
+/*
+ * If raw starts with the address ext with its local part unquoted (the
+ * form Postfix puts in reply texts: "a b"@x is written a b@x there), the
+ * length of that start; else -1.
+ */
+long mta_addr_unquoted_prefix(struct span ext, struct span raw);

@@ -14,7 +14,14 @@
 #include "../common/log.h"
 #include "../common/xalloc.h"
 
-#define MATCH_LIMIT 20000	/* backtracking steps per line and pattern */
+/*
+ * Backtracking steps per line and pattern: a base plus a few per byte, so
+ * a pattern that is linear in the line never hits the limit on a long
+ * line (a client can make lines long), while one that backtracks
+ * quadratically on hostile text is stopped after linear work.
+ */
+#define MATCH_LIMIT 20000
+#define MATCH_PER_BYTE 16
 #define MAX_CAPS 24
 
 enum cap_kind { CAP_FIELD, CAP_IP, CAP_AUX };
@@ -25,13 +32,18 @@ struct cap {
 	uint8_t field;		/* enum ev_field for CAP_FIELD */
 };
 
-struct compiled {
-	const struct pattern_def *def;
-	size_t leadlen, needlelen;
-	pcre2_code *code;	/* NULL for known-no-event entries */
+struct regex {
+	pcre2_code *code;	/* NULL: none */
 	int jit;
 	int ncaps;
 	struct cap caps[MAX_CAPS];
+};
+
+struct compiled {
+	const struct pattern_def *def;
+	size_t leadlen, needlelen;
+	struct regex re;	/* code NULL for known-no-event entries */
+	struct regex fb;	/* the fallback, if any */
 };
 
 struct pattern_set {
@@ -44,7 +56,7 @@ struct pattern_set {
 };
 
 static void
-map_groups(struct pattern_set *ps, struct compiled *c, size_t idx)
+map_groups(struct pattern_set *ps, struct regex *c, size_t idx)
 {
 	uint32_t count, entsize;
 	PCRE2_SPTR table;
@@ -74,6 +86,25 @@ map_groups(struct pattern_set *ps, struct compiled *c, size_t idx)
 	}
 }
 
+static void
+compile(struct pattern_set *ps, struct regex *re, const char *src, size_t idx)
+{
+	int err;
+	PCRE2_SIZE off;
+
+	/* Bytes, not UTF: log text may be any bytes and must never fail to match for that. */
+	re->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED | PCRE2_DOTALL, &err,
+	    &off, NULL);
+	if (re->code == NULL) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		fatalx(EX_SOFTWARE, "pattern %s[%zu] at offset %zu: %s", ps->name, idx, (size_t)off, msg);
+	}
+	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+	map_groups(ps, re, idx);
+}
+
 struct pattern_set *
 pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 {
@@ -84,25 +115,14 @@ pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 	ps->c = xcalloc(n, sizeof(*ps->c));
 	for (size_t i = 0; i < n; i++) {
 		struct compiled *c = &ps->c[i];
-		int err;
-		PCRE2_SIZE off;
 
 		c->def = &defs[i];
 		c->leadlen = strlen(defs[i].lead);
 		c->needlelen = defs[i].needle ? strlen(defs[i].needle) : 0;
-		if (defs[i].regex == NULL)
-			continue;
-		/* Bytes, not UTF: log text may be any bytes and must never fail to match for that. */
-		c->code = pcre2_compile((PCRE2_SPTR)defs[i].regex, PCRE2_ZERO_TERMINATED,
-		    PCRE2_ANCHORED | PCRE2_DOTALL, &err, &off, NULL);
-		if (c->code == NULL) {
-			PCRE2_UCHAR msg[256];
-
-			pcre2_get_error_message(err, msg, sizeof(msg));
-			fatalx(EX_SOFTWARE, "pattern %s[%zu] at offset %zu: %s", name, i, (size_t)off, msg);
-		}
-		c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0;
-		map_groups(ps, c, i);
+		if (defs[i].regex != NULL)
+			compile(ps, &c->re, defs[i].regex, i);
+		if (defs[i].fallback != NULL)
+			compile(ps, &c->fb, defs[i].fallback, i);
 	}
 	ps->md = pcre2_match_data_create(MAX_CAPS * 2, NULL);
 	ps->mctx = pcre2_match_context_create(NULL);
@@ -118,8 +138,10 @@ pattern_set_free(struct pattern_set *ps)
 {
 	if (ps == NULL)
 		return;
-	for (size_t i = 0; i < ps->n; i++)
-		pcre2_code_free(ps->c[i].code);
+	for (size_t i = 0; i < ps->n; i++) {
+		pcre2_code_free(ps->c[i].re.code);
+		pcre2_code_free(ps->c[i].fb.code);
+	}
 	pcre2_match_data_free(ps->md);
 	pcre2_match_context_free(ps->mctx);
 	pcre2_jit_stack_free(ps->jstack);
@@ -145,7 +167,7 @@ parse_num(const char *p, size_t n, int64_t *out)
 }
 
 static void
-fill(const struct compiled *c, const PCRE2_SIZE *ov, uint32_t rc, struct span body,
+fill(const struct regex *c, const PCRE2_SIZE *ov, uint32_t rc, struct span body,
     struct event *ev)
 {
 	for (int i = 0; i < c->ncaps; i++) {
@@ -184,32 +206,44 @@ same_bytes(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/* pcre2's result: > 0 matched, PCRE2_ERROR_NOMATCH, or another error (a limit). */
+static int
+run(struct pattern_set *ps, const struct regex *re, struct span body)
+{
+	pcre2_set_match_limit(ps->mctx, (uint32_t)(MATCH_LIMIT + MATCH_PER_BYTE * body.n));
+	if (re->jit)
+		return pcre2_jit_match(re->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
+	return pcre2_match(re->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
+}
+
 int
 pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
-    uint64_t *limit_hits)
+    uint64_t *limit_hits, uint64_t *fallbacks)
 {
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct compiled *c = &ps->c[i];
+		const struct regex *re = &c->re;
 		int rc;
 
 		if (body.n < c->leadlen || !same_bytes(body.p, c->def->lead, c->leadlen))
 			continue;
 		if (c->needlelen && memmem(body.p, body.n, c->def->needle, c->needlelen) == NULL)
 			continue;
-		if (c->code == NULL)
+		if (re->code == NULL)
 			return (int)i;
-		if (c->jit)
-			rc = pcre2_jit_match(c->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
-		else
-			rc = pcre2_match(c->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
+		rc = run(ps, re, body);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0) {
 			if (limit_hits != NULL)
 				(*limit_hits)++;
-			continue;
+			if (c->fb.code == NULL || (rc = run(ps, &c->fb, body)) <= 0)
+				continue;
+			re = &c->fb;
+			if (fallbacks != NULL)
+				(*fallbacks)++;
 		}
-		fill(c, pcre2_get_ovector_pointer(ps->md), (uint32_t)rc, body, ev);
+		fill(re, pcre2_get_ovector_pointer(ps->md), (uint32_t)rc, body, ev);
 		return (int)i;
 	}
 	return -1;

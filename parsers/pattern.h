@@ -9,7 +9,11 @@
  * port, ...) sets that field, "ip" sets the address, "aux" sets ev->aux.
  * Every regex runs anchored at the start of the body, JIT-compiled, under
  * a match limit so that attacker-shaped lines cannot make it backtrack
- * for long.
+ * for long. An entry whose regex must cross client text can name a
+ * fallback: a cheap regex run when the full one hits its limit, which
+ * captures only what the MTA wrote itself (the client, so the event type
+ * stands) and leaves the doubtful fields out - so a line built to exhaust
+ * the limit still counts against its client.
  */
 #ifndef MXG_PATTERN_H
 #define MXG_PATTERN_H
@@ -24,6 +28,7 @@ struct pattern_def {
 	const char *regex;	/* PCRE2 source; NULL: a known line that yields no event */
 	enum ev_type type;	/* event this entry yields (the MTA code may change it) */
 	int op;			/* MTA-specific follow-up code, 0 = none */
+	const char *fallback;	/* regex for a line that hit the match limit, or NULL */
 };
 
 struct pattern_set;
@@ -38,10 +43,12 @@ void pattern_set_free(struct pattern_set *ps);
 /*
  * Try the entries in order. Returns the index of the first entry whose
  * literals and regex match (fields filled into ev), or -1. A regex that hit
- * its match limit counts as no match and increments *limit_hits.
+ * its match limit increments *limit_hits; then the entry's fallback is
+ * tried (a match increments *fallbacks and returns the entry), and without
+ * one the entry counts as no match.
  */
 int pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
-    uint64_t *limit_hits);
+    uint64_t *limit_hits, uint64_t *fallbacks);
 
 const struct pattern_def *pattern_set_def(const struct pattern_set *ps, int idx);
 
