@@ -29,7 +29,6 @@ if ! ip netns add "$MX" 2> /dev/null; then echo "  skipped: cannot create networ
 CLIENTS=(leg atk bnc fld atk2)
 declare -A ADDR=([leg]=198.51.100.10 [atk]=203.0.113.66 [bnc]=203.0.113.68 [fld]=203.0.113.67 [atk2]=203.0.113.69)
 PIDS=()
-chmod 755 "$TMP"	# Postfix's own users walk into it
 cleanup() {
 	[ -n "${MXPID:-}" ] && kill "$MXPID" 2> /dev/null
 	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
@@ -45,64 +44,12 @@ trap cleanup EXIT
 bridge_net "$MX" mxg- "${CLIENTS[@]}"
 on() { local c=$1; shift; ip netns exec "mxg-$c$$" "$@"; }
 
-# --- Postfix: Debian's files, our main.cf and master.cf, seen as /etc/postfix inside the MX only
-mkdir -p "$TMP/pf" "$TMP/q" "$TMP/data" "$TMP/mail"
-cp -a /etc/postfix/. "$TMP/pf/"
-chown postfix "$TMP/data"
-chown nobody "$TMP/mail"
-cat > "$TMP/pf/main.cf" << EOF
-compatibility_level = 3.6
-queue_directory = $TMP/q
-data_directory = $TMP/data
-maillog_file_prefixes = $TMP
-maillog_file = $TMP/maillog
-myhostname = mx.example.org
-mydestination =
-inet_interfaces = all
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-smtpd_banner = \$myhostname ESMTP
-virtual_mailbox_domains = example.org
-virtual_mailbox_base = $TMP/mail
-virtual_mailbox_maps = inline:{ alice@example.org=alice/, bob@example.org=bob/ }
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-smtpd_client_restrictions = check_client_access socketmap:unix:$TMP/map:client
+# --- Postfix (tests/sh/postfix_ns.sh), asking mxguard's socketmap about every client
+. "$(dirname "$0")/postfix_ns.sh"
 # No slowing of clients that make errors: the harvest runs as fast as the
 # attacker can send, the hardest case for the time to enforcement.
-smtpd_error_sleep_time = 0
-smtpd_soft_error_limit = 100
-smtpd_hard_error_limit = 100
-EOF
-cat > "$TMP/pf/master.cf" << 'EOF'
-smtp      inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-virtual   unix  -       n       n       -       -       virtual
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-# A Postfix command inside the MX, with our configuration as /etc/postfix.
-pf() { ip netns exec "$MX" unshare -m bash -c "mount --bind '$TMP/pf' /etc/postfix && exec \"\$@\"" pf "$@"; }
-pf postfix start > "$TMP/postfix.out" 2>&1
-for _ in $(seq 50); do ip netns exec "$MX" ss -ltn | grep -q ':25 ' && break; sleep 0.1; done
+postfix_start "$MX" "smtpd_client_restrictions = check_client_access socketmap:unix:$TMP/map:client" \
+	"smtpd_error_sleep_time = 0" "smtpd_soft_error_limit = 100" "smtpd_hard_error_limit = 100"
 check "Postfix listens in the MX namespace" sh -c "ip netns exec '$MX' ss -ltn | grep -q ':25 '"
 
 # --- mxguard beside it, default policy

@@ -1,0 +1,239 @@
+#!/usr/bin/perl
+# inject.pl - hostile SMTP sessions for the injection harness, with the truth.
+#
+#   inject.pl smtp MX-IP CLIENT-IP SEED SESSIONS TRUTH   talk to a real MTA
+#   inject.pl offline SEED SESSIONS LOG TRUTH            write Postfix's lines
+#
+# Every slot a client controls is filled from the same generator: HELO,
+# MAIL FROM (quoted and unquoted local parts), RCPT TO, header and body
+# text, non-SMTP commands and illegal addresses. The strings imitate the
+# shapes and messages of docs/EVENTS.md: Postfix's appended fields
+# ("; from=<..> to=<..> proto= helo=<..>"), "host[ip]" of an innocent
+# address (198.51.100.10, which never connects), reply categories, qmgr's
+# "size= nrcpt=", warnings, long repeats that once exhausted the match limit.
+#
+# The truth is what the MTA's replies say happened, one JSON line per event:
+# {"ip":..,"type":..,"to":..} (to only where the event has one). In smtp
+# mode it is written from the replies the real MTA sent; in offline mode the
+# log lines are written in the exact shapes Postfix 3.7 wrote them in the
+# real runs (addresses in external form: a local part with specials is
+# quoted; HELO with '?' for what Postfix will not log), for many clients.
+# Perl (perl-base) only: no module outside the core.
+use strict;
+use warnings;
+
+my $mode = shift // die "usage: inject.pl smtp|offline ...\n";
+my $INNOCENT = '198.51.100.10';
+
+# --- the generator ---------------------------------------------------------
+my @frag = (
+	'; from=<a@example.net> to=<postmaster@example.org> proto=ESMTP helo=<x',
+	'> to=<postmaster@example.org> proto=ESMTP helo=<x', ' to=<postmaster@example.org>',
+	'> helo=<a', ' proto=ESMTP', ' helo=<evil>', '>: Relay access denied', '>: Sender address rejected: x',
+	'>: Recipient address rejected: User unknown in local recipient table', ': Client host rejected: x',
+	"from unknown[$INNOCENT]", "unknown[$INNOCENT]", "from unknown[$INNOCENT]; from=<a\@b>",
+	"[$INNOCENT]", "host.example[$INNOCENT]:25", "client=unknown[$INNOCENT]",
+	"warning: Connection rate limit exceeded: 31 from unknown[$INNOCENT] for service smtp",
+	', size=1, nrcpt=1 (queue active)', '>, size=1, nrcpt=1 (queue active)',
+	"disconnect from unknown[$INNOCENT] ehlo=1 rcpt=0/99 commands=1/100",
+	'Service unavailable; Client host [198.51.100.10] blocked using zen.example.test',
+	' blocked using zen.example.test', 'status=bounced', ' (set_id=x)', ' H=[198.51.100.10]',
+	';', '>', '<', '"', '\\', ' ', ':', ',', '[', ']', '=', 'x', 'User unknown',
+);
+
+sub pick { $_[int(rand(@_))] }
+
+# A hostile text of fragments; sometimes one fragment repeated many times.
+sub hostile {
+	my ($max) = @_;
+	my $s = '';
+	if (rand() < 0.15) {
+		my $f = pick(@frag[0 .. 10]);
+		$s = $f x int(($max * 0.8) / length($f));
+	} else {
+		$s .= pick(@frag) for 1 .. 1 + int(rand(5));
+	}
+	return substr($s, 0, $max);
+}
+
+# A local part that Postfix must quote (it holds a special), in external form.
+sub quoted_local {
+	my $t = hostile(200);
+	$t .= ' <' unless $t =~ /[ <>;:,\[\]"\\@()]/;
+	$t =~ s/([\\"])/\\$1/g;
+	return "\"$t\"";
+}
+
+sub sender {
+	my $r = rand();
+	return '' if $r < 0.1;
+	return 'plain' . int(rand(1000)) . '@evil.example' if $r < 0.3;
+	return quoted_local() . '@evil.example';
+}
+
+# HELO: anything; Postfix logs '?' for what is not a letter, digit or one of - . _ [ ] : (as observed)
+sub helo { rand() < 0.2 ? 'mail.evil.example' : hostile(300) }
+sub postfix_helo { my $h = shift; $h =~ s/[^A-Za-z0-9._\-\[\]:=@]/?/g; return $h }
+
+sub json_str {
+	my $s = shift;
+	$s =~ s/(["\\])/\\$1/g;
+	$s =~ s/([\x00-\x1f])/sprintf('\\u%04x', ord($1))/ge;
+	return "\"$s\"";
+}
+
+sub truth {
+	my ($fh, $ip, $type, $to) = @_;
+	print $fh "{\"ip\":\"$ip\",\"type\":\"$type\"" . (defined $to ? ",\"to\":" . json_str($to) : '') . "}\n";
+}
+
+# One session's plan: a list of steps, each [kind, argument].
+sub plan {
+	my @steps = (['helo', helo()], ['mail', sender()]);
+	for (1 .. 1 + int(rand(6))) {
+		my $r = rand();
+		if ($r < 0.6) { push @steps, ['rcpt', quoted_local() . '@example.org'] }		# unknown user
+		elsif ($r < 0.7) { push @steps, ['rcpt', 'n' . int(rand(1e6)) . '@example.org'] }	# unquoted
+		elsif ($r < 0.8) { push @steps, ['rcpt', quoted_local() . '@example.net'] }	# relay
+		elsif ($r < 0.9) { (my $h = hostile(120)) =~ tr/"\\<>:;,@()//d; push @steps, ['badrcpt', "<a b $h\@example.org>"] }
+		else { push @steps, ['data', hostile(400)] }
+	}
+	push @steps, rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
+	return @steps;
+}
+
+# --- smtp mode: a real MTA ---------------------------------------------------
+if ($mode eq 'smtp') {
+	require IO::Socket::INET;
+	my ($mx, $me, $seed, $n, $truthf) = @ARGV;
+	srand($seed);
+	open(my $tf, '>>', $truthf) or die "$truthf: $!\n";
+	for my $sess (1 .. $n) {
+		my $s = IO::Socket::INET->new(PeerAddr => $mx, PeerPort => 25, Timeout => 20)
+		    or die "connect $mx: $!\n";
+		my $read = sub {
+			my $all = '';
+			while (my $l = <$s>) { $all .= $l; last if $l =~ /^\d{3} / }
+			return $all;
+		};
+		my $cmd = sub { print $s "$_[0]\r\n"; return $read->() };
+		$read->() =~ /^220/ or die "no greeting\n";
+		truth($tf, $me, 'connect');
+		my $sender;
+		for my $st (plan()) {
+			my ($k, $a) = @$st;
+			if ($k eq 'helo') { $cmd->("EHLO $a") }
+			elsif ($k eq 'mail') { $sender = $a; $cmd->("MAIL FROM:<$a>") =~ /^250/ or die "MAIL refused: <$a>\n" }
+			elsif ($k eq 'rcpt') {
+				my $r = $cmd->("RCPT TO:<$a>");
+				if ($r =~ /^550 5\.1\.1 /) { truth($tf, $me, 'rcpt_unknown', $a) }
+				elsif ($r =~ /^454 4\.7\.1 .*Relay access denied/) { truth($tf, $me, 'relay_denied', $a) }
+				else { die "unexpected reply to RCPT TO:<$a>: $r" }
+			} elsif ($k eq 'badrcpt') {
+				my $r = $cmd->("RCPT TO:$a");
+				$r =~ /^501 / or die "unexpected reply to RCPT TO:$a: $r";
+				truth($tf, $me, 'protocol_error');
+			} elsif ($k eq 'data') {
+				$cmd->("RCPT TO:<alice\@example.org>") =~ /^250/ or die "alice refused\n";
+				$cmd->('DATA') =~ /^354/ or die "DATA refused\n";
+				my $spam = rand() < 0.5;
+				print $s "Subject: " . ($spam ? 'VIAGRA ' : '') . "$a\r\n\r\n" . "body $a\r\n.\r\n";
+				my $r = $read->();
+				if ($r =~ /^550 5\.7\.1/) { truth($tf, $me, 'msg_reject') }
+				elsif ($r =~ /^250 /) { truth($tf, $me, $sender eq '' ? 'bounce_in' : 'msg_accepted') }
+				else { die "unexpected reply to the message: $r" }
+				# a new transaction for what follows
+				$cmd->('RSET');
+				$cmd->("MAIL FROM:<$sender>");
+			} elsif ($k eq 'nonsmtp') {
+				$cmd->($a);
+				truth($tf, $me, 'protocol_error');
+				truth($tf, $me, 'disconnect');
+			} elsif ($k eq 'quit') {
+				$cmd->('QUIT');
+				truth($tf, $me, 'disconnect');
+			}
+		}
+		close($s);
+	}
+	exit 0;
+}
+
+# --- offline mode: Postfix's lines, as the real daemon wrote them ---------------
+if ($mode eq 'offline') {
+	my ($seed, $n, $logf, $truthf) = @ARGV;
+	srand($seed);
+	open(my $lf, '>', $logf) or die "$logf: $!\n";
+	open(my $tf, '>', $truthf) or die "$truthf: $!\n";
+	my ($t, $pid, $qn) = (0, 1000, 0x10000);
+	my $line = sub {
+		my ($daemon, $text) = @_;
+		my $s = $t++;
+		printf $lf "Dec  6 %02d:%02d:%02d mx postfix/%s[%d]: %s\n", ($s / 3600) % 24, ($s / 60) % 60, $s % 60,
+		    $daemon, $daemon eq 'smtpd' ? $pid : $pid + 1, $text;
+	};
+	for my $sess (1 .. $n) {
+		my $ip = sprintf('203.0.113.%d', 2 + int(rand(250)));
+		$ip = sprintf('2001:db8:%x::%x', int(rand(65536)), 1 + int(rand(65535))) if rand() < 0.2;
+		my $hip = "unknown[$ip]";
+		$pid++;
+		$line->('smtpd', "connect from $hip");
+		truth($tf, $ip, 'connect');
+		my ($h, $sender, $nrcpt, $bad) = (undef, undef, 0, 0);
+		my $tail = sub {
+			my $f = ';';
+			$f .= " from=<$sender>" if defined $sender;
+			$f .= " to=<$_[0]>" if defined $_[0];
+			$f .= ' proto=ESMTP';
+			$f .= ' helo=<' . postfix_helo($h) . '>' if defined $h;
+			return $f;
+		};
+		for my $st (plan()) {
+			my ($k, $a) = @$st;
+			if ($k eq 'helo') { $h = $a }
+			elsif ($k eq 'mail') { $sender = $a }
+			elsif ($k eq 'rcpt') {
+				(my $raw = $a) =~ s/^"((?:[^"\\]|\\.)*)"/my $q = $1; $q =~ s|\\(.)|$1|g; $q/e;
+				$nrcpt++;
+				if ($a =~ /\@example\.org$/) {
+					$line->('smtpd', "NOQUEUE: reject: RCPT from $hip: 550 5.1.1 <$raw>: Recipient address rejected: "
+					    . 'User unknown in virtual mailbox table' . $tail->($a));
+					truth($tf, $ip, 'rcpt_unknown', $a);
+				} else {
+					$line->('smtpd', "NOQUEUE: reject: RCPT from $hip: 454 4.7.1 <$raw>: Relay access denied" . $tail->($a));
+					truth($tf, $ip, 'relay_denied', $a);
+				}
+			} elsif ($k eq 'badrcpt') {
+				$bad++;
+				$line->('smtpd', "warning: Illegal address syntax from $hip in RCPT command: $a");
+				truth($tf, $ip, 'protocol_error');
+			} elsif ($k eq 'data') {
+				my $qid = sprintf('%X', $qn++) . 'A';
+				$nrcpt++;
+				$line->('smtpd', "$qid: client=$hip");
+				(my $text = $a) =~ s/[^\x20-\x7e]/?/g;
+				if (rand() < 0.5) {
+					$line->('cleanup', "$qid: reject: header Subject: VIAGRA $text from $hip" . $tail->('alice@example.org')
+					    . ': 5.7.1 spam header');
+					truth($tf, $ip, 'msg_reject');
+				} else {
+					$line->('cleanup', "$qid: message-id=<>");
+					$line->('qmgr', "$qid: from=<$sender>, size=" . (200 + length($a)) . ', nrcpt=1 (queue active)');
+					truth($tf, $ip, $sender eq '' ? 'bounce_in' : 'msg_accepted');
+					$line->('qmgr', "$qid: removed");
+				}
+			} elsif ($k eq 'nonsmtp') {
+				(my $c = substr($a, 0, 100)) =~ s/[^\x20-\x7e]/?/g;
+				$line->('smtpd', "warning: non-SMTP command from $hip: $c");
+				truth($tf, $ip, 'protocol_error');
+				$line->('smtpd', "disconnect from $hip ehlo=1 mail=1 rcpt=0/$nrcpt commands=2/" . (3 + $nrcpt));
+				truth($tf, $ip, 'disconnect');
+			} elsif ($k eq 'quit') {
+				$line->('smtpd', "disconnect from $hip ehlo=1 mail=1 rcpt=0/$nrcpt quit=1 commands=3/" . (3 + $nrcpt));
+				truth($tf, $ip, 'disconnect');
+			}
+		}
+	}
+	exit 0;
+}
+die "inject.pl: unknown mode $mode\n";

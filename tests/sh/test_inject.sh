@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# test_inject.sh - clients write much of every log line: they must not steer mxguard.
+#
+# tests/sh/inject.pl fills every slot a client controls (HELO, MAIL FROM
+# quoted and unquoted, RCPT TO, header and body text, non-SMTP commands,
+# illegal addresses) with text that imitates the fields and messages of
+# docs/EVENTS.md and host[ip] of an innocent address (198.51.100.10), and
+# knows the truth from the MTA's replies. Every event mxguard reads from the
+# log must equal that truth in type, client address and recipient, and none
+# may name the innocent address.
+#
+# 1. offline: 2,500 generated sessions in the exact shapes the real Postfix
+#    wrote (more than 10,000 lines), many clients, IPv4 and IPv6;
+# 2. a real Postfix 3.7 in a network namespace, attacked by two clients with
+#    240 hostile sessions; the default policy replayed on its log decides the
+#    harvest of both and nothing about the innocent address.
+. "$(dirname "$0")/lib.sh"
+INJECT=$(dirname "$0")/inject.pl
+# The fields the truth knows: type and ip, and to for the recipient events.
+project() { jq -c 'if (.type == "rcpt_unknown" or .type == "relay_denied") then {ip, type, to} else {ip, type} end' | sort; }
+
+# --- 1. offline
+perl "$INJECT" offline 12 2500 "$TMP/off.log" "$TMP/off.truth"
+lines=$(wc -l < "$TMP/off.log")
+check "offline: at least 10,000 hostile lines ($lines)" test "$lines" -ge 10000
+"$MXGUARD" parse --year 2024 "$TMP/off.log" | project > "$TMP/off.got"
+jq -c . "$TMP/off.truth" | sort > "$TMP/off.want"
+diff "$TMP/off.want" "$TMP/off.got" > "$TMP/off.diff"
+check_eq "offline: every event's type, ip and to equal the truth ($(wc -l < "$TMP/off.want") events)" "" \
+	"$(head -5 "$TMP/off.diff")"
+check_eq "offline: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/off.got")"
+"$MXGUARD" parse --stats --year 2024 "$TMP/off.log" 2> "$TMP/off.stats" > /dev/null
+check_eq "offline: every line understood, no field left doubtful, no regex limit hit" "0 0 0" \
+	"$(stat_of "$TMP/off.stats" unmatched) $(stat_of "$TMP/off.stats" doubtful_fields) $(stat_of "$TMP/off.stats" regex_limit)"
+
+# --- 2. the real Postfix
+for tool in postfix ip perl; do
+	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing (./run test installs Postfix)"; finish; }
+done
+getent passwd postfix > /dev/null || { echo "  skipped: no postfix user"; finish; }
+MX=mxg-imx$$
+ip netns add "$MX" 2> /dev/null || { echo "  skipped: cannot create network namespaces here"; finish; }
+CLIENTS=(a1 a2)
+declare -A ADDR=([a1]=203.0.113.66 [a2]=203.0.113.67)
+cleanup() {
+	pf postfix stop > /dev/null 2>&1
+	for c in "${CLIENTS[@]}"; do ip netns del "mxg-i$c$$" 2> /dev/null; done
+	ip netns del "$MX" 2> /dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+bridge_net "$MX" mxg-i "${CLIENTS[@]}"
+. "$(dirname "$0")/postfix_ns.sh"
+# Header checks so that header text reaches the log in cleanup's reject line.
+postfix_start "$MX" "smtpd_error_sleep_time = 0" "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000" \
+	"header_checks = regexp:{{/^Subject:.*VIAGRA/ REJECT spam header}}"
+check "Postfix listens in the MX namespace" sh -c "ip netns exec '$MX' ss -ltn | grep -q ':25 '"
+
+: > "$TMP/truth"
+for c in "${CLIENTS[@]}"; do
+	ip netns exec "mxg-i$c$$" perl "$INJECT" smtp "$(MXIP "$c")" "${ADDR[$c]}" "$RANDOM" 120 "$TMP/truth.$c" \
+		> "$TMP/inject.$c" 2>&1 &
+done
+ok_clients=0
+for c in "${CLIENTS[@]}"; do wait -n && ok_clients=$((ok_clients + 1)); done
+check_eq "240 hostile sessions went through the real Postfix (2 clients)" 2 "$ok_clients"
+[ "$ok_clients" = 2 ] || sed "s/^/  /" "$TMP"/inject.*
+cat "$TMP"/truth.* > "$TMP/truth"
+# qmgr writes its line after the client's QUIT: wait until every accepted message is in the log.
+accepted=$(grep -cE '"(msg_accepted|bounce_in)"' "$TMP/truth")
+for _ in $(seq 100); do
+	[ "$(grep -c 'postfix/qmgr.*(queue active)' "$TMP/maillog")" -ge "$accepted" ] && break
+	sleep 0.1
+done
+"$MXGUARD" parse "$TMP/maillog" | project > "$TMP/got"
+jq -c . "$TMP/truth" | sort > "$TMP/want"
+diff "$TMP/want" "$TMP/got" > "$TMP/diff"
+check_eq "real Postfix: every event's type, ip and to equal the truth ($(wc -l < "$TMP/want") events)" "" \
+	"$(head -5 "$TMP/diff")"
+check_eq "real Postfix: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/got")"
+"$MXGUARD" replay -c samples/mxguard.conf "$TMP/maillog" > "$TMP/dec" 2> /dev/null
+check "the default policy decides both harvests despite the hostile text" \
+	sh -c "grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.66\"' '$TMP/dec' && grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.67\"' '$TMP/dec'"
+check_eq "no decision names the innocent address" 0 "$(grep -c '198\.51\.100\.10' "$TMP/dec")"
+finish
