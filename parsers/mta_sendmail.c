@@ -37,6 +37,11 @@
 /* "host [ip]", "[ip]", "user@host [ip] (may be forged)"; [IPv6:...] is parsed by addr_parse. */
 #define SM_HOST "(?:(?<host>[^\\s\\[\\],]+) )?\\[(?<ip>[^\\]\\s]+)\\](?: \\(may be forged\\))?"
 /* "550 5.1.1 text" of reject= */
+/*
+ * An address the client wrote: a quoted local part ("a> b, c"@x) is one
+ * token, so its ">", "," or spaces cannot end the field early.
+ */
+#define SM_ADDR "(?:\"(?:[^\"\\\\]|\\\\.)*+\"|[^\\s,<>\"])*+"
 #define SM_REJ "(?<code>\\d{3}) (?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)$"
 
 enum op {
@@ -52,18 +57,18 @@ enum op {
 };
 
 static const struct pattern_def sendmail_defs[] = {
-	{ "ruleset=check_rcpt, ", NULL, "(?J)ruleset=check_rcpt, arg1=(?:<(?<to>[^\\s,<>]*)>|(?<to>[^\\s,<>]+)), relay=" SM_HOST
+	{ "ruleset=check_rcpt, ", NULL, "(?J)ruleset=check_rcpt, arg1=(?:<(?<to>" SM_ADDR ")>|(?<to>[^\\s,<>]+)), relay=" SM_HOST
 	    ", reject=" SM_REJ, EV_RCPT_REJECT, OP_RCPT },
-	{ "ruleset=check_mail, ", NULL, "(?J)ruleset=check_mail, arg1=(?:<(?<from>[^\\s,<>]*)>|(?<from>[^\\s,<>]+)), relay=" SM_HOST
+	{ "ruleset=check_mail, ", NULL, "(?J)ruleset=check_mail, arg1=(?:<(?<from>" SM_ADDR ")>|(?<from>[^\\s,<>]+)), relay=" SM_HOST
 	    ", reject=" SM_REJ, EV_CLIENT_REJECT, OP_CLASSIFY },
 	{ "ruleset=check_relay, ", NULL, "ruleset=check_relay, arg1=(?:\\[[^\\s,]*\\]|(?<host>[^\\s,]*)), arg2=(?<ip>[^\\s,]+), "
 	    "relay=[^,]*, reject=" SM_REJ, EV_CLIENT_REJECT, OP_CLASSIFY },
 	{ "ruleset=", ", reject=", "ruleset=(?<cmd>\\w+), arg1=\\S*?, relay=" SM_HOST ", reject=" SM_REJ,
 	    EV_CLIENT_REJECT, OP_CLASSIFY },
 	{ "ruleset=", NULL, NULL, EV_NONE, 0 },		/* quarantine=, discard: nothing to count */
-	{ "from=", NULL, "from=<?(?<from>[^<>]*?)>?, size=(?<size>\\d+), class=-?\\d+, nrcpts=(?<nrcpt>\\d+), "
+	{ "from=", NULL, "(?J)from=(?:<(?<from>" SM_ADDR ")>|(?<from>[^\\s,<>]*)), size=(?<size>\\d+), class=-?\\d+, nrcpts=(?<nrcpt>\\d+), "
 	    ".*, relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM },
-	{ "<", ">... ", "<(?<to>[^<>]*)>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
+	{ "<", ">... ", "<(?<to>" SM_ADDR ")>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
 	    EV_RCPT_UNKNOWN, OP_BARE_UNKNOWN },
 	{ "lost input channel from ", NULL, "lost input channel from " SM_HOST " to (?<service>\\S+) after "
 	    "(?<stage>\\S+)", EV_LOST_CONN, 0 },
@@ -433,6 +438,18 @@ note_client(struct sendmail_state *s, struct span qid, const struct event *ev, s
 	}
 }
 
+/* 1 if the ruleset line's "arg1=<address>" ends where an address can, right before ", relay=". */
+static int
+arg1_delimited(struct span body)
+{
+	const char *a = memmem(body.p, body.n, ", arg1=<", 8);
+	long e;
+
+	if (a == NULL || (e = mta_addr_end(body, (size_t)(a - body.p) + 8)) < 0)
+		return 0;
+	return span_starts((struct span){ body.p + e + 1, body.n - (size_t)e - 1 }, ", relay=", 8);
+}
+
 static enum mta_result
 sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
 {
@@ -446,10 +463,12 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 	s->nout = 0;
 	/*
 	 * A ruleset line has client text on both sides of relay= (arg1, and
-	 * reject= echoing it). Two relay= fields mean the client wrote one:
-	 * which is Sendmail's cannot be known, so the line names nobody.
+	 * reject= echoing it). Unless arg1 is an address read to its end (a
+	 * quoted local part as one token) with Sendmail's relay= right after
+	 * it, two relay= fields mean the client wrote one: which is Sendmail's
+	 * cannot be known, so the line names nobody.
 	 */
-	if (span_starts(body, "ruleset=", 8)) {
+	if (span_starts(body, "ruleset=", 8) && !arg1_delimited(body)) {
 		const char *r = memmem(body.p, body.n, ", relay=", 8);
 
 		if (r != NULL && memmem(r + 8, (size_t)(body.p + body.n - r - 8), ", relay=", 8) != NULL) {
