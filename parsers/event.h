@@ -64,7 +64,11 @@ enum ev_field {
 	F__COUNT
 };
 
-_Static_assert(F__COUNT <= 32, "struct event's presence mask is 32 bits");
+_Static_assert(F__COUNT <= 30, "struct event's presence masks are 32 bits, 2 kept for EV_DOUBT_*");
+
+/* struct event's doubtful mask beyond one bit per field: */
+#define EV_DOUBT_IP (1u << 31)	/* the line's client could not be read: none, or its session's */
+#define EV_DOUBT_ANY (1u << 30)	/* read by a fallback pattern: any field left out may be unreadable */
 
 enum ev_kind { FK_STR, FK_NUM };
 
@@ -76,6 +80,7 @@ struct event {
 	int32_t usec;		/* -1: the log had no sub-second part */
 	struct addr ip;		/* family 0: address not known */
 	uint32_t present;	/* bit per enum ev_field */
+	uint32_t doubtful;	/* bit per field the line holds but client text made unreadable (ev_doubt) */
 	struct span str[F__COUNT];
 	int64_t num[F__COUNT];
 	struct span aux;	/* MTA-private capture ("aux" group); never printed */
@@ -115,6 +120,19 @@ ev_unset(struct event *e, enum ev_field f)
 	e->present &= ~(1u << f);
 }
 
+/*
+ * A field the line holds but that cannot be read with certainty (client
+ * text made it ambiguous, or the MTA cut it short): left out, and marked,
+ * so that a rule counting distinct values of it counts the event as a new
+ * value instead of none - a harvest cannot hide behind unreadable lines.
+ */
+static inline void
+ev_doubt(struct event *e, enum ev_field f)
+{
+	e->present &= ~(1u << f);
+	e->doubtful |= 1u << f;
+}
+
 /* Clear for the next line (cheap: only the presence mask and scalars). */
 static inline void
 ev_reset(struct event *e)
@@ -122,6 +140,7 @@ ev_reset(struct event *e)
 	e->type = EV_NONE;
 	e->ip.family = 0;
 	e->present = 0;
+	e->doubtful = 0;
 	e->aux = (struct span){ "", 0 };
 }
 

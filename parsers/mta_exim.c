@@ -27,6 +27,8 @@
 
 /* "name (helo) [ip]:port", every part but [ip] optional. */
 #define XH "(?:(?<host>[^\\s()\\[\\]]+) )?(?:\\((?<helo>[^()]*)\\) )?\\[(?<ip>[^\\]\\s]+)\\](?::(?<port>\\d+))?"
+/* An address the client wrote, a quoted local part as one token ("a b"@x). */
+#define XADDR "(?:\"(?:[^\"\\\\]|\\\\.)*+\"|[^\\s\"])*+"
 /* " I=[local ip]:port", written with +incoming_interface. */
 #define XI "(?: I=\\[[^\\]\\s]*\\]:\\d+)?"
 
@@ -42,7 +44,7 @@ enum op {
 
 static const struct pattern_def exim_defs[] = {
 	{ "H=", NULL, "H=" XH "(?<aux>.*)$", EV_NONE, OP_HLINE },
-	{ "<= ", " H=", "<= (?<from>\\S*) (?:R=\\S+ )?(?:U=\\S+ )?H=" XH "(?<aux>.*)$", EV_NONE, OP_RECEIVED },
+	{ "<= ", " H=", "<= (?<from>" XADDR ") (?:R=\\S+ )?(?:U=\\S+ )?H=" XH "(?<aux>.*)$", EV_NONE, OP_RECEIVED },
 	{ "SMTP connection from ", NULL, "SMTP connection from " XH XI "(?<aux>.*)$", EV_NONE, OP_CONNLINE },
 	{ "no MAIL in SMTP connection from ", NULL, "no MAIL in SMTP connection from " XH XI "(?: D=\\S+)?"
 	    "(?: C=(?<aux>\\S+))?", EV_DISCONNECT, 0 },
@@ -219,18 +221,27 @@ unknown_user(struct span r)
 /*
  * "<addr>: text" after a verb: addr into field f (if keep), text into
  * reason. The address is the client's, read as one (a quoted local part
- * may hold ">: Unknown user"); one that does not end where an address
- * can is kept whole in the reason, and f is left out.
+ * may hold ">: Unknown user"). Exim logs the command's argument cut to
+ * EXIM_ARGMAX bytes: when the address does not end within them, the text
+ * follows the cut and f is left out (doubtful: counted, never guessed).
+ * Anything else is kept whole in the reason.
  */
+#define EXIM_ARGMAX 100
 static void
 addr_and_reason(struct span r, struct event *ev, enum ev_field f, int keep)
 {
 	long gt;
 
-	if (r.n > 0 && r.p[0] == '<' && (gt = mta_addr_end(r, 1)) >= 0) {
-		if (keep)
-			ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)gt - 1 });
-		advance(&r, (size_t)gt + 1);
+	if (r.n > 0 && r.p[0] == '<') {
+		if ((gt = mta_addr_end(r, 1)) >= 0 && (size_t)gt + 3 <= r.n && r.p[gt + 1] == ':' && r.p[gt + 2] == ' ') {
+			if (keep)
+				ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)gt - 1 });
+			advance(&r, (size_t)gt + 1);
+		} else if (r.n > EXIM_ARGMAX + 2 && r.p[EXIM_ARGMAX] == ':' && r.p[EXIM_ARGMAX + 1] == ' ') {
+			if (keep)
+				ev_doubt(ev, f);
+			advance(&r, EXIM_ARGMAX);
+		}
 	}
 	if (starts(r, ": "))
 		advance(&r, 2);
@@ -425,23 +436,31 @@ received(struct span r, struct event *ev)
 	return MTA_EVENT;
 }
 
+/* The session table's key: the pid in decimal, by hand (snprintf cost more than the rest of the line). */
+static struct span
+pid_key(long pid, char key[24])
+{
+	int n = 0;
+
+	do
+		key[24 - 1 - n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0 && n < 24);
+	memmove(key, key + 24 - n, (size_t)n);
+	return (struct span){ key, (size_t)n };
+}
+
 /* Fill the port and host a line leaves out from its session (same pid, same client). */
 static void
 session_join(struct exim_state *s, long pid, struct event *ev)
 {
 	char key[24];
-	int n;
+	struct span k;
 	struct corr_entry *e;
 
 	if (pid < 0 || ev->ip.family == 0)
 		return;
-	/* The pid in decimal, by hand: snprintf cost more than the rest of the line. */
-	n = 0;
-	do
-		key[sizeof(key) - 1 - n++] = (char)('0' + pid % 10);
-	while ((pid /= 10) > 0 && n < (int)sizeof(key));
-	memmove(key, key + sizeof(key) - n, (size_t)n);
-	e = corr_get(s->sessions, (struct span){ key, (size_t)n }, ev->ts);
+	k = pid_key(pid, key);
+	e = corr_get(s->sessions, k, ev->ts);
 	if (e != NULL && e->ip.family == ev->ip.family &&
 	    memcmp(e->ip.b, ev->ip.b, ev->ip.family == 4 ? 4 : 16) == 0) {
 		if (!ev_has(ev, F_PORT) && e->port)
@@ -454,7 +473,7 @@ session_join(struct exim_state *s, long pid, struct event *ev)
 	}
 	if (ev->type == EV_CONNECT)
 		return;	/* the daemon's line, not the session's pid */
-	if ((e = corr_put(s->sessions, (struct span){ key, (size_t)n }, ev->ts)) == NULL)
+	if ((e = corr_put(s->sessions, k, ev->ts)) == NULL)
 		return;
 	e->ip = ev->ip;
 	if (ev_has(ev, F_PORT) && ev->num[F_PORT] < 65536)
@@ -463,6 +482,29 @@ session_join(struct exim_state *s, long pid, struct event *ev)
 		memcpy(e->host, ev->str[F_HOST].p, ev->str[F_HOST].n);
 		e->hostlen = (uint8_t)ev->str[F_HOST].n;
 	}
+}
+
+/*
+ * A protocol or syntax error line whose client text holds an H= of its
+ * own: a protocol_error of the session's client, known from the same
+ * pid's earlier lines; with none known, the line names nobody.
+ */
+static enum mta_result
+session_client(struct exim_state *s, long pid, struct event *ev)
+{
+	char key[24];
+	struct corr_entry *e = pid >= 0 ? corr_get(s->sessions, pid_key(pid, key), ev->ts) : NULL;
+
+	if (e == NULL)
+		return MTA_UNMATCHED;
+	ev->type = EV_PROTOCOL_ERROR;
+	ev->ip = e->ip;
+	if (e->port)
+		ev_set_num(ev, F_PORT, e->port);
+	if (e->hostlen)
+		ev_set_str(ev, F_HOST, (struct span){ e->host, e->hostlen });
+	ev->doubtful |= EV_DOUBT_IP;
+	return MTA_EVENT;
 }
 
 static enum mta_result
@@ -480,16 +522,18 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 	id = strip_msgid(&body);
 	/*
 	 * Protocol and syntax error lines quote the client's command before
-	 * H=. A second " H=" means the client wrote one: which is Exim's cannot
-	 * be known, so the line names nobody.
+	 * H=, and Exim's reason after it may echo more of it. A second " H="
+	 * means the client wrote one: which is Exim's cannot be read from the
+	 * line, so it is the session's client (the same pid's earlier lines),
+	 * or nobody.
 	 */
 	if (span_starts(body, "SMTP protocol ", 14) || span_starts(body, "SMTP syntax ", 12)) {
 		const char *h1 = memmem(body.p, body.n, " H=", 3);
 
 		if (h1 != NULL && memmem(h1 + 3, (size_t)(body.p + body.n - h1 - 3), " H=", 3) != NULL)
-			return MTA_UNMATCHED;
+			return session_client(s, pid, ev);
 	}
-	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits, &st->doubtful);
+	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0)
 		return mta_names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
 	def = pattern_set_def(s->ps, idx);

@@ -171,7 +171,7 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 	struct corr_entry *e;
 	const struct pattern_def *def;
 	struct span sid;
-	int idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits, &st->doubtful);
+	int idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits);
 
 	if (idx < 0)
 		/* "SESSION smtp ..." lines we do not know; other lines (info:, mda, mta, warn:) are not about clients. */

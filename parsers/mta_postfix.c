@@ -398,7 +398,7 @@ uncomma(struct span r, size_t e)
  * stepping over a quoted local part. Fields go into ev; the length of the
  * reply text before "; " is returned, r.n when the line has no fields, or
  * -1 when the end of the line is not what Postfix writes (a line cut
- * short, or client text no MTA would write): then no field is set.
+ * short, or client text no MTA would write): then the three are doubtful.
  */
 static long
 reject_tail(struct span r, struct event *ev)
@@ -442,9 +442,9 @@ reject_tail(struct span r, struct event *ev)
 		return (long)r.n;
 	if (e > 0 && r.p[e - 1] == ';')
 		return (long)e - 1;
-	ev_unset(ev, F_FROM);
-	ev_unset(ev, F_TO);
-	ev_unset(ev, F_HELO);
+	ev_doubt(ev, F_FROM);
+	ev_doubt(ev, F_TO);
+	ev_doubt(ev, F_HELO);
 	return -1;
 }
 
@@ -624,7 +624,7 @@ client_at_end(struct span t, struct event *ev)
  * known, and the event names nobody.
  */
 static void
-checks_reject(struct postfix_state *s, struct span qid, struct event *ev, struct parser_stats *st)
+checks_reject(struct postfix_state *s, struct span qid, struct event *ev)
 {
 	struct span a = ev->aux, pre;
 	struct corr_entry *e = NULL;
@@ -657,7 +657,9 @@ checks_reject(struct postfix_state *s, struct span qid, struct event *ev, struct
 	if (k >= 0 && n == 1)
 		ev->ip = text_ip;
 	else
-		st->doubtful++;
+		ev->doubtful |= EV_DOUBT_IP;
+	if (k < 0)
+		ev->doubtful |= 1u << F_FROM | 1u << F_TO | 1u << F_HELO;
 }
 
 /*
@@ -705,7 +707,7 @@ postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct 
 	if (d < 0)
 		return MTA_KNOWN;
 	qid = strip_qid(&body);
-	idx = pattern_set_match(s->ps[d], body, ev, &st->limit_hits, &st->doubtful);
+	idx = pattern_set_match(s->ps[d], body, ev, &st->limit_hits);
 	if (idx < 0)
 		return tables[d].client_facing ? MTA_UNMATCHED : MTA_KNOWN;
 	def = pattern_set_def(s->ps[d], idx);
@@ -722,14 +724,12 @@ postfix_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct 
 	case OP_REJECT: {
 		long n = reject_tail(ev->aux, ev);
 
-		if (n < 0)
-			st->doubtful++;
 		reply_fields((struct span){ ev->aux.p, n < 0 ? ev->aux.n : (size_t)n }, ev);
 		ev->type = classify_reject(ev);
 		break;
 	}
 	case OP_CHECKS_REJECT:
-		checks_reject(s, qid, ev, st);
+		checks_reject(s, qid, ev);
 		break;
 	case OP_TIMEOUT:
 		ev_set_str(ev, F_REASON, SPAN_LIT("timeout"));

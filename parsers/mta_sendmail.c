@@ -476,7 +476,7 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 			goto out;
 		}
 	}
-	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits, &st->doubtful);
+	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0) {
 		res = mta_names_client(body) ? MTA_UNMATCHED : MTA_KNOWN;
 		goto out;

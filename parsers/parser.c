@@ -91,6 +91,8 @@ count_event(struct parser *p, const struct event *ev)
 {
 	p->st.events++;
 	p->st.by_type[ev->type]++;
+	if (ev->doubtful)
+		p->st.doubtful++;
 }
 
 int

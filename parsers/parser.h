@@ -40,7 +40,7 @@ struct parser_stats {
 	uint64_t known;		/* MTA line understood, no event in it */
 	uint64_t unmatched;	/* MTA line of a client-facing daemon no pattern knows */
 	uint64_t limit_hits;	/* regex stopped by its match limit (counted in unmatched) */
-	uint64_t doubtful;	/* events whose client text left a field unknowable (left out) */
+	uint64_t doubtful;	/* events with a field (or client) client text made unreadable: left out */
 	uint64_t corr_size, corr_evicted, corr_expired;
 	uint64_t held;		/* events waiting for their client's address (Sendmail) */
 	uint64_t held_dropped;	/* ... given up: expired, evicted, or the client was local */

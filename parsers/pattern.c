@@ -217,8 +217,7 @@ run(struct pattern_set *ps, const struct regex *re, struct span body)
 }
 
 int
-pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
-    uint64_t *limit_hits, uint64_t *fallbacks)
+pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev, uint64_t *limit_hits)
 {
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct compiled *c = &ps->c[i];
@@ -240,8 +239,7 @@ pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
 			if (c->fb.code == NULL || (rc = run(ps, &c->fb, body)) <= 0)
 				continue;
 			re = &c->fb;
-			if (fallbacks != NULL)
-				(*fallbacks)++;
+			ev->doubtful |= EV_DOUBT_ANY;
 		}
 		fill(re, pcre2_get_ovector_pointer(ps->md), (uint32_t)rc, body, ev);
 		return (int)i;

@@ -44,11 +44,10 @@ void pattern_set_free(struct pattern_set *ps);
  * Try the entries in order. Returns the index of the first entry whose
  * literals and regex match (fields filled into ev), or -1. A regex that hit
  * its match limit increments *limit_hits; then the entry's fallback is
- * tried (a match increments *fallbacks and returns the entry), and without
- * one the entry counts as no match.
+ * tried (a match returns the entry, with EV_DOUBT_ANY in ev->doubtful), and
+ * without one the entry counts as no match.
  */
-int pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev,
-    uint64_t *limit_hits, uint64_t *fallbacks);
+int pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev, uint64_t *limit_hits);
 
 const struct pattern_def *pattern_set_def(const struct pattern_set *ps, int idx);
 

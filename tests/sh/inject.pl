@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # inject.pl - hostile SMTP sessions for the injection harness, with the truth.
 #
-#   inject.pl smtp MX-IP CLIENT-IP SEED SESSIONS TRUTH   talk to a real MTA
-#   inject.pl offline SEED SESSIONS LOG TRUTH            write Postfix's lines
+#   inject.pl smtp postfix|exim MX-IP CLIENT-IP SEED SESSIONS TRUTH
+#                                              talk to a real Postfix or Exim
+#   inject.pl offline SEED SESSIONS LOG TRUTH  write Postfix's lines
 #
 # Every slot a client controls is filled from the same generator: HELO,
 # MAIL FROM (quoted and unquoted local parts), RCPT TO, header and body
@@ -57,8 +58,10 @@ sub hostile {
 }
 
 # A local part that Postfix must quote (it holds a special), in external form.
+my $NO_ESCAPES = 0;	# Exim: no backslash or quote inside the quotes (it logs those unlike it took them)
 sub quoted_local {
 	my $t = hostile(200);
+	$t =~ tr/"\\//d if $NO_ESCAPES;
 	$t .= ' <' unless $t =~ /[ <>;:,\[\]"\\@()]/;
 	$t =~ s/([\\"])/\\$1/g;
 	return "\"$t\"";
@@ -82,20 +85,25 @@ sub json_str {
 	return "\"$s\"";
 }
 
+# truth FH IP TYPE [TO]: an event; TO given but undef: the event's to cannot be known (null)
 sub truth {
-	my ($fh, $ip, $type, $to) = @_;
-	print $fh "{\"ip\":\"$ip\",\"type\":\"$type\"" . (defined $to ? ",\"to\":" . json_str($to) : '') . "}\n";
+	my ($fh, $ip, $type, @to) = @_;
+	my $to = !@to ? '' : defined $to[0] ? ',"to":' . json_str($to[0]) : ',"to":null';
+	print $fh "{\"ip\":\"$ip\",\"type\":\"$type\"$to}\n";
 }
+
+# The MTA's domains: unknown users live in $LOCAL (a mailbox $VALID exists), $RELAY is not ours.
+my ($LOCAL, $VALID, $RELAY) = ('example.org', 'alice@example.org', 'example.net');
 
 # One session's plan: a list of steps, each [kind, argument].
 sub plan {
 	my @steps = (['helo', helo()], ['mail', sender()]);
 	for (1 .. 1 + int(rand(6))) {
 		my $r = rand();
-		if ($r < 0.6) { push @steps, ['rcpt', quoted_local() . '@example.org'] }		# unknown user
-		elsif ($r < 0.7) { push @steps, ['rcpt', 'n' . int(rand(1e6)) . '@example.org'] }	# unquoted
-		elsif ($r < 0.8) { push @steps, ['rcpt', quoted_local() . '@example.net'] }	# relay
-		elsif ($r < 0.9) { (my $h = hostile(120)) =~ tr/"\\<>:;,@()//d; push @steps, ['badrcpt', "<a b $h\@example.org>"] }
+		if ($r < 0.6) { push @steps, ['rcpt', quoted_local() . "\@$LOCAL"] }		# unknown user
+		elsif ($r < 0.7) { push @steps, ['rcpt', 'n' . int(rand(1e6)) . "\@$LOCAL"] }	# unquoted
+		elsif ($r < 0.8) { push @steps, ['rcpt', quoted_local() . "\@$RELAY"] }	# relay
+		elsif ($r < 0.9) { (my $h = hostile(120)) =~ tr/"\\<>:;,@()//d; push @steps, ['badrcpt', "<a b $h\@$LOCAL>"] }
 		else { push @steps, ['data', hostile(400)] }
 	}
 	push @steps, rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
@@ -103,9 +111,19 @@ sub plan {
 }
 
 # --- smtp mode: a real MTA ---------------------------------------------------
+# The truth comes from the replies, read the way each MTA words them:
+#   Postfix: 550 5.1.1 unknown user, 454 4.7.1 relay, 501 bad address
+#     (logged as "Illegal address syntax"), header_checks reject 550 5.7.1,
+#     a non-SMTP command (GET) ends the session;
+#   Exim: 501 to a hostile EHLO ("rejected EHLO"), 550 Unrouteable address,
+#     550 relay not permitted, 501 bad address and 500 unknown command
+#     (both "SMTP syntax error"), every message accepted.
 if ($mode eq 'smtp') {
 	require IO::Socket::INET;
-	my ($mx, $me, $seed, $n, $truthf) = @ARGV;
+	my ($mta, $mx, $me, $seed, $n, $truthf) = @ARGV;
+	($LOCAL, $VALID, $NO_ESCAPES) = ('example.com', 'postmaster@example.com', 1) if $mta eq 'exim';
+	# Exim logs a command's argument cut to 100 bytes: a longer recipient is not in its log.
+	my $logged = sub { $mta eq 'exim' && length($_[0]) + 2 > 100 ? undef : $_[0] };
 	srand($seed);
 	open(my $tf, '>>', $truthf) or die "$truthf: $!\n";
 	for my $sess (1 .. $n) {
@@ -122,21 +140,27 @@ if ($mode eq 'smtp') {
 		my $sender;
 		for my $st (plan()) {
 			my ($k, $a) = @$st;
-			if ($k eq 'helo') { $cmd->("EHLO $a") }
-			elsif ($k eq 'mail') { $sender = $a; $cmd->("MAIL FROM:<$a>") =~ /^250/ or die "MAIL refused: <$a>\n" }
+			if ($k eq 'helo') {
+				my $r = $cmd->("EHLO $a");
+				next if $r =~ /^250/;
+				$r =~ /^501 / && $mta eq 'exim' or die "unexpected reply to EHLO $a: $r";
+				truth($tf, $me, 'client_reject');
+				$cmd->('EHLO client.example') =~ /^250/ or die "EHLO refused\n";
+			} elsif ($k eq 'mail') { $sender = $a; $cmd->("MAIL FROM:<$a>") =~ /^250/ or die "MAIL refused: <$a>\n" }
 			elsif ($k eq 'rcpt') {
 				my $r = $cmd->("RCPT TO:<$a>");
-				if ($r =~ /^550 5\.1\.1 /) { truth($tf, $me, 'rcpt_unknown', $a) }
-				elsif ($r =~ /^454 4\.7\.1 .*Relay access denied/) { truth($tf, $me, 'relay_denied', $a) }
-				else { die "unexpected reply to RCPT TO:<$a>: $r" }
+				if ($r =~ /^550 (5\.1\.1 |Unrouteable address)/) { truth($tf, $me, 'rcpt_unknown', $logged->($a)) }
+				elsif ($r =~ /^(454 4\.7\.1 .*Relay access denied|550 relay not permitted)/) {
+					truth($tf, $me, 'relay_denied', $logged->($a));
+				} else { die "unexpected reply to RCPT TO:<$a>: $r" }
 			} elsif ($k eq 'badrcpt') {
 				my $r = $cmd->("RCPT TO:$a");
 				$r =~ /^501 / or die "unexpected reply to RCPT TO:$a: $r";
 				truth($tf, $me, 'protocol_error');
 			} elsif ($k eq 'data') {
-				$cmd->("RCPT TO:<alice\@example.org>") =~ /^250/ or die "alice refused\n";
+				$cmd->("RCPT TO:<$VALID>") =~ /^250/ or die "$VALID refused\n";
 				$cmd->('DATA') =~ /^354/ or die "DATA refused\n";
-				my $spam = rand() < 0.5;
+				my $spam = $mta eq 'postfix' && rand() < 0.5;
 				print $s "Subject: " . ($spam ? 'VIAGRA ' : '') . "$a\r\n\r\n" . "body $a\r\n.\r\n";
 				my $r = $read->();
 				if ($r =~ /^550 5\.7\.1/) { truth($tf, $me, 'msg_reject') }
@@ -146,8 +170,12 @@ if ($mode eq 'smtp') {
 				$cmd->('RSET');
 				$cmd->("MAIL FROM:<$sender>");
 			} elsif ($k eq 'nonsmtp') {
-				$cmd->($a);
+				my $r = $cmd->($a);
 				truth($tf, $me, 'protocol_error');
+				if ($mta eq 'exim') {
+					$r =~ /^500 / or die "unexpected reply to $a: $r";
+					$cmd->('QUIT');
+				}
 				truth($tf, $me, 'disconnect');
 			} elsif ($k eq 'quit') {
 				$cmd->('QUIT');
