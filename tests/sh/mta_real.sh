@@ -25,7 +25,8 @@
 #                          first in Exim's RCPT ACL; MR_EXIM_IFACES: Exim's
 #                          local_interfaces, default the server address;
 #                          MR_EXIM_QUEUE: the daemon's queue-runner interval,
-#                          -qTIME, default none)
+#                          -qTIME, default none; MR_EXIM_MAIN: lines for the
+#                          main section)
 #   mr_exim_map_acl PREFIX the ACL snippet of docs/MAPS.md with its host lists
 #                          at PREFIX.reject, ... (for MR_EXIM_ACL)
 #   mr_launch MTA          start the daemon; returns once port 25 listens
@@ -115,7 +116,7 @@ mr_cleanup() {
 	wait 2> /dev/null
 	for m in "${!MR_CLI_NS[@]}"; do mr_ns_del "${MR_CLI_NS[$m]}"; done
 	for m in "${!MR_SRV_NS[@]}"; do mr_ns_del "${MR_SRV_NS[$m]}"; done
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] && cp -r "$TMP" /tmp/keep.$$; rm -rf "$TMP"
 }
 trap mr_cleanup EXIT
 trap 'exit 130' INT TERM	# so that the EXIT trap runs
@@ -282,6 +283,7 @@ tls_advertise_hosts =
 log_selector = +smtp_connection +smtp_no_mail +smtp_protocol_error +smtp_syntax_error \\
                +incoming_interface +received_recipients +pid
 acl_smtp_rcpt = acl_check_rcpt
+${MR_EXIM_MAIN:-}
 
 begin acl
 acl_check_rcpt:
