@@ -419,7 +419,7 @@ run_usage(FILE *f)
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
-	    "                   [--map-file TYPE:PATH]\n"
+	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -430,6 +430,7 @@ run_usage(FILE *f)
 	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
 	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n"
 	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n"
+	    "  --socketmap-group GROUP  the socket's group (mode 0660; default postfix)\n"
 	    "  --map-file TYPE:PATH  keep access files of the client decisions:\n"
 	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n");
 }
@@ -447,6 +448,7 @@ cmd_run(int argc, char **argv)
 		{ "firewall", required_argument, NULL, 'f' },
 		{ "socketmap", required_argument, NULL, 'M' },
 		{ "map-file", required_argument, NULL, 'W' },
+		{ "socketmap-group", required_argument, NULL, 'G' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
@@ -461,7 +463,7 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
-	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL;
+	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	struct smap *smap = NULL;
 	struct fw_opts fw_opt;
 
@@ -485,7 +487,16 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
-		case 'W': mapspec = optarg; break;
+		case 'G': smapgroup = optarg; break;
+		case 'W':
+			/* One map file per daemon (docs/MAPS.md): a second one must not silently win. */
+			if (mapspec != NULL) {
+				log_warnx("run: --map-file given twice ('%s', '%s'): one map file per daemon", mapspec, optarg);
+				free(sources);
+				return EX_USAGE;
+			}
+			mapspec = optarg;
+			break;
 		case 'R':
 			fw_remove = 1;
 			break;
@@ -591,7 +602,10 @@ cmd_run(int argc, char **argv)
 
 		if ((dm.dmap = dmap_new(1u << 20)) == NULL)
 			fatalx(EX_OSERR, "run: no memory for the map");
-		if (smappath != NULL && (smap = smap_listen(smappath, dm.dmap)) == NULL)
+		struct smap_opts so = { .group = smapgroup ? smapgroup : dm.conf->socketmap_group,
+			.idle_ms = dm.conf->socketmap_idle * 1000 };
+
+		if (smappath != NULL && (smap = smap_listen(smappath, &so, dm.dmap)) == NULL)
 			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
 		if (mapspec != NULL && (dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
 			fatalx(EX_USAGE, "run: %s", why);

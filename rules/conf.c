@@ -552,6 +552,21 @@ recover_top(struct P *p, int line, const char *file)
 
 /* ------------------------------------------------------------ values --- */
 
+/* A Unix group name as useradd takes it. */
+static int
+check_group(const char *g)
+{
+	size_t n = strlen(g);
+
+	if (n == 0 || n > 32 || g[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((g[i] >= 'a' && g[i] <= 'z') || (g[i] >= 'A' && g[i] <= 'Z') || (g[i] >= '0' && g[i] <= '9') ||
+		    g[i] == '_' || g[i] == '-' || g[i] == '.'))
+			return 0;
+	return 1;
+}
+
 /*
  * Rule and table names: letters, digits, '_', '-' and '.', starting with a
  * letter or digit, at most MAX_NAME characters. A rule's name goes into
@@ -1519,6 +1534,33 @@ parse_statements(struct P *p)
 				free(p->c->socketmap);
 				p->c->socketmap = xstrdup(v->text);
 				advance(p);
+				/* "[group "NAME"] [idle DURATION]": who may connect, how long an idle one stays. */
+				for (;;) {
+					if (accept_word(p, "group")) {
+						v = cur(p);
+						if (v->t != T_STRING || !check_group(v->text)) {
+							ERR(p, v, "set socketmap: expected a group name in quotes after 'group'");
+							recover_top(p, at.line, at.file);
+							break;
+						}
+						free(p->c->socketmap_group);
+						p->c->socketmap_group = xstrdup(v->text);
+						advance(p);
+					} else if (accept_word(p, "idle")) {
+						struct token d = *cur(p);
+						int64_t idle;
+
+						d.text = NULL;
+						if (!expect_duration(p, "set socketmap idle", &idle)) {
+							recover_top(p, at.line, at.file);
+							break;
+						}
+						if (idle < 1)
+							ERR(p, &d, "set socketmap: idle must be at least 1s");
+						p->c->socketmap_idle = idle;
+					} else
+						break;
+				}
 			} else if (accept_word(p, "map-file")) {
 				const struct token *v = cur(p);
 
@@ -1530,7 +1572,18 @@ parse_statements(struct P *p)
 					recover_top(p, at.line, at.file);
 					continue;
 				}
-				free(p->c->mapfile);
+				/* One map file per daemon: a second one would silently replace the first. */
+				if (p->c->mapfile != NULL) {
+					ERR(p, v, "set map-file: already set at %s (one map file per daemon)", p->c->mapfile_at);
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				{
+					char where[PATH_MAX + 32];
+
+					snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+					p->c->mapfile_at = xstrdup(where);
+				}
 				p->c->mapfile = xstrdup(v->text);
 				advance(p);
 			} else {
@@ -1619,7 +1672,9 @@ conf_free(struct config *c)
 	free(c->firewall);
 	free(c->firewall_at);
 	free(c->socketmap);
+	free(c->socketmap_group);
 	free(c->mapfile);
+	free(c->mapfile_at);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);
