@@ -465,6 +465,7 @@ cmd_run(int argc, char **argv)
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	struct smap *smap = NULL;
+	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -653,15 +654,18 @@ cmd_run(int argc, char **argv)
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if ((lfd = ctl_listen(sockpath)) < 0)
 		log_warnx("run: no control socket; 'mxguard ctl' will not reach this daemon");
+	else
+		ctls = ctl_server_new(lfd);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 
 	for (;;) {
 		/* signals, control, inotify, then the socketmap's listener and connections */
-		struct pollfd pfd[3 + 1 + 256] = { { .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
-			{ .fd = inofd, .events = POLLIN } };
-		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + 256) : 0;
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS] = { { .fd = sigfd, .events = POLLIN },
+			{ .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
+		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
+		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
 
-		if (poll(pfd, (nfds_t)(3 + nsm), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm + nct), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (smap != NULL)
 			smap_serve(smap, pfd + 3, nsm, time(NULL));
@@ -699,8 +703,8 @@ cmd_run(int argc, char **argv)
 			dm.map_next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
 			dm.map_dirty = 0;
 		}
-		if (lfd >= 0 && (pfd[1].revents & POLLIN))
-			daemon_control(&dm, lfd);
+		if (ctls != NULL)
+			daemon_control(&dm, ctls, pfd[1].revents, pfd + 3 + nsm, nct);
 		if (stop)
 			break;
 	}
@@ -713,6 +717,7 @@ cmd_run(int argc, char **argv)
 	free(dm.batch_keys);
 	inotifytools_cleanup();
 	close(sigfd);
+	ctl_server_free(ctls);
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(sockpath);
