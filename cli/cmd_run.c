@@ -41,6 +41,7 @@
 
 #include "../common/log.h"
 #include "../common/outbuf.h"
+#include "../common/safefile.h"
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
@@ -554,9 +555,12 @@ cmd_run(int argc, char **argv)
 	if (eventsfile != NULL) {
 		uint64_t len = 0;
 
-		dm.events_fd = open(eventsfile, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (dm.events_fd < 0)
-			fatal(EX_CANTCREAT, "run: %s", eventsfile);
+		char why[4300];
+
+		/* Never through a planted symlink or into a directory others can write (common/safefile.h). */
+		if (sf_check_dir(eventsfile, why, sizeof(why)) < 0 ||
+		    (dm.events_fd = sf_open_output(eventsfile, O_CREAT, 0600, why, sizeof(why))) < 0)
+			fatalx(EX_CANTCREAT, "run: --events: %s", why);
 		/* Cut what was written after the last commit: those lines are read again. */
 		if (store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, (off_t)len) != 0)
 			fatal(EX_IOERR, "run: %s", eventsfile);
