@@ -199,6 +199,13 @@ step(struct cconn *c, int64_t ms, ctl_handler h, void *arg)
 	return send_some(c);
 }
 
+/* Who gives way first when the table is full: 0 silent, 1 sending its request, 2 being answered. */
+static int
+rank(const struct cconn *c)
+{
+	return c->writing ? 2 : c->n > 0;
+}
+
 void
 ctl_serve(struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n, ctl_handler h, void *arg)
 {
@@ -224,13 +231,19 @@ ctl_serve(struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n
 		if (fd < 0)
 			break;
 		if (cs->n == CTL_MAX_CONNS) {
-			/* Full: the oldest waiting client gives way (it has had the longest). */
+			/*
+			 * Full: a client that has sent nothing gives way first, then
+			 * one still sending, then one being answered; the oldest of
+			 * its kind. A flood of idle connections thus churns through
+			 * itself and leaves the clients that asked something alone.
+			 */
 			int old = 0;
 
 			for (int i = 1; i < cs->n; i++)
-				if (cs->c[i]->deadline_ms < cs->c[old]->deadline_ms)
+				if (rank(cs->c[i]) < rank(cs->c[old]) ||
+				    (rank(cs->c[i]) == rank(cs->c[old]) && cs->c[i]->deadline_ms < cs->c[old]->deadline_ms))
 					old = i;
-			log_debug("ctl: %d clients waiting; closing the oldest", CTL_MAX_CONNS);
+			log_debug("ctl: %d clients waiting; closing one", CTL_MAX_CONNS);
 			cdrop(cs, old);
 		}
 		c = xcalloc(1, sizeof(*c));

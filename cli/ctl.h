@@ -8,7 +8,8 @@
  * CTL_READ_MS of the connection and its answer be taken within
  * CTL_WRITE_MS (deadlines per request, not per byte: a client that drips
  * bytes or never reads gains nothing), and at most CTL_MAX_CONNS clients
- * wait at once — a new one takes the oldest one's place.
+ * wait at once — a new one takes the place of the oldest that has sent
+ * nothing yet (else of one still sending, else of one being answered).
  */
 #ifndef MXG_CTL_H
 #define MXG_CTL_H

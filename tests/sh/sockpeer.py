@@ -7,12 +7,13 @@
 #                           hold them HOLD_S seconds, then print "closed C"
 #                           (how many the server closed meanwhile)
 #   drip PATH DATA EVERY_MS MAX_S   send DATA a byte every EVERY_MS; print
-#                           "closed MS" when the server closes, or "open"
+#                           "sent" after the first, then "closed MS" when
+#                           the server closes, or "open"
 #   idle PATH MAX_S         connect and say nothing: "closed MS" or "open"
 #   noread PATH DATA MAX_S  send DATA over and over, never read: "closed MS"
 #                           when the server gives up on us, or "open"
-#   ask PATH DATA MAX_S     send DATA once and never read the answer: "closed
-#                           MS" when the server hangs up (POLLHUP), or "open"
+#   ask PATH DATA MAX_S     send DATA once ("sent") and never read the answer:
+#                           "closed MS" when the server hangs up (POLLHUP), or "open"
 import select
 import socket
 import sys
@@ -63,6 +64,8 @@ def main():
             except OSError:
                 print("closed %d" % ms())
                 return
+            if i == 0:
+                print("sent", flush=True)
             i += 1
             time.sleep(every)
             if closed(s):
@@ -100,6 +103,7 @@ def main():
         data, limit = sys.argv[3].encode(), float(sys.argv[4])
         s = connect(path)
         s.sendall(data)
+        print("sent", flush=True)
         p = select.poll()
         p.register(s, select.POLLHUP)
         while time.monotonic() - t0 < limit:

@@ -2,7 +2,8 @@
 # test_ctl_hostile.sh - clients of the control socket that try to stall the
 # daemon: 200 idle connections, one that drips its request a byte at a
 # time, one that asks for a large answer (8000 decisions) and never reads
-# it. While they are attached, new log lines are still turned into
+# it (these two first; the idle flood must not push them out: silent
+# clients give way first). While they are attached, new log lines are still turned into
 # decisions, `mxguard ctl status` and the socketmap answer in bounded time;
 # the dripper is cut at the 2 s request deadline (per request, not per
 # byte) and the non-reader at the 10 s answer deadline.
@@ -28,13 +29,16 @@ check_eq "8000 decisions to list" 8000 "$(wc -l < "$TMP/dec")"
 size=$("$MXGUARD" ctl --socket "$S" decisions | wc -c)
 check "the 'decisions' answer is larger than a socket buffer ($size bytes)" test "$size" -gt 400000
 
-"$PY" "$PEER" hog "$S" 200 4 > "$TMP/hog" &
-HOG=$!
 "$PY" "$PEER" drip "$S" "statusstatusstatus" 300 15 > "$TMP/drip" &
 DRIP=$!
 "$PY" "$PEER" ask "$S" "decisions
 " 20 > "$TMP/ask" &
 ASK=$!
+for _ in $(seq 100); do grep -q sent "$TMP/drip" && grep -q sent "$TMP/ask" && break; sleep 0.05; done
+# One round trip: the daemon has read what they sent before the idle flood comes.
+"$MXGUARD" ctl --socket "$S" status > /dev/null
+"$PY" "$PEER" hog "$S" 200 4 > "$TMP/hog" &
+HOG=$!
 for _ in $(seq 100); do grep -q ready "$TMP/hog" && break; sleep 0.1; done
 check_eq "the hog is attached" "ready 200" "$(cat "$TMP/hog")"
 
@@ -63,14 +67,14 @@ if command -v postmap > /dev/null; then
 fi
 
 wait "$DRIP"
-r=$(cat "$TMP/drip")
+r=$(tail -1 "$TMP/drip")
 ms=${r#closed }
 check "a request dripped a byte every 300 ms is cut at the 2 s deadline ($r)" \
 	test "$ms" != open -a "${ms:-0}" -ge 1800 -a "${ms:-0}" -le 4000
 wait "$HOG"
 check_eq "the 200 idle connections were all closed" "closed 200" "$(tail -1 "$TMP/hog")"
 wait "$ASK"
-r=$(cat "$TMP/ask")
+r=$(tail -1 "$TMP/ask")
 ms=${r#closed }
 check "a client that never reads its answer is cut at the 10 s deadline ($r)" \
 	test "$ms" != open -a "${ms:-0}" -ge 9500 -a "${ms:-0}" -le 13000
