@@ -550,6 +550,17 @@ cmd_run(int argc, char **argv)
 	}
 	if (mkdir(statedir, 0700) != 0 && errno != EEXIST)
 		fatal(EX_CANTCREAT, "run: state directory %s", statedir);
+	{
+		/* The state is trusted at start (decisions, positions): no one else may write its directory. */
+		char sd[PATH_MAX + 16];
+
+		snprintf(sd, sizeof(sd), "%s/state.db", statedir);
+		if ((rc = sf_check_dir(sd, err, sizeof(err))) < 0)
+			fatalx(EX_CANTCREAT, "run: --state-dir: %s", err);
+		if (rc > 0)
+			log_warnx("run: --state-dir: %s", err);
+		rc = 0;
+	}
 	if ((dm.store = store_open(statedir, err, sizeof(err))) == NULL)
 		fatalx(EX_CANTCREAT, "run: %s", err);
 	if (eventsfile != NULL) {

@@ -83,12 +83,19 @@ check_eq "--events on a FIFO is refused, at once" "73 fast" "$? $([ $(($(date +%
 start --events "$TMP/open/ev"
 check_eq "--events in a directory others can write is refused" 73 $?
 
+# The state directory: read back as truth at start, so no one else may write it.
+mkdir -m 777 "$TMP/st-open"
+timeout 20 "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st-open" --socket "$TMP/s" \
+	> /dev/null 2> "$TMP/err"
+check_eq "a state directory others can write is refused" 73 $?
+check "... saying why" grep -q "state-dir: directory $TMP/st-open is writable by others" "$TMP/err"
+
 # Two map files: an error, not the last one silently.
 start --map-file "cidr:$D/a" --map-file "cidr:$D/b"
 check_eq "two --map-file options are a usage error" 64 $?
 check "... naming both" grep -q "given twice ('cidr:$D/a', 'cidr:$D/b')" "$TMP/err"
 printf 'include "%s/samples/mxguard.conf"\nset map-file "cidr:%s/a"\nset map-file "cidr:%s/b"\n' "$PWD" "$D" "$D" > "$TMP/two.conf"
-"$MXGUARD" check "$TMP/two.conf" > /dev/null 2> "$TMP/err"
+timeout 20 "$MXGUARD" check "$TMP/two.conf" > /dev/null 2> "$TMP/err"
 check_eq "two 'set map-file' lines are a configuration error" 78 $?
 check "... at the second, naming the first" grep -q "^$TMP/two.conf:3:14: set map-file: already set at $TMP/two.conf:2:14" "$TMP/err"
 finish

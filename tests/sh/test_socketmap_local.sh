@@ -69,7 +69,7 @@ echo 'set socketmap "'"$TMP"'/map" group "nogroup" idle 2s' >> "$TMP/mxguard.con
 start
 
 # Deadlines: per request, not per byte; idle; a client that never reads.
-r=$("$PY" "$PEER" drip "$TMP/map" "18:client 203.0.113.7," 400 15)
+r=$("$PY" "$PEER" drip "$TMP/map" "18:client 203.0.113.7," 400 15 | tail -1)
 ms=${r#closed }
 check "a request dripped a byte every 400 ms is cut at the 5 s request deadline ($r)" \
 	test "$ms" != open -a "${ms:-0}" -ge 4500 -a "${ms:-0}" -le 7500
