@@ -1378,6 +1378,32 @@ test_error_bad_names(void **state)
 	assert_string_equal(c->rules[0]->name, "dha-2.v6_X");
 }
 
+/* "set socketmap PATH [group NAME] [idle D]"; one "set map-file" only. */
+static void
+test_socketmap_and_mapfile_settings(void **state)
+{
+	struct config *c;
+
+	wfile("ok.conf", "set socketmap \"/run/mxguard/map\" group \"postfix\" idle 90s\n"
+	    "set map-file \"cidr:/var/lib/mxguard/access.cidr\"\n");
+	c = load_ok(state, "ok.conf");
+	assert_string_equal(c->socketmap, "/run/mxguard/map");
+	assert_string_equal(c->socketmap_group, "postfix");
+	assert_int_equal(c->socketmap_idle, 90);
+	assert_string_equal(c->mapfile, "cidr:/var/lib/mxguard/access.cidr");
+
+	wfile("ok.conf", "set socketmap \"/run/mxguard/map\"\n");
+	c = load_ok(state, "ok.conf");
+	assert_null(c->socketmap_group);
+	assert_int_equal(c->socketmap_idle, 0);
+
+	one_error(state, "set socketmap \"/run/m\" group \"post fix\"\n", 1, "\"post", "group name");
+	one_error(state, "set socketmap \"/run/m\" idle 0s\n", 1, "0s", "at least 1s");
+	one_error(state, "set map-file \"cidr:/a\"\n# one more\nset map-file \"cidr:/b\"\n", 3, "\"cidr:/b",
+	    "already set at");
+	assert_non_null(strstr(D.msg[0], "e.conf:1:14"));
+}
+
 int
 main(void)
 {
@@ -1417,6 +1443,7 @@ main(void)
 		T(test_error_not_regular),
 		T(test_error_deep_condition),
 		T(test_error_bad_names),
+		T(test_socketmap_and_mapfile_settings),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
