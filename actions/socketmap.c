@@ -256,19 +256,29 @@ serve_conn(struct smap *s, struct conn *c, int64_t now)
  * than the MTA, whose lookups keep their slots.
  */
 static int
+by_uid(const void *a, const void *b)
+{
+	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
 victim(struct smap *s)
 {
-	uid_t top = 0;
+	uid_t u[SMAP_MAX_CONNS], top = 0;
 	int best = -1, most = 0;
 
-	for (int i = 0; i < s->n; i++) {
-		int k = 0;
-
-		for (int j = 0; j < s->n; j++)
-			k += s->c[j]->uid == s->c[i]->uid;
-		if (k > most) {
-			most = k;
-			top = s->c[i]->uid;
+	/* The uid with the most connections: sort a copy (n log n, this runs for every accept when full). */
+	for (int i = 0; i < s->n; i++)
+		u[i] = s->c[i]->uid;
+	qsort(u, (size_t)s->n, sizeof(u[0]), by_uid);
+	for (int i = 0, j; i < s->n; i = j) {
+		for (j = i; j < s->n && u[j] == u[i]; j++)
+			;
+		if (j - i > most) {
+			most = j - i;
+			top = u[i];
 		}
 	}
 	for (int i = 0; i < s->n; i++)
@@ -280,7 +290,8 @@ victim(struct smap *s)
 static void
 accept_all(struct smap *s, int64_t ms)
 {
-	for (;;) {
+	/* At most a listen backlog per wakeup: clients that connect without end cannot keep the loop here. */
+	for (int accepted = 0; accepted < 64; accepted++) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct ucred cr;
 		socklen_t crlen = sizeof(cr);

@@ -162,11 +162,18 @@ answer(void *arg, char *req, struct outbuf *out)
 	} else if (strcmp(cmd, "stats") == 0) {
 		for (int i = 0; i < dm->conf->nrules; i++) {
 			struct rule_stats st = engine_rule_stats(dm->eng, i);
+			const char *name = dm->conf->rules[i]->name;
 
-			reply(dm, json ? "{\"rule\":\"%s\",\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
+			/* Names are restricted by conf.c; the JSON escaper is used all the same. */
+			if (json) {
+				OB_LIT(&dm->reply, "{\"rule\":");
+				ob_put_json_str(&dm->reply, name, strlen(name));
+				name = "";
+			}
+			reply(dm, json ? "%s,\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
 			    "\"keys\":%llu,\"evicted\":%llu,\"expired\":%llu}\n" :
 			    "%-20s events %llu, decisions %llu, suppressed %llu, keys %llu, evicted %llu, expired %llu\n",
-			    dm->conf->rules[i]->name, (unsigned long long)st.events, (unsigned long long)st.decisions,
+			    name, (unsigned long long)st.events, (unsigned long long)st.decisions,
 			    (unsigned long long)st.suppressed, (unsigned long long)st.keys,
 			    (unsigned long long)st.evicted, (unsigned long long)st.expired);
 		}
