@@ -1,13 +1,17 @@
 /* mapfile.c - see mapfile.h. */
 #include "mapfile.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/safefile.h"
 #include "../common/xalloc.h"
 #include "../rules/table.h"
 #include "fw.h"
@@ -17,14 +21,111 @@
 struct mapfile {
 	char *type;	/* "cidr", "hash", "lmdb", "exim", "sendmail" */
 	char *path;
-	char *tmp;	/* path.mxguard-new */
+	char *dir;	/* the directory of path, where temporaries are made */
+	char *base;	/* the last component of path */
 };
+
+/*
+ * Temporaries (the new table, and the database postmap or makemap builds
+ * beside it) are made in a private directory inside the target's
+ * directory: mkdtemp() makes it 0700 and unpredictable, so no one can
+ * plant a symlink or a file there for us (or for postmap, which names its
+ * own output) to follow; renames out of it into place stay atomic, on one
+ * filesystem. Its name, ".mxguard-BASE.XXXXXX", lets a later start sweep
+ * the ones a crash left behind.
+ */
+#define TMP_PREFIX ".mxguard-"
+
+/* Remove a private temporary directory and what is in it (files only; nothing else is made there). */
+static void
+remove_tmpdir(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		log_warn("map file: cannot remove the temporary directory %s", name);
+}
+
+/* Temporary directories of ours that a crash left behind. */
+static void
+sweep_stale(const struct mapfile *f)
+{
+	int dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	size_t plen = strlen(TMP_PREFIX), blen = strlen(f->base);
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (strncmp(de->d_name, TMP_PREFIX, plen) != 0 || strncmp(de->d_name + plen, f->base, blen) != 0 ||
+		    de->d_name[plen + blen] != '.' || strlen(de->d_name + plen + blen) != 7)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode) &&
+		    sb.st_uid == geteuid())
+			remove_tmpdir(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
+/* A new private directory for one rewrite, into buf; -1 (logged) if none. */
+static int
+make_tmpdir(const struct mapfile *f, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s%s.XXXXXX", f->dir, TMP_PREFIX, f->base) >= len || mkdtemp(buf) == NULL) {
+		log_warn("map file: temporary directory in %s", f->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+drop_tmpdir(const char *tmpdir)
+{
+	remove_tmpdir(AT_FDCWD, tmpdir);
+}
+
+/* Create a temporary file (never an existing name, never through a symlink). NULL: logged. */
+static FILE *
+create_tmp(const char *path)
+{
+	char why[4300];
+	int fd = sf_open_output(path, O_CREAT | O_EXCL, 0644, why, sizeof(why));
+	FILE *fp;
+
+	if (fd < 0) {
+		log_warnx("map file: %s", why);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		log_warn("map file %s", path);
+		close(fd);
+	}
+	return fp;
+}
 
 struct mapfile *
 mapfile_new(const char *spec, char *err, size_t errlen)
 {
-	const char *colon = strchr(spec, ':');
+	const char *colon = strchr(spec, ':'), *slash;
 	struct mapfile *f;
+	char why[4300];
 
 	if (colon == NULL || colon[1] != '/' || !((colon - spec == 4 && (strncmp(spec, "cidr", 4) == 0 ||
 	    strncmp(spec, "hash", 4) == 0 || strncmp(spec, "lmdb", 4) == 0 || strncmp(spec, "exim", 4) == 0)) ||
@@ -33,12 +134,28 @@ mapfile_new(const char *spec, char *err, size_t errlen)
 		    spec);
 		return NULL;
 	}
+	slash = strrchr(colon + 1, '/');
+	if (slash[1] == '\0' || strlen(colon + 1) > 4000) {
+		snprintf(err, errlen, "map file '%s': the path must name a file", spec);
+		return NULL;
+	}
+	/* Who can write the directory could replace the map (docs/MAPS.md, "Where the files go"). */
+	switch (sf_check_dir(colon + 1, why, sizeof(why))) {
+	case -1:
+		snprintf(err, errlen, "map file '%s': %s", spec, why);
+		return NULL;
+	case 1:
+		log_warnx("map file: %s", why);
+		break;
+	}
 	f = xcalloc(1, sizeof(*f));
 	f->type = xstrdup(spec);
 	f->type[colon - spec] = '\0';
 	f->path = xstrdup(colon + 1);
-	f->tmp = xmalloc(strlen(f->path) + 16);
-	sprintf(f->tmp, "%s.mxguard-new", f->path);
+	f->dir = xstrdup(colon + 1);
+	f->dir[slash == colon + 1 ? 1 : slash - colon - 1] = '\0';
+	f->base = xstrdup(slash + 1);
+	sweep_stale(f);
 	return f;
 }
 
@@ -49,7 +166,8 @@ mapfile_free(struct mapfile *f)
 		return;
 	free(f->type);
 	free(f->path);
-	free(f->tmp);
+	free(f->dir);
+	free(f->base);
 	free(f);
 }
 
@@ -235,18 +353,21 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 	} files[] = { { "reject", DM_REJECT }, { "defer", DM_DEFER }, { "discard", DM_DISCARD }, { "hold", DM_HOLD },
 		{ "tarpit", DM_TARPIT } };
 	int64_t next = INT64_MAX;
+	char tmpdir[4200];
 
+	if (make_tmpdir(f, tmpdir, sizeof(tmpdir)) < 0)
+		return now + 1;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[4200], tmp[4220];
+		char path[4200], tmp[4300];
 		struct exim_out o = { NULL, files[i].action };
 		int64_t n;
 		int ok;
 
 		snprintf(path, sizeof(path), "%s.%s", f->path, files[i].suffix);
-		snprintf(tmp, sizeof(tmp), "%s.mxguard-new", path);
-		if ((o.fp = fopen(tmp, "w")) == NULL) {
-			log_warn("map file %s", tmp);
-			return now + 1;
+		snprintf(tmp, sizeof(tmp), "%s/%s.%s", tmpdir, f->base, files[i].suffix);
+		if ((o.fp = create_tmp(tmp)) == NULL) {
+			next = now + 1;
+			break;
 		}
 		fprintf(o.fp, "# written by mxguard: the clients under '%s' (do not edit)\n", files[i].suffix);
 		n = dmap_foreach_client(m, now, exim_line, &o);
@@ -255,10 +376,11 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 		ok = fclose(o.fp) == 0 && ok;
 		if (!ok || rename(tmp, path) < 0) {
 			log_warn("map file %s", path);
-			unlink(tmp);
-			return now + 1;
+			next = now + 1;
+			break;
 		}
 	}
+	drop_tmpdir(tmpdir);
 	return next;
 }
 
@@ -270,16 +392,20 @@ mapfile_write(struct mapfile *f, struct dmap *m, int64_t now)
 	return table_write(f, m, now);
 }
 
-/* A Postfix table: cidr, or hash/lmdb through postmap. */
+/* A Postfix table: cidr, or hash/lmdb through postmap; or Sendmail's access database through makemap. */
 static int64_t
 table_write(struct mapfile *f, struct dmap *m, int64_t now)
 {
 	struct out o = { f, NULL, 0, strcmp(f->type, "sendmail") == 0 ? "Connect:" : "", NULL, 0, 0 };
+	char tmpdir[4200], tmp[4300];
 	int64_t next;
 	int ok;
 
-	if ((o.fp = fopen(f->tmp, "w")) == NULL) {
-		log_warn("map file %s", f->tmp);
+	if (make_tmpdir(f, tmpdir, sizeof(tmpdir)) < 0)
+		return now + 1;
+	snprintf(tmp, sizeof(tmp), "%s/%s", tmpdir, f->base);
+	if ((o.fp = create_tmp(tmp)) == NULL) {
+		drop_tmpdir(tmpdir);
 		return now + 1;
 	}
 	fprintf(o.fp, "# written by mxguard: the decisions in force (do not edit)\n");
@@ -289,14 +415,14 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 	ok = fflush(o.fp) == 0 && fsync(fileno(o.fp)) == 0;
 	ok = fclose(o.fp) == 0 && ok;
 	if (!ok) {
-		log_warn("map file %s", f->tmp);
-		unlink(f->tmp);
+		log_warn("map file %s", tmp);
+		drop_tmpdir(tmpdir);
 		return now + 1;
 	}
 	if (strcmp(f->type, "sendmail") == 0) {
 		/* makemap reads the text on its input and builds TMP.db; renamed into place, then the text. */
-		char *argv[] = { "makemap", "hash", f->tmp, NULL }, from[4200], to[4200];
-		FILE *in = fopen(f->tmp, "r");
+		char *argv[] = { "makemap", "hash", tmp, NULL }, from[4400], to[4200];
+		FILE *in = fopen(tmp, "r");
 		char *text = NULL;
 		size_t len = 0;
 		int bad;
@@ -311,34 +437,36 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 				fclose(mem);
 			fclose(in);
 		}
-		snprintf(from, sizeof(from), "%s.db", f->tmp);
+		snprintf(from, sizeof(from), "%s.db", tmp);
 		snprintf(to, sizeof(to), "%s.db", f->path);
 		bad = text == NULL || fw_run_input(argv, text, len) < 0 || rename(from, to) < 0;
 		free(text);
 		if (bad) {
 			log_warnx("map file: sendmail:%s not rebuilt", f->path);
-			unlink(f->tmp);
+			drop_tmpdir(tmpdir);
 			return now + 1;
 		}
 	} else if (strcmp(f->type, "cidr") != 0) {
 		/* postmap builds TMP.db (or .lmdb) next to it; both are renamed into place, database first. */
-		char spec[4200], *argv[] = { "postmap", spec, NULL };
+		char spec[4400], *argv[] = { "postmap", spec, NULL };
 		const char *ext = strcmp(f->type, "hash") == 0 ? ".db" : ".lmdb";
-		char from[4200], to[4200];
+		char from[4400], to[4200];
 
-		snprintf(spec, sizeof(spec), "%s:%s", f->type, f->tmp);
-		snprintf(from, sizeof(from), "%s%s", f->tmp, ext);
+		snprintf(spec, sizeof(spec), "%s:%s", f->type, tmp);
+		snprintf(from, sizeof(from), "%s%s", tmp, ext);
 		snprintf(to, sizeof(to), "%s%s", f->path, ext);
 		if (fw_run(argv) < 0 || rename(from, to) < 0) {
 			log_warnx("map file: %s:%s not rebuilt: %s", f->type, f->path, strerror(errno));
-			unlink(f->tmp);
+			drop_tmpdir(tmpdir);
 			return now + 1;
 		}
 	}
-	if (rename(f->tmp, f->path) < 0) {
+	if (rename(tmp, f->path) < 0) {
 		log_warn("map file %s", f->path);
+		drop_tmpdir(tmpdir);
 		return now + 1;
 	}
+	drop_tmpdir(tmpdir);
 	log_debug("map file %s:%s: %ld entries", f->type, f->path, o.n);
 	return next;
 }

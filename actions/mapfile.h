@@ -15,6 +15,10 @@
  *
  * Each rewrite is whole and atomic: a temporary file (and its postmap
  * database) renamed over the old one, so smtpd never reads half a table.
+ * Temporaries live in a private mkdtemp() directory inside the target's
+ * directory and are created with O_EXCL|O_NOFOLLOW, so nothing a local
+ * user plants is followed; a target directory that others can write (not
+ * sticky) or that belongs to another user is refused (common/safefile.h).
  */
 #ifndef MXG_MAPFILE_H
 #define MXG_MAPFILE_H
@@ -25,7 +29,11 @@
 
 struct mapfile;
 
-/* "cidr:/path", "hash:/path", "lmdb:/path", "exim:/path" or "sendmail:/path"; NULL with a message in err. */
+/*
+ * "cidr:/path", "hash:/path", "lmdb:/path", "exim:/path" or "sendmail:/path";
+ * NULL with a message in err (also for an unsafe directory). Sweeps the
+ * temporary directories a crash left behind.
+ */
 struct mapfile *mapfile_new(const char *spec, char *err, size_t errlen);
 void mapfile_free(struct mapfile *f);
 

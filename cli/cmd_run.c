@@ -41,6 +41,7 @@
 
 #include "../common/log.h"
 #include "../common/outbuf.h"
+#include "../common/safefile.h"
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
@@ -419,7 +420,7 @@ run_usage(FILE *f)
 	    "usage: mxguard run -c CONFIG [--source FILE]... [--state-dir DIR] [--from-start]\n"
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
-	    "                   [--map-file TYPE:PATH]\n"
+	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -430,6 +431,7 @@ run_usage(FILE *f)
 	    "                 options (docs/FIREWALL.md), e.g. iptables:chain=NAME,forward,reject\n"
 	    "  --remove-on-exit  take out of the firewall what mxguard created when stopping\n"
 	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n"
+	    "  --socketmap-group GROUP  the socket's group (mode 0660; default postfix)\n"
 	    "  --map-file TYPE:PATH  keep access files of the client decisions:\n"
 	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n");
 }
@@ -447,6 +449,7 @@ cmd_run(int argc, char **argv)
 		{ "firewall", required_argument, NULL, 'f' },
 		{ "socketmap", required_argument, NULL, 'M' },
 		{ "map-file", required_argument, NULL, 'W' },
+		{ "socketmap-group", required_argument, NULL, 'G' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
@@ -461,8 +464,9 @@ cmd_run(int argc, char **argv)
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
-	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL;
+	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	struct smap *smap = NULL;
+	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -485,7 +489,16 @@ cmd_run(int argc, char **argv)
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
-		case 'W': mapspec = optarg; break;
+		case 'G': smapgroup = optarg; break;
+		case 'W':
+			/* One map file per daemon (docs/MAPS.md): a second one must not silently win. */
+			if (mapspec != NULL) {
+				log_warnx("run: --map-file given twice ('%s', '%s'): one map file per daemon", mapspec, optarg);
+				free(sources);
+				return EX_USAGE;
+			}
+			mapspec = optarg;
+			break;
 		case 'R':
 			fw_remove = 1;
 			break;
@@ -537,14 +550,28 @@ cmd_run(int argc, char **argv)
 	}
 	if (mkdir(statedir, 0700) != 0 && errno != EEXIST)
 		fatal(EX_CANTCREAT, "run: state directory %s", statedir);
+	{
+		/* The state is trusted at start (decisions, positions): no one else may write its directory. */
+		char sd[PATH_MAX + 16];
+
+		snprintf(sd, sizeof(sd), "%s/state.db", statedir);
+		if ((rc = sf_check_dir(sd, err, sizeof(err))) < 0)
+			fatalx(EX_CANTCREAT, "run: --state-dir: %s", err);
+		if (rc > 0)
+			log_warnx("run: --state-dir: %s", err);
+		rc = 0;
+	}
 	if ((dm.store = store_open(statedir, err, sizeof(err))) == NULL)
 		fatalx(EX_CANTCREAT, "run: %s", err);
 	if (eventsfile != NULL) {
 		uint64_t len = 0;
 
-		dm.events_fd = open(eventsfile, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (dm.events_fd < 0)
-			fatal(EX_CANTCREAT, "run: %s", eventsfile);
+		char why[4300];
+
+		/* Never through a planted symlink or into a directory others can write (common/safefile.h). */
+		if (sf_check_dir(eventsfile, why, sizeof(why)) < 0 ||
+		    (dm.events_fd = sf_open_output(eventsfile, O_CREAT, 0600, why, sizeof(why))) < 0)
+			fatalx(EX_CANTCREAT, "run: --events: %s", why);
 		/* Cut what was written after the last commit: those lines are read again. */
 		if (store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, (off_t)len) != 0)
 			fatal(EX_IOERR, "run: %s", eventsfile);
@@ -591,7 +618,10 @@ cmd_run(int argc, char **argv)
 
 		if ((dm.dmap = dmap_new(1u << 20)) == NULL)
 			fatalx(EX_OSERR, "run: no memory for the map");
-		if (smappath != NULL && (smap = smap_listen(smappath, dm.dmap)) == NULL)
+		struct smap_opts so = { .group = smapgroup ? smapgroup : dm.conf->socketmap_group,
+			.idle_ms = dm.conf->socketmap_idle * 1000 };
+
+		if (smappath != NULL && (smap = smap_listen(smappath, &so, dm.dmap)) == NULL)
 			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
 		if (mapspec != NULL && (dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
 			fatalx(EX_USAGE, "run: %s", why);
@@ -639,15 +669,18 @@ cmd_run(int argc, char **argv)
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if ((lfd = ctl_listen(sockpath)) < 0)
 		log_warnx("run: no control socket; 'mxguard ctl' will not reach this daemon");
+	else
+		ctls = ctl_server_new(lfd);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 
 	for (;;) {
 		/* signals, control, inotify, then the socketmap's listener and connections */
-		struct pollfd pfd[3 + 1 + 256] = { { .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
-			{ .fd = inofd, .events = POLLIN } };
-		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + 256) : 0;
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS] = { { .fd = sigfd, .events = POLLIN },
+			{ .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
+		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
+		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
 
-		if (poll(pfd, (nfds_t)(3 + nsm), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm + nct), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (smap != NULL)
 			smap_serve(smap, pfd + 3, nsm, time(NULL));
@@ -685,8 +718,8 @@ cmd_run(int argc, char **argv)
 			dm.map_next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
 			dm.map_dirty = 0;
 		}
-		if (lfd >= 0 && (pfd[1].revents & POLLIN))
-			daemon_control(&dm, lfd);
+		if (ctls != NULL)
+			daemon_control(&dm, ctls, pfd[1].revents, pfd + 3 + nsm, nct);
 		if (stop)
 			break;
 	}
@@ -699,6 +732,7 @@ cmd_run(int argc, char **argv)
 	free(dm.batch_keys);
 	inotifytools_cleanup();
 	close(sigfd);
+	ctl_server_free(ctls);
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(sockpath);

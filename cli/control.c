@@ -122,17 +122,16 @@ ctl_ban(struct daemon *dm, char *args)
 	ob_flush(&dm->out);
 }
 
-/* One control request: run it and answer. */
-void
-daemon_control(struct daemon *dm, int lfd)
+/* One control request: run it; the answer goes into out (sent by ctl.c, never waiting on the client). */
+static void
+answer(void *arg, char *req, struct outbuf *out)
 {
-	char req[CTL_MAXREQ], *cmd, *args;
-	int fd, json = 0;
+	struct daemon *dm = arg;
+	char *cmd, *args;
+	int json = 0;
 	int64_t now = time(NULL);
 
-	if ((fd = ctl_accept(lfd, req, sizeof(req))) < 0)
-		return;
-	ob_init(&dm->reply, fd, 16 * 1024);
+	dm->reply = *out;
 	cmd = req;
 	if (strncmp(cmd, "--json ", 7) == 0) {
 		json = 1;
@@ -163,11 +162,18 @@ daemon_control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "stats") == 0) {
 		for (int i = 0; i < dm->conf->nrules; i++) {
 			struct rule_stats st = engine_rule_stats(dm->eng, i);
+			const char *name = dm->conf->rules[i]->name;
 
-			reply(dm, json ? "{\"rule\":\"%s\",\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
+			/* Names are restricted by conf.c; the JSON escaper is used all the same. */
+			if (json) {
+				OB_LIT(&dm->reply, "{\"rule\":");
+				ob_put_json_str(&dm->reply, name, strlen(name));
+				name = "";
+			}
+			reply(dm, json ? "%s,\"events\":%llu,\"decisions\":%llu,\"suppressed\":%llu,"
 			    "\"keys\":%llu,\"evicted\":%llu,\"expired\":%llu}\n" :
 			    "%-20s events %llu, decisions %llu, suppressed %llu, keys %llu, evicted %llu, expired %llu\n",
-			    dm->conf->rules[i]->name, (unsigned long long)st.events, (unsigned long long)st.decisions,
+			    name, (unsigned long long)st.events, (unsigned long long)st.decisions,
 			    (unsigned long long)st.suppressed, (unsigned long long)st.keys,
 			    (unsigned long long)st.evicted, (unsigned long long)st.expired);
 		}
@@ -200,8 +206,13 @@ daemon_control(struct daemon *dm, int lfd)
 			    dm->conffile);
 	} else
 		reply(dm, "error: unknown command '%s' (status, stats, decisions, ban, unban, reload, flush)\n", cmd);
-	ob_flush(&dm->reply);
-	ob_free(&dm->reply);
-	close(fd);
+	*out = dm->reply;
+	memset(&dm->reply, 0, sizeof(dm->reply));
+}
+
+void
+daemon_control(struct daemon *dm, struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n)
+{
+	ctl_serve(cs, lrevents, pfd, n, answer, dm);
 }
 

@@ -5,17 +5,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/xalloc.h"
 #include "commands.h"
 
 static int
@@ -35,11 +40,17 @@ int
 ctl_listen(const char *path)
 {
 	struct sockaddr_un sa;
+	struct stat sb;
 	mode_t old;
 	int fd;
 
 	if (fill_addr(&sa, path) < 0)
 		return -1;
+	/* A stale socket is ours to replace; a file (a mistyped path) is not ours to delete. */
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		log_warnx("control socket: %s exists and is not a socket; not replacing it", path);
+		return -1;
+	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
 		log_warn("control socket");
 		return -1;
@@ -57,32 +68,200 @@ ctl_listen(const char *path)
 	return fd;
 }
 
-int
-ctl_accept(int lfd, char *req, size_t reqlen)
+/* ------------------------------------------------------- the server --- */
+
+struct cconn {
+	int fd;
+	int writing;		/* 0: reading the request; 1: sending the answer */
+	int64_t deadline_ms;
+	size_t n;		/* request bytes read */
+	char req[CTL_MAXREQ];
+	struct outbuf out;	/* the answer (memory only) */
+	size_t off;		/* ... bytes of it sent */
+};
+
+struct ctl_server {
+	int lfd;
+	struct cconn *c[CTL_MAX_CONNS];
+	int n;
+};
+
+static int64_t
+mono_ms(void)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	size_t n = 0;
+	struct timespec ts;
 
-	if (fd < 0)
-		return -1;
-	/* A client gets one second to send its line: the daemon must not hang on it. */
-	while (n + 1 < reqlen) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t k;
-
-		if (poll(&p, 1, 1000) <= 0)
-			break;
-		k = read(fd, req + n, reqlen - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-		if (memchr(req, '\n', n) != NULL)
-			break;
-	}
-	req[n] = '\0';
-	req[strcspn(req, "\r\n")] = '\0';
-	return fd;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+struct ctl_server *
+ctl_server_new(int lfd)
+{
+	struct ctl_server *cs = xcalloc(1, sizeof(*cs));
+
+	cs->lfd = lfd;
+	return cs;
+}
+
+static void
+cdrop(struct ctl_server *cs, int i)
+{
+	struct cconn *c = cs->c[i];
+
+	close(c->fd);
+	if (c->writing)
+		ob_free(&c->out);
+	free(c);
+	cs->c[i] = cs->c[--cs->n];
+}
+
+void
+ctl_server_free(struct ctl_server *cs)
+{
+	if (cs == NULL)
+		return;
+	while (cs->n > 0)
+		cdrop(cs, cs->n - 1);
+	free(cs);
+}
+
+int
+ctl_pollfds(struct ctl_server *cs, struct pollfd *pfd, int max)
+{
+	int k = 0;
+
+	for (int i = 0; i < cs->n && k < max; i++)
+		pfd[k++] = (struct pollfd){ .fd = cs->c[i]->fd, .events = cs->c[i]->writing ? POLLOUT : POLLIN };
+	return k;
+}
+
+/* Send what the socket takes now. 1: all sent (close it), 0: more later, -1: the client is gone. */
+static int
+send_some(struct cconn *c)
+{
+	while (c->off < c->out.len) {
+		ssize_t k = send(c->fd, c->out.p + c->off, c->out.len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		c->off += (size_t)k;
+	}
+	return 1;
+}
+
+/*
+ * Read what has come. Once the request line is whole (or the client shut
+ * its side, or it is too long), answer it and start sending.
+ * 1: done (close it), 0: more later, -1: close it.
+ */
+static int
+step(struct cconn *c, int64_t ms, ctl_handler h, void *arg)
+{
+	if (!c->writing) {
+		int eof = 0;
+		char *nl;
+
+		for (;;) {
+			ssize_t k = read(c->fd, c->req + c->n, sizeof(c->req) - 1 - c->n);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (k <= 0) {
+				eof = 1;
+				break;
+			}
+			c->n += (size_t)k;
+			if (memchr(c->req, '\n', c->n) != NULL || c->n == sizeof(c->req) - 1)
+				break;
+		}
+		c->req[c->n] = '\0';
+		nl = memchr(c->req, '\n', c->n);
+		if (nl == NULL && !eof && c->n < sizeof(c->req) - 1)
+			return 0;		/* the rest of the line is still coming */
+		if (nl == NULL && c->n == 0)
+			return -1;		/* closed without asking */
+		ob_init(&c->out, -1, 4096);
+		c->writing = 1;
+		c->off = 0;
+		c->deadline_ms = ms + CTL_WRITE_MS;
+		if (nl == NULL && !eof)
+			OB_LIT(&c->out, "error: request too long\n");
+		else {
+			c->req[strcspn(c->req, "\r\n")] = '\0';
+			h(arg, c->req, &c->out);
+		}
+	}
+	return send_some(c);
+}
+
+/* Who gives way first when the table is full: 0 silent, 1 sending its request, 2 being answered. */
+static int
+rank(const struct cconn *c)
+{
+	return c->writing ? 2 : c->n > 0;
+}
+
+void
+ctl_serve(struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n, ctl_handler h, void *arg)
+{
+	int64_t ms = mono_ms();
+
+	/* Clients first (their order matches pfd), from the end so cdrop() keeps indexes. */
+	for (int i = (n < cs->n ? n : cs->n) - 1; i >= 0; i--)
+		if (pfd[i].revents != 0 && step(cs->c[i], ms, h, arg) != 0)
+			cdrop(cs, i);
+	/* Deadlines: for the whole request, and for the whole answer. */
+	for (int i = cs->n - 1; i >= 0; i--)
+		if (ms > cs->c[i]->deadline_ms) {
+			log_debug("ctl: a client took too long %s; closed", cs->c[i]->writing ? "to read its answer" :
+			    "to send its request");
+			cdrop(cs, i);
+		}
+	if (!(lrevents & POLLIN))
+		return;
+	for (int accepted = 0; accepted < 64; accepted++) {
+		int fd = accept4(cs->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct cconn *c;
+
+		if (fd < 0)
+			break;
+		if (cs->n == CTL_MAX_CONNS) {
+			/*
+			 * Full: a client that has sent nothing gives way first, then
+			 * one still sending, then one being answered; the oldest of
+			 * its kind. A flood of idle connections thus churns through
+			 * itself and leaves the clients that asked something alone.
+			 */
+			int old = 0;
+
+			for (int i = 1; i < cs->n; i++)
+				if (rank(cs->c[i]) < rank(cs->c[old]) ||
+				    (rank(cs->c[i]) == rank(cs->c[old]) && cs->c[i]->deadline_ms < cs->c[old]->deadline_ms))
+					old = i;
+			log_debug("ctl: %d clients waiting; closing one", CTL_MAX_CONNS);
+			cdrop(cs, old);
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->deadline_ms = ms + CTL_READ_MS;
+		/* A client like mxguard ctl has sent its line already: answered now, it never waits. */
+		if (step(c, ms, h, arg) != 0) {
+			close(c->fd);
+			if (c->writing)
+				ob_free(&c->out);
+			free(c);
+			continue;
+		}
+		cs->c[cs->n++] = c;
+	}
+}
+
+/* ------------------------------------------------------- the client --- */
 
 static void
 ctl_usage(FILE *f)
@@ -106,6 +285,7 @@ cmd_ctl(int argc, char **argv)
 	struct sockaddr_un sa;
 	char req[CTL_MAXREQ], buf[65536];
 	int json = 0, c, fd, failed = 0, first = 1;
+	struct timeval tmo = { .tv_sec = 30 };
 	size_t n = 0;
 	ssize_t k;
 
@@ -132,12 +312,20 @@ cmd_ctl(int argc, char **argv)
 	req[n++] = '\n';
 	if (fill_addr(&sa, path) < 0)
 		return EX_USAGE;
+	/*
+	 * A daemon that is stuck (or a socket that is not one) must not hang
+	 * scripts that call us: connecting, sending and each read get 30 s.
+	 */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		log_warn("ctl: cannot reach the daemon at %s", path);
+		if (fd >= 0)
+			close(fd);
 		return EX_UNAVAILABLE;
 	}
-	if (write(fd, req, n) != (ssize_t)n) {
+	if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		log_warn("ctl: send");
 		close(fd);
 		return EX_IOERR;
@@ -147,6 +335,11 @@ cmd_ctl(int argc, char **argv)
 			failed = 1;
 		first = 0;
 		fwrite(buf, 1, (size_t)k, failed ? stderr : stdout);
+	}
+	if (k < 0) {
+		log_warn("ctl: no complete answer from the daemon");
+		close(fd);
+		return EX_UNAVAILABLE;
 	}
 	close(fd);
 	return failed ? EX_DATAERR : 0;

@@ -62,7 +62,9 @@ void daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const c
 void daemon_fw_release(struct daemon *dm, const char *key);
 /* A decision into the MTA's map (if there is one). */
 void daemon_map_put(struct daemon *dm, const struct stored_decision *d);
-/* Accept one control client on lfd and answer its request. */
-void daemon_control(struct daemon *dm, int lfd);
+/* Serve the control socket's clients (ctl.h): lrevents of the listener, pfd from ctl_pollfds(). */
+struct ctl_server;
+struct pollfd;
+void daemon_control(struct daemon *dm, struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n);
 
 #endif

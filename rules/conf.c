@@ -11,6 +11,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -18,10 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/xalloc.h"
 
 #define MAX_INCLUDE_DEPTH 16
+#define MAX_COND_DEPTH 200	/* levels of a condition tree (docs/RULES.md) */
+#define MAX_NAME 32		/* characters of a rule or table name */
+#define MAX_ERRORS 100
 #define DEFAULT_MAX_KEYS 1000000
 #define DEFAULT_ESCALATE_MAX (30 * 86400)
 
@@ -80,6 +85,7 @@ struct P {
 	const char *err_file;	/* position of the last error, for recovery */
 	int err_line;
 	struct rule_ctx *rc;	/* the rule being parsed */
+	int nest;		/* parentheses and 'not' open in the condition being parsed */
 };
 
 static void
@@ -92,57 +98,123 @@ diag(struct P *p, int warning, const char *file, int line, int col, const char *
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s:%d:%d: %s%s", file, line, col, warning ? "warning: " : "", msg);
+	if (!warning && p->errors >= MAX_ERRORS)
+		return;
 	if (!warning) {
 		p->errors++;
 		p->err_file = file;
 		p->err_line = line;
 	}
 	p->diag(p->arg, warning, full);
+	if (!warning && p->errors == MAX_ERRORS) {
+		snprintf(full, sizeof(full), "%s:%d:%d: too many errors (%d); the rest of the configuration is not read",
+		    file, line, col, MAX_ERRORS);
+		p->diag(p->arg, 0, full);
+	}
 }
 
 #define ERR(p, tk, ...) diag((p), 0, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
 
 /* ------------------------------------------------------------- lexer --- */
 
+/*
+ * Open a file the configuration names, for reading: only a regular file.
+ * O_NONBLOCK so that a FIFO cannot hang the open (a reload would freeze
+ * the daemon), then fstat on what was opened (no race with a stat by
+ * name); a directory or device would read as empty: an empty policy.
+ * Returns the descriptor, or -1 with a message in why.
+ */
+static int
+open_regular(const char *path, struct stat *sb, char *why, size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, sb) != 0) {
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file (%s)", path, S_ISDIR(sb->st_mode) ? "a directory" :
+		    S_ISFIFO(sb->st_mode) ? "a FIFO" : S_ISSOCK(sb->st_mode) ? "a socket" : "a device");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The whole of an open regular file, NUL-terminated; NULL on a read error (errno). */
+static char *
+read_all(int fd, size_t hint, size_t *lenp)
+{
+	size_t cap = hint + 1, len = 0;
+	char *buf = xmalloc(cap);
+
+	for (;;) {
+		ssize_t k;
+
+		if (len + 1 == cap)
+			buf = xrealloc(buf, cap *= 2);
+		k = read(fd, buf + len, cap - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
 static int
 push_file(struct P *p, const char *path, const struct token *at)
 {
 	struct src *s;
-	FILE *fp;
 	struct stat sb;
+	char why[PATH_MAX + 128], *buf;
+	size_t len;
+	int fd;
 
 	if (p->depth >= MAX_INCLUDE_DEPTH) {
 		ERR(p, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
 		return 0;
 	}
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &sb) != 0) {
+	fd = open_regular(path, &sb, why, sizeof(why));
+	buf = NULL;
+	if (fd >= 0 && (buf = read_all(fd, (size_t)sb.st_size, &len)) == NULL)
+		snprintf(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (buf == NULL) {
 		if (at != NULL)
-			ERR(p, at, "cannot open %s: %s", path, strerror(errno));
+			ERR(p, at, "%s", why);
 		else {
-			char m[600];
-
-			snprintf(m, sizeof(m), "%s: %s", path, strerror(errno));
 			p->errors++;
-			p->diag(p->arg, 0, m);
+			p->diag(p->arg, 0, why);
 		}
-		if (fp != NULL)
-			fclose(fp);
 		return 0;
 	}
 	for (s = p->src; s != NULL; s = s->up)
 		if (s->dev == sb.st_dev && s->ino == sb.st_ino) {
 			ERR(p, at, "include loop: %s is already being read", path);
-			fclose(fp);
+			free(buf);
 			return 0;
 		}
 	s = xcalloc(1, sizeof(*s));
 	s->dev = sb.st_dev;
 	s->ino = sb.st_ino;
 	s->path = xstrdup(path);
-	s->buf = xmalloc((size_t)sb.st_size + 1);
-	s->len = fread(s->buf, 1, (size_t)sb.st_size, fp);
-	s->buf[s->len] = '\0';
-	fclose(fp);
+	s->buf = buf;
+	s->len = len;
 	s->line = s->col = 1;
 	s->up = p->src;
 	p->src = s;
@@ -361,6 +433,15 @@ again:
 static void
 lex(struct P *p, struct token *t)
 {
+	/* A file that is all errors (a generated one) is not reported line by line for ever. */
+	if (p->errors >= MAX_ERRORS) {
+		t->t = T_EOF;
+		t->text = NULL;
+		t->file = p->err_file;
+		t->line = p->err_line;
+		t->col = 1;
+		return;
+	}
 	lex_raw(p, t);
 }
 
@@ -471,6 +552,47 @@ recover_top(struct P *p, int line, const char *file)
 
 /* ------------------------------------------------------------ values --- */
 
+/* A Unix group name as useradd takes it. */
+static int
+check_group(const char *g)
+{
+	size_t n = strlen(g);
+
+	if (n == 0 || n > 32 || g[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((g[i] >= 'a' && g[i] <= 'z') || (g[i] >= 'A' && g[i] <= 'Z') || (g[i] >= '0' && g[i] <= '9') ||
+		    g[i] == '_' || g[i] == '-' || g[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Rule and table names: letters, digits, '_', '-' and '.', starting with a
+ * letter or digit, at most MAX_NAME characters. A rule's name goes into
+ * the MTA's answers, access map lines, JSON and the control socket's
+ * replies: a quote, a space or a newline there could forge a map line or
+ * a JSON field, so such names are refused here once for all outputs.
+ */
+static int
+check_name(struct P *p, const struct token *at, const char *what, const char *name)
+{
+	size_t n = strlen(name);
+	int ok = n > 0 && n <= MAX_NAME && ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+	    (name[0] >= '0' && name[0] <= '9'));
+
+	for (size_t i = 0; ok && i < n; i++) {
+		char ch = name[i];
+
+		ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		    ch == '-' || ch == '.';
+	}
+	if (!ok)
+		ERR(p, at, "%s name: use 1 to %d letters, digits, '_', '-' or '.', starting with a letter or digit",
+		    what, MAX_NAME);
+	return ok;
+}
+
 static int
 parse_uint(const char *s, uint64_t *out)
 {
@@ -557,7 +679,7 @@ find_table(struct P *p, const char *name)
 
 /* -------------------------------------------------------- conditions --- */
 
-static struct cond *parse_or(struct P *p);
+static struct cond *parse_or(struct P *p, int *depth);
 
 static int
 cmp_op(enum tok t, enum cond_op *op)
@@ -573,8 +695,23 @@ cmp_op(enum tok t, enum cond_op *op)
 	}
 }
 
+/*
+ * Conditions are trees that the parser, cond_eval() and cond_free() walk
+ * by recursion: their depth is bounded, so a hostile or generated file
+ * (50,000 nested parentheses) is an error, not a stack overflow that
+ * kills the daemon at reload. *depth is the depth of the returned tree.
+ */
+static int
+too_deep(struct P *p, const struct token *at, int depth)
+{
+	if (depth <= MAX_COND_DEPTH)
+		return 0;
+	ERR(p, at, "condition nested deeper than %d (parentheses, 'not', 'and'/'or' terms)", MAX_COND_DEPTH);
+	return 1;
+}
+
 static struct cond *
-parse_primary(struct P *p)
+parse_primary(struct P *p, int *depth)
 {
 	struct token *t = cur(p);
 	struct token at;
@@ -582,9 +719,19 @@ parse_primary(struct P *p)
 	int field;
 	struct cond *c;
 
+	*depth = 1;
+	if (t->t == T_LPAREN || (t->t == T_WORD && strcmp(t->text, "not") == 0)) {
+		/* The parser's own recursion: checked before going down. */
+		at = *t;
+		at.text = NULL;
+		if (too_deep(p, &at, p->nest + 1))
+			return NULL;
+	}
 	if (t->t == T_LPAREN) {
 		advance(p);
-		c = parse_or(p);
+		p->nest++;
+		c = parse_or(p, depth);
+		p->nest--;
 		if (c == NULL)
 			return NULL;
 		if (cur(p)->t != T_RPAREN) {
@@ -597,8 +744,16 @@ parse_primary(struct P *p)
 	}
 	if (t->t == T_WORD && strcmp(t->text, "not") == 0) {
 		advance(p);
-		c = parse_primary(p);
-		return c ? cond_logic(C_NOT, c, NULL) : NULL;
+		p->nest++;
+		c = parse_primary(p, depth);
+		p->nest--;
+		if (c == NULL)
+			return NULL;
+		if (too_deep(p, &at, ++*depth)) {
+			cond_free(c);
+			return NULL;
+		}
+		return cond_logic(C_NOT, c, NULL);
 	}
 	if (t->t != T_WORD) {
 		ERR(p, t, "expected a field name, found %s", tok_desc(t));
@@ -687,32 +842,43 @@ parse_primary(struct P *p)
 	return c;
 }
 
-/* LEFT { WORD LEFT }: a left-associative chain of "and" or "or". */
+/* LEFT { WORD LEFT }: a left-associative chain of "and" or "or" (each term one level deeper). */
 static struct cond *
-parse_chain(struct P *p, const char *word, enum cond_op op, struct cond *(*operand)(struct P *))
+parse_chain(struct P *p, const char *word, enum cond_op op, struct cond *(*operand)(struct P *, int *),
+    int *depth)
 {
-	struct cond *a = operand(p), *b;
+	struct cond *a = operand(p, depth), *b;
+	int db;
 
-	while (a != NULL && accept_word(p, word)) {
-		if ((b = operand(p)) == NULL) {
+	while (a != NULL && is_word(p, word)) {
+		struct token at = *cur(p);
+
+		at.text = NULL;
+		advance(p);
+		if ((b = operand(p, &db)) == NULL) {
 			cond_free(a);
 			return NULL;
 		}
 		a = cond_logic(op, a, b);
+		*depth = (*depth > db ? *depth : db) + 1;
+		if (too_deep(p, &at, *depth)) {
+			cond_free(a);
+			return NULL;
+		}
 	}
 	return a;
 }
 
 static struct cond *
-parse_and(struct P *p)
+parse_and(struct P *p, int *depth)
 {
-	return parse_chain(p, "and", C_AND, parse_primary);
+	return parse_chain(p, "and", C_AND, parse_primary, depth);
 }
 
 static struct cond *
-parse_or(struct P *p)
+parse_or(struct P *p, int *depth)
 {
-	return parse_chain(p, "or", C_OR, parse_and);
+	return parse_chain(p, "or", C_OR, parse_and, depth);
 }
 
 /* ------------------------------------------------------------- rules --- */
@@ -976,7 +1142,7 @@ parse_rule(struct P *p)
 	struct token at = *cur(p), *t;
 	struct rule *r = xcalloc(1, sizeof(*r));
 	struct rule_ctx rc = { .nrefs = 0 };
-	int have_on = 0, have_when = 0, have_do = 0, ok = 1;
+	int have_on = 0, have_when = 0, have_do = 0, ok = 1, where_depth = 0;
 
 	at.text = NULL;
 	advance(p);			/* "rule" */
@@ -987,6 +1153,8 @@ parse_rule(struct P *p)
 		free(r);
 		return;
 	}
+	if (!check_name(p, t, "rule", t->text))
+		ok = 0;
 	r->name = xstrdup(t->text);
 	r->file = xstrdup(at.file);
 	r->line = at.line;
@@ -1039,16 +1207,24 @@ parse_rule(struct P *p)
 			} while (cur(p)->t == T_COMMA && (advance(p), 1));
 			have_on = 1;
 		} else if (accept_word(p, "where")) {
-			struct cond *c = parse_or(p);
+			int d;
+			struct cond *c = parse_or(p, &d);
 
+			/* Several 'where' lines are one condition: its depth is bounded too. */
 			if (c == NULL)
 				good = 0;
-			else if (r->where != NULL)
+			else if (r->where != NULL) {
 				r->where = cond_logic(C_AND, r->where, c);
-			else
+				where_depth = (where_depth > d ? where_depth : d) + 1;
+				if (too_deep(p, &item, where_depth))
+					good = 0;
+			} else {
 				r->where = c;
+				where_depth = d;
+			}
 		} else if (accept_word(p, "unless")) {
-			struct cond *c = parse_or(p);
+			int d;
+			struct cond *c = parse_or(p, &d);
 
 			if (c == NULL)
 				good = 0;
@@ -1141,6 +1317,10 @@ parse_table(struct P *p)
 		recover_top(p, at.line, at.file);
 		return;
 	}
+	if (!check_name(p, t, "table", t->text)) {
+		recover_top(p, at.line, at.file);
+		return;
+	}
 	if (find_table(p, t->text) != NULL) {
 		ERR(p, t, "table <%s> is already defined", t->text);
 		recover_top(p, at.line, at.file);
@@ -1160,8 +1340,25 @@ parse_table(struct P *p)
 		char path[PATH_MAX];
 
 		resolve_path(t, path, sizeof(path));
-		if (table_load_file(tab, path, err, sizeof(err)) < 0)
-			ERR(p, t, "table <%s>: %s", table_name(tab), err);
+		/*
+		 * Only a regular file, checked first (a FIFO must not hang us,
+		 * a directory must not read as an empty table); table.c then
+		 * reads it by name. Who could swap the file in between could
+		 * as well edit the configuration.
+		 */
+		{
+			struct stat sb;
+			char why[PATH_MAX + 128];
+			int fd = open_regular(path, &sb, why, sizeof(why));
+
+			if (fd < 0)
+				ERR(p, t, "table <%s>: %s", table_name(tab), why);
+			else {
+				close(fd);
+				if (table_load_file(tab, path, err, sizeof(err)) < 0)
+					ERR(p, t, "table <%s>: %s", table_name(tab), err);
+			}
+		}
 		advance(p);
 		return;
 	}
@@ -1337,6 +1534,33 @@ parse_statements(struct P *p)
 				free(p->c->socketmap);
 				p->c->socketmap = xstrdup(v->text);
 				advance(p);
+				/* "[group "NAME"] [idle DURATION]": who may connect, how long an idle one stays. */
+				for (;;) {
+					if (accept_word(p, "group")) {
+						v = cur(p);
+						if (v->t != T_STRING || !check_group(v->text)) {
+							ERR(p, v, "set socketmap: expected a group name in quotes after 'group'");
+							recover_top(p, at.line, at.file);
+							break;
+						}
+						free(p->c->socketmap_group);
+						p->c->socketmap_group = xstrdup(v->text);
+						advance(p);
+					} else if (accept_word(p, "idle")) {
+						struct token d = *cur(p);
+						int64_t idle;
+
+						d.text = NULL;
+						if (!expect_duration(p, "set socketmap idle", &idle)) {
+							recover_top(p, at.line, at.file);
+							break;
+						}
+						if (idle < 1)
+							ERR(p, &d, "set socketmap: idle must be at least 1s");
+						p->c->socketmap_idle = idle;
+					} else
+						break;
+				}
 			} else if (accept_word(p, "map-file")) {
 				const struct token *v = cur(p);
 
@@ -1348,7 +1572,18 @@ parse_statements(struct P *p)
 					recover_top(p, at.line, at.file);
 					continue;
 				}
-				free(p->c->mapfile);
+				/* One map file per daemon: a second one would silently replace the first. */
+				if (p->c->mapfile != NULL) {
+					ERR(p, v, "set map-file: already set at %s (one map file per daemon)", p->c->mapfile_at);
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				{
+					char where[PATH_MAX + 32];
+
+					snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+					p->c->mapfile_at = xstrdup(where);
+				}
 				p->c->mapfile = xstrdup(v->text);
 				advance(p);
 			} else {
@@ -1437,7 +1672,9 @@ conf_free(struct config *c)
 	free(c->firewall);
 	free(c->firewall_at);
 	free(c->socketmap);
+	free(c->socketmap_group);
 	free(c->mapfile);
+	free(c->mapfile_at);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

@@ -58,6 +58,9 @@ struct config {
 	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
 	int firewall_remove;		/* ... remove-on-exit */
 	char *socketmap;		/* "set socketmap "PATH"": the daemon's default --socketmap */
+	char *socketmap_group;		/* ... group "NAME": the socket's group (default --socketmap-group) */
+	int64_t socketmap_idle;		/* ... idle DURATION: seconds before an idle connection is closed (0: default) */
+	char *mapfile_at;		/* where "set map-file" was, "FILE:LINE:COL" */
 	char *mapfile;			/* "set map-file "TYPE:PATH"": the daemon's default --map-file */
 };
 

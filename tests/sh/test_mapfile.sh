@@ -43,7 +43,7 @@ check_eq "cidr: unban rewrites the table" "(not found)" "$(q cidr 2001:db8:bad:1
 sleep 2
 check_eq "cidr: an ended decision leaves the table (and only it)" "(not found)|REJECT 5.7.1 Rejected by mxguard rule manual" \
 	"$(q cidr 203.0.113.8)|$(q cidr 203.0.113.7)"
-check "cidr: no temporary file is left behind" test ! -e "$TMP/access.cidr.mxguard-new"
+check_eq "cidr: no temporary file or directory is left behind" "" "$(ls -A "$TMP" | grep -e mxguard-new -e '^\.mxguard-')"
 kill "$PID"; wait "$PID"
 
 start hash
@@ -59,6 +59,7 @@ check_eq "hash: an IPv6 /48 is the key Postfix asks for" "DEFER 4.7.1 Deferred b
 check_eq "hash: a /63 is its two /64 keys" "DISCARD mxguard rule manual|DISCARD mxguard rule manual|(not found)" \
 	"$(q hash 2001:db8:ba:0)|$(q hash 2001:db8:ba:1)|$(q hash 2001:db8:ba:2)"
 check "hash: the database is next to the text" test -s "$TMP/access.hash.db"
+check_eq "hash: postmap's temporaries are gone too" "" "$(ls -A "$TMP" | grep -e mxguard-new -e '^\.mxguard-')"
 ctl ban 203.0.113.124/30 for 1h
 ctl ban 203.0.113.126 for 1h hold
 check_eq "hash: overlapping keys (a /30 spelled out, an address in it): one key, the strongest action" \

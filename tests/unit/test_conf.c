@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1247,6 +1248,162 @@ test_warnings(void **state)
 	assert_int_equal(rule_named(c, "one")->threshold, 1);
 }
 
+/* ------------------------------------------- hostile configuration --- */
+
+/*
+ * include of a directory, a FIFO or a device, and a table file that is one:
+ * an error at the file name's position, never an empty policy or a hang (a
+ * FIFO with no writer would block a plain open for ever: the test would
+ * time out).
+ */
+static void
+test_error_not_regular(void **state)
+{
+	const char *kinds[] = { "dir", "fifo", "/dev/null" };
+	char text[PATH_MAX + 200];
+
+	assert_int_equal(mkdir(P("dir"), 0700), 0);
+	assert_int_equal(mkfifo(P("fifo"), 0600), 0);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "rule \"a\" { on connect when count >= 5 within 1m do log }\n"
+		    "  include \"%s\"\n", kinds[i]);
+		one_error(state, text, 2, "\"", "not a regular file");
+
+		snprintf(text, sizeof(text),
+		    "table <t> file \"%s\"\n"
+		    "rule \"a\" { on connect where client in <t> when count >= 5 within 1m do log }\n", kinds[i]);
+		one_error(state, text, 1, "\"", "not a regular file");
+	}
+	/* the top file itself */
+	memset(&D, 0, sizeof(D));
+	assert_null(conf_load(P("fifo"), record, &D));
+	assert_int_equal(D.nerr, 1);
+	assert_non_null(strstr(D.msg[0], "not a regular file"));
+}
+
+/* A file of n copies of unit between prefix and suffix. */
+static void
+wrepeat(const char *name, const char *prefix, const char *unit, int n, const char *mid, const char *unit2,
+    const char *suffix)
+{
+	size_t ul = strlen(unit), u2 = strlen(unit2), len = strlen(prefix) + strlen(mid) + strlen(suffix) +
+	    (size_t)n * (ul + u2) + 1;
+	char *t = malloc(len), *q = t;
+
+	assert_non_null(t);
+	q += sprintf(q, "%s", prefix);
+	for (int i = 0; i < n; i++, q += ul)
+		memcpy(q, unit, ul);
+	q += sprintf(q, "%s", mid);
+	for (int i = 0; i < n; i++, q += u2)
+		memcpy(q, unit2, u2);
+	sprintf(q, "%s", suffix);
+	wfile(name, t);
+	free(t);
+}
+
+/*
+ * Conditions nest at most 200 deep: 50,000 parentheses, 'not's, 'and'
+ * terms or 'where' lines are one error at the first token too deep, not a
+ * stack overflow (this test also runs under ASan, whose frames are larger).
+ */
+static void
+test_error_deep_condition(void **state)
+{
+	static const char head[] = "rule \"a\" { on connect where ";
+	static const char tail[] = " when count >= 5 within 1m do log }\n";
+	char mid[64];
+
+	snprintf(mid, sizeof(mid), "helo == \"x\"");
+	wrepeat("e.conf", head, "(", 50000, mid, ")", tail);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, (int)strlen(head) + 201, 0, "deeper than 200");
+	assert_int_equal(D.nerr, 1);
+
+	wrepeat("e.conf", head, "not ", 50000, mid, "", tail);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, (int)strlen(head) + 200 * 4 + 1, 0, "deeper than 200");
+	assert_int_equal(D.nerr, 1);
+
+	wrepeat("e.conf", head, "helo == \"x\" and ", 50000, mid, "", tail);
+	load_bad(state, "e.conf");
+	assert_int_equal(D.nerr, 1);
+	assert_non_null(strstr(D.msg[0], "deeper than 200"));
+
+	/* 50,000 'where' lines are one condition too: an error, and then no more than 100 */
+	wrepeat("e.conf", "rule \"a\" { on connect\n", "where helo == \"x\"\n", 50000, "", "",
+	    "when count >= 5 within 1m do log }\n");
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 2 + 200, 1, 0, "deeper than 200");
+	assert_in_range(D.nerr, 1, 101);
+
+	/* 150 levels are fine, and mean what they say */
+	wrepeat("ok.conf", head, "(", 150, mid, ")", tail);
+	assert_int_equal(load_ok(state, "ok.conf")->nrules, 1);
+	wrepeat("ok.conf", head, "not not ", 75, mid, "", tail);
+	assert_non_null(load_ok(state, "ok.conf")->rules[0]->where);
+}
+
+/*
+ * Rule and table names: letters, digits, '_', '-', '.', at most 32, starting
+ * with a letter or digit. A quote, a newline or a space could forge a line
+ * of an access map or a JSON field.
+ */
+static void
+test_error_bad_names(void **state)
+{
+	static const char *const bad_rules[] = {
+		"rule \"a\\\"b\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"a\\nREJECT\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"a b\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"a,\\\"x\\\":1\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"-a\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"a23456789012345678901234567890123\" { on connect when count >= 5 within 1m do log }\n",
+		"rule \"r\xc3\xa9\" { on connect when count >= 5 within 1m do log }\n",
+	};
+	struct config *c;
+
+	for (size_t i = 0; i < sizeof(bad_rules) / sizeof(bad_rules[0]); i++)
+		one_error(state, bad_rules[i], 1, "\"", "rule name");
+	one_error(state, "table <a@b> { 203.0.113.1 }\n", 1, "<a@b>", "table name");
+	one_error(state, "table <a*> { 203.0.113.1 }\n", 1, "<a*>", "table name");
+
+	wfile("ok.conf", "table <Good_1.v6-x> { 203.0.113.1 }\n"
+	    "rule \"dha-2.v6_X\" { on connect where client in <Good_1.v6-x> when count >= 5 within 1m do log }\n"
+	    "rule a2345678901234567890123456789012 { on connect when count >= 5 within 1m do log }\n");
+	c = load_ok(state, "ok.conf");
+	assert_int_equal(c->nrules, 2);
+	assert_string_equal(c->rules[0]->name, "dha-2.v6_X");
+}
+
+/* "set socketmap PATH [group NAME] [idle D]"; one "set map-file" only. */
+static void
+test_socketmap_and_mapfile_settings(void **state)
+{
+	struct config *c;
+
+	wfile("ok.conf", "set socketmap \"/run/mxguard/map\" group \"postfix\" idle 90s\n"
+	    "set map-file \"cidr:/var/lib/mxguard/access.cidr\"\n");
+	c = load_ok(state, "ok.conf");
+	assert_string_equal(c->socketmap, "/run/mxguard/map");
+	assert_string_equal(c->socketmap_group, "postfix");
+	assert_int_equal(c->socketmap_idle, 90);
+	assert_string_equal(c->mapfile, "cidr:/var/lib/mxguard/access.cidr");
+
+	wfile("ok.conf", "set socketmap \"/run/mxguard/map\"\n");
+	c = load_ok(state, "ok.conf");
+	assert_null(c->socketmap_group);
+	assert_int_equal(c->socketmap_idle, 0);
+
+	one_error(state, "set socketmap \"/run/m\" group \"post fix\"\n", 1, "\"post", "group name");
+	one_error(state, "set socketmap \"/run/m\" idle 0s\n", 1, "0s", "at least 1s");
+	one_error(state, "set map-file \"cidr:/a\"\n# one more\nset map-file \"cidr:/b\"\n", 3, "\"cidr:/b",
+	    "already set at");
+	assert_non_null(strstr(D.msg[0], "e.conf:1:14"));
+}
+
 int
 main(void)
 {
@@ -1283,6 +1440,10 @@ main(void)
 		T(test_error_duplicate_table),
 		T(test_rules_md_broken_conf),
 		T(test_warnings),
+		T(test_error_not_regular),
+		T(test_error_deep_condition),
+		T(test_error_bad_names),
+		T(test_socketmap_and_mapfile_settings),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
