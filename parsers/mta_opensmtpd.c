@@ -35,9 +35,8 @@ enum op {
 #define SID "(?<aux>[0-9a-f]{16}) smtp "
 
 static const struct pattern_def smtpd_defs[] = {
-	{ "", " smtp failed-command ", SID "failed-command command=\"(?<cmd>.*?)\" result=\"(?<code>\\d{3})[ -]"
-	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)\"$", EV_NONE, OP_FAILED,
-	    SID "failed-command command=\"(?<cmd>[A-Za-z]+)" },
+	/* 'command="C" result="R"': both may hold the client's text (quotes unescaped), split by split_failed(). */
+	{ "", " smtp failed-command ", SID "failed-command command=\"(?<cmd>.*)\"$", EV_NONE, OP_FAILED },
 	{ "", " smtp connected ", "(?J)" SID "connected address=(?:\\[(?<ip>[^\\]\\s]+)\\]|(?<ip>\\S+)) "
 	    "host=(?:<unknown>|(?<host>\\S+))", EV_CONNECT, OP_CONNECTED },
 	{ "", " smtp disconnected ", "(?J)" SID "disconnected reason=(?:\"(?<reason>[^\"]*)\"|(?<reason>\\S+))",
@@ -107,6 +106,38 @@ hex32(struct span s)
 	return v;
 }
 
+/*
+ * The end of an address in OpenSMTPD's logged command: s[i] follows "<".
+ * OpenSMTPD logs the command through strnvis(VIS_SAFE | VIS_CSTYLE): a
+ * backslash is written "\\" (so the client's escape \" appears as \\"),
+ * control bytes as C escapes, and quotes as they are. A quoted local part
+ * is stepped over as one token. The index of the closing ">", or -1.
+ */
+static long
+logged_addr_end(struct span s, size_t i)
+{
+	if (i < s.n && s.p[i] == '"') {
+		for (i++; i < s.n && s.p[i] != '"'; i++) {
+			if (s.p[i] != '\\')
+				continue;
+			if (i + 1 < s.n && s.p[i + 1] == '\\')
+				i += i + 3 < s.n && s.p[i + 2] == '\\' && s.p[i + 3] == '\\' ? 3 : 2;	/* the client's \x */
+			else
+				i++;	/* \n, \t, \ooo: a control byte */
+		}
+		if (i >= s.n)
+			return -1;
+		i++;
+	}
+	for (; i < s.n; i++) {
+		if (s.p[i] == '>')
+			return (long)i;
+		if (s.p[i] == '<' || s.p[i] == '"' || s.p[i] == ' ')
+			return -1;
+	}
+	return -1;
+}
+
 static int
 starts_ci(struct span s, const char *lit)
 {
@@ -115,12 +146,56 @@ starts_ci(struct span s, const char *lit)
 	return s.n >= n && strncasecmp(s.p, lit, n) == 0;
 }
 
+/*
+ * cmd holds 'C" result="R': the client's command, then OpenSMTPD's reply,
+ * which may echo the command's address. Neither escapes a quote, so the
+ * separator is found after the address of a MAIL or RCPT command, read as
+ * an address; for other commands (whose type the reply does not change) at
+ * its first place. Sets cmd, code, dsn and reason; 0 if there is no reply.
+ */
+static int
+split_failed(struct event *ev)
+{
+	static const char sep[] = "\" result=\"";
+	struct span a = ev->str[F_CMD], r;
+	size_t from = 0, k;
+	const char *p;
+	long e = -1;
+
+	if (starts_ci(a, "RCPT TO:<"))
+		e = logged_addr_end(a, 9);
+	else if (starts_ci(a, "MAIL FROM:<"))
+		e = logged_addr_end(a, 11);
+	if (e >= 0)
+		from = (size_t)e + 1;
+	if ((p = memmem(a.p + from, a.n - from, sep, sizeof(sep) - 1)) == NULL)
+		return 0;
+	r = (struct span){ p + sizeof(sep) - 1, (size_t)(a.p + a.n - p) - (sizeof(sep) - 1) };
+	if (r.n < 4 || r.p[0] < '2' || r.p[0] > '5' || r.p[1] < '0' || r.p[1] > '9' || r.p[2] < '0' || r.p[2] > '9' ||
+	    (r.p[3] != ' ' && r.p[3] != '-'))
+		return 0;
+	ev_set_str(ev, F_CMD, (struct span){ a.p, (size_t)(p - a.p) });
+	ev_set_num(ev, F_CODE, (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0'));
+	r.p += 4;
+	r.n -= 4;
+	/* d.ddd.ddd */
+	for (k = 0; k < r.n && ((r.p[k] >= '0' && r.p[k] <= '9') || r.p[k] == '.'); k++)
+		;
+	if (k >= 5 && k <= 9 && k < r.n && r.p[k] == ' ' && r.p[1] == '.') {
+		ev_set_str(ev, F_DSN, (struct span){ r.p, k });
+		r.p += k + 1;
+		r.n -= k + 1;
+	}
+	ev_set_str(ev, F_REASON, r);
+	return 1;
+}
+
 /* "RCPT TO:<x> " -> RCPT, to = x; "MAIL FROM:<x>" -> MAIL; "" -> CONNECT. */
 static enum ev_type
 classify_failed(struct event *ev)
 {
 	struct span c = ev->str[F_CMD], r = ev->str[F_REASON];
-	const char *lt, *gt;
+	long e;
 
 	if (c.n == 0) {
 		ev_set_str(ev, F_CMD, SPAN_LIT("CONNECT"));	/* a connect-time filter refused it */
@@ -128,8 +203,10 @@ classify_failed(struct event *ev)
 	}
 	if (starts_ci(c, "RCPT TO:")) {
 		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
-		if ((lt = memchr(c.p, '<', c.n)) != NULL && (gt = memchr(lt, '>', (size_t)(c.p + c.n - lt))) != NULL)
-			ev_set_str(ev, F_TO, (struct span){ lt + 1, (size_t)(gt - lt - 1) });
+		if (starts_ci(c, "RCPT TO:<") && (e = logged_addr_end(c, 9)) >= 0)
+			ev_set_str(ev, F_TO, (struct span){ c.p + 9, (size_t)e - 9 });
+		else
+			ev_doubt(ev, F_TO);	/* an address no MTA would write back: where it ends is not known */
 		if (starts_ci(r, "Invalid recipient") || starts_ci(r, "Recipient unknown") || starts_ci(r, "User unknown"))
 			return EV_RCPT_UNKNOWN;
 		if (memmem(r.p, r.n, "elay", 4) != NULL)
@@ -138,8 +215,8 @@ classify_failed(struct event *ev)
 	}
 	if (starts_ci(c, "MAIL FROM:")) {
 		ev_set_str(ev, F_CMD, SPAN_LIT("MAIL"));
-		if ((lt = memchr(c.p, '<', c.n)) != NULL && (gt = memchr(lt, '>', (size_t)(c.p + c.n - lt))) != NULL)
-			ev_set_str(ev, F_FROM, (struct span){ lt + 1, (size_t)(gt - lt - 1) });
+		if (starts_ci(c, "MAIL FROM:<") && (e = logged_addr_end(c, 11)) >= 0)
+			ev_set_str(ev, F_FROM, (struct span){ c.p + 11, (size_t)e - 11 });
 		return EV_CLIENT_REJECT;
 	}
 	if (starts_ci(c, "DATA") || starts_ci(c, "BDAT")) {
@@ -215,6 +292,8 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 	case OP_CONNECTED:
 		break;
 	case OP_FAILED:
+		if (!split_failed(ev))
+			return MTA_UNMATCHED;
 		ev->type = classify_failed(ev);
 		break;
 	case OP_AUTH:
