@@ -6,6 +6,11 @@
  * how many decisions it already had: the escalation level, remembered for
  * the whole run). Idle windows are swept a few per event: a window idle
  * for longer than its span holds nothing, so expiring it loses nothing.
+ *
+ * Everything hashed here is chosen by the log's writers (addresses,
+ * recipients, HELO names), so every hash is SipHash under the process's
+ * secret key (common/hash.h): `distinct` keeps 64-bit keyed fingerprints,
+ * and nobody can craft values that count as one.
  */
 #include "engine.h"
 
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "keytab.h"
@@ -43,6 +49,7 @@ struct engine {
 		int n;
 	} by_type[EV__COUNT];
 	uint64_t trusted;
+	struct hash_key key;	/* the process's: fingerprints of one engine are comparable */
 	struct addr last_ip;	/* the last client checked against the trusted tables ... */
 	int last_trusted;	/* ... and the answer: events come in bursts per client */
 };
@@ -59,6 +66,7 @@ engine_new(const struct config *c)
 	struct engine *e = xcalloc(1, sizeof(*e));
 
 	e->c = c;
+	e->key = hash_process_key();
 	e->n = c->nrules;
 	e->rt = xcalloc((size_t)e->n + 1, sizeof(*e->rt));
 	for (int i = 0; i < e->n; i++) {
@@ -94,19 +102,9 @@ engine_free(struct engine *e)
 	free(e);
 }
 
-static uint64_t
-hash64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
-}
-
 /* Lower-case ASCII copy of a string value (HELO names, addresses and domains are case-blind). */
 static size_t
-lower_key(uint8_t *out, struct span s)
+lower_key(const struct hash_key *hk, uint8_t *out, struct span s)
 {
 	size_t n = s.n < STRKEY_TEXT ? s.n : STRKEY_TEXT;
 
@@ -116,14 +114,9 @@ lower_key(uint8_t *out, struct span s)
 		out[i] = ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
 	}
 	if (s.n > STRKEY_TEXT) {
-		/* Long values: keep a prefix and a hash of the whole, lower-cased. */
-		uint64_t h = 0xcbf29ce484222325ull;
+		/* Long values: keep a prefix and a keyed hash of the whole, case folded. */
+		uint64_t h = hash_bytes_fold(hk, s.p, s.n);
 
-		for (size_t i = 0; i < s.n; i++) {
-			uint8_t ch = (uint8_t)s.p[i];
-
-			h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch)) * 0x100000001b3ull;
-		}
 		memcpy(out + STRKEY_TEXT, &h, 8);
 		return STRKEY_TEXT + 8;
 	}
@@ -132,7 +125,7 @@ lower_key(uint8_t *out, struct span s)
 
 /* The key bytes of ev for rule r; 0 if the event has no such key. */
 static size_t
-make_key(const struct rule *r, const struct event *ev, uint8_t *k)
+make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint8_t *k)
 {
 	struct span s;
 
@@ -176,7 +169,7 @@ make_key(const struct rule *r, const struct event *ev, uint8_t *k)
 			return 0;
 		break;
 	}
-	return lower_key(k, s);
+	return lower_key(hk, k, s);
 }
 
 /* Text form of a key, for decisions. */
@@ -204,54 +197,30 @@ key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t 
 }
 
 /*
- * A 32-bit hash of a string with ASCII case folded, 8 bytes a step. Folding
- * is "OR 0x20" on every byte: exact for letters, and it merges only a few
- * punctuation pairs ('@' and '`', '[' and '{'), harmless for counting
- * distinct values.
+ * The fingerprint of the value a distinct rule counts: 64 bits of keyed
+ * SipHash (case-blind for strings, see hash_bytes_fold). 0 if the event
+ * has no such value.
  */
-static uint32_t
-fold_hash(struct span s)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w;
-	size_t i = 0;
-
-	for (; i + 8 <= s.n; i += 8) {
-		memcpy(&w, s.p + i, 8);
-		h = ((h ^ (w | 0x2020202020202020ull)) * 0xc4ceb9fe1a85ec53ull);
-		h ^= h >> 29;
-	}
-	if (i < s.n) {
-		w = 0;
-		memcpy(&w, s.p + i, s.n - i);
-		h = (h ^ (w | (0x2020202020202020ull >> (8 * (8 - (s.n - i)))))) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* The value a distinct rule counts, hashed (case-blind for strings). */
 static int
-distinct_hash(const struct rule *r, const struct event *ev, uint32_t *h)
+distinct_fp(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint64_t *fp)
 {
 	struct span s;
 
 	if (r->field == CF_IP) {
 		if (ev->ip.family == 0)
 			return 0;
-		*h = (uint32_t)hash64(ev->ip.b, 16);
+		*fp = hash_bytes(hk, ev->ip.b, 16);
 		return 1;
 	}
 	if (cond_field_numeric(r->field)) {
 		if (!ev_has(ev, (enum ev_field)r->field))
 			return 0;
-		*h = (uint32_t)hash64((const uint8_t *)&ev->num[r->field], sizeof(int64_t));
+		*fp = hash_bytes(hk, &ev->num[r->field], sizeof(int64_t));
 		return 1;
 	}
 	if (!cond_str_value(ev, r->field, &s))
 		return 0;
-	*h = fold_hash(s);
+	*fp = hash_bytes_fold(hk, s.p, s.n);
 	return 1;
 }
 
@@ -324,16 +293,17 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 		uint8_t k[STRKEY_TEXT + 8];
 		size_t klen;
 		struct window *w;
-		uint32_t value, h = 0;
+		uint32_t value;
+		uint64_t fp = 0;
 		int created, skip = 0;
 
 		if (r->where != NULL && !cond_eval(r->where, ev))
 			continue;
 		for (int u = 0; u < r->nunless && !skip; u++)
 			skip = cond_eval(r->unless[u], ev);
-		if (skip || (klen = make_key(r, ev, k)) == 0)
+		if (skip || (klen = make_key(&e->key, r, ev, k)) == 0)
 			continue;
-		if (r->measure == M_DISTINCT && !distinct_hash(r, ev, &h))
+		if (r->measure == M_DISTINCT && !distinct_fp(&e->key, r, ev, &fp))
 			continue;
 		if (r->measure == M_SUM && !ev_has(ev, (enum ev_field)r->field))
 			continue;
@@ -350,7 +320,7 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 			break;
 		}
 		default:
-			value = win_distinct(w, rt->width, ev->ts, h, (uint32_t)r->threshold);
+			value = win_distinct(w, rt->width, ev->ts, fp, (uint32_t)r->threshold);
 		}
 		if (value >= r->threshold)
 			decide(rt, k, klen, w, value, ev, fn, arg);
@@ -494,7 +464,7 @@ engine_adopt(struct engine *e, struct engine *old)
 
 /* Key bytes from a decision's key text (the inverse of key_text). */
 static size_t
-key_from_text(const struct rule *r, const char *text, uint8_t *k)
+key_from_text(const struct hash_key *hk, const struct rule *r, const char *text, uint8_t *k)
 {
 	if (r->key == KEY_GLOBAL)
 		return strcmp(text, "*") == 0 ? (k[0] = '*', 1) : 0;
@@ -508,11 +478,11 @@ key_from_text(const struct rule *r, const char *text, uint8_t *k)
 		if (!table_parse_entry(text, strlen(text), &ev.ip, &plen, &neg, err, sizeof(err)) || neg ||
 		    plen != (ev.ip.family == 4 ? r->v4len : r->v6len))
 			return 0;
-		return make_key(r, &ev, k);
+		return make_key(hk, r, &ev, k);
 	}
 	if (strlen(text) > STRKEY_TEXT)
 		return 0;	/* shown shortened: cannot be rebuilt */
-	return lower_key(k, (struct span){ text, strlen(text) });
+	return lower_key(hk, k, (struct span){ text, strlen(text) });
 }
 
 int
@@ -527,7 +497,7 @@ engine_restore(struct engine *e, const char *rule, const char *key, int64_t unti
 
 		if (strcmp(rt->r->name, rule) != 0)
 			continue;
-		if ((klen = key_from_text(rt->r, key, k)) == 0)
+		if ((klen = key_from_text(&e->key, rt->r, key, k)) == 0)
 			return 0;
 		o = keytab_put(rt->offenders, k, klen, until, &created, NULL);
 		if (o->until < until)

@@ -8,13 +8,17 @@
  * the tail is both the eviction victim and where idle keys are swept.
  * The hash index holds slot number + 1 (0 = empty) and doubles as keys
  * arrive (load <= 1), so a table with a cap of millions costs a few
- * kilobytes until it is used.
+ * kilobytes until it is used. Keys are attacker-chosen text or addresses:
+ * the index hash is SipHash under the process's secret key (common/hash.h),
+ * so nobody can aim many keys at one chain.
+
  */
 #include "keytab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 
 struct hdr {
@@ -34,6 +38,7 @@ struct keytab {
 	uint32_t freelist;	/* chained through hdr.newer */
 	uint32_t newest, oldest;
 	uint32_t *bucket, mask;
+	struct hash_key key;
 	struct keytab_stats st;
 };
 
@@ -61,32 +66,10 @@ slot_of(const struct keytab *t, const void *payload)
 	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->slots) / t->stride);
 }
 
-/* 8 bytes a step, multiply-xorshift mixing: keys are 2-60 bytes. */
-static uint64_t
-hash(const uint8_t *k, size_t n)
+static inline uint64_t
+hash(const struct keytab *t, const uint8_t *k, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-	}
-	if (i < n) {
-		uint64_t w = 0;
-
-		memcpy(&w, k + i, n - i);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	/* Murmur3's finaliser: the index uses the low bits, which must depend on every byte. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
+	return hash_bytes(&t->key, k, n);
 }
 
 struct keytab *
@@ -106,6 +89,7 @@ keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
 	t->mask = nb - 1;
 	t->freelist = t->newest = t->oldest = NONE;
+	t->key = hash_process_key();
 	return t;
 }
 
@@ -132,7 +116,7 @@ grow_index(struct keytab *t)
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
 	t->mask = nb - 1;
 	for (uint32_t i = t->newest; i != NONE; i = H(t, i)->older) {
-		uint32_t *b = &t->bucket[hash(KEY(t, i), H(t, i)->klen) & t->mask];
+		uint32_t *b = &t->bucket[hash(t, KEY(t, i), H(t, i)->klen) & t->mask];
 
 		H(t, i)->hnext = *b;
 		*b = i + 1;
@@ -161,7 +145,7 @@ keytab_get(struct keytab *t, const void *key, size_t klen)
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		return NULL;
-	i = find(t, key, klen, hash(key, klen));
+	i = find(t, key, klen, hash(t, key, klen));
 	return i == NONE ? NULL : PL(t, i);
 }
 
@@ -198,7 +182,7 @@ static void
 remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 {
 	struct hdr *h = H(t, i);
-	uint32_t *pp = &t->bucket[hash(KEY(t, i), h->klen) & t->mask];
+	uint32_t *pp = &t->bucket[hash(t, KEY(t, i), h->klen) & t->mask];
 
 	if (free_payload != NULL)
 		free_payload(PL(t, i));
@@ -223,7 +207,7 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		klen = t->stride - sizeof(struct hdr) - t->payload;	/* callers size keys; never happens */
-	h = hash(key, klen);
+	h = hash(t, key, klen);
 	i = find(t, key, klen, h);
 	if (i != NONE) {
 		hd = H(t, i);
@@ -240,7 +224,6 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 		remove_slot(t, t->oldest, free_payload);
 	} else if (t->st.size >= (uint64_t)t->mask + 1 && t->mask < (1u << 30)) {
 		grow_index(t);
-		h = hash(key, klen);
 	}
 	if (t->freelist != NONE) {
 		i = t->freelist;

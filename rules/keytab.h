@@ -5,9 +5,10 @@
  * Every rule keeps its counters in one (the key is a client prefix, a HELO
  * name, a sender...). Each slot holds a fixed-size payload chosen by the
  * caller and the key bytes. At capacity, inserting evicts the least
- * recently seen key (counted); idle keys are expired from the old end by
- * an incremental sweep. Memory is one calloc'd array sized for the cap,
- * touched only as keys arrive. Lookups, inserts and evictions are O(1).
+ * recently seen key (counted); idle keys are expired from the old end by an incremental sweep. Keys are hashed
+ * with the process's secret SipHash key. Memory is one calloc'd array sized
+ * for the cap, touched only as keys arrive. Lookups, inserts and evictions
+ * are O(1).
  */
 #ifndef MXG_KEYTAB_H
 #define MXG_KEYTAB_H
