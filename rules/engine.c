@@ -10,7 +10,10 @@
  * Everything hashed here is chosen by the log's writers (addresses,
  * recipients, HELO names), so every hash is SipHash under the process's
  * secret key (common/hash.h): `distinct` keeps 64-bit keyed fingerprints,
- * and nobody can craft values that count as one.
+ * and nobody can craft values that count as one. At a key table's cap, the
+ * window with the least progress towards the threshold is evicted first
+ * (window_score), so a flood of throwaway keys cannot push a real
+ * attacker's counter out before it decides.
  */
 #include "engine.h"
 
@@ -60,6 +63,17 @@ free_window(void *payload)
 	win_free(payload);
 }
 
+/*
+ * Eviction order of a rule's windows: progress towards the threshold (the
+ * count, sum or number of distinct values; one rule, one threshold, so the
+ * raw figure compares). A key with one event goes before one with 19.
+ */
+static uint64_t
+window_score(const void *payload)
+{
+	return ((const struct window *)payload)->total;
+}
+
 struct engine *
 engine_new(const struct config *c)
 {
@@ -76,6 +90,7 @@ engine_new(const struct config *c)
 		e->rt[i].r = r;
 		e->rt[i].width = win_width(r->window);
 		e->rt[i].windows = keytab_new(r->max_keys, sizeof(struct window), keymax);
+		keytab_set_score(e->rt[i].windows, window_score);
 		e->rt[i].offenders = keytab_new(r->max_keys, sizeof(struct offender), keymax);
 		for (int t = 1; t < EV__COUNT; t++)
 			if ((r->types >> t) & 1) {

@@ -11,7 +11,19 @@
  * kilobytes until it is used. Keys are attacker-chosen text or addresses:
  * the index hash is SipHash under the process's secret key (common/hash.h),
  * so nobody can aim many keys at one chain.
-
+ *
+ * Eviction at the cap: with a score function (keytab_set_score), the
+ * KEYTAB_EVICT_SAMPLE least recently seen keys are candidates and the one
+ * with the lowest score goes, the least recently seen first among equals.
+ * Why: an attacker who floods a rule with throwaway keys (an IPv6 client
+ * has 2^64 addresses in its /64 and as many /64s as its provider gives
+ * it) would otherwise push a real attacker's counter out, just before it
+ * reaches the threshold, by making it the least recently seen key. A key
+ * with one event scores lower than one close to its threshold, so the
+ * flood evicts its own keys. Only keys that have themselves nearly
+ * reached the threshold can push such a key out. The work is bounded
+ * (KEYTAB_EVICT_SAMPLE steps), and a key kept at the old end still leaves
+ * when it is idle for longer than its window (keytab_expire).
  */
 #include "keytab.h"
 
@@ -39,6 +51,7 @@ struct keytab {
 	uint32_t newest, oldest;
 	uint32_t *bucket, mask;
 	struct hash_key key;
+	uint64_t (*score)(const void *payload);	/* NULL: evict the least recently seen */
 	struct keytab_stats st;
 };
 
@@ -197,6 +210,27 @@ remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 	t->st.size--;
 }
 
+/* The slot to evict at the cap (see the header of this file). */
+static uint32_t
+victim(const struct keytab *t)
+{
+	uint32_t best = t->oldest, i = t->oldest;
+	uint64_t low;
+
+	if (t->score == NULL)
+		return best;
+	low = t->score(PL(t, i));
+	for (int n = 1; n < KEYTAB_EVICT_SAMPLE && low > 0 && (i = H(t, i)->newer) != NONE; n++) {
+		uint64_t s = t->score(PL(t, i));
+
+		if (s < low) {
+			low = s;
+			best = i;
+		}
+	}
+	return best;
+}
+
 void *
 keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *created,
     void (*free_payload)(void *payload))
@@ -221,7 +255,7 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	}
 	if (t->freelist == NONE && t->used == t->cap) {
 		t->st.evicted++;
-		remove_slot(t, t->oldest, free_payload);
+		remove_slot(t, victim(t), free_payload);
 	} else if (t->st.size >= (uint64_t)t->mask + 1 && t->mask < (1u << 30)) {
 		grow_index(t);
 	}
@@ -273,6 +307,12 @@ keytab_foreach(struct keytab *t, void (*fn)(void *arg, void *payload), void *arg
 {
 	for (uint32_t i = t->oldest; i != NONE; i = H(t, i)->newer)
 		fn(arg, PL(t, i));
+}
+
+void
+keytab_set_score(struct keytab *t, uint64_t (*score)(const void *payload))
+{
+	t->score = score;
 }
 
 struct keytab_stats

@@ -1154,22 +1154,23 @@ test_key_cap(void **state)
 	assert_true(engine_memory(e) <= 16 * 2 * 512);
 	assert_true(engine_memory(e) * 20 < engine_memory(big));
 
-	/* an evicted key starts again from zero */
-	for (int i = 0; i < 4; i++)
-		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	/*
+	 * Among keys of equal progress the least recently seen goes, and an
+	 * evicted key starts again from zero: 203.0.113.1 has one event, 16
+	 * newer one-event keys push it out.
+	 */
+	simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
 	for (int i = 0; i < 16; i++) {
-		snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
 		simple(e, EV_CONNECT, T0 + 1, ip);
 	}
-	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
-	assert_int_equal(R.n, 0);
+	for (int i = 0; i < 4; i++)
+		simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
+	assert_int_equal(R.n, 0);	/* 4, not 5: the first one was forgotten */
 	/* a key that stays recent keeps its count */
-	for (int i = 0; i < 3; i++)
-		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
-	assert_int_equal(R.n, 0);
-	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
 	assert_int_equal(R.n, 1);
-	assert_string_equal(R.key[0], "192.0.2.1");
+	assert_string_equal(R.key[0], "203.0.113.1");
 }
 
 /*
@@ -1276,6 +1277,60 @@ test_crafted_collisions_count_apart(void **state)
 		rcpt(e, T0 + 31, "203.0.113.67", up);
 	}
 	assert_int_equal(R.n, 1);
+}
+
+/*
+ * The eviction policy (keytab_set_score, window_score): a real attacker at
+ * threshold - 1 survives a flood of ten times the cap of one-event keys
+ * (an IPv6 client spreading over fresh /64s), then decides; a key with one
+ * event less than another goes first. Without the policy (least recently
+ * seen out) the attacker's counter is the first to go.
+ */
+static void
+test_eviction_keeps_progress(void **state)
+{
+	static const char conf[] =
+	    "rule \"dha\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /32 ipv6 /64\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do block for 1h\n"
+	    "    max-keys 100\n"
+	    "}\n";
+	struct engine *e = engine_for(state, conf);
+	char ip[64], to[64];
+	struct rule_stats st;
+
+	for (int i = 0; i < 19; i++) {
+		snprintf(to, sizeof(to), "user%d@example.org", i);
+		rcpt(e, T0 + i, "2001:db8:bad:1::7", to);
+	}
+	/* a slower one half-way to the threshold */
+	for (int i = 0; i < 10; i++) {
+		snprintf(to, sizeof(to), "guess%d@example.org", i);
+		rcpt(e, T0 + 19, "203.0.113.9", to);
+	}
+	/* 1000 throwaway keys (10x the cap), one event each, all newer */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:f100:%x::1", i + 1);
+		rcpt(e, T0 + 20 + i / 10, ip, "x@example.org");
+	}
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.evicted, 1000 + 2 - 100);
+	assert_int_equal(st.keys, 100);
+	assert_int_equal(R.n, 0);
+	/* the attacker's 20th recipient decides, for its /64 */
+	rcpt(e, T0 + 200, "2001:db8:bad:1::8", "user19@example.org");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "2001:db8:bad:1::/64");
+	assert_int_equal(R.d[0].value, 20);
+	/* the slower one kept its 10 too */
+	for (int i = 10; i < 20; i++) {
+		snprintf(to, sizeof(to), "guess%d@example.org", i);
+		rcpt(e, T0 + 201, "203.0.113.9", to);
+	}
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.key[1], "203.0.113.9");
 }
 
 static void
@@ -1413,6 +1468,7 @@ main(void)
 		T(test_string_keys),
 		T(test_many_rules),
 		T(test_key_cap),
+		T(test_eviction_keeps_progress),
 		T(test_crafted_collisions_count_apart),
 		T(test_idle_keys_expire),
 		T(test_limit_action),
