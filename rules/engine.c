@@ -138,6 +138,17 @@ lower_key(const struct hash_key *hk, uint8_t *out, struct span s)
 	return n;
 }
 
+/* The first plen bits of a's address (the rest zero) into out[16]. */
+static void
+mask_prefix(const struct addr *a, int plen, uint8_t out[16])
+{
+	for (int i = 0; i < 16; i++) {
+		int bits = plen - 8 * i;
+
+		out[i] = bits >= 8 ? a->b[i] : bits <= 0 ? 0 : (uint8_t)(a->b[i] & (0xff << (8 - bits)));
+	}
+}
+
 /* The key bytes of ev for rule r; 0 if the event has no such key. */
 static size_t
 make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint8_t *k)
@@ -156,15 +167,9 @@ make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev
 			return 0;
 		plen = ev->ip.family == 4 ? r->v4len : r->v6len;
 		bytes = ev->ip.family == 4 ? 4 : 16;
-		memset(k, 0, 18);
 		k[0] = ev->ip.family;
 		k[1] = (uint8_t)plen;
-		for (int i = 0; i < bytes; i++) {
-			int bits = plen - 8 * i;
-
-			k[2 + i] = bits >= 8 ? ev->ip.b[i] : bits <= 0 ? 0 :
-			    (uint8_t)(ev->ip.b[i] & (0xff << (8 - bits)));
-		}
+		mask_prefix(&ev->ip, plen, k + 2);
 		return 2 + (size_t)bytes;
 	}
 	case KEY_HELO:
@@ -222,9 +227,15 @@ distinct_fp(const struct hash_key *hk, const struct rule *r, const struct event 
 	struct span s;
 
 	if (r->field == CF_IP) {
+		/* "distinct client ipv6 /64": the prefix (family, length, bits) is the value */
+		uint8_t v[18];
+
 		if (ev->ip.family == 0)
 			return 0;
-		*fp = hash_bytes(hk, ev->ip.b, 16);
+		v[0] = ev->ip.family;
+		v[1] = (uint8_t)(ev->ip.family == 4 ? r->dv4len : r->dv6len);
+		mask_prefix(&ev->ip, v[1], v + 2);
+		*fp = hash_bytes(hk, v, sizeof(v));
 		return 1;
 	}
 	if (cond_field_numeric(r->field)) {
@@ -400,7 +411,12 @@ decision_reason(const struct decision *d, char *buf, size_t len)
 	fmt_dur(d->duration, dur, sizeof(dur));
 	if (r->measure == M_COUNT)
 		what = "events";
-	else {
+	else if (r->measure == M_DISTINCT && r->field == CF_IP && d->ip.family != 0 &&
+	    (d->ip.family == 4 ? r->dv4len < 32 : r->dv6len < 128)) {
+		snprintf(fieldbuf, sizeof(fieldbuf), "distinct client /%ds",
+		    d->ip.family == 4 ? r->dv4len : r->dv6len);
+		what = fieldbuf;
+	} else {
 		snprintf(fieldbuf, sizeof(fieldbuf), "%s %s", r->measure == M_SUM ? "total" : "distinct values of",
 		    cond_field_name(r->field));
 		what = fieldbuf;
@@ -454,7 +470,8 @@ same_counting(const struct rule *a, const struct rule *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->types == b->types && a->key == b->key &&
 	    a->v4len == b->v4len && a->v6len == b->v6len && a->measure == b->measure &&
-	    a->field == b->field && a->window == b->window && a->max_keys == b->max_keys;
+	    a->field == b->field && a->dv4len == b->dv4len && a->dv6len == b->dv6len &&
+	    a->window == b->window && a->max_keys == b->max_keys;
 }
 
 void

@@ -1174,6 +1174,56 @@ test_key_cap(void **state)
 }
 
 /*
+ * "distinct client ipv6 /64" counts /64s, not addresses: one /64 rotating
+ * through 30 addresses is one value; the third /64 of the /48 decides.
+ * IPv4 keeps counting addresses (/32 by default), and a rule counting
+ * addresses still sees the 30.
+ */
+static void
+test_distinct_client_prefix(void **state)
+{
+	static const char conf[] =
+	    "rule \"spread\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /24 ipv6 /48\n"
+	    "    when distinct client ipv6 /64 >= 3 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n"
+	    "rule \"addrs\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv6 /48\n"
+	    "    when distinct client >= 30 within 10m\n"
+	    "    do log\n"
+	    "}\n";
+	struct engine *e = engine_for(state, conf);
+	char ip[64];
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:4848:1::%x", i + 1);
+		rcpt(e, T0 + i, ip, "a@example.org");
+	}
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "addrs");
+	rcpt(e, T0 + 40, "2001:db8:4848:2::1", "a@example.org");
+	assert_int_equal(R.n, 1);
+	rcpt(e, T0 + 41, "2001:db8:4848:3::1", "a@example.org");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "spread");
+	assert_string_equal(R.key[1], "2001:db8:4848::/48");
+	assert_int_equal(R.d[1].value, 3);
+	assert_non_null(strstr(R.reason[1], "3 distinct client /64s within 10m"));
+	/* IPv4: addresses of the /24, as before */
+	rcpt(e, T0 + 50, "203.0.113.1", "a@example.org");
+	rcpt(e, T0 + 51, "203.0.113.1", "b@example.org");
+	rcpt(e, T0 + 52, "203.0.113.2", "a@example.org");
+	assert_int_equal(R.n, 2);
+	rcpt(e, T0 + 53, "203.0.113.3", "a@example.org");
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.key[2], "203.0.113.0/24");
+	assert_non_null(strstr(R.reason[2], "3 distinct values of client"));
+}
+
+/*
  * mxguard's hash of `distinct` values up to issue 12 (rules/engine.c,
  * fold_hash): 32 bits of an unkeyed multiply-xorshift, so anyone could
  * compute collisions offline. Kept here only to craft them.
@@ -1470,6 +1520,7 @@ main(void)
 		T(test_key_cap),
 		T(test_eviction_keeps_progress),
 		T(test_crafted_collisions_count_apart),
+		T(test_distinct_client_prefix),
 		T(test_idle_keys_expire),
 		T(test_limit_action),
 		T(test_rules_by_type),
