@@ -17,6 +17,7 @@
  */
 #include "engine.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +139,20 @@ lower_key(const struct hash_key *hk, uint8_t *out, struct span s)
 	return n;
 }
 
-/* The first plen bits of a's address (the rest zero) into out[16]. */
+/* The first plen bits of a's address (the rest zero) into out[16]: two 64-bit masks, no loop. */
 static void
 mask_prefix(const struct addr *a, int plen, uint8_t out[16])
 {
-	for (int i = 0; i < 16; i++) {
-		int bits = plen - 8 * i;
+	uint64_t hi, lo;
 
-		out[i] = bits >= 8 ? a->b[i] : bits <= 0 ? 0 : (uint8_t)(a->b[i] & (0xff << (8 - bits)));
-	}
+	memcpy(&hi, a->b, 8);
+	memcpy(&lo, a->b + 8, 8);
+	hi = be64toh(hi) & (plen >= 64 ? ~0ull : plen <= 0 ? 0 : ~0ull << (64 - plen));
+	lo = be64toh(lo) & (plen >= 128 ? ~0ull : plen <= 64 ? 0 : ~0ull << (128 - plen));
+	hi = htobe64(hi);
+	lo = htobe64(lo);
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
 }
 
 /* The key bytes of ev for rule r; 0 if the event has no such key. */

@@ -51,6 +51,9 @@ struct keytab {
 	uint32_t newest, oldest;
 	uint32_t *bucket, mask;
 	struct hash_key key;
+	uint64_t last_h;		/* the hash of the key looked up last ... */
+	uint8_t last_klen;		/* ... (UINT8_MAX: none), and its bytes: events come in bursts */
+	uint8_t last_key[KEYTAB_KEYMAX];
 	uint64_t (*score)(const void *payload);	/* NULL: evict the least recently seen */
 	struct keytab_stats st;
 };
@@ -85,6 +88,22 @@ hash(const struct keytab *t, const uint8_t *k, size_t n)
 	return hash_bytes(&t->key, k, n);
 }
 
+/*
+ * The hash of a key being looked up: the last one's again when it is the
+ * same key (a client's events come in bursts), which costs a memcmp
+ * instead of SipHash.
+ */
+static inline uint64_t
+lookup_hash(struct keytab *t, const uint8_t *k, size_t n)
+{
+	if (n == t->last_klen && memcmp(k, t->last_key, n) == 0)
+		return t->last_h;
+	t->last_h = hash(t, k, n);
+	t->last_klen = (uint8_t)n;
+	memcpy(t->last_key, k, n);
+	return t->last_h;
+}
+
 struct keytab *
 keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 {
@@ -103,6 +122,7 @@ keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 	t->mask = nb - 1;
 	t->freelist = t->newest = t->oldest = NONE;
 	t->key = hash_process_key();
+	t->last_klen = UINT8_MAX;	/* no key cached (keys are at most KEYTAB_KEYMAX bytes) */
 	return t;
 }
 
@@ -158,7 +178,7 @@ keytab_get(struct keytab *t, const void *key, size_t klen)
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		return NULL;
-	i = find(t, key, klen, hash(t, key, klen));
+	i = find(t, key, klen, lookup_hash(t, key, klen));
 	return i == NONE ? NULL : PL(t, i);
 }
 
@@ -241,7 +261,7 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		klen = t->stride - sizeof(struct hdr) - t->payload;	/* callers size keys; never happens */
-	h = hash(t, key, klen);
+	h = lookup_hash(t, key, klen);
 	i = find(t, key, klen, h);
 	if (i != NONE) {
 		hd = H(t, i);
