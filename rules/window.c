@@ -6,6 +6,9 @@
 
 #include "../common/xalloc.h"
 
+/* Memory per tracked key is dominated by this (docs/ARCHITECTURE.md, bench/RESULTS.md). */
+_Static_assert(sizeof(struct window) <= 64, "a window must stay within 64 bytes");
+
 /* Bucket number and ring slot of time t, right for times before 1970 too. */
 static int64_t
 bucket_of(int64_t t, int64_t width)
@@ -105,9 +108,9 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint64_t fp, uint32_t l
 	uint32_t segn[2];
 
 	if (!advance(w, idx, 1))
-		return w->ndist;
+		return w->u.d.ndist;
 	head32 = (uint32_t)w->head;
-	n = w->ndist;
+	n = w->u.d.ndist;
 	seg[0] = w->u.d.din;
 	segn[0] = n < WIN_DINLINE ? n : WIN_DINLINE;
 	seg[1] = w->u.d.dext;
@@ -139,7 +142,7 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint64_t fp, uint32_t l
 			live++;
 		}
 	}
-	w->ndist = live;
+	w->u.d.ndist = live;
 	if (found == NULL && live >= limit && limit > 0) {
 		/* Full: the value seen longest ago makes room, so the set holds the newest. */
 		*dv(w, oldest) = (struct dval){ lo, hi, (uint32_t)idx };
@@ -152,10 +155,10 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint64_t fp, uint32_t l
 			w->u.d.dext = xrealloc(w->u.d.dext, ncap * sizeof(*w->u.d.dext));
 			w->dcap = ncap;
 		}
-		*dv(w, w->ndist++) = (struct dval){ lo, hi, (uint32_t)idx };
+		*dv(w, w->u.d.ndist++) = (struct dval){ lo, hi, (uint32_t)idx };
 	}
-	w->total = w->ndist;
-	return w->ndist;
+	w->total = w->u.d.ndist;
+	return w->u.d.ndist;
 }
 
 void
@@ -163,8 +166,9 @@ win_reset(struct window *w, int distinct)
 {
 	if (!distinct)
 		memset(w->u.b, 0, sizeof(w->u.b));
+	else
+		w->u.d.ndist = 0;
 	w->total = 0;
-	w->ndist = 0;
 	w->head = 0;
 }
 

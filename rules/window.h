@@ -32,15 +32,16 @@ struct dval {
 struct window {
 	int64_t head;		/* bucket number (time / width) of the newest bucket */
 	uint32_t total;		/* count: sum of b[]; distinct: live values */
-	uint32_t ndist, dcap;	/* distinct values stored, capacity of dext */
+	uint32_t dcap;		/* distinct: capacity of dext (0 for a count window: nothing to free) */
 	union {			/* a window counts, or it tracks distinct values, never both */
 		uint32_t b[WIN_BUCKETS];
 		struct {
 			struct dval *dext;	/* distinct values beyond the inline ones */
+			uint32_t ndist;		/* distinct values stored */
 			struct dval din[WIN_DINLINE];
 		} d;
 	} u;
-};
+};			/* 64 bytes: a key table slot holds one per tracked key */
 
 /* Bucket width in seconds for a window (>= 1). */
 int64_t win_width(int64_t window);

@@ -278,7 +278,7 @@ test_reset(void **state)
 	assert_true(cap >= 46);
 	win_reset(&d, 1);
 	assert_int_equal(d.total, 0);
-	assert_int_equal(d.ndist, 0);
+	assert_int_equal(d.u.d.ndist, 0);
 	assert_ptr_equal(d.u.d.dext, ext);
 	assert_int_equal(d.dcap, cap);
 	assert_int_equal(win_distinct(&d, 60, 6000, 7, 1000), 1);
@@ -385,7 +385,7 @@ test_distinct_limit(void **state)
 		uint32_t n = win_distinct(w, 60, 6000 + h, h * 2654435761u, 20);
 
 		assert_int_equal(n, h < 20 ? h + 1 : 20);
-		assert_true(w->ndist <= 20);
+		assert_true(w->u.d.ndist <= 20);
 		assert_true(w->dcap <= 20);
 	}
 	/* a limit below the inline size */
@@ -611,7 +611,7 @@ test_random_distinct_limit(void **state)
 		t += (int64_t)(rnd() % 20);
 		got = win_distinct(&w, width, t, (uint32_t)(rnd() % 64), 10);
 		assert_true(got <= 10);
-		assert_true(w.ndist <= 10);
+		assert_true(w.u.d.ndist <= 10);
 		assert_true(w.dcap <= 10);
 	}
 	win_free(&w);
