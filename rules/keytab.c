@@ -98,6 +98,8 @@ lookup_hash(struct keytab *t, const uint8_t *k, size_t n)
 {
 	if (n == t->last_klen && memcmp(k, t->last_key, n) == 0)
 		return t->last_h;
+	if (n > sizeof(t->last_key))
+		return hash(t, k, n);	/* the slot's rounding allows a few bytes more: not cached */
 	t->last_h = hash(t, k, n);
 	t->last_klen = (uint8_t)n;
 	memcpy(t->last_key, k, n);

@@ -621,6 +621,55 @@ test_random_vs_model(void **state)
 	}
 }
 
+static uint64_t
+score_zero(const void *payload)
+{
+	(void)payload;
+	return 0;
+}
+
+/*
+ * Keys a little longer than KEYTAB_KEYMAX fit when the slot's rounding
+ * leaves room (payload 8, keymax 60: 64 bytes of key). Looking them up
+ * again and again (the last-key hash cache) finds them, and under ASan
+ * shows nothing is copied past the cache.
+ */
+static void
+test_long_keys_and_cache(void **state)
+{
+	struct keytab *t = tab(state, 16, 8, KEYTAB_KEYMAX);
+	uint8_t k[4][64];
+	int created;
+
+	keytab_set_score(t, score_zero);	/* a pointer beside the cache: an overrun would break it */
+
+	for (int i = 0; i < 4; i++) {
+		memset(k[i], 'a' + i, sizeof(k[i]));
+		assert_non_null(keytab_put(t, k[i], 61 + (size_t)i, 1, &created, NULL));
+		assert_int_equal(created, 1);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 4; i++) {
+			assert_non_null(keytab_get(t, k[i], 61 + (size_t)i));
+			assert_non_null(keytab_get(t, k[i], 61 + (size_t)i));
+			assert_null(keytab_get(t, k[i], 60));
+			assert_non_null(keytab_put(t, k[i], 61 + (size_t)i, 2, &created, NULL));
+			assert_int_equal(created, 0);
+		}
+	assert_int_equal(keytab_stats(t).size, 4);
+	/* the same bytes at another length are another key, cached or not */
+	assert_non_null(keytab_put(t, k[0], 8, 3, &created, NULL));
+	assert_int_equal(created, 1);
+	assert_non_null(keytab_put(t, k[0], 9, 3, &created, NULL));
+	assert_int_equal(created, 1);
+	assert_non_null(keytab_get(t, k[0], 8));
+	assert_int_equal(keytab_stats(t).size, 6);
+	/* evictions call the score function */
+	for (unsigned i = 0; i < 20; i++)
+		put(t, i, 4, NULL);
+	assert_int_equal(keytab_stats(t).evicted, 10);
+}
+
 /* --------------------------------------------------- eviction by score --- */
 
 static uint64_t
@@ -748,6 +797,7 @@ main(void)
 		cmocka_unit_test_teardown(test_keytab_key, free_tab),
 		cmocka_unit_test_teardown(test_foreach, free_tab),
 		cmocka_unit_test_teardown(test_random_vs_model, free_tab),
+		cmocka_unit_test_teardown(test_long_keys_and_cache, free_tab),
 		cmocka_unit_test_teardown(test_score_keeps_progress, free_tab),
 		cmocka_unit_test_teardown(test_score_sample_bounded, free_tab),
 		cmocka_unit_test_teardown(test_score_random_vs_model, free_tab),
