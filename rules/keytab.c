@@ -5,7 +5,7 @@
  * table. Free slots come from a free list, then from the never-used tail
  * (so a big cap costs nothing until keys arrive). Live slots are on a
  * doubly linked list ordered by last sighting, most recent at the head:
- * the tail is both the eviction victim and where idle keys are swept.
+ * the tail is where idle keys are swept and eviction victims are sought.
  * The hash index holds slot number + 1 (0 = empty) and doubles as keys
  * arrive (load <= 1), so a table with a cap of millions costs a few
  * kilobytes until it is used. Keys are attacker-chosen text or addresses:
