@@ -16,6 +16,7 @@
  * Standalone C99, libc only:  cc -O2 -Wall -Wextra -o bench/genlog bench/genlog.c
  * Usage: genlog [--mta postfix|sendmail|exim] [-n LINES] [-s SEED] [-o LOGFILE]
  *               [-t TRUTHFILE] [--iso (postfix, sendmail)] [--exim-new-ids (exim)]
+ *               [--harvest48 (postfix: add a harvester rotating through the /64s of one /48)]
  * (--mta postfix, the default, writes exactly what genlog wrote before --mta existed.)
  *
  * Addresses come only from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32
@@ -2705,10 +2706,78 @@ static void step_other(void)
 	run_next_actor(mta == MTA_SENDMAIL ? sm_run_op : ex_run_op);
 }
 
+/*
+ * --harvest48: one more attacker on top of the usual traffic, a directory
+ * harvest rotating through the /64s of one /48 (HARVEST48): from 02:00 to
+ * 03:00, a session every 10-30 s, each from a fresh /64, each trying 2-4
+ * unknown recipients. No /64 comes near the per-/64 threshold (20), so
+ * only a rule keyed by the /48 can see it (issue 12). It draws from its own
+ * generator, so the rest of the log is what it is without the option, only
+ * with these lines interleaved (and cut earlier by -n).
+ */
+#define HARVEST48 "2001:db8:4848::/48"
+static int harvest48;
+static uint64_t h48_rng = 0x4848;
+static uint64_t h48_next_us = 2 * 3600 * 1000000ULL;
+static const uint64_t h48_end_us = 3 * 3600 * 1000000ULL;
+static int h48_phase;                   /* 0: connect next, 1: a reject, 2: the disconnect */
+static int h48_n, h48_left, h48_pid, h48_sessions;
+static char h48_ip[48];
+
+static uint32_t h48_below(uint32_t n) { return (uint32_t)(((splitmix64(&h48_rng) >> 32) * n) >> 32); }
+
+/* 1 if the harvester's next line is due (a session once begun is finished). */
+static int harvest48_due(void)
+{
+	return harvest48 && now_us >= h48_next_us && (h48_phase != 0 || h48_next_us < h48_end_us);
+}
+
+static void harvest48_line(void)
+{
+	char to[96];
+
+	if (h48_phase == 0) {                   /* a new session from a fresh /64 */
+		uint16_t g[8] = { 0x2001, 0x0db8, 0x4848, 0, 0, 0, 0, 0 };
+		g[3] = (uint16_t)(1 + h48_sessions++);  /* never the same /64 twice */
+		g[6] = (uint16_t)(1 + h48_below(0xfffe));
+		g[7] = (uint16_t)(1 + h48_below(0xfffe));
+		fmt_ip6(g, h48_ip);
+		h48_pid = 48000 + (int)h48_below(900);
+		h48_n = h48_left = 2 + (int)h48_below(3);
+	}
+	lbegin("postfix/smtpd", h48_pid);
+	switch (h48_phase) {
+	case 0:
+		lcat("connect from unknown[", h48_ip, "]", (char *)NULL);
+		ev[E_CONNECT]++;
+		h48_phase = 1;
+		h48_next_us = now_us + 500000 + h48_below(1500000);
+		break;
+	case 1:
+		snprintf(to, sizeof to, "%s%u@example.org", guesses[h48_below(ARRAY_LEN(guesses))], h48_below(10000));
+		lprintf("NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in local recipient table; from=<info@example.net> to=<%s> proto=ESMTP helo=<ylmf-pc>",
+		    h48_ip, to, to);
+		ev[E_RCPT_UNKNOWN]++;
+		if (--h48_left == 0)
+			h48_phase = 2;
+		h48_next_us = now_us + 300000 + h48_below(1000000);
+		break;
+	default:
+		lprintf("disconnect from unknown[%s] ehlo=1 mail=1 rcpt=0/%d quit=1 commands=3/%d",
+		    h48_ip, h48_n, 3 + h48_n);
+		ev[E_DISCONNECT]++;
+		h48_phase = 0;
+		h48_next_us = now_us + 10000000 + h48_below(20000000);
+		break;
+	}
+	lend();
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: genlog [--mta postfix|sendmail|exim] [-n LINES] [-s SEED] [-o LOGFILE] [-t TRUTHFILE]\n"
-	    "              [--iso (postfix, sendmail)] [--exim-new-ids (exim)]\n"
+	    "              [--iso (postfix, sendmail)] [--exim-new-ids (exim)] [--harvest48 (postfix)]\n"
 	    "       genlog --distinct CLIENTS [-o LOGFILE]\n");
 	exit(64);
 }
@@ -2772,6 +2841,10 @@ int main(int argc, char **argv)
 			exim_new_ids = 1;
 			continue;
 		}
+		if (strcmp(arg, "--harvest48") == 0) {
+			harvest48 = 1;
+			continue;
+		}
 		if (strcmp(arg, "--mta") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 			if (strcmp(v, "postfix") == 0)
@@ -2813,8 +2886,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if ((iso && mta == MTA_EXIM) || (exim_new_ids && mta != MTA_EXIM) || (distinct && mta != MTA_POSTFIX))
-		usage();        /* Exim writes its own mainlog; --distinct is a Postfix log */
+	if ((iso && mta == MTA_EXIM) || (exim_new_ids && mta != MTA_EXIM) || (distinct && mta != MTA_POSTFIX) ||
+	    (harvest48 && (mta != MTA_POSTFIX || distinct)))
+		usage();        /* Exim writes its own mainlog; --distinct and --harvest48 are Postfix logs */
 	next_qrun_us = mta == MTA_SENDMAIL ? 1200000000ULL : 1800000000ULL;
 
 	uint64_t sm = seed;
@@ -2887,8 +2961,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)ARRAY_LEN(smtp_pid); i++) smtp_pid[i] = new_pid();
 	for (i = 0; i < (int)ARRAY_LEN(bounce_pid); i++) bounce_pid[i] = new_pid();
 
-	while (nlines < maxlines)
-		step();
+	while (nlines < maxlines) {
+		if (harvest48_due())
+			harvest48_line();
+		else
+			step();
+	}
 
 	if (fflush(logfp) != 0 || ferror(logfp)) {
 		perror(logfile ? logfile : "stdout");
@@ -2915,6 +2993,8 @@ int main(int argc, char **argv)
 		write_list(f, "bounce_flood", &bflood, 0);
 		write_list(f, "auth", &authp, 0);
 		write_list(f, "spam", &spam, 0);	/* may be acted on; need not be */
+		if (harvest48 && h48_sessions > 0)
+			fprintf(f, ",\"harvest48\":[\"%s\"]", HARVEST48);
 		fputs("},\"legit\":[", f);
 		/* Every legitimate client, whether or not it sent mail in this log: none may be acted on. */
 		for (int li = 0, nl = 0; li < legit4.n + legit6.n; li++) {

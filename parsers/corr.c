@@ -9,13 +9,19 @@
  * takes a free slot if there is one and evicts the oldest live entry only
  * when every slot is live, so the usual churn of Postfix's queue IDs
  * (client= ... removed) never pushes out a long-lived entry. Expiry looks
- * only at the oldest end of the age list, on each put.
+ * only at the oldest end of the age list, on each put. The IDs are read
+ * from log text, which a local user can also write (logger(1), a crafted
+ * syslog message), so the chain hash is SipHash under the process's
+ * secret key (common/hash.h): nobody can line IDs up in one chain.
+ * Saved tables hold keys, not hashes (corr_export), so a restart with a
+ * new key re-hashes them on import.
  */
 #include "corr.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 
 #define NIL UINT32_MAX
@@ -27,18 +33,15 @@ struct corr_table {
 	uint32_t free;			/* free list head (slots released) */
 	uint32_t fresh;			/* slots [fresh, cap) were never used */
 	uint32_t *bucket, mask;
+	struct hash_key key;
 	int64_t ttl;
 	struct corr_stats st;
 };
 
-static uint32_t
-hash(const char *p, size_t n)
+static inline uint32_t
+hash(const struct corr_table *t, const char *p, size_t n)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 16777619u;
-	return h ^ (h >> 15);
+	return (uint32_t)hash_bytes(&t->key, p, n);
 }
 
 struct corr_table *
@@ -60,6 +63,7 @@ corr_new(uint32_t capacity, int64_t ttl)
 	memset(t->bucket, 0xff, nb * sizeof(*t->bucket));
 	t->mask = nb - 1;
 	t->ttl = ttl;
+	t->key = hash_process_key();
 	return t;
 }
 
@@ -78,7 +82,7 @@ static void
 release(struct corr_table *t, uint32_t i)
 {
 	struct corr_entry *e = &t->slot[i];
-	uint32_t *pp = &t->bucket[hash(e->key, e->keylen) & t->mask];
+	uint32_t *pp = &t->bucket[hash(t, e->key, e->keylen) & t->mask];
 
 	while (*pp != NIL && *pp != i)
 		pp = &t->slot[*pp].hnext;
@@ -99,9 +103,9 @@ release(struct corr_table *t, uint32_t i)
 }
 
 static uint32_t
-find(const struct corr_table *t, struct span key)
+find(const struct corr_table *t, struct span key, uint32_t h)
 {
-	uint32_t i = t->bucket[hash(key.p, key.n) & t->mask];
+	uint32_t i = t->bucket[h & t->mask];
 
 	while (i != NIL) {
 		const struct corr_entry *e = &t->slot[i];
@@ -118,7 +122,7 @@ corr_get(struct corr_table *t, struct span key, int64_t now)
 {
 	uint32_t i;
 
-	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key)) == NIL)
+	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key, hash(t, key.p, key.n))) == NIL)
 		return NULL;
 	if (now - t->slot[i].ts > t->ttl)
 		return NULL;	/* expired; a later put sweeps it */
@@ -129,11 +133,12 @@ struct corr_entry *
 corr_put(struct corr_table *t, struct span key, int64_t now)
 {
 	struct corr_entry *e;
-	uint32_t i, b;
+	uint32_t i, b, h;
 
 	if (key.n == 0 || key.n > CORR_KEYMAX)
 		return NULL;
-	if ((i = find(t, key)) != NIL)
+	h = hash(t, key.p, key.n);
+	if ((i = find(t, key, h)) != NIL)
 		release(t, i);		/* IDs are reused: the new one wins */
 	/* Each entry expires once, so this loop is O(1) amortised per put. */
 	while (t->oldest != NIL && now - t->slot[t->oldest].ts > t->ttl) {
@@ -155,7 +160,7 @@ corr_put(struct corr_table *t, struct span key, int64_t now)
 	e->ts = now;
 	e->keylen = (uint8_t)key.n;
 	memcpy(e->key, key.p, key.n);
-	b = hash(key.p, key.n) & t->mask;
+	b = h & t->mask;
 	e->hnext = t->bucket[b];
 	t->bucket[b] = i;
 	e->older = t->newest;
@@ -175,7 +180,7 @@ corr_del(struct corr_table *t, struct span key)
 {
 	uint32_t i;
 
-	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key)) == NIL)
+	if (key.n == 0 || key.n > CORR_KEYMAX || (i = find(t, key, hash(t, key.p, key.n))) == NIL)
 		return 0;
 	release(t, i);
 	return 1;

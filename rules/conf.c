@@ -982,7 +982,11 @@ known:
 	return 1;
 }
 
-/* "count >= N within D", "distinct FIELD >= N within D", "sum FIELD >= N within D" */
+/*
+ * "count >= N within D", "distinct FIELD >= N within D", "sum FIELD >= N
+ * within D"; "distinct client [ipv4 /N] [ipv6 /N]" counts prefixes, not
+ * addresses (issue 12: the /64s a harvest rotates through).
+ */
 static int
 parse_when(struct P *p, struct rule *r)
 {
@@ -1007,6 +1011,20 @@ parse_when(struct P *p, struct rule *r)
 		if (p->rc->nrefs < (int)(sizeof(p->rc->refs) / sizeof(p->rc->refs[0])))
 			p->rc->refs[p->rc->nrefs++] = (struct fieldref){ r->field, t->file, t->line, t->col };
 		advance(p);
+		while (r->measure == M_DISTINCT && r->field == CF_IP && (is_word(p, "ipv4") || is_word(p, "ipv6"))) {
+			int v6 = cur(p)->text[3] == '6';
+			uint64_t len;
+
+			advance(p);
+			if (cur(p)->t != T_SLASH) {
+				ERR(p, cur(p), "expected '/LENGTH' after ipv%c", v6 ? '6' : '4');
+				return 0;
+			}
+			advance(p);
+			if (!expect_uint(p, "prefix length", v6 ? 128 : 32, &len))
+				return 0;
+			*(v6 ? &r->dv6len : &r->dv4len) = (int)len;
+		}
 	} else {
 		ERR(p, t, "expected count, distinct FIELD or sum FIELD after 'when', found %s", tok_desc(t));
 		return 0;
@@ -1161,6 +1179,8 @@ parse_rule(struct P *p)
 	r->key = KEY_CLIENT;
 	r->v4len = 32;
 	r->v6len = 64;
+	r->dv4len = 32;
+	r->dv6len = 128;
 	r->escalate = 1;
 	r->max_keys = p->c->max_keys;
 	advance(p);

@@ -32,6 +32,7 @@ struct rule {
 	int v4len, v6len;	/* client prefix lengths */
 	enum measure measure;
 	int field;		/* enum cond_field for distinct/sum */
+	int dv4len, dv6len;	/* distinct client: the prefixes addresses are counted as (32, 128) */
 	uint64_t threshold;	/* fires when the measure >= threshold */
 	int64_t window;		/* seconds */
 	enum action action;

@@ -6,13 +6,23 @@
  * how many decisions it already had: the escalation level, remembered for
  * the whole run). Idle windows are swept a few per event: a window idle
  * for longer than its span holds nothing, so expiring it loses nothing.
+ *
+ * Everything hashed here is chosen by the log's writers (addresses,
+ * recipients, HELO names), so every hash is SipHash under the process's
+ * secret key (common/hash.h): `distinct` keeps 64-bit keyed fingerprints,
+ * and nobody can craft values that count as one. At a key table's cap, the
+ * window with the least progress towards the threshold is evicted first
+ * (window_score), so a flood of throwaway keys cannot push a real
+ * attacker's counter out before it decides.
  */
 #include "engine.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "keytab.h"
@@ -43,6 +53,7 @@ struct engine {
 		int n;
 	} by_type[EV__COUNT];
 	uint64_t trusted;
+	struct hash_key key;	/* the process's: fingerprints of one engine are comparable */
 	struct addr last_ip;	/* the last client checked against the trusted tables ... */
 	int last_trusted;	/* ... and the answer: events come in bursts per client */
 };
@@ -53,12 +64,24 @@ free_window(void *payload)
 	win_free(payload);
 }
 
+/*
+ * Eviction order of a rule's windows: progress towards the threshold (the
+ * count, sum or number of distinct values; one rule, one threshold, so the
+ * raw figure compares). A key with one event goes before one with 19.
+ */
+static uint64_t
+window_score(const void *payload)
+{
+	return ((const struct window *)payload)->total;
+}
+
 struct engine *
 engine_new(const struct config *c)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 
 	e->c = c;
+	e->key = hash_process_key();
 	e->n = c->nrules;
 	e->rt = xcalloc((size_t)e->n + 1, sizeof(*e->rt));
 	for (int i = 0; i < e->n; i++) {
@@ -68,6 +91,7 @@ engine_new(const struct config *c)
 		e->rt[i].r = r;
 		e->rt[i].width = win_width(r->window);
 		e->rt[i].windows = keytab_new(r->max_keys, sizeof(struct window), keymax);
+		keytab_set_score(e->rt[i].windows, window_score);
 		e->rt[i].offenders = keytab_new(r->max_keys, sizeof(struct offender), keymax);
 		for (int t = 1; t < EV__COUNT; t++)
 			if ((r->types >> t) & 1) {
@@ -94,19 +118,9 @@ engine_free(struct engine *e)
 	free(e);
 }
 
-static uint64_t
-hash64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
-}
-
 /* Lower-case ASCII copy of a string value (HELO names, addresses and domains are case-blind). */
 static size_t
-lower_key(uint8_t *out, struct span s)
+lower_key(const struct hash_key *hk, uint8_t *out, struct span s)
 {
 	size_t n = s.n < STRKEY_TEXT ? s.n : STRKEY_TEXT;
 
@@ -116,23 +130,34 @@ lower_key(uint8_t *out, struct span s)
 		out[i] = ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
 	}
 	if (s.n > STRKEY_TEXT) {
-		/* Long values: keep a prefix and a hash of the whole, lower-cased. */
-		uint64_t h = 0xcbf29ce484222325ull;
+		/* Long values: keep a prefix and a keyed hash of the whole, case folded. */
+		uint64_t h = hash_bytes_fold(hk, s.p, s.n);
 
-		for (size_t i = 0; i < s.n; i++) {
-			uint8_t ch = (uint8_t)s.p[i];
-
-			h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch)) * 0x100000001b3ull;
-		}
 		memcpy(out + STRKEY_TEXT, &h, 8);
 		return STRKEY_TEXT + 8;
 	}
 	return n;
 }
 
+/* The first plen bits of a's address (the rest zero) into out[16]: two 64-bit masks, no loop. */
+static void
+mask_prefix(const struct addr *a, int plen, uint8_t out[16])
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, a->b, 8);
+	memcpy(&lo, a->b + 8, 8);
+	hi = be64toh(hi) & (plen >= 64 ? ~0ull : plen <= 0 ? 0 : ~0ull << (64 - plen));
+	lo = be64toh(lo) & (plen >= 128 ? ~0ull : plen <= 64 ? 0 : ~0ull << (128 - plen));
+	hi = htobe64(hi);
+	lo = htobe64(lo);
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
+}
+
 /* The key bytes of ev for rule r; 0 if the event has no such key. */
 static size_t
-make_key(const struct rule *r, const struct event *ev, uint8_t *k)
+make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint8_t *k)
 {
 	struct span s;
 
@@ -148,15 +173,9 @@ make_key(const struct rule *r, const struct event *ev, uint8_t *k)
 			return 0;
 		plen = ev->ip.family == 4 ? r->v4len : r->v6len;
 		bytes = ev->ip.family == 4 ? 4 : 16;
-		memset(k, 0, 18);
 		k[0] = ev->ip.family;
 		k[1] = (uint8_t)plen;
-		for (int i = 0; i < bytes; i++) {
-			int bits = plen - 8 * i;
-
-			k[2 + i] = bits >= 8 ? ev->ip.b[i] : bits <= 0 ? 0 :
-			    (uint8_t)(ev->ip.b[i] & (0xff << (8 - bits)));
-		}
+		mask_prefix(&ev->ip, plen, k + 2);
 		return 2 + (size_t)bytes;
 	}
 	case KEY_HELO:
@@ -176,7 +195,7 @@ make_key(const struct rule *r, const struct event *ev, uint8_t *k)
 			return 0;
 		break;
 	}
-	return lower_key(k, s);
+	return lower_key(hk, k, s);
 }
 
 /* Text form of a key, for decisions. */
@@ -204,54 +223,36 @@ key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t 
 }
 
 /*
- * A 32-bit hash of a string with ASCII case folded, 8 bytes a step. Folding
- * is "OR 0x20" on every byte: exact for letters, and it merges only a few
- * punctuation pairs ('@' and '`', '[' and '{'), harmless for counting
- * distinct values.
+ * The fingerprint of the value a distinct rule counts: 64 bits of keyed
+ * SipHash (case-blind for strings, see hash_bytes_fold). 0 if the event
+ * has no such value.
  */
-static uint32_t
-fold_hash(struct span s)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w;
-	size_t i = 0;
-
-	for (; i + 8 <= s.n; i += 8) {
-		memcpy(&w, s.p + i, 8);
-		h = ((h ^ (w | 0x2020202020202020ull)) * 0xc4ceb9fe1a85ec53ull);
-		h ^= h >> 29;
-	}
-	if (i < s.n) {
-		w = 0;
-		memcpy(&w, s.p + i, s.n - i);
-		h = (h ^ (w | (0x2020202020202020ull >> (8 * (8 - (s.n - i)))))) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* The value a distinct rule counts, hashed (case-blind for strings). */
 static int
-distinct_hash(const struct rule *r, const struct event *ev, uint32_t *h)
+distinct_fp(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint64_t *fp)
 {
 	struct span s;
 
 	if (r->field == CF_IP) {
+		/* "distinct client ipv6 /64": the prefix (family, length, bits) is the value */
+		uint8_t v[18];
+
 		if (ev->ip.family == 0)
 			return 0;
-		*h = (uint32_t)hash64(ev->ip.b, 16);
+		v[0] = ev->ip.family;
+		v[1] = (uint8_t)(ev->ip.family == 4 ? r->dv4len : r->dv6len);
+		mask_prefix(&ev->ip, v[1], v + 2);
+		*fp = hash_bytes(hk, v, sizeof(v));
 		return 1;
 	}
 	if (cond_field_numeric(r->field)) {
 		if (!ev_has(ev, (enum ev_field)r->field))
 			return 0;
-		*h = (uint32_t)hash64((const uint8_t *)&ev->num[r->field], sizeof(int64_t));
+		*fp = hash_bytes(hk, &ev->num[r->field], sizeof(int64_t));
 		return 1;
 	}
 	if (!cond_str_value(ev, r->field, &s))
 		return 0;
-	*h = fold_hash(s);
+	*fp = hash_bytes_fold(hk, s.p, s.n);
 	return 1;
 }
 
@@ -324,16 +325,17 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 		uint8_t k[STRKEY_TEXT + 8];
 		size_t klen;
 		struct window *w;
-		uint32_t value, h = 0;
+		uint32_t value;
+		uint64_t fp = 0;
 		int created, skip = 0;
 
 		if (r->where != NULL && !cond_eval(r->where, ev))
 			continue;
 		for (int u = 0; u < r->nunless && !skip; u++)
 			skip = cond_eval(r->unless[u], ev);
-		if (skip || (klen = make_key(r, ev, k)) == 0)
+		if (skip || (klen = make_key(&e->key, r, ev, k)) == 0)
 			continue;
-		if (r->measure == M_DISTINCT && !distinct_hash(r, ev, &h))
+		if (r->measure == M_DISTINCT && !distinct_fp(&e->key, r, ev, &fp))
 			continue;
 		if (r->measure == M_SUM && !ev_has(ev, (enum ev_field)r->field))
 			continue;
@@ -350,7 +352,7 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 			break;
 		}
 		default:
-			value = win_distinct(w, rt->width, ev->ts, h, (uint32_t)r->threshold);
+			value = win_distinct(w, rt->width, ev->ts, fp, (uint32_t)r->threshold);
 		}
 		if (value >= r->threshold)
 			decide(rt, k, klen, w, value, ev, fn, arg);
@@ -415,7 +417,12 @@ decision_reason(const struct decision *d, char *buf, size_t len)
 	fmt_dur(d->duration, dur, sizeof(dur));
 	if (r->measure == M_COUNT)
 		what = "events";
-	else {
+	else if (r->measure == M_DISTINCT && r->field == CF_IP && d->ip.family != 0 &&
+	    (d->ip.family == 4 ? r->dv4len < 32 : r->dv6len < 128)) {
+		snprintf(fieldbuf, sizeof(fieldbuf), "distinct client /%ds",
+		    d->ip.family == 4 ? r->dv4len : r->dv6len);
+		what = fieldbuf;
+	} else {
 		snprintf(fieldbuf, sizeof(fieldbuf), "%s %s", r->measure == M_SUM ? "total" : "distinct values of",
 		    cond_field_name(r->field));
 		what = fieldbuf;
@@ -469,7 +476,8 @@ same_counting(const struct rule *a, const struct rule *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->types == b->types && a->key == b->key &&
 	    a->v4len == b->v4len && a->v6len == b->v6len && a->measure == b->measure &&
-	    a->field == b->field && a->window == b->window && a->max_keys == b->max_keys;
+	    a->field == b->field && a->dv4len == b->dv4len && a->dv6len == b->dv6len &&
+	    a->window == b->window && a->max_keys == b->max_keys;
 }
 
 void
@@ -494,7 +502,7 @@ engine_adopt(struct engine *e, struct engine *old)
 
 /* Key bytes from a decision's key text (the inverse of key_text). */
 static size_t
-key_from_text(const struct rule *r, const char *text, uint8_t *k)
+key_from_text(const struct hash_key *hk, const struct rule *r, const char *text, uint8_t *k)
 {
 	if (r->key == KEY_GLOBAL)
 		return strcmp(text, "*") == 0 ? (k[0] = '*', 1) : 0;
@@ -508,11 +516,11 @@ key_from_text(const struct rule *r, const char *text, uint8_t *k)
 		if (!table_parse_entry(text, strlen(text), &ev.ip, &plen, &neg, err, sizeof(err)) || neg ||
 		    plen != (ev.ip.family == 4 ? r->v4len : r->v6len))
 			return 0;
-		return make_key(r, &ev, k);
+		return make_key(hk, r, &ev, k);
 	}
 	if (strlen(text) > STRKEY_TEXT)
 		return 0;	/* shown shortened: cannot be rebuilt */
-	return lower_key(k, (struct span){ text, strlen(text) });
+	return lower_key(hk, k, (struct span){ text, strlen(text) });
 }
 
 int
@@ -527,7 +535,7 @@ engine_restore(struct engine *e, const char *rule, const char *key, int64_t unti
 
 		if (strcmp(rt->r->name, rule) != 0)
 			continue;
-		if ((klen = key_from_text(rt->r, key, k)) == 0)
+		if ((klen = key_from_text(&e->key, rt->r, key, k)) == 0)
 			return 0;
 		o = keytab_put(rt->offenders, k, klen, until, &created, NULL);
 		if (o->until < until)

@@ -5,16 +5,32 @@
  * table. Free slots come from a free list, then from the never-used tail
  * (so a big cap costs nothing until keys arrive). Live slots are on a
  * doubly linked list ordered by last sighting, most recent at the head:
- * the tail is both the eviction victim and where idle keys are swept.
+ * the tail is where idle keys are swept and eviction victims are sought.
  * The hash index holds slot number + 1 (0 = empty) and doubles as keys
  * arrive (load <= 1), so a table with a cap of millions costs a few
- * kilobytes until it is used.
+ * kilobytes until it is used. Keys are attacker-chosen text or addresses:
+ * the index hash is SipHash under the process's secret key (common/hash.h),
+ * so nobody can aim many keys at one chain.
+ *
+ * Eviction at the cap: with a score function (keytab_set_score), the
+ * KEYTAB_EVICT_SAMPLE least recently seen keys are candidates and the one
+ * with the lowest score goes, the least recently seen first among equals.
+ * Why: an attacker who floods a rule with throwaway keys (an IPv6 client
+ * has 2^64 addresses in its /64 and as many /64s as its provider gives
+ * it) would otherwise push a real attacker's counter out, just before it
+ * reaches the threshold, by making it the least recently seen key. A key
+ * with one event scores lower than one close to its threshold, so the
+ * flood evicts its own keys. Only keys that have themselves nearly
+ * reached the threshold can push such a key out. The work is bounded
+ * (KEYTAB_EVICT_SAMPLE steps), and a key kept at the old end still leaves
+ * when it is idle for longer than its window (keytab_expire).
  */
 #include "keytab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 
 struct hdr {
@@ -34,6 +50,11 @@ struct keytab {
 	uint32_t freelist;	/* chained through hdr.newer */
 	uint32_t newest, oldest;
 	uint32_t *bucket, mask;
+	struct hash_key key;
+	uint64_t last_h;		/* the hash of the key looked up last ... */
+	uint8_t last_klen;		/* ... (UINT8_MAX: none), and its bytes: events come in bursts */
+	uint8_t last_key[KEYTAB_KEYMAX];
+	uint64_t (*score)(const void *payload);	/* NULL: evict the least recently seen */
 	struct keytab_stats st;
 };
 
@@ -61,32 +82,28 @@ slot_of(const struct keytab *t, const void *payload)
 	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->slots) / t->stride);
 }
 
-/* 8 bytes a step, multiply-xorshift mixing: keys are 2-60 bytes. */
-static uint64_t
-hash(const uint8_t *k, size_t n)
+static inline uint64_t
+hash(const struct keytab *t, const uint8_t *k, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-	size_t i = 0;
+	return hash_bytes(&t->key, k, n);
+}
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-	}
-	if (i < n) {
-		uint64_t w = 0;
-
-		memcpy(&w, k + i, n - i);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	/* Murmur3's finaliser: the index uses the low bits, which must depend on every byte. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
+/*
+ * The hash of a key being looked up: the last one's again when it is the
+ * same key (a client's events come in bursts), which costs a memcmp
+ * instead of SipHash.
+ */
+static inline uint64_t
+lookup_hash(struct keytab *t, const uint8_t *k, size_t n)
+{
+	if (n == t->last_klen && memcmp(k, t->last_key, n) == 0)
+		return t->last_h;
+	if (n > sizeof(t->last_key))
+		return hash(t, k, n);	/* the slot's rounding allows a few bytes more: not cached */
+	t->last_h = hash(t, k, n);
+	t->last_klen = (uint8_t)n;
+	memcpy(t->last_key, k, n);
+	return t->last_h;
 }
 
 struct keytab *
@@ -106,6 +123,8 @@ keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
 	t->mask = nb - 1;
 	t->freelist = t->newest = t->oldest = NONE;
+	t->key = hash_process_key();
+	t->last_klen = UINT8_MAX;	/* no key cached (keys are at most KEYTAB_KEYMAX bytes) */
 	return t;
 }
 
@@ -132,7 +151,7 @@ grow_index(struct keytab *t)
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
 	t->mask = nb - 1;
 	for (uint32_t i = t->newest; i != NONE; i = H(t, i)->older) {
-		uint32_t *b = &t->bucket[hash(KEY(t, i), H(t, i)->klen) & t->mask];
+		uint32_t *b = &t->bucket[hash(t, KEY(t, i), H(t, i)->klen) & t->mask];
 
 		H(t, i)->hnext = *b;
 		*b = i + 1;
@@ -161,7 +180,7 @@ keytab_get(struct keytab *t, const void *key, size_t klen)
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		return NULL;
-	i = find(t, key, klen, hash(key, klen));
+	i = find(t, key, klen, lookup_hash(t, key, klen));
 	return i == NONE ? NULL : PL(t, i);
 }
 
@@ -198,7 +217,7 @@ static void
 remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 {
 	struct hdr *h = H(t, i);
-	uint32_t *pp = &t->bucket[hash(KEY(t, i), h->klen) & t->mask];
+	uint32_t *pp = &t->bucket[hash(t, KEY(t, i), h->klen) & t->mask];
 
 	if (free_payload != NULL)
 		free_payload(PL(t, i));
@@ -213,6 +232,27 @@ remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 	t->st.size--;
 }
 
+/* The slot to evict at the cap (see the header of this file). */
+static uint32_t
+victim(const struct keytab *t)
+{
+	uint32_t best = t->oldest, i = t->oldest;
+	uint64_t low;
+
+	if (t->score == NULL)
+		return best;
+	low = t->score(PL(t, i));
+	for (int n = 1; n < KEYTAB_EVICT_SAMPLE && low > 0 && (i = H(t, i)->newer) != NONE; n++) {
+		uint64_t s = t->score(PL(t, i));
+
+		if (s < low) {
+			low = s;
+			best = i;
+		}
+	}
+	return best;
+}
+
 void *
 keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *created,
     void (*free_payload)(void *payload))
@@ -223,7 +263,7 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 
 	if (klen > t->stride - sizeof(struct hdr) - t->payload)
 		klen = t->stride - sizeof(struct hdr) - t->payload;	/* callers size keys; never happens */
-	h = hash(key, klen);
+	h = lookup_hash(t, key, klen);
 	i = find(t, key, klen, h);
 	if (i != NONE) {
 		hd = H(t, i);
@@ -237,10 +277,9 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	}
 	if (t->freelist == NONE && t->used == t->cap) {
 		t->st.evicted++;
-		remove_slot(t, t->oldest, free_payload);
+		remove_slot(t, victim(t), free_payload);
 	} else if (t->st.size >= (uint64_t)t->mask + 1 && t->mask < (1u << 30)) {
 		grow_index(t);
-		h = hash(key, klen);
 	}
 	if (t->freelist != NONE) {
 		i = t->freelist;
@@ -290,6 +329,12 @@ keytab_foreach(struct keytab *t, void (*fn)(void *arg, void *payload), void *arg
 {
 	for (uint32_t i = t->oldest; i != NONE; i = H(t, i)->newer)
 		fn(arg, PL(t, i));
+}
+
+void
+keytab_set_score(struct keytab *t, uint64_t (*score)(const void *payload))
+{
+	t->score = score;
 }
 
 struct keytab_stats

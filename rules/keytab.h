@@ -4,10 +4,14 @@
  *
  * Every rule keeps its counters in one (the key is a client prefix, a HELO
  * name, a sender...). Each slot holds a fixed-size payload chosen by the
- * caller and the key bytes. At capacity, inserting evicts the least
- * recently seen key (counted); idle keys are expired from the old end by
- * an incremental sweep. Memory is one calloc'd array sized for the cap,
- * touched only as keys arrive. Lookups, inserts and evictions are O(1).
+ * caller and the key bytes. At capacity, inserting evicts a key (counted):
+ * the least recently seen, or, with a score function, the lowest-scored of
+ * the KEYTAB_EVICT_SAMPLE least recently seen (so a flood of fresh keys
+ * cannot push out a key that has nearly reached its threshold); idle keys
+ * are expired from the old end by an incremental sweep. Keys are hashed
+ * with the process's secret SipHash key. Memory is one calloc'd array sized
+ * for the cap, touched only as keys arrive. Lookups, inserts and evictions
+ * are O(1).
  */
 #ifndef MXG_KEYTAB_H
 #define MXG_KEYTAB_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 
 #define KEYTAB_KEYMAX 60
+#define KEYTAB_EVICT_SAMPLE 8	/* keys looked at to choose an eviction victim */
 
 struct keytab;
 
@@ -43,6 +48,14 @@ void *keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, in
  * the number expired.
  */
 int keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(void *payload));
+
+/*
+ * Choose eviction victims by score: at the cap, of the KEYTAB_EVICT_SAMPLE
+ * least recently seen keys, the one whose payload scores lowest is evicted
+ * (the least recently seen among equal scores; a score of 0 is taken at
+ * once). NULL (the default): the least recently seen key.
+ */
+void keytab_set_score(struct keytab *t, uint64_t (*score)(const void *payload));
 
 /* The key bytes of a payload returned by this table. */
 const uint8_t *keytab_key(const struct keytab *t, const void *payload, size_t *klen);

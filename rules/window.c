@@ -6,6 +6,9 @@
 
 #include "../common/xalloc.h"
 
+/* Memory per tracked key is dominated by this (docs/ARCHITECTURE.md, bench/RESULTS.md). */
+_Static_assert(sizeof(struct window) <= 64, "a window must stay within 64 bytes");
+
 /* Bucket number and ring slot of time t, right for times before 1970 too. */
 static int64_t
 bucket_of(int64_t t, int64_t width)
@@ -96,17 +99,18 @@ dv(struct window *w, uint32_t i)
 }
 
 uint32_t
-win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit)
+win_distinct(struct window *w, int64_t width, int64_t t, uint64_t fp, uint32_t limit)
 {
+	const uint32_t lo = (uint32_t)fp, hi = (uint32_t)(fp >> 32);
 	int64_t idx = bucket_of(t, width);
 	uint32_t head32, live = 0, n, oldest = 0;
 	struct dval *found = NULL, *seg[2];
 	uint32_t segn[2];
 
 	if (!advance(w, idx, 1))
-		return w->ndist;
+		return w->u.d.ndist;
 	head32 = (uint32_t)w->head;
-	n = w->ndist;
+	n = w->u.d.ndist;
 	seg[0] = w->u.d.din;
 	segn[0] = n < WIN_DINLINE ? n : WIN_DINLINE;
 	seg[1] = w->u.d.dext;
@@ -114,7 +118,7 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 	/*
 	 * One pass over the inline values, then the array: drop values last
 	 * seen before the window (moving later ones down only after a gap),
-	 * refresh h if present, and note the value seen longest ago.
+	 * refresh fp if present, and note the value seen longest ago.
 	 */
 	for (int sg = 0; sg < 2; sg++) {
 		for (uint32_t k = 0; k < segn[sg]; k++) {
@@ -122,24 +126,26 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 
 			if (head32 - d.bucket >= WIN_BUCKETS)
 				continue;
-			if (d.hash == h) {
+			int same = d.lo == lo && d.hi == hi;
+
+			if (same) {
 				if ((int32_t)((uint32_t)idx - d.bucket) > 0)
 					d.bucket = (uint32_t)idx;
 				found = dv(w, live);
 			}
 			if (live != (sg ? WIN_DINLINE + k : k))
 				*dv(w, live) = d;
-			else if (d.hash == h)
+			else if (same)
 				seg[sg][k] = d;
 			if ((int32_t)(d.bucket - dv(w, oldest)->bucket) < 0)
 				oldest = live;
 			live++;
 		}
 	}
-	w->ndist = live;
+	w->u.d.ndist = live;
 	if (found == NULL && live >= limit && limit > 0) {
 		/* Full: the value seen longest ago makes room, so the set holds the newest. */
-		*dv(w, oldest) = (struct dval){ h, (uint32_t)idx };
+		*dv(w, oldest) = (struct dval){ lo, hi, (uint32_t)idx };
 	} else if (found == NULL && live < limit) {
 		if (live >= WIN_DINLINE && live - WIN_DINLINE >= w->dcap) {
 			uint32_t ncap = w->dcap ? w->dcap * 2 : 4;
@@ -149,10 +155,10 @@ win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t li
 			w->u.d.dext = xrealloc(w->u.d.dext, ncap * sizeof(*w->u.d.dext));
 			w->dcap = ncap;
 		}
-		*dv(w, w->ndist++) = (struct dval){ h, (uint32_t)idx };
+		*dv(w, w->u.d.ndist++) = (struct dval){ lo, hi, (uint32_t)idx };
 	}
-	w->total = w->ndist;
-	return w->ndist;
+	w->total = w->u.d.ndist;
+	return w->u.d.ndist;
 }
 
 void
@@ -160,8 +166,9 @@ win_reset(struct window *w, int distinct)
 {
 	if (!distinct)
 		memset(w->u.b, 0, sizeof(w->u.b));
+	else
+		w->u.d.ndist = 0;
 	w->total = 0;
-	w->ndist = 0;
 	w->head = 0;
 }
 

@@ -5,9 +5,13 @@
  * A window of W seconds is WIN_BUCKETS buckets of ceil(W / WIN_BUCKETS)
  * seconds (resolution: 1/10 of the window). The sum over the ring is kept
  * as a running total, so reading it is O(1). Distinct values are kept as
- * 32-bit hashes with the bucket they were last seen in, at most `limit` of
- * them (the rule's threshold: reaching it is all that matters); the first
- * WIN_DINLINE live in the window itself, more in an array that grows.
+ * 64-bit fingerprints (keyed hashes: the caller's) with the bucket they
+ * were last seen in, at most `limit` of them (the rule's threshold:
+ * reaching it is all that matters); the first WIN_DINLINE live in the
+ * window itself, more in an array that grows. 64 bits, because values are
+ * attacker-chosen: with 32, a harvester who could find collisions would
+ * make different recipients count as one (and even by chance, a million
+ * values give a hundred colliding pairs).
  * Events older than the window are ignored; the caller feeds times that
  * are roughly in order (a log file's).
  */
@@ -17,25 +21,27 @@
 #include <stdint.h>
 
 #define WIN_BUCKETS 10
-#define WIN_DINLINE 4
+#define WIN_DINLINE 3	/* 3 x 12 bytes: a window stays 64 bytes, counting or distinct */
 
+/* A fingerprint as two halves: 12 bytes, 4-byte aligned, not 16. */
 struct dval {
-	uint32_t hash;
+	uint32_t lo, hi;	/* the value's 64-bit fingerprint */
 	uint32_t bucket;	/* low 32 bits of the bucket number it was last seen in */
 };
 
 struct window {
 	int64_t head;		/* bucket number (time / width) of the newest bucket */
 	uint32_t total;		/* count: sum of b[]; distinct: live values */
-	uint32_t ndist, dcap;	/* distinct values stored, capacity of dext */
+	uint32_t dcap;		/* distinct: capacity of dext (0 for a count window: nothing to free) */
 	union {			/* a window counts, or it tracks distinct values, never both */
 		uint32_t b[WIN_BUCKETS];
 		struct {
 			struct dval *dext;	/* distinct values beyond the inline ones */
+			uint32_t ndist;		/* distinct values stored */
 			struct dval din[WIN_DINLINE];
 		} d;
 	} u;
-};
+};			/* 64 bytes: a key table slot holds one per tracked key */
 
 /* Bucket width in seconds for a window (>= 1). */
 int64_t win_width(int64_t window);
@@ -43,8 +49,8 @@ int64_t win_width(int64_t window);
 /* Add v at time t; returns the window's sum after it (saturating). */
 uint32_t win_add(struct window *w, int64_t width, int64_t t, uint32_t v);
 
-/* Note value hash h at time t; returns the number of distinct values in the window. */
-uint32_t win_distinct(struct window *w, int64_t width, int64_t t, uint32_t h, uint32_t limit);
+/* Note the value with fingerprint fp at time t; returns the number of distinct values in the window. */
+uint32_t win_distinct(struct window *w, int64_t width, int64_t t, uint64_t fp, uint32_t limit);
 
 /* Forget everything (after a decision), keeping allocated memory. */
 void win_reset(struct window *w, int distinct);

@@ -260,8 +260,8 @@ test_default_policy(void **state)
 	struct config *c;
 	const struct rule *r;
 	static const char *const names[] = {
-		"dha", "conn-flood", "bounce-flood", "backscatter", "protocol-abuse", "auth-guess",
-		"relay-probe", "msg-flood",
+		"dha", "dha-spread", "conn-flood", "bounce-flood", "backscatter", "protocol-abuse",
+		"auth-guess", "relay-probe", "msg-flood",
 	};
 
 	if (!find_sample(path, sizeof(path)))
@@ -272,10 +272,10 @@ test_default_policy(void **state)
 		dump();
 		fail_msg("the default policy should load without errors or warnings");
 	}
-	assert_int_equal(c->nrules, 8);
-	for (int i = 0; i < 8; i++)
+	assert_int_equal(c->nrules, 9);
+	for (int i = 0; i < 9; i++)
 		assert_string_equal(c->rules[i]->name, names[i]);
-	assert_int_equal(c->ntables, 2);
+	assert_int_equal(c->ntables, 3);
 	assert_int_equal(c->ntrusted, 1);
 	assert_true(in(c->trusted[0], "127.0.0.1"));
 	assert_true(in(c->trusted[0], "127.255.0.1"));
@@ -300,7 +300,22 @@ test_default_policy(void **state)
 	assert_int_equal(r->nunless, 0);
 	assert_int_equal(r->max_keys, 1000000);
 	assert_non_null(strstr(r->file, "mxguard.conf"));
-	assert_int_equal(r->line, 23);
+	assert_int_equal(r->line, 24);
+
+	r = rule_named(c, "dha-spread");
+	assert_int_equal(r->types, TYPE(EV_RCPT_UNKNOWN));
+	assert_int_equal(r->key, KEY_CLIENT);
+	assert_int_equal(r->v6len, 48);
+	assert_int_equal(r->measure, M_DISTINCT);
+	assert_int_equal(r->field, CF_IP);
+	assert_int_equal(r->dv4len, 32);
+	assert_int_equal(r->dv6len, 64);
+	assert_int_equal(r->threshold, 8);
+	assert_int_equal(r->window, 600);
+	assert_non_null(r->where);
+	assert_int_equal(r->nunless, 1);
+	assert_true(in(table_named(c, "ipv6"), "2001:db8:4848:1::1"));
+	assert_false(in(table_named(c, "ipv6"), "203.0.113.66"));
 
 	r = rule_named(c, "conn-flood");
 	assert_int_equal(r->types, TYPE(EV_CONNECT));

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -1153,22 +1154,233 @@ test_key_cap(void **state)
 	assert_true(engine_memory(e) <= 16 * 2 * 512);
 	assert_true(engine_memory(e) * 20 < engine_memory(big));
 
-	/* an evicted key starts again from zero */
-	for (int i = 0; i < 4; i++)
-		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	/*
+	 * Among keys of equal progress the least recently seen goes, and an
+	 * evicted key starts again from zero: 203.0.113.1 has one event, 16
+	 * newer one-event keys push it out.
+	 */
+	simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
 	for (int i = 0; i < 16; i++) {
-		snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
 		simple(e, EV_CONNECT, T0 + 1, ip);
 	}
-	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
-	assert_int_equal(R.n, 0);
+	for (int i = 0; i < 4; i++)
+		simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
+	assert_int_equal(R.n, 0);	/* 4, not 5: the first one was forgotten */
 	/* a key that stays recent keeps its count */
-	for (int i = 0; i < 3; i++)
-		simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
-	assert_int_equal(R.n, 0);
-	simple(e, EV_CONNECT, T0 + 1, "192.0.2.1");
+	simple(e, EV_CONNECT, T0 + 1, "203.0.113.1");
 	assert_int_equal(R.n, 1);
-	assert_string_equal(R.key[0], "192.0.2.1");
+	assert_string_equal(R.key[0], "203.0.113.1");
+}
+
+/*
+ * "distinct client ipv6 /64" counts /64s, not addresses: one /64 rotating
+ * through 30 addresses is one value; the third /64 of the /48 decides.
+ * IPv4 keeps counting addresses (/32 by default), and a rule counting
+ * addresses still sees the 30.
+ */
+static void
+test_distinct_client_prefix(void **state)
+{
+	static const char conf[] =
+	    "rule \"spread\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /24 ipv6 /48\n"
+	    "    when distinct client ipv6 /64 >= 3 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n"
+	    "rule \"addrs\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv6 /48\n"
+	    "    when distinct client >= 30 within 10m\n"
+	    "    do log\n"
+	    "}\n";
+	struct engine *e = engine_for(state, conf);
+	char ip[64];
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:4848:1::%x", i + 1);
+		rcpt(e, T0 + i, ip, "a@example.org");
+	}
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "addrs");
+	rcpt(e, T0 + 40, "2001:db8:4848:2::1", "a@example.org");
+	assert_int_equal(R.n, 1);
+	rcpt(e, T0 + 41, "2001:db8:4848:3::1", "a@example.org");
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "spread");
+	assert_string_equal(R.key[1], "2001:db8:4848::/48");
+	assert_int_equal(R.d[1].value, 3);
+	assert_non_null(strstr(R.reason[1], "3 distinct client /64s within 10m"));
+	/* IPv4: addresses of the /24, as before */
+	rcpt(e, T0 + 50, "203.0.113.1", "a@example.org");
+	rcpt(e, T0 + 51, "203.0.113.1", "b@example.org");
+	rcpt(e, T0 + 52, "203.0.113.2", "a@example.org");
+	assert_int_equal(R.n, 2);
+	rcpt(e, T0 + 53, "203.0.113.3", "a@example.org");
+	assert_int_equal(R.n, 3);
+	assert_string_equal(R.key[2], "203.0.113.0/24");
+	assert_non_null(strstr(R.reason[2], "3 distinct values of client"));
+}
+
+/*
+ * mxguard's hash of `distinct` values up to issue 12 (rules/engine.c,
+ * fold_hash): 32 bits of an unkeyed multiply-xorshift, so anyone could
+ * compute collisions offline. Kept here only to craft them.
+ */
+static uint32_t
+old_fold_hash(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = ((h ^ (w | 0x2020202020202020ull)) * 0xc4ceb9fe1a85ec53ull);
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, p + i, n - i);
+		h = (h ^ (w | (0x2020202020202020ull >> (8 * (8 - (n - i)))))) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* The old hash's state after the first 8 bytes of a 28-byte value. */
+static uint64_t
+old_state1(const char w1[8])
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ 28, w;
+
+	memcpy(&w, w1, 8);
+	h = (h ^ (w | 0x2020202020202020ull)) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * A harvester who knows the hash makes 20 different recipients count as
+ * one. The old state after two words is state1(w1) ^ (w2 | 0x20..): pick
+ * w1 = "u" + 7 digits, and w2 = K ^ state1(w1) for a constant K, whenever
+ * that is 8 bytes of valid local-part characters with bit 5 set (so the
+ * case folding leaves them alone: no capitals, no '^' or '_'); add "@example.org". All of them have
+ * the same 64-bit state, so the same old 32-bit hash. With today's keyed
+ * 64-bit fingerprints they count as 20 and the rule decides.
+ * (Little-endian layout, as the old hash read it; x86 and arm64.)
+ */
+static void
+test_crafted_collisions_count_apart(void **state)
+{
+	static const char conf[] =
+	    "rule \"dha\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do block for 1h\n"
+	    "}\n";
+	static const char ok[] = "0123456789abcdefghijklmnopqrstuvwxyz!#$%&'*+-/=?`{|}~";
+	char rc[20][32], w1[9];
+	uint64_t k;
+	int n = 0;
+	struct engine *e = engine_for(state, conf);
+
+	memcpy(w1, "u0000000", 9);
+	k = old_state1(w1) ^ 0x6161616161616161ull;	/* w2 = "aaaaaaaa" for the first */
+	for (unsigned i = 0; i < 10000000 && n < 20; i++) {
+		uint64_t v;
+		char w2[9];
+		int good = 1;
+
+		snprintf(w1, sizeof(w1), "u%07u", i);
+		v = k ^ old_state1(w1);
+		memcpy(w2, &v, 8);
+		w2[8] = '\0';
+		for (int b = 0; b < 8 && good; b++)
+			good = w2[b] != '\0' && strchr(ok, w2[b]) != NULL;
+		if (good)
+			snprintf(rc[n++], sizeof(rc[0]), "%s%s@example.org", w1, w2);
+	}
+	assert_int_equal(n, 20);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(strlen(rc[i]), 28);
+		assert_int_equal(old_fold_hash(rc[i], 28), old_fold_hash(rc[0], 28));
+		for (int j = 0; j < i; j++)
+			assert_true(strcasecmp(rc[i], rc[j]) != 0);
+	}
+	assert_string_equal(rc[0], "u0000000aaaaaaaa@example.org");
+	for (int i = 0; i < 19; i++)
+		rcpt(e, T0 + i, "203.0.113.66", rc[i]);
+	assert_int_equal(R.n, 0);
+	rcpt(e, T0 + 19, "203.0.113.66", rc[19]);
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.d[0].value, 20);
+	assert_string_equal(R.key[0], "203.0.113.66");
+	/* and case still folds: the same recipients in capitals add nothing */
+	for (int i = 0; i < 19; i++) {
+		char up[32];
+
+		for (int b = 0; b < 29; b++)
+			up[b] = (char)(rc[i][b] >= 'a' && rc[i][b] <= 'z' ? rc[i][b] - 32 : rc[i][b]);
+		rcpt(e, T0 + 30, "203.0.113.67", rc[i]);
+		rcpt(e, T0 + 31, "203.0.113.67", up);
+	}
+	assert_int_equal(R.n, 1);
+}
+
+/*
+ * The eviction policy (keytab_set_score, window_score): a real attacker at
+ * threshold - 1 survives a flood of ten times the cap of one-event keys
+ * (an IPv6 client spreading over fresh /64s), then decides; a key with one
+ * event less than another goes first. Without the policy (least recently
+ * seen out) the attacker's counter is the first to go.
+ */
+static void
+test_eviction_keeps_progress(void **state)
+{
+	static const char conf[] =
+	    "rule \"dha\" {\n"
+	    "    on rcpt_unknown\n"
+	    "    by client ipv4 /32 ipv6 /64\n"
+	    "    when distinct to >= 20 within 10m\n"
+	    "    do block for 1h\n"
+	    "    max-keys 100\n"
+	    "}\n";
+	struct engine *e = engine_for(state, conf);
+	char ip[64], to[64];
+	struct rule_stats st;
+
+	for (int i = 0; i < 19; i++) {
+		snprintf(to, sizeof(to), "user%d@example.org", i);
+		rcpt(e, T0 + i, "2001:db8:bad:1::7", to);
+	}
+	/* a slower one half-way to the threshold */
+	for (int i = 0; i < 10; i++) {
+		snprintf(to, sizeof(to), "guess%d@example.org", i);
+		rcpt(e, T0 + 19, "203.0.113.9", to);
+	}
+	/* 1000 throwaway keys (10x the cap), one event each, all newer */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:f100:%x::1", i + 1);
+		rcpt(e, T0 + 20 + i / 10, ip, "x@example.org");
+	}
+	st = engine_rule_stats(e, 0);
+	assert_int_equal(st.evicted, 1000 + 2 - 100);
+	assert_int_equal(st.keys, 100);
+	assert_int_equal(R.n, 0);
+	/* the attacker's 20th recipient decides, for its /64 */
+	rcpt(e, T0 + 200, "2001:db8:bad:1::8", "user19@example.org");
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "2001:db8:bad:1::/64");
+	assert_int_equal(R.d[0].value, 20);
+	/* the slower one kept its 10 too */
+	for (int i = 10; i < 20; i++) {
+		snprintf(to, sizeof(to), "guess%d@example.org", i);
+		rcpt(e, T0 + 201, "203.0.113.9", to);
+	}
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.key[1], "203.0.113.9");
 }
 
 static void
@@ -1306,6 +1518,9 @@ main(void)
 		T(test_string_keys),
 		T(test_many_rules),
 		T(test_key_cap),
+		T(test_eviction_keeps_progress),
+		T(test_crafted_collisions_count_apart),
+		T(test_distinct_client_prefix),
 		T(test_idle_keys_expire),
 		T(test_limit_action),
 		T(test_rules_by_type),

@@ -2,7 +2,10 @@
  * test_keytab.c - bounded per-key state: put/get, the created flag, zeroed
  * payloads, least-recently-seen eviction, expiry from the old end,
  * free_payload on every way out, index growth, key bytes, iteration order,
- * and a random sequence against a plain LRU model.
+ * a random sequence against a plain LRU model; and eviction by score
+ * (keytab_set_score): a key with progress survives a flood of fresh keys,
+ * the work is bounded to KEYTAB_EVICT_SAMPLE keys, and a random sequence
+ * against a model of the policy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -618,6 +621,168 @@ test_random_vs_model(void **state)
 	}
 }
 
+static uint64_t
+score_zero(const void *payload)
+{
+	(void)payload;
+	return 0;
+}
+
+/*
+ * Keys a little longer than KEYTAB_KEYMAX fit when the slot's rounding
+ * leaves room (payload 8, keymax 60: 64 bytes of key). Looking them up
+ * again and again (the last-key hash cache) finds them, and under ASan
+ * shows nothing is copied past the cache.
+ */
+static void
+test_long_keys_and_cache(void **state)
+{
+	struct keytab *t = tab(state, 16, 8, KEYTAB_KEYMAX);
+	uint8_t k[4][64];
+	int created;
+
+	keytab_set_score(t, score_zero);	/* a pointer beside the cache: an overrun would break it */
+
+	for (int i = 0; i < 4; i++) {
+		memset(k[i], 'a' + i, sizeof(k[i]));
+		assert_non_null(keytab_put(t, k[i], 61 + (size_t)i, 1, &created, NULL));
+		assert_int_equal(created, 1);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 4; i++) {
+			assert_non_null(keytab_get(t, k[i], 61 + (size_t)i));
+			assert_non_null(keytab_get(t, k[i], 61 + (size_t)i));
+			assert_null(keytab_get(t, k[i], 60));
+			assert_non_null(keytab_put(t, k[i], 61 + (size_t)i, 2, &created, NULL));
+			assert_int_equal(created, 0);
+		}
+	assert_int_equal(keytab_stats(t).size, 4);
+	/* the same bytes at another length are another key, cached or not */
+	assert_non_null(keytab_put(t, k[0], 8, 3, &created, NULL));
+	assert_int_equal(created, 1);
+	assert_non_null(keytab_put(t, k[0], 9, 3, &created, NULL));
+	assert_int_equal(created, 1);
+	assert_non_null(keytab_get(t, k[0], 8));
+	assert_int_equal(keytab_stats(t).size, 6);
+	/* evictions call the score function */
+	for (unsigned i = 0; i < 20; i++)
+		put(t, i, 4, NULL);
+	assert_int_equal(keytab_stats(t).evicted, 10);
+}
+
+/* --------------------------------------------------- eviction by score --- */
+
+static uint64_t
+score_hits(const void *payload)
+{
+	return ((const struct pl *)payload)->hits;
+}
+
+/*
+ * A key 19 steps into its count survives ten times the cap of one-step
+ * keys; the fresh keys go in the order they came; among equal scores the
+ * least recently seen goes.
+ */
+static void
+test_score_keeps_progress(void **state)
+{
+	struct keytab *t = tab(state, 16, sizeof(struct pl), 16);
+
+	keytab_set_score(t, score_hits);
+	put(t, 0, 1, NULL)->hits = 19;
+	for (unsigned i = 1; i <= 160; i++) {
+		put(t, i, 2, NULL)->hits = 1;
+		assert_non_null(get(t, 0));
+	}
+	assert_int_equal(keytab_stats(t).evicted, 161 - 16);
+	assert_int_equal(nfreed, 161 - 16);
+	for (int i = 0; i < nfreed; i++)
+		assert_int_equal(freed[i], (unsigned)i + 1);
+	/* key 0 is still the least recently seen, and still there */
+	put(t, 0, 3, NULL)->hits++;
+	assert_int_equal(get(t, 0)->hits, 20);
+
+	/* no score function: least recently seen out, whatever the payload says */
+	t = tab(state, 16, sizeof(struct pl), 16);
+	put(t, 0, 1, NULL)->hits = 19;
+	for (unsigned i = 1; i <= 16; i++)
+		put(t, i, 2, NULL)->hits = 1;
+	assert_null(get(t, 0));
+	assert_int_equal(freed[0], 0);
+}
+
+/*
+ * Bounded work: only the KEYTAB_EVICT_SAMPLE least recently seen keys are
+ * candidates. When they all score higher than a newer key, the lowest of
+ * them goes, not the newer key; a score of 0 is taken at once.
+ */
+static void
+test_score_sample_bounded(void **state)
+{
+	struct keytab *t = tab(state, 16, sizeof(struct pl), 16);
+
+	keytab_set_score(t, score_hits);
+	for (unsigned i = 0; i < KEYTAB_EVICT_SAMPLE; i++)
+		put(t, i, 1, NULL)->hits = 10 + (i == 3 ? 0 : 5);	/* key 3: the lowest of the sample */
+	for (unsigned i = KEYTAB_EVICT_SAMPLE; i < 16; i++)
+		put(t, i, 2, NULL)->hits = 1;	/* lower, but newer than the sample */
+	put(t, 100, 3, NULL)->hits = 1;
+	assert_int_equal(nfreed, 1);
+	assert_int_equal(freed[0], 3);
+	/* a zero score (a window emptied by a decision) goes first, the oldest of them */
+	get(t, 5)->hits = 0;
+	get(t, 6)->hits = 0;
+	put(t, 101, 4, NULL)->hits = 1;
+	assert_int_equal(nfreed, 2);
+	assert_int_equal(freed[1], 5);
+}
+
+/* The policy as a model: of the oldest KEYTAB_EVICT_SAMPLE, the lowest score, oldest first. */
+static void
+test_score_random_vs_model(void **state)
+{
+	const int cap = 24;
+	struct keytab *t = tab(state, (uint32_t)cap, sizeof(struct pl), 16);
+	struct model m = { .n = 0 };
+	uint32_t hits[64] = { 0 };
+	int64_t now = 0;
+
+	keytab_set_score(t, score_hits);
+	rng_state = 11;
+	for (int step = 0; step < 100000; step++) {
+		unsigned k = (unsigned)(rnd() % 60);
+		int created, i = model_find(&m, k);
+		struct pl *p;
+
+		now++;
+		nfreed = 0;
+		p = put(t, k, now, &created);
+		if (i >= 0) {
+			assert_int_equal(created, 0);
+			model_remove(&m, i);
+		} else {
+			assert_int_equal(created, 1);
+			hits[k] = 0;
+			if (m.n == cap) {
+				int v = 0;
+
+				for (int j = 1; j < KEYTAB_EVICT_SAMPLE && hits[m.key[v]] > 0; j++)
+					if (hits[m.key[j]] < hits[m.key[v]])
+						v = j;
+				assert_int_equal(nfreed, 1);
+				assert_int_equal(freed[0], m.key[v]);
+				model_remove(&m, v);
+			} else
+				assert_int_equal(nfreed, 0);
+		}
+		/* most keys stay low, a few climb */
+		p->hits = hits[k] = hits[k] + (k % 7 == 0 ? 3 : (unsigned)(rnd() % 2));
+		m.key[m.n] = k;
+		m.seen[m.n] = now;
+		m.n++;
+	}
+}
+
 int
 main(void)
 {
@@ -632,6 +797,10 @@ main(void)
 		cmocka_unit_test_teardown(test_keytab_key, free_tab),
 		cmocka_unit_test_teardown(test_foreach, free_tab),
 		cmocka_unit_test_teardown(test_random_vs_model, free_tab),
+		cmocka_unit_test_teardown(test_long_keys_and_cache, free_tab),
+		cmocka_unit_test_teardown(test_score_keeps_progress, free_tab),
+		cmocka_unit_test_teardown(test_score_sample_bounded, free_tab),
+		cmocka_unit_test_teardown(test_score_random_vs_model, free_tab),
 	};
 
 	return cmocka_run_group_tests_name("keytab", tests, NULL, NULL);

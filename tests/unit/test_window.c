@@ -2,7 +2,8 @@
  * test_window.c - sliding windows in event time: bucket width, counts and
  * sums, old events, advancing time, jumps, saturation; distinct sets:
  * repeats, expiry, refresh, the limit, the growth path beyond the inline
- * values; and long random sequences against a brute-force model that
+ * values, 64-bit fingerprints (values equal in their low 32 bits count
+ * apart); and long random sequences against a brute-force model that
  * applies the same bucket rule to a plain list of events.
  *
  * The bucket rule (window.h): bucket number = t / width, width =
@@ -277,7 +278,7 @@ test_reset(void **state)
 	assert_true(cap >= 46);
 	win_reset(&d, 1);
 	assert_int_equal(d.total, 0);
-	assert_int_equal(d.ndist, 0);
+	assert_int_equal(d.u.d.ndist, 0);
 	assert_ptr_equal(d.u.d.dext, ext);
 	assert_int_equal(d.dcap, cap);
 	assert_int_equal(win_distinct(&d, 60, 6000, 7, 1000), 1);
@@ -311,10 +312,33 @@ test_distinct_basic(void **state)
 	assert_int_equal(win_distinct(w, width, 6004, 0, 100), 3);	/* 0 is a value like any other */
 	assert_int_equal(win_distinct(w, width, 6005, UINT32_MAX, 100), 4);
 	assert_int_equal(win_distinct(w, width, 6006, 0xabc, 100), 4);
-	assert_int_equal(win_distinct(w, width, 6007, 5, 100), 5);	/* the first one beyond the inline 4 */
+	assert_int_equal(win_distinct(w, width, 6007, 5, 100), 5);	/* beyond the inline ones */
 	assert_int_equal(win_distinct(w, width, 6008, 0, 100), 5);
 	assert_int_equal(win_distinct(w, width, 6009, 5, 100), 5);
 	assert_int_equal(w->total, 5);
+}
+
+/*
+ * Fingerprints are 64 bits: values that differ only in their high half
+ * (a 32-bit hash would have made them one) count apart, whether they sit
+ * in the window's inline slots or in its array.
+ */
+static void
+test_distinct_64bit(void **state)
+{
+	struct window *w = W(state);
+	uint32_t n = 0;
+
+	for (uint64_t hi = 1; hi <= 40; hi++)
+		n = win_distinct(w, 60, 6000 + (int64_t)hi, hi << 32 | 0x5eed, 100);
+	assert_int_equal(n, 40);
+	/* each is known again by its whole 64 bits */
+	for (uint64_t hi = 1; hi <= 40; hi++)
+		assert_int_equal(win_distinct(w, 60, 6050, hi << 32 | 0x5eed, 100), 40);
+	assert_int_equal(win_distinct(w, 60, 6051, 0x5eed, 100), 41);
+	assert_int_equal(win_distinct(w, 60, 6052, 1ull << 32 | 0x5eee, 100), 42);
+	assert_int_equal(win_distinct(w, 60, 6053, UINT64_MAX, 100), 43);
+	assert_int_equal(win_distinct(w, 60, 6054, UINT64_MAX, 100), 43);
 }
 
 static void
@@ -361,7 +385,7 @@ test_distinct_limit(void **state)
 		uint32_t n = win_distinct(w, 60, 6000 + h, h * 2654435761u, 20);
 
 		assert_int_equal(n, h < 20 ? h + 1 : 20);
-		assert_true(w->ndist <= 20);
+		assert_true(w->u.d.ndist <= 20);
 		assert_true(w->dcap <= 20);
 	}
 	/* a limit below the inline size */
@@ -587,7 +611,7 @@ test_random_distinct_limit(void **state)
 		t += (int64_t)(rnd() % 20);
 		got = win_distinct(&w, width, t, (uint32_t)(rnd() % 64), 10);
 		assert_true(got <= 10);
-		assert_true(w.ndist <= 10);
+		assert_true(w.u.d.ndist <= 10);
 		assert_true(w.dcap <= 10);
 	}
 	win_free(&w);
@@ -607,6 +631,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_saturation_then_expiry, setup_window, free_window),
 		cmocka_unit_test_setup_teardown(test_reset, setup_window, free_window),
 		cmocka_unit_test_setup_teardown(test_distinct_basic, setup_window, free_window),
+		cmocka_unit_test_setup_teardown(test_distinct_64bit, setup_window, free_window),
 		cmocka_unit_test_setup_teardown(test_distinct_expiry_and_refresh, setup_window, free_window),
 		cmocka_unit_test_setup_teardown(test_distinct_limit, setup_window, free_window),
 		cmocka_unit_test_setup_teardown(test_distinct_growth, setup_window, free_window),
