@@ -54,6 +54,7 @@ struct engine {
 	} by_type[EV__COUNT];
 	uint64_t trusted;
 	struct hash_key key;	/* the process's: fingerprints of one engine are comparable */
+	uint64_t doubts;	/* doubtful values counted: each is a value of its own */
 	struct addr last_ip;	/* the last client checked against the trusted tables ... */
 	int last_trusted;	/* ... and the answer: events come in bursts per client */
 };
@@ -223,13 +224,33 @@ key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t 
 }
 
 /*
- * The fingerprint of the value a distinct rule counts: 64 bits of keyed
- * SipHash (case-blind for strings, see hash_bytes_fold). 0 if the event
- * has no such value.
+ * 1 if the event's line holds the field (or what it is derived from) but
+ * client text made it unreadable: the parser left it out as doubtful.
  */
 static int
-distinct_fp(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint64_t *fp)
+doubtful_field(const struct event *ev, int field)
 {
+	if (ev->doubtful & EV_DOUBT_ANY)
+		return 1;
+	if (field == CF_SENDER_DOMAIN)
+		field = F_FROM;
+	else if (field == CF_RECIPIENT_DOMAIN)
+		field = F_TO;
+	return field < F__COUNT && ((ev->doubtful >> field) & 1);
+}
+
+/*
+ * The fingerprint of the value a distinct rule counts: 64 bits of keyed
+ * SipHash (case-blind for strings, see hash_bytes_fold). 0 if the event
+ * has no such value. A value the line holds but client text made
+ * unreadable (doubtful) counts as one never seen before: a harvester who
+ * builds lines the parser cannot read (Exim cuts a long recipient short)
+ * adds to the count instead of hiding from it.
+ */
+static int
+distinct_fp(struct engine *e, const struct rule *r, const struct event *ev, uint64_t *fp)
+{
+	const struct hash_key *hk = &e->key;
 	struct span s;
 
 	if (r->field == CF_IP) {
@@ -244,15 +265,15 @@ distinct_fp(const struct hash_key *hk, const struct rule *r, const struct event 
 		*fp = hash_bytes(hk, v, sizeof(v));
 		return 1;
 	}
-	if (cond_field_numeric(r->field)) {
-		if (!ev_has(ev, (enum ev_field)r->field))
-			return 0;
-		*fp = hash_bytes(hk, &ev->num[r->field], sizeof(int64_t));
+	if (cond_field_numeric(r->field) ? ev_has(ev, (enum ev_field)r->field) : cond_str_value(ev, r->field, &s)) {
+		*fp = cond_field_numeric(r->field) ? hash_bytes(hk, &ev->num[r->field], sizeof(int64_t)) :
+		    hash_bytes_fold(hk, s.p, s.n);
 		return 1;
 	}
-	if (!cond_str_value(ev, r->field, &s))
+	if (!doubtful_field(ev, r->field))
 		return 0;
-	*fp = hash_bytes_fold(hk, s.p, s.n);
+	e->doubts++;
+	*fp = hash_bytes(hk, &e->doubts, sizeof(e->doubts));
 	return 1;
 }
 
@@ -335,7 +356,7 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 			skip = cond_eval(r->unless[u], ev);
 		if (skip || (klen = make_key(&e->key, r, ev, k)) == 0)
 			continue;
-		if (r->measure == M_DISTINCT && !distinct_fp(&e->key, r, ev, &fp))
+		if (r->measure == M_DISTINCT && !distinct_fp(e, r, ev, &fp))
 			continue;
 		if (r->measure == M_SUM && !ev_has(ev, (enum ev_field)r->field))
 			continue;

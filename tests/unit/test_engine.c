@@ -1495,6 +1495,41 @@ test_distinct_after_suppression(void **state)
 	assert_int_equal(R.d[1].level, 1);
 }
 
+/*
+ * A recipient the parser could not read (client text made it ambiguous,
+ * or the MTA cut it short) is doubtful: each such event counts as a value
+ * of its own, so a harvest cannot hide behind unreadable lines; an event
+ * that simply has no recipient counts as none.
+ */
+static void
+test_doubtful_counts_as_distinct(void **state)
+{
+	struct engine *e = engine_for(state, DHA);
+	int64_t t = T0;
+
+	for (int i = 0; i < 30; i++) {
+		struct event ev = E(EV_RCPT_UNKNOWN, t++, "203.0.113.66");
+
+		feed(e, &ev);	/* no recipient at all: nothing to count */
+	}
+	assert_int_equal(R.n, 0);
+	for (int i = 0; i < 19; i++) {
+		struct event ev = E(EV_RCPT_UNKNOWN, t++, "203.0.113.67");
+
+		ev_doubt(&ev, F_TO);
+		feed(e, &ev);
+	}
+	assert_int_equal(R.n, 0);
+	{
+		struct event ev = E(EV_RCPT_UNKNOWN, t++, "203.0.113.67");
+
+		ev.doubtful |= EV_DOUBT_ANY;	/* read by a fallback pattern */
+		feed(e, &ev);
+	}
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.key[0], "203.0.113.67");
+}
+
 int
 main(void)
 {
@@ -1525,6 +1560,7 @@ main(void)
 		T(test_limit_action),
 		T(test_rules_by_type),
 		T(test_distinct_after_suppression),
+		T(test_doubtful_counts_as_distinct),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
