@@ -39,6 +39,13 @@ my @frag = (
 	"disconnect from unknown[$INNOCENT] ehlo=1 rcpt=0/99 commands=1/100",
 	'Service unavailable; Client host [198.51.100.10] blocked using zen.example.test',
 	' blocked using zen.example.test', 'status=bounced', ' (set_id=x)', ' H=[198.51.100.10]',
+	# Exim, Sendmail and OpenSMTPD shapes
+	"H=($INNOCENT) [$INNOCENT] F=<a\@b> rejected RCPT <c\@d>: Unrouteable address",
+	'> rejected RCPT <postmaster@example.com>: relay not permitted', " SMTP connection from [$INNOCENT] closed by QUIT",
+	"ruleset=check_rcpt, arg1=<x\@y>, relay=[$INNOCENT], reject=550 5.1.1 <x\@y>... User unknown",
+	', relay=[198.51.100.10]', '>... User unknown', ', nrcpts=1, relay=[198.51.100.10]',
+	'" result="550 Invalid recipient: <x@example.com>"', '" result="250 2.0.0 Ok', ' result="421 ',
+	'smtp failed-command command="RCPT TO:<a>"', "smtp connected address=$INNOCENT host=x",
 	';', '>', '<', '"', '\\', ' ', ':', ',', '[', ']', '=', 'x', 'User unknown',
 );
 
@@ -126,8 +133,15 @@ if ($mode eq 'smtp') {
 	# Exim: a protocol error whose command holds an H= of its own is the
 	# session's, known from an earlier line of the same pid (the rejected EHLO).
 	($LOCAL, $VALID, $NO_ESCAPES, $HELO_REJECTED) = ('example.com', 'postmaster@example.com', 1, 1) if $mta eq 'exim';
-	# Exim logs a command's argument cut to 100 bytes: a longer recipient is not in its log.
-	my $logged = sub { $mta eq 'exim' && length($_[0]) + 2 > 100 ? undef : $_[0] };
+	($LOCAL, $VALID) = ('example.com', 'postmaster@example.com') if $mta eq 'opensmtpd';
+	# The recipient as the MTA logs it: Exim cuts a command's argument at 100
+	# bytes (a longer recipient is not in its log); OpenSMTPD doubles backslashes.
+	my $logged = sub {
+		my $a = shift;
+		return undef if $mta eq 'exim' && length($a) + 2 > 100;
+		$a =~ s/\\/\\\\/g if $mta eq 'opensmtpd';
+		return $a;
+	};
 	srand($seed);
 	open(my $tf, '>>', $truthf) or die "$truthf: $!\n";
 	for my $sess (1 .. $n) {
@@ -147,20 +161,34 @@ if ($mode eq 'smtp') {
 			if ($k eq 'helo') {
 				my $r = $cmd->("EHLO $a");
 				next if $r =~ /^250/;
-				$r =~ /^501 / && $mta eq 'exim' or die "unexpected reply to EHLO $a: $r";
+				$r =~ /^501 / && $mta ne 'postfix' or die "unexpected reply to EHLO $a: $r";
 				truth($tf, $me, 'client_reject');
 				$cmd->('EHLO client.example') =~ /^250/ or die "EHLO refused\n";
-			} elsif ($k eq 'mail') { $sender = $a; $cmd->("MAIL FROM:<$a>") =~ /^250/ or die "MAIL refused: <$a>\n" }
+			} elsif ($k eq 'mail') {
+				$sender = $a;
+				my $r = $cmd->("MAIL FROM:<$a>");
+				next if $r =~ /^250/;
+				# OpenSMTPD takes no local part with specials: refused, then a plain sender
+				$mta eq 'opensmtpd' && $r =~ /^5\d\d / or die "MAIL refused: <$a>: $r";
+				truth($tf, $me, 'client_reject');
+				$sender = 'plain@evil.example';
+				$cmd->("MAIL FROM:<$sender>") =~ /^250/ or die "MAIL refused: <$sender>\n";
+			}
 			elsif ($k eq 'rcpt') {
 				my $r = $cmd->("RCPT TO:<$a>");
-				if ($r =~ /^550 (5\.1\.1 |Unrouteable address)/) { truth($tf, $me, 'rcpt_unknown', $logged->($a)) }
-				elsif ($r =~ /^(454 4\.7\.1 .*Relay access denied|550 relay not permitted)/) {
+				# (OpenSMTPD refuses a relay attempt as an invalid recipient)
+				if ($r =~ /^550 (5\.1\.1 |Unrouteable address|Invalid recipient)/) {
+					truth($tf, $me, 'rcpt_unknown', $logged->($a));
+				} elsif ($r =~ /^(454 4\.7\.1 .*Relay access denied|550 relay not permitted)/) {
 					truth($tf, $me, 'relay_denied', $logged->($a));
+				} elsif ($mta eq 'opensmtpd' && $r =~ /^5/) {
+					truth($tf, $me, 'rcpt_reject', $logged->($a));	# a local part it will not take
 				} else { die "unexpected reply to RCPT TO:<$a>: $r" }
 			} elsif ($k eq 'badrcpt') {
 				my $r = $cmd->("RCPT TO:$a");
-				$r =~ /^501 / or die "unexpected reply to RCPT TO:$a: $r";
-				truth($tf, $me, 'protocol_error');
+				$r =~ /^50[01] |^553 / or die "unexpected reply to RCPT TO:$a: $r";
+				# (OpenSMTPD: a refused RCPT whose address it cannot read back)
+				$mta eq 'opensmtpd' ? truth($tf, $me, 'rcpt_reject', undef) : truth($tf, $me, 'protocol_error');
 			} elsif ($k eq 'data') {
 				$cmd->("RCPT TO:<$VALID>") =~ /^250/ or die "$VALID refused\n";
 				$cmd->('DATA') =~ /^354/ or die "DATA refused\n";
@@ -176,7 +204,7 @@ if ($mode eq 'smtp') {
 			} elsif ($k eq 'nonsmtp') {
 				my $r = $cmd->($a);
 				truth($tf, $me, 'protocol_error');
-				if ($mta eq 'exim') {
+				if ($mta ne 'postfix') {
 					$r =~ /^500 / or die "unexpected reply to $a: $r";
 					$cmd->('QUIT');
 				}

@@ -16,12 +16,17 @@
 #    harvest of both and nothing about the innocent address;
 # 3. the real Exim 4.96 of the end-to-end tests (tests/sh/mta_real.sh), 120
 #    hostile sessions. Exim logs a command's argument cut to 100 bytes, so a
-#    longer recipient's event must come without "to" (the truth says null).
+#    longer recipient's event must come without "to" (the truth says null);
+# 4. the real OpenSMTPD 6.8, 120 hostile sessions (it logs the client's
+#    command with its quotes unescaped, and backslashes doubled).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mta_real.sh" || exit 1
 INJECT=$(dirname "$0")/inject.pl
 # The fields the truth knows: type and ip, and to for the recipient events.
-project() { jq -c 'if (.type == "rcpt_unknown" or .type == "relay_denied") then {ip, type, to} else {ip, type} end' | sort; }
+project() {
+	jq -c 'if (.type == "rcpt_unknown" or .type == "relay_denied" or .type == "rcpt_reject") then {ip, type, to}
+		else {ip, type} end' | sort
+}
 
 # --- 1. offline
 perl "$INJECT" offline 12 2500 "$TMP/off.log" "$TMP/off.truth"
@@ -105,4 +110,23 @@ diff "$TMP/exim.want" "$TMP/exim.got" > "$TMP/exim.diff"
 check_eq "real Exim: every event's type, ip and to equal the truth ($(wc -l < "$TMP/exim.want") events)" "" \
 	"$(head -5 "$TMP/exim.diff")"
 check_eq "real Exim: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/exim.got")"
+
+# --- 4. the real OpenSMTPD
+mr_init opensmtpd
+mr_net opensmtpd
+mr_start opensmtpd || { failt "OpenSMTPD starts"; finish; }
+ip netns exec "${MR_CLI_NS[opensmtpd]}" perl "$INJECT" smtp opensmtpd "${MR_SRV_IP[opensmtpd]}" \
+	"${MR_CLI_IP[opensmtpd]}" "$RANDOM" 120 "$TMP/osmtpd.truth" > "$TMP/inject.osmtpd" 2>&1
+check "120 hostile sessions went through the real OpenSMTPD" test $? = 0
+[ -s "$TMP/inject.osmtpd" ] && sed "s/^/  /" "$TMP/inject.osmtpd"
+# (its lines reach the file through syslog: wait for every session's end)
+quits=$(grep -c '"disconnect"' "$TMP/osmtpd.truth")
+mr_wait 10 sh -c "[ \$(grep -c 'disconnected reason=quit' '${MR_LOG[opensmtpd]}') -ge $quits ]"
+mr_wait 5 mr__quiet "${MR_LOG[opensmtpd]}"
+"$MXGUARD" parse "${MR_LOG[opensmtpd]}" | project > "$TMP/osmtpd.got"
+jq -c . "$TMP/osmtpd.truth" | sort > "$TMP/osmtpd.want"
+diff "$TMP/osmtpd.want" "$TMP/osmtpd.got" > "$TMP/osmtpd.diff"
+check_eq "real OpenSMTPD: every event's type, ip and to equal the truth ($(wc -l < "$TMP/osmtpd.want") events)" "" \
+	"$(head -5 "$TMP/osmtpd.diff")"
+check_eq "real OpenSMTPD: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/osmtpd.got")"
 finish
