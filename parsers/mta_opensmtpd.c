@@ -20,6 +20,7 @@
 
 #include "../common/xalloc.h"
 #include "mta.h"
+#include "mta_text.h"
 #include "pattern.h"
 
 enum op {
@@ -106,38 +107,6 @@ hex32(struct span s)
 	return v;
 }
 
-/*
- * The end of an address in OpenSMTPD's logged command: s[i] follows "<".
- * OpenSMTPD logs the command through strnvis(VIS_SAFE | VIS_CSTYLE): a
- * backslash is written "\\" (so the client's escape \" appears as \\"),
- * control bytes as C escapes, and quotes as they are. A quoted local part
- * is stepped over as one token. The index of the closing ">", or -1.
- */
-static long
-logged_addr_end(struct span s, size_t i)
-{
-	if (i < s.n && s.p[i] == '"') {
-		for (i++; i < s.n && s.p[i] != '"'; i++) {
-			if (s.p[i] != '\\')
-				continue;
-			if (i + 1 < s.n && s.p[i + 1] == '\\')
-				i += i + 3 < s.n && s.p[i + 2] == '\\' && s.p[i + 3] == '\\' ? 3 : 2;	/* the client's \x */
-			else
-				i++;	/* \n, \t, \ooo: a control byte */
-		}
-		if (i >= s.n)
-			return -1;
-		i++;
-	}
-	for (; i < s.n; i++) {
-		if (s.p[i] == '>')
-			return (long)i;
-		if (s.p[i] == '<' || s.p[i] == '"' || s.p[i] == ' ')
-			return -1;
-	}
-	return -1;
-}
-
 static int
 starts_ci(struct span s, const char *lit)
 {
@@ -163,9 +132,9 @@ split_failed(struct event *ev)
 	long e = -1;
 
 	if (starts_ci(a, "RCPT TO:<"))
-		e = logged_addr_end(a, 9);
+		e = mta_addr_end_logged(a, 9);
 	else if (starts_ci(a, "MAIL FROM:<"))
-		e = logged_addr_end(a, 11);
+		e = mta_addr_end_logged(a, 11);
 	if (e >= 0)
 		from = (size_t)e + 1;
 	if ((p = memmem(a.p + from, a.n - from, sep, sizeof(sep) - 1)) == NULL)
@@ -203,7 +172,7 @@ classify_failed(struct event *ev)
 	}
 	if (starts_ci(c, "RCPT TO:")) {
 		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
-		if (starts_ci(c, "RCPT TO:<") && (e = logged_addr_end(c, 9)) >= 0)
+		if (starts_ci(c, "RCPT TO:<") && (e = mta_addr_end_logged(c, 9)) >= 0)
 			ev_set_str(ev, F_TO, (struct span){ c.p + 9, (size_t)e - 9 });
 		else
 			ev_doubt(ev, F_TO);	/* an address no MTA would write back: where it ends is not known */
@@ -215,7 +184,7 @@ classify_failed(struct event *ev)
 	}
 	if (starts_ci(c, "MAIL FROM:")) {
 		ev_set_str(ev, F_CMD, SPAN_LIT("MAIL"));
-		if (starts_ci(c, "MAIL FROM:<") && (e = logged_addr_end(c, 11)) >= 0)
+		if (starts_ci(c, "MAIL FROM:<") && (e = mta_addr_end_logged(c, 11)) >= 0)
 			ev_set_str(ev, F_FROM, (struct span){ c.p + 11, (size_t)e - 11 });
 		return EV_CLIENT_REJECT;
 	}

@@ -39,9 +39,11 @@
 /* "550 5.1.1 text" of reject= */
 /*
  * An address the client wrote: a quoted local part ("a> b, c"@x) is one
- * token, so its ">", "," or spaces cannot end the field early.
+ * token, so its ">" or "," cannot end the field early (Sendmail also
+ * takes unquoted spaces: <a b@x>). Sendmail logs backslashes doubled: the
+ * client's \" is \\" in the line, its \\ is \\\\.
  */
-#define SM_ADDR "(?:\"(?:[^\"\\\\]|\\\\.)*+\"|[^\\s,<>\"])*+"
+#define SM_ADDR "(?:\"(?:[^\"\\\\]|\\\\\\\\\\\\\\\\|\\\\\\\\\"|\\\\[^\\\\])*+\"|[^,<>\"])*+"
 #define SM_REJ "(?<code>\\d{3}) (?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)$"
 
 enum op {
@@ -50,6 +52,7 @@ enum op {
 	OP_CLASSIFY,		/* other ruleset rejects: DNSBL, rate limit, or the entry's type */
 	OP_BARE_UNKNOWN,	/* "<x>... User unknown": client from the queue ID, maybe later */
 	OP_FROM,		/* "from=..., nrcpts=N, relay=": msg_accepted / bounce_in */
+	OP_FROM_CUT,		/* the same with a sender Sendmail shortened */
 	OP_DSN,			/* aux is the queue ID of a bounce Sendmail made: local */
 	OP_TIMEOUT,		/* lost_conn, reason "timeout" */
 	OP_RCPT_FLOOD,		/* rate_limited, limit "RCPT flood" */
@@ -68,7 +71,13 @@ static const struct pattern_def sendmail_defs[] = {
 	{ "ruleset=", NULL, NULL, EV_NONE, 0 },		/* quarantine=, discard: nothing to count */
 	{ "from=", NULL, "(?J)from=(?:<(?<from>" SM_ADDR ")>|(?<from>[^\\s,<>]*)), size=(?<size>\\d+), class=-?\\d+, nrcpts=(?<nrcpt>\\d+), "
 	    ".*, relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM },
-	{ "<", ">... ", "<(?<to>" SM_ADDR ")>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
+	/*
+	 * Sendmail shortens or cuts a long sender, which can leave a quoted
+	 * local part open: then the sender is read by from_shortened().
+	 */
+	{ "from=<", NULL, "from=<(?<aux>.*), relay=(?:" SM_HOST "|[^\\s\\[\\],]+)$", EV_NONE, OP_FROM_CUT },
+	/* Both ends are Sendmail's: the address between them is whatever the client wrote (spaces too). */
+	{ "<", ">... ", "<(?<to>.*)>\\.\\.\\. (?<reason>User unknown|No such user(?: here)?)$",
 	    EV_RCPT_UNKNOWN, OP_BARE_UNKNOWN },
 	{ "lost input channel from ", NULL, "lost input channel from " SM_HOST " to (?<service>\\S+) after "
 	    "(?<stage>\\S+)", EV_LOST_CONN, 0 },
@@ -100,7 +109,8 @@ static const struct pattern_def sendmail_defs[] = {
 };
 
 #define HELD_MAX 4096
-#define HELD_TOMAX 128
+#define HELD_TOMAX 254	/* more than Sendmail logs of an address (SM_SHORT) */
+#define HELD_TO_DOUBT 255	/* tolen of a recipient too long to keep: released as doubtful, never cut */
 #define HELD_NODEMAX 64
 
 enum held_state { H_FREE, H_WAIT, H_OUT };
@@ -220,7 +230,12 @@ is_local(const struct addr *ip)
 	return ip->family == 0 || addr_is_loopback(ip);
 }
 
-/* A check_rcpt reply: "<to>... text" (the address skipped exactly), then what the text says. */
+/*
+ * A check_rcpt reply: "<to>... text", then what the text says. The
+ * address is skipped exactly when it is the line's arg1; else (Sendmail
+ * shortened it: "ab...yz") the text follows the last ">... ": the echo of
+ * the client's address comes before Sendmail's words, never after them.
+ */
 static enum ev_type
 classify_rcpt(struct event *ev)
 {
@@ -230,6 +245,10 @@ classify_rcpt(struct event *ev)
 	    memcmp(r.p + 1 + to.n, ">... ", 5) == 0) {
 		t.p += to.n + 6;
 		t.n -= to.n + 6;
+	} else if (r.n > 0 && r.p[0] == '<') {
+		for (const char *m = memmem(r.p, r.n, ">... ", 5); m != NULL;
+		    m = memmem(m + 1, (size_t)(r.p + r.n - m - 1), ">... ", 5))
+			t = (struct span){ m + 5, (size_t)(r.p + r.n - m - 5) };
 	}
 	if (span_starts(t, "User unknown", 12) || span_starts(t, "No such user", 12))
 		return EV_RCPT_UNKNOWN;
@@ -300,7 +319,10 @@ held_add(struct sendmail_state *s, struct span qid, const struct event *ev, uint
 	h->reason = reason;
 	h->seq = s->next_seq++;
 	copy_span(h->qid, &h->qidlen, CORR_KEYMAX, qid);
-	copy_span(h->to, &h->tolen, HELD_TOMAX, ev->str[F_TO]);
+	if (ev_has(ev, F_TO) && ev->str[F_TO].n <= HELD_TOMAX)
+		copy_span(h->to, &h->tolen, HELD_TOMAX, ev->str[F_TO]);
+	else
+		h->tolen = HELD_TO_DOUBT;	/* doubtful (or, never from Sendmail, too long to keep) */
 	if (ev_has(ev, F_NODE))
 		copy_span(h->node, &h->nodelen, HELD_NODEMAX, ev->str[F_NODE]);
 	s->nwait++;
@@ -368,7 +390,10 @@ sendmail_released(void *state, struct event *ev)
 		ev->ip = h->ip;
 		if (h->hostlen)
 			ev_set_str(ev, F_HOST, (struct span){ h->host, h->hostlen });
-		ev_set_str(ev, F_TO, (struct span){ h->to, h->tolen });
+		if (h->tolen == HELD_TO_DOUBT)
+			ev_doubt(ev, F_TO);
+		else
+			ev_set_str(ev, F_TO, (struct span){ h->to, h->tolen });
 		ev_set_str(ev, F_QID, (struct span){ h->qid, h->qidlen });
 		ev_set_str(ev, F_CMD, SPAN_LIT("RCPT"));
 		ev_set_str(ev, F_REASON, held_reasons[h->reason]);
@@ -409,7 +434,7 @@ sendmail_load(void *state, const void *blob, size_t len)
 	for (size_t k = 0; k < n; k++) {
 		struct held *h = &s->held[k];
 
-		if (h->state != H_WAIT || h->qidlen > CORR_KEYMAX || h->tolen > HELD_TOMAX ||
+		if (h->state != H_WAIT || h->qidlen > CORR_KEYMAX || (h->tolen > HELD_TOMAX && h->tolen != HELD_TO_DOUBT) ||
 		    h->nodelen > HELD_NODEMAX || h->hostlen > CORR_HOSTMAX ||
 		    h->reason >= sizeof(held_reasons) / sizeof(held_reasons[0]))
 			return 0;	/* not a blob this build wrote */
@@ -445,9 +470,82 @@ arg1_delimited(struct span body)
 	const char *a = memmem(body.p, body.n, ", arg1=<", 8);
 	long e;
 
-	if (a == NULL || (e = mta_addr_end(body, (size_t)(a - body.p) + 8)) < 0)
+	if (a == NULL || (e = mta_addr_end_logged(body, (size_t)(a - body.p) + 8)) < 0)
 		return 0;
 	return span_starts((struct span){ body.p + e + 1, body.n - (size_t)e - 1 }, ", relay=", 8);
+}
+
+/*
+ * Sendmail logs an address longer than SM_SHORT bytes as its first and
+ * last SM_SHORT / 2 - 1 bytes (about) joined by "...": not the address,
+ * and the same for every long address that shares its ends - doubtful.
+ */
+#define SM_SHORT 201
+static int
+shortened(const struct event *ev, enum ev_field f)
+{
+	struct span a = ev->str[f];
+
+	/* (the backslashes are doubled after the cut: the line can be longer, its "..." later) */
+	return ev_has(ev, f) && a.n >= SM_SHORT - 2 && memmem(a.p + SM_SHORT / 2 - 6, 14, "...", 3) != NULL;
+}
+
+/* Digits at *p (advanced past them) into *v; 0 if none. */
+static int
+take_num(const char **p, const char *end, int64_t *v)
+{
+	const char *q = *p;
+
+	*v = 0;
+	while (q < end && *q >= '0' && *q <= '9' && *v < 1000000000000)
+		*v = *v * 10 + (*q++ - '0');
+	if (q == *p)
+		return 0;
+	*p = q;
+	return 1;
+}
+
+/*
+ * A from= line whose sender Sendmail shortened ("first...last") or cut
+ * (a long one, quote and ">" lost): the sender is doubtful, and size= and nrcpts= are Sendmail's only where one
+ * place in the line can be theirs (the shortened sender and the message ID
+ * after them are the client's text); else they are left out, and the line
+ * counts as a message - a flood cannot hide behind long senders.
+ */
+static void
+from_shortened(struct event *ev)
+{
+	static const char mark[] = ", size=";	/* (a cut sender lost its ">" too) */
+	const char *p = ev->aux.p, *end = ev->aux.p + ev->aux.n, *m;
+	int64_t size = 0, nrcpt = 0;
+	int found = 0;
+
+	ev_doubt(ev, F_FROM);
+	for (m = p; (m = memmem(m, (size_t)(end - m), mark, sizeof(mark) - 1)) != NULL; m++) {
+		const char *q = m + sizeof(mark) - 1;
+		int64_t sz, cl, nr;
+
+		if (!take_num(&q, end, &sz) || end - q < 8 || memcmp(q, ", class=", 8) != 0)
+			continue;
+		q += 8;
+		if (q < end && *q == '-')
+			q++;
+		if (!take_num(&q, end, &cl) || end - q < 9 || memcmp(q, ", nrcpts=", 9) != 0)
+			continue;
+		q += 9;
+		if (!take_num(&q, end, &nr))
+			continue;
+		size = sz;
+		nrcpt = nr;
+		found++;
+	}
+	if (found == 1) {
+		ev_set_num(ev, F_SIZE, size);
+		ev_set_num(ev, F_NRCPT, nrcpt);
+	} else {
+		ev_doubt(ev, F_SIZE);
+		ev_doubt(ev, F_NRCPT);
+	}
 }
 
 static enum mta_result
@@ -485,6 +583,10 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 	ev->type = def->type;
 	if (qid.n > 0)
 		ev_set_str(ev, F_QID, qid);
+	if (shortened(ev, F_TO))
+		ev_doubt(ev, F_TO);
+	if (shortened(ev, F_FROM))
+		ev_doubt(ev, F_FROM);
 
 	switch ((enum op)def->op) {
 	case OP_NONE:
@@ -534,6 +636,9 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		e->flags |= CORR_HELD;
 		res = MTA_KNOWN;
 		goto out;
+	case OP_FROM_CUT:
+		from_shortened(ev);
+		/* fall through */
 	case OP_FROM:
 		/* An entry only if an earlier line made one (held events, DSN, abort): this line ends it. */
 		e = qid.n > 0 ? corr_get(s->qids, qid, ev->ts) : NULL;
@@ -546,11 +651,11 @@ sendmail_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct
 		 * least Sendmail's Received: header), or cut off during DATA (a
 		 * lost input channel or timeout line of this queue ID came first).
 		 */
-		if (qid.n == 0 || is_local(&ev->ip) || ev->num[F_NRCPT] == 0 || ev->num[F_SIZE] == 0 ||
-		    (e != NULL && (e->flags & (CORR_LOCAL | CORR_ABORTED))))
+		if (qid.n == 0 || is_local(&ev->ip) || (ev_has(ev, F_NRCPT) && ev->num[F_NRCPT] == 0) ||
+		    (ev_has(ev, F_SIZE) && ev->num[F_SIZE] == 0) || (e != NULL && (e->flags & (CORR_LOCAL | CORR_ABORTED))))
 			res = MTA_KNOWN;
 		else
-			ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+			ev->type = ev_has(ev, F_FROM) && ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
 		/*
 		 * The line closes the transaction (its recipients came before it,
 		 * and what waited for it is settled): the queue ID is forgotten, so

@@ -72,6 +72,31 @@ mta_addr_end(struct span s, size_t i)
 }
 
 long
+mta_addr_end_logged(struct span s, size_t i)
+{
+	if (i < s.n && s.p[i] == '"') {
+		for (i++; i < s.n && s.p[i] != '"'; i++) {
+			if (s.p[i] != '\\')
+				continue;
+			if (i + 1 < s.n && s.p[i + 1] == '\\')
+				i += i + 3 < s.n && s.p[i + 2] == '\\' && s.p[i + 3] == '\\' ? 3 : 2;	/* the client's \x */
+			else
+				i++;	/* \n, \t, \ooo: a control byte */
+		}
+		if (i >= s.n)
+			return -1;
+		i++;
+	}
+	for (; i < s.n; i++) {
+		if (s.p[i] == '>')
+			return (long)i;
+		if (s.p[i] == '<' || s.p[i] == '"' || s.p[i] == ' ')
+			return -1;
+	}
+	return -1;
+}
+
+long
 mta_addr_start(struct span s, size_t close)
 {
 	size_t i = close;

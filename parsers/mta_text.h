@@ -41,6 +41,12 @@ int mta_names_client(struct span line);
  * mta_addr_start: s[close] is the closing ">"; the index of its "<", or -1.
  */
 long mta_addr_end(struct span s, size_t i);
+/*
+ * The same for an address an MTA logged with its backslashes doubled
+ * (OpenSMTPD's strnvis, Sendmail): the client's escape \" appears as
+ * \\", its \\ as \\\\, a control byte as a C escape (\n).
+ */
+long mta_addr_end_logged(struct span s, size_t i);
 long mta_addr_start(struct span s, size_t close);
 
 /*

@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # inject.pl - hostile SMTP sessions for the injection harness, with the truth.
 #
-#   inject.pl smtp postfix|exim MX-IP CLIENT-IP SEED SESSIONS TRUTH
-#                                              talk to a real Postfix or Exim
+#   inject.pl smtp postfix|exim|opensmtpd|sendmail MX-IP CLIENT-IP SEED SESSIONS TRUTH
+#                                              talk to a real MTA
 #   inject.pl offline SEED SESSIONS LOG TRUTH  write Postfix's lines
 #
 # Every slot a client controls is filled from the same generator: HELO,
@@ -133,13 +133,18 @@ if ($mode eq 'smtp') {
 	# Exim: a protocol error whose command holds an H= of its own is the
 	# session's, known from an earlier line of the same pid (the rejected EHLO).
 	($LOCAL, $VALID, $NO_ESCAPES, $HELO_REJECTED) = ('example.com', 'postmaster@example.com', 1, 1) if $mta eq 'exim';
-	($LOCAL, $VALID) = ('example.com', 'postmaster@example.com') if $mta eq 'opensmtpd';
+	($LOCAL, $VALID) = ('example.com', 'postmaster@example.com') if $mta eq 'opensmtpd' || $mta eq 'sendmail';
+	# Sendmail at LogLevel 9 logs no connection, no session end, no refused
+	# HELO and no unknown command: only recipients, relaying and messages.
+	my $sm = $mta eq 'sendmail';
 	# The recipient as the MTA logs it: Exim cuts a command's argument at 100
-	# bytes (a longer recipient is not in its log); OpenSMTPD doubles backslashes.
+	# bytes (a longer recipient is not in its log); OpenSMTPD and Sendmail double backslashes.
 	my $logged = sub {
-		my $a = shift;
+		my ($a, $unknown) = @_;
 		return undef if $mta eq 'exim' && length($a) + 2 > 100;
-		$a =~ s/\\/\\\\/g if $mta eq 'opensmtpd';
+		$a =~ s/\\/\\\\/g if $mta eq 'opensmtpd' || $mta eq 'sendmail';
+		# (Sendmail logs a bare "User unknown" address over 201 bytes as its two ends and "...": doubtful)
+		return undef if $mta eq 'sendmail' && $unknown && length($a) > 201;
 		return $a;
 	};
 	srand($seed);
@@ -154,7 +159,7 @@ if ($mode eq 'smtp') {
 		};
 		my $cmd = sub { print $s "$_[0]\r\n"; return $read->() };
 		$read->() =~ /^220/ or die "no greeting\n";
-		truth($tf, $me, 'connect');
+		truth($tf, $me, 'connect') unless $sm;
 		my $sender;
 		for my $st (plan()) {
 			my ($k, $a) = @$st;
@@ -162,7 +167,7 @@ if ($mode eq 'smtp') {
 				my $r = $cmd->("EHLO $a");
 				next if $r =~ /^250/;
 				$r =~ /^501 / && $mta ne 'postfix' or die "unexpected reply to EHLO $a: $r";
-				truth($tf, $me, 'client_reject');
+				truth($tf, $me, 'client_reject') unless $sm;
 				$cmd->('EHLO client.example') =~ /^250/ or die "EHLO refused\n";
 			} elsif ($k eq 'mail') {
 				$sender = $a;
@@ -178,14 +183,16 @@ if ($mode eq 'smtp') {
 				my $r = $cmd->("RCPT TO:<$a>");
 				# (OpenSMTPD refuses a relay attempt as an invalid recipient)
 				if ($r =~ /^550 (5\.1\.1 |Unrouteable address|Invalid recipient)/) {
-					truth($tf, $me, 'rcpt_unknown', $logged->($a));
-				} elsif ($r =~ /^(454 4\.7\.1 .*Relay access denied|550 relay not permitted)/) {
+					truth($tf, $me, 'rcpt_unknown', $logged->($a, 1));
+				} elsif ($r =~ /^(454 4\.7\.1 .*Relay access denied|550 relay not permitted|4\d\d 4\.4\.0 .*Relaying)/) {
 					truth($tf, $me, 'relay_denied', $logged->($a));
 				} elsif ($mta eq 'opensmtpd' && $r =~ /^5/) {
 					truth($tf, $me, 'rcpt_reject', $logged->($a));	# a local part it will not take
 				} else { die "unexpected reply to RCPT TO:<$a>: $r" }
 			} elsif ($k eq 'badrcpt') {
 				my $r = $cmd->("RCPT TO:$a");
+				# (Sendmail takes <a b ...@x> as an address: an unknown user)
+				if ($sm && $r =~ /^550 5\.1\.1 /) { truth($tf, $me, 'rcpt_unknown', $logged->(substr($a, 1, -1), 1)); next }
 				$r =~ /^50[01] |^553 / or die "unexpected reply to RCPT TO:$a: $r";
 				# (OpenSMTPD: a refused RCPT whose address it cannot read back)
 				$mta eq 'opensmtpd' ? truth($tf, $me, 'rcpt_reject', undef) : truth($tf, $me, 'protocol_error');
@@ -203,15 +210,15 @@ if ($mode eq 'smtp') {
 				$cmd->("MAIL FROM:<$sender>");
 			} elsif ($k eq 'nonsmtp') {
 				my $r = $cmd->($a);
-				truth($tf, $me, 'protocol_error');
+				truth($tf, $me, 'protocol_error') unless $sm;
 				if ($mta ne 'postfix') {
 					$r =~ /^500 / or die "unexpected reply to $a: $r";
 					$cmd->('QUIT');
 				}
-				truth($tf, $me, 'disconnect');
+				truth($tf, $me, 'disconnect') unless $sm;
 			} elsif ($k eq 'quit') {
 				$cmd->('QUIT');
-				truth($tf, $me, 'disconnect');
+				truth($tf, $me, 'disconnect') unless $sm;
 			}
 		}
 		close($s);

@@ -18,7 +18,10 @@
 #    hostile sessions. Exim logs a command's argument cut to 100 bytes, so a
 #    longer recipient's event must come without "to" (the truth says null);
 # 4. the real OpenSMTPD 6.8, 120 hostile sessions (it logs the client's
-#    command with its quotes unescaped, and backslashes doubled).
+#    command with its quotes unescaped, and backslashes doubled);
+# 5. the real Sendmail 8.17 (LogLevel 9), 120 hostile sessions: it logs
+#    backslashes doubled, and a long address cut, or as its two ends joined
+#    by "..." (such a recipient's event comes without "to").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mta_real.sh" || exit 1
 INJECT=$(dirname "$0")/inject.pl
@@ -129,4 +132,23 @@ diff "$TMP/osmtpd.want" "$TMP/osmtpd.got" > "$TMP/osmtpd.diff"
 check_eq "real OpenSMTPD: every event's type, ip and to equal the truth ($(wc -l < "$TMP/osmtpd.want") events)" "" \
 	"$(head -5 "$TMP/osmtpd.diff")"
 check_eq "real OpenSMTPD: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/osmtpd.got")"
+
+# --- 5. the real Sendmail
+mr_init sendmail
+mr_net sendmail
+mr_start sendmail || { failt "Sendmail starts"; finish; }
+ip netns exec "${MR_CLI_NS[sendmail]}" perl "$INJECT" smtp sendmail "${MR_SRV_IP[sendmail]}" \
+	"${MR_CLI_IP[sendmail]}" "$RANDOM" 120 "$TMP/sm.truth" > "$TMP/inject.sm" 2>&1
+check "120 hostile sessions went through the real Sendmail" test $? = 0
+[ -s "$TMP/inject.sm" ] && sed "s/^/  /" "$TMP/inject.sm"
+# (every session ends its transaction with a from= line; through syslog)
+msgs=$(grep -c '"msg_accepted"' "$TMP/sm.truth")
+mr_wait 10 sh -c "[ \$(grep -c 'stat=Sent' '${MR_LOG[sendmail]}') -ge $msgs ]"
+mr_wait 5 mr__quiet "${MR_LOG[sendmail]}"
+"$MXGUARD" parse "${MR_LOG[sendmail]}" | project > "$TMP/sm.got"
+jq -c . "$TMP/sm.truth" | sort > "$TMP/sm.want"
+diff "$TMP/sm.want" "$TMP/sm.got" > "$TMP/sm.diff"
+check_eq "real Sendmail: every event's type, ip and to equal the truth ($(wc -l < "$TMP/sm.want") events)" "" \
+	"$(head -5 "$TMP/sm.diff")"
+check_eq "real Sendmail: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/sm.got")"
 finish
