@@ -83,7 +83,8 @@ sub sender {
 
 # HELO: anything; Postfix logs '?' for what is not a letter, digit or one of - . _ [ ] : (as observed)
 # (never empty: Postfix answers an empty EHLO with a syntax error and logs nothing)
-my $HELO_REJECTED = 0;	# Exim: every session's EHLO is one it rejects, so that its pid names the client
+my $HELO_REJECTED = 0;
+my $AUTH = 0;		# the MTA offers AUTH PLAIN and refuses every password (Exim in the tests)	# Exim: every session's EHLO is one it rejects, so that its pid names the client
 sub helo { $HELO_REJECTED ? 'h;' . hostile(300) : rand() < 0.2 ? 'mail.evil.example' : 'h' . hostile(300) }
 sub postfix_helo { my $h = shift; $h =~ s/[^A-Za-z0-9._\-\[\]:=@]/?/g; return $h }
 
@@ -115,6 +116,7 @@ sub plan {
 		elsif ($r < 0.9) { (my $h = hostile(120)) =~ tr/"\\<>:;,@()//d; push @steps, ['badrcpt', "<a b $h\@$LOCAL>"] }
 		else { push @steps, ['data', hostile(400)] }
 	}
+	splice(@steps, 1, 0, ['auth', hostile(200)]) if $AUTH && rand() < 0.3;
 	push @steps, rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
 	return @steps;
 }
@@ -132,7 +134,8 @@ if ($mode eq 'smtp') {
 	my ($mta, $mx, $me, $seed, $n, $truthf) = @ARGV;
 	# Exim: a protocol error whose command holds an H= of its own is the
 	# session's, known from an earlier line of the same pid (the rejected EHLO).
-	($LOCAL, $VALID, $NO_ESCAPES, $HELO_REJECTED) = ('example.com', 'postmaster@example.com', 1, 1) if $mta eq 'exim';
+	($LOCAL, $VALID, $NO_ESCAPES, $HELO_REJECTED, $AUTH) = ('example.com', 'postmaster@example.com', 1, 1, 1)
+	    if $mta eq 'exim';
 	($LOCAL, $VALID) = ('example.com', 'postmaster@example.com') if $mta eq 'opensmtpd' || $mta eq 'sendmail';
 	# Sendmail at LogLevel 9 logs no connection, no session end, no refused
 	# HELO and no unknown command: only recipients, relaying and messages.
@@ -169,6 +172,12 @@ if ($mode eq 'smtp') {
 				$r =~ /^501 / && $mta ne 'postfix' or die "unexpected reply to EHLO $a: $r";
 				truth($tf, $me, 'client_reject') unless $sm;
 				$cmd->('EHLO client.example') =~ /^250/ or die "EHLO refused\n";
+			} elsif ($k eq 'auth') {
+				# PLAIN: authzid NUL user NUL password, base64 (MIME::Base64 is core Perl)
+				require MIME::Base64;
+				my $r = $cmd->('AUTH PLAIN ' . MIME::Base64::encode_base64("\0$a\0secret", ''));
+				$r =~ /^535 / or die "unexpected reply to AUTH: $r";
+				truth($tf, $me, 'auth_fail');
 			} elsif ($k eq 'mail') {
 				$sender = $a;
 				my $r = $cmd->("MAIL FROM:<$a>");

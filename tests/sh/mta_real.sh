@@ -26,7 +26,7 @@
 #                          local_interfaces, default the server address;
 #                          MR_EXIM_QUEUE: the daemon's queue-runner interval,
 #                          -qTIME, default none; MR_EXIM_MAIN: lines for the
-#                          main section)
+#                          main section; MR_EXIM_AUTH: an authenticators section)
 #   mr_exim_map_acl PREFIX the ACL snippet of docs/MAPS.md with its host lists
 #                          at PREFIX.reject, ... (for MR_EXIM_ACL)
 #   mr_launch MTA          start the daemon; returns once port 25 listens
@@ -314,6 +314,9 @@ mailbox:
 
 begin retry
 *   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h
+${MR_EXIM_AUTH:+
+begin authenticators
+$MR_EXIM_AUTH}
 EOF
 	chmod 644 "$d/exim.conf"	# Exim refuses a group- or world-writable configuration
 	# Exim looks its compiled-in user Debian-exim up before it reads the configuration.

@@ -99,6 +99,14 @@ mr_init exim
 mr_net exim
 # (hostile sessions make many syntax errors: Exim would drop them after 3)
 MR_EXIM_MAIN="smtp_max_synprot_errors = 100000"
+# AUTH PLAIN offered, every password wrong: the user name reaches the log (set_id=)
+MR_EXIM_AUTH='plain_server:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = false
+  server_set_id = $auth2'
+
 mr_start exim || { failt "Exim starts"; finish; }
 ip netns exec "${MR_CLI_NS[exim]}" perl "$INJECT" smtp exim "${MR_SRV_IP[exim]}" "${MR_CLI_IP[exim]}" "$RANDOM" 120 \
 	"$TMP/exim.truth" > "$TMP/inject.exim" 2>&1
