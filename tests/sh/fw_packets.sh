@@ -10,10 +10,10 @@
 #   SHAPES     1 if the backend also limits and tarpits (tested then)
 . "$(dirname "$0")/lib.sh"
 for tool in $TOOLS ip nc; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 SRV=mxg-s$$ CLI=mxg-c$$
-if ! ip netns add "$SRV" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
+if ! ip netns add "$SRV" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
 ip netns add "$CLI"
 PIDS=()
 cleanup() {

@@ -124,10 +124,10 @@ trap 'exit 130' INT TERM	# so that the EXIT trap runs
 mr_init() {
 	local m t pkgs=() bins=() missing
 	for t in swaks ip ss unshare dpkg apt-get; do
-		command -v "$t" > /dev/null || { echo "  skipped: $t missing"; finish; }
+		command -v "$t" > /dev/null || skip_all "$t missing"
 	done
-	[ "$(id -u)" = 0 ] || { echo "  skipped: needs root (network and mount namespaces)"; finish; }
-	if ! ip netns add "mxg-probe$$" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
+	[ "$(id -u)" = 0 ] || skip_all "needs root (network and mount namespaces)"
+	if ! ip netns add "mxg-probe$$" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
 	ip netns del "mxg-probe$$"
 	chmod 755 "$TMP"	# the MTAs' own users walk into it
 	for m in "$@"; do
@@ -137,7 +137,7 @@ mr_init() {
 		opensmtpd)
 			pkgs+=(opensmtpd rsyslog libestr0 libfastjson4)
 			grep -qw overlay /proc/filesystems ||
-				{ echo "  skipped: no overlayfs (OpenSMTPD's helpers are mounted with it)"; finish; }
+				skip_all "no overlayfs (OpenSMTPD's helpers are mounted with it)"
 			;;
 		*) echo "mr_init: unknown MTA $m" >&2; exit 2 ;;
 		esac
@@ -156,7 +156,7 @@ mr_init() {
 		esac
 	done
 	missing=$(LD_LIBRARY_PATH=$MR_LIBDIR missing_libs "${bins[@]}")
-	[ -z "$missing" ] || { echo "  skipped: the MTAs need $missing (./run test installs them)"; finish; }
+	[ -z "$missing" ] || skip_all "the MTAs need $missing (./run test installs them)"
 }
 
 # mr_net MTA: namespaces mxg-rXX$$ (server) and mxg-rXXc$$ (client) with one
@@ -165,7 +165,7 @@ mr_init() {
 # needs clients under different decisions picks one per session (swaks --li).
 mr_net() {
 	local m=$1 s=mxg-r${MR_SHORT[$1]}$$ c=mxg-r${MR_SHORT[$1]}c$$ a
-	ip netns add "$s" || { echo "  skipped: cannot create network namespaces here"; finish; }
+	ip netns add "$s" || skip_all "cannot create network namespaces here"
 	MR_SRV_NS[$m]=$s
 	ip netns add "$c"
 	MR_CLI_NS[$m]=$c

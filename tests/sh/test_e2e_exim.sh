@@ -21,7 +21,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 . "$(dirname "$0")/mta_real.sh" || exit 1
 for tool in nft nc; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 mr_init exim
 MX=mxg-exmx$$
@@ -32,7 +32,7 @@ mr_at_exit '[ -n "$MXPID" ] && kill "$MXPID" 2> /dev/null; wait 2> /dev/null'
 for c in "${CLIENTS[@]}"; do mr_at_exit "mr_ns_del mxg-ex$c$$"; done
 
 # --- the network: a bridge in the MX namespace, one veth per client namespace
-ip netns add "$MX" || { echo "  skipped: cannot create network namespaces here"; finish; }
+ip netns add "$MX" || skip_all "cannot create network namespaces here"
 MR_SRV_NS[exim]=$MX MR_SRV_IP[exim]=203.0.113.1
 bridge_net "$MX" mxg-ex "${CLIENTS[@]}"
 on() { local c=$1; shift; ip netns exec "mxg-ex$c$$" "$@"; }

@@ -21,11 +21,11 @@
 # mid-test: no decision lost, no line counted twice or skipped.
 . "$(dirname "$0")/lib.sh"
 for tool in postfix swaks ip nft nc; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing (./run test installs Postfix and swaks)"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing (./run test installs Postfix and swaks)"
 done
-getent passwd postfix > /dev/null || { echo "  skipped: no postfix user"; finish; }
+getent passwd postfix > /dev/null || skip_all "no postfix user"
 MX=mxg-mx$$
-if ! ip netns add "$MX" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
+if ! ip netns add "$MX" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
 CLIENTS=(leg atk bnc fld atk2)
 declare -A ADDR=([leg]=198.51.100.10 [atk]=203.0.113.66 [bnc]=203.0.113.68 [fld]=203.0.113.67 [atk2]=203.0.113.69)
 PIDS=()

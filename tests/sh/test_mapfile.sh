@@ -3,7 +3,7 @@
 # table and a hash table (built by Postfix's postmap), read back with
 # Postfix's own lookups; atomic rewrites on ban, unban and expiry.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
 printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
 export MAIL_CONFIG=$TMP/pf	# postmap (ours and the daemon's) reads this configuration

@@ -5,7 +5,7 @@
 # action for each; unban and expiry take them out; bad framing costs the
 # client its connection, not the daemon.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
 printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
 cat > "$TMP/mxguard.conf" << CONF
