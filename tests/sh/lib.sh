@@ -74,6 +74,26 @@ ctl_up() { wait_for "$1" "$MXGUARD" ctl --socket "$2" status; }
 # lines_at_least N FILE: FILE exists and has at least N lines
 lines_at_least() { [ -f "$2" ] && [ "$(wc -l < "$2")" -ge "$1" ]; }
 
+# count_at_least N COMMAND...: COMMAND prints a number (grep -c, wc -l) that is at least N
+count_at_least() {
+	local n=$1 got
+	shift
+	got=$("$@" 2> /dev/null)
+	[ "${got:-0}" -ge "$n" ] 2> /dev/null
+}
+
+# released PID FILE: process PID holds no descriptor on FILE's inode any more
+# (whatever its name by now) - the daemon has finished a rotated or deleted
+# log. FILE's inode is taken when called; pass the inode itself with -i INODE.
+released() {
+	local pid=$1 ino fd
+	if [ "$2" = -i ]; then ino=$3; else ino=$(stat -c %i "$2") || return 1; fi
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(stat -L -c %i "$fd" 2> /dev/null)" = "$ino" ] && return 1
+	done
+	[ -d /proc/"$pid" ]	# (a dead process released everything, but that is no success)
+}
+
 # unpack_debs ROOT PKG...: Debian packages unpacked (never installed) into
 # ROOT, downloaded once into $MXG_DEB_CACHE (default build/debs); without a
 # network the test is skipped.

@@ -111,7 +111,7 @@ start_mxguard() {
 	ip netns exec "$MX" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/maillog" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --events "$TMP/events" "$@" >> "$TMP/dec" 2>> "$TMP/run.err" &
 	MXPID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 start_mxguard --socketmap "$TMP/map" --from-start
 

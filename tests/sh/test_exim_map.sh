@@ -20,7 +20,7 @@ touch "$TMP/mail.log"
 "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 	--map-file "exim:$H" > /dev/null 2> "$TMP/run.err" &
 MXPID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 mr_wait 2 test -e "$H.tarpit"
 

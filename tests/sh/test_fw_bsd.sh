@@ -105,7 +105,7 @@ rm -rf "$TMP/calls" "$TMP/st"
 PATH="$TMP/bin:$PATH" "$MXGUARD" run -c "$TMP/fw.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" \
 	--socket "$TMP/s" > /dev/null 2>> "$TMP/run.err" &
 PID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl ban 198.51.100.9
 kill "$PID"; wait "$PID"
 check_eq "set firewall ... remove-on-exit: the backend, its table and the removal at exit" "pfctl -q -t cfg -T flush

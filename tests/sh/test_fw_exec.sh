@@ -14,7 +14,7 @@ start() {
 	"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		--firewall "exec:$PWD/samples/fw-helper.sh" "$@" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }

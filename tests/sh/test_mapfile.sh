@@ -14,7 +14,7 @@ start() {
 	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st.$1" --socket "$TMP/s" \
 		--map-file "$1:$TMP/access.$1" > /dev/null 2>> "$TMP/err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 # q TYPE KEY: what Postfix finds in the table (waits a moment for the rewrite)

@@ -20,7 +20,7 @@ start_mxguard() {
 	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		"$@" > /dev/null 2>> "$TMP/run.err" &
 	MXPID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 delivered() { grep -c '^From MAILER-DAEMON' "${MR_DIR[sendmail]}/mail/postmaster" 2> /dev/null; }

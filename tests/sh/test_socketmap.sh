@@ -21,7 +21,7 @@ touch "$TMP/mail.log"
 	--socketmap "$TMP/map" > "$TMP/dec" 2> "$TMP/err" &
 PID=$!
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 q() { postmap -c "$TMP/pf" -q "$2" "socketmap:unix:$TMP/map:$1" 2> /dev/null || echo "(not found)"; }
 
@@ -88,7 +88,7 @@ kill "$PID"; wait "$PID"
 "$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 	--socketmap "$TMP/map" > /dev/null 2>> "$TMP/err" &
 PID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 check_eq "after a restart the decisions in force are answered" "REJECT 5.7.1 Rejected by mxguard rule manual" \
 	"$(q client 203.0.113.50)"
 kill "$PID"; wait "$PID"
