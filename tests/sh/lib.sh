@@ -71,6 +71,9 @@ wait_for() {
 # ctl_up SECONDS SOCKET: wait until the daemon answers "ctl status" on SOCKET
 ctl_up() { wait_for "$1" "$MXGUARD" ctl --socket "$2" status; }
 
+# not COMMAND...: COMMAND fails (for wait_for: wait until something is gone)
+not() { ! "$@"; }
+
 # lines_at_least N FILE: FILE exists and has at least N lines
 lines_at_least() { [ -f "$2" ] && [ "$(wc -l < "$2")" -ge "$1" ]; }
 

@@ -71,15 +71,7 @@ MR_EXIT=()
 mr_at_exit() { MR_EXIT+=("$1"); }
 
 # mr_wait SECONDS COMMAND...: poll (every 20 ms) until COMMAND succeeds; 1 on timeout
-mr_wait() {
-	local n=$(($1 * 50))
-	shift
-	while ! "$@" > /dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.02
-	done
-}
+mr_wait() { wait_for "$@"; }
 
 # mr_pid_gone PID: the process has exited. A daemon's parent is PID 1, which
 # may reap it only a second or two later: a zombie counts as gone.
@@ -528,7 +520,7 @@ mr__ended() {
 mr__quiet() {
 	local a b
 	a=$(stat -c %s "$1")
-	sleep 0.3
+	sleep 0.3	# on purpose: "quiet" is no growth over a span of time
 	b=$(stat -c %s "$1")
 	[ "$a" = "$b" ]
 }

@@ -102,7 +102,7 @@ EOF
 # A Postfix command inside the MX, with our configuration as /etc/postfix.
 pf() { ip netns exec "$MX" unshare -m bash -c "mount --bind '$TMP/pf' /etc/postfix && exec \"\$@\"" pf "$@"; }
 pf postfix start > "$TMP/postfix.out" 2>&1
-for _ in $(seq 50); do ip netns exec "$MX" ss -ltn | grep -q ':25 ' && break; sleep 0.1; done
+wait_for 20 eval "ip netns exec '$MX' ss -ltn | grep -q ':25 '"
 check "Postfix listens in the MX namespace" sh -c "ip netns exec '$MX' ss -ltn | grep -q ':25 '"
 
 # --- mxguard beside it, default policy
@@ -126,7 +126,7 @@ delivered() { find "$TMP/mail/$1/new" -type f 2> /dev/null | wc -l; }
 
 # --- the legitimate sender, before the attack
 send leg bob@example.org legit@example.net > /dev/null
-for _ in $(seq 50); do [ "$(delivered bob)" -ge 1 ] && break; sleep 0.1; done
+wait_for 20 count_at_least 1 delivered bob
 check_eq "legitimate mail is delivered before the attack" 1 "$(delivered bob)"
 
 # --- map mode: a directory harvest (25 unknown recipients in one session) from 203.0.113.66
@@ -165,12 +165,13 @@ check "tarpit: smtpd pauses 5 s at the lookup, then the mail goes through (${t} 
 "$MXGUARD" ctl --socket "$TMP/s" unban 203.0.113.68 > /dev/null
 "$MXGUARD" ctl --socket "$TMP/s" ban 203.0.113.68 for 1m hold > /dev/null
 reply=$(send bnc alice@example.org held@example.net)
-for _ in $(seq 50); do [ -n "$(find "$TMP/q/hold" -type f 2> /dev/null)" ] && break; sleep 0.1; done
+wait_for 20 eval '[ -n "$(find "$TMP/q/hold" -type f 2> /dev/null)" ]'
 check "hold: accepted ($reply) and kept in Postfix's hold queue" sh -c "[ -n \"\$(find '$TMP/q/hold' -type f)\" ]"
 "$MXGUARD" ctl --socket "$TMP/s" unban 203.0.113.68 > /dev/null
 
 # --- a bounce flood (null sender) from 203.0.113.68: 55 bounces, the rule trips at 50
 for i in $(seq 1 55); do send bnc alice@example.org '<>' > /dev/null; done
+wait_for 10 grep -q '"rule":"bounce-flood","key":"203.0.113.68"' "$TMP/dec"
 check "the bounce flood trips bounce-flood for 203.0.113.68" grep -q '"rule":"bounce-flood","key":"203.0.113.68"' "$TMP/dec"
 check_eq "... and the flooder's next bounce is rejected" \
 	"<** 554 5.7.1 <unknown[203.0.113.68]>: Client host rejected: Rejected by mxguard rule bounce-flood" \
@@ -190,7 +191,7 @@ check_eq "after kill -9 and restart the harvester is still rejected" \
 
 # --- a connection flood from 203.0.113.67: 70 connections in a few seconds
 for i in $(seq 1 70); do on fld nc -z -w 2 203.0.113.1 25; done
-for _ in $(seq 50); do grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec" && break; sleep 0.1; done
+wait_for 10 grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec"
 check "the connection flood trips conn-flood for 203.0.113.67" grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec"
 
 # --- firewall mode: restart with nftables; a second harvester is refused at the kernel
@@ -212,7 +213,7 @@ check "firewall mode: the legitimate sender still connects" on leg nc -z -w 2 19
 
 # --- the legitimate sender after the attacks; every message arrived
 send leg bob@example.org legit@example.net > /dev/null
-for _ in $(seq 50); do [ "$(delivered bob)" -ge 4 ] && break; sleep 0.1; done
+wait_for 20 count_at_least 4 delivered bob
 check_eq "every legitimate message arrived (before, during, retried after mxguard was down, after)" 4 "$(delivered bob)"
 check "the legitimate sender was never decided on" sh -c "! grep -q '198.51.100.10' '$TMP/dec'"
 

@@ -38,9 +38,9 @@ check_eq "cidr: an IPv6 prefix covers its addresses" "DEFER 4.7.1 Deferred by mx
 	"$(q cidr 2001:db8:bad:1::9)"
 check_eq "cidr: a /23 covers both its /24s" "sleep 5|sleep 5" "$(q cidr 198.51.100.1)|$(q cidr 198.51.101.254)"
 ctl unban 2001:db8:bad::/48
-sleep 0.5
+wait_for 10 not grep -qF 2001:db8:bad "$TMP/access.cidr"
 check_eq "cidr: unban rewrites the table" "(not found)" "$(q cidr 2001:db8:bad:1::9)"
-sleep 2
+wait_for 10 not grep -qw 203.0.113.8 "$TMP/access.cidr"	# its 2 s are over
 check_eq "cidr: an ended decision leaves the table (and only it)" "(not found)|REJECT 5.7.1 Rejected by mxguard rule manual" \
 	"$(q cidr 203.0.113.8)|$(q cidr 203.0.113.7)"
 check "cidr: no temporary file is left behind" test ! -e "$TMP/access.cidr.mxguard-new"
