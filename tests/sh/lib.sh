@@ -85,14 +85,16 @@ count_at_least() {
 	[ "${got:-0}" -ge "$n" ] 2> /dev/null
 }
 
-# released PID FILE: process PID holds no descriptor on FILE's inode any more
+# released PID FILE: process PID holds no descriptor on FILE any more
 # (whatever its name by now) - the daemon has finished a rotated or deleted
-# log. FILE's inode is taken when called; pass the inode itself with -i INODE.
+# log. FILE's identity is taken when called; or pass -i "$(file_id FILE)"
+# taken before FILE was renamed or deleted.
+file_id() { stat -L -c %d:%i "$1"; }
 released() {
-	local pid=$1 ino fd
-	if [ "$2" = -i ]; then ino=$3; else ino=$(stat -c %i "$2") || return 1; fi
+	local pid=$1 id fd
+	if [ "$2" = -i ]; then id=$3; else id=$(file_id "$2") || return 1; fi
 	for fd in /proc/"$pid"/fd/*; do
-		[ "$(stat -L -c %i "$fd" 2> /dev/null)" = "$ino" ] && return 1
+		[ "$(file_id "$fd" 2> /dev/null)" = "$id" ] && return 1
 	done
 	[ -d /proc/"$pid" ]	# (a dead process released everything, but that is no success)
 }

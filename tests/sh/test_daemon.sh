@@ -35,7 +35,7 @@ trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 norm() { jq -c 'del(.line)' "$@" | sort; }
 # Wait until the events file has N lines (at most 20 s).
 wait_events() { wait_for 20 lines_at_least "$1" "$TMP/ev.jsonl"; }
-# Wait until the daemon has finished the rotated file (inode) $1: it closes it once
+# Wait until the daemon has finished the rotated file $1 (its file_id): it closes it once
 # the file has been quiet for its grace period; a line read twice would come before.
 wait_released() { wait_for 20 released "$PID" -i "$1"; }
 append() { sed -n "$1,$2p" "$SAMPLE" >> "$3"; }
@@ -49,7 +49,7 @@ wait_events "$want"
 check_eq "first start: only appended lines are read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # Rotation by rename: syslog writes to the old file a little longer, then to a new one.
-ino=$(stat -c %i "$L")
+ino=$(file_id "$L")
 mv "$L" "$L.1"
 append 251 270 "$L.1"
 wait_events "$(sed -n '51,270p' "$SAMPLE" | "$MXGUARD" parse | wc -l)"	# read from the old file
@@ -85,7 +85,7 @@ check_eq "kill -9 and restart: the same events, none twice" \
 alive "after the restart"
 stop
 append 401 450 "$L"
-ino=$(stat -c %i "$L")
+ino=$(file_id "$L")
 mv "$L" "$L.2"
 append 451 500 "$L"
 start
@@ -118,7 +118,7 @@ $L {
 }
 LR
 append 561 600 "$L"
-ino=$(stat -c %i "$L")
+ino=$(file_id "$L")
 logrotate -f -s "$TMP/lr2.state" "$TMP/lr2.conf"
 append 601 640 "$L"
 want=$(sed -n '51,640p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
@@ -127,7 +127,7 @@ wait_released "$ino"
 check_eq "logrotate create: both sides of the rotation read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # Deleted, and created again later.
-ino=$(stat -c %i "$L")
+ino=$(file_id "$L")
 rm "$L"
 sleep 0.5	# on purpose: the path stays missing a while, as between a delete and a late create
 append 641 700 "$L"
