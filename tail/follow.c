@@ -42,10 +42,17 @@ struct stream {
 	uint32_t head_len;	/* HEAD_MAX once the file's first bytes are known */
 	uint64_t head_hash;
 	int64_t superseded;	/* ms when a newer file took the path; -1: still current */
-	int64_t seen;		/* ms when it last gave bytes */
+	int64_t seen;		/* ms when it was last seen growing (its size changed) */
+	uint64_t size;		/* its size then */
 };
 
-#define MAXQ 16		/* files waiting their turn after rotations in a row */
+/*
+ * Files waiting their turn after rotations in a row. A rotated file that
+ * nobody writes to any more is done as soon as it is read, so the queue
+ * holds about one second's worth of rotations; a file that appears while
+ * it is full is not opened and its lines may be lost (warned about).
+ */
+#define MAXQ 64
 
 struct follower {
 	char *path;
@@ -58,6 +65,7 @@ struct follower {
 	 */
 	struct stream q[MAXQ];
 	int n;
+	int full_warned;	/* the queue-full warning was given (once per episode) */
 	char *chunk;
 	struct follow_stats st;
 };
@@ -95,8 +103,26 @@ stream_open(struct stream *s, const char *path, uint64_t offset)
 	s->fd = fd;
 	s->dev = (uint64_t)sb.st_dev;
 	s->ino = (uint64_t)sb.st_ino;
+	s->size = (uint64_t)sb.st_size;
 	s->offset = offset;
 	return 0;
+}
+
+/*
+ * Whether a file is still being written is told by its size, not by our
+ * reading it: a rotated file read only now (after the ones before it) may
+ * have been quiet for long, and must not wait a grace period of its own
+ * (a backlog of rotations would then be read at one file per second).
+ */
+static void
+note_growth(struct stream *s, int64_t now_ms)
+{
+	struct stat sb;
+
+	if (fstat(s->fd, &sb) == 0 && (uint64_t)sb.st_size != s->size) {
+		s->size = (uint64_t)sb.st_size;
+		s->seen = now_ms;
+	}
 }
 
 static uint64_t
@@ -307,9 +333,12 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 		struct stream s;
 
 		stream_init(&s);
-		if (f->n == MAXQ)
-			log_warnx("%s: %d rotations in a row not yet read; waiting", f->path, MAXQ);
-		else if (stream_open(&s, f->path, 0) == 0) {
+		if (f->n == MAXQ) {
+			if (!f->full_warned)
+				log_warnx("%s: %d rotations in a row not yet read; waiting", f->path, MAXQ);
+			f->full_warned = 1;
+		} else if (stream_open(&s, f->path, 0) == 0) {
+			f->full_warned = 0;
 			if (f->n > 0) {
 				f->q[f->n - 1].superseded = now_ms;
 				f->st.rotations++;
@@ -318,14 +347,13 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 			f->q[f->n++] = s;
 		}
 	}
+	for (int i = 0; i < f->n - 1; i++)
+		note_growth(&f->q[i], now_ms);	/* (the newest file is not superseded: no grace to measure) */
 	while (f->n > 0) {
 		struct stream *h = &f->q[0];
-		uint64_t before = h->offset;
 		int64_t quiet_since;
 
 		lines += drain(f, h, fn, arg);
-		if (h->offset != before)
-			h->seen = now_ms;
 		if (f->n == 1) {
 			lines += check_truncation(f, h, fn, arg);
 			break;

@@ -1,5 +1,7 @@
-# lib.sh - assertions for the shell tests. Each prints "ok NAME" or
-# "FAIL NAME" (plus details indented by two spaces); run_all.sh counts them.
+# lib.sh - assertions for the shell tests. Each prints "ok NAME", "FAIL NAME"
+# (plus details indented by two spaces) or "skip NAME: REASON"; run_all.sh
+# counts them. A skip is never a pass: it is counted and listed apart, and
+# under MXG_STRICT=1 (what .ci/run sets) it is a failure.
 : "${MXGUARD:?}"
 export TZ=UTC LC_ALL=C
 TMP=$(mktemp -d)
@@ -33,6 +35,70 @@ stat_of() {
 
 finish() { exit $((_failures > 0)); }
 
+# skip NAME REASON: NAME could not be tested here, and why (a missing tool,
+# no namespaces, no network). Under MXG_STRICT=1 this is a failure instead:
+# the run must prove everything it claims to test.
+skip() {
+	if [ "${MXG_STRICT:-0}" = 1 ]; then
+		failt "$1: skipped in strict mode (MXG_STRICT=1): $2"
+	else
+		echo "skip $1: $2"
+	fi
+}
+
+# skip_all REASON: the whole test (named after its script) is skipped; ends it.
+skip_all() {
+	skip "$(basename "$0" .sh)" "$1"
+	finish
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND (its output discarded) every 20 ms
+# until it succeeds; 1 once SECONDS have passed without success. The bound
+# is a deadline, not a pause: a fast machine returns at once, a loaded one
+# gets the whole budget. Callers that must fail on a timeout check $?.
+wait_for() {
+	local s=${1%%.*} f=
+	[[ $1 == *.* ]] && f=${1#*.}
+	f=${f}000000
+	local end=$((${EPOCHREALTIME/./} + ${s:-0} * 1000000 + 10#${f:0:6}))
+	shift
+	until "$@" > /dev/null 2>&1; do
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+}
+
+# ctl_up SECONDS SOCKET: wait until the daemon answers "ctl status" on SOCKET
+ctl_up() { wait_for "$1" "$MXGUARD" ctl --socket "$2" status; }
+
+# not COMMAND...: COMMAND fails (for wait_for: wait until something is gone)
+not() { ! "$@"; }
+
+# lines_at_least N FILE: FILE exists and has at least N lines
+lines_at_least() { [ -f "$2" ] && [ "$(wc -l < "$2")" -ge "$1" ]; }
+
+# count_at_least N COMMAND...: COMMAND prints a number (grep -c, wc -l) that is at least N
+count_at_least() {
+	local n=$1 got
+	shift
+	got=$("$@" 2> /dev/null)
+	[ "${got:-0}" -ge "$n" ] 2> /dev/null
+}
+
+# released PID FILE: process PID holds no descriptor on FILE any more
+# (whatever its name by now) - the daemon has finished a rotated or deleted
+# log. FILE's identity is taken when called; or pass -i "$(file_id FILE)"
+# taken before FILE was renamed or deleted.
+file_id() { stat -L -c %d:%i "$1"; }
+released() {
+	local pid=$1 id fd
+	if [ "$2" = -i ]; then id=$3; else id=$(file_id "$2") || return 1; fi
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(file_id "$fd" 2> /dev/null)" = "$id" ] && return 1
+	done
+	[ -d /proc/"$pid" ]	# (a dead process released everything, but that is no success)
+}
+
 # unpack_debs ROOT PKG...: Debian packages unpacked (never installed) into
 # ROOT, downloaded once into $MXG_DEB_CACHE (default build/debs); without a
 # network the test is skipped.
@@ -42,7 +108,7 @@ unpack_debs() {
 	mkdir -p "$cache" && chmod 777 "$cache"	# apt's download user writes there
 	for p in "$@"; do
 		ls "$cache/${p}"_*.deb > /dev/null 2>&1 || (cd "$cache" && apt-get download "$p" > /dev/null 2>&1) ||
-			{ echo "  skipped: cannot download $p (no network?)"; finish; }
+			skip_all "cannot download the Debian package $p (no network?)"
 		dpkg -x "$(ls "$cache/${p}"_*.deb | head -1)" "$root"
 	done
 }

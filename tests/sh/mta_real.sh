@@ -72,15 +72,7 @@ MR_EXIT=()
 mr_at_exit() { MR_EXIT+=("$1"); }
 
 # mr_wait SECONDS COMMAND...: poll (every 20 ms) until COMMAND succeeds; 1 on timeout
-mr_wait() {
-	local n=$(($1 * 50))
-	shift
-	while ! "$@" > /dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.02
-	done
-}
+mr_wait() { wait_for "$@"; }
 
 # mr_pid_gone PID: the process has exited. A daemon's parent is PID 1, which
 # may reap it only a second or two later: a zombie counts as gone.
@@ -125,10 +117,10 @@ trap 'exit 130' INT TERM	# so that the EXIT trap runs
 mr_init() {
 	local m t pkgs=() bins=() missing
 	for t in swaks ip ss unshare dpkg apt-get; do
-		command -v "$t" > /dev/null || { echo "  skipped: $t missing"; finish; }
+		command -v "$t" > /dev/null || skip_all "$t missing"
 	done
-	[ "$(id -u)" = 0 ] || { echo "  skipped: needs root (network and mount namespaces)"; finish; }
-	if ! ip netns add "mxg-probe$$" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
+	[ "$(id -u)" = 0 ] || skip_all "needs root (network and mount namespaces)"
+	if ! ip netns add "mxg-probe$$" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
 	ip netns del "mxg-probe$$"
 	chmod 755 "$TMP"	# the MTAs' own users walk into it
 	for m in "$@"; do
@@ -138,7 +130,7 @@ mr_init() {
 		opensmtpd)
 			pkgs+=(opensmtpd rsyslog libestr0 libfastjson4)
 			grep -qw overlay /proc/filesystems ||
-				{ echo "  skipped: no overlayfs (OpenSMTPD's helpers are mounted with it)"; finish; }
+				skip_all "no overlayfs (OpenSMTPD's helpers are mounted with it)"
 			;;
 		*) echo "mr_init: unknown MTA $m" >&2; exit 2 ;;
 		esac
@@ -157,7 +149,7 @@ mr_init() {
 		esac
 	done
 	missing=$(LD_LIBRARY_PATH=$MR_LIBDIR missing_libs "${bins[@]}")
-	[ -z "$missing" ] || { echo "  skipped: the MTAs need $missing (./run test installs them)"; finish; }
+	[ -z "$missing" ] || skip_all "the MTAs need $missing (./run test installs them)"
 }
 
 # mr_net MTA: namespaces mxg-rXX$$ (server) and mxg-rXXc$$ (client) with one
@@ -166,7 +158,7 @@ mr_init() {
 # needs clients under different decisions picks one per session (swaks --li).
 mr_net() {
 	local m=$1 s=mxg-r${MR_SHORT[$1]}$$ c=mxg-r${MR_SHORT[$1]}c$$ a
-	ip netns add "$s" || { echo "  skipped: cannot create network namespaces here"; finish; }
+	ip netns add "$s" || skip_all "cannot create network namespaces here"
 	MR_SRV_NS[$m]=$s
 	ip netns add "$c"
 	MR_CLI_NS[$m]=$c
@@ -533,7 +525,7 @@ mr__ended() {
 mr__quiet() {
 	local a b
 	a=$(stat -c %s "$1")
-	sleep 0.3
+	sleep 0.3	# on purpose: "quiet" is no growth over a span of time
 	b=$(stat -c %s "$1")
 	[ "$a" = "$b" ]
 }

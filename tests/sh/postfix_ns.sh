@@ -6,7 +6,7 @@
 # $TMP/q and its log in $TMP/maillog. Two virtual mailboxes exist,
 # alice@example.org and bob@example.org (delivered under $TMP/mail); the
 # extra lines are appended to main.cf. Returns non-zero if smtpd does not
-# listen within 5 s. pf CMD...: a Postfix command inside MX with that
+# listen within 20 s. pf CMD...: a Postfix command inside MX with that
 # configuration. The caller stops it (pf postfix stop) in its EXIT trap.
 postfix_start() {
 	PF_MX=$1
@@ -61,8 +61,7 @@ postfix_start() {
 	postlog   unix-dgram n  -       n       -       1       postlogd
 	EOF
 	pf postfix start > "$TMP/postfix.out" 2>&1
-	for _ in $(seq 50); do ip netns exec "$PF_MX" ss -ltn | grep -q ':25 ' && return 0; sleep 0.1; done
-	return 1
+	wait_for 20 eval "ip netns exec '$PF_MX' ss -ltn | grep -q ':25 '"
 }
 
 pf() { ip netns exec "$PF_MX" unshare -m bash -c "mount --bind '$TMP/pf' /etc/postfix && exec \"\$@\"" pf "$@"; }

@@ -9,7 +9,7 @@ touch "$L"
 "$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" > "$TMP/dec.jsonl" 2> "$TMP/run.err" &
 PID=$!
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
+ctl_up 30 "$S"
 ctl() { "$MXGUARD" ctl --socket "$S" "$@"; }
 
 check_eq "socket is root-only (0600)" "600" "$(stat -c %a "$S")"
@@ -42,12 +42,13 @@ check_eq "a bad duration is refused" 65 $?
 kill "$PID"; wait "$PID"
 "$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" >> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
 PID=$!
-for _ in $(seq 100); do ctl status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$S"
 check_eq "decisions survive a restart" "2001:db8:bad::/48" "$(ctl --json decisions | jq -r .key)"
 
 # Rule decisions show up too.
 sed -n '13,40p' samples/logs/mx1-attacks.log >> "$L"
-for _ in $(seq 50); do [ "$(ctl --json decisions | jq -r 'select(.rule == "dha") | .key')" = 203.0.113.66 ] && break; sleep 0.1; done
+dha_key() { ctl --json decisions | jq -r 'select(.rule == "dha") | .key'; }
+wait_for 10 eval '[ "$(dha_key)" = 203.0.113.66 ]'
 check_eq "a rule's decision is listed" "203.0.113.66" "$(ctl --json decisions | jq -r 'select(.rule == "dha") | .key')"
 ctl stats | grep -q '^dha .*decisions 1'
 check_eq "stats per rule" 0 $?
@@ -57,11 +58,11 @@ check_eq "stats per rule" 0 $?
 kill "$PID"; wait "$PID"
 "$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --socket "$S" >> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
 PID=$!
-for _ in $(seq 100); do ctl status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$S"
 grep -q "decision(s) in force restored" "$TMP/run.err"
 check_eq "decisions in force are restored into the engine at start" 0 $?
 sed -n '13,40p' samples/logs/mx1-attacks.log >> "$L"
-for _ in $(seq 50); do ctl stats | grep -q '^dha .*suppressed [1-9]' && break; sleep 0.1; done
+wait_for 10 eval "ctl stats | grep -q '^dha .*suppressed [1-9]'"
 ctl stats | grep -q '^dha .*decisions 0, suppressed [1-9]'
 check_eq "the restored key is not decided again (suppressed)" 0 $?
 
@@ -72,11 +73,13 @@ dha_lines() {
 		echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[77]: NOQUEUE: reject: RCPT from unknown[203.0.113.99]: 550 5.1.1 <u$i@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u$i@example.org> proto=ESMTP helo=<x>"
 	done
 }
+lines_read() { ctl --json status | jq .lines; }
+n=$(lines_read)
 dha_lines 1 15 >> "$L"
-sleep 0.5
+wait_for 10 count_at_least $((n + 15)) lines_read	# the first half is read before the reload
 check_eq "reload between the two halves of an attack" "reloaded $CONF" "$(ctl reload)"
 dha_lines 16 25 >> "$L"
-for _ in $(seq 50); do ctl --json decisions | grep -q 203.0.113.99 && break; sleep 0.1; done
+wait_for 10 eval 'ctl --json decisions | grep -q 203.0.113.99'
 check_eq "the counter survived the reload: the attacker is decided" "dha" \
 	"$(ctl --json decisions | jq -r 'select(.key == "203.0.113.99") | .rule')"
 

@@ -11,8 +11,8 @@ cp samples/mxguard.conf "$CONF"
 SAMPLE=samples/logs/mx1-attacks.log
 PID=
 
-# Wait (at most 10 s) until the daemon's log has N lines matching a pattern.
-wait_log() { for _ in $(seq 100); do [ "$(grep -c "$1" "$TMP/run.err")" -ge "$2" ] && return; sleep 0.1; done; }
+# Wait (at most 20 s) until the daemon's log has N lines matching a pattern.
+wait_log() { wait_for 20 count_at_least "$2" grep -c "$1" "$TMP/run.err"; }
 STARTS=0
 start() {
 	"$MXGUARD" run -c "$CONF" --source "$L" --state-dir "$TMP/state" --events "$TMP/ev.jsonl" \
@@ -33,8 +33,11 @@ stop() {
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 # Events without their line number (the daemon numbers lines as it reads them).
 norm() { jq -c 'del(.line)' "$@" | sort; }
-# Wait until the events file has N lines (at most 5 s).
-wait_events() { for _ in $(seq 100); do [ "$(wc -l < "$TMP/ev.jsonl")" -ge "$1" ] && return; sleep 0.1; done; }
+# Wait until the events file has N lines (at most 20 s).
+wait_events() { wait_for 20 lines_at_least "$1" "$TMP/ev.jsonl"; }
+# Wait until the daemon has finished the rotated file $1 (its file_id): it closes it once
+# the file has been quiet for its grace period; a line read twice would come before.
+wait_released() { wait_for 20 released "$PID" -i "$1"; }
 append() { sed -n "$1,$2p" "$SAMPLE" >> "$3"; }
 
 # Pre-existing lines are not read on a first start (it begins at the end).
@@ -46,19 +49,20 @@ wait_events "$want"
 check_eq "first start: only appended lines are read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # Rotation by rename: syslog writes to the old file a little longer, then to a new one.
+ino=$(file_id "$L")
 mv "$L" "$L.1"
 append 251 270 "$L.1"
-sleep 0.2
+wait_events "$(sed -n '51,270p' "$SAMPLE" | "$MXGUARD" parse | wc -l)"	# read from the old file
 append 271 300 "$L"
 want=$(sed -n '51,300p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
-sleep 1.5
+wait_released "$ino"
 check_eq "rename + create: old file finished, new one read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # A partial last line is held until its newline arrives.
 line=$(sed -n '301p' "$SAMPLE")
 printf '%s' "${line:0:40}" >> "$L"
-sleep 0.4
+sleep 0.4	# on purpose: time for the daemon to see the half line (it must hold it); nothing marks that
 before=$(wc -l < "$TMP/ev.jsonl")
 printf '%s\n' "${line:40}" >> "$L"
 want=$(sed -n '51,301p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
@@ -72,7 +76,7 @@ append 302 400 "$L"
 start
 want=$(sed -n '51,400p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
-sleep 0.5
+sleep 0.5	# on purpose: a line read twice after the restart would show up meanwhile
 check_eq "kill -9 and restart: exact count" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 check_eq "kill -9 and restart: the same events, none twice" \
 	"$(sed -n '51,400p' "$SAMPLE" | "$MXGUARD" parse --year "$(date +%Y)" | norm)" "$(norm "$TMP/ev.jsonl")"
@@ -81,12 +85,13 @@ check_eq "kill -9 and restart: the same events, none twice" \
 alive "after the restart"
 stop
 append 401 450 "$L"
+ino=$(file_id "$L")
 mv "$L" "$L.2"
 append 451 500 "$L"
 start
 want=$(sed -n '51,500p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
-sleep 1.5
+wait_released "$ino"
 check_eq "rotated while stopped: old file finished, then the new one" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # copytruncate with the real logrotate.
@@ -98,7 +103,7 @@ $L {
 }
 LR
 logrotate -f -s "$TMP/lr.state" "$TMP/lr.conf"
-sleep 0.3
+sleep 0.3	# on purpose: the daemon may see the truncated file before it is refilled (or not)
 append 501 560 "$L"
 want=$(sed -n '51,560p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
@@ -113,20 +118,22 @@ $L {
 }
 LR
 append 561 600 "$L"
+ino=$(file_id "$L")
 logrotate -f -s "$TMP/lr2.state" "$TMP/lr2.conf"
 append 601 640 "$L"
 want=$(sed -n '51,640p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
-sleep 1.5
+wait_released "$ino"
 check_eq "logrotate create: both sides of the rotation read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 # Deleted, and created again later.
+ino=$(file_id "$L")
 rm "$L"
-sleep 0.5
+sleep 0.5	# on purpose: the path stays missing a while, as between a delete and a late create
 append 641 700 "$L"
 want=$(sed -n '51,700p' "$SAMPLE" | "$MXGUARD" parse | wc -l)
 wait_events "$want"
-sleep 1.5
+wait_released "$ino"
 check_eq "deleted and re-created late: the new file is read" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 
 alive "after rotations, truncation and re-creation"

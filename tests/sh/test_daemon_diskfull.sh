@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 # A private mount namespace is needed (a tmpfs must not be seen outside);
 # where there is none to be had (e.g. inside a chroot), say so and skip.
-if ! unshare -m true 2> /dev/null; then
-	echo "  skipped: no private mount namespace here (unshare -m failed)"
-	finish
-fi
+unshare -m true 2> /dev/null || skip_all "no private mount namespace here (unshare -m failed)"
 mkdir -p "$TMP/state"
 touch "$TMP/mail.log"
 cat > "$TMP/inner.sh" <<'INNER'
@@ -34,7 +31,7 @@ umount "$TMP/state"
 INNER
 TMP=$TMP MXGUARD=$MXGUARD unshare -m bash "$TMP/inner.sh" > "$TMP/out" 2>&1
 rc=$?
-if [ "$rc" -eq 77 ]; then pass "skipped: cannot mount a tmpfs here"; finish; fi
+[ "$rc" -eq 77 ] && skip_all "cannot mount a tmpfs here"	# (a skip, never a pass)
 check_eq "the full disk is reported once" 1 "$(grep -c 'cannot save state' "$TMP/run.err")"
 grep -q alive-when-full "$TMP/out"
 check_eq "the daemon keeps running on a full disk" 0 $?

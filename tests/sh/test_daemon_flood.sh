@@ -18,7 +18,7 @@ printf 'source "%s"\nsource "%s"\ninclude "%s/samples/mxguard.conf"\n' "$A" "$B"
 	> /dev/null 2> "$TMP/run.err" &
 PID=$!
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do grep -q "following 2 log" "$TMP/run.err" && break; sleep 0.1; done
+wait_for 20 grep -q "following 2 log" "$TMP/run.err"
 
 cat > "$TMP/lr.conf" <<LR
 $A {
@@ -37,15 +37,23 @@ writer=$!
 rotations=0
 while kill -0 "$writer" 2> /dev/null; do
 	logrotate -f -s "$TMP/lr.state" "$TMP/lr.conf" && rotations=$((rotations + 1))
-	sleep 0.05
+	sleep 0.05	# on purpose: the writer gets some chunks in between rotations
 done
 wait "$writer"
 # The second source appears late, in a directory created late.
 mkdir -p "$TMP/log/other"
 cp "$TMP/b.log" "$B"
 want=$(cat "$TMP/input.log" "$TMP/b.log" | "$MXGUARD" parse | wc -l)
-for _ in $(seq 150); do [ "$(wc -l < "$TMP/ev.jsonl")" -ge "$want" ] && break; sleep 0.1; done
-sleep 1.5
+# The end mark: one more line (no event) after everything. A source's files
+# are read one after the other, so once the daemon has read this line it has
+# finished and closed every rotated file: a line read twice would be counted
+# before it. No fixed pause: the wait ends with the event, or fails.
+echo "$(date '+%b %e %H:%M:%S') mx1 mxguard-test[1]: end of the flood" >> "$A"
+total=$(($(wc -l < "$TMP/input.log") + $(wc -l < "$TMP/b.log") + 1))
+lines_read() { "$MXGUARD" ctl --socket "$TMP/s" --json status | jq .lines; }
+read_all() { [ "$(lines_read)" -ge "$total" ]; }
+wait_for 120 read_all
+check_eq "every line read exactly once (end mark included)" "$total" "$(lines_read)"
 echo "  ($rotations rotations while appending)"
 check_eq "rotated $rotations times while appending: every line exactly once" "$want" "$(wc -l < "$TMP/ev.jsonl")"
 check_eq "there were rotations during the flood" 1 "$((rotations >= 3))"

@@ -21,7 +21,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 . "$(dirname "$0")/mta_real.sh" || exit 1
 for tool in nft nc; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 mr_init exim
 MX=mxg-exmx$$
@@ -32,7 +32,7 @@ mr_at_exit '[ -n "$MXPID" ] && kill "$MXPID" 2> /dev/null; wait 2> /dev/null'
 for c in "${CLIENTS[@]}"; do mr_at_exit "mr_ns_del mxg-ex$c$$"; done
 
 # --- the network: a bridge in the MX namespace, one veth per client namespace
-ip netns add "$MX" || { echo "  skipped: cannot create network namespaces here"; finish; }
+ip netns add "$MX" || skip_all "cannot create network namespaces here"
 MR_SRV_NS[exim]=$MX MR_SRV_IP[exim]=203.0.113.1
 bridge_net "$MX" mxg-ex "${CLIENTS[@]}"
 on() { local c=$1; shift; ip netns exec "mxg-ex$c$$" "$@"; }
@@ -52,7 +52,7 @@ start_mxguard() {
 	ip netns exec "$MX" "$MXGUARD" run -c samples/mxguard.conf --source "$LOG" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --map-file "exim:$H" "$@" >> "$TMP/dec" 2>> "$TMP/run.err" &
 	MXPID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 start_mxguard --from-start
 mr_wait 5 test -e "$H.tarpit"

@@ -21,11 +21,11 @@
 # mid-test: no decision lost, no line counted twice or skipped.
 . "$(dirname "$0")/lib.sh"
 for tool in postfix swaks ip nft nc; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing (./run test installs Postfix and swaks)"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing (./run test installs Postfix and swaks)"
 done
-getent passwd postfix > /dev/null || { echo "  skipped: no postfix user"; finish; }
+getent passwd postfix > /dev/null || skip_all "no postfix user"
 MX=mxg-mx$$
-if ! ip netns add "$MX" 2> /dev/null; then echo "  skipped: cannot create network namespaces here"; finish; fi
+if ! ip netns add "$MX" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
 CLIENTS=(leg atk bnc fld atk2)
 declare -A ADDR=([leg]=198.51.100.10 [atk]=203.0.113.66 [bnc]=203.0.113.68 [fld]=203.0.113.67 [atk2]=203.0.113.69)
 PIDS=()
@@ -58,7 +58,7 @@ start_mxguard() {
 	ip netns exec "$MX" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/maillog" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --events "$TMP/events" "$@" >> "$TMP/dec" 2>> "$TMP/run.err" &
 	MXPID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 start_mxguard --socketmap "$TMP/map" --from-start
 
@@ -73,7 +73,7 @@ delivered() { find "$TMP/mail/$1/new" -type f 2> /dev/null | wc -l; }
 
 # --- the legitimate sender, before the attack
 send leg bob@example.org legit@example.net > /dev/null
-for _ in $(seq 50); do [ "$(delivered bob)" -ge 1 ] && break; sleep 0.1; done
+wait_for 20 count_at_least 1 delivered bob
 check_eq "legitimate mail is delivered before the attack" 1 "$(delivered bob)"
 
 # --- map mode: a directory harvest (25 unknown recipients in one session) from 203.0.113.66
@@ -112,12 +112,13 @@ check "tarpit: smtpd pauses 5 s at the lookup, then the mail goes through (${t} 
 "$MXGUARD" ctl --socket "$TMP/s" unban 203.0.113.68 > /dev/null
 "$MXGUARD" ctl --socket "$TMP/s" ban 203.0.113.68 for 1m hold > /dev/null
 reply=$(send bnc alice@example.org held@example.net)
-for _ in $(seq 50); do [ -n "$(find "$TMP/q/hold" -type f 2> /dev/null)" ] && break; sleep 0.1; done
+wait_for 20 eval '[ -n "$(find "$TMP/q/hold" -type f 2> /dev/null)" ]'
 check "hold: accepted ($reply) and kept in Postfix's hold queue" sh -c "[ -n \"\$(find '$TMP/q/hold' -type f)\" ]"
 "$MXGUARD" ctl --socket "$TMP/s" unban 203.0.113.68 > /dev/null
 
 # --- a bounce flood (null sender) from 203.0.113.68: 55 bounces, the rule trips at 50
 for i in $(seq 1 55); do send bnc alice@example.org '<>' > /dev/null; done
+wait_for 10 grep -q '"rule":"bounce-flood","key":"203.0.113.68"' "$TMP/dec"
 check "the bounce flood trips bounce-flood for 203.0.113.68" grep -q '"rule":"bounce-flood","key":"203.0.113.68"' "$TMP/dec"
 check_eq "... and the flooder's next bounce is rejected" \
 	"<** 554 5.7.1 <unknown[203.0.113.68]>: Client host rejected: Rejected by mxguard rule bounce-flood" \
@@ -137,7 +138,7 @@ check_eq "after kill -9 and restart the harvester is still rejected" \
 
 # --- a connection flood from 203.0.113.67: 70 connections in a few seconds
 for i in $(seq 1 70); do on fld nc -z -w 2 203.0.113.1 25; done
-for _ in $(seq 50); do grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec" && break; sleep 0.1; done
+wait_for 10 grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec"
 check "the connection flood trips conn-flood for 203.0.113.67" grep -q '"rule":"conn-flood","key":"203.0.113.67"' "$TMP/dec"
 
 # --- firewall mode: restart with nftables; a second harvester is refused at the kernel
@@ -159,7 +160,7 @@ check "firewall mode: the legitimate sender still connects" on leg nc -z -w 2 19
 
 # --- the legitimate sender after the attacks; every message arrived
 send leg bob@example.org legit@example.net > /dev/null
-for _ in $(seq 50); do [ "$(delivered bob)" -ge 4 ] && break; sleep 0.1; done
+wait_for 20 count_at_least 4 delivered bob
 check_eq "every legitimate message arrived (before, during, retried after mxguard was down, after)" 4 "$(delivered bob)"
 check "the legitimate sender was never decided on" sh -c "! grep -q '198.51.100.10' '$TMP/dec'"
 

@@ -20,7 +20,7 @@ touch "$TMP/mail.log"
 "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 	--map-file "exim:$H" > /dev/null 2> "$TMP/run.err" &
 MXPID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 mr_wait 2 test -e "$H.tarpit"
 
@@ -35,7 +35,11 @@ ctl ban 203.0.113.112 for 1h tarpit
 ctl ban 203.0.113.113 for 1h discard
 ctl ban 203.0.113.115 for 1h hold
 ctl ban 203.0.113.120/29 for 1h	# a prefix (a block is a reject for the MTA)
-sleep 0.5
+in_lists() {
+	grep -qF 203.0.113.110 "$H.reject" && grep -qF 203.0.113.111 "$H.defer" && grep -qF 203.0.113.112 "$H.tarpit" &&
+		grep -qF 203.0.113.113 "$H.discard" && grep -qF 203.0.113.115 "$H.hold" && grep -qF 203.0.113.120 "$H.reject"
+}
+wait_for 10 in_lists	# every list rewritten
 check_eq "reject: Exim answers 550 with the rule's name" "<** 550 Rejected by mxguard rule manual" "$(mr_send exim 203.0.113.110)"
 check_eq "a prefix covers its clients" "<** 550 Rejected by mxguard rule manual" "$(mr_send exim 203.0.113.121)"
 check_eq "defer: Exim answers 451" "<** 451 Deferred by mxguard rule manual, try again later" "$(mr_send exim 203.0.113.111)"
@@ -48,7 +52,7 @@ check_eq "hold: accepted ..." "<-  221 mx.example.com closing connection" "$(mr_
 check "... and frozen in Exim's queue, not delivered" sh -c "grep -l '^-frozen' '${MR_DIR[exim]}/spool/input/'*-H"
 check_eq "a client under no action delivers" "<-  221 mx.example.com closing connection" "$(mr_send exim 203.0.113.114)"
 ctl unban 203.0.113.110
-sleep 0.5
+wait_for 10 not grep -qw 203.0.113.110 "$H.reject"
 check_eq "unban: the rewritten list lets it through" "<-  221 mx.example.com closing connection" "$(mr_send exim 203.0.113.110)"
 delivered=$(grep -c '^Received: ' "${MR_DIR[exim]}/mail/postmaster" 2> /dev/null)
 check_eq "delivered: the tarpitted, the clean and the unbanned client's messages (not the discarded)" 3 "$delivered"

@@ -24,19 +24,18 @@ run_with() {
 	PATH="$TMP/bin:$PATH" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --firewall "$1" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
-	for _ in $(seq 100); do
-		"$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break
-		kill -0 "$PID" 2> /dev/null || break
-		sleep 0.1
-	done
+	wait_for 30 up_or_gone
 }
+# the daemon answers, or has exited (a start that must fail)
+up_or_gone() { "$MXGUARD" ctl --socket "$TMP/s" status || ! kill -0 "$PID"; }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 
 run_with pf
 ctl ban 203.0.113.7 for 2s
 ctl ban 2001:db8:bad:1::9/64
 ctl unban 2001:db8:bad:1::/64
-sleep 3	# the 2 s ban expires: pf has no timeouts, the daemon releases it
+# the 2 s ban expires: pf has no timeouts, the daemon releases it
+wait_for 10 grep -q 'delete 203.0.113.7/32' "$TMP/calls"
 ctl flush
 kill "$PID"; wait "$PID"
 check_eq "pf: exact command lines" "pfctl -q -t mxguard -T flush
@@ -60,7 +59,7 @@ ipfw -q table mxguard delete 198.51.100.9/32" "$(cat "$TMP/calls")"
 run_with ipfw
 ctl ban 198.51.100.11 for 3s
 ctl ban 198.51.100.11 for 1h
-sleep 4
+sleep 4	# on purpose: past the first ban's 3 s, when a wrong expiry would take the address out
 kill "$PID"; wait "$PID"
 check_eq "ipfw: a longer re-ban outlives the first ban's expiry" "ipfw -q table mxguard flush
 ipfw -q table mxguard add 198.51.100.11/32
@@ -77,7 +76,7 @@ pfctl -q -k 198.51.100.9/32" "$(cat "$TMP/calls")"
 printf 'table role=ipf type=tree number=mxg\n\t{ 203.0.113.50/32; !2001:db8:bad::/48; };\n' > "$TMP/pool"
 run_with ipf:pool=mxg
 ctl ban 203.0.113.7 for 2s
-sleep 3	# expiry by the daemon, as for pf
+wait_for 10 grep -q 'ippool -r -m mxg -o ipf -i 203.0.113.7/32' "$TMP/calls"	# expiry by the daemon, as for pf
 kill "$PID"; wait "$PID"
 check_eq "ipf: exact command lines" "ippool -l -m mxg -o ipf
 ippool -l -m mxg -o ipf
@@ -105,7 +104,7 @@ rm -rf "$TMP/calls" "$TMP/st"
 PATH="$TMP/bin:$PATH" "$MXGUARD" run -c "$TMP/fw.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" \
 	--socket "$TMP/s" > /dev/null 2>> "$TMP/run.err" &
 PID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl ban 198.51.100.9
 kill "$PID"; wait "$PID"
 check_eq "set firewall ... remove-on-exit: the backend, its table and the removal at exit" "pfctl -q -t cfg -T flush

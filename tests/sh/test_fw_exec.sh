@@ -14,7 +14,7 @@ start() {
 	"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		--firewall "exec:$PWD/samples/fw-helper.sh" "$@" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
@@ -28,7 +28,7 @@ check_eq "unban releases at the helper" "2001:db8:bad:1::/64" "$(cut -d' ' -f1 "
 for a in 203.0.113.9 203.0.113.10; do
 	echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[$a]"
 done >> "$TMP/mail.log"
-for _ in $(seq 30); do [ "$(wc -l < "$MXG_FW_STATE")" -ge 3 ] && break; sleep 0.1; done
+wait_for 10 lines_at_least 3 "$MXG_FW_STATE"
 check_eq "limit and tarpit decisions reach the helper with their action" \
 	"2001:db8:bad:1::/64 block|203.0.113.10/32 tarpit|203.0.113.9/32 limit:3/60" \
 	"$(cut -d' ' -f1,2 "$MXG_FW_STATE" | sort | paste -sd'|')"

@@ -47,11 +47,11 @@ check_eq "offline: every line understood, no field left doubtful, no regex limit
 
 # --- 2. the real Postfix
 for tool in postfix ip perl; do
-	command -v "$tool" > /dev/null || { echo "  skipped: $tool missing (./run test installs Postfix)"; finish; }
+	command -v "$tool" > /dev/null || skip_all "$tool missing (./run test installs Postfix)"
 done
-getent passwd postfix > /dev/null || { echo "  skipped: no postfix user"; finish; }
+getent passwd postfix > /dev/null || skip_all "no postfix user"
 MX=mxg-imx$$
-ip netns add "$MX" 2> /dev/null || { echo "  skipped: cannot create network namespaces here"; finish; }
+ip netns add "$MX" 2> /dev/null || skip_all "cannot create network namespaces here"
 CLIENTS=(a1 a2)
 declare -A ADDR=([a1]=203.0.113.66 [a2]=203.0.113.67)
 postfix_cleanup() {
@@ -79,10 +79,7 @@ check_eq "240 hostile sessions went through the real Postfix (2 clients)" 2 "$ok
 cat "$TMP"/truth.* > "$TMP/truth"
 # qmgr writes its line after the client's QUIT: wait until every accepted message is in the log.
 accepted=$(grep -cE '"(msg_accepted|bounce_in)"' "$TMP/truth")
-for _ in $(seq 100); do
-	[ "$(grep -c 'postfix/qmgr.*(queue active)' "$TMP/maillog")" -ge "$accepted" ] && break
-	sleep 0.1
-done
+wait_for 20 count_at_least "$accepted" grep -c 'postfix/qmgr.*(queue active)' "$TMP/maillog"
 "$MXGUARD" parse "$TMP/maillog" | project > "$TMP/got"
 jq -c . "$TMP/truth" | sort > "$TMP/want"
 diff "$TMP/want" "$TMP/got" > "$TMP/diff"

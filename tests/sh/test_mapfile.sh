@@ -3,7 +3,7 @@
 # table and a hash table (built by Postfix's postmap), read back with
 # Postfix's own lookups; atomic rewrites on ban, unban and expiry.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
 printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
 export MAIL_CONFIG=$TMP/pf	# postmap (ours and the daemon's) reads this configuration
@@ -14,7 +14,7 @@ start() {
 	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st.$1" --socket "$TMP/s" \
 		--map-file "$1:$TMP/access.$1" > /dev/null 2>> "$TMP/err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 # q TYPE KEY: what Postfix finds in the table (waits a moment for the rewrite)
@@ -38,9 +38,9 @@ check_eq "cidr: an IPv6 prefix covers its addresses" "DEFER 4.7.1 Deferred by mx
 	"$(q cidr 2001:db8:bad:1::9)"
 check_eq "cidr: a /23 covers both its /24s" "sleep 5|sleep 5" "$(q cidr 198.51.100.1)|$(q cidr 198.51.101.254)"
 ctl unban 2001:db8:bad::/48
-sleep 0.5
+wait_for 10 not grep -qF 2001:db8:bad "$TMP/access.cidr"
 check_eq "cidr: unban rewrites the table" "(not found)" "$(q cidr 2001:db8:bad:1::9)"
-sleep 2
+wait_for 10 not grep -qw 203.0.113.8 "$TMP/access.cidr"	# its 2 s are over
 check_eq "cidr: an ended decision leaves the table (and only it)" "(not found)|REJECT 5.7.1 Rejected by mxguard rule manual" \
 	"$(q cidr 203.0.113.8)|$(q cidr 203.0.113.7)"
 check_eq "cidr: no temporary file or directory is left behind" "" "$(ls -A "$TMP" | grep -e mxguard-new -e '^\.mxguard-')"

@@ -12,7 +12,7 @@
 # --mta auto for each MTA exactly what its log gave alone.
 . "$(dirname "$0")/lib.sh" || exit 1
 . "$(dirname "$0")/mta_real.sh" || exit 1
-command -v jq > /dev/null || { echo "  skipped: jq missing"; finish; }
+command -v jq > /dev/null || skip_all "jq missing"
 MTAS=(exim sendmail opensmtpd)
 mr_init "${MTAS[@]}"
 for m in "${MTAS[@]}"; do

@@ -20,7 +20,7 @@ start_mxguard() {
 	"$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		"$@" > /dev/null 2>> "$TMP/run.err" &
 	MXPID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	ctl_up 30 "$TMP/s"
 }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 delivered() { grep -c '^From MAILER-DAEMON' "${MR_DIR[sendmail]}/mail/postmaster" 2> /dev/null; }
@@ -45,7 +45,7 @@ ctl ban 203.0.113.120 for 1h reject
 ctl ban 203.0.113.121 for 1h defer
 ctl ban 203.0.113.122 for 1h discard
 ctl ban 203.0.113.124/30 for 1h	# a prefix off an octet boundary: four Connect: keys
-sleep 0.6
+wait_for 10 grep -qw Connect:203.0.113.127 "$A"	# (the text is renamed into place after the database)
 check_eq "reject: 550 with the rule's name" "<** 550 5.7.1 Rejected by mxguard rule manual" "$(mr_send sendmail 203.0.113.120)"
 check_eq "defer: 451" "<** 451 4.7.1 Deferred by mxguard rule manual" "$(mr_send sendmail 203.0.113.121)"
 check_eq "a /30 prefix covers its clients" "<** 550 5.7.1 Rejected by mxguard rule manual" "$(mr_send sendmail 203.0.113.125)"
@@ -54,7 +54,7 @@ check "discard: accepted, then dropped ($r)" sh -c "echo '$r' | grep -q '^<-  22
 r=$(mr_send sendmail 203.0.113.123)
 check "a client under no action delivers ($r)" sh -c "echo '$r' | grep -q '^<-  221'"
 ctl unban 203.0.113.120
-sleep 0.6
+wait_for 10 not grep -qw Connect:203.0.113.120 "$A"
 r=$(mr_send sendmail 203.0.113.120)
 check "unban: the rebuilt database lets it through ($r)" sh -c "echo '$r' | grep -q '^<-  221'"
 check_eq "the text beside the database is mxguard's" "Connect:203.0.113.121 ERROR:4.7.1:451 Deferred by mxguard rule manual" \

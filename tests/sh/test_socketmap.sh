@@ -5,7 +5,7 @@
 # action for each; unban and expiry take them out; bad framing costs the
 # client its connection, not the daemon.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
 printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
 cat > "$TMP/mxguard.conf" << CONF
@@ -21,7 +21,7 @@ touch "$TMP/mail.log"
 	--socketmap "$TMP/map" > "$TMP/dec" 2> "$TMP/err" &
 PID=$!
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
 q() { postmap -c "$TMP/pf" -q "$2" "socketmap:unix:$TMP/map:$1" 2> /dev/null || echo "(not found)"; }
 
@@ -44,7 +44,7 @@ ctl ban 198.51.100.10 for 1h hold
 check_eq "hold: accepted, then kept in Postfix's hold queue" "HOLD mxguard rule manual" "$(q client 198.51.100.10)"
 ctl unban 198.51.100.9
 check_eq "unban takes it out at once" "(not found)" "$(q client 198.51.100.9)"
-sleep 2.2
+wait_for 10 eval '[ "$(q client 203.0.113.7)" = "(not found)" ]'	# its 2 s are over
 check_eq "a decision that has ended is gone" "(not found)" "$(q client 203.0.113.7)"
 
 # Decisions by HELO name, sender and sender domain, from rules.
@@ -53,7 +53,7 @@ check_eq "a decision that has ended is gone" "(not found)" "$(q client 203.0.113
 	echo "Nov 28 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.21]: 550 5.1.1 <b@example.org>: Recipient address rejected: User unknown in local recipient table; from=<spam@example.net> to=<b@example.org> proto=ESMTP helo=<ok>"
 	echo "Nov 28 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.22]: 550 5.1.1 <c@example.org>: Recipient address rejected: User unknown in local recipient table; from=<joe@example.com> to=<c@example.org> proto=ESMTP helo=<ok>"
 } >> "$TMP/mail.log"
-for _ in $(seq 30); do [ "$(grep -c '"rule":"bad-' "$TMP/dec")" -ge 3 ] && break; sleep 0.1; done
+wait_for 10 count_at_least 3 grep -c '"rule":"bad-' "$TMP/dec"
 check_eq "helo map: the HELO name, case-blind" "REJECT 5.7.1 Rejected by mxguard rule bad-helo" "$(q helo badbot.EXAMPLE)"
 check_eq "sender map: the address" "DISCARD mxguard rule bad-sender" "$(q sender spam@example.net)"
 check_eq "sender map: the domain (Postfix's second lookup)" "DEFER 4.7.1 Deferred by mxguard rule bad-domain, try again later" \
@@ -63,13 +63,13 @@ check_eq "sender map: other senders are not found" "(not found)" "$(q sender joe
 # limit N per D on messages: not found until the client has sent N, then deferred.
 now() { date '+%b %e %H:%M:%S'; }
 echo "$(now) mx1 postfix/smtpd[9]: connect from unknown[198.51.100.30]" >> "$TMP/mail.log"
-for _ in $(seq 30); do grep -q '"rule":"msg-limit"' "$TMP/dec" && break; sleep 0.1; done
+wait_for 10 grep -q '"rule":"msg-limit"' "$TMP/dec"
 check_eq "limit: under its rate the client is not found" "(not found)" "$(q client 198.51.100.30)"
 for id in 1A2B3C4D5E 2A2B3C4D5E; do
 	echo "$(now) mx1 postfix/smtpd[9]: $id: client=unknown[198.51.100.30]"
 	echo "$(now) mx1 postfix/qmgr[7]: $id: from=<a@example.net>, size=300, nrcpt=1 (queue active)"
 done >> "$TMP/mail.log"
-sleep 0.5
+wait_for 10 eval 'q client 198.51.100.30 | grep -q ^DEFER'
 check_eq "limit: after 2 messages in a minute, the client is deferred, with its rate" \
 	"DEFER 4.7.1 Rate limit reached (mxguard rule msg-limit: 2 messages per 60 s), try again later" \
 	"$(q client 198.51.100.30)"
@@ -88,7 +88,7 @@ kill "$PID"; wait "$PID"
 "$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 	--socketmap "$TMP/map" > /dev/null 2>> "$TMP/err" &
 PID=$!
-for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+ctl_up 30 "$TMP/s"
 check_eq "after a restart the decisions in force are answered" "REJECT 5.7.1 Rejected by mxguard rule manual" \
 	"$(q client 203.0.113.50)"
 kill "$PID"; wait "$PID"

@@ -648,6 +648,7 @@ test_timezone_berlin(void **state)
 
 	(void)state;
 	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0) {
+		print_message("  skipped: no /usr/share/zoneinfo/Europe/Berlin (./run test installs tzdata)\n");
 		skip();
 		return;
 	}

@@ -1,0 +1,160 @@
+/*
+ * test_follow.c - the follower driven with a simulated clock (follow_poll
+ * takes the time): rotations faster than the grace period, each file
+ * written only before it is rotated, as logrotate and a writer that
+ * reopens promptly do. Every line must come out once, in order, and a
+ * backlog of rotated files nobody writes to must be read at once, not one
+ * grace period per file. No real time passes: nothing depends on load.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../tail/follow.h"
+
+struct got {
+	long n;		/* lines delivered */
+	long next;	/* the number the next line must carry */
+	int out_of_order;
+};
+
+static void
+on_line(void *arg, struct span line)
+{
+	struct got *g = arg;
+	char buf[32];
+	size_t k = line.n < sizeof(buf) - 1 ? line.n : sizeof(buf) - 1;
+
+	memcpy(buf, line.p, k);
+	buf[k] = '\0';
+	if (strtol(buf, NULL, 10) != g->next)
+		g->out_of_order = 1;
+	g->next++;
+	g->n++;
+}
+
+static char dir[64];
+
+static int
+mkdir_tmp(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/mxg-follow-XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+rm_tmp(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+append_lines(const char *path, long *next, int n)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "%ld\n", (*next)++);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * 40 rotations 50 ms apart (the old follower queued at most 16 and read one
+ * file per second of simulated time: it lost the files rotated while its
+ * queue was full). Then the backlog must be read within the grace period
+ * of the last file, not 40 seconds later.
+ */
+static void
+test_rotation_burst(void **state)
+{
+	char path[128], rotated[160];
+	struct got g = { 0, 0, 0 };
+	struct follower *f;
+	long written = 0;
+	int64_t now = 1000000;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mail.log", dir);
+	append_lines(path, &written, 0);
+	f = follow_new(path, NULL, FOLLOW_FROM_START, 4096);
+	assert_non_null(f);
+	for (int r = 0; r < 40; r++) {
+		append_lines(path, &written, 100);
+		follow_poll(f, now, on_line, &g);
+		snprintf(rotated, sizeof(rotated), "%s/mail.log.%d", dir, r);
+		assert_int_equal(rename(path, rotated), 0);
+		append_lines(path, &written, 0);	/* logrotate's create */
+		now += 50;
+		follow_poll(f, now, on_line, &g);
+	}
+	append_lines(path, &written, 7);
+	/* 2 s of simulated time, polled every 250 ms (the daemon's tick) */
+	for (int i = 0; i < 8; i++) {
+		now += 250;
+		follow_poll(f, now, on_line, &g);
+	}
+	assert_int_equal(g.n, written);
+	assert_false(g.out_of_order);
+	follow_free(f);
+}
+
+/* A rotated file that is still written to is read for its grace period. */
+static void
+test_rotated_file_still_written(void **state)
+{
+	char path[128], rotated[160];
+	struct got g = { 0, 0, 0 };
+	struct follower *f;
+	long written = 0;
+	int64_t now = 1000000;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/live.log", dir);
+	append_lines(path, &written, 3);
+	f = follow_new(path, NULL, FOLLOW_FROM_START, 4096);
+	follow_poll(f, now, on_line, &g);
+	snprintf(rotated, sizeof(rotated), "%s/live.log.1", dir);
+	assert_int_equal(rename(path, rotated), 0);
+	append_lines(path, &written, 0);
+	now += 100;
+	follow_poll(f, now, on_line, &g);
+	/* syslog has not reopened yet: two more lines go to the rotated file, 800 ms later */
+	now += 800;
+	append_lines(rotated, &written, 2);
+	follow_poll(f, now, on_line, &g);
+	assert_int_equal(g.n, 5);
+	assert_false(g.out_of_order);
+	/* then it reopens: the new file waits until the old one has been quiet 1 s */
+	append_lines(path, &written, 4);
+	now += 500;
+	follow_poll(f, now, on_line, &g);
+	assert_int_equal(g.n, 5);
+	now += 600;
+	follow_poll(f, now, on_line, &g);
+	assert_int_equal(g.n, 9);
+	assert_false(g.out_of_order);
+	follow_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rotation_burst, mkdir_tmp, rm_tmp),
+		cmocka_unit_test_setup_teardown(test_rotated_file_still_written, mkdir_tmp, rm_tmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
