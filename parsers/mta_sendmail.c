@@ -485,9 +485,19 @@ static int
 shortened(const struct event *ev, enum ev_field f)
 {
 	struct span a = ev->str[f];
+	size_t raw = 0, dots = 0;
 
-	/* (the backslashes are doubled after the cut: the line can be longer, its "..." later) */
-	return ev_has(ev, f) && a.n >= SM_SHORT - 2 && memmem(a.p + SM_SHORT / 2 - 6, 14, "...", 3) != NULL;
+	if (!ev_has(ev, f) || a.n < SM_SHORT)
+		return 0;
+	/* Sendmail cuts, then doubles the backslashes: count in the bytes it cut. */
+	for (size_t i = 0; i < a.n; i++, raw++) {
+		if (a.p[i] == '\\' && i + 1 < a.n && a.p[i + 1] == '\\')
+			i++;
+		else if (a.p[i] == '.' && i + 2 < a.n && a.p[i + 1] == '.' && a.p[i + 2] == '.' &&
+		    raw >= SM_SHORT / 2 - 3 && raw <= SM_SHORT / 2)
+			dots = 1;
+	}
+	return dots && raw == SM_SHORT;
 }
 
 /* Digits at *p (advanced past them) into *v; 0 if none. */
