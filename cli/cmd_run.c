@@ -459,6 +459,17 @@ map_add_active(void *arg, const struct stored_decision *d)
 	daemon_map_put(arg, d);
 }
 
+/* stdout closed, or its reader gone (SIGPIPE is ignored): said once; decisions are still saved and enforced. */
+static void
+out_check(struct daemon *dm)
+{
+	if (dm->out.err != 0 && !dm->out_failed) {
+		errno = dm->out.err;
+		log_warn("run: writing decisions to standard output (not said again)");
+		dm->out_failed = 1;
+	}
+}
+
 /*
  * The events written since the last commit, out of their memory buffer:
  * what was written is taken out of it, what was not (disk full) stays for
@@ -559,11 +570,8 @@ daemon_commit(struct daemon *dm)
 		dm->nfwq = 0;
 	}
 	/* Decisions are printed once they are saved (or once saving failed). */
-	if (ob_flush(&dm->out) < 0 && !dm->out_failed) {
-		/* stdout closed or a reader gone (SIGPIPE is ignored): decisions are still saved and enforced. */
-		log_warn("run: writing decisions to standard output (not said again)");
-		dm->out_failed = 1;
-	}
+	ob_flush(&dm->out);
+	out_check(dm);
 	if (saved) {
 		for (int i = 0; i < dm->nbatch; i++)
 			free(dm->batch_keys[i]);
@@ -1052,8 +1060,10 @@ cmd_run(int argc, char **argv)
 			dm.map_next = next < 0 ? time(NULL) + dm.map_delay : next;
 			dm.map_dirty = 0;
 		}
-		if (lfd >= 0 && (pfd[1].revents & POLLIN))
+		if (lfd >= 0 && (pfd[1].revents & POLLIN)) {
 			daemon_control(&dm, lfd);
+			out_check(&dm);		/* a manual ban is printed there */
+		}
 		if (stop)
 			break;
 	}
