@@ -107,4 +107,32 @@ fds_of() { grep -vx 255 "$1" | sort -n | xargs; }	# 255: bash's own descriptor o
 leaks=$(for f in "$TMP"/pf-fds.*; do [ "$(fds_of "$f")" = "0 1 2" ] || echo "${f##*.}: $(fds_of "$f")"; done)
 check_eq "every pfctl had only stdin, stdout, stderr open ($(ls "$TMP"/pf-fds.* | wc -l) runs)" "" "$leaks"
 stop
+
+# 5. An ipset that exits without reading its input (100 KiB of it): EPIPE, not SIGPIPE.
+mkdir -p "$TMP/bin5"
+for tool in iptables ip6tables; do printf '#!/bin/sh\nexit 0\n' > "$TMP/bin5/$tool"; chmod +x "$TMP/bin5/$tool"; done
+cat > "$TMP/bin5/ipset" << EOF
+#!/bin/sh
+[ "\$1" = restore ] || exit 0
+[ "\$(cat "$TMP/ipset-mode")" = ok ] || exit 1	# gone before reading a byte
+wc -l >> "$TMP/ipset-lines"
+EOF
+chmod +x "$TMP/bin5/ipset"
+echo dead > "$TMP/ipset-mode"
+mkdir -p "$TMP/st5"
+sqlite3 "$TMP/st4/state.db" .schema | sqlite3 "$TMP/st5/state.db"
+now=$(date +%s)
+for i in $(seq 0 7); do for j in $(seq 1 250); do
+	echo "INSERT INTO decisions (rule, key, action, ts, until, value, level) VALUES ('manual', '198.51.$i.$j', 'block', $now, $((now + 3600)), 0, 0);"
+done; done | { echo "BEGIN;"; cat; echo "COMMIT;"; } | sqlite3 "$TMP/st5/state.db"
+PATH="$TMP/bin5:$PATH" start st5 --firewall ipset > /dev/null
+wait_for 'ctl status > /dev/null 2>&1'
+check "2000 blocks put back into an ipset that died at once: the daemon lives (SIGPIPE ignored)" kill -0 "$PID"
+check_eq "they are pending" "2000 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
+echo ok > "$TMP/ipset-mode"
+wait_for '[ -s "$TMP/ipset-lines" ]'
+check_eq "when ipset works, one retry puts all 2000 in" 2000 "$(tail -1 "$TMP/ipset-lines")"
+wait_for 'ctl status | grep -q " 0 firewall change(s) pending"'
+check_eq "nothing is pending then" "0 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
+stop
 finish
