@@ -86,10 +86,21 @@ on_decision(void *arg, const struct decision *d)
 		dm->batch = xrealloc(dm->batch, (size_t)dm->capbatch * sizeof(*dm->batch));
 		dm->batch_keys = xrealloc(dm->batch_keys, (size_t)dm->capbatch * sizeof(char *));
 	}
-	dm->batch_keys[dm->nbatch] = xstrdup(d->key);
-	sd = &dm->batch[dm->nbatch++];
-	sd->rule = d->rule->name;
-	sd->key = dm->batch_keys[dm->nbatch - 1];
+	{
+		/*
+		 * Key and rule name copied together: a decision may wait for the
+		 * disk across a reload, which frees the rule it points to.
+		 */
+		size_t kn = strlen(d->key) + 1, rn = strlen(d->rule->name) + 1;
+		char *copy = xmalloc(kn + rn);
+
+		memcpy(copy, d->key, kn);
+		memcpy(copy + kn, d->rule->name, rn);
+		dm->batch_keys[dm->nbatch] = copy;
+		sd = &dm->batch[dm->nbatch++];
+		sd->key = copy;
+		sd->rule = copy + kn;
+	}
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
 	/*
@@ -138,13 +149,17 @@ same_entry(const struct fw_entry *a, const struct fw_entry *b)
 	    memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
 }
 
-/* A change to apply again later; one per (address, prefix, kind): the newest wish wins. */
+/*
+ * A change to apply again later; one per (address, prefix, kind): the
+ * newest wish wins. scan = 0 when the caller knows there is nothing to
+ * replace (filling an empty queue): no O(n) search per entry then.
+ */
 static void
-retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int release)
+retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int release, int scan)
 {
 	struct fw_retry *r = NULL;
 
-	for (int i = 0; i < dm->nretry && r == NULL; i++)
+	for (int i = 0; scan && i < dm->nretry && r == NULL; i++)
 		if (same_entry(&dm->retry[i].e, e))
 			r = &dm->retry[i];
 	if (r == NULL) {
@@ -201,10 +216,14 @@ fw_apply(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_en
 				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
 		return 0;
 	}
-	for (int i = 0; i < nb; i++)
-		retry_add(dm, &b[i], now + b[i].seconds, 0);
-	for (int i = 0; i < nr; i++)
-		retry_add(dm, &r[i], 0, 1);
+	{
+		int scan = dm->nretry > 0;	/* an empty queue: the batch goes in as it is */
+
+		for (int i = 0; i < nb; i++)
+			retry_add(dm, &b[i], now + b[i].seconds, 0, scan);
+		for (int i = 0; i < nr; i++)
+			retry_add(dm, &r[i], 0, 1, scan);
+	}
 	if (dm->fw_delay_ms == 0)
 		retry_later(dm);
 	log_warnx("run: firewall %s: %d change(s) not applied; pending, retried with backoff", dm->fw->name,
@@ -230,7 +249,7 @@ retry_active(void *arg, const struct stored_decision *d)
 	struct fw_entry e;
 
 	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0)
-		retry_add(dm, &e, d->until, 0);
+		retry_add(dm, &e, d->until, 0, 0);	/* the queue was emptied: nothing to replace */
 }
 
 /*
