@@ -47,12 +47,12 @@ rm -f "$TMP/state/filler"
 wait_for 'grep -q "writable again" "$TMP/run.err"' && echo saved-again
 grep -c "cannot save state" "$TMP/run.err" | sed 's/^/reported /'
 sqlite3 "$TMP/state/state.db" "select key from decisions where rule = 'dha'" | sed 's/^/saved-after /'
-kill $pid; wait $pid; echo "exit $?"
+kill $pid; wait $pid; echo "exit1 $?"
 : > "$TMP/fw.list"
 start "$TMP/mail.log" "$TMP/state"
 ctl decisions | awk '{print "listed-after-restart", $1, $3}'
 cut -d' ' -f1 "$TMP/fw.list" | sed 's/^/enforced-after-restart /'
-kill $pid; wait $pid
+kill $pid; wait $pid; echo "exit2 $?"
 
 # 2. Stopped while the disk is still full: the lines are read again at the next start.
 : > "$TMP/dec.jsonl"
@@ -60,7 +60,7 @@ start "$TMP/mail2.log" "$TMP/state2"
 fill "$TMP/state2"
 sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail2.log"
 wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
-kill $pid; wait $pid
+kill $pid; wait $pid; echo "exit3 $?"
 grep -c "stopping with 1 decision(s) not saved" "$TMP/run.err" | sed 's/^/stop-warned /'
 rm -f "$TMP/state2/filler"
 : > "$TMP/dec.jsonl"
@@ -68,7 +68,7 @@ start "$TMP/mail2.log" "$TMP/state2"
 wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 grep -c '"rule":"dha"' "$TMP/dec.jsonl" | sed 's/^/decided-again /'
 ctl decisions | awk '{print "listed-second", $1, $3}'
-kill $pid; wait $pid
+kill $pid; wait $pid; echo "exit4 $?"
 umount "$TMP/state" "$TMP/state2"
 INNER
 TMP=$TMP MXGUARD=$MXGUARD unshare -m bash "$TMP/inner.sh" > "$TMP/out" 2>&1
@@ -84,7 +84,7 @@ check_eq "ctl status says it is not saved" '"state_ok":false,"unsaved":1' "$(o s
 check_eq "nothing reached the full disk" 0 "$(o saved-when-full)"
 check_eq "saving resumes by itself when space comes back" "saved-again" "$(grep -x saved-again "$TMP/out")"
 check_eq "the decision made while full is in state.db" "203.0.113.66" "$(o saved-after)"
-check_eq "clean exit" "0" "$(o exit)"
+check_eq "clean exits" "0 0 0 0" "$(o exit1) $(o exit2) $(o exit3) $(o exit4)"
 check_eq "it survives a restart" "203.0.113.66 dha" "$(o listed-after-restart)"
 check_eq "and is enforced again at start" "203.0.113.66/32" "$(o enforced-after-restart)"
 check_eq "stopped while full: it says what was not saved" 1 "$(o stop-warned)"

@@ -26,7 +26,13 @@ start() {	# STATE-DIR [run options], stdout as the caller redirects it
 	PID=$!
 	PIDS+=("$PID")
 }
-stop() { kill "$PID"; wait "$PID"; }
+# Each daemon must stop cleanly (exit 0): also what catches a sanitizer's report.
+stop() {
+	kill "$PID"
+	wait "$PID"
+	local rc=$?
+	[ "$rc" = 0 ] || failt "the daemon stops cleanly (exit $rc)" "$(tail -3 "$TMP/run.err")"
+}
 
 # 1. A ctl client that sends its request and closes before the answer is written.
 start st1 > /dev/null
