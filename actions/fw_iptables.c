@@ -615,11 +615,17 @@ ipt_flush(void *state)
 		const struct family *f = &families[i];
 		struct xtc_handle *h;
 
-		if (!s->usable[i] || (h = table(f)) == NULL)
+		if (!s->usable[i])
 			continue;
+		if ((h = table(f)) == NULL) {
+			rc = -1;	/* logged; the flush is retried */
+			continue;
+		}
 		if (!s->setmode) {
-			if (!f->ops->flush_entries(s->opt.name, h))
+			if (!f->ops->flush_entries(s->opt.name, h)) {
 				log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+				rc = -1;
+			}
 		} else {
 			/* Every rule but the one matching the set, from the end so the numbers hold. */
 			unsigned int *gone = NULL, ngone = 0, n = 0;
@@ -631,8 +637,10 @@ ipt_flush(void *state)
 					gone[ngone++] = n;
 				}
 			while (ngone > 0)
-				if (!f->delete_num(s->opt.name, gone[--ngone], h))
+				if (!f->delete_num(s->opt.name, gone[--ngone], h)) {
 					log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+					rc = -1;
+				}
 			free(gone);
 		}
 		if (commit(f, h) < 0)
