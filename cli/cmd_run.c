@@ -630,6 +630,25 @@ daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void
 	return rc;
 }
 
+/*
+ * "ctl unban" / "ctl flush": end key's decisions (every one if key is
+ * NULL), saved ones and those still waiting to be saved alike — else a
+ * decision made while the disk was full would come back once saved.
+ * How many, or -1 if the store failed.
+ */
+long
+daemon_release(struct daemon *dm, const char *key, int64_t now)
+{
+	long n = store_release(dm->store, key, now);
+
+	for (int i = 0; i < dm->nbatch; i++)
+		if (dm->batch[i].until > now && (key == NULL || strcmp(dm->batch[i].key, key) == 0)) {
+			dm->batch[i].until = now;
+			n += n >= 0;
+		}
+	return n;
+}
+
 /* How many changes the firewall still owes (failed, waiting for their retry). */
 int
 daemon_fw_pending(const struct daemon *dm)

@@ -183,7 +183,7 @@ daemon_control(struct daemon *dm, int lfd)
 	} else if (strcmp(cmd, "ban") == 0) {
 		ctl_ban(dm, args);
 	} else if (strcmp(cmd, "unban") == 0) {
-		long n = *args ? store_release(dm->store, args, now) : -1;
+		long n = *args ? daemon_release(dm, args, now) : -1;
 
 		if (n > 0) {
 			daemon_fw_release(dm, args);
@@ -195,7 +195,7 @@ daemon_control(struct daemon *dm, int lfd)
 		else
 			reply(dm, "released %ld decision(s) for %s\n", n, args);
 	} else if (strcmp(cmd, "flush") == 0) {
-		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
+		reply(dm, "released %ld decision(s)\n", daemon_release(dm, NULL, now));
 		daemon_fw_flush(dm);
 		if (dm->dmap != NULL) {
 			dmap_clear(dm->dmap);

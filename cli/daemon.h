@@ -88,6 +88,8 @@ int daemon_fw_pending(const struct daemon *dm);
 const char *daemon_decision_state(const struct daemon *dm, const struct stored_decision *d);
 /* The decisions in force: saved ones, then those waiting to be saved. -1 if the store failed. */
 int daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg);
+/* End key's decisions (all if NULL), saved or waiting to be saved; how many, -1 on a store error. */
+long daemon_release(struct daemon *dm, const char *key, int64_t now);
 /* Accept one control client on lfd and answer its request. */
 void daemon_control(struct daemon *dm, int lfd);
 

@@ -5,7 +5,7 @@
 # (with no new line to trigger it), survives a restart and is enforced
 # again; a daemon stopped while the disk is full reads the lines of its
 # unsaved decisions again at the next start (their positions were not saved
-# ahead of them).
+# ahead of them); an unban of a decision still waiting for the disk holds.
 # The small filesystem is a tmpfs in a private mount namespace (unshare -m):
 # nothing outside this test sees it.
 . "$(dirname "$0")/lib.sh"
@@ -14,12 +14,13 @@ if ! unshare -m true 2> /dev/null; then
 	echo "skip test_daemon_diskfull: no private mount namespace here (unshare -m failed)"
 	exit 0
 fi
-mkdir -p "$TMP/state" "$TMP/state2"
-touch "$TMP/mail.log" "$TMP/mail2.log"
+mkdir -p "$TMP/state" "$TMP/state2" "$TMP/state3"
+touch "$TMP/mail.log" "$TMP/mail2.log" "$TMP/mail3.log"
 cat > "$TMP/inner.sh" <<'INNER'
 set -u
 mount -t tmpfs -o size=1m tmpfs "$TMP/state" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state2" || exit 77
+mount -t tmpfs -o size=1m tmpfs "$TMP/state3" || exit 77
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
 wait_for() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 start() {	# LOG STATE
@@ -69,7 +70,21 @@ wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 grep -c '"rule":"dha"' "$TMP/dec.jsonl" | sed 's/^/decided-again /'
 ctl decisions | awk '{print "listed-second", $1, $3}'
 kill $pid; wait $pid; echo "exit4 $?"
-umount "$TMP/state" "$TMP/state2"
+
+# 3. An unban while the decision waits for the disk: it stays released once saved.
+: > "$TMP/dec.jsonl"; : > "$TMP/run.err"
+start "$TMP/mail3.log" "$TMP/state3"
+fill "$TMP/state3"
+sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail3.log"
+wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
+wait_for 'grep -q "^203.0.113.66/32" "$TMP/fw.list"'
+ctl unban 203.0.113.66 | sed 's/^/unban-when-full /'
+grep -c "^203.0.113.66/32" "$TMP/fw.list" | sed 's/^/fw-after-unban /'
+rm -f "$TMP/state3/filler"
+wait_for 'grep -q "writable again" "$TMP/run.err"'
+echo "in-force-after-save $(ctl decisions | wc -l)"
+kill $pid; wait $pid; echo "exit5 $?"
+umount "$TMP/state" "$TMP/state2" "$TMP/state3"
 INNER
 TMP=$TMP MXGUARD=$MXGUARD unshare -m bash "$TMP/inner.sh" > "$TMP/out" 2>&1
 rc=$?
@@ -84,10 +99,14 @@ check_eq "ctl status says it is not saved" '"state_ok":false,"unsaved":1' "$(o s
 check_eq "nothing reached the full disk" 0 "$(o saved-when-full)"
 check_eq "saving resumes by itself when space comes back" "saved-again" "$(grep -x saved-again "$TMP/out")"
 check_eq "the decision made while full is in state.db" "203.0.113.66" "$(o saved-after)"
-check_eq "clean exits" "0 0 0 0" "$(o exit1) $(o exit2) $(o exit3) $(o exit4)"
+check_eq "clean exits" "0 0 0 0 0" "$(o exit1) $(o exit2) $(o exit3) $(o exit4) $(o exit5)"
 check_eq "it survives a restart" "203.0.113.66 dha" "$(o listed-after-restart)"
 check_eq "and is enforced again at start" "203.0.113.66/32" "$(o enforced-after-restart)"
 check_eq "stopped while full: it says what was not saved" 1 "$(o stop-warned)"
 check_eq "the unsaved decision's lines are read again at the next start" 1 "$(o decided-again)"
 check_eq "and the decision is saved then" "203.0.113.66 dha" "$(o listed-second)"
+check_eq "an unban while the decision waits for the disk releases it" "released 1 decision(s) for 203.0.113.66" \
+	"$(o unban-when-full)"
+check_eq "at the firewall too" 0 "$(o fw-after-unban)"
+check_eq "and once saved it is not back in force" 0 "$(o in-force-after-save)"
 finish
