@@ -274,7 +274,8 @@ fw_retry(struct daemon *dm)
 		dm->fw_flush_pending = 0;
 		dm->nretry = 0;
 		if (store_list_active(dm->store, now, retry_active, dm) < 0)
-			log_warnx("run: cannot list the decisions in force; the firewall gets them back at the next start");
+			log_warnx("run: cannot list the decisions in force; the firewall gets them back at "
+			    "the next start");
 		for (int i = 0; i < dm->nenforced; i++)
 			retry_active(dm, &dm->batch[i]);
 	}
@@ -573,7 +574,8 @@ daemon_commit(struct daemon *dm)
 	int saved = save_state(dm);
 
 	if (saved && !dm->store_ok)
-		log_info("run: the state directory is writable again; %d decision(s) held in memory saved", dm->nenforced);
+		log_info("run: the state directory is writable again; %d decision(s) held in memory saved",
+		    dm->nenforced);
 	if (!saved && dm->store_ok)
 		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory, "
 		    "saving again every second");
@@ -989,7 +991,7 @@ cmd_run(int argc, char **argv)
 	free(sources);		/* the followers keep their own copies of the paths */
 	if ((inofd = find_inotify_fd()) < 0)
 		log_warnx("run: inotify descriptor not found; polling every %d ms", TICK_MS);
-	else if (fcntl(inofd, F_SETFD, FD_CLOEXEC) < 0)	/* the library opens it without: no child may inherit it */
+	else if (fcntl(inofd, F_SETFD, FD_CLOEXEC) < 0)	/* opened without it: no child may inherit it */
 		fatal(EX_OSERR, "run: inotify descriptor");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -1094,7 +1096,7 @@ cmd_run(int argc, char **argv)
 			int64_t next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
 
 			dm.map_failed = next < 0;
-			dm.map_delay = next < 0 ? (dm.map_delay == 0 ? 1 : dm.map_delay * 2 > 60 ? 60 : dm.map_delay * 2) : 0;
+			dm.map_delay = next >= 0 ? 0 : dm.map_delay == 0 ? 1 : dm.map_delay > 30 ? 60 : dm.map_delay * 2;
 			dm.map_next = next < 0 ? time(NULL) + dm.map_delay : next;
 			dm.map_dirty = 0;
 		}
@@ -1111,8 +1113,8 @@ cmd_run(int argc, char **argv)
 	for (int i = 0; i < dm.nbatch; i++)
 		free(dm.batch_keys[i]);
 	if (dm.nretry > 0 || dm.fw_flush_pending)
-		log_warnx("run: stopping with %d firewall change(s) not applied; the next start reconciles the firewall",
-		    dm.nretry + dm.fw_flush_pending);
+		log_warnx("run: stopping with %d firewall change(s) not applied; the next start reconciles "
+		    "the firewall", dm.nretry + dm.fw_flush_pending);
 	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
 	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
 	for (int i = 0; i < dm.nsrc; i++)

@@ -163,7 +163,8 @@ daemon_control(struct daemon *dm, int lfd)
 			    dm->map_failed ? "false" : "true");
 		else
 			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
-			    "%ld in force; state %s; %d firewall change(s) pending%s\n", dm->nsrc, (unsigned long long)dm->lines,
+			    "%ld in force; state %s; %d firewall change(s) pending%s\n", dm->nsrc,
+			    (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
 			    dm->store_ok ? "saved" : "NOT SAVED (see the log)", daemon_fw_pending(dm),
 			    dm->map_failed ? "; map file NOT WRITTEN (retrying)" : "");
