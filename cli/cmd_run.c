@@ -170,6 +170,7 @@ retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int releas
 		r = &dm->retry[dm->nretry++];
 	}
 	*r = (struct fw_retry){ .e = *e, .until = until, .release = release };
+	dm->retry_sorted = -1;
 }
 
 /* A change made now supersedes the one waiting for the same entry. */
@@ -179,6 +180,7 @@ retry_forget(struct daemon *dm, const struct fw_entry *e)
 	for (int i = 0; i < dm->nretry; i++)
 		if (same_entry(&dm->retry[i].e, e)) {
 			dm->retry[i] = dm->retry[--dm->nretry];
+			dm->retry_sorted = -1;
 			return;
 		}
 }
@@ -317,22 +319,39 @@ daemon_fw_flush(struct daemon *dm)
 	return -1;
 }
 
-/* 1 if the firewall still owes this decision (a failed change waiting to be applied again). */
 static int
-fw_pending(const struct daemon *dm, const char *key, const char *action)
+retry_cmp(const void *a, const void *b)
 {
-	struct fw_entry e;
+	const struct fw_entry *x = &((const struct fw_retry *)a)->e, *y = &((const struct fw_retry *)b)->e;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	return c != 0 ? c : x->plen != y->plen ? x->plen - y->plen : (int)x->kind - (int)y->kind;
+}
+
+/*
+ * 1 if the firewall still owes this decision (a failed change waiting to
+ * be applied again). The queue is sorted once for a whole "ctl decisions"
+ * (any change to it unsorts it): a long listing against a long queue is a
+ * binary search per decision, not a scan.
+ */
+static int
+fw_pending(struct daemon *dm, const char *key, const char *action)
+{
+	struct fw_retry r = { 0 };
+	const struct fw_retry *hit;
 	int kind = fw_kind_of(action);
 
-	if (kind < 0 || (dm->nretry == 0 && !dm->fw_flush_pending) || !fw_entry_parse(key, 0, &e))
+	if (kind < 0 || (dm->nretry == 0 && !dm->fw_flush_pending) || !fw_entry_parse(key, 0, &r.e))
 		return 0;
 	if (dm->fw_flush_pending)
 		return 1;
-	e.kind = (enum fw_kind)kind;
-	for (int i = 0; i < dm->nretry; i++)
-		if (!dm->retry[i].release && same_entry(&dm->retry[i].e, &e))
-			return 1;
-	return 0;
+	r.e.kind = (enum fw_kind)kind;
+	if (dm->retry_sorted != dm->nretry) {
+		qsort(dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+		dm->retry_sorted = dm->nretry;
+	}
+	hit = bsearch(&r, dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+	return hit != NULL && !hit->release;
 }
 
 /*
@@ -611,7 +630,7 @@ daemon_unsaved(const struct daemon *dm)
 
 /* "pending" if key's decision is not in force everywhere yet (a firewall change, or the map file, to retry). */
 const char *
-daemon_decision_state(const struct daemon *dm, const struct stored_decision *d)
+daemon_decision_state(struct daemon *dm, const struct stored_decision *d)
 {
 	if (fw_pending(dm, d->key, d->action))
 		return "pending";

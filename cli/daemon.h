@@ -63,6 +63,7 @@ struct daemon {
 	int capdue;
 	struct fw_retry *retry;	/* failed firewall changes, applied again with backoff */
 	int nretry, capretry;
+	int retry_sorted;	/* == nretry while retry[] is sorted for lookups (fw_pending), else -1 */
 	int fw_flush_pending;	/* a flush failed: flush again, then put back what is in force */
 	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
 	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
@@ -85,7 +86,7 @@ int daemon_fw_flush(struct daemon *dm);
 int daemon_unsaved(const struct daemon *dm);
 int daemon_fw_pending(const struct daemon *dm);
 /* "pending" while a decision is not in force everywhere (firewall or map to retry), else "". */
-const char *daemon_decision_state(const struct daemon *dm, const struct stored_decision *d);
+const char *daemon_decision_state(struct daemon *dm, const struct stored_decision *d);
 /* The decisions in force: saved ones, then those waiting to be saved. -1 if the store failed. */
 int daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg);
 /* End key's decisions (all if NULL), saved or waiting to be saved; how many, -1 on a store error. */

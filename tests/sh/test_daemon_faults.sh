@@ -135,6 +135,7 @@ PATH="$TMP/bin5:$PATH" start st5 --firewall ipset > /dev/null
 wait_for 'ctl status > /dev/null 2>&1'
 check "2000 blocks put back into an ipset that died at once: the daemon lives (SIGPIPE ignored)" kill -0 "$PID"
 check_eq "they are pending" "2000 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
+check_eq "ctl decisions marks each of them pending" 2000 "$(ctl decisions | grep -c ' pending$')"
 echo ok > "$TMP/ipset-mode"
 wait_for '[ -s "$TMP/ipset-lines" ]'
 check_eq "when ipset works, one retry puts all 2000 in" 2000 "$(tail -1 "$TMP/ipset-lines")"
