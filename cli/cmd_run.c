@@ -60,6 +60,7 @@
 #define STORE_RETRY_MS 1000	/* saving again after a failure (disk full), while nothing else triggers it */
 #define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
+#define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
 
 #include "daemon.h"
@@ -114,6 +115,7 @@ on_decision(void *arg, const struct decision *d)
 }
 
 static void on_event(struct daemon *dm, struct event *ev);
+static int write_events(struct daemon *dm);
 
 static void
 on_line(void *arg, struct span line)
@@ -134,8 +136,16 @@ on_event(struct daemon *dm, struct event *ev)
 	if (ev->ts < dm->since)
 		return;
 	dm->nevents++;
-	if (dm->events_fd >= 0)
+	if (dm->events_fd >= 0) {
 		event_json(&dm->events, ev, NULL);
+		/*
+		 * Written as it fills (a catch-up drains a whole file in one
+		 * tick): bytes past the committed length are cut at a restart.
+		 * While the disk is full it waits in memory for the commit.
+		 */
+		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
+			write_events(dm);
+	}
 	/* A client under a message limit: its accepted messages count toward it. */
 	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
 		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
