@@ -23,9 +23,10 @@ mount -t tmpfs -o size=1m tmpfs "$TMP/state2" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state3" || exit 77
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
 wait_for() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
-start() {	# LOG STATE
+start() {	# LOG STATE: the events file is on the small filesystem too
 	MXG_FW_STATE=$TMP/fw.list "$MXGUARD" run -c samples/mxguard.conf --source "$1" --state-dir "$2" \
-		--socket "$TMP/s" --firewall "exec:$PWD/samples/fw-helper.sh" >> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
+		--events "$2/events.jsonl" --socket "$TMP/s" --firewall "exec:$PWD/samples/fw-helper.sh" \
+		>> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
 	pid=$!
 	wait_for 'ctl status > /dev/null 2>&1'
 }
@@ -48,6 +49,7 @@ rm -f "$TMP/state/filler"
 wait_for 'grep -q "writable again" "$TMP/run.err"' && echo saved-again
 grep -c "cannot save state" "$TMP/run.err" | sed 's/^/reported /'
 sqlite3 "$TMP/state/state.db" "select key from decisions where rule = 'dha'" | sed 's/^/saved-after /'
+echo "events-after $(jq -c . "$TMP/state/events.jsonl" | wc -l) of $(sed -n '1,200p' samples/logs/mx1-attacks.log | "$MXGUARD" parse | wc -l)"
 kill $pid; wait $pid; echo "exit1 $?"
 : > "$TMP/fw.list"
 start "$TMP/mail.log" "$TMP/state"
@@ -99,6 +101,9 @@ check_eq "ctl status says it is not saved" '"state_ok":false,"unsaved":1' "$(o s
 check_eq "nothing reached the full disk" 0 "$(o saved-when-full)"
 check_eq "saving resumes by itself when space comes back" "saved-again" "$(grep -x saved-again "$TMP/out")"
 check_eq "the decision made while full is in state.db" "203.0.113.66" "$(o saved-after)"
+echo "  (events file: $(o events-after))"
+check_eq "the events file lost nothing while the disk was full (valid JSON lines)" "$(o events-after | awk '{print $3}')" \
+	"$(o events-after | awk '{print $1}')"
 check_eq "clean exits" "0 0 0 0 0" "$(o exit1) $(o exit2) $(o exit3) $(o exit4) $(o exit5)"
 check_eq "it survives a restart" "203.0.113.66 dha" "$(o listed-after-restart)"
 check_eq "and is enforced again at start" "203.0.113.66/32" "$(o enforced-after-restart)"
