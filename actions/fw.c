@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -224,6 +227,15 @@ fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap)
 
 static int run(char *const argv[], const char *data, size_t len, int quiet, char **output);
 
+int64_t
+fw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 fw_run(char *const argv[])
 {
@@ -249,48 +261,154 @@ fw_run_output(char *const argv[], char **output)
 	return run(argv, NULL, 0, 0, output);
 }
 
-/* The command's standard output, whole, as a string (read until it closes). */
-static char *
-slurp(int fd)
+/*
+ * A child of the daemon starts clean: the daemon blocks SIGTERM, SIGINT and
+ * SIGHUP (they arrive on its signalfd) and ignores SIGPIPE, and both would
+ * be inherited across exec — a helper or pfctl that could not be stopped,
+ * or that wrote on into a closed pipe.
+ */
+void
+fw_child_setup(void)
 {
-	size_t n = 0, cap = 4096;
-	char *buf = xmalloc(cap);
-	ssize_t k;
+	sigset_t none;
 
-	while ((k = read(fd, buf + n, cap - n - 1)) > 0 || (k < 0 && errno == EINTR))
-		if (k > 0 && (n += (size_t)k) + 1 == cap)
-			buf = xrealloc(buf, cap *= 2);
-	buf[n] = '\0';
-	return buf;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+void
+fw_kill(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static void
+close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	p[0] = p[1] = -1;
+}
+
+/*
+ * Feed data to the child and collect its output, both through non-blocking
+ * pipes, until it has read all of one and closed the other — or until
+ * the deadline: a command that hangs (a stuck pfctl, an NFS PATH) must not
+ * stop the daemon. 0, or -1 at the deadline.
+ */
+static int
+exchange(int in, const char *data, size_t len, int out, char **output, int64_t deadline)
+{
+	size_t off = 0, n = 0, cap = 0;
+
+	if (in >= 0 && len == 0) {
+		close(in);
+		in = -1;
+	}
+	while (in >= 0 || out >= 0) {
+		struct pollfd p[2] = { { .fd = in, .events = POLLOUT }, { .fd = out, .events = POLLIN } };
+		int64_t left = deadline - fw_now_ms();
+		int r;
+
+		if (left <= 0 || (r = poll(p, 2, (int)left)) == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (in >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t k = write(in, data + off, len - off);
+
+			/* EPIPE: the command exited without reading it all; its exit status says how it went. */
+			if (k > 0)
+				off += (size_t)k;
+			if ((k < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
+				close(in);
+				in = -1;
+			}
+		}
+		if (out >= 0 && (p[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+			ssize_t k;
+
+			if (cap - n < 4096)
+				*output = xrealloc(*output, cap = cap ? 2 * cap : 8192);
+			k = read(out, *output + n, cap - n - 1);
+			if (k > 0)
+				n += (size_t)k;
+			else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(out);
+				out = -1;
+			}
+		}
+	}
+	if (output != NULL) {
+		if (*output == NULL)
+			*output = xmalloc(1);
+		(*output)[n] = '\0';
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return in < 0 && out < 0 ? 0 : -1;
+}
+
+int
+fw_wait(pid_t pid, int64_t deadline)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (fw_now_ms() >= deadline) {
+			fw_kill(pid);
+			return -1;
+		}
+		/* A child that closed its pipes is about to exit: wait in short steps. */
+		poll(NULL, 0, 5);
+	}
 }
 
 static int
 run(char *const argv[], const char *data, size_t len, int quiet, char **output)
 {
 	int status, in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int64_t deadline = fw_now_ms() + FW_CMD_TIMEOUT_MS;
+	const char *why = NULL;
 	pid_t pid;
 
-	if ((data != NULL && pipe(in) < 0) || (output != NULL && pipe(out) < 0)) {
+	/* O_CLOEXEC: a pipe of this command must not leak into another child (a helper started later). */
+	if ((data != NULL && pipe2(in, O_CLOEXEC) < 0) || (output != NULL && pipe2(out, O_CLOEXEC) < 0)) {
 		log_warn("%s: pipe", argv[0]);
+		close_pair(in);
 		return -1;
 	}
 	if ((pid = fork()) < 0) {
 		log_warn("%s: fork", argv[0]);
+		close_pair(in);
+		close_pair(out);
 		return -1;
 	}
 	if (pid == 0) {
-		if (data != NULL) {
+		fw_child_setup();
+		if (data != NULL)
 			dup2(in[0], 0);
-			close(in[0]);
-			close(in[1]);
-		}
-		if (output != NULL) {
+		if (output != NULL)
 			dup2(out[1], 1);
-			close(out[0]);
-			close(out[1]);
-		}
 		if (quiet) {
-			int null = open("/dev/null", O_WRONLY);
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 			if (null >= 0) {
 				dup2(null, 1);
@@ -301,34 +419,33 @@ run(char *const argv[], const char *data, size_t len, int quiet, char **output)
 		_exit(127);
 	}
 	if (data != NULL) {
-		size_t off = 0;
-
 		close(in[0]);
-		while (off < len) {
-			ssize_t k = write(in[1], data + off, len - off);
-
-			if (k <= 0)
-				break;
-			off += (size_t)k;
-		}
-		close(in[1]);
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	}
 	if (output != NULL) {
+		*output = NULL;
 		close(out[1]);
-		*output = slurp(out[0]);
-		close(out[0]);
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
 	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (exchange(data != NULL ? in[1] : -1, data, len, output != NULL ? out[0] : -1, output, deadline) < 0 ||
+	    (status = fw_wait(pid, deadline)) < 0) {
+		fw_kill(pid);
+		why = "timed out: killed";
+	} else if (!WIFEXITED(status))
+		why = "killed by a signal";
+	else if (WEXITSTATUS(status) == 127)
+		why = "not found";
+	else if (WEXITSTATUS(status) != 0)
+		why = "non-zero exit";
+	if (why != NULL) {
 		char line[512];
-
-		if (quiet)
-			return -1;
 		size_t n = 0;
 
+		if (quiet && strcmp(why, "timed out: killed") != 0)
+			return -1;
 		for (int i = 0; argv[i] != NULL && n < sizeof(line); i++)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "", argv[i]);
-		log_warnx("command failed (%s): %s",
-		    WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found" : "non-zero exit", line);
+		log_warnx("command failed (%s): %s", why, line);
 		return -1;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../common/addr.h"
 
@@ -97,8 +98,11 @@ int fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *
 
 /*
  * Run a command with no shell (PATH is searched); 0 if it exited 0, -1
- * otherwise (logged with the command line).
+ * otherwise (logged with the command line). A command that has not ended
+ * after FW_CMD_TIMEOUT_MS is killed (a failure): it must not stall the
+ * daemon's loop. Its pipes are close-on-exec, and nothing leaks on error.
  */
+#define FW_CMD_TIMEOUT_MS 10000
 int fw_run(char *const argv[]);
 /* The same, with len bytes of data on the command's standard input. */
 int fw_run_input(char *const argv[], const char *data, size_t len);
@@ -106,6 +110,15 @@ int fw_run_input(char *const argv[], const char *data, size_t len);
 int fw_run_output(char *const argv[], char **output);
 /* The same as fw_run, without a message: for a command expected to fail (a check). */
 int fw_try(char *const argv[]);
+
+/* In a child between fork and exec: an empty signal mask, SIGPIPE back to its default. */
+void fw_child_setup(void);
+/* Kill a child (SIGKILL) and reap it. */
+void fw_kill(pid_t pid);
+/* Wait for a child until deadline (fw_now_ms); its wait status, or -1: then it was killed and reaped. */
+int fw_wait(pid_t pid, int64_t deadline);
+/* A monotonic clock in milliseconds (for deadlines). */
+int64_t fw_now_ms(void);
 
 /* The decision key of an entry into buf (ADDR_STRLEN + 4): "ADDR", or "ADDR/LEN" for a prefix. */
 void fw_entry_key(const struct fw_entry *e, char *buf);

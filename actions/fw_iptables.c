@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@
 #include "ipsets.h"
 
 #define XTABLES_LOCK "/run/xtables.lock"
+#define XTABLES_LOCK_WAIT_MS 5000
 #define ENTRY_MAX 512		/* one rule: header, two matches, a target */
 
 /* What differs between libiptc and libip6tc beyond the shared xtc_ops. */
@@ -288,13 +290,31 @@ entry_cmp(const void *a, const void *b)
 	return x->plen - y->plen;
 }
 
-static void
+/*
+ * The xtables lock, as iptables takes it — but waited for at most
+ * XTABLES_LOCK_WAIT_MS: an iptables stuck while holding it must not stall
+ * the daemon's loop (the batch fails and is retried later). 0, or -1
+ * (logged). Without a lock file (it cannot be created) the old way: go on.
+ */
+static int
 lock(struct ipt *s)
 {
+	int64_t deadline = fw_now_ms() + XTABLES_LOCK_WAIT_MS;
+
 	if (s->lockfd < 0)
 		s->lockfd = open(XTABLES_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	if (s->lockfd >= 0 && flock(s->lockfd, LOCK_EX) < 0)
-		log_warn("iptables: locking %s", XTABLES_LOCK);
+	while (s->lockfd >= 0 && flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_warn("iptables: locking %s", XTABLES_LOCK);
+			return -1;
+		}
+		if (fw_now_ms() >= deadline) {
+			log_warnx("iptables: %s is held by another process; trying again later", XTABLES_LOCK);
+			return -1;
+		}
+		poll(NULL, 0, 20);
+	}
+	return 0;
 }
 
 static void
@@ -440,12 +460,13 @@ ipt_init(const char *arg, const struct fw_opts *o, void **state)
 		if (!s->setmode)
 			log_info("iptables: no ipset here: one rule per blocked client");
 	}
-	lock(s);
-	for (int i = 0; i < 2; i++) {
-		s->usable[i] = setup(&families[i], s) == 0;
-		any |= s->usable[i];
+	if (lock(s) == 0) {
+		for (int i = 0; i < 2; i++) {
+			s->usable[i] = setup(&families[i], s) == 0;
+			any |= s->usable[i];
+		}
+		unlock(s);
 	}
-	unlock(s);
 	if (!any) {
 		if (s->lockfd >= 0)
 			close(s->lockfd);
@@ -557,7 +578,11 @@ ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 	/* Sorted by family first: each family's entries are one run. */
 	qsort(b, (size_t)nblock, sizeof(*b), entry_cmp);
 	qsort(r, (size_t)nrelease, sizeof(*r), entry_cmp);
-	lock(s);
+	if ((nblock > 0 || nrelease > 0) && lock(s) < 0) {
+		free(b);
+		free(r);
+		return -1;
+	}
 	for (int i = 0; i < 2; i++) {
 		int b0 = 0, nb = 0, r0 = 0, nr = 0;
 
@@ -584,16 +609,23 @@ ipt_flush(void *state)
 	struct ipt *s = state;
 	int rc = 0;
 
-	lock(s);
+	if (lock(s) < 0)
+		return -1;
 	for (int i = 0; i < 2; i++) {
 		const struct family *f = &families[i];
 		struct xtc_handle *h;
 
-		if (!s->usable[i] || (h = table(f)) == NULL)
+		if (!s->usable[i])
 			continue;
+		if ((h = table(f)) == NULL) {
+			rc = -1;	/* logged; the flush is retried */
+			continue;
+		}
 		if (!s->setmode) {
-			if (!f->ops->flush_entries(s->opt.name, h))
+			if (!f->ops->flush_entries(s->opt.name, h)) {
 				log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+				rc = -1;
+			}
 		} else {
 			/* Every rule but the one matching the set, from the end so the numbers hold. */
 			unsigned int *gone = NULL, ngone = 0, n = 0;
@@ -605,8 +637,10 @@ ipt_flush(void *state)
 					gone[ngone++] = n;
 				}
 			while (ngone > 0)
-				if (!f->delete_num(s->opt.name, gone[--ngone], h))
+				if (!f->delete_num(s->opt.name, gone[--ngone], h)) {
 					log_warnx("%s: flushing %s: %s", f->name, s->opt.name, f->ops->strerror(errno));
+					rc = -1;
+				}
 			free(gone);
 		}
 		if (commit(f, h) < 0)
@@ -625,7 +659,7 @@ ipt_fini(void *state, int remove)
 
 	if (s == NULL)
 		return;
-	lock(s);
+	lock(s);	/* on with the removal even without it: the daemon is stopping */
 	for (int i = 0; remove && i < 2; i++) {
 		const struct family *f = &families[i];
 		const char *hooks[2] = { "INPUT", "FORWARD" };

@@ -69,7 +69,7 @@ pf_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_
 	if (nrelease > 0 && table_op(state, "delete", release, nrelease) < 0)
 		rc = -1;
 	if (nblock > 0 && table_op(state, "add", block, nblock) < 0)
-		rc = -1;
+		return -1;	/* the retry kills the states once the blocks are in */
 	/* Cut the connections a blocked client already has. */
 	for (int i = 0; i < nblock; i++) {
 		char t[ADDR_STRLEN + 5];

@@ -34,7 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,7 +58,10 @@
 #include "ctl.h"
 
 #define TICK_MS 250
+#define STORE_RETRY_MS 1000	/* saving again after a failure (disk full), while nothing else triggers it */
+#define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
+#define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
 
 #include "daemon.h"
@@ -83,10 +88,21 @@ on_decision(void *arg, const struct decision *d)
 		dm->batch = xrealloc(dm->batch, (size_t)dm->capbatch * sizeof(*dm->batch));
 		dm->batch_keys = xrealloc(dm->batch_keys, (size_t)dm->capbatch * sizeof(char *));
 	}
-	dm->batch_keys[dm->nbatch] = xstrdup(d->key);
-	sd = &dm->batch[dm->nbatch++];
-	sd->rule = d->rule->name;
-	sd->key = dm->batch_keys[dm->nbatch - 1];
+	{
+		/*
+		 * Key and rule name copied together: a decision may wait for the
+		 * disk across a reload, which frees the rule it points to.
+		 */
+		size_t kn = strlen(d->key) + 1, rn = strlen(d->rule->name) + 1;
+		char *copy = xmalloc(kn + rn);
+
+		memcpy(copy, d->key, kn);
+		memcpy(copy + kn, d->rule->name, rn);
+		dm->batch_keys[dm->nbatch] = copy;
+		sd = &dm->batch[dm->nbatch++];
+		sd->key = copy;
+		sd->rule = copy + kn;
+	}
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
 	/*
@@ -100,6 +116,7 @@ on_decision(void *arg, const struct decision *d)
 }
 
 static void on_event(struct daemon *dm, struct event *ev);
+static int write_events(struct daemon *dm);
 
 static void
 on_line(void *arg, struct span line)
@@ -120,24 +137,232 @@ on_event(struct daemon *dm, struct event *ev)
 	if (ev->ts < dm->since)
 		return;
 	dm->nevents++;
-	if (dm->events_fd >= 0)
+	if (dm->events_fd >= 0) {
 		event_json(&dm->events, ev, NULL);
+		/*
+		 * Written as it fills (a catch-up drains a whole file in one
+		 * tick): bytes past the committed length are cut at a restart.
+		 * While the disk is full it waits in memory for the commit.
+		 */
+		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
+			write_events(dm);
+	}
 	/* A client under a message limit: its accepted messages count toward it. */
 	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
 		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
 	engine_event(dm->eng, ev, on_decision, dm);
 }
 
-/* Send a batch of blocks; remember when to release them if the firewall will not. */
+static int
+same_entry(const struct fw_entry *a, const struct fw_entry *b)
+{
+	return a->kind == b->kind && a->plen == b->plen && a->addr.family == b->addr.family &&
+	    memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
+}
+
+/*
+ * A change to apply again later; one per (address, prefix, kind): the
+ * newest wish wins. scan = 0 when the caller knows there is nothing to
+ * replace (filling an empty queue): no O(n) search per entry then.
+ */
 static void
-fw_send(struct daemon *dm, struct fw_entry *e, int n)
+retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int release, int scan)
+{
+	struct fw_retry *r = NULL;
+
+	for (int i = 0; scan && i < dm->nretry && r == NULL; i++)
+		if (same_entry(&dm->retry[i].e, e))
+			r = &dm->retry[i];
+	if (r == NULL) {
+		if (dm->nretry == dm->capretry) {
+			dm->capretry = dm->capretry ? 2 * dm->capretry : 64;
+			dm->retry = xrealloc(dm->retry, (size_t)dm->capretry * sizeof(*dm->retry));
+		}
+		r = &dm->retry[dm->nretry++];
+	}
+	*r = (struct fw_retry){ .e = *e, .until = until, .release = release };
+	dm->retry_sorted = -1;
+}
+
+/* A change made now supersedes the one waiting for the same entry. */
+static void
+retry_forget(struct daemon *dm, const struct fw_entry *e)
+{
+	for (int i = 0; i < dm->nretry; i++)
+		if (same_entry(&dm->retry[i].e, e)) {
+			dm->retry[i] = dm->retry[--dm->nretry];
+			dm->retry_sorted = -1;
+			return;
+		}
+}
+
+/* The next retry after a failure: 1 s, doubling up to FW_RETRY_MAX_MS. */
+static void
+retry_later(struct daemon *dm)
+{
+	dm->fw_delay_ms = dm->fw_delay_ms == 0 ? 1000 : dm->fw_delay_ms * 2 > FW_RETRY_MAX_MS ? FW_RETRY_MAX_MS :
+	    dm->fw_delay_ms * 2;
+	dm->fw_retry_ms = now_ms() + dm->fw_delay_ms;
+}
+
+/*
+ * Every firewall change goes through here, and its result is checked:
+ * what failed is queued and applied again with backoff (fw_retry); until
+ * then its decision shows as pending in "ctl decisions". Blocks that the
+ * firewall will not expire itself get their release scheduled once they
+ * are in. 0, or -1 if the change was queued.
+ */
+static int
+fw_apply(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr)
 {
 	int64_t now = time(NULL);
 
-	dm->fw->apply(dm->fw_state, e, n, NULL, 0);
-	if (!dm->fw->self_expiring)
-		for (int i = 0; i < n; i++)
-			fw_expiry_add(dm->expiry, now + e[i].seconds, &e[i]);
+	if (dm->nretry > 0) {
+		for (int i = 0; i < nb; i++)
+			retry_forget(dm, &b[i]);
+		for (int i = 0; i < nr; i++)
+			retry_forget(dm, &r[i]);
+	}
+	if (dm->fw->apply(dm->fw_state, b, nb, r, nr) == 0) {
+		if (!dm->fw->self_expiring)
+			for (int i = 0; i < nb; i++)
+				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
+		return 0;
+	}
+	{
+		int scan = dm->nretry > 0;	/* an empty queue: the batch goes in as it is */
+
+		for (int i = 0; i < nb; i++)
+			retry_add(dm, &b[i], now + b[i].seconds, 0, scan);
+		for (int i = 0; i < nr; i++)
+			retry_add(dm, &r[i], 0, 1, scan);
+	}
+	if (dm->fw_delay_ms == 0)
+		retry_later(dm);
+	log_warnx("run: firewall %s: %d change(s) not applied; pending, retried with backoff", dm->fw->name,
+	    nb + nr);
+	return -1;
+}
+
+/* Send a batch of blocks. */
+static void
+fw_send(struct daemon *dm, struct fw_entry *e, int n)
+{
+	fw_apply(dm, e, n, NULL, 0);
+}
+
+static int fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, int64_t seconds,
+    struct fw_entry *e);
+
+/* After a flush that was retried: every block in force goes back in (saved, or waiting to be saved). */
+static void
+retry_active(void *arg, const struct stored_decision *d)
+{
+	struct daemon *dm = arg;
+	struct fw_entry e;
+
+	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0)
+		retry_add(dm, &e, d->until, 0, 0);	/* the queue was emptied: nothing to replace */
+}
+
+/*
+ * Apply what failed before, when its backoff is over: first a flush that
+ * failed (then everything in force is put back), then the queued changes
+ * in one batch. Blocks whose time ran out while they waited are dropped.
+ */
+static void
+fw_retry(struct daemon *dm)
+{
+	int64_t now = time(NULL);
+	struct fw_entry *b, *r;
+	int nb = 0, nr = 0, n;
+
+	if ((dm->nretry == 0 && !dm->fw_flush_pending) || now_ms() < dm->fw_retry_ms)
+		return;
+	if (dm->fw_flush_pending) {
+		if (dm->fw->flush(dm->fw_state) < 0) {
+			retry_later(dm);
+			return;
+		}
+		dm->fw_flush_pending = 0;
+		dm->nretry = 0;
+		if (store_list_active(dm->store, now, retry_active, dm) < 0)
+			log_warnx("run: cannot list the decisions in force; the firewall gets them back at "
+			    "the next start");
+		for (int i = 0; i < dm->nenforced; i++)
+			retry_active(dm, &dm->batch[i]);
+	}
+	n = dm->nretry;
+	b = xcalloc((size_t)n + 1, sizeof(*b));
+	r = xcalloc((size_t)n + 1, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		if (dm->retry[i].release)
+			r[nr++] = dm->retry[i].e;
+		else if (dm->retry[i].until > now) {
+			b[nb] = dm->retry[i].e;
+			b[nb++].seconds = dm->retry[i].until - now;
+		}
+	}
+	if (dm->fw->apply(dm->fw_state, b, nb, r, nr) == 0) {
+		if (!dm->fw->self_expiring)
+			for (int i = 0; i < nb; i++)
+				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
+		log_info("run: firewall %s: %d pending change(s) now in force", dm->fw->name, nb + nr);
+		dm->nretry = 0;
+		dm->fw_delay_ms = 0;
+	} else
+		retry_later(dm);
+	free(b);
+	free(r);
+}
+
+/* "ctl flush": empty the firewall; a failed flush is retried like any change. */
+int
+daemon_fw_flush(struct daemon *dm)
+{
+	dm->nretry = 0;
+	if (dm->fw->flush(dm->fw_state) == 0) {
+		dm->fw_flush_pending = 0;
+		return 0;
+	}
+	dm->fw_flush_pending = 1;
+	retry_later(dm);
+	return -1;
+}
+
+static int
+retry_cmp(const void *a, const void *b)
+{
+	const struct fw_entry *x = &((const struct fw_retry *)a)->e, *y = &((const struct fw_retry *)b)->e;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	return c != 0 ? c : x->plen != y->plen ? x->plen - y->plen : (int)x->kind - (int)y->kind;
+}
+
+/*
+ * 1 if the firewall still owes this decision (a failed change waiting to
+ * be applied again). The queue is sorted once for a whole "ctl decisions"
+ * (any change to it unsorts it): a long listing against a long queue is a
+ * binary search per decision, not a scan.
+ */
+static int
+fw_pending(struct daemon *dm, const char *key, const char *action)
+{
+	struct fw_retry r = { 0 };
+	const struct fw_retry *hit;
+	int kind = fw_kind_of(action);
+
+	if (kind < 0 || (dm->nretry == 0 && !dm->fw_flush_pending) || !fw_entry_parse(key, 0, &r.e))
+		return 0;
+	if (dm->fw_flush_pending)
+		return 1;
+	r.e.kind = (enum fw_kind)kind;
+	if (dm->retry_sorted != dm->nretry) {
+		qsort(dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+		dm->retry_sorted = dm->nretry;
+	}
+	hit = bsearch(&r, dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+	return hit != NULL && !hit->release;
 }
 
 /*
@@ -163,7 +388,7 @@ fw_expire(struct daemon *dm)
 			dm->due[k++] = dm->due[i];
 	}
 	if (k > 0)
-		dm->fw->apply(dm->fw_state, NULL, 0, dm->due, k);
+		fw_apply(dm, NULL, 0, dm->due, k);
 }
 
 /*
@@ -225,7 +450,7 @@ daemon_fw_release(struct daemon *dm, const char *key)
 			n++;
 		}
 	if (n > 0)
-		dm->fw->apply(dm->fw_state, NULL, 0, e, n);
+		fw_apply(dm, NULL, 0, e, n);
 }
 
 /* Start: the firewall holds exactly the blocks in force (what is stale goes, what is missing comes). */
@@ -284,19 +509,63 @@ map_add_active(void *arg, const struct stored_decision *d)
 	daemon_map_put(arg, d);
 }
 
-/* Save positions, decisions and the events file's length in one transaction. */
-void
-daemon_commit(struct daemon *dm)
+/* stdout closed, or its reader gone (SIGPIPE is ignored): said once; decisions are still saved and enforced. */
+static void
+out_check(struct daemon *dm)
+{
+	if (dm->out.err != 0 && !dm->out_failed) {
+		errno = dm->out.err;
+		log_warn("run: writing decisions to standard output (not said again)");
+		dm->out_failed = 1;
+	}
+}
+
+/*
+ * The events written since the last commit, out of their memory buffer:
+ * what was written is taken out of it, what was not (disk full) stays for
+ * the next try. 0 if all of it is in the file.
+ */
+static int
+write_events(struct daemon *dm)
+{
+	size_t off = 0;
+
+	while (off < dm->events.len) {
+		ssize_t k = write(dm->events_fd, dm->events.p + off, dm->events.len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (dm->store_ok)
+				log_warn("run: writing events");
+			break;
+		}
+		off += (size_t)k;
+	}
+	dm->events_len += off;
+	memmove(dm->events.p, dm->events.p + off, dm->events.len - off);
+	dm->events.len -= off;
+	return dm->events.len == 0 ? 0 : -1;
+}
+
+/*
+ * Positions, decisions, the events file's length and the parser's state
+ * in one transaction: 1 if saved, 0 if not (all or nothing). The events
+ * must be in their file first: a committed length or position must never
+ * be ahead of what it stands for.
+ */
+static int
+save_state(struct daemon *dm)
 {
 	struct follow_pos pos;
+	size_t len;
+	void *blob;
+	int bad;
 
-	if (dm->events_fd >= 0) {
-		dm->events_len += dm->events.len;
-		if (ob_flush(&dm->events) < 0)
-			log_warn("run: writing events");
-	}
+	if (dm->events_fd >= 0 && write_events(dm) < 0)
+		return 0;
 	if (store_begin(dm->store) < 0)
-		goto fail;
+		return 0;
 	for (int i = 0; i < dm->nsrc; i++)
 		if (follow_position(dm->src[i], &pos) && store_put_position(dm->store, follow_path(dm->src[i]), &pos) < 0)
 			goto fail;
@@ -305,32 +574,45 @@ daemon_commit(struct daemon *dm)
 			goto fail;
 	if (dm->events_fd >= 0 && store_put_mark(dm->store, EVENTS_MARK, dm->events_len) < 0)
 		goto fail;
-	{
-		/* Queue IDs seen but not yet joined: a restart must still join them. */
-		size_t len;
-		void *blob = parser_corr_export(dm->parser, &len);
-		int bad = store_put_blob(dm->store, CORR_BLOB, blob, len) < 0;
-
-		free(blob);
-		if (bad)
-			goto fail;
-	}
-	if (store_commit(dm->store) < 0)
+	/* Queue IDs seen but not yet joined: a restart must still join them. */
+	blob = parser_corr_export(dm->parser, &len);
+	bad = store_put_blob(dm->store, CORR_BLOB, blob, len) < 0;
+	free(blob);
+	if (bad)
 		goto fail;
-	if (!dm->store_ok)
-		log_info("run: the state directory is writable again");
-	dm->store_ok = 1;
-	goto done;
+	return store_commit(dm->store) == 0;	/* store_commit rolls back on failure */
 fail:
-	if (dm->store_ok)
-		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory");
-	dm->store_ok = 0;
-done:
-	/*
-	 * Enforce this tick's blocks in one firewall transaction: after they
-	 * are saved, or, when saving failed (disk full), from memory anyway.
-	 */
-	for (int i = 0; i < dm->nbatch; i++) {
+	store_rollback(dm->store);
+	return 0;
+}
+
+/*
+ * Save, then enforce and print this tick's decisions.
+ *
+ * Why decisions stay in the batch until saved: positions and decisions
+ * are saved together, so a position is never saved ahead of a decision
+ * its lines caused. When saving fails (disk full, read-only directory),
+ * the decisions are enforced and printed from memory at once, and stay
+ * in the batch (marked enforced) to be saved with the next commit — which
+ * is tried again every second while the disk is full. Should the daemon
+ * stop before that, their lines are read again at the next start (their
+ * positions were not saved either), so nothing is lost.
+ */
+void
+daemon_commit(struct daemon *dm)
+{
+	int saved = save_state(dm);
+
+	if (saved && !dm->store_ok)
+		log_info("run: the state directory is writable again; %d decision(s) held in memory saved",
+		    dm->nenforced);
+	if (!saved && dm->store_ok)
+		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory, "
+		    "saving again every second");
+	dm->store_ok = saved;
+	dm->store_retry_ms = now_ms() + STORE_RETRY_MS;
+	/* Enforce the new decisions in one firewall transaction, saved or not. */
+	for (int i = dm->nenforced; i < dm->nbatch; i++) {
 		fw_add_active(dm, &dm->batch[i]);
 		daemon_map_put(dm, &dm->batch[i]);
 	}
@@ -339,12 +621,71 @@ done:
 		dm->nfwq = 0;
 	}
 	/* Decisions are printed once they are saved (or once saving failed). */
-	if (ob_flush(&dm->out) < 0)
-		log_warn("run: writing decisions");
-	for (int i = 0; i < dm->nbatch; i++)
-		free(dm->batch_keys[i]);
-	dm->nbatch = 0;
+	ob_flush(&dm->out);
+	out_check(dm);
+	if (saved) {
+		for (int i = 0; i < dm->nbatch; i++)
+			free(dm->batch_keys[i]);
+		dm->nbatch = 0;
+	}
+	dm->nenforced = dm->nbatch;
 	dm->dirty = 0;
+}
+
+/* How many decisions are not saved yet (the disk was full), and how many wait for the firewall. */
+int
+daemon_unsaved(const struct daemon *dm)
+{
+	return dm->nbatch;
+}
+
+/* "pending" if key's decision is not in force everywhere yet (a firewall change, or the map file, to retry). */
+const char *
+daemon_decision_state(struct daemon *dm, const struct stored_decision *d)
+{
+	if (fw_pending(dm, d->key, d->action))
+		return "pending";
+	if (dm->map_failed && dm->dmap != NULL && dmap_action_of(d->action) >= 0)
+		return "pending";
+	return "";
+}
+
+/* The decisions in force: the saved ones, then those waiting to be saved. */
+int
+daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg)
+{
+	int rc = store_list_active(dm->store, now, fn, arg);
+
+	for (int i = 0; i < dm->nenforced; i++)
+		if (dm->batch[i].until > now)
+			fn(arg, &dm->batch[i]);
+	return rc;
+}
+
+/*
+ * "ctl unban" / "ctl flush": end key's decisions (every one if key is
+ * NULL), saved ones and those still waiting to be saved alike — else a
+ * decision made while the disk was full would come back once saved.
+ * How many, or -1 if the store failed.
+ */
+long
+daemon_release(struct daemon *dm, const char *key, int64_t now)
+{
+	long n = store_release(dm->store, key, now);
+
+	for (int i = 0; i < dm->nbatch; i++)
+		if (dm->batch[i].until > now && (key == NULL || strcmp(dm->batch[i].key, key) == 0)) {
+			dm->batch[i].until = now;
+			n += n >= 0;
+		}
+	return n;
+}
+
+/* How many changes the firewall still owes (failed, waiting for their retry). */
+int
+daemon_fw_pending(const struct daemon *dm)
+{
+	return dm->nretry + dm->fw_flush_pending;
 }
 
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
@@ -413,6 +754,62 @@ find_inotify_fd(void)
 	return fd;
 }
 
+/*
+ * 1 if something accepts connections on the Unix socket at path: another
+ * daemon. Starting over it would unlink a live socket (and then, if this
+ * start failed, leave neither daemon reachable).
+ */
+static int
+socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, up;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	strcpy(sa.sun_path, path);
+	up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return up;
+}
+
+/* The directory of a --map-file TYPE:PATH must exist: found at start, not at the first decision. 0 or -1. */
+static int
+map_dir_check(const char *spec, char *why, size_t len)
+{
+	const char *path = strchr(spec, ':');
+	char *d = xstrdup(path != NULL ? path + 1 : spec);
+	struct stat sb;
+	int rc = 0;
+
+	if (stat(dirname(d), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(why, len, "%s is not a directory", d);
+		rc = -1;
+	}
+	free(d);
+	return rc;
+}
+
+/*
+ * Before anything is opened: descriptors 0-2 exist (a daemon started with
+ * stdout closed would otherwise get its state database as descriptor 1
+ * and print decisions into it), and SIGPIPE is ignored — a control client
+ * that leaves early, a helper or command that exits, a closed stdout are
+ * write errors to handle (EPIPE), never the daemon's death.
+ */
+static void
+process_setup(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			fatal(EX_OSERR, "run: /dev/null");
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		fatal(EX_OSERR, "run: sigaction");
+}
+
 static void
 run_usage(FILE *f)
 {
@@ -469,6 +866,7 @@ cmd_run(int argc, char **argv)
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
 
+	process_setup();
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conffile = optarg; break;
@@ -548,6 +946,28 @@ cmd_run(int argc, char **argv)
 		conf_free(dm.conf);
 		return EX_CONFIG;
 	}
+	/*
+	 * Everything that can be refused is checked before anything outside
+	 * the state directory is touched: a start that fails leaves the
+	 * firewall, the sockets and the maps of a running daemon as they are.
+	 */
+	if (smappath == NULL)
+		smappath = dm.conf->socketmap;
+	if (mapspec == NULL)
+		mapspec = dm.conf->mapfile;
+	if (mapspec != NULL) {
+		char why[256];
+
+		if ((dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
+			fatalx(EX_USAGE, "run: %s", why);
+		if (map_dir_check(mapspec, why, sizeof(why)) < 0)
+			fatalx(EX_CANTCREAT, "run: --map-file %s: %s", mapspec, why);
+	}
+	if (socket_in_use(sockpath))
+		fatalx(EX_UNAVAILABLE, "run: %s answers: another mxguard is running there (stop it, or use --socket)",
+		    sockpath);
+	if (smappath != NULL && socket_in_use(smappath))
+		fatalx(EX_UNAVAILABLE, "run: the socketmap %s answers: another daemon serves it", smappath);
 	if (mkdir(statedir, 0700) != 0 && errno != EEXIST)
 		fatal(EX_CANTCREAT, "run: state directory %s", statedir);
 	{
@@ -573,13 +993,13 @@ cmd_run(int argc, char **argv)
 		    (dm.events_fd = sf_open_output(eventsfile, O_CREAT, 0600, why, sizeof(why))) < 0)
 			fatalx(EX_CANTCREAT, "run: --events: %s", why);
 		/* Cut what was written after the last commit: those lines are read again. */
-		if (store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, (off_t)len) != 0)
+		if (!store_get_mark(dm.store, EVENTS_MARK, &len))
+			len = 0;
+		if (ftruncate(dm.events_fd, (off_t)len) != 0 || lseek(dm.events_fd, (off_t)len, SEEK_SET) < 0)
 			fatal(EX_IOERR, "run: %s", eventsfile);
-		if (!store_get_mark(dm.store, EVENTS_MARK, &len) && ftruncate(dm.events_fd, 0) != 0)
-			fatal(EX_IOERR, "run: %s", eventsfile);
-		lseek(dm.events_fd, (off_t)len, SEEK_SET);
 		dm.events_len = len;
-		ob_init(&dm.events, dm.events_fd, 256 * 1024);
+		/* In memory until a commit writes it (write_events): nothing is dropped when the disk is full. */
+		ob_init(&dm.events, -1, 256 * 1024);
 	}
 	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
 	dm.eng = engine_new(dm.conf);
@@ -587,47 +1007,13 @@ cmd_run(int argc, char **argv)
 		/* Keys still under an action are not decided again; escalation goes on. */
 		int64_t t0 = now_ms();
 
-		store_list_active(dm.store, time(NULL), restore_one, &dm);
+		if (store_list_active(dm.store, time(NULL), restore_one, &dm) < 0)
+			fatalx(EX_IOERR, "run: cannot read the decisions in force from %s/state.db", statedir);
 		if (dm.restored > 0)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
 			    (long long)(now_ms() - t0));
 	}
 	dm.expiry = fw_expiry_new();
-	if (dm.fw->init(fw_arg, &fw_opt, &dm.fw_state) < 0)
-		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
-	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
-	{
-		int64_t t0 = now_ms();
-
-		dm.fw->flush(dm.fw_state);
-		store_list_active(dm.store, time(NULL), fw_add_active, &dm);
-		if (dm.nfwq > 0) {
-			fw_send(&dm, dm.fwq, dm.nfwq);
-			log_info("run: %d block(s) in force put back into %s in %lld ms", dm.nfwq, dm.fw->name,
-			    (long long)(now_ms() - t0));
-			dm.nfwq = 0;
-		}
-	}
-	if (smappath == NULL)
-		smappath = dm.conf->socketmap;
-	if (mapspec == NULL)
-		mapspec = dm.conf->mapfile;
-	if (smappath != NULL || mapspec != NULL) {
-		/* The MTA's map: every decision in force, then what comes. */
-		char why[256];
-
-		if ((dm.dmap = dmap_new(1u << 20)) == NULL)
-			fatalx(EX_OSERR, "run: no memory for the map");
-		struct smap_opts so = { .group = smapgroup ? smapgroup : dm.conf->socketmap_group,
-			.idle_ms = dm.conf->socketmap_idle * 1000 };
-
-		if (smappath != NULL && (smap = smap_listen(smappath, &so, dm.dmap)) == NULL)
-			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
-		if (mapspec != NULL && (dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
-			fatalx(EX_USAGE, "run: %s", why);
-		store_list_active(dm.store, time(NULL), map_add_active, &dm);
-		dm.map_dirty = 1;
-	}
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{
@@ -661,17 +1047,66 @@ cmd_run(int argc, char **argv)
 	free(sources);		/* the followers keep their own copies of the paths */
 	if ((inofd = find_inotify_fd()) < 0)
 		log_warnx("run: inotify descriptor not found; polling every %d ms", TICK_MS);
+	else if (fcntl(inofd, F_SETFD, FD_CLOEXEC) < 0)	/* opened without it: no child may inherit it */
+		fatal(EX_OSERR, "run: inotify descriptor");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		fatal(EX_OSERR, "run: signals");
+	if (smappath != NULL) {
+		struct smap_opts so = { .group = smapgroup ? smapgroup : dm.conf->socketmap_group,
+			.idle_ms = dm.conf->socketmap_idle * 1000 };
+
+		if ((dm.dmap = dmap_new(1u << 20)) == NULL)
+			fatalx(EX_OSERR, "run: no memory for the map");
+		if ((smap = smap_listen(smappath, &so, dm.dmap)) == NULL)
+			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
+	} else if (mapspec != NULL && (dm.dmap = dmap_new(1u << 20)) == NULL)
+		fatalx(EX_OSERR, "run: no memory for the map");
 	if ((lfd = ctl_listen(sockpath)) < 0)
 		log_warnx("run: no control socket; 'mxguard ctl' will not reach this daemon");
 	else
 		ctls = ctl_server_new(lfd);
+	/* Last, the firewall: its init may already change it (nftables makes its table afresh). */
+	if (dm.fw->init(fw_arg, &fw_opt, &dm.fw_state) < 0) {
+		if (lfd >= 0)
+			unlink(sockpath);
+		if (smap != NULL)
+			unlink(smappath);
+		fatalx(EX_UNAVAILABLE, "run: firewall %s cannot be set up", dm.fw->name);
+	}
+	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
+	{
+		int64_t t0 = now_ms();
+
+		if (dm.fw->flush(dm.fw_state) < 0) {
+			/* Stale entries stay until a flush works; then everything in force is put back. */
+			dm.fw_flush_pending = 1;
+			retry_later(&dm);
+		}
+		if (store_list_active(dm.store, time(NULL), fw_add_active, &dm) < 0)
+			log_warnx("run: cannot list the decisions in force for the firewall");
+		if (dm.nfwq > 0) {
+			fw_send(&dm, dm.fwq, dm.nfwq);
+			log_info("run: %d block(s) in force put back into %s in %lld ms", dm.nfwq, dm.fw->name,
+			    (long long)(now_ms() - t0));
+			dm.nfwq = 0;
+		}
+	}
+	if (dm.dmap != NULL) {
+		/* The MTA's map: every decision in force, then what comes. */
+		store_list_active(dm.store, time(NULL), map_add_active, &dm);
+		dm.map_dirty = 1;
+	}
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
+	/*
+	 * The starting positions are saved at once: a first start stopped
+	 * before it saved anything would begin at the logs' end again, past
+	 * lines it had read.
+	 */
+	dm.dirty = 1;
 
 	for (;;) {
 		/* signals, control, inotify, then the socketmap's listener and connections */
@@ -686,13 +1121,16 @@ cmd_run(int argc, char **argv)
 			smap_serve(smap, pfd + 3, nsm, time(NULL));
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
+			ssize_t k;
 
-			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			while ((k = read(sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP)
 					daemon_reload(&dm);
 				else
 					stop = 1;
 			}
+			if (k < 0 && errno != EAGAIN && errno != EINTR)
+				fatal(EX_OSERR, "run: reading signals");
 		}
 		if (inofd >= 0 && (pfd[2].revents & POLLIN))
 			while (inotifytools_next_events(0, 1) != NULL)
@@ -704,25 +1142,40 @@ cmd_run(int argc, char **argv)
 		for (int i = 0; i < dm.nsrc; i++)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
 		fw_expire(&dm);
+		fw_retry(&dm);
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
-		if (dm.dirty || stop)
+		if (dm.dirty || stop || (!dm.store_ok && now_ms() >= dm.store_retry_ms))
 			daemon_commit(&dm);
 		/*
 		 * After the commit: that is where this tick's decisions enter the
 		 * map (saved first, like the firewall's), so the files are rewritten
 		 * in the same tick, not at the next wakeup. At most once a tick;
-		 * again when an entry ends.
+		 * again when an entry ends. A failed rewrite (a negative answer)
+		 * is tried again with backoff, its decisions pending meanwhile.
 		 */
 		if (dm.mapfile != NULL && (dm.map_dirty || time(NULL) >= dm.map_next)) {
-			dm.map_next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
+			int64_t next = mapfile_write(dm.mapfile, dm.dmap, time(NULL));
+
+			dm.map_failed = next < 0;
+			dm.map_delay = next >= 0 ? 0 : dm.map_delay == 0 ? 1 : dm.map_delay > 30 ? 60 : dm.map_delay * 2;
+			dm.map_next = next < 0 ? time(NULL) + dm.map_delay : next;
 			dm.map_dirty = 0;
 		}
 		if (ctls != NULL)
 			daemon_control(&dm, ctls, pfd[1].revents, pfd + 3 + nsm, nct);
+		out_check(&dm);		/* a manual ban is printed there */
 		if (stop)
 			break;
 	}
+	if (dm.nbatch > 0)
+		log_warnx("run: stopping with %d decision(s) not saved (disk full?); their lines are read again at the "
+		    "next start", dm.nbatch);
+	for (int i = 0; i < dm.nbatch; i++)
+		free(dm.batch_keys[i]);
+	if (dm.nretry > 0 || dm.fw_flush_pending)
+		log_warnx("run: stopping with %d firewall change(s) not applied; the next start reconciles "
+		    "the firewall", dm.nretry + dm.fw_flush_pending);
 	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
 	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
 	for (int i = 0; i < dm.nsrc; i++)
@@ -749,6 +1202,7 @@ cmd_run(int argc, char **argv)
 	fw_expiry_free(dm.expiry);
 	free(dm.fwq);
 	free(dm.due);
+	free(dm.retry);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	store_close(dm.store);

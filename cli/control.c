@@ -22,8 +22,10 @@ reply_decision(void *arg, const struct stored_decision *d)
 	struct outbuf *o = &dm->reply;
 	char line[512];
 
-	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)\n", d->key, d->action, d->rule,
-	    (long long)d->until, d->level);
+	const char *state = daemon_decision_state(dm, d);
+
+	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)%s%s\n", d->key, d->action, d->rule,
+	    (long long)d->until, d->level, *state ? " " : "", state);
 	ob_put(o, line, strlen(line));
 }
 
@@ -44,7 +46,11 @@ reply_decision_json(void *arg, const struct stored_decision *d)
 	ob_put_i64(o, d->until);
 	OB_LIT(o, ",\"level\":");
 	ob_put_u64(o, d->level);
-	OB_LIT(o, "}\n");
+	OB_LIT(o, ",\"pending\":");
+	if (*daemon_decision_state(arg, d))
+		OB_LIT(o, "true}\n");
+	else
+		OB_LIT(o, "false}\n");
 }
 
 static void reply(struct daemon *dm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -149,16 +155,20 @@ answer(void *arg, char *req, struct outbuf *out)
 
 		if (json)
 			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
-			    "\"active\":%ld,\"state_ok\":%s}\n", dm->nsrc, (unsigned long long)dm->lines,
+			    "\"active\":%ld,\"state_ok\":%s,\"unsaved\":%d,\"firewall_pending\":%d,\"map_ok\":%s}\n",
+			    dm->nsrc, (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
-			    dm->store_ok ? "true" : "false");
+			    dm->store_ok ? "true" : "false", daemon_unsaved(dm), daemon_fw_pending(dm),
+			    dm->map_failed ? "false" : "true");
 		else
 			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
-			    "%ld in force; state %s\n", dm->nsrc, (unsigned long long)dm->lines,
+			    "%ld in force; state %s; %d firewall change(s) pending%s\n", dm->nsrc,
+			    (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
-			    dm->store_ok ? "saved" : "NOT SAVED (see the log)");
+			    dm->store_ok ? "saved" : "NOT SAVED (see the log)", daemon_fw_pending(dm),
+			    dm->map_failed ? "; map file NOT WRITTEN (retrying)" : "");
 	} else if (strcmp(cmd, "decisions") == 0) {
-		store_list_active(dm->store, now, json ? reply_decision_json : reply_decision, dm);
+		daemon_list_decisions(dm, now, json ? reply_decision_json : reply_decision, dm);
 	} else if (strcmp(cmd, "stats") == 0) {
 		for (int i = 0; i < dm->conf->nrules; i++) {
 			struct rule_stats st = engine_rule_stats(dm->eng, i);
@@ -180,7 +190,7 @@ answer(void *arg, char *req, struct outbuf *out)
 	} else if (strcmp(cmd, "ban") == 0) {
 		ctl_ban(dm, args);
 	} else if (strcmp(cmd, "unban") == 0) {
-		long n = *args ? store_release(dm->store, args, now) : -1;
+		long n = *args ? daemon_release(dm, args, now) : -1;
 
 		if (n > 0) {
 			daemon_fw_release(dm, args);
@@ -192,8 +202,8 @@ answer(void *arg, char *req, struct outbuf *out)
 		else
 			reply(dm, "released %ld decision(s) for %s\n", n, args);
 	} else if (strcmp(cmd, "flush") == 0) {
-		reply(dm, "released %ld decision(s)\n", store_release(dm->store, NULL, now));
-		dm->fw->flush(dm->fw_state);
+		reply(dm, "released %ld decision(s)\n", daemon_release(dm, NULL, now));
+		daemon_fw_flush(dm);
 		if (dm->dmap != NULL) {
 			dmap_clear(dm->dmap);
 			dm->map_dirty = 1;

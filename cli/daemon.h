@@ -17,6 +17,13 @@
 struct dmap;
 struct mapfile;
 
+/* A firewall change that failed, to apply again (cmd_run.c: fw_retry). */
+struct fw_retry {
+	struct fw_entry e;
+	int64_t until;		/* a block's end (UTC seconds) */
+	int release;		/* 1: take it out, 0: put it in */
+};
+
 struct daemon {
 	struct config *conf;
 	struct engine *eng;
@@ -29,14 +36,17 @@ struct daemon {
 	struct outbuf events;
 	uint64_t events_len;	/* bytes of the events file written */
 	uint64_t lineno;
-	struct stored_decision *batch;	/* decisions since the last commit */
+	struct stored_decision *batch;	/* decisions not saved yet: since the last commit, or the disk is full */
 	char **batch_keys;
 	int nbatch, capbatch;
+	int nenforced;		/* batch[0..nenforced) are enforced and printed, waiting only to be saved */
+	int64_t store_retry_ms;	/* when to try saving again after a failure (monotonic ms) */
+	int out_failed;		/* writing decisions to stdout failed (said once) */
 	uint64_t lines, nevents, ndecisions;
 	uint64_t restored;	/* decisions in force put back into the engine at start */
 	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
 	int dirty;
-	int store_ok;		/* 0 after a failed commit: keep enforcing from memory */
+	int store_ok;		/* 0 after a failed commit: keep enforcing from memory, retry saving */
 	const char *conffile;
 	struct outbuf reply;	/* the control socket's answer being built */
 	const struct fw_backend *fw;
@@ -51,6 +61,14 @@ struct daemon {
 	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
 	struct fw_entry *due;
 	int capdue;
+	struct fw_retry *retry;	/* failed firewall changes, applied again with backoff */
+	int nretry, capretry;
+	int retry_sorted;	/* == nretry while retry[] is sorted for lookups (fw_pending), else -1 */
+	int fw_flush_pending;	/* a flush failed: flush again, then put back what is in force */
+	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
+	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
+	int map_failed;		/* the last map file rewrite failed: retried */
+	int map_delay;		/* its backoff in seconds */
 };
 
 /* Save positions, decisions and parser state in one transaction, then enforce. */
@@ -62,6 +80,17 @@ void daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const c
 void daemon_fw_release(struct daemon *dm, const char *key);
 /* A decision into the MTA's map (if there is one). */
 void daemon_map_put(struct daemon *dm, const struct stored_decision *d);
+/* "ctl flush" at the firewall; a failure is retried. 0 or -1. */
+int daemon_fw_flush(struct daemon *dm);
+/* Decisions waiting to be saved (disk full), and firewall changes waiting for their retry. */
+int daemon_unsaved(const struct daemon *dm);
+int daemon_fw_pending(const struct daemon *dm);
+/* "pending" while a decision is not in force everywhere (firewall or map to retry), else "". */
+const char *daemon_decision_state(struct daemon *dm, const struct stored_decision *d);
+/* The decisions in force: saved ones, then those waiting to be saved. -1 if the store failed. */
+int daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg);
+/* End key's decisions (all if NULL), saved or waiting to be saved; how many, -1 on a store error. */
+long daemon_release(struct daemon *dm, const char *key, int64_t now);
 /* Serve the control socket's clients (ctl.h): lrevents of the listener, pfd from ctl_pollfds(). */
 struct ctl_server;
 struct pollfd;

@@ -105,6 +105,8 @@ store_close(struct store *s)
 	free(s);
 }
 
+void store_rollback(struct store *s);
+
 static int
 exec(struct store *s, const char *sql)
 {
@@ -121,6 +123,7 @@ exec(struct store *s, const char *sql)
 int
 store_begin(struct store *s)
 {
+	store_rollback(s);	/* one that a failed caller left open */
 	return exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -129,8 +132,19 @@ store_commit(struct store *s)
 {
 	if (exec(s, "COMMIT") == 0)
 		return 0;
-	exec(s, "ROLLBACK");
+	store_rollback(s);
 	return -1;
+}
+
+/*
+ * SQLite rolls some failed transactions back by itself (SQLITE_FULL may),
+ * others not: a transaction left open would make every later BEGIN fail.
+ */
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		exec(s, "ROLLBACK");
 }
 
 /* Step a write statement to completion and reset it. */

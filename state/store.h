@@ -24,6 +24,8 @@ void store_close(struct store *s);
 /* A transaction around everything saved for one batch of lines. -1 on error (logged). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/* Abandon the transaction in progress, if any (after a failed statement). */
+void store_rollback(struct store *s);
 
 /* 1 and *p if a position was saved for path, else 0. */
 int store_get_position(struct store *s, const char *path, struct follow_pos *p);

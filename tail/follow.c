@@ -44,6 +44,7 @@ struct stream {
 	int64_t superseded;	/* ms when a newer file took the path; -1: still current */
 	int64_t seen;		/* ms when it was last seen growing (its size changed) */
 	uint64_t size;		/* its size then */
+	int read_failed;	/* the last read failed (said once) */
 };
 
 /*
@@ -125,18 +126,25 @@ note_growth(struct stream *s, int64_t now_ms)
 	}
 }
 
-static uint64_t
-head_hash(int fd, uint32_t len)
+/*
+ * The hash of a file's first len bytes into *h: 0, or -1 if they cannot be
+ * read (an I/O error, or the file shrank). A failed read must never pass
+ * for a hash: it would look like a replaced file and be read again whole.
+ */
+static int
+head_hash(int fd, uint32_t len, uint64_t *h)
 {
 	unsigned char b[HEAD_MAX];
-	ssize_t k = pread(fd, b, len, 0);
-	uint64_t h = 0xcbf29ce484222325ull;
+	ssize_t k;
 
+	while ((k = pread(fd, b, len, 0)) < 0 && errno == EINTR)
+		;
 	if (k != (ssize_t)len)
-		return 0;
+		return -1;
+	*h = 0xcbf29ce484222325ull;
 	for (uint32_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
+		*h = (*h ^ b[i]) * 0x100000001b3ull;
+	return 0;
 }
 
 /* Hand each complete line of buf to fn; keep the tail as pending bytes. */
@@ -193,10 +201,12 @@ drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			if (k < 0)
+			if (k < 0 && !s->read_failed)	/* said once, not every tick; the read is tried again */
 				log_warn("%s: read", f->path);
+			s->read_failed = k < 0;
 			break;
 		}
+		s->read_failed = 0;
 		s->offset += (uint64_t)k;
 		f->st.bytes += (uint64_t)k;
 		lines += deliver(f, s, f->chunk, (size_t)k, fn, arg);
@@ -235,7 +245,9 @@ find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t out
 static int
 same_head(int fd, const struct follow_pos *p)
 {
-	return p->head_len == 0 || head_hash(fd, p->head_len) == p->head_hash;
+	uint64_t h;
+
+	return p->head_len == 0 || (head_hash(fd, p->head_len, &h) == 0 && h == p->head_hash);
 }
 
 struct follower *
@@ -300,13 +312,15 @@ check_truncation(struct follower *f, struct stream *c, follow_line_fn fn, void *
 {
 	struct stat sb;
 	long lines = 0;
+	uint64_t h;
 
 	/*
 	 * Copytruncate, maybe refilled past our offset before we looked: a
-	 * smaller size, or first bytes that changed.
+	 * smaller size, or first bytes that changed. (Checked calls only: an
+	 * fstat or read that fails says nothing about the file.)
 	 */
 	if (fstat(c->fd, &sb) == 0 && ((uint64_t)sb.st_size < c->offset ||
-	    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX) != c->head_hash))) {
+	    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX, &h) == 0 && h != c->head_hash))) {
 		f->st.truncations++;
 		c->offset = 0;
 		c->plen = 0;
@@ -314,10 +328,8 @@ check_truncation(struct follower *f, struct stream *c, follow_line_fn fn, void *
 		c->head_len = 0;
 		lines += drain(f, c, fn, arg);
 	}
-	if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX) {
+	if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX && head_hash(c->fd, HEAD_MAX, &c->head_hash) == 0)
 		c->head_len = HEAD_MAX;
-		c->head_hash = head_hash(c->fd, HEAD_MAX);
-	}
 	return lines;
 }
 
@@ -398,7 +410,8 @@ follow_position(const struct follower *f, struct follow_pos *out)
 		out->head_len = (uint32_t)((uint64_t)sb.st_size < HEAD_MAX ? (uint64_t)sb.st_size : HEAD_MAX);
 		if (out->head_len > out->offset)
 			out->head_len = (uint32_t)out->offset;
-		out->head_hash = head_hash(s->fd, out->head_len);
+		if (head_hash(s->fd, out->head_len, &out->head_hash) < 0)
+			out->head_len = 0;	/* unknown: not checked at the next start, rather than a wrong hash */
 	}
 	return 1;
 }

@@ -9,7 +9,7 @@
 # byte) and the non-reader at the 10 s answer deadline.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "  skipped: $PY missing"; finish; }
+[ -x "$PY" ] || skip_all "$PY missing (./run test installs python3)"
 PEER="$(dirname "$0")/sockpeer.py"
 S=$TMP/ctl.sock
 L=$TMP/mail.log

@@ -8,7 +8,7 @@
 # temporary directories of a crash are swept; and two map files are a
 # usage error, not a silent choice.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf" "$TMP/maps"
 printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
 export MAIL_CONFIG=$TMP/pf

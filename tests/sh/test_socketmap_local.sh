@@ -8,11 +8,11 @@
 # that never reads its answers is closed; a file at the socket's path is
 # not replaced.
 . "$(dirname "$0")/lib.sh"
-command -v postmap > /dev/null || { echo "  skipped: postmap missing (Postfix not installed)"; finish; }
+command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "  skipped: $PY missing"; finish; }
-[ "$(id -u)" = 0 ] || { echo "  skipped: needs root (clients run as other users)"; finish; }
-command -v setpriv > /dev/null || { echo "  skipped: setpriv missing"; finish; }
+[ -x "$PY" ] || skip_all "$PY missing (./run test installs python3)"
+[ "$(id -u)" = 0 ] || skip_all "needs root (clients run as other users)"
+command -v setpriv > /dev/null || skip_all "setpriv missing"
 chmod 755 "$TMP"	# the other users' clients walk into it
 cp "$(dirname "$0")/sockpeer.py" "$TMP/"
 PEER="$TMP/sockpeer.py"

@@ -7,8 +7,14 @@
  * out array, and a long random sequence of adds and pops against a plain
  * list.
  *
- * fw_run and friends fork commands; the shell tests cover them.
+ * The command runner (fw_run and friends): output captured whole, exit
+ * statuses, and what a daemon must survive — a command that exits without
+ * reading 1 MiB of input (EPIPE, not SIGPIPE), one that is not there, one
+ * killed by a signal — with no descriptor left behind after 60 of them.
+ * Its 10 s timeout is covered by tests/sh/test_daemon_faults.sh.
  */
+#include <dirent.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -781,6 +787,63 @@ test_expiry_random_vs_model(void **state)
 	assert_int_equal(due(f, INT64_MAX), 0);
 }
 
+/* Open descriptors of this process. */
+static int
+nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_run_output(void **state)
+{
+	char *argv[] = { "sh", "-c", "printf 'a\\nb'; head -c 100000 /dev/zero | tr '\\0' x", NULL };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(fw_run_output(argv, &out), 0);
+	assert_non_null(out);
+	assert_int_equal(strlen(out), 3 + 100000);	/* more than a pipe holds: read while it runs */
+	assert_memory_equal(out, "a\nbx", 4);
+	free(out);
+}
+
+static void
+test_run_failures_leave_nothing(void **state)
+{
+	size_t len = 1 << 20;
+	char *big = malloc(len);
+	char *exits[] = { "sh", "-c", "exit 3", NULL };			/* never reads its input */
+	char *missing[] = { "/nonexistent/mxguard-no-such-tool", NULL };
+	char *killed[] = { "sh", "-c", "kill -9 $$", NULL };
+	char *ok[] = { "sh", "-c", "cat > /dev/null", NULL };
+	char *out = NULL;
+	int before;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', len);
+	signal(SIGPIPE, SIG_IGN);	/* as the daemon does */
+	before = nfds();
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(fw_run_input(exits, big, len), -1);
+		assert_int_equal(fw_try(missing), -1);
+		assert_int_equal(fw_run_output(killed, &out), -1);
+		free(out);
+		out = NULL;
+	}
+	assert_int_equal(fw_run_input(ok, big, len), 0);	/* all of it read: success */
+	assert_int_equal(nfds(), before);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -806,6 +869,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_many_at_once, setup_expiry, free_expiry),
 		cmocka_unit_test_setup_teardown(test_expiry_many_in_batches, setup_expiry, free_expiry),
 		cmocka_unit_test_setup_teardown(test_expiry_random_vs_model, setup_expiry, free_expiry),
+		cmocka_unit_test(test_run_output),
+		cmocka_unit_test(test_run_failures_leave_nothing),
 	};
 
 	return cmocka_run_group_tests_name("fw", tests, NULL, NULL);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# test_daemon_badstart.sh - a start that fails touches nothing: with a
+# daemon running (nftables, in a network namespace this test creates, with
+# a ban in its set; a control socket and a socketmap), second starts with a
+# bad option, a bad map path, a bad firewall, or the running daemon's own
+# sockets all fail, and leave its table, its set and its socket files as
+# they were; a start whose firewall cannot be set up removes the socket it
+# made.
+. "$(dirname "$0")/lib.sh"
+for tool in nft ip; do
+	command -v "$tool" > /dev/null || skip_all "$tool missing"
+done
+NS=mxg-bad$$
+ip netns add "$NS" 2> /dev/null || skip_all "cannot create a network namespace"
+trap 'kill "$PID" 2> /dev/null; wait 2> /dev/null; ip netns del "$NS"; rm -rf "$TMP"' EXIT
+touch "$TMP/mail.log"
+ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
+set_v4() { ip netns exec "$NS" nft list set inet mxguard v4 2> /dev/null | grep -o '203\.0\.113\.[0-9]*' | xargs; }
+ip netns exec "$NS" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
+	--socket "$TMP/s" --socketmap "$TMP/sm" --firewall nftables > /dev/null 2> "$TMP/a.err" &
+PID=$!
+for _ in $(seq 200); do ctl status > /dev/null 2>&1 && break; sleep 0.05; done
+ctl ban 203.0.113.7 > /dev/null
+check_eq "the running daemon's set holds its ban" "203.0.113.7" "$(set_v4)"
+table0=$(ip netns exec "$NS" nft list table inet mxguard | sed 's/ expires [0-9hms]*//')
+inode() { stat -c %i "$1" 2> /dev/null; }
+s0=$(inode "$TMP/s") sm0=$(inode "$TMP/sm")
+
+# bad start: NAME, expected exit code, then its run options
+bad() {
+	local name=$1 code=$2
+	shift 2
+	# A start that is not refused would run on: it is stopped after 10 s (exit 124).
+	timeout 10 ip netns exec "$NS" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" \
+		--state-dir "$TMP/st2" "$@" > /dev/null 2> "$TMP/b.err"
+	local rc=$?
+	check_eq "$name: refused (exit $code)" "$code" "$rc"
+	[ "$rc" = "$code" ] || sed 's/^/  /' "$TMP/b.err"
+	check_eq "$name: the running daemon's table and set are untouched" "$table0" \
+		"$(ip netns exec "$NS" nft list table inet mxguard 2>&1 | sed 's/ expires [0-9hms]*//')"
+	check_eq "$name: its sockets are the same files" "$s0 $sm0" "$(inode "$TMP/s") $(inode "$TMP/sm")"
+	check "$name: and it still answers" ctl status
+}
+bad "an unknown option" 64 --socket "$TMP/s2" --firewall nftables --bogus
+bad "a bad --since" 64 --socket "$TMP/s2" --firewall nftables --since soon
+bad "a bad firewall option" 64 --socket "$TMP/s2" --firewall nftables:bogus
+bad "a map file in a missing directory" 73 --socket "$TMP/s2" --firewall nftables --map-file "cidr:$TMP/nodir/access"
+bad "a bad map file type" 64 --socket "$TMP/s2" --firewall nftables --map-file "bogus:$TMP/access"
+bad "the running daemon's control socket" 69 --socket "$TMP/s" --firewall nftables
+bad "the running daemon's socketmap" 69 --socket "$TMP/s2" --socketmap "$TMP/sm" --firewall nftables
+bad "a firewall that cannot be set up" 69 --socket "$TMP/s2" --socketmap "$TMP/sm2" --firewall exec:/bin/false
+check_eq "a failed firewall set-up leaves no socket of its own behind" "" "$(ls "$TMP/s2" "$TMP/sm2" 2> /dev/null)"
+check_eq "nothing was created in the new state directory's place by refused options" "" \
+	"$(ls "$TMP/st2" 2> /dev/null | grep -v '^state.db')"
+check_eq "the ban is still in the set" "203.0.113.7" "$(set_v4)"
+kill "$PID"; wait "$PID"
+check_eq "the running daemon then stops cleanly" 0 $?
+finish

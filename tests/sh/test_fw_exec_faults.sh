@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# test_fw_exec_faults.sh - an exec firewall helper that fails, dies, hangs or
+# garbles its answers: the daemon stays up and responsive, the decision
+# shows as pending in ctl until it is in force, the helper is restarted,
+# and nothing leaks into it (its only descriptors are 0, 1 and 2).
+. "$(dirname "$0")/lib.sh"
+# The helper's behaviour for the next request is the word in $TMP/mode:
+# ok, error (answers "error ..."), die-once (exits without answering, and
+# is fine once restarted), hang (never answers), garble (answers nonsense).
+cat > "$TMP/helper.sh" << EOF
+#!/usr/bin/env bash
+# Listed into a file, not a pipe: a pipe would add descriptors of this shell's own.
+ls /proc/\$\$/fd > "$TMP/fds.\$\$"
+echo "\$\$" >> "$TMP/pids"
+read -r hello; [ "\$hello" = "mxguard-fw 1" ] || exit 1
+echo "ok 1"
+while read -r verb addr action seconds; do
+	mode=\$(cat "$TMP/mode")
+	case \$mode in
+	error) echo "error appliance unreachable"; continue ;;
+	die-once) echo ok > "$TMP/mode"; exit 3 ;;
+	hang) exec sleep 600 ;;
+	garble) echo "what?"; continue ;;
+	esac
+	case \$verb in
+	block) echo "\$addr" >> "$TMP/fw.list"; echo ok ;;
+	release) grep -vx "\$addr" "$TMP/fw.list" > "$TMP/fw.tmp"; mv "$TMP/fw.tmp" "$TMP/fw.list"; echo ok ;;
+	flush) : > "$TMP/fw.list"; echo ok ;;
+	quit) exit 0 ;;
+	esac
+done
+EOF
+chmod +x "$TMP/helper.sh"
+echo ok > "$TMP/mode"
+touch "$TMP/mail.log" "$TMP/fw.list"
+trap 'kill "$PID" 2> /dev/null; for p in $(cat "$TMP/pids" 2> /dev/null); do kill -9 "$p" 2> /dev/null; done; rm -rf "$TMP"' EXIT
+ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
+wait_for() { for _ in $(seq 300); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+in_fw() { grep -qx "$1" "$TMP/fw.list"; }
+state_of() { ctl decisions | awk -v k="$1" '$1 == k {print ($NF == "pending") ? "pending" : "in-force"}'; }
+# The daemon starts with descriptors 0-2 only (not what the test's own parents left open), so
+# any other descriptor a helper has is one the daemon leaked.
+only_std_fds() {
+	local fd
+	for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2> /dev/null
+	exec "$@"
+}
+(only_std_fds "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
+	--events "$TMP/events.jsonl" --firewall "exec:$TMP/helper.sh" > /dev/null 2> "$TMP/run.err") &
+PID=$!
+wait_for 'ctl status > /dev/null 2>&1'
+
+ctl ban 203.0.113.1 > /dev/null
+check "a working helper: the block is in force" in_fw 203.0.113.1/32
+
+echo error > "$TMP/mode"
+ctl ban 203.0.113.2 > /dev/null
+check_eq "a helper that answers error: the decision is pending" "pending" "$(state_of 203.0.113.2)"
+check_eq "ctl status counts it" "1 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
+check_eq "ctl --json decisions says so" '"pending":true' "$(ctl --json decisions | grep 203.0.113.2 | grep -o '"pending":[a-z]*')"
+echo ok > "$TMP/mode"
+wait_for 'in_fw 203.0.113.2/32'
+check "when the helper works again, the retry puts it in force" in_fw 203.0.113.2/32
+check_eq "and it is no longer pending" "in-force" "$(state_of 203.0.113.2)"
+check_eq "the retry is logged" 1 "$(grep -c '1 pending change(s) now in force' "$TMP/run.err")"
+
+echo die-once > "$TMP/mode"
+ctl ban 203.0.113.3 > /dev/null
+check "a helper that dies: it is restarted and the block goes in at once" in_fw 203.0.113.3/32
+check_eq "two helpers so far (the first, the one started after it died)" 2 "$(wc -l < "$TMP/pids")"
+check_eq "the daemon says it restarted it" 1 "$(grep -c 'the helper exited; it is stopped and started again' "$TMP/run.err")"
+
+echo hang > "$TMP/mode"
+t0=$(date +%s%3N)
+ctl ban 203.0.113.4 > /dev/null
+ctl status > /dev/null
+t1=$(date +%s%3N)
+check_eq "a hung helper does not stall the daemon (ban + status answered within 4 s)" 1 $(((t1 - t0) < 4000))
+echo "  (a ban to a hung helper took $((t1 - t0)) ms)"
+check_eq "its decision is pending" "pending" "$(state_of 203.0.113.4)"
+check_eq "the hung helper was killed" 1 "$(grep -c 'did not answer in time' "$TMP/run.err")"
+echo ok > "$TMP/mode"
+wait_for 'in_fw 203.0.113.4/32'
+check "a new helper puts it in force" in_fw 203.0.113.4/32
+hung=$(sed -n 2p "$TMP/pids")
+check_eq "no hung helper is left behind" gone "$(kill -0 "$hung" 2> /dev/null && echo alive || echo gone)"
+
+echo garble > "$TMP/mode"
+ctl ban 203.0.113.5 > /dev/null
+check_eq "a helper that garbles its answers: pending, the helper replaced" "pending" "$(state_of 203.0.113.5)"
+echo ok > "$TMP/mode"
+wait_for 'in_fw 203.0.113.5/32'
+check "then in force" in_fw 203.0.113.5/32
+
+echo error > "$TMP/mode"
+ctl unban 203.0.113.1 > /dev/null
+echo ok > "$TMP/mode"
+wait_for '! in_fw 203.0.113.1/32'
+check_eq "a failed release is retried too" "" "$(grep -x 203.0.113.1/32 "$TMP/fw.list")"
+
+for f in "$TMP"/fds.*; do
+	check_eq "helper ${f##*.} had only stdin, stdout, stderr open" "0 1 2" "$(grep -vx 255 "$f" | sort -n | xargs)"
+done
+check "the daemon is still running" kill -0 "$PID"
+kill "$PID"; wait "$PID"
+check_eq "clean exit" 0 $?
+finish
