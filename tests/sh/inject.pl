@@ -145,9 +145,9 @@ if ($mode eq 'smtp') {
 	my $logged = sub {
 		my ($a, $unknown) = @_;
 		return undef if $mta eq 'exim' && length($a) + 2 > 100;
-		# (Sendmail logs a bare "User unknown" address over 201 bytes as its two ends and "...":
+		# (Sendmail logs a bare "User unknown" address of 201 bytes or more as its two ends and "...":
 		# doubtful; it cuts first, then doubles the backslashes)
-		return undef if $mta eq 'sendmail' && $unknown && length($a) > 201;
+		return undef if $mta eq 'sendmail' && $unknown && length($a) >= 201;
 		$a =~ s/\\/\\\\/g if $mta eq 'opensmtpd' || $mta eq 'sendmail';
 		return $a;
 	};
