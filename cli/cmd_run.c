@@ -958,10 +958,11 @@ cmd_run(int argc, char **argv)
 	if (mapspec != NULL) {
 		char why[256];
 
-		if ((dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
-			fatalx(EX_USAGE, "run: %s", why);
+		/* (the directory first: a missing one is "cannot create", a bad spec a usage error) */
 		if (map_dir_check(mapspec, why, sizeof(why)) < 0)
 			fatalx(EX_CANTCREAT, "run: --map-file %s: %s", mapspec, why);
+		if ((dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
+			fatalx(EX_USAGE, "run: %s", why);
 	}
 	if (socket_in_use(sockpath))
 		fatalx(EX_UNAVAILABLE, "run: %s answers: another mxguard is running there (stop it, or use --socket)",

@@ -54,7 +54,14 @@ mta_names_client(struct span b)
 long
 mta_addr_end(struct span s, size_t i)
 {
-	if (i < s.n && s.p[i] == '"') {
+	const char *gt, *p = s.p + i;
+
+	if (i >= s.n)
+		return -1;
+	/* Most addresses hold no quote: three memchr()s beat a byte loop (this runs on every Exim line). */
+	if ((gt = memchr(p, '>', s.n - i)) != NULL && memchr(p, '"', (size_t)(gt - p)) == NULL)
+		return memchr(p, '<', (size_t)(gt - p)) || memchr(p, ' ', (size_t)(gt - p)) ? -1 : (long)(gt - s.p);
+	if (s.p[i] == '"') {
 		for (i++; i < s.n && s.p[i] != '"'; i++)
 			if (s.p[i] == '\\')
 				i++;
