@@ -51,8 +51,13 @@ mta_names_client(struct span b)
 	return 0;
 }
 
-long
-mta_addr_end(struct span s, size_t i)
+/*
+ * The end of the address that starts at s[i]: doubled says the MTA logged
+ * its backslashes doubled (then the client's \x appears as \\x, its \\ as
+ * \\\\, and a lone backslash starts a C escape of a control byte).
+ */
+static long
+addr_end(struct span s, size_t i, int doubled)
 {
 	const char *gt, *p = s.p + i;
 
@@ -62,9 +67,14 @@ mta_addr_end(struct span s, size_t i)
 	if ((gt = memchr(p, '>', s.n - i)) != NULL && memchr(p, '"', (size_t)(gt - p)) == NULL)
 		return memchr(p, '<', (size_t)(gt - p)) || memchr(p, ' ', (size_t)(gt - p)) ? -1 : (long)(gt - s.p);
 	if (s.p[i] == '"') {
-		for (i++; i < s.n && s.p[i] != '"'; i++)
-			if (s.p[i] == '\\')
-				i++;
+		for (i++; i < s.n && s.p[i] != '"'; i++) {
+			if (s.p[i] != '\\')
+				continue;
+			if (doubled && i + 1 < s.n && s.p[i + 1] == '\\')
+				i += i + 3 < s.n && s.p[i + 2] == '\\' && s.p[i + 3] == '\\' ? 3 : 2;	/* the client's \x */
+			else
+				i++;	/* doubled: \n, \t, \ooo (a control byte); else the client's \x */
+		}
 		if (i >= s.n)
 			return -1;
 		i++;
@@ -79,28 +89,15 @@ mta_addr_end(struct span s, size_t i)
 }
 
 long
+mta_addr_end(struct span s, size_t i)
+{
+	return addr_end(s, i, 0);
+}
+
+long
 mta_addr_end_logged(struct span s, size_t i)
 {
-	if (i < s.n && s.p[i] == '"') {
-		for (i++; i < s.n && s.p[i] != '"'; i++) {
-			if (s.p[i] != '\\')
-				continue;
-			if (i + 1 < s.n && s.p[i + 1] == '\\')
-				i += i + 3 < s.n && s.p[i + 2] == '\\' && s.p[i + 3] == '\\' ? 3 : 2;	/* the client's \x */
-			else
-				i++;	/* \n, \t, \ooo: a control byte */
-		}
-		if (i >= s.n)
-			return -1;
-		i++;
-	}
-	for (; i < s.n; i++) {
-		if (s.p[i] == '>')
-			return (long)i;
-		if (s.p[i] == '<' || s.p[i] == '"' || s.p[i] == ' ')
-			return -1;
-	}
-	return -1;
+	return addr_end(s, i, 1);
 }
 
 long

@@ -31,16 +31,40 @@ project() {
 		else {ip, type} end' | sort
 }
 
+# compare KEY LABEL TRUTH LOG [PARSE-ARGS...]: every event mxguard reads from LOG
+# equals the truth in type, ip and to, and none names the innocent address
+compare() {
+	local key=$1 label=$2 truth=$3 log=$4
+	shift 4
+	"$MXGUARD" parse "$@" "$log" | project > "$TMP/$key.got"
+	jq -c . "$truth" | sort > "$TMP/$key.want"
+	diff "$TMP/$key.want" "$TMP/$key.got" > "$TMP/$key.diff"
+	check_eq "$label: every event's type, ip and to equal the truth ($(wc -l < "$TMP/$key.want") events)" "" \
+		"$(head -5 "$TMP/$key.diff")"
+	check_eq "$label: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/$key.got")"
+}
+
+# real_mta MTA LABEL TYPE ERE: 120 hostile sessions through the real MTA
+# (tests/sh/mta_real.sh); then wait until its log holds as many lines
+# matching ERE as the truth has TYPE events (every session's end, written
+# through syslog for some) and stops growing, and compare.
+real_mta() {
+	local m=$1 label=$2 type=$3 re=$4
+	mr_start "$m" || { failt "$label starts"; return; }
+	ip netns exec "${MR_CLI_NS[$m]}" perl "$INJECT" smtp "$m" "${MR_SRV_IP[$m]}" "${MR_CLI_IP[$m]}" "$RANDOM" 120 \
+		"$TMP/$m.truth" > "$TMP/inject.$m" 2>&1
+	check "120 hostile sessions went through the real $label" test $? = 0
+	[ -s "$TMP/inject.$m" ] && sed "s/^/  /" "$TMP/inject.$m"
+	mr_wait 10 count_at_least "$(grep -c "\"$type\"" "$TMP/$m.truth")" grep -c "$re" "${MR_LOG[$m]}"
+	mr_wait 5 mr__quiet "${MR_LOG[$m]}"
+	compare "$m" "real $label" "$TMP/$m.truth" "${MR_LOG[$m]}"
+}
+
 # --- 1. offline
 perl "$INJECT" offline 12 2500 "$TMP/off.log" "$TMP/off.truth"
 lines=$(wc -l < "$TMP/off.log")
 check "offline: at least 10,000 hostile lines ($lines)" test "$lines" -ge 10000
-"$MXGUARD" parse --year 2024 "$TMP/off.log" | project > "$TMP/off.got"
-jq -c . "$TMP/off.truth" | sort > "$TMP/off.want"
-diff "$TMP/off.want" "$TMP/off.got" > "$TMP/off.diff"
-check_eq "offline: every event's type, ip and to equal the truth ($(wc -l < "$TMP/off.want") events)" "" \
-	"$(head -5 "$TMP/off.diff")"
-check_eq "offline: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/off.got")"
+compare off offline "$TMP/off.truth" "$TMP/off.log" --year 2024
 "$MXGUARD" parse --stats --year 2024 "$TMP/off.log" 2> "$TMP/off.stats" > /dev/null
 check_eq "offline: every line understood, no field left doubtful, no regex limit hit" "0 0 0" \
 	"$(stat_of "$TMP/off.stats" unmatched) $(stat_of "$TMP/off.stats" doubtful_fields) $(stat_of "$TMP/off.stats" regex_limit)"
@@ -80,12 +104,7 @@ cat "$TMP"/truth.* > "$TMP/truth"
 # qmgr writes its line after the client's QUIT: wait until every accepted message is in the log.
 accepted=$(grep -cE '"(msg_accepted|bounce_in)"' "$TMP/truth")
 wait_for 20 count_at_least "$accepted" grep -c 'postfix/qmgr.*(queue active)' "$TMP/maillog"
-"$MXGUARD" parse "$TMP/maillog" | project > "$TMP/got"
-jq -c . "$TMP/truth" | sort > "$TMP/want"
-diff "$TMP/want" "$TMP/got" > "$TMP/diff"
-check_eq "real Postfix: every event's type, ip and to equal the truth ($(wc -l < "$TMP/want") events)" "" \
-	"$(head -5 "$TMP/diff")"
-check_eq "real Postfix: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/got")"
+compare postfix "real Postfix" "$TMP/truth" "$TMP/maillog"
 "$MXGUARD" replay -c samples/mxguard.conf "$TMP/maillog" > "$TMP/dec" 2> /dev/null
 check "the default policy decides both harvests despite the hostile text" \
 	sh -c "grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.66\"' '$TMP/dec' && grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.67\"' '$TMP/dec'"
@@ -104,56 +123,15 @@ MR_EXIM_AUTH='plain_server:
   server_condition = false
   server_set_id = $auth2'
 
-mr_start exim || { failt "Exim starts"; finish; }
-ip netns exec "${MR_CLI_NS[exim]}" perl "$INJECT" smtp exim "${MR_SRV_IP[exim]}" "${MR_CLI_IP[exim]}" "$RANDOM" 120 \
-	"$TMP/exim.truth" > "$TMP/inject.exim" 2>&1
-check "120 hostile sessions went through the real Exim" test $? = 0
-[ -s "$TMP/inject.exim" ] && sed "s/^/  /" "$TMP/inject.exim"
-# Exim writes a session's lines before its replies: every session's end is in the log.
-quits=$(grep -c '"disconnect"' "$TMP/exim.truth")
-mr_wait 10 sh -c "[ \$(grep -c 'closed by QUIT' '${MR_LOG[exim]}') -ge $quits ]"
-"$MXGUARD" parse "${MR_LOG[exim]}" | project > "$TMP/exim.got"
-jq -c . "$TMP/exim.truth" | sort > "$TMP/exim.want"
-diff "$TMP/exim.want" "$TMP/exim.got" > "$TMP/exim.diff"
-check_eq "real Exim: every event's type, ip and to equal the truth ($(wc -l < "$TMP/exim.want") events)" "" \
-	"$(head -5 "$TMP/exim.diff")"
-check_eq "real Exim: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/exim.got")"
+real_mta exim Exim disconnect 'closed by QUIT'
 
 # --- 4. the real OpenSMTPD
 mr_init opensmtpd
 mr_net opensmtpd
-mr_start opensmtpd || { failt "OpenSMTPD starts"; finish; }
-ip netns exec "${MR_CLI_NS[opensmtpd]}" perl "$INJECT" smtp opensmtpd "${MR_SRV_IP[opensmtpd]}" \
-	"${MR_CLI_IP[opensmtpd]}" "$RANDOM" 120 "$TMP/osmtpd.truth" > "$TMP/inject.osmtpd" 2>&1
-check "120 hostile sessions went through the real OpenSMTPD" test $? = 0
-[ -s "$TMP/inject.osmtpd" ] && sed "s/^/  /" "$TMP/inject.osmtpd"
-# (its lines reach the file through syslog: wait for every session's end)
-quits=$(grep -c '"disconnect"' "$TMP/osmtpd.truth")
-mr_wait 10 sh -c "[ \$(grep -c 'disconnected reason=quit' '${MR_LOG[opensmtpd]}') -ge $quits ]"
-mr_wait 5 mr__quiet "${MR_LOG[opensmtpd]}"
-"$MXGUARD" parse "${MR_LOG[opensmtpd]}" | project > "$TMP/osmtpd.got"
-jq -c . "$TMP/osmtpd.truth" | sort > "$TMP/osmtpd.want"
-diff "$TMP/osmtpd.want" "$TMP/osmtpd.got" > "$TMP/osmtpd.diff"
-check_eq "real OpenSMTPD: every event's type, ip and to equal the truth ($(wc -l < "$TMP/osmtpd.want") events)" "" \
-	"$(head -5 "$TMP/osmtpd.diff")"
-check_eq "real OpenSMTPD: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/osmtpd.got")"
+real_mta opensmtpd OpenSMTPD disconnect 'disconnected reason=quit'
 
-# --- 5. the real Sendmail
+# --- 5. the real Sendmail (every transaction ends with its from= line)
 mr_init sendmail
 mr_net sendmail
-mr_start sendmail || { failt "Sendmail starts"; finish; }
-ip netns exec "${MR_CLI_NS[sendmail]}" perl "$INJECT" smtp sendmail "${MR_SRV_IP[sendmail]}" \
-	"${MR_CLI_IP[sendmail]}" "$RANDOM" 120 "$TMP/sm.truth" > "$TMP/inject.sm" 2>&1
-check "120 hostile sessions went through the real Sendmail" test $? = 0
-[ -s "$TMP/inject.sm" ] && sed "s/^/  /" "$TMP/inject.sm"
-# (every session ends its transaction with a from= line; through syslog)
-msgs=$(grep -c '"msg_accepted"' "$TMP/sm.truth")
-mr_wait 10 sh -c "[ \$(grep -c 'stat=Sent' '${MR_LOG[sendmail]}') -ge $msgs ]"
-mr_wait 5 mr__quiet "${MR_LOG[sendmail]}"
-"$MXGUARD" parse "${MR_LOG[sendmail]}" | project > "$TMP/sm.got"
-jq -c . "$TMP/sm.truth" | sort > "$TMP/sm.want"
-diff "$TMP/sm.want" "$TMP/sm.got" > "$TMP/sm.diff"
-check_eq "real Sendmail: every event's type, ip and to equal the truth ($(wc -l < "$TMP/sm.want") events)" "" \
-	"$(head -5 "$TMP/sm.diff")"
-check_eq "real Sendmail: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/sm.got")"
+real_mta sendmail Sendmail msg_accepted 'stat=Sent'
 finish
