@@ -668,6 +668,20 @@ expect_uint(struct P *p, const char *what, uint64_t max, uint64_t *out)
 	return 1;
 }
 
+/* "ipv4 /N" or "ipv6 /N" at the cursor (the word checked by the caller): its family and length, 1; or 0 (reported). */
+static int
+prefix_spec(struct P *p, int *v6, uint64_t *len)
+{
+	*v6 = cur(p)->text[3] == '6';
+	advance(p);
+	if (cur(p)->t != T_SLASH) {
+		ERR(p, cur(p), "expected '/LENGTH' after ipv%c", *v6 ? '6' : '4');
+		return 0;
+	}
+	advance(p);
+	return expect_uint(p, "prefix length", *v6 ? 128 : 32, len);
+}
+
 static struct cidr_table *
 find_table(struct P *p, const char *name)
 {
@@ -958,14 +972,7 @@ known:
 		}
 		if (t->t != T_WORD || (strcmp(t->text, "ipv4") != 0 && strcmp(t->text, "ipv6") != 0))
 			break;
-		v6 = t->text[3] == '6';
-		advance(p);
-		if (cur(p)->t != T_SLASH) {
-			ERR(p, cur(p), "expected '/LENGTH' after ipv%c", v6 ? '6' : '4');
-			return 0;
-		}
-		advance(p);
-		if (!expect_uint(p, "prefix length", v6 ? 128 : 32, &len))
+		if (!prefix_spec(p, &v6, &len))
 			return 0;
 		if (v6)
 			r->v6len = (int)len;
@@ -1012,16 +1019,10 @@ parse_when(struct P *p, struct rule *r)
 			p->rc->refs[p->rc->nrefs++] = (struct fieldref){ r->field, t->file, t->line, t->col };
 		advance(p);
 		while (r->measure == M_DISTINCT && r->field == CF_IP && (is_word(p, "ipv4") || is_word(p, "ipv6"))) {
-			int v6 = cur(p)->text[3] == '6';
+			int v6;
 			uint64_t len;
 
-			advance(p);
-			if (cur(p)->t != T_SLASH) {
-				ERR(p, cur(p), "expected '/LENGTH' after ipv%c", v6 ? '6' : '4');
-				return 0;
-			}
-			advance(p);
-			if (!expect_uint(p, "prefix length", v6 ? 128 : 32, &len))
+			if (!prefix_spec(p, &v6, &len))
 				return 0;
 			*(v6 ? &r->dv6len : &r->dv4len) = (int)len;
 		}
