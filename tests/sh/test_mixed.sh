@@ -29,7 +29,12 @@ bad=0 n=0
 while read -r line to; do
 	n=$((n + 1))
 	sed -n "${line}p" "$TMP/mixed.log" | grep -qF "sm-mta" || bad=$((bad + 1))
-	sed -n "${line}p" "$TMP/mixed.log" | grep -qF "<$to>... " || bad=$((bad + 1))
+	# (a recipient Sendmail shortened to "ab...yz" is doubtful: the event has none)
+	if [ "$to" = null ]; then
+		sed -n "${line}p" "$TMP/mixed.log" | grep -q '\.\.\..*>\.\.\. User unknown$' || bad=$((bad + 1))
+	else
+		sed -n "${line}p" "$TMP/mixed.log" | grep -qF "<$to>... " || bad=$((bad + 1))
+	fi
 done < <(jq -r 'select(.mta == "sendmail" and .type == "rcpt_unknown" and .code == null) | "\(.line) \(.to)"' "$TMP/mixed.jsonl")
-check_eq "the $n released Sendmail events carry the line numbers of their bare lines" "4 0" "$n $bad"
+check_eq "the $n released Sendmail events carry the line numbers of their bare lines" "6 0" "$n $bad"
 finish
