@@ -28,7 +28,7 @@
 /* "name (helo) [ip]:port", every part but [ip] optional. */
 #define XH "(?:(?<host>[^\\s()\\[\\]]+) )?(?:\\((?<helo>[^()]*)\\) )?\\[(?<ip>[^\\]\\s]+)\\](?::(?<port>\\d+))?"
 /* An address the client wrote, a quoted local part as one token ("a b"@x). */
-#define XADDR "(?:\"(?:[^\"\\\\]|\\\\.)*+\"|[^\\s\"])*+"
+#define XADDR "(?:[^\\s\"]++|\"(?:[^\"\\\\]++|\\\\.)*+\")*+"
 /* " I=[local ip]:port", written with +incoming_interface. */
 #define XI "(?: I=\\[[^\\]\\s]*\\]:\\d+)?"
 

@@ -43,7 +43,7 @@
  * takes unquoted spaces: <a b@x>). Sendmail logs backslashes doubled: the
  * client's \" is \\" in the line, its \\ is \\\\.
  */
-#define SM_ADDR "(?:\"(?:[^\"\\\\]|\\\\\\\\\\\\\\\\|\\\\\\\\\"|\\\\[^\\\\])*+\"|[^,<>\"])*+"
+#define SM_ADDR "(?:[^,<>\"]++|\"(?:[^\"\\\\]++|\\\\\\\\\\\\\\\\|\\\\\\\\\"|\\\\[^\\\\])*+\")*+"
 #define SM_REJ "(?<code>\\d{3}) (?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)$"
 
 enum op {
