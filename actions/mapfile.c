@@ -356,7 +356,7 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 	char tmpdir[4200];
 
 	if (make_tmpdir(f, tmpdir, sizeof(tmpdir)) < 0)
-		return now + 1;
+		return -1;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[4200], tmp[4300];
 		struct exim_out o = { NULL, files[i].action };
@@ -366,7 +366,7 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 		snprintf(path, sizeof(path), "%s.%s", f->path, files[i].suffix);
 		snprintf(tmp, sizeof(tmp), "%s/%s.%s", tmpdir, f->base, files[i].suffix);
 		if ((o.fp = create_tmp(tmp)) == NULL) {
-			next = now + 1;
+			next = -1;
 			break;
 		}
 		fprintf(o.fp, "# written by mxguard: the clients under '%s' (do not edit)\n", files[i].suffix);
@@ -376,7 +376,7 @@ exim_write(struct mapfile *f, struct dmap *m, int64_t now)
 		ok = fclose(o.fp) == 0 && ok;
 		if (!ok || rename(tmp, path) < 0) {
 			log_warn("map file %s", path);
-			next = now + 1;
+			next = -1;
 			break;
 		}
 	}
@@ -402,11 +402,11 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 	int ok;
 
 	if (make_tmpdir(f, tmpdir, sizeof(tmpdir)) < 0)
-		return now + 1;
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s/%s", tmpdir, f->base);
 	if ((o.fp = create_tmp(tmp)) == NULL) {
 		drop_tmpdir(tmpdir);
-		return now + 1;
+		return -1;
 	}
 	fprintf(o.fp, "# written by mxguard: the decisions in force (do not edit)\n");
 	next = dmap_foreach_client(m, now, put_line, &o);
@@ -417,7 +417,7 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 	if (!ok) {
 		log_warn("map file %s", tmp);
 		drop_tmpdir(tmpdir);
-		return now + 1;
+		return -1;
 	}
 	if (strcmp(f->type, "sendmail") == 0) {
 		/* makemap reads the text on its input and builds TMP.db; renamed into place, then the text. */
@@ -444,7 +444,7 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 		if (bad) {
 			log_warnx("map file: sendmail:%s not rebuilt", f->path);
 			drop_tmpdir(tmpdir);
-			return now + 1;
+			return -1;
 		}
 	} else if (strcmp(f->type, "cidr") != 0) {
 		/* postmap builds TMP.db (or .lmdb) next to it; both are renamed into place, database first. */
@@ -458,13 +458,13 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 		if (fw_run(argv) < 0 || rename(from, to) < 0) {
 			log_warnx("map file: %s:%s not rebuilt: %s", f->type, f->path, strerror(errno));
 			drop_tmpdir(tmpdir);
-			return now + 1;
+			return -1;
 		}
 	}
 	if (rename(tmp, f->path) < 0) {
 		log_warn("map file %s", f->path);
 		drop_tmpdir(tmpdir);
-		return now + 1;
+		return -1;
 	}
 	drop_tmpdir(tmpdir);
 	log_debug("map file %s:%s: %ld entries", f->type, f->path, o.n);

@@ -37,7 +37,12 @@ struct mapfile;
 struct mapfile *mapfile_new(const char *spec, char *err, size_t errlen);
 void mapfile_free(struct mapfile *f);
 
-/* Write the table from the decisions in force; returns when it must be written again (an entry ends). */
+/*
+ * Write the table from the decisions in force; returns when it must be
+ * written again (an entry ends), or -1 if it could not be written (the
+ * old file stays in place; the caller retries with backoff and shows the
+ * decisions it lacks as pending).
+ */
 int64_t mapfile_write(struct mapfile *f, struct dmap *m, int64_t now);
 
 #endif

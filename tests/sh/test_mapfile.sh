@@ -67,4 +67,31 @@ check_eq "hash: overlapping keys (a /30 spelled out, an address in it): one key,
 	"$(q hash 203.0.113.126)|$(grep -c '^203.0.113.126 ' "$TMP/access.hash")"
 kill "$PID"; wait "$PID"
 check_eq "clean exit" 0 $?
+
+# A table that cannot be written (postmap fails while $TMP/postmap.fail
+# exists): the old file stays, the decisions it lacks show as pending, the
+# rewrite is retried with backoff and succeeds once postmap works again.
+mkdir -p "$TMP/bin"
+printf '#!/bin/sh
+[ -e "%s/postmap.fail" ] && exit 1
+exec %s "$@"
+' "$TMP" "$(command -v postmap)" > "$TMP/bin/postmap"
+chmod +x "$TMP/bin/postmap"
+touch "$TMP/postmap.fail"
+oldpath=$PATH
+export PATH=$TMP/bin:$PATH
+start hash
+export PATH=$oldpath
+ctl ban 203.0.113.50 for 1h
+pending() { "$MXGUARD" ctl --socket "$TMP/s" --json decisions | grep -c '"pending":true'; }
+wait_for 10 count_at_least 1 pending
+check "a failed rewrite: the decisions in force show as pending ($(pending))" count_at_least 1 pending
+check_eq "... the map is said not to be ok" 1 "$("$MXGUARD" ctl --socket "$TMP/s" --json status | grep -c '"map_ok":false')"
+check_eq "... and the old table is still there, without the new ban" "(not found)" "$(q hash 203.0.113.50)"
+rm "$TMP/postmap.fail"
+wait_for 20 eval '[ "$(pending)" = 0 ]'
+check_eq "postmap works again: the rewrite is retried, nothing pending" 0 "$(pending)"
+check_eq "... and the new ban is in the table" "REJECT 5.7.1 Rejected by mxguard rule manual" "$(q hash 203.0.113.50)"
+kill "$PID"; wait "$PID"
+check_eq "clean exit" 0 $?
 finish
