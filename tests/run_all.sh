@@ -18,6 +18,7 @@ fail=0
 skipped=0
 failed=()
 skips=()	# "NAME: REASON" of each skip, listed at the end
+times=()	# "SECONDS NAME" of each shell test: the slowest are listed at the end
 strict=${MXG_STRICT:-0}
 export MXG_STRICT=$strict	# (lib.sh's skip reads it too)
 tmp=$(mktemp -d)
@@ -124,8 +125,11 @@ done
 echo "-- shell tests (tests/sh)"
 for t in tests/sh/test_*.sh; do
 	name=$(basename "$t" .sh)
+	t0=${EPOCHREALTIME/./}
 	out=$(bash "$t" 2>&1)
 	rc=$?
+	secs=$(( (${EPOCHREALTIME/./} - t0) / 1000000 ))
+	times+=("$secs $name")
 	n_ok=$(grep -c '^ok ' <<<"$out")
 	n_bad=$(grep -c '^FAIL ' <<<"$out")
 	mapfile -t sh_skips < <(sed -n 's/^skip //p' <<<"$out")
@@ -146,6 +150,7 @@ for t in tests/sh/test_*.sh; do
 done
 
 echo
+echo "slowest shell tests (seconds): $(printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1}')"
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (not passed; MXG_STRICT=1 makes these failures):"
 	printf '  %s\n' "${skips[@]}"
