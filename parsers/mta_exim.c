@@ -279,8 +279,15 @@ h_line(struct span r, struct event *ev)
 		if (k >= r.n || r.p[k] != '=')
 			break;
 		if (k == 2 && r.p[1] == 'F' && k + 1 < r.n && r.p[k + 1] == '<') {
-			/* The sender is the client's: a quoted local part may hold ">" and field-like text. */
-			long gt = mta_addr_end(r, k + 2);
+			/*
+			 * The sender is the client's: a quoted local part may hold ">"
+			 * and field-like text. Without a quote before the first ">"
+			 * that ">" ends it (Exim took the address: no space or "<" in
+			 * it), and this runs on every reject line: one memchr() more.
+			 */
+			const char *e = memchr(r.p + k + 2, '>', r.n - k - 2);
+			long gt = e != NULL && memchr(r.p + k + 2, '"', (size_t)(e - r.p) - k - 2) == NULL ?
+			    e - r.p : mta_addr_end(r, k + 2);
 
 			if (gt < 0)
 				return MTA_UNMATCHED;
