@@ -233,7 +233,11 @@ addr_and_reason(struct span r, struct event *ev, enum ev_field f, int keep)
 	long gt;
 
 	if (r.n > 0 && r.p[0] == '<') {
-		if ((gt = mta_addr_end(r, 1)) >= 0 && (size_t)gt + 3 <= r.n && r.p[gt + 1] == ':' && r.p[gt + 2] == ' ') {
+		/* (within the cut, a '>' with no quote before it ends the address: Exim took it whole) */
+		const char *e = memchr(r.p, '>', r.n < EXIM_ARGMAX ? r.n : EXIM_ARGMAX);
+
+		gt = e != NULL && memchr(r.p, '"', (size_t)(e - r.p)) == NULL ? e - r.p : mta_addr_end(r, 1);
+		if (gt >= 0 && (size_t)gt + 3 <= r.n && r.p[gt + 1] == ':' && r.p[gt + 2] == ' ') {
 			if (keep)
 				ev_set_str(ev, f, (struct span){ r.p + 1, (size_t)gt - 1 });
 			advance(&r, (size_t)gt + 1);
