@@ -70,6 +70,14 @@ append_lines(const char *path, long *next, int n)
 	assert_int_equal(fclose(fp), 0);
 }
 
+/* logrotate's rename and create: path becomes rotated, a new empty path appears */
+static void
+rotate(const char *path, const char *rotated, long *written)
+{
+	assert_int_equal(rename(path, rotated), 0);
+	append_lines(path, written, 0);
+}
+
 /*
  * 40 rotations 50 ms apart (the old follower queued at most 16 and read one
  * file per second of simulated time: it lost the files rotated while its
@@ -94,8 +102,7 @@ test_rotation_burst(void **state)
 		append_lines(path, &written, 100);
 		follow_poll(f, now, on_line, &g);
 		snprintf(rotated, sizeof(rotated), "%s/mail.log.%d", dir, r);
-		assert_int_equal(rename(path, rotated), 0);
-		append_lines(path, &written, 0);	/* logrotate's create */
+		rotate(path, rotated, &written);
 		now += 50;
 		follow_poll(f, now, on_line, &g);
 	}
@@ -126,8 +133,7 @@ test_rotated_file_still_written(void **state)
 	f = follow_new(path, NULL, FOLLOW_FROM_START, 4096);
 	follow_poll(f, now, on_line, &g);
 	snprintf(rotated, sizeof(rotated), "%s/live.log.1", dir);
-	assert_int_equal(rename(path, rotated), 0);
-	append_lines(path, &written, 0);
+	rotate(path, rotated, &written);
 	now += 100;
 	follow_poll(f, now, on_line, &g);
 	/* syslog has not reopened yet: two more lines go to the rotated file, 800 ms later */
