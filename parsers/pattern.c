@@ -210,7 +210,6 @@ same_bytes(const char *a, const char *b, size_t n)
 static int
 run(struct pattern_set *ps, const struct regex *re, struct span body)
 {
-	pcre2_set_match_limit(ps->mctx, (uint32_t)(MATCH_LIMIT + MATCH_PER_BYTE * body.n));
 	if (re->jit)
 		return pcre2_jit_match(re->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
 	return pcre2_match(re->code, (PCRE2_SPTR)body.p, body.n, 0, 0, ps->md, ps->mctx);
@@ -219,6 +218,8 @@ run(struct pattern_set *ps, const struct regex *re, struct span body)
 int
 pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev, uint64_t *limit_hits)
 {
+	/* once per line, not per regex tried: the limit depends on the line only */
+	pcre2_set_match_limit(ps->mctx, (uint32_t)(MATCH_LIMIT + MATCH_PER_BYTE * body.n));
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct compiled *c = &ps->c[i];
 		const struct regex *re = &c->re;
