@@ -380,6 +380,9 @@ disconnect_stats(struct event *ev)
 	}
 }
 
+/* The fields reject_tail reads, as a mask of struct event's bits. */
+#define TAIL_FIELDS (1u << F_FROM | 1u << F_TO | 1u << F_HELO)
+
 /* Remove a trailing "," (postscreen separates its fields with ", "). */
 static size_t
 uncomma(struct span r, size_t e)
@@ -639,9 +642,9 @@ checks_reject(struct postfix_state *s, struct span qid, struct event *ev)
 		pre = (struct span){ a.p, (size_t)(c - a.p) };
 		if ((k = reject_tail(pre, ev)) < 0 || k == (long)pre.n ||
 		    !client_at_end((struct span){ a.p, (size_t)k }, ev)) {
-			ev_unset(ev, F_FROM);
-			ev_unset(ev, F_TO);
-			ev_unset(ev, F_HELO);
+			/* not the fields' end: forget what this try set or doubted (decided after the loop) */
+			ev->present &= ~TAIL_FIELDS;
+			ev->doubtful &= ~TAIL_FIELDS;
 			k = -1;
 			continue;
 		}
@@ -659,7 +662,7 @@ checks_reject(struct postfix_state *s, struct span qid, struct event *ev)
 	else
 		ev->doubtful |= EV_DOUBT_IP;
 	if (k < 0)
-		ev->doubtful |= 1u << F_FROM | 1u << F_TO | 1u << F_HELO;
+		ev->doubtful |= TAIL_FIELDS;
 }
 
 /*
