@@ -56,6 +56,10 @@ int fw_opts_parse(const char *arg, const char *name_key, const char *allowed, st
 /* The fw_kind an action name stands for at the firewall; -1 if none ("reject", "log"). */
 int fw_kind_of(const char *action);
 
+#define FW_IN_PROGRESS 1
+
+struct pollfd;
+
 struct fw_backend {
 	const char *name;
 	/* 1 if the firewall expires entries by itself (nftables timeouts). */
@@ -66,11 +70,23 @@ struct fw_backend {
 	const char *name_key, *options;
 	/* arg: what followed "NAME:" (exec: the helper), or NULL; o: the options parsed from it. */
 	int (*init)(const char *arg, const struct fw_opts *o, void **state);
-	/* One batch of changes. 0 on success, -1 (logged) on failure. */
+	/*
+	 * One batch of changes. 0 on success, -1 (logged) on failure, or
+	 * FW_IN_PROGRESS (a backend with progress): the result comes later.
+	 */
 	int (*apply)(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release,
 	    int nrelease);
-	/* Remove every entry mxguard added (keep its table, chain, sets). */
+	/* Remove every entry mxguard added (keep its table, chain, sets). The same results. */
 	int (*flush)(void *state);
+	/*
+	 * Asynchronous backends only (NULL otherwise), while an apply or flush
+	 * is in progress — nothing else is asked of them then: the descriptors
+	 * to poll (at most 2), and a step that never blocks, to call after the
+	 * poll whatever it returned (deadlines are checked there): FW_IN_PROGRESS,
+	 * or the result, 0 or -1.
+	 */
+	int (*pollfds)(void *state, struct pollfd *pfd, int max);
+	int (*progress)(void *state);
 	/* Close; with remove = 1 also take out everything mxguard created. */
 	void (*fini)(void *state, int remove);
 };

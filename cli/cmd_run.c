@@ -153,47 +153,91 @@ on_event(struct daemon *dm, struct event *ev)
 	engine_event(dm->eng, ev, on_decision, dm);
 }
 
-static int
-same_entry(const struct fw_entry *a, const struct fw_entry *b)
-{
-	return a->kind == b->kind && a->plen == b->plen && a->addr.family == b->addr.family &&
-	    memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
-}
+static int retry_cmp(const void *a, const void *b);
 
 /*
- * A change to apply again later; one per (address, prefix, kind): the
- * newest wish wins. scan = 0 when the caller knows there is nothing to
- * replace (filling an empty queue): no O(n) search per entry then.
+ * The queue of changes the firewall still owes: those that failed
+ * (applied again with backoff, fw_retry) and those made while an
+ * asynchronous backend's change was in progress. Appended in order, it
+ * may hold several wishes for one (address, prefix, kind): retry_compact
+ * keeps the newest, drops what a later change applied directly superseded,
+ * and leaves the queue sorted for lookups — O(n log n) once, never a scan
+ * of the queue per change (a burst of 100,000 decisions behind a slow
+ * helper must not cost 10^10 comparisons).
  */
 static void
-retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int release, int scan)
+retry_reserve(struct daemon *dm, int more)
 {
-	struct fw_retry *r = NULL;
-
-	for (int i = 0; scan && i < dm->nretry && r == NULL; i++)
-		if (same_entry(&dm->retry[i].e, e))
-			r = &dm->retry[i];
-	if (r == NULL) {
-		if (dm->nretry == dm->capretry) {
-			dm->capretry = dm->capretry ? 2 * dm->capretry : 64;
-			dm->retry = xrealloc(dm->retry, (size_t)dm->capretry * sizeof(*dm->retry));
-		}
-		r = &dm->retry[dm->nretry++];
+	if (dm->capretry - dm->nretry < more) {
+		dm->capretry = 2 * dm->capretry + more + 64;
+		dm->retry = xrealloc(dm->retry, (size_t)dm->capretry * sizeof(*dm->retry));
 	}
-	*r = (struct fw_retry){ .e = *e, .until = until, .release = release };
+}
+
+static void
+retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int release)
+{
+	retry_reserve(dm, 1);
+	dm->retry[dm->nretry++] = (struct fw_retry){ .e = *e, .until = until, .release = release };
 	dm->retry_sorted = -1;
 }
 
-/* A change made now supersedes the one waiting for the same entry. */
+static void
+retry_add_batch(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr, int64_t now)
+{
+	for (int i = 0; i < nb; i++)
+		retry_add(dm, &b[i], now + b[i].seconds, 0);
+	for (int i = 0; i < nr; i++)
+		retry_add(dm, &r[i], 0, 1);
+}
+
+/* By entry, then by age: the newest wish for an entry is the last of its run. */
+static int
+retry_order(const void *a, const void *b)
+{
+	int c = retry_cmp(a, b);
+
+	return c != 0 ? c : ((const struct fw_retry *)a)->order - ((const struct fw_retry *)b)->order;
+}
+
+static void
+retry_compact(struct daemon *dm)
+{
+	int k = 0;
+
+	if (dm->retry_sorted == dm->nretry)
+		return;
+	for (int i = 0; i < dm->nretry; i++)
+		dm->retry[i].order = i;
+	qsort(dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_order);
+	for (int i = 0; i < dm->nretry; i++)
+		if ((i + 1 == dm->nretry || retry_cmp(&dm->retry[i], &dm->retry[i + 1]) != 0) &&
+		    !dm->retry[i].superseded)
+			dm->retry[k++] = dm->retry[i];
+	dm->nretry = k;
+	dm->retry_sorted = k;
+}
+
+/* The queued wish for e, or NULL. */
+static struct fw_retry *
+retry_find(struct daemon *dm, const struct fw_entry *e)
+{
+	struct fw_retry key = { .e = *e };
+	struct fw_retry *hit;
+
+	retry_compact(dm);
+	hit = bsearch(&key, dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+	return hit != NULL && !hit->superseded ? hit : NULL;
+}
+
+/* A change applied now supersedes the one waiting for the same entry. */
 static void
 retry_forget(struct daemon *dm, const struct fw_entry *e)
 {
-	for (int i = 0; i < dm->nretry; i++)
-		if (same_entry(&dm->retry[i].e, e)) {
-			dm->retry[i] = dm->retry[--dm->nretry];
-			dm->retry_sorted = -1;
-			return;
-		}
+	struct fw_retry *hit = retry_find(dm, e);
+
+	if (hit != NULL)
+		hit->superseded = 1;	/* keeps the queue sorted; the next compaction drops it */
 }
 
 /* The next retry after a failure: 1 s, doubling up to FW_RETRY_MAX_MS. */
@@ -203,6 +247,67 @@ retry_later(struct daemon *dm)
 	dm->fw_delay_ms = dm->fw_delay_ms == 0 ? 1000 : dm->fw_delay_ms * 2 > FW_RETRY_MAX_MS ? FW_RETRY_MAX_MS :
 	    dm->fw_delay_ms * 2;
 	dm->fw_retry_ms = now_ms() + dm->fw_delay_ms;
+}
+
+/*
+ * An asynchronous backend took a change (FW_IN_PROGRESS): its entries are
+ * kept, sorted for fw_pending, until fw_progress sees how it ended.
+ */
+static void
+inflight_set(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr, int64_t now,
+    int retried)
+{
+	if (nb + nr > dm->capinflight) {
+		dm->capinflight = nb + nr;
+		dm->inflight = xrealloc(dm->inflight, (size_t)dm->capinflight * sizeof(*dm->inflight));
+	}
+	for (int i = 0; i < nb; i++)
+		dm->inflight[i] = (struct fw_retry){ .e = b[i], .until = now + b[i].seconds };
+	for (int i = 0; i < nr; i++)
+		dm->inflight[nb + i] = (struct fw_retry){ .e = r[i], .release = 1 };
+	dm->ninflight = nb + nr;
+	qsort(dm->inflight, (size_t)dm->ninflight, sizeof(*dm->inflight), retry_cmp);
+	dm->inflight_retried = retried;
+	dm->fw_busy = FW_BUSY_APPLY;
+}
+
+/*
+ * A flush ended (rc 0 or -1). A failed one is retried; a retried one that
+ * worked puts back everything in force (saved, or waiting to be saved).
+ */
+static void retry_active(void *arg, const struct stored_decision *d);
+
+static void
+fw_flushed(struct daemon *dm, int rc, int putback)
+{
+	if (rc < 0) {
+		dm->fw_flush_pending = 1;
+		retry_later(dm);
+		return;
+	}
+	dm->fw_flush_pending = 0;
+	if (!putback)
+		return;
+	dm->nretry = 0;
+	if (store_list_active(dm->store, time(NULL), retry_active, dm) < 0)
+		log_warnx("run: cannot list the decisions in force; the firewall gets them back at the next start");
+	for (int i = 0; i < dm->nenforced; i++)
+		retry_active(dm, &dm->batch[i]);
+}
+
+/* Empty the firewall now (or start to): 0, or -1 if it failed (then it is retried). */
+static int
+fw_flush_start(struct daemon *dm, int putback)
+{
+	int rc = dm->fw->flush(dm->fw_state);
+
+	if (rc == FW_IN_PROGRESS) {
+		dm->fw_busy = FW_BUSY_FLUSH;
+		dm->flush_putback = putback;
+		return 0;
+	}
+	fw_flushed(dm, rc, putback);
+	return rc;
 }
 
 /*
@@ -216,27 +321,30 @@ static int
 fw_apply(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr)
 {
 	int64_t now = time(NULL);
+	int rc;
 
+	if (dm->fw_busy != FW_IDLE) {
+		/* Behind the change in progress: it goes out when that one ends (fw_retry). */
+		retry_add_batch(dm, b, nb, r, nr, now);
+		return 0;
+	}
 	if (dm->nretry > 0) {
 		for (int i = 0; i < nb; i++)
 			retry_forget(dm, &b[i]);
 		for (int i = 0; i < nr; i++)
 			retry_forget(dm, &r[i]);
 	}
-	if (dm->fw->apply(dm->fw_state, b, nb, r, nr) == 0) {
+	if ((rc = dm->fw->apply(dm->fw_state, b, nb, r, nr)) == FW_IN_PROGRESS) {
+		inflight_set(dm, b, nb, r, nr, now, 0);
+		return 0;
+	}
+	if (rc == 0) {
 		if (!dm->fw->self_expiring)
 			for (int i = 0; i < nb; i++)
 				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
 		return 0;
 	}
-	{
-		int scan = dm->nretry > 0;	/* an empty queue: the batch goes in as it is */
-
-		for (int i = 0; i < nb; i++)
-			retry_add(dm, &b[i], now + b[i].seconds, 0, scan);
-		for (int i = 0; i < nr; i++)
-			retry_add(dm, &r[i], 0, 1, scan);
-	}
+	retry_add_batch(dm, b, nb, r, nr, now);
 	if (dm->fw_delay_ms == 0)
 		retry_later(dm);
 	log_warnx("run: firewall %s: %d change(s) not applied; pending, retried with backoff", dm->fw->name,
@@ -262,7 +370,7 @@ retry_active(void *arg, const struct stored_decision *d)
 	struct fw_entry e;
 
 	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0)
-		retry_add(dm, &e, d->until, 0, 0);	/* the queue was emptied: nothing to replace */
+		retry_add(dm, &e, d->until, 0);
 }
 
 /*
@@ -275,23 +383,13 @@ fw_retry(struct daemon *dm)
 {
 	int64_t now = time(NULL);
 	struct fw_entry *b, *r;
-	int nb = 0, nr = 0, n;
+	int nb = 0, nr = 0, n, rc;
 
-	if ((dm->nretry == 0 && !dm->fw_flush_pending) || now_ms() < dm->fw_retry_ms)
+	if (dm->fw_busy != FW_IDLE || (dm->nretry == 0 && !dm->fw_flush_pending) || now_ms() < dm->fw_retry_ms)
 		return;
-	if (dm->fw_flush_pending) {
-		if (dm->fw->flush(dm->fw_state) < 0) {
-			retry_later(dm);
-			return;
-		}
-		dm->fw_flush_pending = 0;
-		dm->nretry = 0;
-		if (store_list_active(dm->store, now, retry_active, dm) < 0)
-			log_warnx("run: cannot list the decisions in force; the firewall gets them back at "
-			    "the next start");
-		for (int i = 0; i < dm->nenforced; i++)
-			retry_active(dm, &dm->batch[i]);
-	}
+	if (dm->fw_flush_pending && (fw_flush_start(dm, 1) < 0 || dm->fw_busy != FW_IDLE))
+		return;
+	retry_compact(dm);
 	n = dm->nretry;
 	b = xcalloc((size_t)n + 1, sizeof(*b));
 	r = xcalloc((size_t)n + 1, sizeof(*r));
@@ -303,7 +401,12 @@ fw_retry(struct daemon *dm)
 			b[nb++].seconds = dm->retry[i].until - now;
 		}
 	}
-	if (dm->fw->apply(dm->fw_state, b, nb, r, nr) == 0) {
+	rc = dm->fw->apply(dm->fw_state, b, nb, r, nr);
+	if (rc == FW_IN_PROGRESS) {
+		/* Only changes that failed before are logged when they are in force. */
+		inflight_set(dm, b, nb, r, nr, now, dm->fw_delay_ms > 0);
+		dm->nretry = 0;
+	} else if (rc == 0) {
 		if (!dm->fw->self_expiring)
 			for (int i = 0; i < nb; i++)
 				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
@@ -321,13 +424,52 @@ int
 daemon_fw_flush(struct daemon *dm)
 {
 	dm->nretry = 0;
-	if (dm->fw->flush(dm->fw_state) == 0) {
-		dm->fw_flush_pending = 0;
+	if (dm->fw_busy != FW_IDLE) {
+		/* After the change in progress (fw_retry). */
+		dm->fw_flush_pending = 1;
 		return 0;
 	}
-	dm->fw_flush_pending = 1;
-	retry_later(dm);
-	return -1;
+	return fw_flush_start(dm, 0);
+}
+
+/*
+ * An asynchronous backend's change in progress moves on (it never blocks);
+ * when it ends, as fw_apply and fw_retry do with a synchronous result.
+ * What failed joins the queue — behind any newer wish for the same entry.
+ */
+static void
+fw_progress(struct daemon *dm)
+{
+	int busy = dm->fw_busy, rc;
+
+	if (busy == FW_IDLE || (rc = dm->fw->progress(dm->fw_state)) == FW_IN_PROGRESS)
+		return;
+	dm->fw_busy = FW_IDLE;
+	if (busy == FW_BUSY_FLUSH) {
+		fw_flushed(dm, rc, dm->flush_putback);
+		return;
+	}
+	if (rc == 0) {
+		for (int i = 0; i < dm->ninflight && !dm->fw->self_expiring; i++)
+			if (!dm->inflight[i].release)
+				fw_expiry_add(dm->expiry, dm->inflight[i].until, &dm->inflight[i].e);
+		if (dm->inflight_retried) {
+			log_info("run: firewall %s: %d pending change(s) now in force", dm->fw->name, dm->ninflight);
+			dm->fw_delay_ms = 0;
+		}
+	} else {
+		/* In front of the queue: what was made meanwhile is newer. */
+		retry_reserve(dm, dm->ninflight);
+		memmove(dm->retry + dm->ninflight, dm->retry, (size_t)dm->nretry * sizeof(*dm->retry));
+		memcpy(dm->retry, dm->inflight, (size_t)dm->ninflight * sizeof(*dm->retry));
+		dm->nretry += dm->ninflight;
+		dm->retry_sorted = -1;
+		if (dm->fw_delay_ms == 0 || dm->inflight_retried)
+			retry_later(dm);
+		log_warnx("run: firewall %s: %d change(s) not applied; pending, retried with backoff", dm->fw->name,
+		    dm->ninflight);
+	}
+	dm->ninflight = 0;
 }
 
 static int
@@ -340,9 +482,10 @@ retry_cmp(const void *a, const void *b)
 }
 
 /*
- * 1 if the firewall still owes this decision (a failed change waiting to
- * be applied again). The queue is sorted once for a whole "ctl decisions"
- * (any change to it unsorts it): a long listing against a long queue is a
+ * 1 if the firewall still owes this decision: a change in progress at an
+ * asynchronous backend, or one waiting in the queue (failed, or made
+ * meanwhile). Both are sorted (the queue once for a whole "ctl decisions";
+ * any change to it unsorts it): a long listing against a long queue is a
  * binary search per decision, not a scan.
  */
 static int
@@ -352,16 +495,17 @@ fw_pending(struct daemon *dm, const char *key, const char *action)
 	const struct fw_retry *hit;
 	int kind = fw_kind_of(action);
 
-	if (kind < 0 || (dm->nretry == 0 && !dm->fw_flush_pending) || !fw_entry_parse(key, 0, &r.e))
+	if (kind < 0 || (dm->nretry == 0 && !dm->fw_flush_pending && dm->fw_busy == FW_IDLE) ||
+	    !fw_entry_parse(key, 0, &r.e))
 		return 0;
 	if (dm->fw_flush_pending)
 		return 1;
 	r.e.kind = (enum fw_kind)kind;
-	if (dm->retry_sorted != dm->nretry) {
-		qsort(dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
-		dm->retry_sorted = dm->nretry;
-	}
-	hit = bsearch(&r, dm->retry, (size_t)dm->nretry, sizeof(*dm->retry), retry_cmp);
+	if (dm->fw_busy == FW_BUSY_APPLY &&
+	    (hit = bsearch(&r, dm->inflight, (size_t)dm->ninflight, sizeof(*dm->inflight), retry_cmp)) != NULL &&
+	    !hit->release)
+		return 1;
+	hit = dm->nretry > 0 ? retry_find(dm, &r.e) : NULL;
 	return hit != NULL && !hit->release;
 }
 
@@ -685,7 +829,8 @@ daemon_release(struct daemon *dm, const char *key, int64_t now)
 int
 daemon_fw_pending(const struct daemon *dm)
 {
-	return dm->nretry + dm->fw_flush_pending;
+	return dm->nretry + dm->fw_flush_pending +
+	    (dm->fw_busy == FW_BUSY_APPLY ? dm->ninflight : dm->fw_busy == FW_BUSY_FLUSH);
 }
 
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
@@ -1082,11 +1227,8 @@ cmd_run(int argc, char **argv)
 	{
 		int64_t t0 = now_ms();
 
-		if (dm.fw->flush(dm.fw_state) < 0) {
-			/* Stale entries stay until a flush works; then everything in force is put back. */
-			dm.fw_flush_pending = 1;
-			retry_later(&dm);
-		}
+		/* A failed one: stale entries stay until a flush works; then everything in force is put back. */
+		fw_flush_start(&dm, 0);
 		if (store_list_active(dm.store, time(NULL), fw_add_active, &dm) < 0)
 			log_warnx("run: cannot list the decisions in force for the firewall");
 		if (dm.nfwq > 0) {
@@ -1111,12 +1253,14 @@ cmd_run(int argc, char **argv)
 
 	for (;;) {
 		/* signals, control, inotify, then the socketmap's listener and connections */
-		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS] = { { .fd = sigfd, .events = POLLIN },
+		/* ... and an asynchronous firewall's pipes while it works */
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2] = { { .fd = sigfd, .events = POLLIN },
 			{ .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
 		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
 		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
+		int nfw = dm.fw_busy != FW_IDLE ? dm.fw->pollfds(dm.fw_state, pfd + 3 + nsm + nct, 2) : 0;
 
-		if (poll(pfd, (nfds_t)(3 + nsm + nct), TICK_MS) < 0 && errno != EINTR)	/* fd -1 entries are ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw), TICK_MS) < 0 && errno != EINTR)	/* fd -1: ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (smap != NULL)
 			smap_serve(smap, pfd + 3, nsm, time(NULL));
@@ -1142,6 +1286,7 @@ cmd_run(int argc, char **argv)
 		}
 		for (int i = 0; i < dm.nsrc; i++)
 			follow_poll(dm.src[i], now_ms(), on_line, &dm);
+		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
 		if (dm.dmap != NULL)
@@ -1174,9 +1319,9 @@ cmd_run(int argc, char **argv)
 		    "next start", dm.nbatch);
 	for (int i = 0; i < dm.nbatch; i++)
 		free(dm.batch_keys[i]);
-	if (dm.nretry > 0 || dm.fw_flush_pending)
+	if (daemon_fw_pending(&dm) > 0)
 		log_warnx("run: stopping with %d firewall change(s) not applied; the next start reconciles "
-		    "the firewall", dm.nretry + dm.fw_flush_pending);
+		    "the firewall", daemon_fw_pending(&dm));
 	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
 	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
 	for (int i = 0; i < dm.nsrc; i++)
@@ -1204,6 +1349,7 @@ cmd_run(int argc, char **argv)
 	free(dm.fwq);
 	free(dm.due);
 	free(dm.retry);
+	free(dm.inflight);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	store_close(dm.store);

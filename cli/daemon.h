@@ -17,11 +17,13 @@
 struct dmap;
 struct mapfile;
 
-/* A firewall change that failed, to apply again (cmd_run.c: fw_retry). */
+/* A firewall change that failed, to apply again (cmd_run.c: fw_retry), or one in progress. */
 struct fw_retry {
 	struct fw_entry e;
 	int64_t until;		/* a block's end (UTC seconds) */
 	int release;		/* 1: take it out, 0: put it in */
+	int order;		/* its place in the queue, while it is compacted (newest wish wins) */
+	int superseded;		/* a change applied since made it moot */
 };
 
 struct daemon {
@@ -63,8 +65,19 @@ struct daemon {
 	int capdue;
 	struct fw_retry *retry;	/* failed firewall changes, applied again with backoff */
 	int nretry, capretry;
-	int retry_sorted;	/* == nretry while retry[] is sorted for lookups (fw_pending), else -1 */
+	int retry_sorted;	/* == nretry while retry[] is compacted and sorted for lookups, else -1 */
 	int fw_flush_pending;	/* a flush failed: flush again, then put back what is in force */
+	/*
+	 * An asynchronous backend's change in progress (exec): FW_IDLE, or
+	 * FW_BUSY_APPLY with its entries in inflight[] (sorted, for lookups),
+	 * or FW_BUSY_FLUSH. Changes made meanwhile wait in retry[] (without
+	 * backoff) and go out when it ends.
+	 */
+	enum { FW_IDLE, FW_BUSY_APPLY, FW_BUSY_FLUSH } fw_busy;
+	struct fw_retry *inflight;
+	int ninflight, capinflight;
+	int inflight_retried;	/* the change in progress is a retry (logged when it is in force) */
+	int flush_putback;	/* the flush in progress is a retried one: then put back what is in force */
 	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
 	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
 	int map_failed;		/* the last map file rewrite failed: retried */
@@ -82,7 +95,7 @@ void daemon_fw_release(struct daemon *dm, const char *key);
 void daemon_map_put(struct daemon *dm, const struct stored_decision *d);
 /* "ctl flush" at the firewall; a failure is retried. 0 or -1. */
 int daemon_fw_flush(struct daemon *dm);
-/* Decisions waiting to be saved (disk full), and firewall changes waiting for their retry. */
+/* Decisions waiting to be saved (disk full), and firewall changes not in force yet (to retry, or in progress). */
 int daemon_unsaved(const struct daemon *dm);
 int daemon_fw_pending(const struct daemon *dm);
 /* "pending" while a decision is not in force everywhere (firewall or map to retry), else "". */

@@ -21,9 +21,12 @@ ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
 start
 ctl ban 203.0.113.7 for 1h > /dev/null
 ctl ban 2001:db8:bad:1::9/64 > /dev/null
+# The helper is talked to asynchronously: ctl answers before the helper has.
+wait_for 10 lines_at_least 2 "$MXG_FW_STATE"
 check_eq "the helper got both blocks, canonical" "2001:db8:bad:1::/64 203.0.113.7/32" \
 	"$(cut -d' ' -f1 "$MXG_FW_STATE" | sort | xargs)"
 ctl unban 203.0.113.7 > /dev/null
+wait_for 10 not grep -q '^203.0.113.7/' "$MXG_FW_STATE"
 check_eq "unban releases at the helper" "2001:db8:bad:1::/64" "$(cut -d' ' -f1 "$MXG_FW_STATE" | xargs)"
 for a in 203.0.113.9 203.0.113.10; do
 	echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[$a]"
@@ -37,8 +40,10 @@ ctl unban 203.0.113.10 > /dev/null
 kill "$PID"; wait "$PID"
 : > "$MXG_FW_STATE"
 start
+wait_for 10 lines_at_least 1 "$MXG_FW_STATE"
 check_eq "at start the blocks in force are sent again" "2001:db8:bad:1::/64" "$(cut -d' ' -f1 "$MXG_FW_STATE" | xargs)"
 ctl flush > /dev/null
+wait_for 10 not test -s "$MXG_FW_STATE"
 check_eq "flush empties the helper's list" "" "$(cat "$MXG_FW_STATE")"
 kill "$PID"; wait "$PID"
 check_eq "clean exit (the helper is told to quit)" 0 $?

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_fw_exec_faults.sh - an exec firewall helper that fails, dies, hangs or
-# garbles its answers: the daemon stays up and responsive, the decision
-# shows as pending in ctl until it is in force, the helper is restarted,
-# and nothing leaks into it (its only descriptors are 0, 1 and 2).
+# garbles its answers: the daemon stays up and responsive (the helper is
+# talked to asynchronously: ctl answers at once even while it hangs), the
+# decision shows as pending in ctl until it is in force, the helper is
+# restarted, and nothing leaks into it (its only descriptors are 0, 1 and 2).
 . "$(dirname "$0")/lib.sh"
 # The helper's behaviour for the next request is the word in $TMP/mode:
 # ok, error (answers "error ..."), die-once (exits without answering, and
@@ -51,10 +52,13 @@ PID=$!
 wait_for 'ctl status > /dev/null 2>&1'
 
 ctl ban 203.0.113.1 > /dev/null
+wait_for 'in_fw 203.0.113.1/32'
 check "a working helper: the block is in force" in_fw 203.0.113.1/32
 
+errors() { grep -c 'appliance unreachable' "$TMP/run.err"; }
 echo error > "$TMP/mode"
 ctl ban 203.0.113.2 > /dev/null
+wait_for '[ "$(errors)" -ge 1 ]'
 check_eq "a helper that answers error: the decision is pending" "pending" "$(state_of 203.0.113.2)"
 check_eq "ctl status counts it" "1 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
 check_eq "ctl --json decisions says so" '"pending":true' "$(ctl --json decisions | grep 203.0.113.2 | grep -o '"pending":[a-z]*')"
@@ -66,6 +70,7 @@ check_eq "the retry is logged" 1 "$(grep -c '1 pending change(s) now in force' "
 
 echo die-once > "$TMP/mode"
 ctl ban 203.0.113.3 > /dev/null
+wait_for 'in_fw 203.0.113.3/32'
 check "a helper that dies: it is restarted and the block goes in at once" in_fw 203.0.113.3/32
 check_eq "two helpers so far (the first, the one started after it died)" 2 "$(wc -l < "$TMP/pids")"
 check_eq "the daemon says it restarted it" 1 "$(grep -c 'the helper exited; it is stopped and started again' "$TMP/run.err")"
@@ -75,9 +80,11 @@ t0=$(date +%s%3N)
 ctl ban 203.0.113.4 > /dev/null
 ctl status > /dev/null
 t1=$(date +%s%3N)
-check_eq "a hung helper does not stall the daemon (ban + status answered within 4 s)" 1 $(((t1 - t0) < 4000))
+# Its deadline is 2 s: a daemon that waited for it would take that long.
+check_eq "a hung helper does not stall the daemon (ban + status answered within 1.5 s)" 1 $(((t1 - t0) < 1500))
 echo "  (a ban to a hung helper took $((t1 - t0)) ms)"
 check_eq "its decision is pending" "pending" "$(state_of 203.0.113.4)"
+wait_for 'grep -q "did not answer in time" "$TMP/run.err"'
 check_eq "the hung helper was killed" 1 "$(grep -c 'did not answer in time' "$TMP/run.err")"
 echo ok > "$TMP/mode"
 wait_for 'in_fw 203.0.113.4/32'
@@ -93,7 +100,9 @@ wait_for 'in_fw 203.0.113.5/32'
 check "then in force" in_fw 203.0.113.5/32
 
 echo error > "$TMP/mode"
+before=$(errors)
 ctl unban 203.0.113.1 > /dev/null
+wait_for '[ "$(errors)" -gt "$before" ]'
 echo ok > "$TMP/mode"
 wait_for '! in_fw 203.0.113.1/32'
 check_eq "a failed release is retried too" "" "$(grep -x 203.0.113.1/32 "$TMP/fw.list")"
