@@ -52,6 +52,7 @@ kill $pid; wait $pid; echo "exit1 $?"
 : > "$TMP/fw.list"
 start "$TMP/mail.log" "$TMP/state"
 ctl decisions | awk '{print "listed-after-restart", $1, $3}'
+wait_for '[ -s "$TMP/fw.list" ]'	# the helper is talked to asynchronously
 cut -d' ' -f1 "$TMP/fw.list" | sed 's/^/enforced-after-restart /'
 kill $pid; wait $pid; echo "exit2 $?"
 
@@ -79,6 +80,7 @@ sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail3.log"
 wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 wait_for 'grep -q "^203.0.113.66/32" "$TMP/fw.list"'
 ctl unban 203.0.113.66 | sed 's/^/unban-when-full /'
+wait_for '! grep -q "^203.0.113.66/32" "$TMP/fw.list"'
 grep -c "^203.0.113.66/32" "$TMP/fw.list" | sed 's/^/fw-after-unban /'
 rm -f "$TMP/state3/filler"
 wait_for 'grep -q "writable again" "$TMP/run.err"'
