@@ -32,15 +32,32 @@ struct corr_table {
 	uint32_t oldest, newest;	/* age list ends */
 	uint32_t free;			/* free list head (slots released) */
 	uint32_t fresh;			/* slots [fresh, cap) were never used */
-	uint32_t *bucket, mask;
+	uint32_t *bucket;
+	uint32_t *hv;			/* each slot's key hash: chains compare it first, a release needs no rehash */
+	int shift;			/* a bucket is a hash's top bits: 32 - log2(buckets) */
 	struct hash_key key;
+	uint64_t mul;			/* odd, secret: the multiply-shift hash of one-word keys */
 	int64_t ttl;
 	struct corr_stats st;
 };
 
+/*
+ * A key of one 64-bit word (the Exim session table's pids, which it looks
+ * up for nearly every line) takes multiply-shift: the top bits of the
+ * product with a secret odd multiplier, a 2-universal family
+ * (Dietzfelbinger et al.), so chosen keys cannot be lined up in one chain
+ * either — in 2 instructions instead of SipHash's hundred. Buckets are
+ * the hash's top bits, which is what makes multiply-shift universal.
+ */
 static inline uint32_t
 hash(const struct corr_table *t, const char *p, size_t n)
 {
+	if (n == sizeof(uint64_t)) {
+		uint64_t w;
+
+		memcpy(&w, p, sizeof(w));
+		return (uint32_t)((w * t->mul) >> 32);
+	}
 	return (uint32_t)hash_bytes(&t->key, p, n);
 }
 
@@ -57,13 +74,17 @@ corr_new(uint32_t capacity, int64_t ttl)
 	t->cap = capacity;
 	/* Untouched slots cost no memory until used: no free list is built up front. */
 	t->slot = xcalloc(capacity, sizeof(*t->slot));
+	t->hv = xcalloc(capacity, sizeof(*t->hv));
 	t->free = NIL;
 	t->oldest = t->newest = NIL;
 	t->bucket = xmalloc(nb * sizeof(*t->bucket));
 	memset(t->bucket, 0xff, nb * sizeof(*t->bucket));
-	t->mask = nb - 1;
+	t->shift = 32;
+	while ((1u << (32 - t->shift)) < nb)
+		t->shift--;
 	t->ttl = ttl;
 	t->key = hash_process_key();
+	t->mul = (t->key.k0 ^ hash_rotl(t->key.k1, 29)) | 1;
 	return t;
 }
 
@@ -73,6 +94,7 @@ corr_free(struct corr_table *t)
 	if (t == NULL)
 		return;
 	free(t->slot);
+	free(t->hv);
 	free(t->bucket);
 	free(t);
 }
@@ -82,7 +104,7 @@ static void
 release(struct corr_table *t, uint32_t i)
 {
 	struct corr_entry *e = &t->slot[i];
-	uint32_t *pp = &t->bucket[hash(t, e->key, e->keylen) & t->mask];
+	uint32_t *pp = &t->bucket[t->hv[i] >> t->shift];
 
 	while (*pp != NIL && *pp != i)
 		pp = &t->slot[*pp].hnext;
@@ -105,12 +127,12 @@ release(struct corr_table *t, uint32_t i)
 static uint32_t
 find(const struct corr_table *t, struct span key, uint32_t h)
 {
-	uint32_t i = t->bucket[h & t->mask];
+	uint32_t i = t->bucket[h >> t->shift];
 
 	while (i != NIL) {
 		const struct corr_entry *e = &t->slot[i];
 
-		if (e->keylen == key.n && memcmp(e->key, key.p, key.n) == 0)
+		if (t->hv[i] == h && e->keylen == key.n && memcmp(e->key, key.p, key.n) == 0)
 			return i;
 		i = e->hnext;
 	}
@@ -160,7 +182,8 @@ corr_put(struct corr_table *t, struct span key, int64_t now)
 	e->ts = now;
 	e->keylen = (uint8_t)key.n;
 	memcpy(e->key, key.p, key.n);
-	b = h & t->mask;
+	t->hv[i] = h;
+	b = h >> t->shift;
 	e->hnext = t->bucket[b];
 	t->bucket[b] = i;
 	e->older = t->newest;
@@ -190,6 +213,22 @@ struct corr_stats
 corr_stats(const struct corr_table *t)
 {
 	return t->st;
+}
+
+uint32_t
+corr_chain_max(const struct corr_table *t)
+{
+	uint32_t longest = 0;
+
+	for (uint64_t b = 0; b < (1ull << (32 - t->shift)); b++) {
+		uint32_t n = 0;
+
+		for (uint32_t i = t->bucket[b]; i != NIL; i = t->slot[i].hnext)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }
 
 size_t

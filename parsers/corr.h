@@ -60,6 +60,8 @@ struct corr_entry *corr_put(struct corr_table *t, struct span key, int64_t now);
 int corr_del(struct corr_table *t, struct span key);
 
 struct corr_stats corr_stats(const struct corr_table *t);
+/* The longest hash chain (a scan of every bucket: for tests). */
+uint32_t corr_chain_max(const struct corr_table *t);
 
 /* Copy up to max live entries, oldest first, into out; returns how many. */
 size_t corr_export(const struct corr_table *t, struct corr_entry *out, size_t max);

@@ -514,6 +514,46 @@ test_collisions(void **state)
 	free(keys);
 }
 
+/*
+ * One-word keys (Exim's pids) take the multiply-shift hash: keys chosen to
+ * collide under any hash that keeps low or high bits as they are (multiples
+ * of 2^32, of 2^48, consecutive pids) still spread over the buckets, and
+ * every one is found, replaced and deleted through its chain.
+ */
+static void
+test_word_keys_spread(void **state)
+{
+	static const int shifts[] = { 0, 12, 32, 48 };
+
+	for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
+		struct corr_table *t = table(state, 16384, 1000000);
+		uint32_t longest;
+
+		for (uint64_t i = 0; i < 16384; i++) {
+			uint64_t w = (i + 1) << shifts[s];
+
+			assert_non_null(corr_put(t, (struct span){ (const char *)&w, sizeof(w) }, 1));
+		}
+		assert_int_equal(corr_stats(t).size, 16384);
+		assert_int_equal(corr_stats(t).evicted, 0);
+		longest = corr_chain_max(t);
+		/* 32,768 buckets at load 1/2: a few per chain; a hash that ignored the varying bits: 16,384 */
+		if (longest > 16)
+			fail_msg("keys (i + 1) << %d: a chain of %u", shifts[s], longest);
+		for (uint64_t i = 0; i < 16384; i += 2) {
+			uint64_t w = (i + 1) << shifts[s];
+
+			assert_int_equal(corr_del(t, (struct span){ (const char *)&w, sizeof(w) }), 1);
+		}
+		for (uint64_t i = 0; i < 16384; i++) {
+			uint64_t w = (i + 1) << shifts[s];
+
+			assert_int_equal(corr_get(t, (struct span){ (const char *)&w, sizeof(w) }, 1) != NULL,
+			    i % 2 == 1);
+		}
+	}
+}
+
 /* Capacity below the minimum and odd sizes still work. */
 static void
 test_small_and_odd_capacity(void **state)
@@ -554,6 +594,7 @@ main(void)
 		cmocka_unit_test_teardown(test_flood, free_table),
 		cmocka_unit_test_teardown(test_flood_mixed, free_table),
 		cmocka_unit_test_teardown(test_collisions, free_table),
+		cmocka_unit_test_teardown(test_word_keys_spread, free_table),
 		cmocka_unit_test_teardown(test_small_and_odd_capacity, free_table),
 	};
 
