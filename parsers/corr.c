@@ -11,8 +11,9 @@
  * (client= ... removed) never pushes out a long-lived entry. Expiry looks
  * only at the oldest end of the age list, on each put. The IDs are read
  * from log text, which a local user can also write (logger(1), a crafted
- * syslog message), so the chain hash is SipHash under the process's
- * secret key (common/hash.h): nobody can line IDs up in one chain.
+ * syslog message), so the chain hash is keyed by the process's secret
+ * (common/hash.h): SipHash, or multiply-shift for one-word keys (hash()):
+ * nobody can line IDs up in one chain.
  * Saved tables hold keys, not hashes (corr_export), so a restart with a
  * new key re-hashes them on import.
  */
