@@ -554,6 +554,35 @@ test_word_keys_spread(void **state)
 	}
 }
 
+/*
+ * Queue-ID-shaped keys (Postfix hex, Sendmail's 14 characters, Exim's
+ * message IDs), consecutive as an MTA makes them and of every length up to
+ * CORR_KEYMAX: spread over the buckets too.
+ */
+static void
+test_string_keys_spread(void **state)
+{
+	static const char *const fmt[] = { "4Xb%07X", "4AB1C%09u", "1t%04X-000Xyz-%02X", "%u", "%031u" };
+	char key[64];
+
+	for (size_t f = 0; f < sizeof(fmt) / sizeof(fmt[0]); f++) {
+		struct corr_table *t = table(state, 16384, 1000000);
+		uint32_t longest;
+
+		for (unsigned i = 0; i < 16384; i++) {
+			if (f == 2)
+				snprintf(key, sizeof(key), fmt[f], i >> 8, i & 255);
+			else
+				snprintf(key, sizeof(key), fmt[f], i);
+			assert_non_null(corr_put(t, K(key), 1));
+		}
+		assert_int_equal(corr_stats(t).size, 16384);
+		longest = corr_chain_max(t);
+		if (longest > 16)
+			fail_msg("keys like %s: a chain of %u", fmt[f], longest);
+	}
+}
+
 /* Capacity below the minimum and odd sizes still work. */
 static void
 test_small_and_odd_capacity(void **state)
@@ -595,6 +624,7 @@ main(void)
 		cmocka_unit_test_teardown(test_flood_mixed, free_table),
 		cmocka_unit_test_teardown(test_collisions, free_table),
 		cmocka_unit_test_teardown(test_word_keys_spread, free_table),
+		cmocka_unit_test_teardown(test_string_keys_spread, free_table),
 		cmocka_unit_test_teardown(test_small_and_odd_capacity, free_table),
 	};
 
