@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/readfile.h"
 #include "../common/xalloc.h"
 
 #define MAX_INCLUDE_DEPTH 16
@@ -117,64 +118,6 @@ diag(struct P *p, int warning, const char *file, int line, int col, const char *
 
 /* ------------------------------------------------------------- lexer --- */
 
-/*
- * Open a file the configuration names, for reading: only a regular file.
- * O_NONBLOCK so that a FIFO cannot hang the open (a reload would freeze
- * the daemon), then fstat on what was opened (no race with a stat by
- * name); a directory or device would read as empty: an empty policy.
- * Returns the descriptor, or -1 with a message in why.
- */
-static int
-open_regular(const char *path, struct stat *sb, char *why, size_t whylen)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, sb) != 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(sb->st_mode)) {
-		snprintf(why, whylen, "%s is not a regular file (%s)", path, S_ISDIR(sb->st_mode) ? "a directory" :
-		    S_ISFIFO(sb->st_mode) ? "a FIFO" : S_ISSOCK(sb->st_mode) ? "a socket" : "a device");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The whole of an open regular file, NUL-terminated; NULL on a read error (errno). */
-static char *
-read_all(int fd, size_t hint, size_t *lenp)
-{
-	size_t cap = hint + 1, len = 0;
-	char *buf = xmalloc(cap);
-
-	for (;;) {
-		ssize_t k;
-
-		if (len + 1 == cap)
-			buf = xrealloc(buf, cap *= 2);
-		k = read(fd, buf + len, cap - 1 - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
 static int
 push_file(struct P *p, const char *path, const struct token *at)
 {
@@ -188,9 +131,9 @@ push_file(struct P *p, const char *path, const struct token *at)
 		ERR(p, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
 		return 0;
 	}
-	fd = open_regular(path, &sb, why, sizeof(why));
+	fd = rf_open_regular(path, &sb, why, sizeof(why));
 	buf = NULL;
-	if (fd >= 0 && (buf = read_all(fd, (size_t)sb.st_size, &len)) == NULL)
+	if (fd >= 0 && (buf = rf_read_all(fd, (size_t)sb.st_size, &len)) == NULL)
 		snprintf(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -1370,7 +1313,7 @@ parse_table(struct P *p)
 		{
 			struct stat sb;
 			char why[PATH_MAX + 128];
-			int fd = open_regular(path, &sb, why, sizeof(why));
+			int fd = rf_open_regular(path, &sb, why, sizeof(why));
 
 			if (fd < 0)
 				ERR(p, t, "table <%s>: %s", table_name(tab), why);
