@@ -10,11 +10,15 @@
  * (the next less specific prefix around it) for lpm_lookup_chain.
  *
  * Looking up: ranges are stored as their first addresses only (a range
- * ends where the next begins). idx[b] is the range that holds the first
- * address of the b-th 1/65536 of the address space, so an address's range
- * lies between idx[b] and idx[b + 1]: a binary search over a slice that
- * is a few entries long for a million random prefixes. IPv4 starts take 4
- * bytes, IPv6 starts 16 (unsigned __int128, compared natively).
+ * ends where the next begins), each next to its label, so the cache line
+ * where the search ends also holds the answer. The index cuts the block
+ * of addresses the prefixes span (the bits all their boundaries share are
+ * skipped: IPv6 feeds live in 2000::/3) into as many slices as there are
+ * about two ranges (1,024 to 1,048,576 slices); idx[s] is the range that
+ * holds the first address of slice s, so an address's range lies between
+ * idx[s] and idx[s + 1]: a binary search over a couple of entries, mostly
+ * one cache line. Addresses outside the block search the few ranges
+ * before or after it. An IPv4 range takes 8 bytes, an IPv6 range 24.
  */
 #include "lpm.h"
 
@@ -25,30 +29,53 @@
 
 typedef unsigned __int128 u128;
 
-#define SLICES 65536
+#define SLICE_BITS_MIN 10
+#define SLICE_BITS_MAX 20
+
+/* A range: its first address and its innermost prefix (its index in lpm_build's input), or LPM_NONE. */
+struct r4 {
+	uint32_t start, label;
+};
+
+struct r6 {
+	uint64_t hi, lo;
+	uint32_t label;
+};
 
 /* One family's index. */
 struct fam {
 	int width;		/* 32 or 128 */
 	size_t nr;		/* ranges */
-	uint32_t *start4;	/* IPv4 range starts */
-	u128 *start6;		/* IPv6 range starts */
-	uint32_t *label;	/* each range's innermost prefix (an index into value[]), or LPM_NONE */
-	uint32_t idx[SLICES + 1];
+	struct r4 *r4;
+	struct r6 *r6;
+	int skip;		/* leading bits every range boundary of the block shares */
+	int shift;		/* width - skip - slice bits: an address's slice is (x >> shift) & mask */
+	u128 block;		/* the shared leading bits (the rest zero) */
+	size_t mask;		/* slices - 1 */
+	uint32_t *idx;		/* slices + 1 entries */
 	size_t np;		/* prefixes kept */
-	uint32_t *value, *parent;
 };
 
 struct lpm {
 	struct fam f4, f6;
+	uint32_t *parent;	/* by input index: the next less specific prefix, or LPM_NONE */
+	size_t n;
 };
 
-/* A prefix while building. */
+/* A prefix while building (32 bytes: a million of them are sorted). */
 struct bp {
-	u128 start, end;
-	uint32_t order, value;
+	u128 start;
+	uint32_t order;
 	uint8_t plen;
 };
+
+/* The last address of a prefix. */
+static inline u128
+bp_end(const struct bp *b, int width)
+{
+	return b->plen == 0 ? (width == 128 ? ~(u128)0 : ((u128)1 << width) - 1) :
+	    b->start | (b->plen == width ? 0 : (((u128)1 << (width - b->plen)) - 1));
+}
 
 static u128
 key_of(const struct addr *a)
@@ -77,37 +104,43 @@ struct builder {
 	size_t cap;
 };
 
+static uint32_t
+label_at(const struct fam *f, size_t k)
+{
+	return f->width == 32 ? f->r4[k].label : f->r6[k].label;
+}
+
+static u128
+range_start(const struct fam *f, size_t k)
+{
+	return f->width == 32 ? f->r4[k].start : (u128)f->r6[k].hi << 64 | f->r6[k].lo;
+}
+
 /* A range from `start` on, labelled `label`; merged into the previous one if that has the same label. */
 static void
 emit(struct builder *b, u128 start, uint32_t label)
 {
 	struct fam *f = b->f;
 
-	if (f->nr > 0 && f->label[f->nr - 1] == label)
+	if (f->nr > 0 && label_at(f, f->nr - 1) == label)
 		return;
 	if (f->nr == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 64;
-		f->label = xrealloc(f->label, b->cap * sizeof(*f->label));
 		if (f->width == 32)
-			f->start4 = xrealloc(f->start4, b->cap * sizeof(*f->start4));
+			f->r4 = xrealloc(f->r4, b->cap * sizeof(*f->r4));
 		else
-			f->start6 = xrealloc(f->start6, b->cap * sizeof(*f->start6));
+			f->r6 = xrealloc(f->r6, b->cap * sizeof(*f->r6));
 	}
 	if (f->width == 32)
-		f->start4[f->nr] = (uint32_t)start;
+		f->r4[f->nr++] = (struct r4){ (uint32_t)start, label };
 	else
-		f->start6[f->nr] = start;
-	f->label[f->nr++] = label;
+		f->r6[f->nr++] = (struct r6){ (uint64_t)(start >> 64), (uint64_t)start, label };
 }
 
-static u128
-range_start(const struct fam *f, size_t k)
-{
-	return f->width == 32 ? f->start4[k] : f->start6[k];
-}
+static void index_fam(struct fam *f, u128 max);
 
 static void
-build_fam(struct fam *f, int width, struct bp *p, size_t n)
+build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 {
 	struct builder b = { .f = f };
 	u128 max = width == 128 ? ~(u128)0 : ((u128)1 << width) - 1, pos = 0;
@@ -124,54 +157,94 @@ build_fam(struct fam *f, int width, struct bp *p, size_t n)
 			p[k++] = p[i];
 	n = k;
 	f->np = n;
-	f->value = xmalloc((n + 1) * sizeof(*f->value));
-	f->parent = xmalloc((n + 1) * sizeof(*f->parent));
 	for (size_t i = 0; i < n; i++) {
 		/* Close the prefixes that end before this one starts: each owns the rest of itself. */
-		while (sp > 0 && p[stack[sp - 1]].end < p[i].start) {
+		while (sp > 0 && bp_end(&p[stack[sp - 1]], width) < p[i].start) {
 			const struct bp *t = &p[stack[--sp]];
+			u128 end = bp_end(t, width);
 
-			if (!beyond && pos <= t->end) {
-				emit(&b, pos, stack[sp]);
-				beyond = t->end == max;
-				pos = t->end + 1;
+			if (!beyond && pos <= end) {
+				emit(&b, pos, t->order);
+				beyond = end == max;
+				pos = end + 1;
 			}
 		}
 		if (!beyond && pos < p[i].start) {
-			emit(&b, pos, sp > 0 ? stack[sp - 1] : LPM_NONE);
+			emit(&b, pos, sp > 0 ? p[stack[sp - 1]].order : LPM_NONE);
 			pos = p[i].start;
 		}
-		f->value[i] = p[i].value;
-		f->parent[i] = sp > 0 ? stack[sp - 1] : LPM_NONE;
+		parent[p[i].order] = sp > 0 ? p[stack[sp - 1]].order : LPM_NONE;
 		stack[sp++] = (uint32_t)i;	/* nested prefixes are longer: at most width + 1 open */
 	}
 	while (sp > 0) {
 		const struct bp *t = &p[stack[--sp]];
+		u128 end = bp_end(t, width);
 
-		if (!beyond && pos <= t->end) {
-			emit(&b, pos, stack[sp]);
-			beyond = t->end == max;
-			pos = t->end + 1;
+		if (!beyond && pos <= end) {
+			emit(&b, pos, t->order);
+			beyond = end == max;
+			pos = end + 1;
 		}
 	}
 	if (!beyond)
 		emit(&b, pos, LPM_NONE);
+	index_fam(f, max);
+}
+
+/* Number of leading zero bits of x in a width-bit word. */
+static int
+leading_zeros(u128 x, int width)
+{
+	int n = 0;
+
+	while (n < width && !((x >> (width - 1 - n)) & 1))
+		n++;
+	return n;
+}
+
+static void
+index_fam(struct fam *f, u128 max)
+{
+	int bits = SLICE_BITS_MIN;
+	u128 lo = 0, hi = max;
+	size_t k = 0;
+
+	/* The block: from the first labelled range's start to the last labelled range's end. */
+	for (size_t i = 0; i < f->nr; i++)
+		if (label_at(f, i) != LPM_NONE) {
+			lo = range_start(f, i);
+			break;
+		}
+	for (size_t i = f->nr; i-- > 0;)
+		if (label_at(f, i) != LPM_NONE) {
+			hi = i + 1 < f->nr ? range_start(f, i + 1) - 1 : max;
+			break;
+		}
+	f->skip = leading_zeros(lo ^ hi, f->width);
+	while (bits < SLICE_BITS_MAX && ((size_t)1 << bits) < f->nr / 2)
+		bits++;
+	if (bits > f->width - f->skip)
+		bits = f->width - f->skip;
+	f->shift = f->width - f->skip - bits;
+	f->block = f->skip == 0 ? 0 : lo & ~(max >> f->skip);
+	f->mask = ((size_t)1 << bits) - 1;
+	f->idx = xmalloc((f->mask + 2) * sizeof(*f->idx));
 	/* idx[s]: the range holding the first address of slice s. */
-	k = 0;
-	for (size_t s = 0; s < SLICES; s++) {
-		u128 first = (u128)s << (width - 16);
+	for (size_t s = 0; s <= f->mask; s++) {
+		u128 first = f->block | (u128)s << f->shift;
 
 		while (k + 1 < f->nr && range_start(f, k + 1) <= first)
 			k++;
 		f->idx[s] = (uint32_t)k;
 	}
-	f->idx[SLICES] = (uint32_t)(f->nr - 1);
+	f->idx[f->mask + 1] = (uint32_t)(f->nr - 1);
 }
 
 struct lpm *
 lpm_build(const struct lpm_prefix *in, size_t n)
 {
 	struct lpm *t = xcalloc(1, sizeof(*t));
+	uint32_t *parent = xmalloc((n + 1) * sizeof(*parent));
 	struct bp *p4 = xmalloc((n + 1) * sizeof(*p4)), *p6 = xmalloc((n + 1) * sizeof(*p6));
 	size_t n4 = 0, n6 = 0;
 
@@ -180,19 +253,20 @@ lpm_build(const struct lpm_prefix *in, size_t n)
 		struct bp *b;
 		u128 host;
 
-		if (width == 0 || in[i].plen > width || in[i].value == LPM_NONE)
+		parent[i] = LPM_NONE;
+		if (width == 0 || in[i].plen > width || i >= LPM_NONE)
 			continue;
 		b = width == 32 ? &p4[n4++] : &p6[n6++];
 		host = in[i].plen == width ? 0 : in[i].plen == 0 ? (width == 128 ? ~(u128)0 : ((u128)1 << width) - 1) :
 		    (((u128)1 << (width - in[i].plen)) - 1);
 		b->start = key_of(&in[i].addr) & ~host;
-		b->end = b->start | host;
 		b->plen = in[i].plen;
-		b->value = in[i].value;
 		b->order = (uint32_t)i;
 	}
-	build_fam(&t->f4, 32, p4, n4);
-	build_fam(&t->f6, 128, p6, n6);
+	build_fam(&t->f4, parent, 32, p4, n4);
+	build_fam(&t->f6, parent, 128, p6, n6);
+	t->parent = parent;
+	t->n = n;
 	free(p4);
 	free(p6);
 	return t;
@@ -206,18 +280,35 @@ lpm_free(struct lpm *t)
 	for (int i = 0; i < 2; i++) {
 		struct fam *f = i ? &t->f6 : &t->f4;
 
-		free(f->start4);
-		free(f->start6);
-		free(f->label);
-		free(f->value);
-		free(f->parent);
+		free(f->r4);
+		free(f->r6);
+		free(f->idx);
 	}
+	free(t->parent);
 	free(t);
 }
 
-/* The innermost prefix covering a (an index into its family's value[]), or LPM_NONE. */
-static uint32_t
-find(const struct lpm *t, const struct addr *a, const struct fam **fp)
+/* The ranges between which x's lies: its slice's, or those before or after the block. */
+static inline void
+slice_bounds(const struct fam *f, u128 x, size_t *lo, size_t *hi)
+{
+	if (f->skip > 0 && (x ^ f->block) >> (f->width - f->skip) != 0) {
+		if (x < f->block) {
+			*lo = 0;
+			*hi = f->idx[0];
+		} else {
+			*lo = f->idx[f->mask];
+			*hi = f->nr - 1;
+		}
+		return;
+	}
+	x = (x >> f->shift) & f->mask;
+	*lo = f->idx[(size_t)x];
+	*hi = f->idx[(size_t)x + 1];
+}
+
+uint32_t
+lpm_lookup(const struct lpm *t, const struct addr *a)
 {
 	const struct fam *f;
 	size_t lo, hi;
@@ -226,55 +317,54 @@ find(const struct lpm *t, const struct addr *a, const struct fam **fp)
 		uint32_t x = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
 
 		f = &t->f4;
-		lo = f->idx[x >> 16];
-		hi = f->idx[(x >> 16) + 1];
+		slice_bounds(f, x, &lo, &hi);
 		while (lo < hi) {
 			size_t mid = (lo + hi + 1) / 2;
 
-			if (f->start4[mid] <= x)
+			if (f->r4[mid].start <= x)
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
-	} else if (a->family == 6) {
-		u128 x = key_of(a);
+		return f->r4[lo].label;
+	}
+	if (a->family == 6) {
+		uint64_t xh = 0, xl = 0;
 
+		for (int i = 0; i < 8; i++) {
+			xh = xh << 8 | a->b[i];
+			xl = xl << 8 | a->b[8 + i];
+		}
 		f = &t->f6;
-		lo = f->idx[(size_t)(x >> 112)];
-		hi = f->idx[(size_t)(x >> 112) + 1];
+		slice_bounds(f, (u128)xh << 64 | xl, &lo, &hi);
 		while (lo < hi) {
 			size_t mid = (lo + hi + 1) / 2;
 
-			if (f->start6[mid] <= x)
+			if (f->r6[mid].hi < xh || (f->r6[mid].hi == xh && f->r6[mid].lo <= xl))
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
-	} else
-		return LPM_NONE;
-	*fp = f;
-	return f->label[lo];
-}
-
-uint32_t
-lpm_lookup(const struct lpm *t, const struct addr *a)
-{
-	const struct fam *f;
-	uint32_t i = find(t, a, &f);
-
-	return i == LPM_NONE ? LPM_NONE : f->value[i];
+		return f->r6[lo].label;
+	}
+	return LPM_NONE;
 }
 
 int
 lpm_lookup_chain(const struct lpm *t, const struct addr *a, uint32_t *out, int max)
 {
-	const struct fam *f;
 	int n = 0;
 
-	for (uint32_t i = find(t, a, &f); i != LPM_NONE; i = f->parent[i], n++)
+	for (uint32_t i = lpm_lookup(t, a); i != LPM_NONE; i = t->parent[i], n++)
 		if (n < max)
-			out[n] = f->value[i];
+			out[n] = i;
 	return n;
+}
+
+uint32_t
+lpm_parent(const struct lpm *t, uint32_t i)
+{
+	return i < t->n ? t->parent[i] : LPM_NONE;
 }
 
 size_t
@@ -286,5 +376,6 @@ lpm_size(const struct lpm *t)
 size_t
 lpm_memory(const struct lpm *t)
 {
-	return sizeof(*t) + t->f4.nr * (4 + 4) + t->f6.nr * (16 + 4) + (t->f4.np + t->f6.np) * 8;
+	return sizeof(*t) + t->f4.nr * sizeof(struct r4) + t->f6.nr * sizeof(struct r6) + t->n * sizeof(*t->parent) +
+	    (t->f4.mask + 2 + t->f6.mask + 2) * sizeof(uint32_t);
 }

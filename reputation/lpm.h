@@ -21,24 +21,28 @@
 struct lpm_prefix {
 	struct addr addr;	/* host bits past plen are ignored */
 	uint8_t plen;		/* 0..32 (IPv4), 0..128 (IPv6) */
-	uint32_t value;		/* what a lookup gives back (anything but LPM_NONE) */
 };
 
 struct lpm;
 
 /*
- * An index over n prefixes. Among identical prefixes the one given last
- * wins (a feed's later line). Prefixes with a bad family or length are
- * skipped (the caller validated them).
+ * An index over n prefixes; lookups answer with a prefix's place in p
+ * (the caller keeps what goes with it: a lookup touches no table of
+ * values). Among identical prefixes the one given last wins (a feed's
+ * later line). Prefixes with a bad family or length are skipped (the
+ * caller validated them).
  */
 struct lpm *lpm_build(const struct lpm_prefix *p, size_t n);
 void lpm_free(struct lpm *t);
 
-/* The value of the most specific prefix covering a, or LPM_NONE. */
+/* The index of the most specific prefix covering a, or LPM_NONE. */
 uint32_t lpm_lookup(const struct lpm *t, const struct addr *a);
 
+/* The next less specific prefix around prefix i (its index), or LPM_NONE. */
+uint32_t lpm_parent(const struct lpm *t, uint32_t i);
+
 /*
- * Every prefix covering a, most specific first: their values into out (at
+ * Every prefix covering a, most specific first: their indexes into out (at
  * most max); returns how many cover a (may exceed max). For entries that
  * can expire: the next one down the chain takes over.
  */

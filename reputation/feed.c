@@ -1,0 +1,124 @@
+/*
+ * feed.c - one version of a reputation feed (see feed.h).
+ *
+ * Loading reads the file whole (a regular file only), parses it
+ * (feed_parse.c), settles each entry's scores once — its own, else what
+ * the configuration maps its rbldnsd value to, else the feed's defaults,
+ * each times the feed's weight — and builds an lpm whose values are entry
+ * numbers. A lookup is then one lpm probe and a look at the entry; only an
+ * entry that has expired sends it down the chain of less specific ones.
+ */
+#include "feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/readfile.h"
+#include "../common/xalloc.h"
+#include "lpm.h"
+
+/* A score times the weight, rounded; FEED_SCORE_NONE stays so. */
+static int8_t
+weigh(int8_t score, double weight)
+{
+	return score == FEED_SCORE_NONE ? FEED_SCORE_NONE : (int8_t)(score * weight + 0.5);	/* scores are >= 0 */
+}
+
+/* The first score of the list that is given. */
+static int8_t
+first_given(int8_t a, int8_t b, int8_t c)
+{
+	return a != FEED_SCORE_NONE ? a : b != FEED_SCORE_NONE ? b : c;
+}
+
+static struct feed_stamp
+stamp_of(const struct stat *sb)
+{
+	return (struct feed_stamp){ .dev = sb->st_dev, .ino = sb->st_ino, .size = sb->st_size,
+		.mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec };
+}
+
+int
+feed_stamp(const char *path, struct feed_stamp *st)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return -1;
+	*st = stamp_of(&sb);
+	return 0;
+}
+
+int
+feed_stamp_eq(const struct feed_stamp *a, const struct feed_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+struct feed *
+feed_load(const struct feed_spec *spec, char *err, size_t errlen)
+{
+	struct feed_data d = { 0 };
+	struct lpm_prefix *pfx;
+	struct stat sb;
+	struct feed *f;
+	size_t len;
+	char *buf = rf_read_regular(spec->path, &sb, &len, err, errlen);
+
+	if (buf == NULL)
+		return NULL;
+	if (feed_parse(buf, len, spec->format, spec->path, (int64_t)sb.st_mtim.tv_sec, &d, err, errlen) < 0) {
+		free(buf);
+		feed_data_free(&d);
+		return NULL;
+	}
+	free(buf);
+	f = xcalloc(1, sizeof(*f));
+	f->spec = spec;
+	f->n = d.n;
+	f->item = xmalloc((d.n + 1) * sizeof(*f->item));
+	pfx = xmalloc((d.n + 1) * sizeof(*pfx));
+	for (size_t i = 0; i < d.n; i++) {
+		const struct feed_entry *e = &d.e[i];
+		const struct feed_value *v = NULL;
+		struct feed_item *it = &f->item[i];
+
+		for (int k = 0; k < spec->nvalues && v == NULL && e->value != 0; k++)
+			if (spec->values[k].a == e->value)
+				v = &spec->values[k];
+		it->risk = weigh(first_given(e->risk, v ? v->risk : FEED_SCORE_NONE, spec->risk), spec->weight);
+		it->spam = weigh(first_given(e->spam, v ? v->spam : FEED_SCORE_NONE, spec->spam), spec->weight);
+		it->vol = weigh(first_given(e->vol, v ? v->vol : FEED_SCORE_NONE, spec->vol), spec->weight);
+		it->expires = e->expires;
+		it->line = e->line;
+		it->excluded = e->excluded;
+		pfx[i] = (struct lpm_prefix){ .addr = e->addr, .plen = e->plen };
+	}
+	feed_data_free(&d);	/* before the index is built: the two need not be in memory at once */
+	f->index = lpm_build(pfx, f->n);
+	free(pfx);
+	f->stamp = stamp_of(&sb);
+	return f;
+}
+
+void
+feed_free(struct feed *f)
+{
+	if (f == NULL)
+		return;
+	lpm_free(f->index);
+	free(f->item);
+	free(f);
+}
+
+const struct feed_item *
+feed_lookup(const struct feed *f, const struct addr *a, int64_t now)
+{
+	/* Expired: the next less specific entry that has not speaks for it. */
+	for (uint32_t i = lpm_lookup(f->index, a); i != LPM_NONE; i = lpm_parent(f->index, i))
+		if (f->item[i].expires == 0 || f->item[i].expires > now)
+			return f->item[i].excluded ? NULL : &f->item[i];
+	return NULL;
+}

@@ -1,0 +1,187 @@
+/*
+ * rep.c - the feeds of a configuration, combined (see rep.h).
+ */
+#include "rep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/outbuf.h"
+#include "../common/xalloc.h"
+
+struct rep_db {
+	const struct feed_spec *spec[REP_FEEDS_MAX];
+	struct feed *feed[REP_FEEDS_MAX];	/* the version in use, or NULL */
+	/*
+	 * The file as the last refresh saw it, and the last version tried: a
+	 * file is loaded once it has not changed between two refreshes (one
+	 * being written in place is not read half-way), and one that failed
+	 * is not tried (nor reported) again until it changes.
+	 */
+	struct feed_stamp seen[REP_FEEDS_MAX], tried[REP_FEEDS_MAX];
+	int n;
+};
+
+struct rep_db *
+rep_new(void)
+{
+	return xcalloc(1, sizeof(struct rep_db));
+}
+
+void
+rep_free(struct rep_db *db)
+{
+	if (db == NULL)
+		return;
+	for (int i = 0; i < db->n; i++)
+		feed_free(db->feed[i]);
+	free(db);
+}
+
+int
+rep_add(struct rep_db *db, const struct feed_spec *spec, char *err, size_t errlen)
+{
+	if (db->n == REP_FEEDS_MAX) {
+		snprintf(err, errlen, "more than %d feeds", REP_FEEDS_MAX);
+		return -1;
+	}
+	db->spec[db->n] = spec;
+	db->feed[db->n] = feed_load(spec, err, errlen);
+	if (db->feed[db->n] != NULL)
+		db->seen[db->n] = db->tried[db->n] = db->feed[db->n]->stamp;
+	else if (feed_stamp(spec->path, &db->seen[db->n]) == 0)
+		db->tried[db->n] = db->seen[db->n];
+	return db->feed[db->n++] != NULL ? 0 : -1;
+}
+
+int
+rep_feed_index(const struct rep_db *db, const char *name)
+{
+	for (int i = 0; i < db->n; i++)
+		if (strcmp(db->spec[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
+int
+rep_nfeeds(const struct rep_db *db)
+{
+	return db->n;
+}
+
+size_t
+rep_feed_size(const struct rep_db *db, int i)
+{
+	return i >= 0 && i < db->n && db->feed[i] != NULL ? db->feed[i]->n : 0;
+}
+
+int
+rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void *arg)
+{
+	int replaced = 0;
+
+	for (int i = 0; i < db->n; i++) {
+		char err[512];
+		struct feed_stamp now;
+		struct feed *f;
+
+		/* Gone or unreadable by name: the version in memory stays until a file is back. */
+		if (feed_stamp(db->spec[i]->path, &now) < 0)
+			continue;
+		if (!feed_stamp_eq(&now, &db->seen[i])) {
+			db->seen[i] = now;	/* changed since the last look: wait until it is still */
+			continue;
+		}
+		if (feed_stamp_eq(&now, &db->tried[i]))
+			continue;
+		db->tried[i] = now;
+		if ((f = feed_load(db->spec[i], err, sizeof(err))) == NULL) {
+			if (report != NULL)
+				report(arg, err);
+			continue;
+		}
+		feed_free(db->feed[i]);
+		db->feed[i] = f;
+		replaced++;
+	}
+	return replaced;
+}
+
+void
+rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct rep_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->db = db;
+	for (int s = 0; s < REP_NSCORES; s++)
+		r->score[s] = REP_UNKNOWN;
+	for (int i = 0; i < db->n; i++) {
+		const struct feed_item *it = db->feed[i] != NULL ? feed_lookup(db->feed[i], a, now) : NULL;
+		const int8_t sc[REP_NSCORES] = { it ? it->risk : 0, it ? it->spam : 0, it ? it->vol : 0 };
+
+		if (it == NULL)
+			continue;
+		r->listed |= 1u << i;
+		for (int s = 0; s < REP_NSCORES; s++)
+			if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
+				r->score[s] = sc[s];
+				r->src[s] = (struct rep_source){ db->spec[i], it->line };
+			}
+	}
+}
+
+const char *
+rep_score_name(enum rep_score s)
+{
+	static const char *const names[] = { "risk", "spam", "vol" };
+
+	return (unsigned)s < REP_NSCORES ? names[s] : "?";
+}
+
+void
+rep_put_json(struct outbuf *ob, const struct rep_result *r)
+{
+	const struct rep_db *db = r->db;
+	int first = 1;
+
+	for (int s = 0; s < REP_NSCORES; s++) {
+		if (s > 0)
+			ob_putc(ob, ',');
+		ob_putc(ob, '"');
+		ob_put(ob, rep_score_name((enum rep_score)s), strlen(rep_score_name((enum rep_score)s)));
+		OB_LIT(ob, "\":");
+		if (r->score[s] == REP_UNKNOWN)
+			OB_LIT(ob, "null");
+		else
+			ob_put_i64(ob, r->score[s]);
+	}
+	OB_LIT(ob, ",\"sources\":{");
+	for (int s = 0; s < REP_NSCORES; s++) {
+		const struct rep_source *src = &r->src[s];
+
+		if (src->feed == NULL)
+			continue;
+		if (!first)
+			ob_putc(ob, ',');
+		first = 0;
+		ob_putc(ob, '"');
+		ob_put(ob, rep_score_name((enum rep_score)s), strlen(rep_score_name((enum rep_score)s)));
+		OB_LIT(ob, "\":{\"feed\":");
+		ob_put_json_str(ob, src->feed->name, strlen(src->feed->name));
+		OB_LIT(ob, ",\"file\":");
+		ob_put_json_str(ob, src->feed->path, strlen(src->feed->path));
+		OB_LIT(ob, ",\"line\":");
+		ob_put_u64(ob, src->line);
+		ob_putc(ob, '}');
+	}
+	OB_LIT(ob, "},\"listed\":[");
+	first = 1;
+	for (int i = 0; db != NULL && i < db->n; i++)
+		if (r->listed & (1u << i)) {
+			if (!first)
+				ob_putc(ob, ',');
+			first = 0;
+			ob_put_json_str(ob, db->spec[i]->name, strlen(db->spec[i]->name));
+		}
+	ob_putc(ob, ']');
+}

@@ -1,0 +1,76 @@
+/*
+ * rep.h - what mxguard knows about a client before it misbehaves: the
+ * reputation feeds of the configuration, combined (docs/REPUTATION.md).
+ *
+ * Scores: risk 0-10 (how dangerous), spam 0-100 (how much of its mail is
+ * spam), vol 0-100 (how much mail it sends); -1 where nothing is known.
+ * Feeds combine by taking, per score, the highest of the feeds that give
+ * it (each already multiplied by its feed's weight), and the answer keeps
+ * which feed entry gave each score: a decision can say why.
+ */
+#ifndef MXG_REP_H
+#define MXG_REP_H
+
+#include <stdint.h>
+
+#include "../common/addr.h"
+#include "feed.h"
+
+#define REP_FEEDS_MAX 32
+#define REP_UNKNOWN (-1)
+
+enum rep_score { REP_RISK, REP_SPAM, REP_VOL, REP_NSCORES };
+
+/* Where a score came from: a feed's entry. */
+struct rep_source {
+	const struct feed_spec *feed;	/* NULL: no source (the score is unknown) */
+	uint32_t line;
+};
+
+struct rep_result {
+	int8_t score[REP_NSCORES];	/* REP_UNKNOWN or the combined score */
+	struct rep_source src[REP_NSCORES];
+	uint32_t listed;		/* bit i: feed i has an entry for the address (see rep_feed_index) */
+	const struct rep_db *db;	/* who answered (names for the JSON) */
+};
+
+struct rep_db;
+
+struct rep_db *rep_new(void);
+void rep_free(struct rep_db *db);
+
+/*
+ * Add a feed and load it now. spec must outlive db. 0, or -1 with a
+ * message in err (the feed is still added, empty: a later reload may
+ * bring it).
+ */
+int rep_add(struct rep_db *db, const struct feed_spec *spec, char *err, size_t errlen);
+
+/* The number of the feed named name (for "listed"), or -1. */
+int rep_feed_index(const struct rep_db *db, const char *name);
+int rep_nfeeds(const struct rep_db *db);
+/* Entries in feed i's version in use (0 if none could be read). */
+size_t rep_feed_size(const struct rep_db *db, int i);
+
+/*
+ * Load again every feed whose file changed on disk. A new version replaces
+ * the old one whole; one that cannot be read is reported through report()
+ * ("FILE:LINE: message") and the old version stays in use. Returns how
+ * many feeds were replaced.
+ */
+int rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void *arg);
+
+/* The combined reputation of a at time now. */
+void rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct rep_result *r);
+
+/*
+ * The result as JSON members (no braces): "risk":N|null,"spam":...,"vol":...,
+ * "sources":{"risk":{"feed":"NAME","file":"PATH","line":N},...},"listed":["NAME",...]
+ */
+struct outbuf;
+void rep_put_json(struct outbuf *ob, const struct rep_result *r);
+
+/* "risk", "spam", "vol". */
+const char *rep_score_name(enum rep_score s);
+
+#endif
