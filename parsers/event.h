@@ -72,6 +72,8 @@ _Static_assert(F__COUNT <= 30, "struct event's presence masks are 32 bits, 2 kep
 
 enum ev_kind { FK_STR, FK_NUM };
 
+struct rep_result;
+
 struct event {
 	enum ev_type type;
 	const char *mta;	/* "postfix", ... (static) */
@@ -84,6 +86,8 @@ struct event {
 	struct span str[F__COUNT];
 	int64_t num[F__COUNT];
 	struct span aux;	/* MTA-private capture ("aux" group); never printed */
+	/* The client's reputation, looked up by the pipeline when rules use it (reputation/rep.h); else NULL. */
+	const struct rep_result *rep;
 };
 
 const char *ev_type_name(enum ev_type t);
@@ -142,6 +146,7 @@ ev_reset(struct event *e)
 	e->present = 0;
 	e->doubtful = 0;
 	e->aux = (struct span){ "", 0 };
+	e->rep = NULL;
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../common/xalloc.h"
+#include "../reputation/rep.h"
 
 struct cond {
 	enum cond_op op;
@@ -29,6 +30,9 @@ static const char *const extra_names[] = {
 	[CF_MTA - F__COUNT] = "mta",
 	[CF_SENDER_DOMAIN - F__COUNT] = "sender_domain",
 	[CF_RECIPIENT_DOMAIN - F__COUNT] = "recipient_domain",
+	[CF_REP_RISK - F__COUNT] = "rep.risk",
+	[CF_REP_SPAM - F__COUNT] = "rep.spam",
+	[CF_REP_VOL - F__COUNT] = "rep.vol",
 };
 
 int
@@ -55,7 +59,13 @@ cond_field_name(int field)
 int
 cond_field_numeric(int field)
 {
-	return field < F__COUNT && ev_field_kind((enum ev_field)field) == FK_NUM;
+	return (field < F__COUNT && ev_field_kind((enum ev_field)field) == FK_NUM) || cond_field_rep(field);
+}
+
+int
+cond_field_rep(int field)
+{
+	return field == CF_REP_RISK || field == CF_REP_SPAM || field == CF_REP_VOL;
 }
 
 /*
@@ -92,6 +102,9 @@ cond_field_carried(int field, enum ev_type type)
 	switch (field) {
 	case CF_IP:
 	case CF_MTA:
+	case CF_REP_RISK:
+	case CF_REP_SPAM:
+	case CF_REP_VOL:
 		return 1;
 	case CF_SENDER_DOMAIN:
 		return (m >> F_FROM) & 1;
@@ -151,6 +164,15 @@ cond_in_table(int field, const struct cidr_table *t)
 	struct cond *c = node(C_IN, field);
 
 	c->table = t;
+	return c;
+}
+
+struct cond *
+cond_listed(int feed)
+{
+	struct cond *c = node(C_LISTED, -1);
+
+	c->num = feed;
 	return c;
 }
 
@@ -269,6 +291,8 @@ cond_eval(const struct cond *c, const struct event *ev)
 		return !cond_eval(c->a, ev);
 	case C_IN:
 		return ev->ip.family != 0 && table_contains(c->table, &ev->ip);
+	case C_LISTED:
+		return ev->rep != NULL && ((ev->rep->listed >> c->num) & 1);
 	case C_MATCH:
 		return field_text(ev, c->field, buf, &s) &&
 		    pcre2_match(c->re, (PCRE2_SPTR)s.p, s.n, 0, 0, c->md, NULL) >= 0;
@@ -278,9 +302,14 @@ cond_eval(const struct cond *c, const struct event *ev)
 	if (c->numeric) {
 		int64_t v;
 
-		if (c->field >= F__COUNT || !ev_has(ev, (enum ev_field)c->field))
+		if (cond_field_rep(c->field)) {
+			if (ev->rep == NULL || ev->rep->score[c->field - CF_REP_RISK] == REP_UNKNOWN)
+				return 0;
+			v = ev->rep->score[c->field - CF_REP_RISK];
+		} else if (c->field >= F__COUNT || !ev_has(ev, (enum ev_field)c->field))
 			return 0;
-		v = ev->num[c->field];
+		else
+			v = ev->num[c->field];
 		return cmp_result(c->op, v < c->num ? -1 : v > c->num);
 	}
 	if (!field_text(ev, c->field, buf, &s))

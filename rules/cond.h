@@ -20,10 +20,13 @@ enum cond_field_extra {
 	CF_MTA,			/* "postfix", ... */
 	CF_SENDER_DOMAIN,	/* the part of "from" after the last '@' */
 	CF_RECIPIENT_DOMAIN,	/* the part of "to" after the last '@' */
+	CF_REP_RISK,		/* the client's reputation ("rep.risk", "rep.spam", "rep.vol"): */
+	CF_REP_SPAM,		/* unknown compares false, like a field the event does not carry */
+	CF_REP_VOL,
 	CF__COUNT
 };
 
-enum cond_op { C_AND, C_OR, C_NOT, C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_IN, C_MATCH };
+enum cond_op { C_AND, C_OR, C_NOT, C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_IN, C_MATCH, C_LISTED };
 
 struct cond;
 
@@ -39,6 +42,10 @@ struct cond *cond_logic(enum cond_op op, struct cond *a, struct cond *b);
 struct cond *cond_cmp_str(int field, enum cond_op op, const char *value);
 struct cond *cond_cmp_num(int field, enum cond_op op, int64_t value);
 struct cond *cond_in_table(int field, const struct cidr_table *t);
+/* 'listed "NAME"': the client has an entry in feed number feed (the configuration's order). */
+struct cond *cond_listed(int feed);
+/* 1 if the field is one of the client's reputation scores. */
+int cond_field_rep(int field);
 /* NULL and a message in err if the regex does not compile. */
 struct cond *cond_match(int field, const char *regex, char *err, size_t errlen);
 void cond_free(struct cond *c);

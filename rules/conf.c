@@ -115,6 +115,7 @@ diag(struct P *p, int warning, const char *file, int line, int col, const char *
 }
 
 #define ERR(p, tk, ...) diag((p), 0, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
+#define WARN(p, tk, ...) diag((p), 1, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
 
 /* ------------------------------------------------------------- lexer --- */
 
@@ -716,6 +717,26 @@ parse_primary(struct P *p, int *depth)
 		ERR(p, t, "expected a field name, found %s", tok_desc(t));
 		return NULL;
 	}
+	if (strcmp(t->text, "listed") == 0) {
+		int i;
+
+		advance(p);
+		t = cur(p);
+		if (t->t != T_STRING && t->t != T_WORD) {
+			ERR(p, t, "expected a feed name after 'listed', found %s", tok_desc(t));
+			return NULL;
+		}
+		for (i = 0; i < p->c->nfeeds && strcmp(p->c->feeds[i]->name, t->text) != 0; i++)
+			;
+		if (i == p->c->nfeeds) {
+			ERR(p, t, "unknown feed \"%s\" (define a feed before the rules that use it)", t->text);
+			advance(p);
+			return NULL;
+		}
+		advance(p);
+		p->c->uses_rep = 1;
+		return cond_listed(i);
+	}
 	if ((field = cond_field_by_name(t->text)) < 0) {
 		ERR(p, t, "unknown field '%s' (see docs/EVENTS.md)", t->text);
 		return NULL;
@@ -781,6 +802,11 @@ parse_primary(struct P *p, int *depth)
 	if (cond_field_numeric(field)) {
 		uint64_t v;
 
+		if (cond_field_rep(field)) {
+			if (p->c->nfeeds == 0)
+				WARN(p, &at, "'%s' is unknown for every client: no feed is defined", cond_field_name(field));
+			p->c->uses_rep = 1;
+		}
 		if (t->t != T_WORD || !parse_uint(t->text, &v) || v > INT64_MAX) {
 			ERR(p, t, "'%s' is a number; '%s' is not", cond_field_name(field), t->text);
 			advance(p);
@@ -1387,6 +1413,187 @@ parse_table(struct P *p)
 
 /* ------------------------------------------------------------- files --- */
 
+/* ------------------------------------------------------------- feeds --- */
+
+static struct feed_spec *
+find_feed(struct P *p, const char *name)
+{
+	for (int i = 0; i < p->c->nfeeds; i++)
+		if (strcmp(p->c->feeds[i]->name, name) == 0)
+			return p->c->feeds[i];
+	return NULL;
+}
+
+/* "risk N", "spam N" or "vol N" at the cursor: into the score slot; 0 if none of them (nothing read). */
+static int
+parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
+{
+	uint64_t n;
+
+	if (is_word(p, "risk")) {
+		advance(p);
+		*ok = expect_uint(p, "risk (0 to 10)", 10, &n);
+		*risk = *ok ? (int8_t)n : *risk;
+	} else if (is_word(p, "spam") || is_word(p, "vol")) {
+		int8_t *slot = is_word(p, "spam") ? spam : vol;
+
+		advance(p);
+		*ok = expect_uint(p, slot == spam ? "spam (0 to 100)" : "vol (0 to 100)", 100, &n);
+		*slot = *ok ? (int8_t)n : *slot;
+	} else
+		return 0;
+	return 1;
+}
+
+/* "0.5", "1", "1.0": a weight in (0, 1]; 0 if the text is not one. */
+static int
+parse_weight(const char *s, double *w)
+{
+	char *end;
+	double v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || !(v > 0) || v > 1)
+		return 0;
+	*w = v;
+	return 1;
+}
+
+/*
+ * feed "NAME" { file "PATH"  format FORMAT  [risk N] [spam N] [vol N]
+ *               [value "127.0.0.N" [risk N] [spam N] [vol N]]...  [weight W] }
+ * The file is checked to be there and regular; its contents are read by
+ * whoever uses the feed (check, replay, run), which reports FILE:LINE.
+ */
+static void
+parse_feed(struct P *p)
+{
+	struct token at = *cur(p), *t;
+	struct feed_spec *f;
+	int have_format = 0;
+
+	at.text = NULL;
+	advance(p);			/* "feed" */
+	t = cur(p);
+	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "feed", t->text)) {
+		if (t->t != T_STRING && t->t != T_WORD)
+			ERR(p, t, "expected a feed name after 'feed'");
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	if (find_feed(p, t->text) != NULL) {
+		ERR(p, t, "feed \"%s\" is already defined", t->text);
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	f = xcalloc(1, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", t->text);
+	f->risk = f->spam = f->vol = FEED_SCORE_NONE;
+	f->weight = 1;
+	{
+		char where[PATH_MAX + 32];
+
+		snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
+		f->at = xstrdup(where);
+	}
+	p->c->feeds = xrealloc(p->c->feeds, (size_t)(p->c->nfeeds + 1) * sizeof(*p->c->feeds));
+	p->c->feeds[p->c->nfeeds++] = f;
+	advance(p);
+	if (cur(p)->t != T_LBRACE) {
+		ERR(p, cur(p), "expected '{' after feed \"%s\"", f->name);
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	advance(p);
+	while (cur(p)->t != T_RBRACE && cur(p)->t != T_EOF) {
+		struct token item = *cur(p);
+		int ok = 1;
+
+		item.text = NULL;
+		if (accept_word(p, "file")) {
+			char path[PATH_MAX], why[PATH_MAX + 128];
+			struct stat sb;
+			int fd;
+
+			t = cur(p);
+			if (t->t != T_STRING) {
+				ERR(p, t, "expected a quoted file name after 'file'");
+				ok = 0;
+			} else {
+				resolve_path(t, path, sizeof(path));
+				if ((fd = rf_open_regular(path, &sb, why, sizeof(why))) < 0)
+					ERR(p, t, "feed \"%s\": %s", f->name, why);
+				else
+					close(fd);
+				free(f->path);
+				f->path = xstrdup(path);
+				advance(p);
+			}
+		} else if (accept_word(p, "format")) {
+			int fmt;
+
+			t = cur(p);
+			if (t->t != T_WORD || (fmt = feed_format_by_name(t->text)) < 0) {
+				ERR(p, t, "feed \"%s\": format: expected csv, list, drop, drop-json, ip4set, ip4trie or "
+				    "ip6trie, found %s", f->name, tok_desc(t));
+				ok = 0;
+			} else {
+				f->format = (enum feed_format)fmt;
+				have_format = 1;
+				advance(p);
+			}
+		} else if (accept_word(p, "weight")) {
+			t = cur(p);
+			if (t->t != T_WORD || !parse_weight(t->text, &f->weight)) {
+				ERR(p, t, "feed \"%s\": weight: expected a number above 0 and at most 1, found %s", f->name,
+				    tok_desc(t));
+				ok = 0;
+			} else
+				advance(p);
+		} else if (accept_word(p, "value")) {
+			struct addr a;
+			struct feed_value *v;
+
+			t = cur(p);
+			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 ||
+			    a.b[0] != 127) {
+				ERR(p, t, "feed \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", f->name,
+				    tok_desc(t));
+				ok = 0;
+			} else if (f->nvalues == FEED_VALUES_MAX) {
+				ERR(p, t, "feed \"%s\": more than %d values", f->name, FEED_VALUES_MAX);
+				ok = 0;
+			} else {
+				v = &f->values[f->nvalues++];
+				v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+				v->risk = v->spam = v->vol = FEED_SCORE_NONE;
+				advance(p);
+				while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
+					;
+			}
+		} else if (!parse_score(p, &f->risk, &f->spam, &f->vol, &ok)) {
+			ERR(p, cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value or weight, found %s",
+			    f->name, tok_desc(cur(p)));
+			ok = 0;
+		}
+		if (!ok)
+			recover(p, item.line, item.file);
+	}
+	if (cur(p)->t != T_RBRACE) {
+		ERR(p, cur(p), "feed \"%s\": expected '}'", f->name);
+		return;
+	}
+	if (f->path == NULL)
+		ERR(p, &at, "feed \"%s\" needs a file \"PATH\"", f->name);
+	if (!have_format)
+		ERR(p, &at, "feed \"%s\" needs a format (csv, list, drop, drop-json, ip4set, ip4trie, ip6trie)", f->name);
+	if (f->nvalues > 0 && f->format != FEED_IP4SET && f->format != FEED_IP4TRIE && f->format != FEED_IP6TRIE)
+		ERR(p, &at, "feed \"%s\": value applies to rbldnsd zone files (ip4set, ip4trie, ip6trie) only", f->name);
+	advance(p);
+}
+
 static void
 parse_statements(struct P *p)
 {
@@ -1400,6 +1607,8 @@ parse_statements(struct P *p)
 			parse_rule(p);
 		else if (t->t == T_WORD && strcmp(t->text, "table") == 0)
 			parse_table(p);
+		else if (t->t == T_WORD && strcmp(t->text, "feed") == 0)
+			parse_feed(p);
 		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
 			advance(p);
 			t = cur(p);
@@ -1639,6 +1848,12 @@ conf_free(struct config *c)
 	free(c->socketmap_group);
 	free(c->mapfile);
 	free(c->mapfile_at);
+	for (int i = 0; i < c->nfeeds; i++) {
+		free(c->feeds[i]->path);
+		free(c->feeds[i]->at);
+		free(c->feeds[i]);
+	}
+	free(c->feeds);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

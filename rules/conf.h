@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../parsers/event.h"
+#include "../reputation/feed.h"
 #include "cond.h"
 #include "table.h"
 
@@ -63,6 +64,9 @@ struct config {
 	int64_t socketmap_idle;		/* ... idle DURATION: seconds before an idle connection is closed (0: default) */
 	char *mapfile_at;		/* where "set map-file" was, "FILE:LINE:COL" */
 	char *mapfile;			/* "set map-file "TYPE:PATH"": the daemon's default --map-file */
+	struct feed_spec **feeds;	/* reputation feeds (docs/REPUTATION.md) */
+	int nfeeds;
+	int uses_rep;			/* a rule's condition reads the client's reputation: look it up per event */
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

@@ -24,6 +24,7 @@
 
 #include "../common/hash.h"
 #include "../common/xalloc.h"
+#include "../reputation/rep.h"
 #include "../parsers/event_json.h"
 #include "keytab.h"
 #include "window.h"
@@ -321,6 +322,7 @@ decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint
 	d.value = value;
 	d.level = o->decisions;
 	d.ip = ev->ip;
+	d.rep = ev->rep;
 	d.type = ev->type;
 	o->until = ev->ts + dur;
 	o->decisions++;
@@ -485,6 +487,12 @@ decision_json(struct outbuf *ob, const struct decision *d)
 		OB_LIT(ob, ",\"ip\":\"");
 		ob_put(ob, a, addr_format(&d->ip, a));
 		ob_putc(ob, '"');
+	}
+	if (d->rep != NULL) {
+		/* What the rules knew of the client: a decision says why. */
+		OB_LIT(ob, ",\"rep\":{");
+		rep_put_json(ob, d->rep);
+		ob_putc(ob, '}');
 	}
 	n = decision_reason(d, reason, sizeof(reason));
 	OB_LIT(ob, ",\"reason\":");

@@ -31,6 +31,7 @@ struct decision {
 	uint32_t level;			/* 0: first decision for this key by this rule */
 	struct addr ip;			/* the client of the deciding event (may be none) */
 	enum ev_type type;		/* the deciding event's type */
+	const struct rep_result *rep;	/* the client's reputation the rules saw, or NULL (not looked up) */
 };
 
 struct rule_stats {
