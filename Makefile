@@ -71,6 +71,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 bench/genlog: bench/genlog.c
 	$(CC) -O2 $(WARN) -o $@ $<
 
+# The reputation lookup path (issue 13 targets): links the library.
+bench/rep_bench: bench/rep_bench.c $(LIB)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
 check: $(BIN) $(UNIT_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
 
@@ -91,6 +95,6 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	clang $(STD) -D_GNU_SOURCE $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 clean:
-	rm -rf build mxguard bench/genlog
+	rm -rf build mxguard bench/genlog bench/rep_bench
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "../actions/fw.h"
+#include "../reputation/feed.h"
 #include "../rules/conf.h"
 #include "commands.h"
 
@@ -57,6 +58,27 @@ cmd_check(int argc, char **argv)
 			return EX_CONFIG;
 		}
 	}
+	{
+		/* The feeds are read as the daemon would read them: a broken one is FILE:LINE here. */
+		int bad = 0;
+
+		for (int f = 0; f < c->nfeeds; f++) {
+			char err[512];
+			struct feed *fd = feed_load(c->feeds[f], err, sizeof(err));
+
+			if (fd == NULL) {
+				fprintf(stderr, "%s: feed \"%s\": %s\n", c->feeds[f]->at, c->feeds[f]->name, err);
+				bad = 1;
+			} else if (verbose)
+				printf("feed \"%s\": %zu entries from %s (%s)\n", c->feeds[f]->name, fd->n,
+				    c->feeds[f]->path, feed_format_name(c->feeds[f]->format));
+			feed_free(fd);
+		}
+		if (bad) {
+			conf_free(c);
+			return EX_CONFIG;
+		}
+	}
 	if (verbose) {
 		for (int r = 0; r < c->nrules; r++) {
 			const struct rule *ru = c->rules[r];
@@ -66,7 +88,10 @@ cmd_check(int argc, char **argv)
 			    action_name(ru->action), (long long)ru->duration);
 		}
 	}
-	printf("%s: OK (%d rules, %d tables)\n", argv[i], c->nrules, c->ntables);
+	if (c->nfeeds > 0)
+		printf("%s: OK (%d rules, %d tables, %d feeds)\n", argv[i], c->nrules, c->ntables, c->nfeeds);
+	else
+		printf("%s: OK (%d rules, %d tables)\n", argv[i], c->nrules, c->ntables);
 	conf_free(c);
 	return 0;
 }

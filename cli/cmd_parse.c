@@ -43,7 +43,7 @@ struct output {
 };
 
 static void
-print_event(void *arg, const struct event *ev, const char *file)
+print_event(void *arg, struct event *ev, const char *file)
 {
 	struct output *o = arg;
 

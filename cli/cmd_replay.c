@@ -18,6 +18,7 @@
 #include "../common/outbuf.h"
 #include "../common/xalloc.h"
 #include "../rules/engine.h"
+#include "../reputation/rep.h"
 #include "../rules/keytab.h"
 #include "../tail/linereader.h"
 #include "commands.h"
@@ -37,6 +38,8 @@ struct replay {
 	int summary;
 	uint64_t events, decisions;
 	struct keytab *top;	/* rule index (2 bytes) + key text -> struct keycount */
+	struct rep_db *rep;	/* the feeds, when a rule reads reputation; else NULL */
+	struct rep_result rr;	/* the current event's */
 };
 
 static int
@@ -75,12 +78,17 @@ on_decision(void *arg, const struct decision *d)
 }
 
 static void
-on_event(void *arg, const struct event *ev, const char *file)
+on_event(void *arg, struct event *ev, const char *file)
 {
 	struct replay *rp = arg;
 
 	(void)file;
 	rp->events++;
+	if (rp->rep != NULL && ev->ip.family != 0) {
+		/* At the event's time: an entry that had expired by then did not count then. */
+		rep_lookup(rp->rep, &ev->ip, ev->ts, &rp->rr);
+		ev->rep = &rp->rr;
+	}
 	engine_event(rp->eng, ev, on_decision, rp);
 }
 
@@ -205,6 +213,19 @@ cmd_replay(int argc, char **argv)
 	}
 	if ((rp.conf = conf_load(conffile, print_diag, NULL)) == NULL)
 		return EX_CONFIG;
+	if (rp.conf->uses_rep) {
+		rp.rep = rep_new();
+		for (int i = 0; i < rp.conf->nfeeds; i++) {
+			char err[512];
+
+			if (rep_add(rp.rep, rp.conf->feeds[i], err, sizeof(err)) < 0) {
+				fprintf(stderr, "mxguard replay: feed \"%s\": %s\n", rp.conf->feeds[i]->name, err);
+				rep_free(rp.rep);
+				conf_free(rp.conf);
+				return EX_NOINPUT;
+			}
+		}
+	}
 	rp.eng = engine_new(rp.conf);
 	rp.top = keytab_new(100000, sizeof(struct keycount), KEYTAB_KEYMAX);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
@@ -223,6 +244,7 @@ cmd_replay(int argc, char **argv)
 	ob_free(&ob);
 	keytab_free(rp.top, NULL);
 	engine_free(rp.eng);
+	rep_free(rp.rep);
 	conf_free(rp.conf);
 	return rc;
 }

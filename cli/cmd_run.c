@@ -147,6 +147,10 @@ on_event(struct daemon *dm, struct event *ev)
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
 	}
+	if (dm->rep != NULL && dm->conf->uses_rep && ev->ip.family != 0) {
+		rep_lookup(dm->rep, &ev->ip, ev->ts, &dm->rr);
+		ev->rep = &dm->rr;
+	}
 	/* A client under a message limit: its accepted messages count toward it. */
 	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
 		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
@@ -833,14 +837,57 @@ daemon_fw_pending(const struct daemon *dm)
 	    (dm->fw_busy == FW_BUSY_APPLY ? dm->ninflight : dm->fw_busy == FW_BUSY_FLUSH);
 }
 
+/*
+ * The feeds of a configuration, read now: NULL if it has none, and *ok = 0
+ * (each failure logged as FILE:LINE: message) if one cannot be read.
+ */
+static struct rep_db *
+load_feeds(const struct config *c, int *ok)
+{
+	struct rep_db *db;
+
+	*ok = 1;
+	if (c->nfeeds == 0)
+		return NULL;
+	db = rep_new();
+	for (int i = 0; i < c->nfeeds; i++) {
+		char err[512];
+
+		if (rep_add(db, c->feeds[i], err, sizeof(err)) < 0) {
+			log_warnx("run: %s: feed \"%s\": %s", c->feeds[i]->at, c->feeds[i]->name, err);
+			*ok = 0;
+		} else
+			log_info("run: feed \"%s\": %zu entries from %s", c->feeds[i]->name, rep_feed_size(db, i),
+			    c->feeds[i]->path);
+	}
+	return db;
+}
+
+static void
+feed_report(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("run: feed %s; the previous version stays in use", msg);
+}
+
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
 int
 daemon_reload(struct daemon *dm)
 {
 	struct config *nc = conf_load(dm->conffile, print_diag, NULL);
+	struct rep_db *nr;
+	int ok;
 
 	if (nc == NULL) {
 		log_warnx("run: reload: %s has errors; keeping the running configuration", dm->conffile);
+		return 0;
+	}
+	/* Its feeds are part of it: one that cannot be read is an error like any other. */
+	nr = load_feeds(nc, &ok);
+	if (!ok) {
+		log_warnx("run: reload: a feed of %s cannot be read; keeping the running configuration", dm->conffile);
+		rep_free(nr);
+		conf_free(nc);
 		return 0;
 	}
 	{
@@ -853,8 +900,10 @@ daemon_reload(struct daemon *dm)
 		    (nc->firewall != NULL && strcmp(nc->firewall, dm->conf->firewall) != 0))
 			log_warnx("run: reload: 'set firewall' changed; it takes effect at the next restart");
 		conf_free(dm->conf);
+		rep_free(dm->rep);
 		dm->conf = nc;
 		dm->eng = ne;
+		dm->rep = nr;
 	}
 	log_info("run: reloaded %s (%d rules)", dm->conffile, nc->nrules);
 	return 1;
@@ -1058,6 +1107,18 @@ cmd_run(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	{
+		/* Before anything is set up: a feed that cannot be read stops the start (like a bad configuration). */
+		int ok;
+
+		dm.rep = load_feeds(dm.conf, &ok);
+		if (!ok) {
+			rep_free(dm.rep);
+			conf_free(dm.conf);
+			free(sources);
+			return EX_CONFIG;
+		}
+	}
+	{
 		/* --firewall, else the configuration's "set firewall", else none. */
 		const char *where = NULL;
 		char why[256];
@@ -1072,6 +1133,7 @@ cmd_run(int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", where, why);
 			else
 				log_warnx("run: --firewall: %s", why);
+			rep_free(dm.rep);
 			conf_free(dm.conf);
 			free(sources);
 			return where != NULL ? EX_CONFIG : EX_USAGE;
@@ -1088,6 +1150,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (nsources == 0) {
 		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
+		rep_free(dm.rep);
 		conf_free(dm.conf);
 		return EX_CONFIG;
 	}
@@ -1289,6 +1352,14 @@ cmd_run(int argc, char **argv)
 		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
+		if (dm.rep != NULL && now_ms() >= dm.rep_check_ms) {
+			/* Feed files that changed are read again (once still for a second); a broken one is not taken. */
+			int n = rep_refresh(dm.rep, feed_report, NULL);
+
+			if (n > 0)
+				log_info("run: %d feed(s) read again", n);
+			dm.rep_check_ms = now_ms() + 1000;
+		}
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
 		if (dm.dirty || stop || (!dm.store_ok && now_ms() >= dm.store_retry_ms))
@@ -1352,6 +1423,7 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
+	rep_free(dm.rep);
 	store_close(dm.store);
 	conf_free(dm.conf);
 	return rc;

@@ -12,6 +12,7 @@ int cmd_check(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_reputation(int argc, char **argv);
 
 /* Prints a configuration diagnostic on stderr (a conf_diag_fn). */
 void print_diag(void *arg, int warning, const char *msg);

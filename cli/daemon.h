@@ -10,6 +10,7 @@
 #include "../actions/fw.h"
 #include "../common/outbuf.h"
 #include "../parsers/parser.h"
+#include "../reputation/rep.h"
 #include "../rules/engine.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
@@ -80,6 +81,9 @@ struct daemon {
 	int flush_putback;	/* the flush in progress is a retried one: then put back what is in force */
 	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
 	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
+	struct rep_db *rep;	/* the configuration's reputation feeds, or NULL (none) */
+	struct rep_result rr;	/* the current event's reputation (events point here) */
+	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };

@@ -35,8 +35,8 @@ void input_opts_init(struct input_opts *o);
  */
 int input_opt(struct input_opts *o, int c, const char *arg, const char *cmd);
 
-/* file is the input's name when there are several, else NULL. */
-typedef void (*event_fn)(void *arg, const struct event *ev, const char *file);
+/* file is the input's name when there are several, else NULL. The callback may annotate ev (its reputation). */
+typedef void (*event_fn)(void *arg, struct event *ev, const char *file);
 
 /*
  * Parse every input ("-" is standard input) in the order given and call fn

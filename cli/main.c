@@ -26,6 +26,7 @@ static const struct {
 	{ "replay", cmd_replay, "run the rules over old logs: what would have been decided" },
 	{ "run", cmd_run, "the live daemon: follow the logs, apply the rules (foreground)" },
 	{ "ctl", cmd_ctl, "talk to the running daemon: status, decisions, ban, unban, reload, ..." },
+	{ "reputation", cmd_reputation, "what the reputation feeds say about addresses (JSON)" },
 };
 
 static void
