@@ -253,6 +253,80 @@ find_sample(char *out, size_t len)
 	return access(out, R_OK) == 0;
 }
 
+/* Feeds: every setting read, paths relative to the configuration, names known to conditions. */
+static void
+test_feeds(void **state)
+{
+	struct config *c;
+
+	wfile("feeds/drop.txt", "198.51.100.0/24 ; SBL1\n");
+	wfile("feeds/bl.zone", "198.51.100.0/24\n");
+	wfile("f.conf",
+	    "feed \"drop\" { file \"feeds/drop.txt\" format drop risk 10 }\n"
+	    "feed zone {\n"
+	    "    file \"feeds/bl.zone\"\n"
+	    "    format ip4trie\n"
+	    "    value \"127.0.0.2\" risk 9 spam 80\n"
+	    "    value \"127.0.0.3\" vol 5\n"
+	    "    weight 0.5\n"
+	    "}\n"
+	    "rule \"r\" { on rcpt_unknown where rep.risk >= 8 and not listed \"zone\" when count >= 1 within 1m do log }\n");
+	c = load_ok(state, "f.conf");
+	assert_int_equal(c->nfeeds, 2);
+	assert_string_equal(c->feeds[0]->name, "drop");
+	assert_string_equal(c->feeds[0]->path, P("feeds/drop.txt"));
+	assert_int_equal(c->feeds[0]->format, FEED_DROP);
+	assert_int_equal(c->feeds[0]->risk, 10);
+	assert_int_equal(c->feeds[0]->spam, FEED_SCORE_NONE);
+	assert_int_equal(c->feeds[1]->nvalues, 2);
+	assert_int_equal(c->feeds[1]->values[0].a, 0x7f000002);
+	assert_int_equal(c->feeds[1]->values[0].risk, 9);
+	assert_int_equal(c->feeds[1]->values[0].spam, 80);
+	assert_int_equal(c->feeds[1]->values[1].vol, 5);
+	assert_true(c->feeds[1]->weight == 0.5);
+	assert_true(c->uses_rep);
+}
+
+static void
+test_error_feeds(void **state)
+{
+	const char *text =
+	    "feed \"a\" { file \"missing.txt\" format list }\n"
+	    "feed \"b\" { file \"l.txt\" format yaml }\n"
+	    "feed \"c\" { file \"l.txt\" format list risk 11 }\n"
+	    "feed \"d\" { file \"l.txt\" format list weight 2 }\n"
+	    "feed \"e\" { file \"l.txt\" format list value \"127.0.0.2\" risk 1 }\n"
+	    "feed \"f\" { format list }\n"
+	    "feed \"b\" { file \"l.txt\" format list }\n"
+	    "feed \"g\" { file \"dir\" format list }\n"
+	    "rule \"r\" { on connect where listed \"nope\" when count >= 1 within 1m do log }\n";
+
+	wfile("l.txt", "198.51.100.1\n");
+	wfile("dir/x", "");
+	wfile("e.conf", text);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, col_of(text, 1, "\"missing.txt\""), 0, "cannot open");
+	expect_diag(P("e.conf"), 2, col_of(text, 2, "yaml"), 0, "format");
+	expect_diag(P("e.conf"), 3, col_of(text, 3, "11"), 0, "risk");
+	expect_diag(P("e.conf"), 4, col_of(text, 4, "2 }"), 0, "weight");
+	expect_diag(P("e.conf"), 5, 1, 0, "rbldnsd");
+	expect_diag(P("e.conf"), 6, 1, 0, "needs a file");
+	expect_diag(P("e.conf"), 7, col_of(text, 7, "\"b\""), 0, "already defined");
+	expect_diag(P("e.conf"), 8, col_of(text, 8, "\"dir\""), 0, "not a regular file");
+	expect_diag(P("e.conf"), 9, col_of(text, 9, "\"nope\""), 0, "unknown feed");
+}
+
+/* A reputation condition with no feed at all can never hold: said, not silently accepted. */
+static void
+test_rep_without_feeds_warns(void **state)
+{
+	const char *text = "rule \"r\" { on connect where rep.risk >= 8 when count >= 1 within 1m do log }\n";
+
+	wfile("w.conf", text);
+	load_ok(state, "w.conf");
+	expect_diag(P("w.conf"), 1, col_of(text, 1, "rep.risk"), 1, "no feed");
+}
+
 static void
 test_default_policy(void **state)
 {
@@ -1425,6 +1499,9 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_default_policy),
+		T(test_feeds),
+		T(test_error_feeds),
+		T(test_rep_without_feeds_warns),
 		T(test_macros),
 		T(test_include_relative),
 		T(test_table_file_relative),
