@@ -7,10 +7,11 @@ DOC=docs/RULES.md
 mkdir -p "$TMP/ex"
 awk -v dir="$TMP/ex" '
 	/^```(conf|log|jsonl) [A-Za-z0-9_-]+$/ { split(substr($0, 4), a, " "); out = dir "/" a[2] "." a[1]; printf "" > out; next }
+	/^```file [A-Za-z0-9_.-]+$/ { out = dir "/" substr($0, 9); printf "" > out; next }
 	/^```/ { out = ""; next }
 	out != "" { print >> out }
 ' "$DOC"
-# The overview example reads a table file next to it.
+# The overview example reads a table file next to it (```file NAME blocks are written there too).
 echo "2001:db8:b01c::/48  # a newsletter platform" > "$TMP/ex/bulk-senders.txt"
 n=0
 for conf in "$TMP"/ex/*.conf; do
@@ -18,7 +19,7 @@ for conf in "$TMP"/ex/*.conf; do
 	n=$((n + 1))
 	check "RULES.md example '$name' passes mxguard check" "$MXGUARD" check "$conf"
 	if [ -f "$TMP/ex/$name.log" ] && [ -f "$TMP/ex/$name.jsonl" ]; then
-		"$MXGUARD" replay -c "$conf" --year 2024 "$TMP/ex/$name.log" > "$TMP/ex/$name.out"
+		"$MXGUARD" replay -c "$conf" --year 2024 "$TMP/ex/$name.log" | sed "s|$TMP/ex/|FEEDDIR/|g" > "$TMP/ex/$name.out"
 		if cmp -s "$TMP/ex/$name.jsonl" "$TMP/ex/$name.out"; then
 			pass "RULES.md example '$name' replays to the decisions shown"
 		else
