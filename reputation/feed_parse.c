@@ -368,8 +368,7 @@ parse_expiry(struct ctx *c, const char *s, const char *end, int64_t *out)
 
 		for (; p < end; p++) {
 			if (!is_digit(*p) || v > (INT64_MAX - 9) / 10)
-				return fail(c, "expiry '%.*s' is neither seconds (a non-negative number) nor "
-				    "YYYY-MM-DDTHH:MM:SSZ", clip(s, (size_t)(end - s)), s);
+				goto bad;
 			v = v * 10 + (*p - '0');
 		}
 		if (v > (int64_t)100 * 366 * 86400 || c->mtime > INT64_MAX - v)
@@ -392,8 +391,10 @@ parse_expiry(struct ctx *c, const char *s, const char *end, int64_t *out)
 		p++;
 	else if (end - p == 6 && memcmp(p, "+00:00", 6) == 0)
 		p += 6;
-	else
+	else if (p == end || ((*p == '+' || *p == '-') && end - p == 6))
 		return fail(c, "expiry '%.*s' must be UTC: end it with Z (or +00:00)", clip(s, (size_t)(end - s)), s);
+	else
+		goto bad;
 	if (p != end)
 		goto bad;
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
@@ -401,7 +402,8 @@ parse_expiry(struct ctx *c, const char *s, const char *end, int64_t *out)
 	*out = utc_seconds(y, mo, d, h, mi, sec);
 	return 0;
 bad:
-	return fail(c, "expiry '%.*s' is neither seconds nor YYYY-MM-DDTHH:MM[:SS]Z", clip(s, (size_t)(end - s)), s);
+	return fail(c, "expiry '%.*s' is neither a number of seconds nor YYYY-MM-DDTHH:MM[:SS]Z",
+	    clip(s, (size_t)(end - s)), s);
 }
 
 /* ------------------------------------------------------------- CSV --- */
@@ -1005,6 +1007,7 @@ static int
 rbl_value(struct ctx *c, const char *p, const char *end, uint32_t *out)
 {
 	const char *s = ++p;
+	const char *aend;
 	uint32_t part[4];
 	int np = 0;
 
@@ -1033,11 +1036,11 @@ rbl_value(struct ctx *c, const char *p, const char *end, uint32_t *out)
 	}
 	if (*out == 0)
 		goto bad;
-	while (p < end && is_blank(*p))
-		p++;
+	for (aend = p; p < end && is_blank(*p); p++)
+		;
 	if (p < end && *p != ':')
 		return fail(c, "text after the A value '%.*s': a TXT template goes after a second ':'",
-		    clip(s, (size_t)(p - s)), s);
+		    clip(s, (size_t)(aend - s)), s);
 	return 0;
 bad:
 	while (p < end && *p != ':' && !is_blank(*p))
@@ -1092,13 +1095,12 @@ push_ip4(struct ctx *c, uint32_t a, int plen, int excluded, uint32_t value)
  * ("10.1" is 10.1.0.0/16), "PREFIX/LEN" (host bits cleared, as rbldnsd -e
  * does), or in ip4set only a range "FIRST-LAST": LAST has as many parts
  * as FIRST (its missing parts are 255) or one (it replaces FIRST's last
- * part). A range becomes the fewest prefixes that cover it exactly.
+ * part). The addresses it covers: *first..*last.
  */
 static int
-rbl_ip4(struct ctx *c, const char *s, const char *end, int excluded, uint32_t value)
+rbl_ip4(struct ctx *c, const char *s, const char *end, uint64_t *first, uint64_t *last)
 {
 	const char *dash = memchr(s, '-', (size_t)(end - s)), *slash = memchr(s, '/', (size_t)(end - s));
-	uint64_t first, last;
 	uint32_t a, b;
 	int k, plen;
 
@@ -1111,16 +1113,16 @@ rbl_ip4(struct ctx *c, const char *s, const char *end, int excluded, uint32_t va
 		if (slash != NULL || (k = ip4_parts(s, dash, &a)) == 0 || (k2 = ip4_parts(dash + 1, end, &b)) == 0)
 			return fail(c, "'%.*s' is not an IPv4 range (FIRST-LAST)", clip(s, (size_t)(end - s)), s);
 		if (k2 == k)
-			last = (uint64_t)b | (0xffffffffull >> (8 * k));
+			*last = (uint64_t)b | (0xffffffffull >> (8 * k));
 		else if (k2 == 1) {
 			int shift = 8 * (4 - k);
 
-			last = ((uint64_t)a & ~(0xffull << shift)) | ((uint64_t)b >> 24 << shift) | ((1ull << shift) - 1);
+			*last = ((uint64_t)a & ~(0xffull << shift)) | ((uint64_t)b >> 24 << shift) | ((1ull << shift) - 1);
 		} else
 			return fail(c, "'%.*s': a range's end has as many parts as its start, or one",
 			    clip(s, (size_t)(end - s)), s);
-		first = a;
-		if (last < first)
+		*first = a;
+		if (*last < *first)
 			return fail(c, "'%.*s': the range ends before it starts", clip(s, (size_t)(end - s)), s);
 	} else {
 		if ((k = ip4_parts(s, slash ? slash : end, &a)) == 0)
@@ -1131,9 +1133,18 @@ rbl_ip4(struct ctx *c, const char *s, const char *end, int excluded, uint32_t va
 		if (plen == 0 && c->fmt == FEED_IP4SET)
 			return fail(c, "'%.*s': ip4set takes no /0 (rbldnsd refuses it; use 0/1 and 128/1)",
 			    clip(s, (size_t)(end - s)), s);
-		first = plen == 0 ? 0 : a & (0xffffffffu << (32 - plen));
-		last = first + (1ull << (32 - plen)) - 1;
+		*first = plen == 0 ? 0 : a & (0xffffffffu << (32 - plen));
+		*last = *first + (1ull << (32 - plen)) - 1;
 	}
+	return 0;
+}
+
+/* Entries for the addresses first..last: the fewest prefixes that cover them exactly. */
+static int
+push_range(struct ctx *c, uint64_t first, uint64_t last, int excluded, uint32_t value)
+{
+	int plen;
+
 	if (last - first + 1 > c->maxrange)
 		return 0;	/* rbldnsd skips it (with a warning) */
 	while (first <= last) {
@@ -1141,8 +1152,6 @@ rbl_ip4(struct ctx *c, const char *s, const char *end, int excluded, uint32_t va
 		plen = 32;
 		while (plen > 0 && (first & ((1ull << (33 - plen)) - 1)) == 0 && first + (1ull << (33 - plen)) - 1 <= last)
 			plen--;
-		if (excluded)
-			c->excluded_seen = 1;
 		if (push_ip4(c, (uint32_t)first, plen, excluded, value) < 0)
 			return -1;
 		first += 1ull << (32 - plen);
@@ -1157,12 +1166,11 @@ rbl_ip4(struct ctx *c, const char *s, const char *end, int excluded, uint32_t va
  * explicit /LEN). No dotted-quad tail (rbldnsd refuses it).
  */
 static int
-rbl_ip6(struct ctx *c, const char *s, const char *end, int excluded, uint32_t value)
+rbl_ip6(struct ctx *c, const char *s, const char *end, struct feed_entry *e)
 {
 	const char *slash = memchr(s, '/', (size_t)(end - s)), *aend = slash ? slash : end;
 	size_t alen = (size_t)(aend - s);
 	char buf[64];
-	struct feed_entry e;
 	int groups = 1, plen = 128, mapped;
 
 	if (alen == 0 || alen > 45)
@@ -1179,18 +1187,14 @@ rbl_ip6(struct ctx *c, const char *s, const char *end, int excluded, uint32_t va
 			plen = 16 * groups;
 		}
 	}
-	new_entry(c, &e);
-	if (!addr_parse(buf, alen, &e.addr))
+	new_entry(c, e);
+	if (!addr_parse(buf, alen, &e->addr))
 		goto bad;
 	if (slash != NULL && (plen = parse_len(slash + 1, end, 128)) < 0)
 		return fail(c, "'%.*s': the prefix length must be 0..128", clip(s, (size_t)(end - s)), s);
-	mapped = e.addr.family == 4;	/* ::ffff:a00:1 is an IPv4 client to mxguard */
-	set_prefix(&e, plen, mapped);
-	e.excluded = (uint8_t)excluded;
-	e.value = excluded ? 0 : value;
-	if (excluded)
-		c->excluded_seen = 1;
-	return push(c, &e);
+	mapped = e->addr.family == 4;	/* ::ffff:a00:1 is an IPv4 client to mxguard */
+	set_prefix(e, plen, mapped);
+	return 0;
 bad:
 	return fail(c, "'%.*s' is not an IPv6 address or prefix", clip(s, (size_t)(end - s)), s);
 }
@@ -1201,6 +1205,8 @@ parse_rbldnsd(struct ctx *c, const char *p, const char *end)
 	const char *tok, *q;
 	uint32_t value = c->defval;
 	int excluded = 0, v6 = c->fmt == FEED_IP6TRIE;
+	struct feed_entry e;
+	uint64_t first = 0, last = 0;
 
 	while (p < end && is_blank(*p))
 		p++;
@@ -1218,7 +1224,8 @@ parse_rbldnsd(struct ctx *c, const char *p, const char *end)
 	}
 	if (*p == '#' || *p == ';')
 		return 0;
-	if (*p == ':') {
+	/* a default value line, but in ip6trie "::1" is an address */
+	if (*p == ':' && !(v6 && end - p > 1 && p[1] == ':')) {
 		if (rbl_value(c, p, end, &value) < 0)
 			return -1;
 		c->defval = value;
@@ -1233,7 +1240,7 @@ parse_rbldnsd(struct ctx *c, const char *p, const char *end)
 	for (q = p; q < end; q++) {
 		char ch = *q;
 
-		if (!(is_digit(ch) || ch == '.' || ch == '/' || (!v6 && ch == '-') ||
+		if (!(is_digit(ch) || ch == '/' || (!v6 && (ch == '.' || ch == '-')) ||
 		    (v6 && (ch == ':' || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')))))
 			break;
 	}
@@ -1243,6 +1250,9 @@ parse_rbldnsd(struct ctx *c, const char *p, const char *end)
 		return fail(c, "'%.*s' is not an %s entry", clip(tok, (size_t)(q - tok)), tok,
 		    v6 ? "IPv6" : "IPv4");
 	}
+	/* the address first, then its value: errors come in the order of the text */
+	if (v6 ? rbl_ip6(c, tok, q, &e) < 0 : rbl_ip4(c, tok, q, &first, &last) < 0)
+		return -1;
 	if (!excluded) {
 		const char *r = q;
 
@@ -1252,7 +1262,13 @@ parse_rbldnsd(struct ctx *c, const char *p, const char *end)
 		if (r < end && *r == ':' && rbl_value(c, r, end, &value) < 0)
 			return -1;
 	}
-	return v6 ? rbl_ip6(c, tok, q, excluded, value) : rbl_ip4(c, tok, q, excluded, value);
+	if (excluded)
+		c->excluded_seen = 1;
+	if (!v6)
+		return push_range(c, first, last, excluded, excluded ? 0 : value);
+	e.excluded = (uint8_t)excluded;
+	e.value = excluded ? 0 : value;
+	return push(c, &e);
 }
 
 /* ---------------------------------------------- after the last line --- */
@@ -1339,17 +1355,22 @@ static size_t
 drop_excluded_in_band(struct feed_entry *e, size_t n)
 {
 	struct pset s;
+	struct feed_entry *excl;	/* (a copy: the loop below moves the entries) */
 	size_t w = 0, nexcl = 0;
 
 	for (size_t i = 0; i < n; i++)
 		nexcl += e[i].excluded;
-	pset_init(&s, e, nexcl);
+	excl = xmalloc(nexcl * sizeof(*excl));
+	pset_init(&s, excl, nexcl);
+	nexcl = 0;
 	for (size_t i = 0; i < n; i++)
 		if (e[i].excluded) {
 			uint32_t *slot = pset_slot(&s, &e[i]);
 
-			if (*slot == 0)
-				*slot = (uint32_t)i + 1;
+			if (*slot == 0) {
+				excl[nexcl] = e[i];
+				*slot = (uint32_t)++nexcl;
+			}
 		}
 	for (size_t i = 0; i < n; i++) {
 		int drop = 0;
@@ -1369,6 +1390,7 @@ drop_excluded_in_band(struct feed_entry *e, size_t n)
 			e[w++] = e[i];
 	}
 	free(s.slot);
+	free(excl);
 	return w;
 }
 
