@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1396,6 +1397,45 @@ drop_excluded_in_band(struct feed_entry *e, size_t n)
 
 /* ------------------------------------------------------------ reading --- */
 
+/*
+ * Ask for transparent huge pages over the 2 MiB-aligned part of a large
+ * block: a million entries are 48 MB, and faulting them in 4 KiB pages
+ * cost more than parsing them (most of a 1M-line read was page faults).
+ * Only advice: where THP is off it does nothing.
+ */
+static void
+huge_pages(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
+/*
+ * Room for one entry per line, allocated once: growing by doubling would
+ * copy a million-entry array several times over (a third of the time of
+ * a 1M-line read). Only ip4set ranges can make more entries than lines.
+ */
+static void
+reserve(struct ctx *c, const char *p, const char *end)
+{
+	struct feed_data *d = c->out;
+	size_t lines = 1, want;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	want = d->n + (lines < MAX_ENTRIES ? lines : MAX_ENTRIES);
+	if (want > d->cap) {
+		d->cap = want;
+		d->e = xrealloc(d->e, d->cap * sizeof(*d->e));
+		huge_pages(d->e, d->cap * sizeof(*d->e));
+	}
+}
+
 static int
 parse_line(struct ctx *c, const char *s, const char *end)
 {
@@ -1439,6 +1479,7 @@ feed_parse(const char *buf, size_t len, enum feed_format fmt, const char *name, 
 	}
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;		/* a UTF-8 byte order mark, as some editors write */
+	reserve(&c, p, end);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -1495,6 +1536,7 @@ feed_parse_file(const char *path, enum feed_format fmt, struct feed_data *out, c
 	}
 	/* sized by fstat, one byte more to see a file that grew while read */
 	buf = xmalloc((size_t)sb.st_size + 1);
+	huge_pages(buf, (size_t)sb.st_size + 1);
 	for (;;) {
 		ssize_t k = read(fd, buf + len, (size_t)sb.st_size + 1 - len);
 
