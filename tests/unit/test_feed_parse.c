@@ -103,7 +103,7 @@ test_format_names(void **state)
 
 /* ------------------------------------------- the documented examples --- */
 
-/* docs/REPUTATION.md, "csv" */
+/* docs/REPUTATION.md, "csv" (test_doc_examples checks the doc shows these very texts) */
 static const char doc_csv[] =
     "# vendor reputation, 2026-12-06\n"
     "prefix,risk,spam,vol,expires\n"
@@ -199,7 +199,8 @@ static const char doc_ip4set[] =
     ":127.0.0.2:Listed, see https://bl.example/lookup?$\n"
     "192.0.2.0/24\n"
     "198.51.100                     # the same as 198.51.100.0/24\n"
-    "203.0.113.10-203.0.113.20 :3:  # a range, A 127.0.0.3\n"
+    "# a range, with A 127.0.0.3 and a text of its own\n"
+    "203.0.113.10-203.0.113.20 :3:Listed for spam\n"
     "!192.0.2.128/25                # not listed\n"
     "# 10.1.0.0-10.3.255.255 with A 127.0.0.5 (a comment cannot follow a value)\n"
     "10.1-3 :5\n";
@@ -219,11 +220,11 @@ test_ip4set_example(void **state)
 	is_entry(&d->e[3], "203.0.113.12/30", 0, A3);
 	is_entry(&d->e[4], "203.0.113.16/30", 0, A3);
 	is_entry(&d->e[5], "203.0.113.20/32", 0, A3);
-	assert_int_equal(d->e[5].line, 8);
+	assert_int_equal(d->e[5].line, 9);
 	is_entry(&d->e[6], "192.0.2.128/25", 1, 0);
 	is_entry(&d->e[7], "10.1.0.0/16", 0, A5);
 	is_entry(&d->e[8], "10.2.0.0/15", 0, A5);
-	assert_int_equal(d->e[8].line, 11);
+	assert_int_equal(d->e[8].line, 12);
 }
 
 /* docs/REPUTATION.md, "ip4trie" */
@@ -233,7 +234,8 @@ static const char doc_ip4trie[] =
     "192.0.2.64/26 :127.0.0.5:Listed for spam\n"
     "!192.0.2.66\n"
     "10/8\n"
-    "192.0.2.0/24 :6:   # a duplicate: rbldnsd keeps the first\n";
+    "# a duplicate: rbldnsd keeps the first (A 127.0.0.4)\n"
+    "192.0.2.0/24 :6:\n";
 
 static void
 test_ip4trie_example(void **state)
@@ -252,7 +254,8 @@ test_ip4trie_example(void **state)
 static const char doc_ip6trie[] =
     ":127.0.0.2:Listed, see https://bl.example/lookup?$\n"
     "2001:db8:c000/36                 # 2001:db8:c000::/36\n"
-    "2001:db8:1:2 :127.0.0.3:         # 2001:db8:1:2::/64\n"
+    "# 2001:db8:1:2::/64 with A 127.0.0.3\n"
+    "2001:db8:1:2 :127.0.0.3:\n"
     "2001:db8:77::/48\n"
     "!2001:db8:77::25\n";
 
@@ -757,6 +760,50 @@ test_random_ip4trie(void **state)
 	random_ip4set(state, 1);
 }
 
+/*
+ * The examples of docs/REPUTATION.md are these strings, each line indented
+ * by four blanks: a changed example must be changed here too, and read.
+ */
+static void
+test_doc_examples(void **state)
+{
+	static const char *const examples[] = {
+		doc_csv, doc_list, doc_drop, doc_drop_json, doc_ip4set, doc_ip4trie, doc_ip6trie,
+	};
+	FILE *fp = fopen("docs/REPUTATION.md", "r");
+	char *doc, block[4096];
+	long n;
+
+	(void)state;
+	if (fp == NULL) {
+		skip();	/* (run_all.sh runs the tests from the source tree, where it is) */
+		return;
+	}
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	doc = calloc(1, (size_t)n + 1);
+	assert_non_null(doc);
+	assert_int_equal(fread(doc, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		size_t len = 0;
+
+		for (const char *p = examples[i]; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t k = nl ? (size_t)(nl - p) : strlen(p);
+
+			len += (size_t)snprintf(block + len, sizeof(block) - len, "%s%.*s\n", k ? "    " : "", (int)k, p);
+			p += k + (nl != NULL);
+		}
+		if (strstr(doc, block) == NULL) {
+			free(doc);
+			fail_msg("docs/REPUTATION.md has no example block:\n%s", block);
+		}
+	}
+	free(doc);
+}
+
 /* ------------------------------------------------------------ errors --- */
 
 static void
@@ -1070,6 +1117,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rbldnsd_fixups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ip4set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ip4trie, setup, teardown),
+		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines_and_garbage, setup, teardown),
