@@ -46,6 +46,8 @@ LIB       := $(BUILD)/libmxguard.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers the shell tests call (found in UNIT_DIR): feed_lookup answers from a parsed feed.
+TOOL_BINS := $(BUILD)/tests/feed_lookup
 
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
 
@@ -68,6 +70,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -o $@ $< $(LIB) \
 	    $(LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
+$(BUILD)/tests/feed_lookup: tests/tools/feed_lookup.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
 bench/genlog: bench/genlog.c
 	$(CC) -O2 $(WARN) -o $@ $<
 
@@ -75,13 +81,13 @@ bench/genlog: bench/genlog.c
 bench/rep_bench: bench/rep_bench.c $(LIB)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
 
-check: $(BIN) $(UNIT_BINS) bench/genlog
+check: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
 
 check-san:
 	$(MAKE) SAN=1 BUILD=build/san check
 
-check-valgrind: $(BIN) $(UNIT_BINS) bench/genlog
+check-valgrind: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) VALGRIND=1 tests/run_all.sh
 
 bench: $(BIN) bench/genlog

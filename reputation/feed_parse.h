@@ -9,8 +9,16 @@
  *
  * A feed is read whole or not at all: the first malformed line stops the
  * read with "FILE:LINE: message", and the caller keeps the feed's previous
- * version. Input is untrusted text (a download): every line is bounded,
- * nothing in it is executed or followed.
+ * version. Input is untrusted text (a download): every line is bounded
+ * (4096 bytes, valid UTF-8, no NUL or control bytes), so are the file
+ * (512 MiB) and the entries (8,388,608); nothing in it is executed or
+ * followed.
+ *
+ * The entries answer by one rule (feed.c): the most specific prefix
+ * covering an address wins, the later of identical ones, and an excluded
+ * winner means not listed. rbldnsd zones are turned into entries that
+ * give rbldnsd's answers under that rule (its first-wins duplicates, its
+ * ip4set granularities); docs/REPUTATION.md says where they still differ.
  */
 #ifndef MXG_FEED_PARSE_H
 #define MXG_FEED_PARSE_H
