@@ -173,8 +173,11 @@ main(int argc, char **argv)
 		feed_data_free(&d);
 	}
 	t0 = now_s();
-	for (long i = 0; i < lookups; i++)
-		hits += feed_lookup(f, &probe[i & ((1 << 20) - 1)], 0) != NULL;
+	for (long i = 0; i < lookups; i++) {
+		struct feed_hit h;
+
+		hits += feed_lookup(f, &probe[i & ((1 << 20) - 1)], 0, &h);
+	}
 	t1 = now_s();
 	printf("lookups: %ld in %.3f s: %.2f M lookups/s on one core (%.1f %% hits)\n", lookups, t1 - t0,
 	    (double)lookups / (t1 - t0) / 1e6, 100.0 * (double)hits / (double)lookups);

@@ -26,6 +26,21 @@ weigh(int8_t score, double weight)
 	return score == FEED_SCORE_NONE ? FEED_SCORE_NONE : (int8_t)(score * weight + 0.5);	/* scores are >= 0 */
 }
 
+/*
+ * An entry's answer packed into the index's tag: risk in 4 bits (15: none),
+ * spam and vol in 7 (127: none), then "excluded" and "may expire".
+ */
+#define TAG_EXCLUDED (1u << 18)
+#define TAG_EXPIRES (1u << 19)
+
+static uint32_t
+tag_of(const struct feed_item *it)
+{
+	return (uint32_t)(it->risk < 0 ? 15 : it->risk) | (uint32_t)(it->spam < 0 ? 127 : it->spam) << 4 |
+	    (uint32_t)(it->vol < 0 ? 127 : it->vol) << 11 | (it->excluded ? TAG_EXCLUDED : 0) |
+	    (it->expires != 0 ? TAG_EXPIRES : 0);
+}
+
 /* The first score of the list that is given. */
 static int8_t
 first_given(int8_t a, int8_t b, int8_t c)
@@ -94,7 +109,7 @@ feed_load(const struct feed_spec *spec, char *err, size_t errlen)
 		it->expires = e->expires;
 		it->line = e->line;
 		it->excluded = e->excluded;
-		pfx[i] = (struct lpm_prefix){ .addr = e->addr, .plen = e->plen };
+		pfx[i] = (struct lpm_prefix){ .addr = e->addr, .plen = e->plen, .tag = tag_of(it) };
 	}
 	feed_data_free(&d);	/* before the index is built: the two need not be in memory at once */
 	f->index = lpm_build(pfx, f->n);
@@ -113,12 +128,32 @@ feed_free(struct feed *f)
 	free(f);
 }
 
-const struct feed_item *
-feed_lookup(const struct feed *f, const struct addr *a, int64_t now)
+int
+feed_lookup(const struct feed *f, const struct addr *a, int64_t now, struct feed_hit *h)
 {
-	/* Expired: the next less specific entry that has not speaks for it. */
-	for (uint32_t i = lpm_lookup(f->index, a); i != LPM_NONE; i = lpm_parent(f->index, i))
-		if (f->item[i].expires == 0 || f->item[i].expires > now)
-			return f->item[i].excluded ? NULL : &f->item[i];
-	return NULL;
+	uint32_t tag, i = lpm_lookup_tag(f->index, a, &tag);
+
+	if (i == LPM_NONE)
+		return 0;
+	if (!(tag & TAG_EXPIRES)) {
+		if (tag & TAG_EXCLUDED)
+			return 0;
+		h->risk = (tag & 15) == 15 ? FEED_SCORE_NONE : (int8_t)(tag & 15);
+		h->spam = ((tag >> 4) & 127) == 127 ? FEED_SCORE_NONE : (int8_t)((tag >> 4) & 127);
+		h->vol = ((tag >> 11) & 127) == 127 ? FEED_SCORE_NONE : (int8_t)((tag >> 11) & 127);
+		h->entry = i;
+		return 1;
+	}
+	/* It may have expired: then the next less specific entry that has not speaks for it. */
+	for (; i != LPM_NONE; i = lpm_parent(f->index, i)) {
+		const struct feed_item *it = &f->item[i];
+
+		if (it->expires != 0 && it->expires <= now)
+			continue;
+		if (it->excluded)
+			return 0;
+		*h = (struct feed_hit){ it->risk, it->spam, it->vol, i };
+		return 1;
+	}
+	return 0;
 }

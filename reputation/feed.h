@@ -73,7 +73,18 @@ void feed_free(struct feed *f);
 int feed_stamp(const char *path, struct feed_stamp *st);
 int feed_stamp_eq(const struct feed_stamp *a, const struct feed_stamp *b);
 
-/* The entry that speaks for a at time now (most specific, not expired, not an exclusion), or NULL. */
-const struct feed_item *feed_lookup(const struct feed *f, const struct addr *a, int64_t now);
+/* What a feed says of an address: the scores, and which entry said it. */
+struct feed_hit {
+	int8_t risk, spam, vol;	/* FEED_SCORE_NONE: not given */
+	uint32_t entry;		/* index into item[] */
+};
+
+/*
+ * 1 and *h if an entry speaks for a at time now (the most specific one
+ * that has not expired; an exclusion says nothing), else 0. The scores
+ * ride in the index next to the ranges, so an entry that cannot expire is
+ * answered without touching item[].
+ */
+int feed_lookup(const struct feed *f, const struct addr *a, int64_t now, struct feed_hit *h);
 
 #endif

@@ -34,12 +34,12 @@ typedef unsigned __int128 u128;
 
 /* A range: its first address and its innermost prefix (its index in lpm_build's input), or LPM_NONE. */
 struct r4 {
-	uint32_t start, label;
+	uint32_t start, label, tag;
 };
 
 struct r6 {
 	uint64_t hi, lo;
-	uint32_t label;
+	uint32_t label, tag;	/* (fills what would be padding) */
 };
 
 /* One family's index. */
@@ -65,7 +65,7 @@ struct lpm {
 /* A prefix while building (32 bytes: a million of them are sorted). */
 struct bp {
 	u128 start;
-	uint32_t order;
+	uint32_t order, tag;
 	uint8_t plen;
 };
 
@@ -118,7 +118,7 @@ range_start(const struct fam *f, size_t k)
 
 /* A range from `start` on, labelled `label`; merged into the previous one if that has the same label. */
 static void
-emit(struct builder *b, u128 start, uint32_t label)
+emit(struct builder *b, u128 start, uint32_t label, uint32_t tag)
 {
 	struct fam *f = b->f;
 
@@ -132,9 +132,9 @@ emit(struct builder *b, u128 start, uint32_t label)
 			f->r6 = xrealloc(f->r6, b->cap * sizeof(*f->r6));
 	}
 	if (f->width == 32)
-		f->r4[f->nr++] = (struct r4){ (uint32_t)start, label };
+		f->r4[f->nr++] = (struct r4){ (uint32_t)start, label, tag };
 	else
-		f->r6[f->nr++] = (struct r6){ (uint64_t)(start >> 64), (uint64_t)start, label };
+		f->r6[f->nr++] = (struct r6){ (uint64_t)(start >> 64), (uint64_t)start, label, tag };
 }
 
 static void index_fam(struct fam *f, u128 max);
@@ -164,13 +164,13 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 			u128 end = bp_end(t, width);
 
 			if (!beyond && pos <= end) {
-				emit(&b, pos, t->order);
+				emit(&b, pos, t->order, t->tag);
 				beyond = end == max;
 				pos = end + 1;
 			}
 		}
 		if (!beyond && pos < p[i].start) {
-			emit(&b, pos, sp > 0 ? p[stack[sp - 1]].order : LPM_NONE);
+			emit(&b, pos, sp > 0 ? p[stack[sp - 1]].order : LPM_NONE, sp > 0 ? p[stack[sp - 1]].tag : 0);
 			pos = p[i].start;
 		}
 		parent[p[i].order] = sp > 0 ? p[stack[sp - 1]].order : LPM_NONE;
@@ -181,13 +181,13 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 		u128 end = bp_end(t, width);
 
 		if (!beyond && pos <= end) {
-			emit(&b, pos, t->order);
+			emit(&b, pos, t->order, t->tag);
 			beyond = end == max;
 			pos = end + 1;
 		}
 	}
 	if (!beyond)
-		emit(&b, pos, LPM_NONE);
+		emit(&b, pos, LPM_NONE, 0);
 	index_fam(f, max);
 }
 
@@ -261,6 +261,7 @@ lpm_build(const struct lpm_prefix *in, size_t n)
 		    (((u128)1 << (width - in[i].plen)) - 1);
 		b->start = key_of(&in[i].addr) & ~host;
 		b->plen = in[i].plen;
+		b->tag = in[i].tag;
 		b->order = (uint32_t)i;
 	}
 	build_fam(&t->f4, parent, 32, p4, n4);
@@ -310,6 +311,14 @@ slice_bounds(const struct fam *f, u128 x, size_t *lo, size_t *hi)
 uint32_t
 lpm_lookup(const struct lpm *t, const struct addr *a)
 {
+	uint32_t tag;
+
+	return lpm_lookup_tag(t, a, &tag);
+}
+
+uint32_t
+lpm_lookup_tag(const struct lpm *t, const struct addr *a, uint32_t *tag)
+{
 	const struct fam *f;
 	size_t lo, hi;
 
@@ -326,6 +335,7 @@ lpm_lookup(const struct lpm *t, const struct addr *a)
 			else
 				hi = mid - 1;
 		}
+		*tag = f->r4[lo].tag;
 		return f->r4[lo].label;
 	}
 	if (a->family == 6) {
@@ -345,6 +355,7 @@ lpm_lookup(const struct lpm *t, const struct addr *a)
 			else
 				hi = mid - 1;
 		}
+		*tag = f->r6[lo].tag;
 		return f->r6[lo].label;
 	}
 	return LPM_NONE;

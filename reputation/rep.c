@@ -116,18 +116,27 @@ rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct re
 	for (int s = 0; s < REP_NSCORES; s++)
 		r->score[s] = REP_UNKNOWN;
 	for (int i = 0; i < db->n; i++) {
-		const struct feed_item *it = db->feed[i] != NULL ? feed_lookup(db->feed[i], a, now) : NULL;
-		const int8_t sc[REP_NSCORES] = { it ? it->risk : 0, it ? it->spam : 0, it ? it->vol : 0 };
+		struct feed_hit h;
 
-		if (it == NULL)
+		if (db->feed[i] == NULL || !feed_lookup(db->feed[i], a, now, &h))
 			continue;
 		r->listed |= 1u << i;
-		for (int s = 0; s < REP_NSCORES; s++)
-			if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
-				r->score[s] = sc[s];
-				r->src[s] = (struct rep_source){ db->spec[i], it->line };
-			}
+		{
+			const int8_t sc[REP_NSCORES] = { h.risk, h.spam, h.vol };
+
+			for (int s = 0; s < REP_NSCORES; s++)
+				if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
+					r->score[s] = sc[s];
+					r->src[s] = (struct rep_source){ db->spec[i], db->feed[i], h.entry };
+				}
+		}
 	}
+}
+
+uint32_t
+rep_source_line(const struct rep_source *s)
+{
+	return s->version != NULL ? s->version->item[s->entry].line : 0;
 }
 
 const char *
@@ -171,7 +180,7 @@ rep_put_json(struct outbuf *ob, const struct rep_result *r)
 		OB_LIT(ob, ",\"file\":");
 		ob_put_json_str(ob, src->feed->path, strlen(src->feed->path));
 		OB_LIT(ob, ",\"line\":");
-		ob_put_u64(ob, src->line);
+		ob_put_u64(ob, rep_source_line(src));
 		ob_putc(ob, '}');
 	}
 	OB_LIT(ob, "},\"listed\":[");

@@ -21,11 +21,15 @@
 
 enum rep_score { REP_RISK, REP_SPAM, REP_VOL, REP_NSCORES };
 
-/* Where a score came from: a feed's entry. */
+/* Where a score came from: a feed's entry (valid until the next rep_refresh). */
 struct rep_source {
 	const struct feed_spec *feed;	/* NULL: no source (the score is unknown) */
-	uint32_t line;
+	const struct feed *version;
+	uint32_t entry;
 };
+
+/* The line of the feed file the score came from. */
+uint32_t rep_source_line(const struct rep_source *s);
 
 struct rep_result {
 	int8_t score[REP_NSCORES];	/* REP_UNKNOWN or the combined score */

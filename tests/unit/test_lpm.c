@@ -103,6 +103,12 @@ check_against_naive(const struct lpm_prefix *p, size_t n, int lookups)
 			if (got[k] != want[k])
 				fail_msg("lookup %d: prefix %d of the chain is %u, naive %u", i, k, got[k], want[k]);
 		assert_int_equal(lpm_lookup(t, &a), nw > 0 ? want[0] : LPM_NONE);
+		{
+			uint32_t tag;
+
+			assert_int_equal(lpm_lookup_tag(t, &a, &tag), nw > 0 ? want[0] : LPM_NONE);
+			assert_int_equal(tag, nw > 0 ? p[want[0]].tag : 0);
+		}
 	}
 	lpm_free(t);
 }
@@ -125,6 +131,7 @@ test_random_nested(void **state)
 			if (rng() % 10 == 0)
 				p[i].plen = (uint8_t)width;
 			clear_host(&p[i].addr, p[i].plen);
+			p[i].tag = (uint32_t)rng() | 1;
 			if (i > 0 && rng() % 8 == 0) {	/* a duplicate of an earlier prefix */
 				size_t j = rng() % i;
 

@@ -97,10 +97,10 @@ test_scores_and_sources(void **state)
 	r = look(db, "198.51.100.7", 0);
 	assert_int_equal(r.score[REP_RISK], 10);
 	assert_ptr_equal(r.src[REP_RISK].feed, &drop);
-	assert_int_equal(r.src[REP_RISK].line, 2);
+	assert_int_equal(rep_source_line(&r.src[REP_RISK]), 2);
 	assert_int_equal(r.score[REP_SPAM], REP_UNKNOWN);	/* line 3 gives none; its /24 does not speak for it */
 	assert_int_equal(r.score[REP_VOL], 80);
-	assert_int_equal(r.src[REP_VOL].line, 3);
+	assert_int_equal(rep_source_line(&r.src[REP_VOL]), 3);
 	assert_int_equal(r.listed, 3);
 	/* Outside DROP's /25: the vendor's /24 alone. */
 	r = look(db, "198.51.100.200", 0);
@@ -152,7 +152,7 @@ test_expiry_falls_back(void **state)
 	assert_int_equal(rep_add(db, &v, err, sizeof(err)), 0);
 	assert_int_equal(look(db, "198.51.100.7", before).score[REP_RISK], 9);
 	assert_int_equal(look(db, "198.51.100.7", after).score[REP_RISK], 3);
-	assert_int_equal(look(db, "198.51.100.7", after).src[REP_RISK].line, 1);
+	assert_int_equal(rep_source_line(&look(db, "198.51.100.7", after).src[REP_RISK]), 1);
 	rep_free(db);
 }
 
