@@ -139,6 +139,19 @@ emit(struct builder *b, u128 start, uint32_t label, uint32_t tag)
 
 static void index_fam(struct fam *f, u128 max);
 
+/* A prefix closes: what is left of it from *pos on is its range. */
+static void
+close_prefix(struct builder *b, const struct bp *t, int width, u128 max, u128 *pos, int *beyond)
+{
+	u128 end = bp_end(t, width);
+
+	if (!*beyond && *pos <= end) {
+		emit(b, *pos, t->order, t->tag);
+		*beyond = end == max;
+		*pos = end + 1;
+	}
+}
+
 static void
 build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 {
@@ -159,16 +172,8 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 	f->np = n;
 	for (size_t i = 0; i < n; i++) {
 		/* Close the prefixes that end before this one starts: each owns the rest of itself. */
-		while (sp > 0 && bp_end(&p[stack[sp - 1]], width) < p[i].start) {
-			const struct bp *t = &p[stack[--sp]];
-			u128 end = bp_end(t, width);
-
-			if (!beyond && pos <= end) {
-				emit(&b, pos, t->order, t->tag);
-				beyond = end == max;
-				pos = end + 1;
-			}
-		}
+		while (sp > 0 && bp_end(&p[stack[sp - 1]], width) < p[i].start)
+			close_prefix(&b, &p[stack[--sp]], width, max, &pos, &beyond);
 		if (!beyond && pos < p[i].start) {
 			emit(&b, pos, sp > 0 ? p[stack[sp - 1]].order : LPM_NONE, sp > 0 ? p[stack[sp - 1]].tag : 0);
 			pos = p[i].start;
@@ -176,16 +181,8 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 		parent[p[i].order] = sp > 0 ? p[stack[sp - 1]].order : LPM_NONE;
 		stack[sp++] = (uint32_t)i;	/* nested prefixes are longer: at most width + 1 open */
 	}
-	while (sp > 0) {
-		const struct bp *t = &p[stack[--sp]];
-		u128 end = bp_end(t, width);
-
-		if (!beyond && pos <= end) {
-			emit(&b, pos, t->order, t->tag);
-			beyond = end == max;
-			pos = end + 1;
-		}
-	}
+	while (sp > 0)
+		close_prefix(&b, &p[stack[--sp]], width, max, &pos, &beyond);
 	if (!beyond)
 		emit(&b, pos, LPM_NONE, 0);
 	index_fam(f, max);
