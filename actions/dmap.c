@@ -22,6 +22,8 @@ struct slot {
 struct dmap {
 	struct keytab *t;
 	uint8_t used4[33], used6[129];	/* prefix lengths of the client keys held */
+	dmap_client_fn more;		/* what else is known of a client (its reputation), or NULL */
+	void *more_arg;
 };
 
 struct dmap *
@@ -206,7 +208,18 @@ dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *
 			found = 1;
 		}
 	}
+	if (m->more != NULL && m->more(m->more_arg, a, now, &h) && (!found || h.action < out->action)) {
+		*out = h;
+		found = 1;
+	}
 	return found;
+}
+
+void
+dmap_set_client_source(struct dmap *m, dmap_client_fn fn, void *arg)
+{
+	m->more = fn;
+	m->more_arg = arg;
 }
 
 struct walk {

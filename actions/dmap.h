@@ -47,8 +47,20 @@ int dmap_put(struct dmap *m, enum dmap_kind kind, const char *key, const struct 
 int dmap_del(struct dmap *m, enum dmap_kind kind, const char *key);
 void dmap_clear(struct dmap *m);
 
-/* The strongest action in force at now for a client (its address or a prefix holding it). */
+/*
+ * The strongest action in force at now for a client (its address or a
+ * prefix holding it), or that the client source gives (below).
+ */
 int dmap_client(struct dmap *m, const struct addr *a, int64_t now, struct dmap_hit *out);
+
+/*
+ * A second source of answers for clients with no decision yet — the
+ * daemon's "at-connect" policy over their reputation: 1 and *out if it has
+ * one. It is asked at each client lookup, so it must answer from memory.
+ * Map files are not written from it (they list decisions, not feeds).
+ */
+typedef int (*dmap_client_fn)(void *arg, const struct addr *a, int64_t now, struct dmap_hit *out);
+void dmap_set_client_source(struct dmap *m, dmap_client_fn fn, void *arg);
 /* The same for a word key (HELO name, sender, domain): exact, case-blind. */
 int dmap_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t now, struct dmap_hit *out);
 

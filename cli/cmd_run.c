@@ -863,6 +863,50 @@ load_feeds(const struct config *c, int *ok)
 	return db;
 }
 
+/*
+ * The at-connect policy (conf.h): the MTA's lookup of a client that has no
+ * decision yet is answered from what is known of it — the first statement
+ * whose condition holds gives the action. Trusted clients are never
+ * answered. From memory only (the feeds): a lookup never waits.
+ */
+static int
+at_connect_answer(void *arg, const struct addr *a, int64_t now, struct dmap_hit *out)
+{
+	struct daemon *dm = arg;
+	const struct config *c = dm->conf;
+	struct rep_result r;
+	struct event ev;
+
+	if (c->natc == 0)
+		return 0;
+	for (int i = 0; i < c->ntrusted; i++)
+		if (table_contains(c->trusted[i], a))
+			return 0;
+	if (dm->rep != NULL)
+		rep_lookup(dm->rep, a, now, &r);
+	else {
+		memset(&r, 0, sizeof(r));
+		for (int s = 0; s < REP_NSCORES; s++)
+			r.score[s] = REP_UNKNOWN;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_CONNECT;
+	ev.mta = "";
+	ev.ts = now;
+	ev.ip = *a;
+	ev.rep = &r;
+	for (int i = 0; i < c->natc; i++)
+		if (cond_eval(c->atc[i].where, &ev)) {
+			memset(out, 0, sizeof(*out));
+			out->action = (enum dmap_action)dmap_action_of(action_name(c->atc[i].action));
+			out->until = now + 1;	/* this lookup's answer; the next one asks again */
+			snprintf(out->rule, sizeof(out->rule), "reputation");
+			dm->atc_answers++;
+			return 1;
+		}
+	return 0;
+}
+
 static void
 feed_report(void *arg, const char *msg)
 {
@@ -1272,8 +1316,13 @@ cmd_run(int argc, char **argv)
 			fatalx(EX_OSERR, "run: no memory for the map");
 		if ((smap = smap_listen(smappath, &so, dm.dmap)) == NULL)
 			fatalx(EX_UNAVAILABLE, "run: cannot serve the socketmap at %s", smappath);
+		/* A client with no decision yet: the at-connect policy over what is known of it. */
+		dmap_set_client_source(dm.dmap, at_connect_answer, &dm);
 	} else if (mapspec != NULL && (dm.dmap = dmap_new(1u << 20)) == NULL)
 		fatalx(EX_OSERR, "run: no memory for the map");
+	if (dm.conf->natc > 0 && smap == NULL)
+		log_warnx("%s: at-connect answers through the socketmap only, and there is none (--socketmap or "
+		    "'set socketmap'): it does nothing", dm.conf->atc[0].at);
 	if ((lfd = ctl_listen(sockpath)) < 0)
 		log_warnx("run: no control socket; 'mxguard ctl' will not reach this daemon");
 	else

@@ -155,11 +155,12 @@ answer(void *arg, char *req, struct outbuf *out)
 
 		if (json)
 			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
-			    "\"active\":%ld,\"state_ok\":%s,\"unsaved\":%d,\"firewall_pending\":%d,\"map_ok\":%s}\n",
+			    "\"active\":%ld,\"state_ok\":%s,\"unsaved\":%d,\"firewall_pending\":%d,\"map_ok\":%s,"
+			    "\"at_connect_answers\":%llu}\n",
 			    dm->nsrc, (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
 			    dm->store_ok ? "true" : "false", daemon_unsaved(dm), daemon_fw_pending(dm),
-			    dm->map_failed ? "false" : "true");
+			    dm->map_failed ? "false" : "true", (unsigned long long)dm->atc_answers);
 		else
 			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
 			    "%ld in force; state %s; %d firewall change(s) pending%s\n", dm->nsrc,

@@ -84,6 +84,7 @@ struct daemon {
 	struct rep_db *rep;	/* the configuration's reputation feeds, or NULL (none) */
 	struct rep_result rr;	/* the current event's reputation (events point here) */
 	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
+	uint64_t atc_answers;	/* client lookups answered by the at-connect policy */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };

@@ -1594,6 +1594,63 @@ parse_feed(struct P *p)
 	advance(p);
 }
 
+/*
+ * at-connect reject|defer|tarpit where CONDITION: the condition may read
+ * only what is known at a client's first lookup — the client, its
+ * reputation, its listings, the tables it is in.
+ */
+static void
+parse_at_connect(struct P *p)
+{
+	struct token at = *cur(p), *t;
+	struct rule_ctx rc = { .nrefs = 0 };
+	struct at_connect *a;
+	struct cond *c;
+	int act, d;
+
+	at.text = NULL;
+	advance(p);			/* "at-connect" */
+	t = cur(p);
+	if (t->t != T_WORD || (act = action_by_name(t->text)) < 0 ||
+	    (act != A_REJECT && act != A_DEFER && act != A_TARPIT)) {
+		ERR(p, t, "at-connect: expected reject, defer or tarpit, found %s", tok_desc(t));
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	advance(p);
+	if (!accept_word(p, "where")) {
+		ERR(p, cur(p), "at-connect %s: expected 'where CONDITION'", action_name((enum action)act));
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	p->rc = &rc;
+	c = parse_or(p, &d);
+	p->rc = NULL;
+	if (c == NULL) {
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	for (int i = 0; i < rc.nrefs; i++)
+		if (rc.refs[i].field != CF_IP && !cond_field_rep(rc.refs[i].field)) {
+			diag(p, 0, rc.refs[i].file, rc.refs[i].line, rc.refs[i].col,
+			    "at-connect: '%s' is not known at a client's first lookup (only client, rep.risk, rep.spam, "
+			    "rep.vol and listed are)", cond_field_name(rc.refs[i].field));
+			cond_free(c);
+			return;
+		}
+	p->c->atc = xrealloc(p->c->atc, (size_t)(p->c->natc + 1) * sizeof(*p->c->atc));
+	a = &p->c->atc[p->c->natc++];
+	a->action = (enum action)act;
+	a->where = c;
+	{
+		char where[PATH_MAX + 32];
+
+		snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
+		a->at = xstrdup(where);
+	}
+	p->c->uses_rep = 1;
+}
+
 static void
 parse_statements(struct P *p)
 {
@@ -1609,6 +1666,8 @@ parse_statements(struct P *p)
 			parse_table(p);
 		else if (t->t == T_WORD && strcmp(t->text, "feed") == 0)
 			parse_feed(p);
+		else if (t->t == T_WORD && strcmp(t->text, "at-connect") == 0)
+			parse_at_connect(p);
 		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
 			advance(p);
 			t = cur(p);
@@ -1854,6 +1913,11 @@ conf_free(struct config *c)
 		free(c->feeds[i]);
 	}
 	free(c->feeds);
+	for (int i = 0; i < c->natc; i++) {
+		cond_free(c->atc[i].where);
+		free(c->atc[i].at);
+	}
+	free(c->atc);
 	free(c->rules);
 	free(c->tables);
 	free(c->trusted);

@@ -45,6 +45,17 @@ struct rule {
 	uint32_t max_keys;	/* cap on tracked keys */
 };
 
+/*
+ * "at-connect ACTION where CONDITION": what the MTA is told at a client's
+ * first lookup (the socketmap), before the client has done anything, from
+ * what is known of it already: its address and its reputation.
+ */
+struct at_connect {
+	enum action action;	/* A_REJECT, A_DEFER or A_TARPIT */
+	struct cond *where;
+	char *at;		/* "FILE:LINE:COL" */
+};
+
 struct config {
 	struct rule **rules;
 	int nrules;
@@ -67,6 +78,8 @@ struct config {
 	struct feed_spec **feeds;	/* reputation feeds (docs/REPUTATION.md) */
 	int nfeeds;
 	int uses_rep;			/* a rule's condition reads the client's reputation: look it up per event */
+	struct at_connect *atc;		/* in order: the first whose condition holds answers */
+	int natc;
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */
