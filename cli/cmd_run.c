@@ -186,11 +186,26 @@ retry_add(struct daemon *dm, const struct fw_entry *e, int64_t until, int releas
 	dm->retry_sorted = -1;
 }
 
+/* When a block ends: seconds from now, or never (INT64_MAX) for a block until released (a preloaded feed entry). */
+static int64_t
+until_of(const struct fw_entry *e, int64_t now)
+{
+	return e->seconds > 0 ? now + e->seconds : INT64_MAX;
+}
+
+/* A block's end into the expiry heap, if it has one and the firewall cannot expire it itself. */
+static void
+expiry_add(struct daemon *dm, int64_t until, const struct fw_entry *e)
+{
+	if (!dm->fw->self_expiring && until != INT64_MAX)
+		fw_expiry_add(dm->expiry, until, e);
+}
+
 static void
 retry_add_batch(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr, int64_t now)
 {
 	for (int i = 0; i < nb; i++)
-		retry_add(dm, &b[i], now + b[i].seconds, 0);
+		retry_add(dm, &b[i], until_of(&b[i], now), 0);
 	for (int i = 0; i < nr; i++)
 		retry_add(dm, &r[i], 0, 1);
 }
@@ -253,6 +268,132 @@ retry_later(struct daemon *dm)
 	dm->fw_retry_ms = now_ms() + dm->fw_delay_ms;
 }
 
+/* ------------------------------------------------ preloaded feeds --- */
+
+/* How long the preloaded feeds hold this block: their until (INT64_MAX: for good), or 0 if they do not. */
+static int64_t
+preload_until(const struct daemon *dm, const struct fw_entry *e)
+{
+	struct fw_retry key = { .e = *e };
+	const struct fw_retry *hit;
+
+	key.e.kind = FW_BLOCK;
+	hit = dm->npreload > 0 ? bsearch(&key, dm->preload, (size_t)dm->npreload, sizeof(*dm->preload), retry_cmp) :
+	    NULL;
+	return hit != NULL ? hit->until : 0;
+}
+
+/*
+ * The blocks the preloaded feeds ask for now (feed "..." { preload }):
+ * every entry (or those with risk >= N) that has not expired, is not an
+ * exclusion, holds no exclusion (blocking it whole would block that too)
+ * and shares no address with a trusted table. Sorted, one per prefix (the
+ * longest end wins).
+ */
+static struct fw_retry *
+preload_wanted(struct daemon *dm, int64_t now, int *np, int *skipped_trusted)
+{
+	const struct config *c = dm->conf;
+	struct fw_retry *w = NULL;
+	size_t n = 0, cap = 0;
+
+	*skipped_trusted = 0;
+	for (int i = 0; dm->rep != NULL && i < c->nfeeds; i++) {
+		const struct feed_spec *spec = c->feeds[i];
+		const struct feed *f = rep_feed(dm->rep, i);
+
+		if (!spec->preload || f == NULL || f->pfx == NULL)
+			continue;
+		for (size_t j = 0; j < f->n; j++) {
+			const struct feed_item *it = &f->item[j];
+			const struct lpm_prefix *p = &f->pfx[j];
+			int trusted = 0;
+
+			if ((it->flags & (FEED_EXCLUDED | FEED_HOLDS_EXCLUSION)) || (it->expires != 0 && it->expires <= now) ||
+			    (spec->preload_risk != FEED_SCORE_NONE && (it->risk == FEED_SCORE_NONE ||
+			    it->risk < spec->preload_risk)))
+				continue;
+			for (int t = 0; t < c->ntrusted && !trusted; t++)
+				trusted = table_overlaps(c->trusted[t], &p->addr, p->plen);
+			if (trusted) {
+				(*skipped_trusted)++;
+				continue;
+			}
+			if (n == cap)
+				w = xrealloc(w, (cap = 2 * cap + 256) * sizeof(*w));
+			w[n].e = (struct fw_entry){ .addr = p->addr, .plen = p->plen, .kind = FW_BLOCK };
+			w[n].until = it->expires != 0 ? it->expires : INT64_MAX;
+			w[n].release = 0;
+			n++;
+		}
+	}
+	if (n > 0)
+		qsort(w, n, sizeof(*w), retry_cmp);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (k > 0 && retry_cmp(&w[k - 1], &w[i]) == 0) {
+				if (w[i].until > w[k - 1].until)
+					w[k - 1].until = w[i].until;
+				continue;
+			}
+			w[k++] = w[i];
+		}
+		n = k;
+	}
+	*np = (int)n;
+	return w;
+}
+
+static int fw_apply(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr);
+
+/*
+ * Bring the firewall in step with the preloaded feeds: what they ask for
+ * and was not there (or ends at another time) is blocked, what they no
+ * longer ask for is released — in one batch, like a community blocklist.
+ */
+static void
+preload_sync(struct daemon *dm)
+{
+	int64_t now = time(NULL);
+	int n, skipped, i = 0, j = 0, nb = 0, nr = 0;
+	struct fw_retry *w = preload_wanted(dm, now, &n, &skipped);
+	struct fw_entry *b = xmalloc(((size_t)n + 1) * sizeof(*b)), *r = xmalloc(((size_t)dm->npreload + 1) * sizeof(*r));
+
+	if (n > 0 && strcmp(dm->fw->name, "none") == 0) {
+		if (!dm->preload_warned)
+			log_warnx("run: %d preloaded feed entries, and no firewall (--firewall) to put them in", n);
+		dm->preload_warned = 1;
+	}
+	while (i < dm->npreload || j < n) {
+		int c = i == dm->npreload ? 1 : j == n ? -1 : retry_cmp(&dm->preload[i], &w[j]);
+
+		if (c < 0)
+			r[nr++] = dm->preload[i++].e;
+		else {
+			if (c > 0 || dm->preload[i].until != w[j].until) {
+				b[nb] = w[j].e;
+				b[nb++].seconds = w[j].until == INT64_MAX ? 0 : w[j].until - now;
+			}
+			i += c == 0;
+			j++;
+		}
+	}
+	free(dm->preload);
+	dm->preload = w;
+	dm->npreload = n;
+	if (nb + nr > 0) {
+		fw_apply(dm, b, nb, r, nr);
+		log_info("run: preloaded feeds: %d block(s) in the firewall (%d added or renewed, %d released%s)", n, nb,
+		    nr, skipped > 0 ? ", some skipped: they hold trusted addresses" : "");
+	}
+	if (skipped > 0)
+		log_debug("run: preloaded feeds: %d entries skipped (trusted addresses in them)", skipped);
+	free(b);
+	free(r);
+}
+
 /*
  * An asynchronous backend took a change (FW_IN_PROGRESS): its entries are
  * kept, sorted for fw_pending, until fw_progress sees how it ended.
@@ -266,7 +407,7 @@ inflight_set(struct daemon *dm, const struct fw_entry *b, int nb, const struct f
 		dm->inflight = xrealloc(dm->inflight, (size_t)dm->capinflight * sizeof(*dm->inflight));
 	}
 	for (int i = 0; i < nb; i++)
-		dm->inflight[i] = (struct fw_retry){ .e = b[i], .until = now + b[i].seconds };
+		dm->inflight[i] = (struct fw_retry){ .e = b[i], .until = until_of(&b[i], now) };
 	for (int i = 0; i < nr; i++)
 		dm->inflight[nb + i] = (struct fw_retry){ .e = r[i], .release = 1 };
 	dm->ninflight = nb + nr;
@@ -290,13 +431,17 @@ fw_flushed(struct daemon *dm, int rc, int putback)
 		return;
 	}
 	dm->fw_flush_pending = 0;
-	if (!putback)
-		return;
-	dm->nretry = 0;
-	if (store_list_active(dm->store, time(NULL), retry_active, dm) < 0)
-		log_warnx("run: cannot list the decisions in force; the firewall gets them back at the next start");
-	for (int i = 0; i < dm->nenforced; i++)
-		retry_active(dm, &dm->batch[i]);
+	if (putback) {
+		dm->nretry = 0;
+		if (store_list_active(dm->store, time(NULL), retry_active, dm) < 0)
+			log_warnx("run: cannot list the decisions in force; the firewall gets them back at the next start");
+		for (int i = 0; i < dm->nenforced; i++)
+			retry_active(dm, &dm->batch[i]);
+	}
+	/* The preloaded feeds' blocks are policy, not decisions: they come back after any flush. */
+	for (int i = 0; i < dm->npreload; i++)
+		if (dm->preload[i].until > time(NULL))
+			retry_add(dm, &dm->preload[i].e, dm->preload[i].until, 0);
 }
 
 /* Empty the firewall now (or start to): 0, or -1 if it failed (then it is retried). */
@@ -343,9 +488,8 @@ fw_apply(struct daemon *dm, const struct fw_entry *b, int nb, const struct fw_en
 		return 0;
 	}
 	if (rc == 0) {
-		if (!dm->fw->self_expiring)
-			for (int i = 0; i < nb; i++)
-				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
+		for (int i = 0; i < nb; i++)
+			expiry_add(dm, until_of(&b[i], now), &b[i]);
 		return 0;
 	}
 	retry_add_batch(dm, b, nb, r, nr, now);
@@ -402,7 +546,7 @@ fw_retry(struct daemon *dm)
 			r[nr++] = dm->retry[i].e;
 		else if (dm->retry[i].until > now) {
 			b[nb] = dm->retry[i].e;
-			b[nb++].seconds = dm->retry[i].until - now;
+			b[nb++].seconds = dm->retry[i].until == INT64_MAX ? 0 : dm->retry[i].until - now;
 		}
 	}
 	rc = dm->fw->apply(dm->fw_state, b, nb, r, nr);
@@ -411,9 +555,8 @@ fw_retry(struct daemon *dm)
 		inflight_set(dm, b, nb, r, nr, now, dm->fw_delay_ms > 0);
 		dm->nretry = 0;
 	} else if (rc == 0) {
-		if (!dm->fw->self_expiring)
-			for (int i = 0; i < nb; i++)
-				fw_expiry_add(dm->expiry, now + b[i].seconds, &b[i]);
+		for (int i = 0; i < nb; i++)
+			expiry_add(dm, until_of(&b[i], now), &b[i]);
 		log_info("run: firewall %s: %d pending change(s) now in force", dm->fw->name, nb + nr);
 		dm->nretry = 0;
 		dm->fw_delay_ms = 0;
@@ -454,9 +597,9 @@ fw_progress(struct daemon *dm)
 		return;
 	}
 	if (rc == 0) {
-		for (int i = 0; i < dm->ninflight && !dm->fw->self_expiring; i++)
+		for (int i = 0; i < dm->ninflight; i++)
 			if (!dm->inflight[i].release)
-				fw_expiry_add(dm->expiry, dm->inflight[i].until, &dm->inflight[i].e);
+				expiry_add(dm, dm->inflight[i].until, &dm->inflight[i].e);
 		if (dm->inflight_retried) {
 			log_info("run: firewall %s: %d pending change(s) now in force", dm->fw->name, dm->ninflight);
 			dm->fw_delay_ms = 0;
@@ -530,8 +673,14 @@ fw_expire(struct daemon *dm)
 
 		fw_entry_key(&dm->due[i], key);
 		until = store_until(dm->store, key, fw_kind_name(dm->due[i].kind), now);
+		if (dm->due[i].kind == FW_BLOCK) {
+			/* A preloaded feed entry for the same prefix may hold it longer (or for good). */
+			int64_t pu = preload_until(dm, &dm->due[i]);
+
+			until = pu > until ? pu : until;
+		}
 		if (until > now)
-			fw_expiry_add(dm->expiry, until, &dm->due[i]);
+			expiry_add(dm, until, &dm->due[i]);
 		else
 			dm->due[k++] = dm->due[i];
 	}
@@ -949,6 +1098,7 @@ daemon_reload(struct daemon *dm)
 		dm->eng = ne;
 		dm->rep = nr;
 	}
+	preload_sync(dm);
 	log_info("run: reloaded %s (%d rules)", dm->conffile, nc->nrules);
 	return 1;
 }
@@ -1349,6 +1499,7 @@ cmd_run(int argc, char **argv)
 			    (long long)(now_ms() - t0));
 			dm.nfwq = 0;
 		}
+		preload_sync(&dm);
 	}
 	if (dm.dmap != NULL) {
 		/* The MTA's map: every decision in force, then what comes. */
@@ -1405,8 +1556,10 @@ cmd_run(int argc, char **argv)
 			/* Feed files that changed are read again (once still for a second); a broken one is not taken. */
 			int n = rep_refresh(dm.rep, feed_report, NULL);
 
-			if (n > 0)
+			if (n > 0) {
 				log_info("run: %d feed(s) read again", n);
+				preload_sync(&dm);
+			}
 			dm.rep_check_ms = now_ms() + 1000;
 		}
 		if (dm.dmap != NULL)
@@ -1470,6 +1623,7 @@ cmd_run(int argc, char **argv)
 	free(dm.due);
 	free(dm.retry);
 	free(dm.inflight);
+	free(dm.preload);
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	rep_free(dm.rep);

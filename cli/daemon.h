@@ -85,6 +85,9 @@ struct daemon {
 	struct rep_result rr;	/* the current event's reputation (events point here) */
 	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
 	uint64_t atc_answers;	/* client lookups answered by the at-connect policy */
+	struct fw_retry *preload;	/* the blocks preloaded feeds ask for (sorted; until, or INT64_MAX) */
+	int npreload;
+	int preload_warned;		/* said once that there is no firewall to preload */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };

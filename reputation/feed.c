@@ -37,7 +37,7 @@ static uint32_t
 tag_of(const struct feed_item *it)
 {
 	return (uint32_t)(it->risk < 0 ? 15 : it->risk) | (uint32_t)(it->spam < 0 ? 127 : it->spam) << 4 |
-	    (uint32_t)(it->vol < 0 ? 127 : it->vol) << 11 | (it->excluded ? TAG_EXCLUDED : 0) |
+	    (uint32_t)(it->vol < 0 ? 127 : it->vol) << 11 | (it->flags & FEED_EXCLUDED ? TAG_EXCLUDED : 0) |
 	    (it->expires != 0 ? TAG_EXPIRES : 0);
 }
 
@@ -108,12 +108,20 @@ feed_load(const struct feed_spec *spec, char *err, size_t errlen)
 		it->vol = weigh(first_given(e->vol, v ? v->vol : FEED_SCORE_NONE, spec->vol), spec->weight);
 		it->expires = e->expires;
 		it->line = e->line;
-		it->excluded = e->excluded;
+		it->flags = e->excluded ? FEED_EXCLUDED : 0;
 		pfx[i] = (struct lpm_prefix){ .addr = e->addr, .plen = e->plen, .tag = tag_of(it) };
 	}
 	feed_data_free(&d);	/* before the index is built: the two need not be in memory at once */
 	f->index = lpm_build(pfx, f->n);
-	free(pfx);
+	if (spec->preload) {
+		/* What the firewall will be given needs the prefixes, and which of them hold an exclusion. */
+		for (size_t i = 0; i < f->n; i++)
+			if (f->item[i].flags & FEED_EXCLUDED)
+				for (uint32_t p = lpm_parent(f->index, (uint32_t)i); p != LPM_NONE; p = lpm_parent(f->index, p))
+					f->item[p].flags |= FEED_HOLDS_EXCLUSION;
+		f->pfx = pfx;
+	} else
+		free(pfx);
 	f->stamp = stamp_of(&sb);
 	return f;
 }
@@ -124,6 +132,7 @@ feed_free(struct feed *f)
 	if (f == NULL)
 		return;
 	lpm_free(f->index);
+	free(f->pfx);
 	free(f->item);
 	free(f);
 }
@@ -150,7 +159,7 @@ feed_lookup(const struct feed *f, const struct addr *a, int64_t now, struct feed
 
 		if (it->expires != 0 && it->expires <= now)
 			continue;
-		if (it->excluded)
+		if (it->flags & FEED_EXCLUDED)
 			return 0;
 		*h = (struct feed_hit){ it->risk, it->spam, it->vol, i };
 		return 1;

@@ -18,6 +18,7 @@
 
 #include "../common/addr.h"
 #include "feed_parse.h"
+#include "lpm.h"
 
 #define FEED_NAMEMAX 32
 #define FEED_VALUES_MAX 16
@@ -36,6 +37,9 @@ struct feed_spec {
 	int8_t risk, spam, vol;
 	/* Each score is multiplied by this (0 < weight <= 1) before feeds are combined. */
 	double weight;
+	/* "preload [risk >= N]": its entries (those with risk >= N, or all) are blocked at the firewall. */
+	int preload;
+	int8_t preload_risk;	/* FEED_SCORE_NONE: every entry */
 	struct feed_value values[FEED_VALUES_MAX];
 	int nvalues;
 	char *at;		/* where it was declared, "FILE:LINE:COL" (NULL on the command line) */
@@ -46,8 +50,11 @@ struct feed_item {
 	int64_t expires;	/* 0: never */
 	uint32_t line;
 	int8_t risk, spam, vol;	/* FEED_SCORE_NONE: this feed says nothing about that score */
-	uint8_t excluded;
+	uint8_t flags;		/* FEED_EXCLUDED, FEED_HOLDS_EXCLUSION */
 };
+
+#define FEED_EXCLUDED 1		/* an exclusion: not listed, whatever covers it */
+#define FEED_HOLDS_EXCLUSION 2	/* an exclusion lies inside it: blocking it whole would block that too */
 
 /* Which version of a file: a change of any of these is a new one. */
 struct feed_stamp {
@@ -62,6 +69,7 @@ struct feed {
 	struct feed_item *item;
 	size_t n;
 	struct lpm *index;
+	struct lpm_prefix *pfx;		/* each entry's prefix, kept for a preloaded feed only (else NULL) */
 	struct feed_stamp stamp;	/* the file this version was read from */
 };
 

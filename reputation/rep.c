@@ -70,6 +70,12 @@ rep_nfeeds(const struct rep_db *db)
 	return db->n;
 }
 
+const struct feed *
+rep_feed(const struct rep_db *db, int i)
+{
+	return i >= 0 && i < db->n ? db->feed[i] : NULL;
+}
+
 size_t
 rep_feed_size(const struct rep_db *db, int i)
 {

@@ -53,6 +53,8 @@ int rep_add(struct rep_db *db, const struct feed_spec *spec, char *err, size_t e
 /* The number of the feed named name (for "listed"), or -1. */
 int rep_feed_index(const struct rep_db *db, const char *name);
 int rep_nfeeds(const struct rep_db *db);
+/* Feed i's version in use, or NULL (none could be read yet). */
+const struct feed *rep_feed(const struct rep_db *db, int i);
 /* Entries in feed i's version in use (0 if none could be read). */
 size_t rep_feed_size(const struct rep_db *db, int i);
 

@@ -1544,6 +1544,23 @@ parse_feed(struct P *p)
 				have_format = 1;
 				advance(p);
 			}
+		} else if (accept_word(p, "preload")) {
+			uint64_t n;
+
+			f->preload = 1;
+			f->preload_risk = FEED_SCORE_NONE;
+			if (is_word(p, "risk")) {
+				advance(p);
+				if (cur(p)->t != T_GE) {
+					ERR(p, cur(p), "feed \"%s\": preload risk: expected '>= N', found %s", f->name,
+					    tok_desc(cur(p)));
+					ok = 0;
+				} else {
+					advance(p);
+					if ((ok = expect_uint(p, "preload risk (0 to 10)", 10, &n)))
+						f->preload_risk = (int8_t)n;
+				}
+			}
 		} else if (accept_word(p, "weight")) {
 			t = cur(p);
 			if (t->t != T_WORD || !parse_weight(t->text, &f->weight)) {
@@ -1574,7 +1591,7 @@ parse_feed(struct P *p)
 					;
 			}
 		} else if (!parse_score(p, &f->risk, &f->spam, &f->vol, &ok)) {
-			ERR(p, cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value or weight, found %s",
+			ERR(p, cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value, weight or preload, found %s",
 			    f->name, tok_desc(cur(p)));
 			ok = 0;
 		}

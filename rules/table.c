@@ -169,6 +169,28 @@ table_contains(const struct cidr_table *t, const struct addr *a)
 }
 
 int
+table_overlaps(const struct cidr_table *t, const struct addr *a, int plen)
+{
+	const struct fam *f = a->family == 4 ? &t->f4 : a->family == 6 ? &t->f6 : NULL;
+
+	if (f == NULL)
+		return 0;
+	for (size_t i = 0; i < f->cap; i++) {
+		const struct entry *e = &f->e[i];
+		uint8_t x[16], y[16];
+		int common = e->plen < plen ? e->plen : plen;
+
+		if (!e->used || e->negated)
+			continue;
+		mask(x, e->b, f->bytes, common);
+		mask(y, a->b, f->bytes, common);
+		if (memcmp(x, y, (size_t)f->bytes) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
 table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *negated,
     char *err, size_t errlen)
 {

@@ -28,6 +28,13 @@ int table_add(struct cidr_table *t, const struct addr *a, int plen, int negated)
 /* 1 if a is in the table (longest match, not negated), else 0. */
 int table_contains(const struct cidr_table *t, const struct addr *a);
 
+/*
+ * 1 if any entry of the table (not a negation) shares an address with the
+ * prefix a/plen: lies inside it or holds it. A scan of the table (tables
+ * of the configuration are small).
+ */
+int table_overlaps(const struct cidr_table *t, const struct addr *a, int plen);
+
 /* Number of entries. */
 size_t table_size(const struct cidr_table *t);
 
