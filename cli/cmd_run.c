@@ -1305,6 +1305,9 @@ cmd_run(int argc, char **argv)
 		int ok;
 
 		dm.rep = load_feeds(dm.conf, &ok);
+		if (dm.conf->nzones > 0)
+			log_warnx("%s: DNS zones are asked by 'mxguard reputation' only; the daemon does not ask them yet",
+			    dm.conf->zones[0]->at);
 		if (!ok) {
 			rep_free(dm.rep);
 			conf_free(dm.conf);

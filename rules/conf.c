@@ -638,6 +638,7 @@ find_table(struct P *p, const char *name)
 /* -------------------------------------------------------- conditions --- */
 
 static struct cond *parse_or(struct P *p, int *depth);
+static struct zone_spec *find_zone(struct P *p, const char *name);
 
 static int
 cmp_op(enum tok t, enum cond_op *op)
@@ -728,6 +729,13 @@ parse_primary(struct P *p, int *depth)
 		}
 		for (i = 0; i < p->c->nfeeds && strcmp(p->c->feeds[i]->name, t->text) != 0; i++)
 			;
+		if (i == p->c->nfeeds && find_zone(p, t->text) != NULL) {
+			/* Said, not accepted: a condition that could never hold would silently do nothing. */
+			ERR(p, t, "\"%s\" is a DNS zone: rules cannot wait for DNS answers yet (only feeds; "
+			    "'mxguard reputation' asks zones)", t->text);
+			advance(p);
+			return NULL;
+		}
 		if (i == p->c->nfeeds) {
 			ERR(p, t, "unknown feed \"%s\" (define a feed before the rules that use it)", t->text);
 			advance(p);
@@ -1424,6 +1432,39 @@ find_feed(struct P *p, const char *name)
 	return NULL;
 }
 
+static struct zone_spec *
+find_zone(struct P *p, const char *name)
+{
+	for (int i = 0; i < p->c->nzones; i++)
+		if (strcmp(p->c->zones[i]->name, name) == 0)
+			return p->c->zones[i];
+	return NULL;
+}
+
+/* A DNS name: labels of 1-63 letters, digits and '-', dot-separated, at most 200 bytes in all. */
+static int
+dns_name_ok(const char *s)
+{
+	size_t label = 0, n = strlen(s);
+
+	if (n == 0 || n > 200)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63)
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_')
+			label++;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 /* "risk N", "spam N" or "vol N" at the cursor: into the score slot; 0 if none of them (nothing read). */
 static int
 parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
@@ -1483,7 +1524,7 @@ parse_feed(struct P *p)
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	if (find_feed(p, t->text) != NULL) {
+	if (find_feed(p, t->text) != NULL || find_zone(p, t->text) != NULL) {
 		ERR(p, t, "feed \"%s\" is already defined", t->text);
 		recover_top(p, at.line, at.file);
 		return;
@@ -1612,6 +1653,133 @@ parse_feed(struct P *p)
 }
 
 /*
+ * zone "NAME" { domain "bl.example" [server "ADDR"] [port N] [timeout DURATION]
+ *               [risk N] [spam N] [vol N] [value "127.0.0.N" ...]... [cache N] }
+ */
+static void
+parse_zone(struct P *p)
+{
+	struct token at = *cur(p), *t;
+	struct zone_spec *z;
+	char where[PATH_MAX + 32];
+
+	at.text = NULL;
+	advance(p);			/* "zone" */
+	t = cur(p);
+	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "zone", t->text)) {
+		if (t->t != T_STRING && t->t != T_WORD)
+			ERR(p, t, "expected a zone name after 'zone'");
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	if (find_feed(p, t->text) != NULL || find_zone(p, t->text) != NULL) {
+		ERR(p, t, "\"%s\" is already a feed or zone", t->text);
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	z = xcalloc(1, sizeof(*z));
+	snprintf(z->name, sizeof(z->name), "%s", t->text);
+	z->risk = z->spam = z->vol = FEED_SCORE_NONE;
+	z->port = 53;
+	z->timeout_ms = 2000;
+	z->cache_max = 100000;
+	snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
+	z->at = xstrdup(where);
+	p->c->zones = xrealloc(p->c->zones, (size_t)(p->c->nzones + 1) * sizeof(*p->c->zones));
+	p->c->zones[p->c->nzones++] = z;
+	advance(p);
+	if (cur(p)->t != T_LBRACE) {
+		ERR(p, cur(p), "expected '{' after zone \"%s\"", z->name);
+		recover_top(p, at.line, at.file);
+		return;
+	}
+	advance(p);
+	while (cur(p)->t != T_RBRACE && cur(p)->t != T_EOF) {
+		struct token item = *cur(p);
+		uint64_t n;
+		int ok = 1;
+
+		item.text = NULL;
+		if (accept_word(p, "domain")) {
+			t = cur(p);
+			if (t->t != T_STRING || !dns_name_ok(t->text)) {
+				ERR(p, t, "zone \"%s\": domain: expected a DNS name such as \"bl.example\", found %s", z->name,
+				    tok_desc(t));
+				ok = 0;
+			} else {
+				snprintf(z->domain, sizeof(z->domain), "%s", t->text);
+				advance(p);
+			}
+		} else if (accept_word(p, "server")) {
+			struct addr a;
+
+			t = cur(p);
+			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a)) {
+				ERR(p, t, "zone \"%s\": server: expected an IPv4 or IPv6 address in quotes, found %s", z->name,
+				    tok_desc(t));
+				ok = 0;
+			} else {
+				addr_format(&a, z->server);
+				advance(p);
+			}
+		} else if (accept_word(p, "port")) {
+			if ((ok = expect_uint(p, "port", 65535, &n)) && n == 0) {
+				ERR(p, &item, "zone \"%s\": port 0", z->name);
+				ok = 0;
+			} else if (ok)
+				z->port = (uint16_t)n;
+		} else if (accept_word(p, "timeout")) {
+			int64_t d;
+
+			if ((ok = expect_duration(p, "timeout", &d)) && (d < 1 || d > 60)) {
+				ERR(p, &item, "zone \"%s\": timeout between 1s and 60s", z->name);
+				ok = 0;
+			} else if (ok)
+				z->timeout_ms = (int)d * 1000;
+		} else if (accept_word(p, "cache")) {
+			if ((ok = expect_uint(p, "cache (answers kept)", 10000000, &n)))
+				z->cache_max = (uint32_t)n;
+		} else if (accept_word(p, "value")) {
+			struct addr a;
+			struct feed_value *v;
+
+			t = cur(p);
+			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 ||
+			    a.b[0] != 127) {
+				ERR(p, t, "zone \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", z->name,
+				    tok_desc(t));
+				ok = 0;
+			} else if (z->nvalues == FEED_VALUES_MAX) {
+				ERR(p, t, "zone \"%s\": more than %d values", z->name, FEED_VALUES_MAX);
+				ok = 0;
+			} else {
+				v = &z->values[z->nvalues++];
+				v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+				v->risk = v->spam = v->vol = FEED_SCORE_NONE;
+				advance(p);
+				while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
+					;
+			}
+		} else if (!parse_score(p, &z->risk, &z->spam, &z->vol, &ok)) {
+			ERR(p, cur(p), "zone \"%s\": expected domain, server, port, timeout, risk, spam, vol, value or "
+			    "cache, found %s", z->name, tok_desc(cur(p)));
+			ok = 0;
+		}
+		if (!ok)
+			recover(p, item.line, item.file);
+	}
+	if (cur(p)->t != T_RBRACE) {
+		ERR(p, cur(p), "zone \"%s\": expected '}'", z->name);
+		return;
+	}
+	if (z->domain[0] == '\0')
+		ERR(p, &at, "zone \"%s\" needs a domain \"NAME\"", z->name);
+	if (p->c->nzones > DNSREP_ZONES_MAX)
+		ERR(p, &at, "more than %d zones", DNSREP_ZONES_MAX);
+	advance(p);
+}
+
+/*
  * at-connect reject|defer|tarpit where CONDITION: the condition may read
  * only what is known at a client's first lookup — the client, its
  * reputation, its listings, the tables it is in.
@@ -1685,6 +1853,8 @@ parse_statements(struct P *p)
 			parse_feed(p);
 		else if (t->t == T_WORD && strcmp(t->text, "at-connect") == 0)
 			parse_at_connect(p);
+		else if (t->t == T_WORD && strcmp(t->text, "zone") == 0)
+			parse_zone(p);
 		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
 			advance(p);
 			t = cur(p);
@@ -1930,6 +2100,11 @@ conf_free(struct config *c)
 		free(c->feeds[i]);
 	}
 	free(c->feeds);
+	for (int i = 0; i < c->nzones; i++) {
+		free(c->zones[i]->at);
+		free(c->zones[i]);
+	}
+	free(c->zones);
 	for (int i = 0; i < c->natc; i++) {
 		cond_free(c->atc[i].where);
 		free(c->atc[i].at);

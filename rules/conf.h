@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../parsers/event.h"
+#include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "cond.h"
 #include "table.h"
@@ -77,6 +78,8 @@ struct config {
 	char *mapfile;			/* "set map-file "TYPE:PATH"": the daemon's default --map-file */
 	struct feed_spec **feeds;	/* reputation feeds (docs/REPUTATION.md) */
 	int nfeeds;
+	struct zone_spec **zones;	/* DNS reputation zones */
+	int nzones;
 	int uses_rep;			/* a rule's condition reads the client's reputation: look it up per event */
 	struct at_connect *atc;		/* in order: the first whose condition holds answers */
 	int natc;

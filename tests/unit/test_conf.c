@@ -316,6 +316,44 @@ test_error_feeds(void **state)
 	expect_diag(P("e.conf"), 9, col_of(text, 9, "\"nope\""), 0, "unknown feed");
 }
 
+/* DNS zones: every setting, and their errors. */
+static void
+test_zones(void **state)
+{
+	struct config *c;
+	const char *bad =
+	    "zone \"z\" { domain \"bl..example\" }\n"
+	    "zone \"y\" { domain \"bl.example\" server \"nameserver\" }\n"
+	    "zone \"x\" { domain \"bl.example\" timeout 2m }\n"
+	    "zone \"w\" { server \"127.0.0.1\" }\n"
+	    "rule \"r\" { on connect where listed \"x\" when count >= 1 within 1m do log }\n";
+
+	wfile("z.conf",
+	    "zone \"bl\" {\n"
+	    "    domain \"bl.example\"\n"
+	    "    server \"127.0.0.1\" port 5353 timeout 3s cache 5000\n"
+	    "    risk 8\n"
+	    "    value \"127.0.0.4\" risk 10 spam 100\n"
+	    "}\n");
+	c = load_ok(state, "z.conf");
+	assert_int_equal(c->nzones, 1);
+	assert_string_equal(c->zones[0]->domain, "bl.example");
+	assert_string_equal(c->zones[0]->server, "127.0.0.1");
+	assert_int_equal(c->zones[0]->port, 5353);
+	assert_int_equal(c->zones[0]->timeout_ms, 3000);
+	assert_int_equal(c->zones[0]->cache_max, 5000);
+	assert_int_equal(c->zones[0]->risk, 8);
+	assert_int_equal(c->zones[0]->values[0].a, 0x7f000004);
+	assert_int_equal(c->zones[0]->values[0].spam, 100);
+	wfile("e.conf", bad);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, col_of(bad, 1, "\"bl..example\""), 0, "DNS name");
+	expect_diag(P("e.conf"), 2, col_of(bad, 2, "\"nameserver\""), 0, "address");
+	expect_diag(P("e.conf"), 3, col_of(bad, 3, "timeout"), 0, "between 1s and 60s");
+	expect_diag(P("e.conf"), 4, 1, 0, "needs a domain");
+	expect_diag(P("e.conf"), 5, col_of(bad, 5, "\"x\""), 0, "DNS zone");
+}
+
 /* A reputation condition with no feed at all can never hold: said, not silently accepted. */
 static void
 test_rep_without_feeds_warns(void **state)
@@ -1502,6 +1540,7 @@ main(void)
 		T(test_feeds),
 		T(test_error_feeds),
 		T(test_rep_without_feeds_warns),
+		T(test_zones),
 		T(test_macros),
 		T(test_include_relative),
 		T(test_table_file_relative),
