@@ -223,7 +223,8 @@ index_fam(struct fam *f, u128 max)
 	if (bits > f->width - f->skip)
 		bits = f->width - f->skip;
 	f->shift = f->width - f->skip - bits;
-	f->block = f->skip == 0 ? 0 : lo & ~(max >> f->skip);
+	/* (skip == width: the prefixes span one address; no shift by the whole width) */
+	f->block = f->skip == 0 ? 0 : f->skip >= f->width ? lo : lo & ~(max >> f->skip);
 	f->mask = ((size_t)1 << bits) - 1;
 	f->idx = xmalloc((f->mask + 2) * sizeof(*f->idx));
 	/* idx[s]: the range holding the first address of slice s. */

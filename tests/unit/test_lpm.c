@@ -219,6 +219,20 @@ test_empty_and_one_family(void **state)
 	assert_int_equal(at(t, "198.51.99.255"), LPM_NONE);
 	assert_int_equal(at(t, "2001:db8::1"), LPM_NONE);
 	lpm_free(t);
+	{
+		/* One host per family: the block the index covers is a single address. */
+		struct lpm_prefix h[] = { P("198.51.100.2", 32), P("2001:db8:1::2", 128) };
+
+		t = lpm_build(h, 2);
+		assert_int_equal(at(t, "198.51.100.2"), 0);
+		assert_int_equal(at(t, "198.51.100.3"), LPM_NONE);
+		assert_int_equal(at(t, "198.51.100.1"), LPM_NONE);
+		assert_int_equal(at(t, "2001:db8:1::2"), 1);
+		assert_int_equal(at(t, "2001:db8:1::3"), LPM_NONE);
+		assert_int_equal(at(t, "::"), LPM_NONE);
+		assert_int_equal(at(t, "ffff::"), LPM_NONE);
+		lpm_free(t);
+	}
 }
 
 /* Many prefixes in one 1/65536 slice and across slice borders: the binary search's bounds. */
