@@ -33,7 +33,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_FOUND  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libinotifytools (Debian's libinotifytools0-dev) ships no pkg-config file.
-PKG_LIBS   := $(PKG_FOUND) -linotifytools
+PKG_LIBS   := $(PKG_FOUND) -linotifytools -lm
 ifeq ($(PKG_FOUND),)
 $(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
 endif

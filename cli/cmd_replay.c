@@ -19,6 +19,7 @@
 #include "../common/xalloc.h"
 #include "../rules/engine.h"
 #include "../reputation/rep.h"
+#include "../reputation/volume.h"
 #include "../rules/keytab.h"
 #include "../tail/linereader.h"
 #include "commands.h"
@@ -40,6 +41,7 @@ struct replay {
 	struct keytab *top;	/* rule index (2 bytes) + key text -> struct keycount */
 	struct rep_db *rep;	/* the feeds, when a rule reads reputation; else NULL */
 	struct rep_result rr;	/* the current event's */
+	struct volume *vol;	/* mxguard's own vol, counted as the logs go */
 };
 
 static int
@@ -84,6 +86,8 @@ on_event(void *arg, struct event *ev, const char *file)
 
 	(void)file;
 	rp->events++;
+	if (rp->vol != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
+		volume_count(rp->vol, &ev->ip, ev->ts);
 	if (rp->rep != NULL && ev->ip.family != 0) {
 		/* At the event's time: an entry that had expired by then did not count then. */
 		rep_lookup(rp->rep, &ev->ip, ev->ts, &rp->rr);
@@ -215,12 +219,15 @@ cmd_replay(int argc, char **argv)
 		return EX_CONFIG;
 	if (rp.conf->uses_rep) {
 		rp.rep = rep_new();
+		rp.vol = volume_new(1000000);
+		rep_set_volume(rp.rep, rp.vol);
 		for (int i = 0; i < rp.conf->nfeeds; i++) {
 			char err[512];
 
 			if (rep_add(rp.rep, rp.conf->feeds[i], err, sizeof(err)) < 0) {
 				fprintf(stderr, "mxguard replay: feed \"%s\": %s\n", rp.conf->feeds[i]->name, err);
 				rep_free(rp.rep);
+				volume_free(rp.vol);
 				conf_free(rp.conf);
 				return EX_NOINPUT;
 			}
@@ -245,6 +252,7 @@ cmd_replay(int argc, char **argv)
 	keytab_free(rp.top, NULL);
 	engine_free(rp.eng);
 	rep_free(rp.rep);
+	volume_free(rp.vol);
 	conf_free(rp.conf);
 	return rc;
 }

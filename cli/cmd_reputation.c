@@ -9,6 +9,8 @@
  * a quick check without a configuration: FORMAT as in a feed block, or
  * guessed from the file's first line (csv, drop-json, drop, or list);
  * entries of lists, DROP files and zone files count as risk 10 there.
+ * With --socket PATH the running daemon answers instead (mxguard ctl
+ * reputation): its feeds, and the vol it counts itself (volume.h).
  * Exit 0; 64 on a usage error; 65 if an argument is not an address (the
  * others are still answered); 66 if a feed cannot be read; 78 if the
  * configuration has errors.
@@ -37,7 +39,8 @@ usage(FILE *f)
 	    "  (ip, risk 0-10, spam 0-100, vol 0-100 or null, sources, listed).\n"
 	    "  -c CONFIG              the feeds of a configuration\n"
 	    "  --feed [FORMAT:]FILE   a feed file (repeatable); FORMAT: csv, list, drop, drop-json,\n"
-	    "                         ip4set, ip4trie, ip6trie (default: guessed from its first line)\n");
+	    "                         ip4set, ip4trie, ip6trie (default: guessed from its first line)\n"
+	    "  --socket PATH          ask the running daemon instead (its feeds and its own vol)\n");
 }
 
 /* The format of a feed file from its first line that is neither blank nor a comment. */
@@ -98,10 +101,11 @@ cmd_reputation(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "feed", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conffile = NULL;
+	const char *conffile = NULL, *sock = NULL;
 	struct feed_spec **extra = NULL;
 	struct config *conf = NULL;
 	struct rep_db *db;
@@ -118,6 +122,9 @@ cmd_reputation(int argc, char **argv)
 			extra = xrealloc(extra, (size_t)(nextra + 1) * sizeof(*extra));
 			extra[nextra++] = spec_of_arg(optarg);
 			break;
+		case 's':
+			sock = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -126,7 +133,17 @@ cmd_reputation(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind >= argc || (conffile == NULL && nextra == 0)) {
+	if (sock != NULL && optind < argc && conffile == NULL && nextra == 0) {
+		/* The daemon's view, one address per request (a request is at most CTL_MAXREQ bytes). */
+		for (int i = optind; i < argc && rc == 0; i++) {
+			char *av[] = { "ctl", "--socket", (char *)sock, "reputation", argv[i], NULL };
+
+			optind = 0;	/* cmd_ctl parses its own options */
+			rc = cmd_ctl(5, av);
+		}
+		goto out;
+	}
+	if (optind >= argc || (conffile == NULL && nextra == 0) || sock != NULL) {
 		usage(stderr);
 		rc = EX_USAGE;
 		goto out;

@@ -51,6 +51,7 @@
 #include "../actions/fw.h"
 #include "../actions/mapfile.h"
 #include "../actions/socketmap.h"
+#include "../reputation/volume.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
 #include "../tail/linereader.h"
@@ -147,6 +148,9 @@ on_event(struct daemon *dm, struct event *ev)
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
 	}
+	/* What mxguard sees a client send: its own vol. */
+	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
+		volume_count(dm->vol, &ev->ip, ev->ts);
 	if (dm->rep != NULL && dm->conf->uses_rep && ev->ip.family != 0) {
 		rep_lookup(dm->rep, &ev->ip, ev->ts, &dm->rr);
 		ev->rep = &dm->rr;
@@ -987,18 +991,18 @@ daemon_fw_pending(const struct daemon *dm)
 }
 
 /*
- * The feeds of a configuration, read now: NULL if it has none, and *ok = 0
- * (each failure logged as FILE:LINE: message) if one cannot be read.
+ * The feeds of a configuration, read now (none: an empty set, which still
+ * answers with mxguard's own vol), and *ok = 0 (each failure logged as
+ * FILE:LINE: message) if one cannot be read.
  */
 static struct rep_db *
-load_feeds(const struct config *c, int *ok)
+load_feeds(struct daemon *dm, const struct config *c, int *ok)
 {
 	struct rep_db *db;
 
 	*ok = 1;
-	if (c->nfeeds == 0)
-		return NULL;
 	db = rep_new();
+	rep_set_volume(db, dm->vol);
 	for (int i = 0; i < c->nfeeds; i++) {
 		char err[512];
 
@@ -1076,7 +1080,7 @@ daemon_reload(struct daemon *dm)
 		return 0;
 	}
 	/* Its feeds are part of it: one that cannot be read is an error like any other. */
-	nr = load_feeds(nc, &ok);
+	nr = load_feeds(dm, nc, &ok);
 	if (!ok) {
 		log_warnx("run: reload: a feed of %s cannot be read; keeping the running configuration", dm->conffile);
 		rep_free(nr);
@@ -1304,7 +1308,8 @@ cmd_run(int argc, char **argv)
 		/* Before anything is set up: a feed that cannot be read stops the start (like a bad configuration). */
 		int ok;
 
-		dm.rep = load_feeds(dm.conf, &ok);
+		dm.vol = volume_new(100000);
+		dm.rep = load_feeds(&dm, dm.conf, &ok);
 		if (dm.conf->nzones > 0)
 			log_warnx("%s: DNS zones are asked by 'mxguard reputation' only; the daemon does not ask them yet",
 			    dm.conf->zones[0]->at);
@@ -1630,6 +1635,7 @@ cmd_run(int argc, char **argv)
 	parser_free(dm.parser);
 	engine_free(dm.eng);
 	rep_free(dm.rep);
+	volume_free(dm.vol);
 	store_close(dm.store);
 	conf_free(dm.conf);
 	return rc;

@@ -188,6 +188,25 @@ answer(void *arg, char *req, struct outbuf *out)
 			    (unsigned long long)st.suppressed, (unsigned long long)st.keys,
 			    (unsigned long long)st.evicted, (unsigned long long)st.expired);
 		}
+	} else if (strcmp(cmd, "reputation") == 0) {
+		/* What the daemon knows of addresses: its feeds and its own vol; one JSON object each. */
+		char *save = NULL;
+
+		for (char *w = strtok_r(args, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+			struct rep_result r;
+			struct addr a;
+			char text[ADDR_STRLEN];
+
+			if (!addr_parse(w, strlen(w), &a)) {
+				reply(dm, "error: '%.60s' is not an IPv4 or IPv6 address\n", w);
+				continue;
+			}
+			rep_lookup(dm->rep, &a, now, &r);
+			addr_format(&a, text);
+			reply(dm, "{\"ip\":\"%s\",", text);
+			rep_put_json(&dm->reply, &r);
+			reply(dm, "}\n");
+		}
 	} else if (strcmp(cmd, "ban") == 0) {
 		ctl_ban(dm, args);
 	} else if (strcmp(cmd, "unban") == 0) {
@@ -216,7 +235,8 @@ answer(void *arg, char *req, struct outbuf *out)
 			reply(dm, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
 			    dm->conffile);
 	} else
-		reply(dm, "error: unknown command '%s' (status, stats, decisions, ban, unban, reload, flush)\n", cmd);
+		reply(dm, "error: unknown command '%s' (status, stats, decisions, reputation, ban, unban, reload, flush)\n",
+		    cmd);
 	*out = dm->reply;
 	memset(&dm->reply, 0, sizeof(dm->reply));
 }

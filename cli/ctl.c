@@ -269,7 +269,7 @@ ctl_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard ctl [--socket PATH] [--json] COMMAND\n"
 	    "  status | stats | decisions | ban ADDR[/LEN] [for DURATION] [ACTION]\n"
-	    "  | unban ADDR[/LEN] | reload | flush\n");
+	    "  | unban ADDR[/LEN] | reload | flush | reputation ADDR...\n");
 }
 
 int

@@ -81,7 +81,8 @@ struct daemon {
 	int flush_putback;	/* the flush in progress is a retried one: then put back what is in force */
 	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
 	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
-	struct rep_db *rep;	/* the configuration's reputation feeds, or NULL (none) */
+	struct rep_db *rep;	/* the configuration's reputation feeds (maybe none) */
+	struct volume *vol;	/* mxguard's own vol: messages accepted per client (reputation/volume.h) */
 	struct rep_result rr;	/* the current event's reputation (events point here) */
 	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
 	uint64_t atc_answers;	/* client lookups answered by the at-connect policy */

@@ -9,6 +9,7 @@
 
 #include "../common/outbuf.h"
 #include "../common/xalloc.h"
+#include "volume.h"
 
 struct rep_db {
 	const struct feed_spec *spec[REP_FEEDS_MAX];
@@ -21,6 +22,7 @@ struct rep_db {
 	 */
 	struct feed_stamp seen[REP_FEEDS_MAX], tried[REP_FEEDS_MAX];
 	int n;
+	struct volume *vol;	/* mxguard's own counts, or NULL */
 };
 
 struct rep_db *
@@ -68,6 +70,12 @@ int
 rep_nfeeds(const struct rep_db *db)
 {
 	return db->n;
+}
+
+void
+rep_set_volume(struct rep_db *db, struct volume *v)
+{
+	db->vol = v;
 }
 
 const struct feed *
@@ -133,8 +141,17 @@ rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct re
 			for (int s = 0; s < REP_NSCORES; s++)
 				if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
 					r->score[s] = sc[s];
-					r->src[s] = (struct rep_source){ db->spec[i], db->feed[i], h.entry };
+					r->src[s] = (struct rep_source){ db->spec[i], db->feed[i], h.entry, 0 };
 				}
+		}
+	}
+	if (r->score[REP_VOL] == REP_UNKNOWN && db->vol != NULL) {
+		uint32_t n;
+		int v = volume_of(db->vol, a, now, &n);
+
+		if (v >= 0) {
+			r->score[REP_VOL] = (int8_t)v;
+			r->src[REP_VOL] = (struct rep_source){ .local = n };
 		}
 	}
 }
@@ -174,13 +191,20 @@ rep_put_json(struct outbuf *ob, const struct rep_result *r)
 	for (int s = 0; s < REP_NSCORES; s++) {
 		const struct rep_source *src = &r->src[s];
 
-		if (src->feed == NULL)
+		if (src->feed == NULL && src->local == 0)
 			continue;
 		if (!first)
 			ob_putc(ob, ',');
 		first = 0;
 		ob_putc(ob, '"');
 		ob_put(ob, rep_score_name((enum rep_score)s), strlen(rep_score_name((enum rep_score)s)));
+		if (src->feed == NULL) {
+			/* What mxguard saw itself: messages accepted today and yesterday. */
+			OB_LIT(ob, "\":{\"local\":true,\"messages\":");
+			ob_put_u64(ob, src->local);
+			ob_putc(ob, '}');
+			continue;
+		}
 		OB_LIT(ob, "\":{\"feed\":");
 		ob_put_json_str(ob, src->feed->name, strlen(src->feed->name));
 		OB_LIT(ob, ",\"file\":");

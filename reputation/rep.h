@@ -21,11 +21,12 @@
 
 enum rep_score { REP_RISK, REP_SPAM, REP_VOL, REP_NSCORES };
 
-/* Where a score came from: a feed's entry (valid until the next rep_refresh). */
+/* Where a score came from: a feed's entry (valid until the next rep_refresh), or mxguard's own count. */
 struct rep_source {
-	const struct feed_spec *feed;	/* NULL: no source (the score is unknown) */
+	const struct feed_spec *feed;	/* NULL: not a feed */
 	const struct feed *version;
 	uint32_t entry;
+	uint32_t local;			/* vol from what mxguard saw (volume.h): the client's messages; 0: not */
 };
 
 /* The line of the feed file the score came from. */
@@ -65,6 +66,13 @@ size_t rep_feed_size(const struct rep_db *db, int i);
  * many feeds were replaced.
  */
 int rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void *arg);
+
+/*
+ * mxguard's own volume counts (volume.h; not owned, may be NULL): where no
+ * feed gives a vol, the client's local vol is used.
+ */
+struct volume;
+void rep_set_volume(struct rep_db *db, struct volume *v);
 
 /* The combined reputation of a at time now. */
 void rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct rep_result *r);

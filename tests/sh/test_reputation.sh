@@ -4,7 +4,8 @@
 # `replay` with thresholds that depend on reputation (and the "rep" the
 # decisions carry), and `run` reading a feed again when its file changes
 # while log lines keep coming — a broken version reported with FILE:LINE and
-# the previous one kept — with nothing lost.
+# the previous one kept — with nothing lost; and the vol the daemon counts
+# itself, through `mxguard reputation --socket` and `mxguard ctl reputation`.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/feeds"
 cat > "$TMP/feeds/vendor.csv" << 'EOF'
@@ -102,6 +103,23 @@ check "the daemon is still running" kill -0 "$PID"
 n=$(wc -l < "$TMP/mail.log")
 wait_for 20 lines_at_least "$n" "$TMP/ev.jsonl"
 check_eq "nothing lost while feeds were read: one event per line" "$n" "$(wc -l < "$TMP/ev.jsonl")"
+# mxguard's own vol: messages accepted today, relative to the busiest client (log scale).
+msgs() {	# ADDR N: N accepted messages from ADDR, stamped now
+	local st i
+	st=$(date '+%b %e %H:%M:%S')
+	for i in $(seq "$2"); do
+		printf '%s mx1 postfix/smtpd[7]: %s%05X: client=m.example.net[%s]\n%s mx1 postfix/qmgr[8]: %s%05X: from=<a@example.net>, size=100, nrcpt=1 (queue active)\n' \
+			"$st" "${1//[.:]/}" "$i" "$1" "$st" "${1//[.:]/}" "$i"
+	done
+}
+{ msgs 198.51.100.20 99; msgs 198.51.100.21 9; } | sed 's/\([0-9]\{9\}\)\([0-9A-F]\{5\}\):/4\2A\1:/' >> "$TMP/mail.log"
+wait_for 20 count_at_least 108 sh -c "jq -r 'select(.type == \"msg_accepted\") | .ip' '$TMP/ev.jsonl' | wc -l"
+out=$("$MXGUARD" reputation --socket "$TMP/s" 198.51.100.20 198.51.100.21 198.51.100.22)
+check_eq "the daemon's own vol: the busiest client is 100, one with a tenth of its mail 50, one with none unknown" \
+	"100 99 true|50 9 true|null null null" \
+	"$(echo "$out" | jq -r '"\(.vol) \(.sources.vol.messages) \(.sources.vol.local)"' | paste -sd'|')"
+check_eq "mxguard ctl reputation answers the same" "$out" "$("$MXGUARD" ctl --socket "$TMP/s" reputation 198.51.100.20; \
+	"$MXGUARD" ctl --socket "$TMP/s" reputation 198.51.100.21; "$MXGUARD" ctl --socket "$TMP/s" reputation 198.51.100.22)"
 kill "$PID"; wait "$PID"
 check_eq "clean exit" 0 $?
 finish
