@@ -170,6 +170,16 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 			p[k++] = p[i];
 	n = k;
 	f->np = n;
+	/*
+	 * At most 2n + 1 ranges: reserved at once, so the arrays never move
+	 * (a doubling realloc would hold old and new copies at the peak);
+	 * pages never written cost no memory.
+	 */
+	b.cap = 2 * n + 1;
+	if (width == 32)
+		f->r4 = xmalloc(b.cap * sizeof(*f->r4));
+	else
+		f->r6 = xmalloc(b.cap * sizeof(*f->r6));
 	for (size_t i = 0; i < n; i++) {
 		/* Close the prefixes that end before this one starts: each owns the rest of itself. */
 		while (sp > 0 && bp_end(&p[stack[sp - 1]], width) < p[i].start)
