@@ -132,14 +132,32 @@ on_line(void *arg, struct span line)
 		on_event(dm, &ev);
 }
 
+/* The events file's line of an event: the reputation the rules saw, after its own fields. */
+static void
+event_rep_json(struct outbuf *ob, const struct event *ev)
+{
+	if (ev->rep == NULL)
+		return;
+	OB_LIT(ob, ",\"rep\":{");
+	rep_put_json(ob, ev->rep);
+	ob_putc(ob, '}');
+}
+
 static void
 on_event(struct daemon *dm, struct event *ev)
 {
 	if (ev->ts < dm->since)
 		return;
 	dm->nevents++;
+	/* What mxguard sees a client send: its own vol. */
+	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
+		volume_count(dm->vol, &ev->ip, ev->ts);
+	if (dm->rep != NULL && dm->conf->uses_rep && ev->ip.family != 0) {
+		rep_lookup(dm->rep, &ev->ip, ev->ts, &dm->rr);
+		ev->rep = &dm->rr;
+	}
 	if (dm->events_fd >= 0) {
-		event_json(&dm->events, ev, NULL);
+		event_json_more(&dm->events, ev, NULL, event_rep_json);
 		/*
 		 * Written as it fills (a catch-up drains a whole file in one
 		 * tick): bytes past the committed length are cut at a restart.
@@ -147,13 +165,6 @@ on_event(struct daemon *dm, struct event *ev)
 		 */
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
-	}
-	/* What mxguard sees a client send: its own vol. */
-	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
-		volume_count(dm->vol, &ev->ip, ev->ts);
-	if (dm->rep != NULL && dm->conf->uses_rep && ev->ip.family != 0) {
-		rep_lookup(dm->rep, &ev->ip, ev->ts, &dm->rr);
-		ev->rep = &dm->rr;
 	}
 	/* A client under a message limit: its accepted messages count toward it. */
 	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))

@@ -60,6 +60,13 @@ put_iso8601(struct outbuf *ob, int64_t ts, int32_t usec)
 void
 event_json(struct outbuf *ob, const struct event *e, const char *file)
 {
+	event_json_more(ob, e, file, NULL);
+}
+
+void
+event_json_more(struct outbuf *ob, const struct event *e, const char *file,
+    void (*more)(struct outbuf *ob, const struct event *e))
+{
 	OB_LIT(ob, "{\"line\":");
 	ob_put_u64(ob, e->line);
 	if (file != NULL) {
@@ -94,5 +101,7 @@ event_json(struct outbuf *ob, const struct event *e, const char *file)
 		else
 			ob_put_json_str(ob, e->str[f].p, e->str[f].n);
 	}
+	if (more != NULL)
+		more(ob, e);
 	OB_LIT(ob, "}\n");
 }

@@ -93,6 +93,9 @@ gen 203.0.113.200 9 | sed "s/Nov 19 10/Nov 19 11/" | tail -5 >> "$TMP/mail.log"
 wait_for 20 grep -q dha-risky "$TMP/run.jsonl"
 check_eq "and the rules see the new scores at once (a risky harvest at its 5th recipient)" "203.0.113.200 dha-risky 5" \
 	"$(jq -r '"\(.key) \(.rule) \(.value)"' "$TMP/run.jsonl")"
+wait_for 20 count_at_least 9 sh -c "jq -r 'select(.ip == \"203.0.113.200\") | .ip' '$TMP/ev.jsonl' | wc -l"
+check_eq "the events file carries the reputation the rules saw" "null 10" \
+	"$(jq -r 'select(.ip == "203.0.113.200") | .rep.risk' "$TMP/ev.jsonl" | sed -n '1p;$p' | paste -sd' ')"
 # A broken version: reported with its line, the previous one stays.
 printf 'prefix,risk,spam,vol\n203.0.113.200,10,,\nrubbish\n' > "$TMP/feeds/vendor.new"
 mv "$TMP/feeds/vendor.new" "$TMP/feeds/vendor.csv"
