@@ -73,6 +73,27 @@ rep_nfeeds(const struct rep_db *db)
 }
 
 void
+rep_merge_zones(struct rep_result *r, const struct zone_spec *const *zones, const struct dnsrep_answer *ans)
+{
+	r->nzones = ans->nzones;
+	for (int z = 0; z < ans->nzones; z++) {
+		const struct zone_answer *za = &ans->zone[z];
+		const int8_t sc[REP_NSCORES] = { za->risk, za->spam, za->vol };
+
+		r->zone[z] = zones[z];
+		r->zans[z] = *za;
+		if (za->state != ZONE_LISTED)
+			continue;
+		for (int s = 0; s < REP_NSCORES; s++)
+			if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
+				/* A zone's listing outranks mxguard's own vol, like a feed's. */
+				r->score[s] = sc[s];
+				r->src[s] = (struct rep_source){ .zone = zones[z], .answer = za->a };
+			}
+	}
+}
+
+void
 rep_set_volume(struct rep_db *db, struct volume *v)
 {
 	db->vol = v;
@@ -125,7 +146,10 @@ rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void 
 void
 rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct rep_result *r)
 {
-	memset(r, 0, sizeof(*r));
+	/* Not the zones' part (nzones says how much of it is valid): a lookup runs for every event. */
+	memset(r->src, 0, sizeof(r->src));
+	r->listed = 0;
+	r->nzones = 0;
 	r->db = db;
 	for (int s = 0; s < REP_NSCORES; s++)
 		r->score[s] = REP_UNKNOWN;
@@ -191,13 +215,25 @@ rep_put_json(struct outbuf *ob, const struct rep_result *r)
 	for (int s = 0; s < REP_NSCORES; s++) {
 		const struct rep_source *src = &r->src[s];
 
-		if (src->feed == NULL && src->local == 0)
+		if (src->feed == NULL && src->local == 0 && src->zone == NULL)
 			continue;
 		if (!first)
 			ob_putc(ob, ',');
 		first = 0;
 		ob_putc(ob, '"');
 		ob_put(ob, rep_score_name((enum rep_score)s), strlen(rep_score_name((enum rep_score)s)));
+		if (src->zone != NULL) {
+			char a[ADDR_STRLEN];
+			struct addr x = { .family = 4, .b = { (uint8_t)(src->answer >> 24), (uint8_t)(src->answer >> 16),
+				(uint8_t)(src->answer >> 8), (uint8_t)src->answer } };
+
+			OB_LIT(ob, "\":{\"zone\":");
+			ob_put_json_str(ob, src->zone->name, strlen(src->zone->name));
+			OB_LIT(ob, ",\"answer\":\"");
+			ob_put(ob, a, addr_format(&x, a));
+			OB_LIT(ob, "\"}");
+			continue;
+		}
 		if (src->feed == NULL) {
 			/* What mxguard saw itself: messages accepted today and yesterday. */
 			OB_LIT(ob, "\":{\"local\":true,\"messages\":");
@@ -222,5 +258,26 @@ rep_put_json(struct outbuf *ob, const struct rep_result *r)
 			first = 0;
 			ob_put_json_str(ob, db->spec[i]->name, strlen(db->spec[i]->name));
 		}
+	for (int z = 0; z < r->nzones; z++)
+		if (r->zans[z].state == ZONE_LISTED) {
+			if (!first)
+				ob_putc(ob, ',');
+			first = 0;
+			ob_put_json_str(ob, r->zone[z]->name, strlen(r->zone[z]->name));
+		}
 	ob_putc(ob, ']');
+	if (r->nzones > 0) {
+		/* Each zone's answer: what "unknown" was (a timeout, a refusal) is in the daemon's log and stats. */
+		OB_LIT(ob, ",\"zones\":{");
+		for (int z = 0; z < r->nzones; z++) {
+			static const char *const states[] = { "unknown", "not listed", "listed" };
+
+			if (z > 0)
+				ob_putc(ob, ',');
+			ob_put_json_str(ob, r->zone[z]->name, strlen(r->zone[z]->name));
+			ob_putc(ob, ':');
+			ob_put_json_str(ob, states[r->zans[z].state], strlen(states[r->zans[z].state]));
+		}
+		ob_putc(ob, '}');
+	}
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../common/addr.h"
+#include "dnszone.h"
 #include "feed.h"
 
 #define REP_FEEDS_MAX 32
@@ -21,12 +22,14 @@
 
 enum rep_score { REP_RISK, REP_SPAM, REP_VOL, REP_NSCORES };
 
-/* Where a score came from: a feed's entry (valid until the next rep_refresh), or mxguard's own count. */
+/* Where a score came from: a feed's entry (valid until the next rep_refresh), a zone's answer, or mxguard's own count. */
 struct rep_source {
 	const struct feed_spec *feed;	/* NULL: not a feed */
 	const struct feed *version;
 	uint32_t entry;
 	uint32_t local;			/* vol from what mxguard saw (volume.h): the client's messages; 0: not */
+	const struct zone_spec *zone;	/* a DNS zone's answer ... */
+	uint32_t answer;		/* ... 127.0.0.N (host order) */
 };
 
 /* The line of the feed file the score came from. */
@@ -37,7 +40,18 @@ struct rep_result {
 	struct rep_source src[REP_NSCORES];
 	uint32_t listed;		/* bit i: feed i has an entry for the address (see rep_feed_index) */
 	const struct rep_db *db;	/* who answered (names for the JSON) */
+	/* DNS zones asked (rep_merge_zones), in their order: */
+	int nzones;
+	const struct zone_spec *zone[DNSREP_ZONES_MAX];
+	struct zone_answer zans[DNSREP_ZONES_MAX];
 };
+
+/*
+ * Add the zones' answers for the address: a listing's scores count like a
+ * feed's (the highest wins); "listed", "not listed" and "unknown" are kept
+ * per zone for the JSON ("zones").
+ */
+void rep_merge_zones(struct rep_result *r, const struct zone_spec *const *zones, const struct dnsrep_answer *ans);
 
 struct rep_db;
 
