@@ -737,8 +737,12 @@ chan_new(struct dnsrep *d, const struct zone_spec *s, uint16_t port, int timeout
 		snprintf(ch->where, sizeof(ch->where), "the system's resolvers");
 	o.sock_state_cb = sock_state;
 	o.sock_state_cb_data = ch;
-	/* Two sends, after T and 2T: c-ares gives up at about the zone's timeout, as we do. */
-	o.timeout = timeout_ms / 3 > 0 ? timeout_ms / 3 : 1;
+	/*
+	 * Two sends, the second after T, and c-ares gives up 2T later: 3T is
+	 * just past the zone's timeout, so our deadline settles the question
+	 * first and c-ares's ETIMEOUT finds an orphan.
+	 */
+	o.timeout = timeout_ms / 3 + 1;
 	o.tries = TRIES;
 	o.socket_receive_buffer_size = RCVBUF;
 	/*
