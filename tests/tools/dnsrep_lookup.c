@@ -312,7 +312,7 @@ main(int argc, char **argv)
 		printf("stats round=%d lookups=%" PRIu64 " queries=%" PRIu64 " cache_hits=%" PRIu64 " listed=%" PRIu64
 		    " not_listed=%" PRIu64 " timeouts=%" PRIu64 " servfail=%" PRIu64 " refused=%" PRIu64
 		    " errors=%" PRIu64 " overflow=%" PRIu64 " in_flight=%" PRIu64 " cache_size=%" PRIu64
-		    " total_ms=%" PRId64 " max_latency_ms=%" PRId64 " sum_latency_ms=%" PRId64 " hit_rate=%.1f\n",
+		    " total_ms=%" PRId64 " max_latency_ms=%" PRId64 " sum_latency_ms=%" PRId64 " hit_rate=%.2f\n",
 		    r, st.lookups, st.queries, st.cache_hits, st.listed, st.not_listed, st.timeouts, st.servfail,
 		    st.refused, st.errors, st.overflow, st.in_flight, st.cache_size, total, maxlat, sumlat,
 		    nslot ? 100.0 * (double)(st.cache_hits - hits_before) / (double)(nslot * (size_t)nz) : 0.0);
