@@ -9,7 +9,7 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc
+PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares
 TEST_PKGS := cmocka
 PKG_CONFIG ?= pkg-config
 
@@ -46,8 +46,9 @@ LIB       := $(BUILD)/libmxguard.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-# Helpers the shell tests call (found in UNIT_DIR): feed_lookup answers from a parsed feed.
-TOOL_BINS := $(BUILD)/tests/feed_lookup
+# Helpers the shell tests call (found in UNIT_DIR): feed_lookup answers from a parsed feed,
+# dnsrep_lookup asks DNS zones through reputation/dnszone.c.
+TOOL_BINS := $(BUILD)/tests/feed_lookup $(BUILD)/tests/dnsrep_lookup
 
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
 
@@ -71,6 +72,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	    $(LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 $(BUILD)/tests/feed_lookup: tests/tools/feed_lookup.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/tests/dnsrep_lookup: tests/tools/dnsrep_lookup.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
 

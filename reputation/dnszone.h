@@ -10,7 +10,8 @@
  * outside 127.0.0.0/8, and 127.255.255.N (the DNSBLs' "you may not query
  * us") — those are *unknown*, counted and warned about once per zone.
  * Answers, positive and negative, are cached for the zone's TTL (bounded
- * in memory, the least recently used go first).
+ * in memory, the least recently used go first); unknowns are not cached.
+ * Lookups of one address while its question is out share that question.
  *
  * The caller's event loop drives it: dnsrep_pollfds() gives the sockets to
  * poll, dnsrep_process() reads what arrived and fires deadlines, and a
@@ -27,17 +28,24 @@
 #include "feed.h"
 
 #define DNSREP_ZONES_MAX 16
+#define DNSREP_TIMEOUT_MAX 60000
+/*
+ * Lookups waiting at most: one more is answered at once, its zones that
+ * are not in the cache unknown (stats.overflow), so that a flood of new
+ * clients cannot grow memory without bound.
+ */
+#define DNSREP_INFLIGHT_MAX 10000
 
 struct zone_spec {
 	char name[FEED_NAMEMAX + 1];
 	char domain[254];		/* "bl.example" (no trailing dot) */
 	char server[64];		/* a literal IPv4 or IPv6 address; "" = the system's resolvers */
-	uint16_t port;			/* default 53 */
-	int timeout_ms;			/* default 2000 */
+	uint16_t port;			/* default (0) 53; ignored for the system's resolvers */
+	int timeout_ms;			/* default (0) 2000; at most DNSREP_TIMEOUT_MAX */
 	int8_t risk, spam, vol;		/* scores of a listing whose value has no mapping (FEED_SCORE_NONE: none) */
 	struct feed_value values[FEED_VALUES_MAX];	/* 127.0.0.N -> scores */
 	int nvalues;
-	uint32_t cache_max;		/* answers kept (default 100,000) */
+	uint32_t cache_max;		/* answers kept (default (0) 100,000; at most 10,000,000) */
 	char *at;			/* where it was declared, "FILE:LINE:COL" (NULL on the command line) */
 };
 
@@ -61,46 +69,70 @@ struct dnsrep_answer {
 	struct zone_answer zone[DNSREP_ZONES_MAX];
 };
 
+/*
+ * Every zone answer a lookup gets is counted once, under one of listed,
+ * not_listed, timeouts, servfail, refused, errors and overflow: their sum
+ * is lookups times the number of zones.
+ */
 struct dnsrep_stats {
 	uint64_t lookups;	/* dnsrep_lookup calls */
-	uint64_t queries;	/* DNS questions sent */
-	uint64_t cache_hits;	/* zone answers taken from the cache */
+	uint64_t queries;	/* DNS questions sent (lookups of one address in flight share one) */
+	uint64_t cache_hits;	/* zone answers taken from the cache (also counted as listed or not_listed) */
 	uint64_t listed, not_listed;
 	uint64_t timeouts, servfail, refused;	/* refused: REFUSED rcode or 127.255.255.x */
+	uint64_t errors;	/* other unknowns: an A outside 127/8, FORMERR, a malformed reply, a socket error */
+	uint64_t overflow;	/* unknown at once: DNSREP_INFLIGHT_MAX lookups were waiting */
 	uint64_t in_flight;	/* lookups waiting now */
-	uint64_t cache_size;
+	uint64_t cache_size;	/* entries, all zones */
 };
 
 struct dnsrep;
 
 /*
  * The zones (specs must outlive it). NULL with a message in err if c-ares
- * cannot be set up (a bad server address, no resolver).
+ * cannot be set up or a spec is wrong (a bad server address or domain, a
+ * timeout out of range). Zones with the same server, port and timeout
+ * share one c-ares channel.
  */
 struct dnsrep *dnsrep_new(const struct zone_spec *const *zones, int n, char *err, size_t errlen);
-/* Ends every lookup still waiting (their callbacks are not called) and frees everything. */
+/* Ends every lookup still waiting (their callbacks are not called) and frees everything. Not from a callback. */
 void dnsrep_free(struct dnsrep *d);
 
 typedef void (*dnsrep_fn)(void *arg, const struct dnsrep_answer *ans);
 
 /*
- * Ask every zone about a. If every answer is in the cache, fn runs before
- * this returns, and the result is 1; otherwise the questions go out, the
+ * Ask every zone about a. If every answer is in the cache (or the lookup
+ * cannot wait: DNSREP_INFLIGHT_MAX are waiting), fn runs before this
+ * returns, and the result is 1; otherwise the questions go out, the
  * result is 0 and fn runs later, from dnsrep_process(). now_ms: a
- * monotonic clock in milliseconds.
+ * monotonic clock in milliseconds, the one dnsrep_process is given.
+ * A callback may call dnsrep_lookup; ans is valid during the call only.
  */
 int dnsrep_lookup(struct dnsrep *d, const struct addr *a, int64_t now_ms, dnsrep_fn fn, void *arg);
 
-/* The sockets to poll (at most max; fd and events set), and when to call dnsrep_process at the latest. */
+/*
+ * The sockets to poll (at most max of them, fd and events set; their
+ * number is returned, a few per distinct server), and when to call
+ * dnsrep_process at the latest (on now_ms's clock).
+ */
 struct pollfd;
 int dnsrep_pollfds(struct dnsrep *d, struct pollfd *pfd, int max);
 int64_t dnsrep_next_deadline_ms(struct dnsrep *d);	/* -1: nothing waits */
-/* Read what arrived, fire the deadlines that passed (callbacks run from here). */
+/*
+ * Read what arrived (the sockets are polled again here, without waiting:
+ * no revents are needed), fire the deadlines that passed, send what
+ * waited for room; callbacks run from here. Not from a callback.
+ */
 void dnsrep_process(struct dnsrep *d, int64_t now_ms);
 
 struct dnsrep_stats dnsrep_stats(const struct dnsrep *d);
 
-/* The question's name for a in zone domain ("7.113.0.203.bl.example") into buf; its length, or -1 if too long. */
+/*
+ * The question's name for a in zone domain ("7.113.0.203.bl.example"; IPv6:
+ * 32 lower-case nibbles, the last first) into buf; its length, or -1 if it
+ * does not fit in len bytes with its NUL or is longer than a DNS name may
+ * be (253).
+ */
 int dnsrep_qname(const struct addr *a, const char *domain, char *buf, size_t len);
 
 #endif
