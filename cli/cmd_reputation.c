@@ -15,8 +15,10 @@
  * others are still answered); 66 if a feed cannot be read; 78 if the
  * configuration has errors.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,8 @@ usage(FILE *f)
 	    "  -c CONFIG              the feeds of a configuration\n"
 	    "  --feed [FORMAT:]FILE   a feed file (repeatable); FORMAT: csv, list, drop, drop-json,\n"
 	    "                         ip4set, ip4trie, ip6trie (default: guessed from its first line)\n"
+	    "  --zone NAME@SERVER[:PORT]  a DNS zone (repeatable): NAME its domain, SERVER an address\n"
+	    "                         ([IPv6]:PORT with a port); a listing counts as risk 10\n"
 	    "  --socket PATH          ask the running daemon instead (its feeds and its own vol)\n");
 }
 
@@ -67,6 +71,80 @@ guess_format(const char *path)
 	}
 	free(buf);
 	return f;
+}
+
+/* A --zone argument "DOMAIN@SERVER[:PORT]" as a zone spec (owned by the caller); NULL if malformed. */
+static struct zone_spec *
+zone_of_arg(const char *arg)
+{
+	const char *at = strchr(arg, '@'), *host, *port = NULL;
+	char server[ADDR_STRLEN + 2];
+	struct zone_spec *z;
+	struct addr a;
+	size_t hl;
+
+	if (at == NULL || at == arg || (size_t)(at - arg) >= sizeof(z->domain))
+		return NULL;
+	host = at + 1;
+	if (*host == '[') {
+		const char *close = strchr(host, ']');
+
+		if (close == NULL)
+			return NULL;
+		hl = (size_t)(close - host - 1);
+		host++;
+		port = close[1] == ':' ? close + 2 : close[1] == '\0' ? NULL : "";
+	} else {
+		const char *colon = strchr(host, ':');
+
+		/* One colon: ADDR:PORT; more: an IPv6 address without a port. */
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			hl = (size_t)(colon - host);
+			port = colon + 1;
+		} else
+			hl = strlen(host);
+	}
+	if (hl >= sizeof(server))
+		return NULL;
+	memcpy(server, host, hl);
+	server[hl] = '\0';
+	if (!addr_parse(server, hl, &a) || (port != NULL && (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) < 1 || atoi(port) > 65535)))
+		return NULL;
+	z = xcalloc(1, sizeof(*z));
+	snprintf(z->domain, sizeof(z->domain), "%.*s", (int)(at - arg), arg);
+	snprintf(z->name, sizeof(z->name), "%.*s", (int)(at - arg), arg);
+	addr_format(&a, z->server);
+	z->port = port != NULL ? (uint16_t)atoi(port) : 53;
+	z->risk = 10;
+	z->spam = z->vol = FEED_SCORE_NONE;
+	return z;
+}
+
+/* One address being answered: its reputation, and whether the zones have answered. */
+struct pending {
+	struct addr a;
+	struct rep_result r;
+	const struct zone_spec *const *zones;
+	int done;
+};
+
+static void
+zones_answered(void *arg, const struct dnsrep_answer *ans)
+{
+	struct pending *p = arg;
+
+	rep_merge_zones(&p->r, p->zones, ans);
+	p->done = 1;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* A --feed argument as a feed spec (owned by the caller). */
@@ -102,11 +180,17 @@ cmd_reputation(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "feed", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "zone", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conffile = NULL, *sock = NULL;
 	struct feed_spec **extra = NULL;
+	struct zone_spec **xzones = NULL;
+	const struct zone_spec *zones[DNSREP_ZONES_MAX];
+	struct dnsrep *dns = NULL;
+	struct pending *pend = NULL;
+	int nxzones = 0, nzones = 0;
 	struct config *conf = NULL;
 	struct rep_db *db;
 	struct outbuf out;
@@ -124,6 +208,16 @@ cmd_reputation(int argc, char **argv)
 			break;
 		case 's':
 			sock = optarg;
+			break;
+		case 'z':
+			xzones = xrealloc(xzones, (size_t)(nxzones + 1) * sizeof(*xzones));
+			if ((xzones[nxzones] = zone_of_arg(optarg)) == NULL) {
+				fprintf(stderr, "mxguard reputation: --zone %s: expected DOMAIN@ADDRESS[:PORT] "
+				    "(an IPv6 address with a port: [ADDRESS]:PORT)\n", optarg);
+				rc = EX_USAGE;
+				goto out;
+			}
+			nxzones++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -143,7 +237,7 @@ cmd_reputation(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (optind >= argc || (conffile == NULL && nextra == 0) || sock != NULL) {
+	if (optind >= argc || (conffile == NULL && nextra == 0 && nxzones == 0) || sock != NULL) {
 		usage(stderr);
 		rc = EX_USAGE;
 		goto out;
@@ -169,32 +263,74 @@ cmd_reputation(int argc, char **argv)
 			rc = EX_NOINPUT;
 		}
 	}
-	if (rc == 0) {
-		ob_init(&out, STDOUT_FILENO, 65536);
-		for (int i = optind; i < argc; i++) {
-			struct addr a;
-			struct rep_result r;
-			char text[ADDR_STRLEN];
+	for (int i = 0; conf != NULL && i < conf->nzones && nzones < DNSREP_ZONES_MAX; i++)
+		zones[nzones++] = conf->zones[i];
+	for (int i = 0; i < nxzones && nzones < DNSREP_ZONES_MAX; i++)
+		zones[nzones++] = xzones[i];
+	if (rc == 0 && nzones > 0) {
+		char err[512];
 
-			if (!addr_parse(argv[i], strlen(argv[i]), &a)) {
-				fprintf(stderr, "mxguard reputation: '%s' is not an IPv4 or IPv6 address\n", argv[i]);
+		if ((dns = dnsrep_new(zones, nzones, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mxguard reputation: DNS zones: %s\n", err);
+			rc = EX_UNAVAILABLE;
+		}
+	}
+	if (rc == 0) {
+		int n = argc - optind, waiting = 0;
+
+		pend = xcalloc((size_t)n + 1, sizeof(*pend));
+		/* Every address at once: the zones' questions overlap; nothing waits on another. */
+		for (int i = 0; i < n; i++) {
+			struct pending *p = &pend[i];
+
+			if (!addr_parse(argv[optind + i], strlen(argv[optind + i]), &p->a)) {
+				fprintf(stderr, "mxguard reputation: '%s' is not an IPv4 or IPv6 address\n", argv[optind + i]);
 				rc = EX_DATAERR;
+				p->a.family = 0;
 				continue;
 			}
-			rep_lookup(db, &a, now, &r);
-			addr_format(&a, text);
+			rep_lookup(db, &p->a, now, &p->r);
+			p->zones = zones;
+			p->done = dns == NULL;
+			if (dns != NULL && !dnsrep_lookup(dns, &p->a, mono_ms(), zones_answered, p))
+				waiting = 1;
+		}
+		while (waiting) {
+			struct pollfd pfd[64];
+			int np = dnsrep_pollfds(dns, pfd, 64);
+			int64_t dl = dnsrep_next_deadline_ms(dns), wait = dl < 0 ? 1000 : dl - mono_ms();
+
+			if (poll(pfd, (nfds_t)np, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait) < 0 && errno != EINTR)
+				break;
+			dnsrep_process(dns, mono_ms());
+			waiting = 0;
+			for (int i = 0; i < n; i++)
+				waiting |= pend[i].a.family != 0 && !pend[i].done;
+		}
+		ob_init(&out, STDOUT_FILENO, 65536);
+		for (int i = 0; i < n; i++) {
+			char text[ADDR_STRLEN];
+
+			if (pend[i].a.family == 0)
+				continue;
+			addr_format(&pend[i].a, text);
 			OB_LIT(&out, "{\"ip\":\"");
 			ob_put(&out, text, strlen(text));
 			OB_LIT(&out, "\",");
-			rep_put_json(&out, &r);
+			rep_put_json(&out, &pend[i].r);
 			OB_LIT(&out, "}\n");
 		}
 		if (ob_flush(&out) < 0 && rc == 0)
 			rc = EX_IOERR;
 		ob_free(&out);
 	}
+	dnsrep_free(dns);
+	free(pend);
 	rep_free(db);
 out:
+	for (int i = 0; i < nxzones; i++)
+		free(xzones[i]);
+	free(xzones);
 	for (int i = 0; i < nextra; i++) {
 		free(extra[i]->path);
 		free(extra[i]);

@@ -116,6 +116,20 @@ fi
 
 S="s@s.test@127.0.0.1:$PORT"
 U="u@u.test@127.0.0.1:$PORT"
+
+# mxguard reputation asks zones too: --zone, and a configuration's zone with its values mapped.
+out=$("$MXGUARD" reputation --zone "s.test@127.0.0.1:$PORT" 198.51.100.1 198.51.100.253 203.0.113.200 2> "$TMP/rep.err")
+check_eq "reputation --zone: a listed client (risk 10 by default), its source the zone's answer" \
+	'10 {"zone":"s.test","answer":"127.0.0.2"} ["s.test"] listed' \
+	"$(echo "$out" | jq -c -r 'select(.ip == "198.51.100.1") | "\(.risk) \(.sources.risk | tojson) \(.listed | tojson) \(.zones["s.test"])"')"
+check_eq "127.255.255.254: unknown, never listed" "null unknown" \
+	"$(echo "$out" | jq -r 'select(.ip == "198.51.100.253") | "\(.risk) \(.zones["s.test"])"')"
+check_eq "an excluded address: not listed" "null not listed" \
+	"$(echo "$out" | jq -r 'select(.ip == "203.0.113.200") | "\(.risk) \(.zones["s.test"])"')"
+printf 'zone "s" {\n domain "s.test"\n server "127.0.0.1" port %s timeout 2s\n value "127.0.0.10" risk 7 spam 80\n}\n' \
+	"$PORT" > "$TMP/z.conf"
+check_eq "reputation -c: a zone's value mapped to scores" "7 80 s" \
+	"$("$MXGUARD" reputation -c "$TMP/z.conf" 198.51.100.40 | jq -r '"\(.risk) \(.spam) \(.sources.spam.zone)"')"
 # figure FILE ROUND KEY: a figure of a round's stats line
 figure() { sed -n "s/^stats round=$2 .* $3=\([0-9.]*\).*/\1/p; s/^stats round=$2 $3=\([0-9.]*\).*/\1/p" "$1" | head -1; }
 # answers FILE: the answer lines, without the stats
