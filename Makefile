@@ -52,7 +52,7 @@ TOOL_BINS := $(BUILD)/tests/feed_lookup $(BUILD)/tests/dnsrep_lookup
 
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
 
-.PHONY: all check check-unit check-san check-valgrind bench fuzz clean
+.PHONY: all tools check check-unit check-san check-valgrind bench fuzz clean
 all: $(BIN)
 
 $(BIN): $(CLI_OBJS) $(LIB)
@@ -85,6 +85,9 @@ bench/genlog: bench/genlog.c
 # The reputation lookup path (issue 13 targets): links the library.
 bench/rep_bench: bench/rep_bench.c $(LIB)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
+# The unit tests and the test tools, built without running them.
+tools: $(UNIT_BINS) $(TOOL_BINS)
 
 check: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
