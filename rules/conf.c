@@ -1486,6 +1486,32 @@ parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
 	return 1;
 }
 
+/* "value "127.0.0.N" [risk N] [spam N] [vol N]" after the word: one more answer mapped to scores. 1, or 0 (reported). */
+static int
+parse_value(struct P *p, const char *what, const char *name, struct feed_value *values, int *nvalues)
+{
+	struct token *t = cur(p);
+	struct feed_value *v;
+	struct addr a;
+	int ok = 1;
+
+	if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 || a.b[0] != 127) {
+		ERR(p, t, "%s \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", what, name, tok_desc(t));
+		return 0;
+	}
+	if (*nvalues == FEED_VALUES_MAX) {
+		ERR(p, t, "%s \"%s\": more than %d values", what, name, FEED_VALUES_MAX);
+		return 0;
+	}
+	v = &values[(*nvalues)++];
+	v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
+	v->risk = v->spam = v->vol = FEED_SCORE_NONE;
+	advance(p);
+	while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
+		;
+	return ok;
+}
+
 /* "0.5", "1", "1.0": a weight in (0, 1]; 0 if the text is not one. */
 static int
 parse_weight(const char *s, double *w)
@@ -1611,26 +1637,7 @@ parse_feed(struct P *p)
 			} else
 				advance(p);
 		} else if (accept_word(p, "value")) {
-			struct addr a;
-			struct feed_value *v;
-
-			t = cur(p);
-			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 ||
-			    a.b[0] != 127) {
-				ERR(p, t, "feed \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", f->name,
-				    tok_desc(t));
-				ok = 0;
-			} else if (f->nvalues == FEED_VALUES_MAX) {
-				ERR(p, t, "feed \"%s\": more than %d values", f->name, FEED_VALUES_MAX);
-				ok = 0;
-			} else {
-				v = &f->values[f->nvalues++];
-				v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
-				v->risk = v->spam = v->vol = FEED_SCORE_NONE;
-				advance(p);
-				while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
-					;
-			}
+			ok = parse_value(p, "feed", f->name, f->values, &f->nvalues);
 		} else if (!parse_score(p, &f->risk, &f->spam, &f->vol, &ok)) {
 			ERR(p, cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value, weight or preload, found %s",
 			    f->name, tok_desc(cur(p)));
@@ -1740,26 +1747,7 @@ parse_zone(struct P *p)
 			if ((ok = expect_uint(p, "cache (answers kept)", 10000000, &n)))
 				z->cache_max = (uint32_t)n;
 		} else if (accept_word(p, "value")) {
-			struct addr a;
-			struct feed_value *v;
-
-			t = cur(p);
-			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 ||
-			    a.b[0] != 127) {
-				ERR(p, t, "zone \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", z->name,
-				    tok_desc(t));
-				ok = 0;
-			} else if (z->nvalues == FEED_VALUES_MAX) {
-				ERR(p, t, "zone \"%s\": more than %d values", z->name, FEED_VALUES_MAX);
-				ok = 0;
-			} else {
-				v = &z->values[z->nvalues++];
-				v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
-				v->risk = v->spam = v->vol = FEED_SCORE_NONE;
-				advance(p);
-				while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
-					;
-			}
+			ok = parse_value(p, "zone", z->name, z->values, &z->nvalues);
 		} else if (!parse_score(p, &z->risk, &z->spam, &z->vol, &ok)) {
 			ERR(p, cur(p), "zone \"%s\": expected domain, server, port, timeout, risk, spam, vol, value or "
 			    "cache, found %s", z->name, tok_desc(cur(p)));
