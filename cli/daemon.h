@@ -85,6 +85,7 @@ struct daemon {
 	struct volume *vol;	/* mxguard's own vol: messages accepted per client (reputation/volume.h) */
 	struct rep_result rr;	/* the current event's reputation (events point here) */
 	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
+	int rep_fast;		/* looks left at 250 ms (inotify saw a change), else once a second */
 	uint64_t atc_answers;	/* client lookups answered by the at-connect policy */
 	struct fw_retry *preload;	/* the blocks preloaded feeds ask for (sorted; until, or INT64_MAX) */
 	int npreload;
