@@ -25,7 +25,10 @@
 #     answer unknown at the timeout, not before, not much after;
 #   - rbldnsd killed in the middle of a storm: the lookups end, none later
 #     than the timeout, nothing falsely listed (an answer is right or
-#     unknown), some unknown.
+#     unknown), some unknown;
+#   - the zone file replaced while a storm runs (rbldnsd told to reload in
+#     its middle): every answer the old zone's or the new one's, the new
+#     ones seen, no timeout, none late.
 # Test addresses are from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32.
 . "$(dirname "$0")/lib.sh"
 
@@ -290,4 +293,31 @@ check "killed: some end unknown ($unknown of 20000)" test "$unknown" -gt $(grep 
 maxlat=$(figure "$TMP/kill.out" 1 max_latency_ms)
 check "killed: none later than the timeout ($maxlat ms <= 2000 + $MARGIN)" test "$maxlat" -le $((2000 + MARGIN))
 check "killed: every zone answer counted once under its kind" balanced "$TMP/kill.out" 1 2
+
+# -- the zone file replaced during a storm: rbldnsd reloads it (SIGHUP after 2,500 lookups); every
+# answer is the old zone's or the new one's, none unknown but the refusals, none late
+start_rbldnsd || failt "rbldnsd answers again" "$(tail -5 "$TMP/rbldnsd.log")"
+sed 's/^198.51.100.0\/28$/198.51.100.0\/28 :127.0.0.9:/; s/^203.0.113.0\/24 :4:$/203.0.113.0\/24 :8:/' "$TMP/s.zone" \
+	> "$TMP/s.zone.new"
+chmod 644 "$TMP/s.zone.new"
+# rbldnsd compares modification times in whole seconds: the new file's is later than any it has read.
+touch -d "@$(($(date +%s) + 5))" "$TMP/s.zone.new"
+mv "$TMP/s.zone.new" "$TMP/s.zone"
+sed "s|('198.51.100.0/28', '127.0.0.2')|('198.51.100.0/28', '127.0.0.9')|; s|('203.0.113.0/24', '127.0.0.4')|('203.0.113.0/24', '127.0.0.8')|" \
+	"$TMP/model.py" > "$TMP/model2.py"
+# (the IPv4 addresses last: the changed entries are asked after the reload as well as before)
+{ grep ':' "$TMP/storm.in"; grep -v ':' "$TMP/storm.in"; } > "$TMP/swap.in"
+python3 "$TMP/model.py" s u < "$TMP/swap.in" > "$TMP/swap.want1"
+python3 "$TMP/model2.py" s u < "$TMP/swap.in" > "$TMP/swap.want2"
+timeout 60 "$LOOKUP" -x "$(kill -l HUP):$RBLDNSD:9700" "$S,timeout=2000" "$U,timeout=2000" < "$TMP/swap.in" \
+	> "$TMP/swap.out" 2> "$TMP/swap.err"
+check_eq "zone replaced mid-storm: the tool ends well" 0 "$?"
+answers "$TMP/swap.out" | cut -d' ' -f1-4 > "$TMP/swap.r1"
+wrong=$(paste -d'|' "$TMP/swap.want1" "$TMP/swap.want2" "$TMP/swap.r1" | awk -F'|' '$3 != $1 && $3 != $2' | head -5)
+check_eq "zone replaced mid-storm: every answer is the old zone's or the new one's" "" "$wrong"
+changed=$(paste -d'|' "$TMP/swap.want1" "$TMP/swap.r1" | awk -F'|' '$1 != $2' | wc -l)
+check "zone replaced mid-storm: the new zone's answers came ($changed answers)" test "$changed" -gt 0
+check_eq "zone replaced mid-storm: no timeout" 0 "$(figure "$TMP/swap.out" 1 timeouts)"
+maxlat=$(figure "$TMP/swap.out" 1 max_latency_ms)
+check "zone replaced mid-storm: none later than the timeout ($maxlat ms <= 2000 + $MARGIN)" test "$maxlat" -le $((2000 + MARGIN))
 finish
