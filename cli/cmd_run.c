@@ -1342,6 +1342,7 @@ cmd_run(int argc, char **argv)
 			    dm.conf->zones[0]->at);
 		if (!ok) {
 			rep_free(dm.rep);
+			volume_free(dm.vol);
 			conf_free(dm.conf);
 			free(sources);
 			return EX_CONFIG;
@@ -1363,6 +1364,7 @@ cmd_run(int argc, char **argv)
 			else
 				log_warnx("run: --firewall: %s", why);
 			rep_free(dm.rep);
+			volume_free(dm.vol);
 			conf_free(dm.conf);
 			free(sources);
 			return where != NULL ? EX_CONFIG : EX_USAGE;
@@ -1380,6 +1382,7 @@ cmd_run(int argc, char **argv)
 	if (nsources == 0) {
 		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
 		rep_free(dm.rep);
+		volume_free(dm.vol);
 		conf_free(dm.conf);
 		return EX_CONFIG;
 	}
