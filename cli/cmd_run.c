@@ -1083,9 +1083,26 @@ static void
 watch_feeds(struct daemon *dm)
 {
 	for (int i = 0; i < dm->conf->nfeeds; i++) {
-		char *d = xstrdup(dm->conf->feeds[i]->path);
+		char *d = xstrdup(dm->conf->feeds[i]->path), *dir = dirname(d), slash[PATH_MAX + 2];
 
-		if (!inotifytools_watch_file(dirname(d), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE |
+		/*
+		 * A directory watched already (a log's, another feed's, or before a
+		 * reload) is not added again: libinotifytools would lose track of
+		 * its first watch.
+		 */
+		char real[PATH_MAX], realslash[PATH_MAX + 2];
+
+		snprintf(slash, sizeof(slash), "%s/", dir);
+		if (realpath(dir, real) == NULL)
+			snprintf(real, sizeof(real), "%s", dir);
+		snprintf(realslash, sizeof(realslash), "%s/", real);
+		if (inotifytools_wd_from_filename(dir) != -1 || inotifytools_wd_from_filename(slash) != -1 ||
+		    inotifytools_wd_from_filename(real) != -1 || inotifytools_wd_from_filename(realslash) != -1) {
+			free(d);
+			continue;
+		}
+		dir = real;	/* the same directory by another name would be a second watch of one inode */
+		if (!inotifytools_watch_file(dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE |
 		    IN_CLOSE_WRITE | IN_ATTRIB))
 			log_warnx("run: cannot watch the directory of feed %s (it is looked at every second): %s",
 			    dm->conf->feeds[i]->path, strerror(inotifytools_error()));
