@@ -33,7 +33,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_FOUND  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libinotifytools (Debian's libinotifytools0-dev) ships no pkg-config file.
-PKG_LIBS   := $(PKG_FOUND) -linotifytools -lm
+PKG_LIBS   := $(PKG_FOUND) -linotifytools -lm -pthread
 ifeq ($(PKG_FOUND),)
 $(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
 endif
@@ -50,7 +50,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # dnsrep_lookup asks DNS zones through reputation/dnszone.c.
 TOOL_BINS := $(BUILD)/tests/feed_lookup $(BUILD)/tests/dnsrep_lookup
 
-ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread
 
 .PHONY: all tools check check-unit check-san check-valgrind bench fuzz clean
 all: $(BIN)

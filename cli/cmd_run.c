@@ -1014,6 +1014,7 @@ load_feeds(struct daemon *dm, const struct config *c, int *ok)
 	*ok = 1;
 	db = rep_new();
 	rep_set_volume(db, dm->vol);
+	rep_set_async(db, 1);	/* a changed feed is read beside the loop, not in it */
 	for (int i = 0; i < c->nfeeds; i++) {
 		char err[512];
 
@@ -1620,8 +1621,11 @@ cmd_run(int argc, char **argv)
 				log_info("run: %d feed(s) read again", n);
 				preload_sync(&dm);
 			}
-			/* A change inotify reported is read once still for two looks 250 ms apart; else once a second. */
-			dm.rep_check_ms = now_ms() + (dm.rep_fast > 0 ? 250 : 1000);
+			/*
+			 * A change inotify reported is read once still for two looks 250 ms apart,
+			 * and a thread reading is looked at as often; else once a second.
+			 */
+			dm.rep_check_ms = now_ms() + (dm.rep_fast > 0 || rep_loading(dm.rep) ? 250 : 1000);
 			dm.rep_fast -= dm.rep_fast > 0;
 		}
 		if (dm.dmap != NULL)

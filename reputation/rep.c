@@ -3,6 +3,8 @@
  */
 #include "rep.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,57 @@ struct rep_db {
 	struct feed_stamp seen[REP_FEEDS_MAX], tried[REP_FEEDS_MAX];
 	int n;
 	struct volume *vol;	/* mxguard's own counts, or NULL */
+	/*
+	 * rep_set_async: a new version is read by a thread of its own, one
+	 * feed at a time, and swapped in by the next rep_refresh after it is
+	 * done — the daemon's loop never waits for a million-line feed. The
+	 * thread touches nothing but its spec (read-only) and what it makes.
+	 */
+	int async;
+	struct {
+		pthread_t th;
+		int active;		/* started, not joined yet */
+		int feed;
+		struct feed *result;	/* NULL: it failed, err says why */
+		char err[512];
+		atomic_int done;
+	} ld;
 };
+
+static void *
+load_main(void *arg)
+{
+	struct rep_db *db = arg;
+
+	db->ld.result = feed_load(db->spec[db->ld.feed], db->ld.err, sizeof(db->ld.err));
+	atomic_store_explicit(&db->ld.done, 1, memory_order_release);
+	return NULL;
+}
+
+void
+rep_set_async(struct rep_db *db, int on)
+{
+	db->async = on;
+}
+
+int
+rep_loading(const struct rep_db *db)
+{
+	return db->ld.active;
+}
+
+/* Wait for the loading thread, if any; its result to *f (NULL: it failed, err says why). -1 if none ran. */
+static int
+loader_join(struct rep_db *db, struct feed **f)
+{
+	if (!db->ld.active)
+		return -1;
+	pthread_join(db->ld.th, NULL);
+	db->ld.active = 0;
+	*f = db->ld.result;
+	db->ld.result = NULL;
+	return db->ld.feed;
+}
 
 struct rep_db *
 rep_new(void)
@@ -34,8 +86,12 @@ rep_new(void)
 void
 rep_free(struct rep_db *db)
 {
+	struct feed *f = NULL;
+
 	if (db == NULL)
 		return;
+	if (loader_join(db, &f) >= 0)
+		feed_free(f);
 	for (int i = 0; i < db->n; i++)
 		feed_free(db->feed[i]);
 	free(db);
@@ -116,6 +172,22 @@ rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void 
 {
 	int replaced = 0;
 
+	if (db->ld.active) {
+		struct feed *f = NULL;
+		int i;
+
+		if (!atomic_load_explicit(&db->ld.done, memory_order_acquire))
+			return 0;	/* still reading: one feed at a time */
+		i = loader_join(db, &f);
+		if (f == NULL) {
+			if (report != NULL)
+				report(arg, db->ld.err);
+		} else {
+			feed_free(db->feed[i]);
+			db->feed[i] = f;
+			replaced++;
+		}
+	}
 	for (int i = 0; i < db->n; i++) {
 		char err[512];
 		struct feed_stamp now;
@@ -131,6 +203,16 @@ rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), void 
 		if (feed_stamp_eq(&now, &db->tried[i]))
 			continue;
 		db->tried[i] = now;
+		if (db->async) {
+			db->ld.feed = i;
+			db->ld.result = NULL;
+			atomic_store(&db->ld.done, 0);
+			if (pthread_create(&db->ld.th, NULL, load_main, db) == 0) {
+				db->ld.active = 1;
+				break;	/* the next refresh takes its result */
+			}
+			/* No thread to be had: read it here. */
+		}
 		if ((f = feed_load(db->spec[i], err, sizeof(err))) == NULL) {
 			if (report != NULL)
 				report(arg, err);

@@ -88,6 +88,14 @@ int rep_refresh(struct rep_db *db, void (*report)(void *arg, const char *msg), v
 struct volume;
 void rep_set_volume(struct rep_db *db, struct volume *v);
 
+/*
+ * on: rep_refresh reads a changed feed in a thread of its own and swaps it
+ * in at a later refresh (the daemon); off (default): at once (the tools).
+ * rep_loading: 1 while such a thread reads.
+ */
+void rep_set_async(struct rep_db *db, int on);
+int rep_loading(const struct rep_db *db);
+
 /* The combined reputation of a at time now. */
 void rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct rep_result *r);
 

@@ -239,6 +239,62 @@ test_refresh(void **state)
 	rep_free(db);
 }
 
+/* Refresh until something is replaced or reported (a thread reads), for at most 10 s. */
+static int
+refresh_until_done(struct rep_db *db)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct timespec ms10 = { 0, 10 * 1000 * 1000 };
+		int before = reports, n = rep_refresh(db, report, NULL);
+
+		if (n > 0 || reports > before)
+			return n;
+		nanosleep(&ms10, NULL);
+	}
+	fail_msg("the loading thread never finished");
+	return -1;
+}
+
+/* The daemon's way: a changed feed is read by a thread; the old version answers meanwhile. */
+static void
+test_refresh_async(void **state)
+{
+	const char *path = put("async.txt", "198.51.100.1\n");
+	struct feed_spec l = spec("async", path, FEED_LIST);
+	struct rep_db *db = rep_new();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(rep_add(db, &l, err, sizeof(err)), 0);
+	rep_set_async(db, 1);
+	put("async.txt", "198.51.100.2\n");
+	touch_at(path, 3000);
+	assert_int_equal(rep_refresh(db, report, NULL), 0);	/* seen changed: wait until still */
+	assert_int_equal(rep_refresh(db, report, NULL), 0);	/* still: a thread starts reading */
+	assert_true(rep_loading(db));
+	assert_int_equal(look(db, "198.51.100.1", 0).listed, 1);	/* the old version answers meanwhile */
+	assert_int_equal(refresh_until_done(db), 1);
+	assert_false(rep_loading(db));
+	assert_int_equal(look(db, "198.51.100.1", 0).listed, 0);
+	assert_int_equal(look(db, "198.51.100.2", 0).listed, 1);
+	/* A broken version: reported, the previous one kept. */
+	put("async.txt", "198.51.100.3\nnot an address\n");
+	touch_at(path, 4000);
+	rep_refresh(db, report, NULL);
+	rep_refresh(db, report, NULL);
+	reports = 0;
+	assert_int_equal(refresh_until_done(db), 0);
+	assert_int_equal(reports, 1);
+	assert_non_null(strstr(last_report, "async.txt:2:"));
+	assert_int_equal(look(db, "198.51.100.2", 0).listed, 1);
+	/* Freed while a thread reads: it is waited for, nothing leaks. */
+	put("async.txt", "198.51.100.4\n");
+	touch_at(path, 5000);
+	rep_refresh(db, report, NULL);
+	rep_refresh(db, report, NULL);
+	rep_free(db);
+}
+
 int
 main(void)
 {
@@ -248,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_expiry_falls_back),
 		cmocka_unit_test(test_zone_values_and_exclusions),
 		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_refresh_async),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
