@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/hugepages.h"
 #include "../common/xalloc.h"
 
 #define LINE_MAX_BYTES	4096		/* a longer line is an error, not a truncation */
@@ -1397,21 +1398,7 @@ drop_excluded_in_band(struct feed_entry *e, size_t n)
 
 /* ------------------------------------------------------------ reading --- */
 
-/*
- * Ask for transparent huge pages over the 2 MiB-aligned part of a large
- * block: a million entries are 48 MB, and faulting them in 4 KiB pages
- * cost more than parsing them (most of a 1M-line read was page faults).
- * Only advice: where THP is off it does nothing.
- */
-static void
-huge_pages(void *p, size_t n)
-{
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
-
-	if (end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
+/* (huge_pages, common/hugepages.h: most of a 1M-line read was page faults.) */
 
 /*
  * Room for one entry per line, allocated once: growing by doubling would

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hugepages.h"
 #include "../common/xalloc.h"
 
 typedef unsigned __int128 u128;
@@ -137,6 +138,66 @@ emit(struct builder *b, u128 start, uint32_t label, uint32_t tag)
 		f->r6[f->nr++] = (struct r6){ (uint64_t)(start >> 64), (uint64_t)start, label, tag };
 }
 
+/* The sort key of a prefix: IPv4 whole (start, length, order: 32 + 6 + 26 bits), IPv6 its first 64 bits. */
+static inline uint64_t
+bp_key(const struct bp *b, int width)
+{
+	return width == 32 ? (uint64_t)b->start << 32 | (uint64_t)b->plen << 26 | b->order : (uint64_t)(b->start >> 64);
+}
+
+/*
+ * Sort prefixes as bp_cmp does, by an LSD radix sort on a 64-bit key (four
+ * passes of 16 bits; a million prefixes in a few tens of milliseconds,
+ * where qsort's comparisons took several times that). The IPv4 key is the
+ * whole order; IPv6 prefixes equal in their first 64 bits are put in order
+ * after, run by run (short runs: prefixes inside one /64).
+ */
+static void
+sort_prefixes(struct bp *p, size_t n, int width)
+{
+	struct bp *tmp, *src = p, *dst;
+	uint32_t *count;
+
+	if (n < 64 || (width == 32 && n >= (1u << 26))) {
+		qsort(p, n, sizeof(*p), bp_cmp);
+		return;
+	}
+	tmp = xmalloc(n * sizeof(*tmp));
+	count = xmalloc(65536 * sizeof(*count));
+	dst = tmp;
+	for (int pass = 0; pass < 4; pass++) {
+		int shift = 16 * pass;
+		uint32_t sum = 0;
+
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(bp_key(&src[i], width) >> shift) & 0xffff]++;
+		for (size_t d = 0; d < 65536; d++) {
+			uint32_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(bp_key(&src[i], width) >> shift) & 0xffff]++] = src[i];
+		src = dst;
+		dst = dst == tmp ? p : tmp;
+	}
+	/* Four passes: the result is back in p. */
+	free(count);
+	free(tmp);
+	if (width == 128)
+		for (size_t i = 0; i < n;) {
+			size_t j = i + 1;
+
+			while (j < n && bp_key(&p[j], width) == bp_key(&p[i], width))
+				j++;
+			if (j - i > 1)
+				qsort(p + i, j - i, sizeof(*p), bp_cmp);
+			i = j;
+		}
+}
+
 static void index_fam(struct fam *f, u128 max);
 
 /* A prefix closes: what is left of it from *pos on is its range. */
@@ -163,7 +224,7 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 	size_t k = 0;
 
 	f->width = width;
-	qsort(p, n, sizeof(*p), bp_cmp);
+	sort_prefixes(p, n, width);
 	/* Identical prefixes: the last given wins. */
 	for (size_t i = 0; i < n; i++)
 		if (i + 1 == n || p[i].start != p[i + 1].start || p[i].plen != p[i + 1].plen)
@@ -176,10 +237,13 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 	 * pages never written cost no memory.
 	 */
 	b.cap = 2 * n + 1;
-	if (width == 32)
+	if (width == 32) {
 		f->r4 = xmalloc(b.cap * sizeof(*f->r4));
-	else
+		huge_pages(f->r4, b.cap * sizeof(*f->r4));
+	} else {
 		f->r6 = xmalloc(b.cap * sizeof(*f->r6));
+		huge_pages(f->r6, b.cap * sizeof(*f->r6));
+	}
 	for (size_t i = 0; i < n; i++) {
 		/* Close the prefixes that end before this one starts: each owns the rest of itself. */
 		while (sp > 0 && bp_end(&p[stack[sp - 1]], width) < p[i].start)
@@ -237,6 +301,7 @@ index_fam(struct fam *f, u128 max)
 	f->block = f->skip == 0 ? 0 : f->skip >= f->width ? lo : lo & ~(max >> f->skip);
 	f->mask = ((size_t)1 << bits) - 1;
 	f->idx = xmalloc((f->mask + 2) * sizeof(*f->idx));
+	huge_pages(f->idx, (f->mask + 2) * sizeof(*f->idx));
 	/* idx[s]: the range holding the first address of slice s. */
 	for (size_t s = 0; s <= f->mask; s++) {
 		u128 first = f->block | (u128)s << f->shift;

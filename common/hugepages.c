@@ -1,0 +1,17 @@
+/*
+ * hugepages.c - see hugepages.h.
+ */
+#include "hugepages.h"
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+void
+huge_pages(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
