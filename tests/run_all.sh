@@ -40,7 +40,8 @@ note_skip() {
 
 vg=()
 if [ -n "${VALGRIND:-}" ]; then
-	vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+	vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+	    --suppressions="$PWD/tests/valgrind.supp")
 	# Shell tests call $MXGUARD: route it through valgrind too.
 	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${vg[*]}" "$MXGUARD" > "$tmp/mxguard"
 	chmod +x "$tmp/mxguard"
