@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 
 extern const struct fw_backend fw_none, fw_nftables, fw_exec, fw_pf, fw_ipf, fw_ipfw, fw_ipset, fw_iptables;
@@ -227,15 +228,6 @@ fw_expiry_due(struct fw_expiry *x, int64_t now, struct fw_entry **out, int *cap)
 
 static int run(char *const argv[], const char *data, size_t len, int quiet, char **output);
 
-int64_t
-fw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 fw_run(char *const argv[])
 {
@@ -313,7 +305,7 @@ exchange(int in, const char *data, size_t len, int out, char **output, int64_t d
 	}
 	while (in >= 0 || out >= 0) {
 		struct pollfd p[2] = { { .fd = in, .events = POLLOUT }, { .fd = out, .events = POLLIN } };
-		int64_t left = deadline - fw_now_ms();
+		int64_t left = deadline - mono_ms();
 		int r;
 
 		if (left <= 0 || (r = poll(p, 2, (int)left)) == 0)
@@ -372,7 +364,7 @@ fw_wait(pid_t pid, int64_t deadline)
 			return status;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (fw_now_ms() >= deadline) {
+		if (mono_ms() >= deadline) {
 			fw_kill(pid);
 			return -1;
 		}
@@ -385,7 +377,7 @@ static int
 run(char *const argv[], const char *data, size_t len, int quiet, char **output)
 {
 	int status, in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int64_t deadline = fw_now_ms() + FW_CMD_TIMEOUT_MS;
+	int64_t deadline = mono_ms() + FW_CMD_TIMEOUT_MS;
 	const char *why = NULL;
 	pid_t pid;
 

@@ -131,10 +131,8 @@ int fw_try(char *const argv[]);
 void fw_child_setup(void);
 /* Kill a child (SIGKILL) and reap it. */
 void fw_kill(pid_t pid);
-/* Wait for a child until deadline (fw_now_ms); its wait status, or -1: then it was killed and reaped. */
+/* Wait for a child until deadline (mono_ms, common/clock.h); its wait status, or -1: then it was killed and reaped. */
 int fw_wait(pid_t pid, int64_t deadline);
-/* A monotonic clock in milliseconds (for deadlines). */
-int64_t fw_now_ms(void);
 
 /* The decision key of an entry into buf (ADDR_STRLEN + 4): "ADDR", or "ADDR/LEN" for a prefix. */
 void fw_entry_key(const struct fw_entry *e, char *buf);

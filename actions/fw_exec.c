@@ -41,6 +41,7 @@
 
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../common/clock.h"
 #include "fw.h"
 
 #define HELLO "mxguard-fw 1\n"
@@ -236,7 +237,7 @@ begin(struct helper *h)
 	h->sent = 0;
 	h->got = 0;
 	h->failed = 0;
-	h->deadline = fw_now_ms() + (ms > BATCH_TIMEOUT_MAX_MS ? BATCH_TIMEOUT_MAX_MS : ms);
+	h->deadline = mono_ms() + (ms > BATCH_TIMEOUT_MAX_MS ? BATCH_TIMEOUT_MAX_MS : ms);
 	return 0;
 }
 
@@ -256,7 +257,7 @@ step(struct helper *h)
 		rc = push(h);
 		if (rc == OK)
 			rc = pull(h);
-		if (rc == MORE && fw_now_ms() >= h->deadline)
+		if (rc == MORE && mono_ms() >= h->deadline)
 			rc = TIMEOUT;
 		if (rc == MORE)
 			return FW_IN_PROGRESS;
@@ -311,7 +312,7 @@ finish(struct helper *h)
 
 	while ((rc = step(h)) == FW_IN_PROGRESS) {
 		struct pollfd p[2] = { { .fd = h->to, .events = POLLOUT }, { .fd = h->from, .events = POLLIN } };
-		int64_t left = h->deadline - fw_now_ms();
+		int64_t left = h->deadline - mono_ms();
 
 		if (unsent(h) == 0)
 			p[0].fd = -1;
@@ -451,7 +452,7 @@ exec_fini(void *state, int remove)
 	if (remove && exec_flush(h) == FW_IN_PROGRESS)
 		finish(h);
 	if (h->pid > 0) {
-		int64_t deadline = fw_now_ms() + QUIT_TIMEOUT_MS;
+		int64_t deadline = mono_ms() + QUIT_TIMEOUT_MS;
 
 		/* Best effort, never blocking: a helper that does not read gets killed at the deadline. */
 		if (write(h->to, "quit\n", 5) < 0)

@@ -43,6 +43,7 @@
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "fw.h"
+#include "../common/clock.h"
 #include "ipsets.h"
 
 #define XTABLES_LOCK "/run/xtables.lock"
@@ -299,7 +300,7 @@ entry_cmp(const void *a, const void *b)
 static int
 lock(struct ipt *s)
 {
-	int64_t deadline = fw_now_ms() + XTABLES_LOCK_WAIT_MS;
+	int64_t deadline = mono_ms() + XTABLES_LOCK_WAIT_MS;
 
 	if (s->lockfd < 0)
 		s->lockfd = open(XTABLES_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
@@ -308,7 +309,7 @@ lock(struct ipt *s)
 			log_warn("iptables: locking %s", XTABLES_LOCK);
 			return -1;
 		}
-		if (fw_now_ms() >= deadline) {
+		if (mono_ms() >= deadline) {
 			log_warnx("iptables: %s is held by another process; trying again later", XTABLES_LOCK);
 			return -1;
 		}

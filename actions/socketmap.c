@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/clock.h"
 #include "../common/xalloc.h"
 
 #define REQ_MAX 4096		/* a request is a map name and a key: far less */
@@ -36,15 +37,6 @@ struct smap {
 	int n;
 	uint64_t timed_out, evicted;	/* for the log */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * The group of the socket: the one asked for, else "postfix" if there is

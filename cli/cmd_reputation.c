@@ -31,6 +31,7 @@
 #include "../common/xalloc.h"
 #include "../reputation/rep.h"
 #include "../rules/conf.h"
+#include "../common/clock.h"
 #include "commands.h"
 
 static void
@@ -136,15 +137,6 @@ zones_answered(void *arg, const struct dnsrep_answer *ans)
 
 	rep_merge_zones(&p->r, p->zones, ans);
 	p->done = 1;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* A --feed argument as a feed spec (owned by the caller). */

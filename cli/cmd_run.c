@@ -65,16 +65,8 @@
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
 
+#include "../common/clock.h"
 #include "daemon.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 on_decision(void *arg, const struct decision *d)
@@ -280,7 +272,7 @@ retry_later(struct daemon *dm)
 {
 	dm->fw_delay_ms = dm->fw_delay_ms == 0 ? 1000 : dm->fw_delay_ms * 2 > FW_RETRY_MAX_MS ? FW_RETRY_MAX_MS :
 	    dm->fw_delay_ms * 2;
-	dm->fw_retry_ms = now_ms() + dm->fw_delay_ms;
+	dm->fw_retry_ms = mono_ms() + dm->fw_delay_ms;
 }
 
 /* ------------------------------------------------ preloaded feeds --- */
@@ -548,7 +540,7 @@ fw_retry(struct daemon *dm)
 	struct fw_entry *b, *r;
 	int nb = 0, nr = 0, n, rc;
 
-	if (dm->fw_busy != FW_IDLE || (dm->nretry == 0 && !dm->fw_flush_pending) || now_ms() < dm->fw_retry_ms)
+	if (dm->fw_busy != FW_IDLE || (dm->nretry == 0 && !dm->fw_flush_pending) || mono_ms() < dm->fw_retry_ms)
 		return;
 	if (dm->fw_flush_pending && (fw_flush_start(dm, 1) < 0 || dm->fw_busy != FW_IDLE))
 		return;
@@ -922,7 +914,7 @@ daemon_commit(struct daemon *dm)
 		log_warnx("run: cannot save state (disk full or read-only?); still enforcing from memory, "
 		    "saving again every second");
 	dm->store_ok = saved;
-	dm->store_retry_ms = now_ms() + STORE_RETRY_MS;
+	dm->store_retry_ms = mono_ms() + STORE_RETRY_MS;
 	/* Enforce the new decisions in one firewall transaction, saved or not. */
 	for (int i = dm->nenforced; i < dm->nbatch; i++) {
 		fw_add_active(dm, &dm->batch[i]);
@@ -1464,13 +1456,13 @@ cmd_run(int argc, char **argv)
 	dm.eng = engine_new(dm.conf);
 	{
 		/* Keys still under an action are not decided again; escalation goes on. */
-		int64_t t0 = now_ms();
+		int64_t t0 = mono_ms();
 
 		if (store_list_active(dm.store, time(NULL), restore_one, &dm) < 0)
 			fatalx(EX_IOERR, "run: cannot read the decisions in force from %s/state.db", statedir);
 		if (dm.restored > 0)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
-			    (long long)(now_ms() - t0));
+			    (long long)(mono_ms() - t0));
 	}
 	dm.expiry = fw_expiry_new();
 	dm.parser = parser_new(&po);
@@ -1544,7 +1536,7 @@ cmd_run(int argc, char **argv)
 	}
 	/* Reconcile: empty mxguard's sets, then put back exactly the blocks in force. */
 	{
-		int64_t t0 = now_ms();
+		int64_t t0 = mono_ms();
 
 		/* A failed one: stale entries stay until a flush works; then everything in force is put back. */
 		fw_flush_start(&dm, 0);
@@ -1553,7 +1545,7 @@ cmd_run(int argc, char **argv)
 		if (dm.nfwq > 0) {
 			fw_send(&dm, dm.fwq, dm.nfwq);
 			log_info("run: %d block(s) in force put back into %s in %lld ms", dm.nfwq, dm.fw->name,
-			    (long long)(now_ms() - t0));
+			    (long long)(mono_ms() - t0));
 			dm.nfwq = 0;
 		}
 		preload_sync(&dm);
@@ -1604,16 +1596,16 @@ cmd_run(int argc, char **argv)
 			dm.rep_check_ms = 0;
 			dm.rep_fast = 8;
 		}
-		if (now_ms() - last_year_check > 60000) {
+		if (mono_ms() - last_year_check > 60000) {
 			parser_begin_input(dm.parser, time(NULL));	/* year of year-less stamps */
-			last_year_check = now_ms();
+			last_year_check = mono_ms();
 		}
 		for (int i = 0; i < dm.nsrc; i++)
-			follow_poll(dm.src[i], now_ms(), on_line, &dm);
+			follow_poll(dm.src[i], mono_ms(), on_line, &dm);
 		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
-		if (dm.rep != NULL && now_ms() >= dm.rep_check_ms) {
+		if (dm.rep != NULL && mono_ms() >= dm.rep_check_ms) {
 			/* Feed files that changed are read again (once still for a second); a broken one is not taken. */
 			int n = rep_refresh(dm.rep, feed_report, NULL);
 
@@ -1625,12 +1617,12 @@ cmd_run(int argc, char **argv)
 			 * A change inotify reported is read once still for two looks 250 ms apart,
 			 * and a thread reading is looked at as often; else once a second.
 			 */
-			dm.rep_check_ms = now_ms() + (dm.rep_fast > 0 || rep_loading(dm.rep) ? 250 : 1000);
+			dm.rep_check_ms = mono_ms() + (dm.rep_fast > 0 || rep_loading(dm.rep) ? 250 : 1000);
 			dm.rep_fast -= dm.rep_fast > 0;
 		}
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
-		if (dm.dirty || stop || (!dm.store_ok && now_ms() >= dm.store_retry_ms))
+		if (dm.dirty || stop || (!dm.store_ok && mono_ms() >= dm.store_retry_ms))
 			daemon_commit(&dm);
 		/*
 		 * After the commit: that is where this tick's decisions enter the

@@ -21,6 +21,7 @@
 
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../common/clock.h"
 #include "commands.h"
 
 static int
@@ -85,15 +86,6 @@ struct ctl_server {
 	struct cconn *c[CTL_MAX_CONNS];
 	int n;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct ctl_server *
 ctl_server_new(int lfd)
