@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common/readfile.h"
 #include "../common/xalloc.h"
 #include "lpm.h"
 
@@ -79,17 +78,12 @@ feed_load(const struct feed_spec *spec, char *err, size_t errlen)
 	struct lpm_prefix *pfx;
 	struct stat sb;
 	struct feed *f;
-	size_t len;
-	char *buf = rf_read_regular(spec->path, &sb, &len, err, errlen);
 
-	if (buf == NULL)
-		return NULL;
-	if (feed_parse(buf, len, spec->format, spec->path, (int64_t)sb.st_mtim.tv_sec, &d, err, errlen) < 0) {
-		free(buf);
+	/* One way of reading a feed file: its size bound, its check for a file growing while read. */
+	if (feed_read_file(spec->path, spec->format, &d, &sb, err, errlen) < 0) {
 		feed_data_free(&d);
 		return NULL;
 	}
-	free(buf);
 	f = xcalloc(1, sizeof(*f));
 	f->spec = spec;
 	f->n = d.n;

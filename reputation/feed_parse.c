@@ -1495,6 +1495,13 @@ feed_parse(const char *buf, size_t len, enum feed_format fmt, const char *name, 
 int
 feed_parse_file(const char *path, enum feed_format fmt, struct feed_data *out, char *err, size_t errlen)
 {
+	return feed_read_file(path, fmt, out, NULL, err, errlen);
+}
+
+int
+feed_read_file(const char *path, enum feed_format fmt, struct feed_data *out, struct stat *stp, char *err,
+    size_t errlen)
+{
 	/* O_NONBLOCK: a FIFO put in the feed's place cannot hang the open */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat sb;
@@ -1548,5 +1555,7 @@ feed_parse_file(const char *path, enum feed_format fmt, struct feed_data *out, c
 	close(fd);
 	rc = feed_parse(buf, len, fmt, path, (int64_t)sb.st_mtim.tv_sec, out, err, errlen);
 	free(buf);
+	if (stp != NULL)
+		*stp = sb;
 	return rc;
 }

@@ -73,6 +73,10 @@ int feed_parse(const char *buf, size_t len, enum feed_format fmt, const char *na
 
 /* The same for a file (a regular file, read whole). */
 int feed_parse_file(const char *path, enum feed_format fmt, struct feed_data *out, char *err, size_t errlen);
+/* The same, with the stat of what was read in *sb (the feed's version: feed.c). */
+struct stat;
+int feed_read_file(const char *path, enum feed_format fmt, struct feed_data *out, struct stat *sb, char *err,
+    size_t errlen);
 
 void feed_data_free(struct feed_data *d);
 
