@@ -168,3 +168,26 @@ bridge_net() {
 }
 # MXIP CLIENT: the MX address on the client's network
 MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; esac; }
+
+# rbldnsd_ns VAR TOOL: what a test against the real rbldnsd needs (its
+# test TOOL, rbldnsd, dig, python3, ip, root and the rbldns user), or a
+# skip; then the test runs again inside a network namespace of its own
+# (unshare -n, loopback up) with VAR=1 in its environment. Returns in the
+# namespace only.
+rbldnsd_ns() {
+	local var=$1 tool=$2
+	[ -x "$tool" ] || skip_all "no $(basename "$tool") at $tool (make check builds it next to the unit tests)"
+	command -v rbldnsd > /dev/null || skip_all "rbldnsd is not installed (apt-get install rbldnsd)"
+	command -v dig > /dev/null || skip_all "dig is not installed (apt-get install dnsutils)"
+	command -v python3 > /dev/null || skip_all "python3 is not installed"
+	command -v ip > /dev/null || skip_all "ip is not installed (apt-get install iproute2)"
+	[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
+	id rbldns > /dev/null 2>&1 || skip_all "no user rbldns (rbldnsd refuses to run as root; the Debian package adds it)"
+	if [ -z "${!var:-}" ]; then
+		unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
+		rm -rf "$TMP"
+		export "$var=1"
+		exec unshare -n bash "$0"
+	fi
+	ip link set lo up || { failt "loopback up in the namespace"; finish; }
+}

@@ -32,22 +32,10 @@
 # Test addresses are from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32.
 . "$(dirname "$0")/lib.sh"
 
-LOOKUP=${DNSREP_LOOKUP:-${UNIT_DIR:-$(dirname "$MXGUARD")/build/tests}/dnsrep_lookup}
-[ -x "$LOOKUP" ] || skip_all "no dnsrep_lookup at $LOOKUP (make check builds it next to the unit tests)"
-command -v rbldnsd > /dev/null || skip_all "rbldnsd is not installed (apt-get install rbldnsd)"
-command -v dig > /dev/null || skip_all "dig is not installed (apt-get install dnsutils)"
-command -v python3 > /dev/null || skip_all "python3 is not installed"
-command -v ip > /dev/null || skip_all "ip is not installed (apt-get install iproute2)"
-[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
-id rbldns > /dev/null 2>&1 || skip_all "no user rbldns (rbldnsd refuses to run as root; the Debian package adds it)"
-
+export DNSREP_LOOKUP=${DNSREP_LOOKUP:-${UNIT_DIR:-$(dirname "$MXGUARD")/build/tests}/dnsrep_lookup}
+LOOKUP=$DNSREP_LOOKUP
 # The whole test runs in a network namespace of its own.
-if [ -z "${DNSZONE_NS:-}" ]; then
-	unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
-	rm -rf "$TMP"
-	DNSZONE_NS=1 DNSREP_LOOKUP=$LOOKUP exec unshare -n bash "$0" "$@"
-fi
-ip link set lo up || { failt "loopback up in the namespace"; finish; }
+rbldnsd_ns DNSZONE_NS "$LOOKUP"
 
 chmod 755 "$TMP"	# rbldnsd reads the zones as user rbldns
 PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)

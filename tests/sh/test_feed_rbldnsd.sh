@@ -18,22 +18,10 @@
 # rbldnsd -e does (plain rbldnsd skips such a line with a warning).
 . "$(dirname "$0")/lib.sh"
 
-LOOKUP=${FEED_LOOKUP:-${UNIT_DIR:-$(dirname "$MXGUARD")/build/tests}/feed_lookup}
-[ -x "$LOOKUP" ] || skip_all "no feed_lookup at $LOOKUP (make check builds it next to the unit tests)"
-command -v rbldnsd > /dev/null || skip_all "rbldnsd is not installed (apt-get install rbldnsd)"
-command -v dig > /dev/null || skip_all "dig is not installed (apt-get install dnsutils)"
-command -v python3 > /dev/null || skip_all "python3 is not installed"
-command -v ip > /dev/null || skip_all "ip is not installed (apt-get install iproute2)"
-[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
-id rbldns > /dev/null 2>&1 || skip_all "no user rbldns (rbldnsd refuses to run as root; the Debian package adds it)"
-
+export FEED_LOOKUP=${FEED_LOOKUP:-${UNIT_DIR:-$(dirname "$MXGUARD")/build/tests}/feed_lookup}
+LOOKUP=$FEED_LOOKUP
 # The whole test runs in a network namespace of its own.
-if [ -z "${FEED_RBLDNSD_NS:-}" ]; then
-	unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
-	rm -rf "$TMP"
-	FEED_RBLDNSD_NS=1 LOOKUP=$LOOKUP exec unshare -n bash "$0" "$@"
-fi
-ip link set lo up || { failt "loopback up in the namespace"; finish; }
+rbldnsd_ns FEED_RBLDNSD_NS "$LOOKUP"
 
 # rbldnsd reads the zones as user rbldns
 chmod 755 "$TMP"
