@@ -21,34 +21,48 @@ hexval(unsigned char c)
 	return -1;
 }
 
-/* Strict dotted quad: four decimal parts 0..255, no leading zeros. */
+/*
+ * Strict dotted quad: four decimal parts 0..255, no leading zeros. One pass,
+ * each part read as up to three digits by hand: this runs for nearly every
+ * line, so it is a straight line of compares rather than a general loop.
+ */
+static inline unsigned
+digit_at(const unsigned char *p, const unsigned char *end)
+{
+	return p < end ? (unsigned)(*p - '0') : 10;	/* > 9: not a digit */
+}
+
 static int
 parse_v4(const char *s, size_t n, uint8_t out[4])
 {
-	size_t i = 0;
-	int part;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
-	for (part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
+	for (int part = 0; part < 4; part++) {
+		unsigned v, d;
 
 		if (part > 0) {
-			if (i >= n || s[i] != '.')
+			if (p == end || *p != '.')
 				return 0;
-			i++;
+			p++;
 		}
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (digits > 0 && v == 0)
-				return 0;	/* leading zero */
-			v = v * 10 + (unsigned)(s[i] - '0');
-			if (++digits > 3 || v > 255)
-				return 0;
-			i++;
-		}
-		if (digits == 0)
+		if ((v = digit_at(p, end)) > 9)
 			return 0;
+		p++;
+		if ((d = digit_at(p, end)) <= 9) {
+			if (v == 0)
+				return 0;	/* leading zero */
+			v = v * 10 + d;
+			p++;
+			if ((d = digit_at(p, end)) <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255 || digit_at(p, end) <= 9)
+					return 0;
+			}
+		}
 		out[part] = (uint8_t)v;
 	}
-	return i == n;
+	return p == end;
 }
 
 static int

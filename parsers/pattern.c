@@ -50,6 +50,14 @@ struct pattern_set {
 	char *name;
 	size_t n;
 	struct compiled *c;
+	/*
+	 * The entries that can match a body by its first byte, in table order:
+	 * by_first[byte_start[b] .. byte_start[b + 1]) for first byte b (an
+	 * entry whose lead is empty is in every list). Most lines then try one
+	 * or two leads instead of the whole table.
+	 */
+	uint32_t byte_start[257];
+	uint16_t *by_first;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
@@ -105,6 +113,36 @@ compile(struct pattern_set *ps, struct regex *re, const char *src, size_t idx)
 	map_groups(ps, re, idx);
 }
 
+static void
+index_first_bytes(struct pattern_set *ps)
+{
+	size_t total = 0;
+
+	if (ps->n > UINT16_MAX)
+		fatalx(EX_SOFTWARE, "pattern %s: more than %u entries", ps->name, UINT16_MAX);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned b = 0; b < 256; b++) {
+			if (pass == 0)
+				ps->byte_start[b] = (uint32_t)total;
+			else
+				total = ps->byte_start[b];
+			for (size_t i = 0; i < ps->n; i++) {
+				const struct compiled *c = &ps->c[i];
+
+				if (c->leadlen > 0 && (unsigned char)c->def->lead[0] != b)
+					continue;
+				if (pass == 1)
+					ps->by_first[total] = (uint16_t)i;
+				total++;
+			}
+		}
+		if (pass == 0) {
+			ps->byte_start[256] = (uint32_t)total;
+			ps->by_first = xcalloc(total ? total : 1, sizeof(*ps->by_first));
+		}
+	}
+}
+
 struct pattern_set *
 pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 {
@@ -124,6 +162,7 @@ pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 		if (defs[i].fallback != NULL)
 			compile(ps, &c->fb, defs[i].fallback, i);
 	}
+	index_first_bytes(ps);
 	ps->md = pcre2_match_data_create(MAX_CAPS * 2, NULL);
 	ps->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(ps->mctx, MATCH_LIMIT);
@@ -146,6 +185,7 @@ pattern_set_free(struct pattern_set *ps)
 	pcre2_match_context_free(ps->mctx);
 	pcre2_jit_stack_free(ps->jstack);
 	free(ps->c);
+	free(ps->by_first);
 	free(ps->name);
 	free(ps);
 }
@@ -219,8 +259,13 @@ int
 pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev, uint64_t *limit_hits)
 {
 	/* once per line, not per regex tried: the limit depends on the line only */
+	unsigned first = body.n > 0 ? (unsigned char)body.p[0] : 0;
+	const uint16_t *cand = ps->by_first + ps->byte_start[first];
+	size_t ncand = ps->byte_start[first + 1] - ps->byte_start[first];
+
 	pcre2_set_match_limit(ps->mctx, (uint32_t)(MATCH_LIMIT + MATCH_PER_BYTE * body.n));
-	for (size_t i = 0; i < ps->n; i++) {
+	for (size_t k = 0; k < ncand; k++) {
+		size_t i = cand[k];
 		const struct compiled *c = &ps->c[i];
 		const struct regex *re = &c->re;
 		int rc;
