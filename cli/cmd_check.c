@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "../actions/fw.h"
+#include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "../rules/conf.h"
 #include "commands.h"
@@ -80,6 +81,15 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	if (verbose) {
+		for (int z = 0; z < c->nzones; z++) {
+			const struct zone_spec *s = c->zones[z];
+
+			printf("zone \"%s\": %s at %s port %u, timeout %d ms; %s\n", s->name, s->domain,
+			    s->server[0] ? s->server : "the system's resolvers", s->port ? s->port : 53,
+			    s->timeout_ms ? s->timeout_ms : DNSREP_TIMEOUT_DEFAULT,
+			    c->uses_zones ? "rules read it: the daemon asks it for every client" :
+			    "no rule reads it: the daemon does not ask it");
+		}
 		for (int r = 0; r < c->nrules; r++) {
 			const struct rule *ru = c->rules[r];
 
@@ -88,7 +98,10 @@ cmd_check(int argc, char **argv)
 			    action_name(ru->action), (long long)ru->duration);
 		}
 	}
-	if (c->nfeeds > 0)
+	if (c->nzones > 0)
+		printf("%s: OK (%d rules, %d tables, %d feeds, %d zones)\n", argv[i], c->nrules, c->ntables, c->nfeeds,
+		    c->nzones);
+	else if (c->nfeeds > 0)
 		printf("%s: OK (%d rules, %d tables, %d feeds)\n", argv[i], c->nrules, c->ntables, c->nfeeds);
 	else
 		printf("%s: OK (%d rules, %d tables)\n", argv[i], c->nrules, c->ntables);

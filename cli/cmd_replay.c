@@ -233,6 +233,9 @@ cmd_replay(int argc, char **argv)
 			}
 		}
 	}
+	if (rp.conf->uses_zones)
+		log_warnx("replay: %s: rules read DNS zones, which replay does not ask (today's answers are not "
+		    "those of the logs' days): every zone is unknown here, its listings false", rp.conf->zones[0]->at);
 	rp.eng = engine_new(rp.conf);
 	rp.top = keytab_new(100000, sizeof(struct keycount), KEYTAB_KEYMAX);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);

@@ -64,6 +64,11 @@
 #define EVENTS_MARK "events-file-length"
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
+#define WAIT_BLOB "dns-waiting"	/* events waiting for DNS answers at the last commit (repwait.h) */
+#define WAIT_MAX_BYTES (64u << 20)	/* bound on them: past it a client's events go on unknown */
+#define DNS_POLL_MAX 8		/* sockets of the DNS zones polled (a few per distinct server) */
+#define DNS_DRAIN_MS 100	/* the longest the loop takes in DNS answers before it looks at the rest */
+#define DNS_DRAIN_GAP_MS 2	/* ... as long as the next ones come within this */
 
 #include "../common/clock.h"
 #include "daemon.h"
@@ -110,6 +115,7 @@ on_decision(void *arg, const struct decision *d)
 
 static void on_event(struct daemon *dm, struct event *ev);
 static int write_events(struct daemon *dm);
+static int zones_start(struct daemon *dm, const struct config *c, struct dnsrep **dns, struct repwait **wait);
 
 static void
 on_line(void *arg, struct span line)
@@ -117,6 +123,9 @@ on_line(void *arg, struct span line)
 	struct daemon *dm = arg;
 	struct event ev;
 
+	/* While a long catch-up reads on, DNS answers are taken in as they come. */
+	if (dm->dns != NULL && (dm->lines & 1023) == 1023)
+		dnsrep_process(dm->dns, mono_ms());
 	dm->lines++;
 	dm->dirty = 1;
 	for (int got = parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev); got;
@@ -135,17 +144,19 @@ event_rep_json(struct outbuf *ob, const struct event *ev)
 	ob_putc(ob, '}');
 }
 
+/*
+ * An event with everything the rules read: its reputation from the feeds
+ * and, when rules read DNS zones, their answers (ans; NULL if the event has
+ * no client). Called at once, or when the answers came (repwait.h).
+ */
 static void
-on_event(struct daemon *dm, struct event *ev)
+judge(struct daemon *dm, struct event *ev, const struct dnsrep_answer *ans)
 {
-	if (ev->ts < dm->since)
-		return;
-	dm->nevents++;
-	/* What mxguard sees a client send: its own vol. */
-	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
-		volume_count(dm->vol, &ev->ip, ev->ts);
+	dm->dirty = 1;	/* an event judged late (its answers came) is saved like one judged as read */
 	if (dm->rep != NULL && dm->conf->uses_rep && ev->ip.family != 0) {
 		rep_lookup(dm->rep, &ev->ip, ev->ts, &dm->rr);
+		if (ans != NULL)
+			rep_merge_zones(&dm->rr, (const struct zone_spec *const *)dm->conf->zones, ans);
 		ev->rep = &dm->rr;
 	}
 	if (dm->events_fd >= 0) {
@@ -158,10 +169,37 @@ on_event(struct daemon *dm, struct event *ev)
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
 	}
-	/* A client under a message limit: its accepted messages count toward it. */
+	engine_event(dm->eng, ev, on_decision, dm);
+}
+
+static void
+on_answered(void *arg, struct event *ev, const struct dnsrep_answer *ans)
+{
+	judge(arg, ev, ans);
+}
+
+/* An event saved as waiting for DNS, now that no rule reads a zone. */
+static void
+judge_saved(void *arg, struct event *ev)
+{
+	judge(arg, ev, NULL);
+}
+
+static void
+on_event(struct daemon *dm, struct event *ev)
+{
+	if (ev->ts < dm->since)
+		return;
+	dm->nevents++;
+	/* What mxguard sees a client send (its own vol, a message limit) counts as it is read. */
+	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
+		volume_count(dm->vol, &ev->ip, ev->ts);
 	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
 		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
-	engine_event(dm->eng, ev, on_decision, dm);
+	if (dm->wait != NULL)
+		repwait_put(dm->wait, ev, mono_ms());	/* now, or when its client's answers are in */
+	else
+		judge(dm, ev, NULL);
 }
 
 static int retry_cmp(const void *a, const void *b);
@@ -884,7 +922,22 @@ save_state(struct daemon *dm)
 	free(blob);
 	if (bad)
 		goto fail;
-	return store_commit(dm->store) == 0;	/* store_commit rolls back on failure */
+	/* Events waiting for DNS: read before the positions saved here, so they are saved with them. */
+	if ((dm->wait != NULL && repwait_changes(dm->wait) != dm->wait_saved) || dm->wait_clear) {
+		blob = dm->wait != NULL ? repwait_export(dm->wait, &len) : NULL;
+		if (blob == NULL)
+			len = 0;
+		bad = store_put_blob(dm->store, WAIT_BLOB, blob != NULL ? blob : "", len) < 0;
+		free(blob);
+		if (bad)
+			goto fail;
+	}
+	if (store_commit(dm->store) != 0)	/* store_commit rolls back on failure */
+		return 0;
+	if (dm->wait != NULL)
+		dm->wait_saved = repwait_changes(dm->wait);
+	dm->wait_clear = 0;
+	return 1;
 fail:
 	store_rollback(dm->store);
 	return 0;
@@ -1109,6 +1162,8 @@ daemon_reload(struct daemon *dm)
 {
 	struct config *nc = conf_load(dm->conffile, print_diag, NULL);
 	struct rep_db *nr;
+	struct dnsrep *nd;
+	struct repwait *nw;
 	int ok;
 
 	if (nc == NULL) {
@@ -1123,6 +1178,31 @@ daemon_reload(struct daemon *dm)
 		conf_free(nc);
 		return 0;
 	}
+	if (!zones_start(dm, nc, &nd, &nw)) {
+		log_warnx("run: reload: the DNS zones of %s cannot be set up; keeping the running configuration",
+		    dm->conffile);
+		rep_free(nr);
+		conf_free(nc);
+		return 0;
+	}
+	if (dm->wait != NULL) {
+		/*
+		 * The zones are the old configuration's: events waiting for them
+		 * are judged now, by the running rules, without the answers still
+		 * out (unknown), and the cache goes with them.
+		 */
+		struct repwait_stats st = repwait_stats(dm->wait);
+
+		if (st.waiting > 0)
+			log_info("run: reload: %llu event(s) waiting for DNS judged now, their zones unknown",
+			    (unsigned long long)st.waiting);
+		repwait_flush(dm->wait);
+		dm->wait_clear = 1;
+	}
+	repwait_free(dm->wait);
+	dnsrep_free(dm->dns);
+	dm->dns = nd;
+	dm->wait = nw;
 	{
 		struct engine *ne = engine_new(nc);
 
@@ -1144,6 +1224,72 @@ daemon_reload(struct daemon *dm)
 	return 1;
 }
 
+
+/* The longest a client's events wait for DNS: the slowest zone's timeout. */
+static int
+zones_max_timeout(const struct config *c)
+{
+	int max = 0;
+
+	for (int i = 0; i < c->nzones; i++) {
+		int t = c->zones[i]->timeout_ms ? c->zones[i]->timeout_ms : DNSREP_TIMEOUT_DEFAULT;
+
+		max = t > max ? t : max;
+	}
+	return max;
+}
+
+/*
+ * The DNS zones c's rules read: asked per event, the events waiting for
+ * their answers (repwait.h). Both NULL if no rule reads a zone (a zone
+ * nothing reads is said to be idle). 0 if c-ares cannot be set up.
+ */
+static int
+zones_start(struct daemon *dm, const struct config *c, struct dnsrep **dns, struct repwait **wait)
+{
+	char err[256];
+
+	*dns = NULL;
+	*wait = NULL;
+	if (!c->uses_zones) {
+		if (c->nzones > 0)
+			log_warnx("%s: no rule reads a DNS zone (listed \"%s\", or rep.risk/spam/vol): the daemon does "
+			    "not ask them ('mxguard reputation' does)", c->zones[0]->at, c->zones[0]->name);
+		return 1;
+	}
+	if ((*dns = dnsrep_new((const struct zone_spec *const *)c->zones, c->nzones, err, sizeof(err))) == NULL) {
+		log_warnx("run: DNS zones: %s", err);
+		return 0;
+	}
+	*wait = repwait_new(*dns, c->nzones, WAIT_MAX_BYTES, on_answered, dm);
+	log_info("run: %d DNS zone(s) asked per client; events wait for their answers (at most %d s)", c->nzones,
+	    zones_max_timeout(c) / 1000);
+	return 1;
+}
+
+/*
+ * Take in DNS answers while they come quickly, up to DNS_DRAIN_MS: a storm
+ * of new clients is thousands of questions sent a window at a time
+ * (dnszone.c), each window answered in about a millisecond on a near
+ * server. Between windows the loop would otherwise commit and poll
+ * everything else, and the questions still queued would reach their
+ * timeout unsent.
+ */
+static void
+dns_drain(struct daemon *dm)
+{
+	int64_t end = mono_ms() + DNS_DRAIN_MS;
+
+	dnsrep_process(dm->dns, mono_ms());
+	while (dnsrep_stats(dm->dns).in_flight > 0 && mono_ms() < end) {
+		struct pollfd dp[DNS_POLL_MAX];
+		int n = dnsrep_pollfds(dm->dns, dp, DNS_POLL_MAX);
+
+		if (poll(dp, (nfds_t)n, DNS_DRAIN_GAP_MS) <= 0)
+			break;		/* nothing more soon: back to the loop */
+		dnsrep_process(dm->dns, mono_ms());
+	}
+}
 
 static void
 restore_one(void *arg, const struct stored_decision *d)
@@ -1347,9 +1493,8 @@ cmd_run(int argc, char **argv)
 
 		dm.vol = volume_new(100000);
 		dm.rep = load_feeds(&dm, dm.conf, &ok);
-		if (dm.conf->nzones > 0)
-			log_warnx("%s: DNS zones are asked by 'mxguard reputation' only; the daemon does not ask them yet",
-			    dm.conf->zones[0]->at);
+		if (ok && !zones_start(&dm, dm.conf, &dm.dns, &dm.wait))
+			ok = 0;
 		if (!ok) {
 			rep_free(dm.rep);
 			volume_free(dm.vol);
@@ -1555,6 +1700,24 @@ cmd_run(int argc, char **argv)
 		store_list_active(dm.store, time(NULL), map_add_active, &dm);
 		dm.map_dirty = 1;
 	}
+	{
+		/* Events that waited for DNS when the daemon stopped: asked again (or judged, if no zone is read now). */
+		void *blob;
+		size_t len;
+
+		if (store_get_blob(dm.store, WAIT_BLOB, &blob, &len)) {
+			int got = len == 0 ? 0 : dm.wait != NULL ? repwait_import(dm.wait, blob, len, mono_ms()) :
+			    repwait_blob_each(blob, len, judge_saved, &dm);
+
+			if (got < 0)
+				log_warnx("run: saved events waiting for DNS are from another version; not taken");
+			else if (len > 0)
+				log_info("run: the events that waited for DNS at the last stop are %s",
+				    dm.wait != NULL ? "asked again" : "judged without zones (no rule reads one now)");
+			dm.wait_clear = len > 0;	/* saved again at the first commit, whatever became of them */
+			free(blob);
+		}
+	}
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 	/*
 	 * The starting positions are saved at once: a first start stopped
@@ -1566,14 +1729,25 @@ cmd_run(int argc, char **argv)
 	for (;;) {
 		/* signals, control, inotify, then the socketmap's listener and connections */
 		/* ... and an asynchronous firewall's pipes while it works */
-		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2] = { { .fd = sigfd, .events = POLLIN },
-			{ .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
+		/* ... and the DNS zones' sockets, waking at their next deadline at the latest */
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX] = {
+			{ .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
 		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
 		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
 		int nfw = dm.fw_busy != FW_IDLE ? dm.fw->pollfds(dm.fw_state, pfd + 3 + nsm + nct, 2) : 0;
+		int ndns = dm.dns ? dnsrep_pollfds(dm.dns, pfd + 3 + nsm + nct + nfw, DNS_POLL_MAX) : 0;
+		int wait_ms = TICK_MS;
 
-		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw), TICK_MS) < 0 && errno != EINTR)	/* fd -1: ignored */
+		if (dm.dns != NULL) {
+			int64_t due = dnsrep_next_deadline_ms(dm.dns), left = due - mono_ms();
+
+			if (due >= 0 && left < wait_ms)
+				wait_ms = left > 0 ? (int)left : 0;
+		}
+		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
 			fatal(EX_OSERR, "run: poll");
+		if (dm.dns != NULL)
+			dns_drain(&dm);	/* answers in, timeouts passed: waiting events judged */
 		if (smap != NULL)
 			smap_serve(smap, pfd + 3, nsm, time(NULL));
 		if (pfd[0].revents & POLLIN) {
@@ -1683,6 +1857,8 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	free(dm.preload);
 	parser_free(dm.parser);
+	repwait_free(dm.wait);	/* what still waits is saved (the last commit) and asked again at the next start */
+	dnsrep_free(dm.dns);
 	engine_free(dm.eng);
 	rep_free(dm.rep);
 	volume_free(dm.vol);

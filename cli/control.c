@@ -129,6 +129,36 @@ ctl_ban(struct daemon *dm, char *args)
 }
 
 /* One control request: run it; the answer goes into out (sent by ctl.c, never waiting on the client). */
+/*
+ * The DNS zones' figures ("dns" of 'status --json'): null when no rule
+ * reads a zone. Every zone answer is counted once under listed,
+ * not_listed or an unknown (timeouts ... overflow); waiting is what the
+ * events of clients with questions out do meanwhile.
+ */
+static void
+dns_json(struct daemon *dm)
+{
+	struct dnsrep_stats d;
+	struct repwait_stats w;
+
+	if (dm->dns == NULL) {
+		OB_LIT(&dm->reply, "null");
+		return;
+	}
+	d = dnsrep_stats(dm->dns);
+	w = repwait_stats(dm->wait);
+	reply(dm, "{\"lookups\":%llu,\"queries\":%llu,\"cache_hits\":%llu,\"listed\":%llu,\"not_listed\":%llu,"
+	    "\"timeouts\":%llu,\"servfail\":%llu,\"refused\":%llu,\"errors\":%llu,\"overflow\":%llu,"
+	    "\"in_flight\":%llu,\"cache_size\":%llu,\"waiting\":%llu,\"waiting_clients\":%llu,"
+	    "\"waiting_bytes\":%llu,\"waited\":%llu,\"forced\":%llu,\"max_wait_ms\":%llu}",
+	    (unsigned long long)d.lookups, (unsigned long long)d.queries, (unsigned long long)d.cache_hits,
+	    (unsigned long long)d.listed, (unsigned long long)d.not_listed, (unsigned long long)d.timeouts,
+	    (unsigned long long)d.servfail, (unsigned long long)d.refused, (unsigned long long)d.errors,
+	    (unsigned long long)d.overflow, (unsigned long long)d.in_flight, (unsigned long long)d.cache_size,
+	    (unsigned long long)w.waiting, (unsigned long long)w.clients, (unsigned long long)w.bytes,
+	    (unsigned long long)w.waited, (unsigned long long)w.forced, (unsigned long long)w.max_wait_ms);
+}
+
 static void
 answer(void *arg, char *req, struct outbuf *out)
 {
@@ -153,21 +183,27 @@ answer(void *arg, char *req, struct outbuf *out)
 	if (strcmp(cmd, "status") == 0) {
 		long active = store_count_active(dm->store, now);
 
-		if (json)
+		if (json) {
 			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
 			    "\"active\":%ld,\"state_ok\":%s,\"unsaved\":%d,\"firewall_pending\":%d,\"map_ok\":%s,"
-			    "\"at_connect_answers\":%llu}\n",
+			    "\"at_connect_answers\":%llu,\"dns\":",
 			    dm->nsrc, (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
 			    dm->store_ok ? "true" : "false", daemon_unsaved(dm), daemon_fw_pending(dm),
 			    dm->map_failed ? "false" : "true", (unsigned long long)dm->atc_answers);
-		else
+			dns_json(dm);
+			reply(dm, "}\n");
+		} else {
 			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
-			    "%ld in force; state %s; %d firewall change(s) pending%s\n", dm->nsrc,
+			    "%ld in force; state %s; %d firewall change(s) pending%s", dm->nsrc,
 			    (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
 			    dm->store_ok ? "saved" : "NOT SAVED (see the log)", daemon_fw_pending(dm),
 			    dm->map_failed ? "; map file NOT WRITTEN (retrying)" : "");
+			if (dm->wait != NULL)
+				reply(dm, "; %llu event(s) waiting for DNS", (unsigned long long)repwait_stats(dm->wait).waiting);
+			reply(dm, "\n");
+		}
 	} else if (strcmp(cmd, "decisions") == 0) {
 		daemon_list_decisions(dm, now, json ? reply_decision_json : reply_decision, dm);
 	} else if (strcmp(cmd, "stats") == 0) {

@@ -11,6 +11,7 @@
 #include "../common/outbuf.h"
 #include "../parsers/parser.h"
 #include "../reputation/rep.h"
+#include "../reputation/repwait.h"
 #include "../rules/engine.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
@@ -90,6 +91,10 @@ struct daemon {
 	struct fw_retry *preload;	/* the blocks preloaded feeds ask for (sorted; until, or INT64_MAX) */
 	int npreload;
 	int preload_warned;		/* said once that there is no firewall to preload */
+	struct dnsrep *dns;	/* the DNS zones rules read (dnszone.h), or NULL: none is asked */
+	struct repwait *wait;	/* events waiting for their client's answers (repwait.h); NULL with dns */
+	uint64_t wait_saved;	/* repwait_changes() when the waiting events were last saved */
+	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };

@@ -788,7 +788,7 @@ dnsrep_new(const struct zone_spec *const *zones, int n, char *err, size_t errlen
 		const struct zone_spec *s = zones[i];
 		struct zone *z = &d->zone[i];
 		uint16_t port = s->port ? s->port : 53;
-		int timeout = s->timeout_ms ? s->timeout_ms : 2000;
+		int timeout = s->timeout_ms ? s->timeout_ms : DNSREP_TIMEOUT_DEFAULT;
 		struct chan *ch = NULL;
 
 		if (!valid_domain(s->domain)) {

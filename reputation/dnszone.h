@@ -29,6 +29,7 @@
 
 #define DNSREP_ZONES_MAX 16
 #define DNSREP_TIMEOUT_MAX 60000
+#define DNSREP_TIMEOUT_DEFAULT 2000
 /*
  * Lookups waiting at most: one more is answered at once, its zones that
  * are not in the cache unknown (stats.overflow), so that a flood of new
@@ -41,7 +42,7 @@ struct zone_spec {
 	char domain[254];		/* "bl.example" (no trailing dot) */
 	char server[64];		/* a literal IPv4 or IPv6 address; "" = the system's resolvers */
 	uint16_t port;			/* default (0) 53; ignored for the system's resolvers */
-	int timeout_ms;			/* default (0) 2000; at most DNSREP_TIMEOUT_MAX */
+	int timeout_ms;			/* default (0) DNSREP_TIMEOUT_DEFAULT; at most DNSREP_TIMEOUT_MAX */
 	int8_t risk, spam, vol;		/* scores of a listing whose value has no mapping (FEED_SCORE_NONE: none) */
 	struct feed_value values[FEED_VALUES_MAX];	/* 127.0.0.N -> scores */
 	int nvalues;

@@ -140,8 +140,9 @@ rep_merge_zones(struct rep_result *r, const struct zone_spec *const *zones, cons
 		r->zans[z] = *za;
 		if (za->state != ZONE_LISTED)
 			continue;
+		r->zlisted |= 1u << z;
 		for (int s = 0; s < REP_NSCORES; s++)
-			if (sc[s] != FEED_SCORE_NONE && sc[s] > r->score[s]) {
+			if (sc[s] != FEED_SCORE_NONE && (sc[s] > r->score[s] || r->src[s].local != 0)) {
 				/* A zone's listing outranks mxguard's own vol, like a feed's. */
 				r->score[s] = sc[s];
 				r->src[s] = (struct rep_source){ .zone = zones[z], .answer = za->a };
@@ -231,6 +232,7 @@ rep_lookup(const struct rep_db *db, const struct addr *a, int64_t now, struct re
 	/* Not the zones' part (nzones says how much of it is valid): a lookup runs for every event. */
 	memset(r->src, 0, sizeof(r->src));
 	r->listed = 0;
+	r->zlisted = 0;
 	r->nzones = 0;
 	r->db = db;
 	for (int s = 0; s < REP_NSCORES; s++)

@@ -39,6 +39,7 @@ struct rep_result {
 	int8_t score[REP_NSCORES];	/* REP_UNKNOWN or the combined score */
 	struct rep_source src[REP_NSCORES];
 	uint32_t listed;		/* bit i: feed i has an entry for the address (see rep_feed_index) */
+	uint32_t zlisted;		/* bit i: the i-th zone given to rep_merge_zones answered "listed" */
 	const struct rep_db *db;	/* who answered (names for the JSON) */
 	/* DNS zones asked (rep_merge_zones), in their order: */
 	int nzones;

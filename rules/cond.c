@@ -177,6 +177,15 @@ cond_listed(int feed)
 }
 
 struct cond *
+cond_listed_zone(int zone)
+{
+	struct cond *c = node(C_ZLISTED, -1);
+
+	c->num = zone;
+	return c;
+}
+
+struct cond *
 cond_match(int field, const char *regex, char *err, size_t errlen)
 {
 	int ec;
@@ -293,6 +302,8 @@ cond_eval(const struct cond *c, const struct event *ev)
 		return ev->ip.family != 0 && table_contains(c->table, &ev->ip);
 	case C_LISTED:
 		return ev->rep != NULL && ((ev->rep->listed >> c->num) & 1);
+	case C_ZLISTED:
+		return ev->rep != NULL && ((ev->rep->zlisted >> c->num) & 1);
 	case C_MATCH:
 		return field_text(ev, c->field, buf, &s) &&
 		    pcre2_match(c->re, (PCRE2_SPTR)s.p, s.n, 0, 0, c->md, NULL) >= 0;

@@ -26,7 +26,7 @@ enum cond_field_extra {
 	CF__COUNT
 };
 
-enum cond_op { C_AND, C_OR, C_NOT, C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_IN, C_MATCH, C_LISTED };
+enum cond_op { C_AND, C_OR, C_NOT, C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_IN, C_MATCH, C_LISTED, C_ZLISTED };
 
 struct cond;
 
@@ -44,6 +44,8 @@ struct cond *cond_cmp_num(int field, enum cond_op op, int64_t value);
 struct cond *cond_in_table(int field, const struct cidr_table *t);
 /* 'listed "NAME"': the client has an entry in feed number feed (the configuration's order). */
 struct cond *cond_listed(int feed);
+/* 'listed "NAME"' of a DNS zone: zone number zone answered "listed" for the client (unknown is not listed). */
+struct cond *cond_listed_zone(int zone);
 /* 1 if the field is one of the client's reputation scores. */
 int cond_field_rep(int field);
 /* NULL and a message in err if the regex does not compile. */

@@ -87,6 +87,11 @@ struct P {
 	int err_line;
 	struct rule_ctx *rc;	/* the rule being parsed */
 	int nest;		/* parentheses and 'not' open in the condition being parsed */
+	int in_atc;		/* parsing an at-connect condition (answered from memory, never waits for DNS) */
+	int rule_scores;	/* a rule's condition reads rep.risk, rep.spam or rep.vol (which zones feed) */
+	int rule_zones;		/* a rule's condition names a zone ('listed "ZONE"') */
+	struct token rep_ref;	/* the first rep.* read (text NULL), for the warning if nothing gives scores */
+	int have_rep_ref, rep_ref_field;
 };
 
 static void
@@ -730,14 +735,24 @@ parse_primary(struct P *p, int *depth)
 		for (i = 0; i < p->c->nfeeds && strcmp(p->c->feeds[i]->name, t->text) != 0; i++)
 			;
 		if (i == p->c->nfeeds && find_zone(p, t->text) != NULL) {
-			/* Said, not accepted: a condition that could never hold would silently do nothing. */
-			ERR(p, t, "\"%s\" is a DNS zone: rules cannot wait for DNS answers yet (only feeds; "
-			    "'mxguard reputation' asks zones)", t->text);
+			int z = 0;
+
+			if (p->in_atc) {
+				/* Said, not accepted: at-connect never waits, so the condition could not hold when it matters. */
+				ERR(p, t, "at-connect: \"%s\" is a DNS zone: a client's first lookup is answered from memory, "
+				    "without waiting for DNS (feeds only)", t->text);
+				advance(p);
+				return NULL;
+			}
+			while (strcmp(p->c->zones[z]->name, t->text) != 0)
+				z++;
 			advance(p);
-			return NULL;
+			p->rule_zones = 1;
+			p->c->uses_rep = 1;
+			return cond_listed_zone(z);
 		}
 		if (i == p->c->nfeeds) {
-			ERR(p, t, "unknown feed \"%s\" (define a feed before the rules that use it)", t->text);
+			ERR(p, t, "unknown feed or zone \"%s\" (define a feed or zone before the rules that use it)", t->text);
 			advance(p);
 			return NULL;
 		}
@@ -811,8 +826,12 @@ parse_primary(struct P *p, int *depth)
 		uint64_t v;
 
 		if (cond_field_rep(field)) {
-			if (p->c->nfeeds == 0)
-				WARN(p, &at, "'%s' is unknown for every client: no feed is defined", cond_field_name(field));
+			if (!p->have_rep_ref) {
+				p->rep_ref = at;
+				p->rep_ref_field = field;
+				p->have_rep_ref = 1;
+			}
+			p->rule_scores |= !p->in_atc;
 			p->c->uses_rep = 1;
 		}
 		if (t->t != T_WORD || !parse_uint(t->text, &v) || v > INT64_MAX) {
@@ -1797,7 +1816,9 @@ parse_at_connect(struct P *p)
 		return;
 	}
 	p->rc = &rc;
+	p->in_atc = 1;
 	c = parse_or(p, &d);
+	p->in_atc = 0;
 	p->rc = NULL;
 	if (c == NULL) {
 		recover_top(p, at.line, at.file);
@@ -2044,6 +2065,11 @@ conf_load(const char *path, conf_diag_fn diagfn, void *arg)
 	if (push_file(&p, path, NULL))
 		parse_statements(&p);
 	advance(&p);
+	if (p.have_rep_ref && p.c->nfeeds == 0 && p.c->nzones == 0)
+		WARN(&p, &p.rep_ref, "'%s' is unknown for every client: no feed or zone is defined",
+		    cond_field_name(p.rep_ref_field));
+	/* Zones are asked per event when a rule reads what they give: their listings, or the scores. */
+	p.c->uses_zones = p.c->nzones > 0 && (p.rule_zones || p.rule_scores);
 	while (p.src != NULL)
 		pop_file(&p);
 	while (p.macros != NULL) {

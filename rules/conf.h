@@ -81,6 +81,7 @@ struct config {
 	struct zone_spec **zones;	/* DNS reputation zones */
 	int nzones;
 	int uses_rep;			/* a rule's condition reads the client's reputation: look it up per event */
+	int uses_zones;			/* ... and what DNS zones say: events wait for their answers (repwait.h) */
 	struct at_connect *atc;		/* in order: the first whose condition holds answers */
 	int natc;
 };

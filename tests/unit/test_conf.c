@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../rules/cond.h"
 #include "../../rules/conf.h"
+#include "../../reputation/rep.h"
 
 /* ------------------------------------------------------- fixtures --- */
 
@@ -326,7 +328,7 @@ test_zones(void **state)
 	    "zone \"y\" { domain \"bl.example\" server \"nameserver\" }\n"
 	    "zone \"x\" { domain \"bl.example\" timeout 2m }\n"
 	    "zone \"w\" { server \"127.0.0.1\" }\n"
-	    "rule \"r\" { on connect where listed \"x\" when count >= 1 within 1m do log }\n";
+	    "at-connect reject where listed \"x\"\n";
 
 	wfile("z.conf",
 	    "zone \"bl\" {\n"
@@ -351,7 +353,48 @@ test_zones(void **state)
 	expect_diag(P("e.conf"), 2, col_of(bad, 2, "\"nameserver\""), 0, "address");
 	expect_diag(P("e.conf"), 3, col_of(bad, 3, "timeout"), 0, "between 1s and 60s");
 	expect_diag(P("e.conf"), 4, 1, 0, "needs a domain");
-	expect_diag(P("e.conf"), 5, col_of(bad, 5, "\"x\""), 0, "DNS zone");
+	expect_diag(P("e.conf"), 5, col_of(bad, 5, "\"x\""), 0, "without waiting for DNS");
+}
+
+/*
+ * Rules may name zones: events then wait for the answers (uses_zones), and
+ * so they do when a rule reads the scores zones give. A zone nothing reads
+ * is not asked; a rule before the zone it reads is fine.
+ */
+static void
+test_zones_in_rules(void **state)
+{
+	struct config *c;
+	const char *listed =
+	    "zone \"a\" { domain \"a.example\" }\n"
+	    "zone \"b\" { domain \"b.example\" }\n"
+	    "rule \"r\" { on connect where listed \"b\" and not listed \"a\" when count >= 1 within 1m do log }\n";
+	const char *scores =
+	    "rule \"r\" { on connect where rep.risk >= 8 when count >= 1 within 1m do log }\n"
+	    "zone \"a\" { domain \"a.example\" risk 9 }\n";
+	struct event ev = { .type = EV_CONNECT, .ip = { .family = 4, .b = { 203, 0, 113, 9 } } };
+	struct rep_result rr = { .score = { REP_UNKNOWN, REP_UNKNOWN, REP_UNKNOWN } };
+
+	wfile("l.conf", listed);
+	c = load_ok(state, "l.conf");
+	assert_int_equal(c->uses_zones, 1);
+	/* zone bits are the zones' order in the configuration */
+	ev.rep = &rr;
+	rr.zlisted = 2;
+	assert_true(cond_eval(c->rules[0]->where, &ev));
+	rr.zlisted = 3;
+	assert_false(cond_eval(c->rules[0]->where, &ev));
+	rr.zlisted = 1;
+	assert_false(cond_eval(c->rules[0]->where, &ev));
+	wfile("s.conf", scores);
+	c = load_ok(state, "s.conf");
+	assert_int_equal(c->uses_zones, 1);
+	assert_int_equal(D.n, 0);	/* no "rep.risk is unknown" warning: a zone gives it */
+	wfile("n.conf", "zone \"a\" { domain \"a.example\" }\n"
+	    "rule \"r\" { on connect when count >= 1 within 1m do log }\n"
+	    "at-connect reject where rep.risk >= 9\n");
+	c = load_ok(state, "n.conf");
+	assert_int_equal(c->uses_zones, 0);
 }
 
 /* A reputation condition with no feed at all can never hold: said, not silently accepted. */
@@ -1541,6 +1584,7 @@ main(void)
 		T(test_error_feeds),
 		T(test_rep_without_feeds_warns),
 		T(test_zones),
+		T(test_zones_in_rules),
 		T(test_macros),
 		T(test_include_relative),
 		T(test_table_file_relative),
