@@ -13,7 +13,10 @@
 #    wrote (more than 10,000 lines), many clients, IPv4 and IPv6;
 # 2. a real Postfix 3.7 in a network namespace, attacked by two clients with
 #    240 hostile sessions; the default policy replayed on its log decides the
-#    harvest of both and nothing about the innocent address;
+#    harvest of both and nothing about the innocent address; the daemon, with
+#    reputation rules and a DNS zone on (every event waits, packed), reads
+#    the same events as `parse` and decides nothing about the innocent
+#    address, which its feed rates 10;
 # 3. the real Exim 4.96 of the end-to-end tests (tests/sh/mta_real.sh), 120
 #    hostile sessions. Exim logs a command's argument cut to 100 bytes, so a
 #    longer recipient's event must come without "to" (the truth says null);
@@ -109,6 +112,31 @@ compare postfix "real Postfix" "$TMP/truth" "$TMP/maillog"
 check "the default policy decides both harvests despite the hostile text" \
 	sh -c "grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.66\"' '$TMP/dec' && grep -q '\"rule\":\"dha\",\"key\":\"203.0.113.67\"' '$TMP/dec'"
 check_eq "no decision names the innocent address" 0 "$(grep -c '198\.51\.100\.10' "$TMP/dec")"
+# The same log through the daemon with reputation rules on: a feed that rates the innocent
+# address (named in the hostile text) 10, and a DNS zone asked on a port where nothing
+# answers (in the MX namespace): every client's events wait for the refusal, packed and
+# unpacked (reputation/repwait.c), and must come out as `parse` reads them.
+printf 'prefix,risk,spam,vol\n198.51.100.10,10,100,\n203.0.113.66,9,,\n' > "$TMP/vendor.csv"
+{ cat samples/mxguard.conf; printf '%s\n' 'feed "vendor" { file "vendor.csv" format csv }' \
+	'zone "bl" { domain "bl.test" server "127.0.0.1" port 9 timeout 2s }' \
+	'rule "dha-risky" { on rcpt_unknown where rep.risk >= 8 or listed "bl" when distinct to >= 3 within 10m do block for 1h }'; } \
+	> "$TMP/rep.conf"
+ip netns exec "$MX" ip link set lo up
+ip netns exec "$MX" "$MXGUARD" run -c "$TMP/rep.conf" --source "$TMP/maillog" --from-start --state-dir "$TMP/rst" \
+	--socket "$TMP/rs" --events "$TMP/rev.jsonl" > "$TMP/rdec" 2> "$TMP/rrun.err" &
+RPID=$!
+"$MXGUARD" parse "$TMP/maillog" | sort > "$TMP/parsed"
+wait_for 30 lines_at_least "$(wc -l < "$TMP/parsed")" "$TMP/rev.jsonl"
+waited=$("$MXGUARD" ctl --socket "$TMP/rs" --json status | jq -r .dns.waited)
+kill "$RPID"; wait "$RPID"
+check "events waited for DNS ($waited)" test "${waited:-0}" -gt 0
+check_eq "with reputation and DNS rules on: the daemon's events are parse's, byte for byte ($(wc -l < "$TMP/parsed"))" "" \
+	"$(jq -c 'del(.rep)' "$TMP/rev.jsonl" | sort | diff "$TMP/parsed" - | head -5)"
+check_eq "every event waited for DNS and was judged with the zone unknown" "unknown" \
+	"$(jq -r 'select(.ip != null) | .rep.zones.bl' "$TMP/rev.jsonl" | sort -u)"
+check "a risky harvester is decided at its 3rd unknown recipient" \
+	grep -q '"rule":"dha-risky","key":"203.0.113.66".*"value":3' "$TMP/rdec"
+check_eq "the innocent address, rated 10 by the feed, is never decided on" 0 "$(grep -c '198\.51\.100\.10' "$TMP/rdec")"
 
 # --- 3. the real Exim
 mr_init exim
