@@ -136,16 +136,18 @@ feed_lookup(const struct feed *f, const struct addr *a, int64_t now, struct feed
 {
 	uint32_t tag, i = lpm_lookup_tag(f->index, a, &tag);
 
-	if (i == LPM_NONE)
-		return 0;
-	if (!(tag & TAG_EXPIRES)) {
-		if (tag & TAG_EXCLUDED)
-			return 0;
+	if (__builtin_expect(!(tag & TAG_EXPIRES), 1)) {
+		/*
+		 * The common case without a branch on the answer (hit or miss is
+		 * random for random clients, and a mispredicted branch would stop
+		 * the next lookup's memory reads): *h is written either way. An
+		 * address no prefix covers has tag 0 (lpm.c).
+		 */
 		h->risk = (tag & 15) == 15 ? FEED_SCORE_NONE : (int8_t)(tag & 15);
 		h->spam = ((tag >> 4) & 127) == 127 ? FEED_SCORE_NONE : (int8_t)((tag >> 4) & 127);
 		h->vol = ((tag >> 11) & 127) == 127 ? FEED_SCORE_NONE : (int8_t)((tag >> 11) & 127);
 		h->entry = i;
-		return 1;
+		return (i != LPM_NONE) & !(tag & TAG_EXCLUDED);
 	}
 	/* It may have expired: then the next less specific entry that has not speaks for it. */
 	for (; i != LPM_NONE; i = lpm_parent(f->index, i)) {

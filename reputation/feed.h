@@ -89,7 +89,8 @@ struct feed_hit {
 
 /*
  * 1 and *h if an entry speaks for a at time now (the most specific one
- * that has not expired; an exclusion says nothing), else 0. The scores
+ * that has not expired; an exclusion says nothing), else 0 (*h may be
+ * written then too: do not read it). The scores
  * ride in the index next to the ranges, so an entry that cannot expire is
  * answered without touching item[].
  */
