@@ -51,8 +51,8 @@ ipsets_apply(const struct ipsets *s, const struct fw_entry *block, int nblock, c
 	}
 	for (int i = 0; i < nblock; i++) {
 		char t[ADDR_STRLEN + 5];
-		/* ipset's timeout is at most 2147483 s; 0 would mean "forever" */
-		long long secs = block[i].seconds > 2147483 ? 2147483 : block[i].seconds < 1 ? 1 : block[i].seconds;
+		/* ipset's timeout is at most 2147483 s; 0 means "forever": a block until released (seconds 0) */
+		long long secs = block[i].seconds > 2147483 ? 2147483 : block[i].seconds < 0 ? 1 : block[i].seconds;
 
 		fw_entry_text(&block[i], t);
 		n += (size_t)sprintf(buf + n, "add %s %s timeout %lld\n", s->name[block[i].addr.family == 6], t, secs);

@@ -419,7 +419,8 @@ preload_sync(struct daemon *dm)
 		else {
 			if (c > 0 || dm->preload[i].until != w[j].until) {
 				b[nb] = w[j].e;
-				b[nb++].seconds = w[j].until == INT64_MAX ? 0 : w[j].until - now;
+				/* (at least a second: 0 would be "until released") */
+				b[nb++].seconds = w[j].until == INT64_MAX ? 0 : w[j].until - now > 1 ? w[j].until - now : 1;
 			}
 			i += c == 0;
 			j++;
@@ -591,7 +592,8 @@ fw_retry(struct daemon *dm)
 			r[nr++] = dm->retry[i].e;
 		else if (dm->retry[i].until > now) {
 			b[nb] = dm->retry[i].e;
-			b[nb++].seconds = dm->retry[i].until == INT64_MAX ? 0 : dm->retry[i].until - now;
+			b[nb++].seconds = dm->retry[i].until == INT64_MAX ? 0 :
+			    dm->retry[i].until - now > 1 ? dm->retry[i].until - now : 1;
 		}
 	}
 	rc = dm->fw->apply(dm->fw_state, b, nb, r, nr);
