@@ -4,7 +4,8 @@
 # `replay` with thresholds that depend on reputation (and the "rep" the
 # decisions carry), and `run` reading a feed again when its file changes
 # while log lines keep coming — a broken version reported with FILE:LINE and
-# the previous one kept — with nothing lost; and the vol the daemon counts
+# the previous one kept — with nothing lost, also with 200,000 lines coming
+# while it is replaced ten times; and the vol the daemon counts
 # itself, through `mxguard reputation --socket` and `mxguard ctl reputation`.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/feeds"
@@ -106,6 +107,40 @@ check "the daemon is still running" kill -0 "$PID"
 n=$(wc -l < "$TMP/mail.log")
 wait_for 20 lines_at_least "$n" "$TMP/ev.jsonl"
 check_eq "nothing lost while feeds were read: one event per line" "$n" "$(wc -l < "$TMP/ev.jsonl")"
+# Under load: 200,000 more lines appended in pieces while the feed is replaced ten times (each
+# version written whole and renamed in); every line is read once, whatever version was in use.
+GENLOG=${GENLOG:-bench/genlog}
+if [ -x "$GENLOG" ]; then
+	"$GENLOG" --mta postfix -n 200000 -s 7 > "$TMP/load.log" 2> /dev/null
+	split -n l/20 "$TMP/load.log" "$TMP/piece."
+	reads0=$(grep -c "feed(s) read again" "$TMP/run.err")
+	k=0
+	for piece in "$TMP"/piece.*; do
+		cat "$piece" >> "$TMP/mail.log"
+		k=$((k + 1))
+		if [ $((k % 2)) = 0 ]; then
+			{ echo 'prefix,risk,spam,vol'; echo "203.0.113.200,$((k / 2)),,"
+			  for i in $(seq 1 2000); do echo "2001:db8:$k:$i::/64,$((i % 11)),,"; done; } > "$TMP/feeds/vendor.new"
+			mv "$TMP/feeds/vendor.new" "$TMP/feeds/vendor.csv"
+			sleep 0.3	# (the pace of the writer, not a wait for the daemon)
+		fi
+	done
+	n=$("$MXGUARD" parse "$TMP/mail.log" | wc -l)
+	wait_for 60 lines_at_least "$n" "$TMP/ev.jsonl"
+	check_eq "under load, the feed replaced ten times: one event per event of the log, none twice" "$n" \
+		"$(wc -l < "$TMP/ev.jsonl")"
+	check_eq "... the same events as parse reads" "" \
+		"$(jq -c 'del(.rep)' "$TMP/ev.jsonl" | sort | diff - <("$MXGUARD" parse "$TMP/mail.log" | sort) | head -3)"
+	wait_for 20 grep -q "203.0.113.200,10,," "$TMP/feeds/vendor.csv"
+	check "the feed was read again while lines came ($(( $(grep -c "feed(s) read again" "$TMP/run.err") - reads0 )) times)" \
+		test "$(( $(grep -c "feed(s) read again" "$TMP/run.err") - reads0 ))" -ge 2
+	wait_for 20 sh -c "'$MXGUARD' reputation --socket '$TMP/s' 203.0.113.200 | jq -e '.risk == 10' > /dev/null"
+	check_eq "and the last version is the one in use" 10 \
+		"$("$MXGUARD" reputation --socket "$TMP/s" 203.0.113.200 | jq -r .risk)"
+	check "the daemon is still running" kill -0 "$PID"
+else
+	skip "under load: bench/genlog is not built (make bench/genlog)"
+fi
 # mxguard's own vol: messages accepted today, relative to the busiest client (log scale).
 msgs() {	# ADDR N: N accepted messages from ADDR, stamped now
 	local st i
