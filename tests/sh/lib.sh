@@ -190,4 +190,14 @@ rbldnsd_ns() {
 		exec unshare -n bash "$0"
 	fi
 	ip link set lo up || { failt "loopback up in the namespace"; finish; }
+	chmod 755 "$TMP"	# rbldnsd reads the zones as user rbldns
+	PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)
+}
+
+# rbldnsd_start [OPTION...] ZONE:TYPE:FILE...: the real rbldnsd on 127.0.0.1:$PORT (after
+# rbldnsd_ns), its log in $TMP/rbldnsd.log and its pid in RBLDNSD; 0 once it answers.
+rbldnsd_start() {
+	rbldnsd -n -c 0 -u rbldns -b "127.0.0.1/$PORT" "$@" > "$TMP/rbldnsd.log" 2>&1 &
+	RBLDNSD=$!
+	wait_for 20 dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 version.bind CH TXT
 }

@@ -30,8 +30,6 @@
 rbldnsd_ns DNSRULES_NS "$MXGUARD"
 command -v jq > /dev/null || skip_all "jq is not installed"
 
-chmod 755 "$TMP"	# rbldnsd reads the zones as user rbldns
-PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)
 MARGIN=700	# ms a deadline may be late: the loop's wake-up on a loaded machine
 cat > "$TMP/s.zone" <<'EOF'
 $SOA 600 ns.s.test. hostmaster.s.test. 1 1h 15m 1w 120
@@ -46,16 +44,9 @@ $TTL 900
 2001:db8:1::/48
 EOF
 chmod 644 "$TMP"/*.zone
-RBLDNSD=
-start_rbldnsd() {
-	rbldnsd -n -c 0 -u rbldns -b "127.0.0.1/$PORT" s.test:ip4set:"$TMP/s.zone" u.test:ip6trie:"$TMP/u.zone" \
-		> "$TMP/rbldnsd.log" 2>&1 &
-	RBLDNSD=$!
-	wait_for 20 dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 version.bind CH TXT
-}
-PID=
+RBLDNSD= PID=
 trap 'kill -9 $PID 2> /dev/null; if [ -n "$RBLDNSD" ]; then kill -CONT $RBLDNSD; kill $RBLDNSD; wait $RBLDNSD; fi 2> /dev/null; rm -rf "$TMP"' EXIT
-if ! start_rbldnsd; then
+if ! rbldnsd_start s.test:ip4set:"$TMP/s.zone" u.test:ip6trie:"$TMP/u.zone"; then
 	failt "rbldnsd answers on 127.0.0.1/$PORT" "$(head -20 "$TMP/rbldnsd.log")"
 	finish
 fi

@@ -37,8 +37,6 @@ LOOKUP=$DNSREP_LOOKUP
 # The whole test runs in a network namespace of its own.
 rbldnsd_ns DNSZONE_NS "$LOOKUP"
 
-chmod 755 "$TMP"	# rbldnsd reads the zones as user rbldns
-PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)
 MARGIN=500	# ms a deadline may be late: the loop's wake-up on a loaded machine
 
 cat > "$TMP/s.zone" <<'EOF'
@@ -92,12 +90,7 @@ for line in sys.stdin:
         print(a, z, 'not-listed' if v is None else 'unknown' if v == 'unknown' else 'listed ' + v)
 EOF
 
-start_rbldnsd() {
-	rbldnsd -n -c 0 -u rbldns -b "127.0.0.1/$PORT" s.test:ip4set:"$TMP/s.zone" u.test:ip6trie:"$TMP/u.zone" \
-		c.test:ip4set:"$TMP/c.zone" > "$TMP/rbldnsd.log" 2>&1 &
-	RBLDNSD=$!
-	wait_for 20 dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 version.bind CH TXT
-}
+start_rbldnsd() { rbldnsd_start s.test:ip4set:"$TMP/s.zone" u.test:ip6trie:"$TMP/u.zone" c.test:ip4set:"$TMP/c.zone"; }
 RBLDNSD=
 trap 'if [ -n "$RBLDNSD" ]; then kill -CONT $RBLDNSD; kill $RBLDNSD; wait $RBLDNSD; fi 2> /dev/null; rm -rf "$TMP"' EXIT
 if ! start_rbldnsd; then

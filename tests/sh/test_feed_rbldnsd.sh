@@ -23,10 +23,6 @@ LOOKUP=$FEED_LOOKUP
 # The whole test runs in a network namespace of its own.
 rbldnsd_ns FEED_RBLDNSD_NS "$LOOKUP"
 
-# rbldnsd reads the zones as user rbldns
-chmod 755 "$TMP"
-PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)
-
 cat > "$TMP/s.zone" <<'EOF'
 # ip4set: every form of entry, value and special
 $SOA 0 ns.s.test. hostmaster.s.test. 0 1h 15m 1w 1h
@@ -177,12 +173,9 @@ for a in seen:
 EOF
 }
 
-rbldnsd -n -e -c 0 -u rbldns -b "127.0.0.1/$PORT" \
-	s.test:ip4set:"$TMP/s.zone" t.test:ip4trie:"$TMP/t.zone" u.test:ip6trie:"$TMP/u.zone" \
-	> "$TMP/rbldnsd.log" 2>&1 &
-RBLDNSD=$!
+RBLDNSD=
 trap 'kill $RBLDNSD 2> /dev/null; wait $RBLDNSD 2> /dev/null; rm -rf "$TMP"' EXIT
-if ! wait_for 20 dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 version.bind CH TXT; then
+if ! rbldnsd_start -e s.test:ip4set:"$TMP/s.zone" t.test:ip4trie:"$TMP/t.zone" u.test:ip6trie:"$TMP/u.zone"; then
 	failt "rbldnsd answers on 127.0.0.1/$PORT" "$(head -20 "$TMP/rbldnsd.log")"
 	finish
 fi
