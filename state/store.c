@@ -19,6 +19,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
 	sqlite3_stmt *list_dec, *release_key, *release_all, *until_key;
+	sqlite3_stmt *put_out, *del_out, *list_out;
 };
 
 static const char schema[] =
@@ -31,7 +32,16 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS decisions (id INTEGER PRIMARY KEY, rule TEXT, key TEXT, action TEXT,"
     "  ts INTEGER, until INTEGER, value INTEGER, level INTEGER);"
     "CREATE INDEX IF NOT EXISTS decisions_until ON decisions(until);"
-    "CREATE INDEX IF NOT EXISTS decisions_key ON decisions(key);";
+    "CREATE INDEX IF NOT EXISTS decisions_key ON decisions(key);"
+    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, data BLOB);";
+
+/*
+ * Columns added since the first schema: added to an older database at open
+ * (an old row has NULL there: a local decision).
+ */
+static const char *const added_columns[][2] = {
+	{ "decisions", "origin TEXT" },		/* the cluster node that decided; NULL: this one */
+};
 
 static int
 prep(struct store *s, sqlite3_stmt **st, const char *sql)
@@ -61,20 +71,40 @@ store_open(const char *dir, char *err, size_t errlen)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+		char sql[200], col[64];
+		sqlite3_stmt *probe = NULL;
+
+		snprintf(col, sizeof(col), "%.*s", (int)strcspn(added_columns[i][1], " "), added_columns[i][1]);
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", col, added_columns[i][0]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &probe, NULL) == SQLITE_OK) {
+			sqlite3_finalize(probe);
+			continue;	/* there already */
+		}
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", added_columns[i][0], added_columns[i][1]);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s: %s", path, sql, msg ? msg : "schema");
+			sqlite3_free(msg);
+			goto fail;
+		}
+	}
 	if (prep(s, &s->get_pos, "SELECT dev, ino, offset, head_len, head_hash FROM positions WHERE path = ?") ||
 	    prep(s, &s->put_pos, "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?, ?)") ||
 	    prep(s, &s->get_mark, "SELECT value FROM marks WHERE name = ?") ||
 	    prep(s, &s->put_mark, "INSERT OR REPLACE INTO marks VALUES (?, ?)") ||
-	    prep(s, &s->put_dec, "INSERT INTO decisions (rule, key, action, ts, until, value, level) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?)") ||
+	    prep(s, &s->put_dec, "INSERT INTO decisions (rule, key, action, ts, until, value, level, origin) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
 	    prep(s, &s->count_dec, "SELECT count(*) FROM decisions WHERE until > ?") ||
 	    prep(s, &s->get_blob, "SELECT data FROM blobs WHERE name = ?") ||
 	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)") ||
-	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level FROM decisions "
+	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level, origin FROM decisions "
 		"WHERE until > ? ORDER BY until DESC") ||
 	    prep(s, &s->release_key, "UPDATE decisions SET until = ? WHERE key = ? AND until > ?") ||
 	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?") ||
-	    prep(s, &s->until_key, "SELECT max(until) FROM decisions WHERE key = ? AND action = ? AND until > ?")) {
+	    prep(s, &s->until_key, "SELECT max(until) FROM decisions WHERE key = ? AND action = ? AND until > ?") ||
+	    prep(s, &s->put_out, "INSERT OR REPLACE INTO outbox VALUES (?, ?)") ||
+	    prep(s, &s->del_out, "DELETE FROM outbox WHERE seq <= ?") ||
+	    prep(s, &s->list_out, "SELECT seq, data FROM outbox ORDER BY seq")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -101,6 +131,9 @@ store_close(struct store *s)
 	sqlite3_finalize(s->release_key);
 	sqlite3_finalize(s->release_all);
 	sqlite3_finalize(s->until_key);
+	sqlite3_finalize(s->put_out);
+	sqlite3_finalize(s->del_out);
+	sqlite3_finalize(s->list_out);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -226,6 +259,10 @@ store_put_decision(struct store *s, const struct stored_decision *d)
 	sqlite3_bind_int64(s->put_dec, 5, d->until);
 	sqlite3_bind_int64(s->put_dec, 6, (sqlite3_int64)d->value);
 	sqlite3_bind_int64(s->put_dec, 7, d->level);
+	if (d->origin != NULL)
+		sqlite3_bind_text(s->put_dec, 8, d->origin, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s->put_dec, 8);
 	return run(s, s->put_dec);
 }
 
@@ -285,6 +322,7 @@ store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg)
 			.until = sqlite3_column_int64(s->list_dec, 4),
 			.value = (uint64_t)sqlite3_column_int64(s->list_dec, 5),
 			.level = (uint32_t)sqlite3_column_int64(s->list_dec, 6),
+			.origin = (const char *)sqlite3_column_text(s->list_dec, 7),
 		};
 
 		fn(arg, &d);
@@ -322,4 +360,31 @@ store_until(struct store *s, const char *key, const char *action, int64_t now)
 		until = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return until;
+}
+
+int
+store_outbox_put(struct store *s, uint64_t seq, const void *data, size_t len)
+{
+	sqlite3_bind_int64(s->put_out, 1, (sqlite3_int64)seq);
+	sqlite3_bind_blob64(s->put_out, 2, len ? data : "", len, SQLITE_STATIC);
+	return run(s, s->put_out);
+}
+
+int
+store_outbox_drop(struct store *s, uint64_t upto)
+{
+	sqlite3_bind_int64(s->del_out, 1, (sqlite3_int64)upto);
+	return run(s, s->del_out);
+}
+
+int
+store_outbox_list(struct store *s, store_outbox_fn fn, void *arg)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s->list_out)) == SQLITE_ROW)
+		fn(arg, (uint64_t)sqlite3_column_int64(s->list_out, 0), sqlite3_column_blob(s->list_out, 1),
+		    (size_t)sqlite3_column_bytes(s->list_out, 1));
+	sqlite3_reset(s->list_out);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -44,6 +44,7 @@ struct stored_decision {
 	int64_t ts, until;
 	uint64_t value;
 	uint32_t level;
+	const char *origin;	/* the cluster node that took it (docs/CLUSTER.md); NULL: this one */
 };
 int store_put_decision(struct store *s, const struct stored_decision *d);
 /* Decisions still in force at `now`. */
@@ -58,5 +59,16 @@ int64_t store_until(struct store *s, const char *key, const char *action, int64_
 
 /* End the decisions in force for key (all keys if NULL) now; returns how many. */
 long store_release(struct store *s, const char *key, int64_t now);
+
+/*
+ * The cluster's outbox: what this node must still publish, numbered by its
+ * own sequence (cluster/cluster.h), kept until the cluster took it.
+ */
+int store_outbox_put(struct store *s, uint64_t seq, const void *data, size_t len);
+/* Forget every entry up to seq (published). */
+int store_outbox_drop(struct store *s, uint64_t upto);
+typedef void (*store_outbox_fn)(void *arg, uint64_t seq, const void *data, size_t len);
+/* Each entry, in sequence order. */
+int store_outbox_list(struct store *s, store_outbox_fn fn, void *arg);
 
 #endif
