@@ -9,7 +9,7 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares
+PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis
 TEST_PKGS := cmocka
 PKG_CONFIG ?= pkg-config
 
@@ -38,7 +38,7 @@ ifeq ($(PKG_FOUND),)
 $(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
 endif
 
-LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c state/*.c actions/*.c reports/*.c reputation/*.c)
+LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c state/*.c actions/*.c reports/*.c reputation/*.c cluster/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)

@@ -64,6 +64,8 @@
 #define EVENTS_MARK "events-file-length"
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
+#define CLUSTER_BLOB "cluster-position"	/* where this node reads the stream, and the numbers it took */
+#define CLUSTER_SEQ "cluster-seq"	/* the number of this node's last message put in the outbox */
 #define WAIT_BLOB "dns-waiting"	/* events waiting for DNS answers at the last commit (repwait.h) */
 #define WAIT_MAX_BYTES (64u << 20)	/* bound on them: past it a client's events go on unknown */
 #define DNS_POLL_MAX 8		/* sockets of the DNS zones polled (a few per distinct server) */
@@ -73,6 +75,37 @@
 #include "../common/clock.h"
 #include "daemon.h"
 
+/*
+ * A decision into the batch (saved, then enforced, at the next commit).
+ * Key, rule name and origin are copied together: a decision may wait for
+ * the disk across a reload, which frees the rule it points to.
+ */
+static struct stored_decision *
+batch_add(struct daemon *dm, const char *key, const char *rule, const char *origin)
+{
+	size_t kn = strlen(key) + 1, rn = strlen(rule) + 1, on = origin ? strlen(origin) + 1 : 0;
+	char *copy = xmalloc(kn + rn + on);
+	struct stored_decision *sd;
+
+	if (dm->nbatch == dm->capbatch) {
+		dm->capbatch = dm->capbatch ? 2 * dm->capbatch : 16;
+		dm->batch = xrealloc(dm->batch, (size_t)dm->capbatch * sizeof(*dm->batch));
+		dm->batch_keys = xrealloc(dm->batch_keys, (size_t)dm->capbatch * sizeof(char *));
+	}
+	memcpy(copy, key, kn);
+	memcpy(copy + kn, rule, rn);
+	if (origin != NULL)
+		memcpy(copy + kn + rn, origin, on);
+	dm->batch_keys[dm->nbatch] = copy;
+	sd = &dm->batch[dm->nbatch++];
+	memset(sd, 0, sizeof(*sd));
+	sd->key = copy;
+	sd->rule = copy + kn;
+	sd->origin = origin != NULL ? copy + kn + rn : NULL;
+	dm->dirty = 1;
+	return sd;
+}
+
 static void
 on_decision(void *arg, const struct decision *d)
 {
@@ -81,26 +114,7 @@ on_decision(void *arg, const struct decision *d)
 
 	dm->ndecisions++;
 	decision_json(&dm->out, d);
-	if (dm->nbatch == dm->capbatch) {
-		dm->capbatch = dm->capbatch ? 2 * dm->capbatch : 16;
-		dm->batch = xrealloc(dm->batch, (size_t)dm->capbatch * sizeof(*dm->batch));
-		dm->batch_keys = xrealloc(dm->batch_keys, (size_t)dm->capbatch * sizeof(char *));
-	}
-	{
-		/*
-		 * Key and rule name copied together: a decision may wait for the
-		 * disk across a reload, which frees the rule it points to.
-		 */
-		size_t kn = strlen(d->key) + 1, rn = strlen(d->rule->name) + 1;
-		char *copy = xmalloc(kn + rn);
-
-		memcpy(copy, d->key, kn);
-		memcpy(copy + kn, d->rule->name, rn);
-		dm->batch_keys[dm->nbatch] = copy;
-		sd = &dm->batch[dm->nbatch++];
-		sd->key = copy;
-		sd->rule = copy + kn;
-	}
+	sd = batch_add(dm, d->key, d->rule->name, NULL);
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
 	/*
@@ -110,7 +124,6 @@ on_decision(void *arg, const struct decision *d)
 	sd->until = (int64_t)time(NULL) + d->duration;
 	sd->value = d->value;
 	sd->level = d->level;
-	dm->dirty = 1;
 }
 
 static void on_event(struct daemon *dm, struct event *ev);
@@ -905,6 +918,7 @@ save_state(struct daemon *dm)
 	size_t len;
 	void *blob;
 	int bad;
+	struct fw_entry fe;
 
 	if (dm->events_fd >= 0 && write_events(dm) < 0)
 		return 0;
@@ -913,9 +927,40 @@ save_state(struct daemon *dm)
 	for (int i = 0; i < dm->nsrc; i++)
 		if (follow_position(dm->src[i], &pos) && store_put_position(dm->store, follow_path(dm->src[i]), &pos) < 0)
 			goto fail;
-	for (int i = 0; i < dm->nbatch; i++)
+	for (int i = 0; i < dm->nbatch; i++) {
 		if (store_put_decision(dm->store, &dm->batch[i]) < 0)
 			goto fail;
+		/*
+		 * This node's own decisions on clients go to the cluster, once saved
+		 * (never what it received; decisions on a HELO name or a sender stay
+		 * on their node).
+		 */
+		if (dm->cl != NULL && dm->batch[i].origin == NULL && strlen(dm->batch[i].key) <= CLUSTER_KEY_MAX &&
+		    fw_entry_parse(dm->batch[i].key, 0, &fe)) {
+			struct cluster_msg m = { .op = CL_DECIDE, .ts = dm->batch[i].ts, .until = dm->batch[i].until,
+				.value = dm->batch[i].value, .level = dm->batch[i].level };
+
+			snprintf(m.rule, sizeof(m.rule), "%s", dm->batch[i].rule);
+			snprintf(m.key, sizeof(m.key), "%s", dm->batch[i].key);
+			snprintf(m.action, sizeof(m.action), "%s", dm->batch[i].action);
+			if (daemon_share(dm, &m) < 0)
+				goto fail;
+		}
+	}
+	if (dm->cl != NULL) {
+		/* What the stream has taken leaves the outbox; where reading is, with the decisions it brought. */
+		uint64_t acked = cluster_acked(dm->cl);
+
+		if (acked > dm->cl_dropped && store_outbox_drop(dm->store, acked) < 0)
+			goto fail;
+		if (cluster_position_changes(dm->cl) != dm->cl_pos_saved) {
+			blob = cluster_position_export(dm->cl, &len);
+			bad = store_put_blob(dm->store, CLUSTER_BLOB, blob, len) < 0;
+			free(blob);
+			if (bad)
+				goto fail;
+		}
+	}
 	if (dm->events_fd >= 0 && store_put_mark(dm->store, EVENTS_MARK, dm->events_len) < 0)
 		goto fail;
 	/* Queue IDs seen but not yet joined: a restart must still join them. */
@@ -934,15 +979,140 @@ save_state(struct daemon *dm)
 		if (bad)
 			goto fail;
 	}
-	if (store_commit(dm->store) != 0)	/* store_commit rolls back on failure */
+	if (store_commit(dm->store) != 0) {	/* store_commit rolls back on failure */
+		daemon_shared(dm, 0);
 		return 0;
+	}
+	daemon_shared(dm, 1);
+	if (dm->cl != NULL) {
+		dm->cl_dropped = cluster_acked(dm->cl) > dm->cl_dropped ? cluster_acked(dm->cl) : dm->cl_dropped;
+		dm->cl_pos_saved = cluster_position_changes(dm->cl);
+	}
 	if (dm->wait != NULL)
 		dm->wait_saved = repwait_changes(dm->wait);
 	dm->wait_clear = 0;
 	return 1;
 fail:
 	store_rollback(dm->store);
+	daemon_shared(dm, 0);
 	return 0;
+}
+
+/* ------------------------------------------------------ the cluster --- */
+
+int
+daemon_share(struct daemon *dm, const struct cluster_msg *m)
+{
+	struct cluster_msg *s;
+	char text[512];
+	size_t n;
+
+	if (dm->cl == NULL)
+		return 0;
+	if (dm->ncl_staged == dm->capcl_staged) {
+		dm->capcl_staged = dm->capcl_staged ? 2 * dm->capcl_staged : 16;
+		dm->cl_staged = xrealloc(dm->cl_staged, (size_t)dm->capcl_staged * sizeof(*dm->cl_staged));
+	}
+	s = &dm->cl_staged[dm->ncl_staged];
+	*s = *m;
+	snprintf(s->node, sizeof(s->node), "%s", dm->node);
+	s->seq = dm->cl_seq + (uint64_t)dm->ncl_staged + 1;
+	n = cluster_msg_pack(s, text, sizeof(text));
+	if (n == 0 || store_outbox_put(dm->store, s->seq, text, n) < 0 || store_put_mark(dm->store, CLUSTER_SEQ, s->seq) < 0)
+		return -1;
+	dm->ncl_staged++;
+	return 0;
+}
+
+void
+daemon_shared(struct daemon *dm, int committed)
+{
+	if (committed && dm->ncl_staged > 0) {
+		for (int i = 0; i < dm->ncl_staged; i++)
+			cluster_publish(dm->cl, &dm->cl_staged[i]);
+		dm->cl_seq = dm->cl_staged[dm->ncl_staged - 1].seq;
+	}
+	dm->ncl_staged = 0;
+}
+
+/* A remote decision on stdout, beside this node's own: their fields, and its origin. */
+static void
+remote_json(struct daemon *dm, const struct cluster_msg *m, int64_t now)
+{
+	char ts[32];
+	time_t t = (time_t)m->ts;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	OB_LIT(&dm->out, "{\"ts\":\"");
+	ob_put(&dm->out, ts, strlen(ts));
+	OB_LIT(&dm->out, "\",\"rule\":");
+	ob_put_json_str(&dm->out, m->rule, strlen(m->rule));
+	OB_LIT(&dm->out, ",\"key\":");
+	ob_put_json_str(&dm->out, m->key, strlen(m->key));
+	OB_LIT(&dm->out, ",\"action\":");
+	ob_put_json_str(&dm->out, m->action, strlen(m->action));
+	OB_LIT(&dm->out, ",\"duration\":");
+	ob_put_i64(&dm->out, m->until - now);
+	OB_LIT(&dm->out, ",\"value\":");
+	ob_put_u64(&dm->out, m->value);
+	OB_LIT(&dm->out, ",\"level\":");
+	ob_put_u64(&dm->out, m->level);
+	OB_LIT(&dm->out, ",\"origin\":");
+	ob_put_json_str(&dm->out, m->node, strlen(m->node));
+	OB_LIT(&dm->out, "}\n");
+}
+
+/*
+ * Another node's message (cluster.h checked it and dropped repeats): its
+ * decision joins the batch like this node's own (saved with the stream
+ * position at the next commit, then enforced), marked with its origin, and
+ * is not published again. Never on a trusted address; one already over is
+ * not enforced. A release ends the key's decisions here, like `ctl unban`.
+ */
+static void
+on_remote(void *arg, const struct cluster_msg *m)
+{
+	struct daemon *dm = arg;
+	int64_t now = time(NULL);
+	struct fw_entry e;
+
+	dm->dirty = 1;
+	if (m->op == CL_RELEASE) {
+		if (daemon_release(dm, m->key, now) > 0) {
+			daemon_fw_release(dm, m->key);
+			if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, m->key))
+				dm->map_dirty = 1;
+		}
+		log_info("cluster: %s released by node %s", m->key, m->node);
+		return;
+	}
+	if (m->until <= now) {
+		dm->cl_stale++;
+		return;
+	}
+	if (fw_entry_parse(m->key, 0, &e)) {
+		for (int i = 0; i < dm->conf->ntrusted; i++)
+			if (table_overlaps(dm->conf->trusted[i], &e.addr, e.plen)) {
+				dm->cl_trusted++;
+				log_warnx("cluster: node %s decided %s on %s, which holds a trusted address here: not enforced",
+				    m->node, m->action, m->key);
+				return;
+			}
+	}
+	{
+		struct stored_decision *sd = batch_add(dm, m->key, m->rule, m->node);
+
+		sd->action = action_name((enum action)action_by_name(m->action));	/* (the static name) */
+		sd->ts = m->ts;
+		sd->until = m->until;
+		sd->value = m->value;
+		sd->level = m->level;
+	}
+	/* This node's rules do not decide the key again while it is in force (as after a restart). */
+	engine_restore(dm->eng, m->rule, m->key, m->until, m->level);
+	remote_json(dm, m, now);
 }
 
 /*
@@ -1293,6 +1463,117 @@ dns_drain(struct daemon *dm)
 	}
 }
 
+/*
+ * The cluster of --cluster or 'set cluster', with --node or 'set node' or
+ * the host name, and the password of password-file: 0, or the exit code
+ * (said why) before anything is touched.
+ */
+static int
+cluster_setup(struct daemon *dm, const char *url, const char *node)
+{
+	struct cluster_opts o = { 0 };
+	char why[400];
+	int64_t longest = 0;
+
+	if (url == NULL)
+		url = dm->conf->cluster;
+	if (redis_url_parse(url, &o.url, why, sizeof(why)) < 0) {
+		log_warnx("run: --cluster: %s", why);
+		return EX_USAGE;
+	}
+	if (dm->conf->cluster_password_file != NULL) {
+		/* The password from a file of its own (mode 0600, root's), not in the configuration. */
+		FILE *f = fopen(dm->conf->cluster_password_file, "r");
+		char line[sizeof(o.url.password) + 2];
+
+		if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
+			log_warn("run: %s: password-file %s", dm->conf->cluster_at, dm->conf->cluster_password_file);
+			if (f != NULL)
+				fclose(f);
+			return EX_CONFIG;
+		}
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strlen(line) >= sizeof(o.url.password)) {
+			log_warnx("run: %s: the password in %s is too long", dm->conf->cluster_at,
+			    dm->conf->cluster_password_file);
+			return EX_CONFIG;
+		}
+		memcpy(o.url.password, line, strlen(line) + 1);
+	}
+	if (node == NULL)
+		node = dm->conf->node;
+	if (node == NULL) {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "?");
+		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';	/* the short name */
+		if (!cluster_node_name_ok(host)) {
+			log_warnx("run: the host name '%s' is not a node name: give one (--node or 'set node')", host);
+			return EX_USAGE;
+		}
+		snprintf(dm->node, sizeof(dm->node), "%.64s", host);
+	} else if (!cluster_node_name_ok(node)) {
+		log_warnx("run: --node '%s': 1 to %d letters, digits, '.', '_', '-'", node, CLUSTER_NODE_MAX);
+		return EX_USAGE;
+	} else
+		snprintf(dm->node, sizeof(dm->node), "%s", node);
+	/* The stream keeps entries well beyond the longest decision a rule takes: a node back after a week still learns. */
+	for (int i = 0; i < dm->conf->nrules; i++) {
+		const struct rule *r = dm->conf->rules[i];
+		int64_t d = r->escalate > 1 && r->escalate_max > r->duration ? r->escalate_max : r->duration;
+
+		longest = d > longest ? d : longest;
+	}
+	o.keep_seconds = 2 * longest > 7 * 86400 ? 2 * longest : 7 * 86400;
+	o.node = dm->node;
+	dm->cl = cluster_new(&o, on_remote, dm);
+	log_info("run: node %s shares its decisions through %s", dm->node,
+	    o.url.nsentinels > 0 ? "Redis Sentinel" : "Redis");
+	return 0;
+}
+
+/* After the store is open: the outbox goes out again, reading goes on where it was. */
+static void cluster_resend(void *arg, uint64_t seq, const void *data, size_t len);
+
+static void
+cluster_restore(struct daemon *dm)
+{
+	void *blob;
+	size_t len;
+	uint64_t seq = 0;
+
+	if (store_get_mark(dm->store, CLUSTER_SEQ, &seq))
+		dm->cl_seq = seq;
+	if (store_get_blob(dm->store, CLUSTER_BLOB, &blob, &len)) {
+		if (cluster_position_import(dm->cl, blob, len) < 0)
+			log_warnx("run: the saved cluster position is from another version; reading the stream from its start");
+		free(blob);
+	}
+	dm->cl_pos_saved = cluster_position_changes(dm->cl);
+	if (store_outbox_list(dm->store, cluster_resend, dm) < 0)
+		log_warnx("run: cannot read the cluster outbox");
+}
+
+static void
+cluster_resend(void *arg, uint64_t seq, const void *data, size_t len)
+{
+	struct daemon *dm = arg;
+	struct cluster_msg m = { 0 };
+
+	if (cluster_msg_unpack(data, len, &m) < 0) {
+		log_warnx("run: cluster outbox entry %llu is not readable; dropped", (unsigned long long)seq);
+		return;
+	}
+	snprintf(m.node, sizeof(m.node), "%s", dm->node);
+	m.seq = seq;
+	cluster_publish(dm->cl, &m);
+	if (seq > dm->cl_seq)
+		dm->cl_seq = seq;
+}
+
 static void
 restore_one(void *arg, const struct stored_decision *d)
 {
@@ -1395,6 +1676,7 @@ run_usage(FILE *f)
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
 	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
+	    "                   [--cluster URL] [--node NAME]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -1407,7 +1689,10 @@ run_usage(FILE *f)
 	    "  --socketmap PATH  answer Postfix socketmap lookups on this Unix socket (docs/MAPS.md)\n"
 	    "  --socketmap-group GROUP  the socket's group (mode 0660; default postfix)\n"
 	    "  --map-file TYPE:PATH  keep access files of the client decisions:\n"
-	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n");
+	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n"
+	    "  --cluster URL  share decisions with other nodes through Redis (docs/CLUSTER.md):\n"
+	    "                 redis://[USER:PASSWORD@]HOST:PORT[/DB] or sentinel://HOST:PORT,.../MASTER\n"
+	    "  --node NAME    this node's name in the cluster (default: the host name)\n");
 }
 
 int
@@ -1426,6 +1711,8 @@ cmd_run(int argc, char **argv)
 		{ "socketmap-group", required_argument, NULL, 'G' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "remove-on-exit", no_argument, NULL, 'R' },
+		{ "cluster", required_argument, NULL, 'C' },
+		{ "node", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1439,6 +1726,7 @@ cmd_run(int argc, char **argv)
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
+	const char *clusterurl = NULL, *nodename = NULL;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -1461,6 +1749,8 @@ cmd_run(int argc, char **argv)
 			from_start = 1;
 			break;
 		case 'e': eventsfile = optarg; break;
+		case 'C': clusterurl = optarg; break;
+		case 'N': nodename = optarg; break;
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
@@ -1561,6 +1851,13 @@ cmd_run(int argc, char **argv)
 		if ((dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
 			fatalx(EX_USAGE, "run: %s", why);
 	}
+	if (clusterurl != NULL || dm.conf->cluster != NULL) {
+		int r = cluster_setup(&dm, clusterurl, nodename);
+
+		if (r != 0)
+			return r;
+	} else if (nodename != NULL || dm.conf->node != NULL)
+		log_warnx("run: a node name without a cluster (--cluster or 'set cluster') does nothing");
 	if (socket_in_use(sockpath))
 		fatalx(EX_UNAVAILABLE, "run: %s answers: another mxguard is running there (stop it, or use --socket)",
 		    sockpath);
@@ -1612,6 +1909,8 @@ cmd_run(int argc, char **argv)
 			    (long long)(mono_ms() - t0));
 	}
 	dm.expiry = fw_expiry_new();
+	if (dm.cl != NULL)
+		cluster_restore(&dm);
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{
@@ -1732,22 +2031,31 @@ cmd_run(int argc, char **argv)
 		/* signals, control, inotify, then the socketmap's listener and connections */
 		/* ... and an asynchronous firewall's pipes while it works */
 		/* ... and the DNS zones' sockets, waking at their next deadline at the latest */
-		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX] = {
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX + CLUSTER_POLL_MAX] = {
 			{ .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
 		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
 		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
 		int nfw = dm.fw_busy != FW_IDLE ? dm.fw->pollfds(dm.fw_state, pfd + 3 + nsm + nct, 2) : 0;
 		int ndns = dm.dns ? dnsrep_pollfds(dm.dns, pfd + 3 + nsm + nct + nfw, DNS_POLL_MAX) : 0;
+		int ncl = dm.cl ? cluster_pollfds(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, CLUSTER_POLL_MAX) : 0;
 		int wait_ms = TICK_MS;
 
+		if (dm.cl != NULL) {
+			int64_t due = cluster_next_ms(dm.cl), left = due - mono_ms();
+
+			if (due >= 0 && left < wait_ms)
+				wait_ms = left > 0 ? (int)left : 0;
+		}
 		if (dm.dns != NULL) {
 			int64_t due = dnsrep_next_deadline_ms(dm.dns), left = due - mono_ms();
 
 			if (due >= 0 && left < wait_ms)
 				wait_ms = left > 0 ? (int)left : 0;
 		}
-		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns + ncl), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
 			fatal(EX_OSERR, "run: poll");
+		if (dm.cl != NULL)
+			cluster_process(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, ncl, mono_ms());	/* remote decisions in */
 		if (dm.dns != NULL)
 			dns_drain(&dm);	/* answers in, timeouts passed: waiting events judged */
 		if (smap != NULL)
@@ -1859,6 +2167,8 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	free(dm.preload);
 	parser_free(dm.parser);
+	cluster_free(dm.cl);	/* what is not published yet is in the saved outbox */
+	free(dm.cl_staged);
 	repwait_free(dm.wait);	/* what still waits is saved (the last commit) and asked again at the next start */
 	dnsrep_free(dm.dns);
 	engine_free(dm.eng);

@@ -24,8 +24,9 @@ reply_decision(void *arg, const struct stored_decision *d)
 
 	const char *state = daemon_decision_state(dm, d);
 
-	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)%s%s\n", d->key, d->action, d->rule,
-	    (long long)d->until, d->level, *state ? " " : "", state);
+	snprintf(line, sizeof(line), "%-40s %-8s %-16s until %lld (level %u)%s%s%s%s\n", d->key, d->action, d->rule,
+	    (long long)d->until, d->level, d->origin ? " from " : "", d->origin ? d->origin : "", *state ? " " : "",
+	    state);
 	ob_put(o, line, strlen(line));
 }
 
@@ -46,6 +47,11 @@ reply_decision_json(void *arg, const struct stored_decision *d)
 	ob_put_i64(o, d->until);
 	OB_LIT(o, ",\"level\":");
 	ob_put_u64(o, d->level);
+	OB_LIT(o, ",\"origin\":");
+	if (d->origin != NULL)
+		ob_put_json_str(o, d->origin, strlen(d->origin));
+	else
+		OB_LIT(o, "null");
 	OB_LIT(o, ",\"pending\":");
 	if (*daemon_decision_state(arg, d))
 		OB_LIT(o, "true}\n");
@@ -110,9 +116,21 @@ ctl_ban(struct daemon *dm, char *args)
 		snprintf(key, sizeof(key), "%s/%d", abuf, plen);
 	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name((enum action)act),
 		.ts = now, .until = now + dur, .value = 0, .level = 0 };
-	if (store_begin(dm->store) < 0 || store_put_decision(dm->store, &sd) < 0 || store_commit(dm->store) < 0) {
-		reply(dm, "error: cannot save the ban\n");
-		return;
+	{
+		/* Shared with the cluster like a rule's decision (saved in the outbox with it). */
+		struct cluster_msg m = { .op = CL_DECIDE, .ts = sd.ts, .until = sd.until };
+
+		snprintf(m.rule, sizeof(m.rule), "%s", sd.rule);
+		snprintf(m.key, sizeof(m.key), "%.64s", key);
+		snprintf(m.action, sizeof(m.action), "%s", sd.action);
+		if (store_begin(dm->store) < 0 || store_put_decision(dm->store, &sd) < 0 || daemon_share(dm, &m) < 0 ||
+		    store_commit(dm->store) < 0) {
+			store_rollback(dm->store);
+			daemon_shared(dm, 0);
+			reply(dm, "error: cannot save the ban\n");
+			return;
+		}
+		daemon_shared(dm, 1);
 	}
 	daemon_fw_one(dm, sd.rule, key, sd.action, sd.until);
 	daemon_map_put(dm, &sd);
@@ -135,6 +153,34 @@ ctl_ban(struct daemon *dm, char *args)
  * not_listed or an unknown (timeouts ... overflow); waiting is what the
  * events of clients with questions out do meanwhile.
  */
+/*
+ * The cluster link ("cluster" of 'status --json'; null without one): its
+ * state, where, what waits to be published, and what came from the stream.
+ */
+static void
+cluster_json(struct daemon *dm)
+{
+	struct cluster_stats s;
+
+	if (dm->cl == NULL) {
+		OB_LIT(&dm->reply, "null");
+		return;
+	}
+	s = cluster_stats(dm->cl);
+	OB_LIT(&dm->reply, "{\"node\":");
+	ob_put_json_str(&dm->reply, dm->node, strlen(dm->node));
+	OB_LIT(&dm->reply, ",\"link\":");
+	ob_put_json_str(&dm->reply, s.link, strlen(s.link));
+	OB_LIT(&dm->reply, ",\"redis\":");
+	ob_put_json_str(&dm->reply, s.where, strlen(s.where));
+	reply(dm, ",\"up\":%s,\"backlog\":%llu,\"published\":%llu,\"received\":%llu,\"applied\":%llu,"
+	    "\"duplicates\":%llu,\"own\":%llu,\"malformed\":%llu,\"stale\":%llu,\"refused_trusted\":%llu}",
+	    strcmp(s.link, "up") == 0 ? "true" : "false", (unsigned long long)s.backlog,
+	    (unsigned long long)s.published, (unsigned long long)s.received, (unsigned long long)s.applied,
+	    (unsigned long long)s.duplicates, (unsigned long long)s.own, (unsigned long long)s.malformed,
+	    (unsigned long long)dm->cl_stale, (unsigned long long)dm->cl_trusted);
+}
+
 static void
 dns_json(struct daemon *dm)
 {
@@ -192,6 +238,8 @@ answer(void *arg, char *req, struct outbuf *out)
 			    dm->store_ok ? "true" : "false", daemon_unsaved(dm), daemon_fw_pending(dm),
 			    dm->map_failed ? "false" : "true", (unsigned long long)dm->atc_answers);
 			dns_json(dm);
+			OB_LIT(&dm->reply, ",\"cluster\":");
+			cluster_json(dm);
 			reply(dm, "}\n");
 		} else {
 			reply(dm, "mxguard is running: %d source(s), %llu lines, %llu events, %llu decisions, "
@@ -202,6 +250,12 @@ answer(void *arg, char *req, struct outbuf *out)
 			    dm->map_failed ? "; map file NOT WRITTEN (retrying)" : "");
 			if (dm->wait != NULL)
 				reply(dm, "; %llu event(s) waiting for DNS", (unsigned long long)repwait_stats(dm->wait).waiting);
+			if (dm->cl != NULL) {
+				struct cluster_stats cs = cluster_stats(dm->cl);
+
+				reply(dm, "; cluster %s (node %s), %llu to publish", cs.link, dm->node,
+				    (unsigned long long)cs.backlog);
+			}
 			reply(dm, "\n");
 		}
 	} else if (strcmp(cmd, "decisions") == 0) {
@@ -247,7 +301,18 @@ answer(void *arg, char *req, struct outbuf *out)
 		ctl_ban(dm, args);
 	} else if (strcmp(cmd, "unban") == 0) {
 		long n = *args ? daemon_release(dm, args, now) : -1;
+		struct cluster_msg m = { .op = CL_RELEASE };
 
+		/* The whole cluster lets the key go (the other nodes, and any agent). */
+		if (n >= 0 && dm->cl != NULL && strlen(args) < sizeof(m.key)) {
+			memcpy(m.key, args, strlen(args) + 1);
+			if (store_begin(dm->store) < 0 || daemon_share(dm, &m) < 0 || store_commit(dm->store) < 0) {
+				store_rollback(dm->store);
+				daemon_shared(dm, 0);
+				reply(dm, "error: released here, but cannot save the release for the cluster\n");
+			} else
+				daemon_shared(dm, 1);
+		}
 		if (n > 0) {
 			daemon_fw_release(dm, args);
 			if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, args))

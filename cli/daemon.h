@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../actions/fw.h"
+#include "../cluster/cluster.h"
 #include "../common/outbuf.h"
 #include "../parsers/parser.h"
 #include "../reputation/rep.h"
@@ -95,10 +96,27 @@ struct daemon {
 	struct repwait *wait;	/* events waiting for their client's answers (repwait.h); NULL with dns */
 	uint64_t wait_saved;	/* repwait_changes() when the waiting events were last saved */
 	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
+	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
+	char node[CLUSTER_NODE_MAX + 1];	/* this node's name */
+	uint64_t cl_seq;	/* the number of this node's last message in the outbox (saved: "cluster-seq") */
+	struct cluster_msg *cl_staged;	/* messages put in the outbox by the transaction being made */
+	int ncl_staged, capcl_staged;
+	uint64_t cl_pos_saved;	/* cluster_position_changes() when the stream position was last saved */
+	uint64_t cl_dropped;	/* the outbox was emptied up to this number */
+	uint64_t cl_stale;	/* remote decisions already ended when they came */
+	uint64_t cl_trusted;	/* ... refused: they would have touched a trusted address */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };
 
+/*
+ * Inside a store transaction: put m (this node's) into the outbox, numbered;
+ * after the transaction, daemon_shared(dm, committed) sends what was put
+ * (or forgets it: a rolled-back transaction put nothing). -1 on a store
+ * error. Nothing happens without a cluster.
+ */
+int daemon_share(struct daemon *dm, const struct cluster_msg *m);
+void daemon_shared(struct daemon *dm, int committed);
 /* Save positions, decisions and parser state in one transaction, then enforce. */
 void daemon_commit(struct daemon *dm);
 /* Load the configuration again; 1 if it took (a broken one is reported and kept out). */

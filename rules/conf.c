@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../cluster/cluster.h"
 #include "../common/readfile.h"
 #include "../common/xalloc.h"
 
@@ -2014,9 +2015,54 @@ parse_statements(struct P *p)
 				}
 				p->c->mapfile = xstrdup(v->text);
 				advance(p);
+			} else if (accept_word(p, "cluster")) {
+				/* "set cluster "redis://..."|"sentinel://..." [password-file "PATH"]" (docs/CLUSTER.md) */
+				const struct token *v = cur(p);
+				struct redis_url u;
+				char why[300], where[PATH_MAX + 32];
+
+				if (v->t != T_STRING || redis_url_parse(v->text, &u, why, sizeof(why)) < 0) {
+					ERR(p, v, "set cluster: %s", v->t == T_STRING ? why :
+					    "expected \"redis://[USER:PASSWORD@]HOST:PORT[/DB]\" or "
+					    "\"sentinel://HOST:PORT[,HOST:PORT...]/MASTER\"");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+				free(p->c->cluster);
+				free(p->c->cluster_at);
+				p->c->cluster = xstrdup(v->text);
+				p->c->cluster_at = xstrdup(where);
+				advance(p);
+				if (accept_word(p, "password-file")) {
+					char path[PATH_MAX];
+
+					v = cur(p);
+					if (v->t != T_STRING || v->text[0] == '\0') {
+						ERR(p, v, "set cluster: expected a file name in quotes after 'password-file'");
+						recover_top(p, at.line, at.file);
+						continue;
+					}
+					resolve_path(v, path, sizeof(path));
+					free(p->c->cluster_password_file);
+					p->c->cluster_password_file = xstrdup(path);
+					advance(p);
+				}
+			} else if (accept_word(p, "node")) {
+				const struct token *v = cur(p);
+
+				if (v->t != T_STRING || !cluster_node_name_ok(v->text)) {
+					ERR(p, v, "set node: expected a name in quotes (1 to %d letters, digits, '.', '_', '-')",
+					    CLUSTER_NODE_MAX);
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				free(p->c->node);
+				p->c->node = xstrdup(v->text);
+				advance(p);
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file)",
-				    tok_desc(cur(p)));
+				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
+				    "cluster, node)", tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -2106,6 +2152,10 @@ conf_free(struct config *c)
 	free(c->firewall_at);
 	free(c->socketmap);
 	free(c->socketmap_group);
+	free(c->cluster);
+	free(c->cluster_at);
+	free(c->cluster_password_file);
+	free(c->node);
 	free(c->mapfile);
 	free(c->mapfile_at);
 	for (int i = 0; i < c->nfeeds; i++) {

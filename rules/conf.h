@@ -83,6 +83,10 @@ struct config {
 	int uses_rep;			/* a rule's condition reads the client's reputation: look it up per event */
 	int uses_zones;			/* ... and what DNS zones say: events wait for their answers (repwait.h) */
 	struct at_connect *atc;		/* in order: the first whose condition holds answers */
+	char *cluster;			/* "set cluster "URL"": share decisions through Redis (docs/CLUSTER.md) */
+	char *cluster_at;		/* where it was set, "FILE:LINE:COL" */
+	char *cluster_password_file;	/* ... password-file "PATH" (resolved) */
+	char *node;			/* "set node "NAME"": this node's name in the cluster */
 	int natc;
 };
 

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# test_cluster.sh - decisions shared between three `mxguard run` nodes through
+# a real redis-server (cluster/, docs/CLUSTER.md).
+#
+# Everything runs in a network namespace of its own (unshare -n: only its
+# loopback; nothing of the host's network is touched). Redis keeps its
+# stream in an append-only file, as a cluster's Redis should. Checked:
+#   (a) a harvest at node A is decided there and enforced at B and C (their
+#       maps), listed by their `ctl decisions` with origin A, in well under a
+#       second; nobody publishes it again (one stream entry);
+#   - `ctl ban` at B reaches A and C; `ctl unban` at C releases it at A and B;
+#   (c) Redis killed mid-run: A goes on deciding and enforcing alone, says
+#       the link is down and what waits; when Redis is back the decision
+#       reaches B and C, each once;
+#   (f) kill -9 of a node whose outbox holds an unpublished decision (Redis
+#       stopped): after its restart the decision is published and applied
+#       everywhere exactly once, even though the first attempt reached Redis
+#       too (receivers drop repeats by node and number);
+#   - a malformed entry written into the stream by hand is skipped and
+#     counted, the nodes live on;
+#   - a node that joins late learns the decisions still in force.
+# Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
+. "$(dirname "$0")/lib.sh"
+for tool in redis-server redis-cli jq; do
+	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-tools)"
+done
+[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
+if [ -z "${CLUSTER_NS:-}" ]; then
+	unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
+	rm -rf "$TMP"
+	export CLUSTER_NS=1
+	exec unshare -n bash "$0"
+fi
+ip link set lo up || { failt "loopback up in the namespace"; finish; }
+
+RPORT=$((20000 + RANDOM % 40000))
+mkdir -p "$TMP/redis"
+REDIS=
+start_redis() {
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes --dir "$TMP/redis" \
+		--daemonize no > "$TMP/redis.log" 2>&1 &
+	REDIS=$!
+	wait_for 20 redis-cli -p "$RPORT" ping
+}
+declare -A PID
+cleanup() {
+	for n in "${!PID[@]}"; do kill -9 "${PID[$n]}" 2> /dev/null; done
+	[ -n "$REDIS" ] && { kill -CONT "$REDIS"; kill -9 "$REDIS"; } 2> /dev/null
+	wait 2> /dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+start_redis || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
+
+cat > "$TMP/node.conf" <<EOF
+set cluster "redis://127.0.0.1:$RPORT"
+rule "dha" {
+    on rcpt_unknown
+    when distinct to >= 5 within 1h
+    do block for 1h
+}
+EOF
+start() {	# NODE
+	: > "$TMP/$1.log.touch"
+	touch "$TMP/$1.log"
+	"$MXGUARD" run -c "$TMP/node.conf" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
+		--socket "$TMP/s.$1" --map-file "cidr:$TMP/map.$1" >> "$TMP/out.$1" 2>> "$TMP/err.$1" &
+	PID[$1]=$!
+	ctl_up 30 "$TMP/s.$1"
+}
+ctl() { local n=$1; shift; "$MXGUARD" ctl --socket "$TMP/s.$n" "$@"; }
+# has NODE KEY ORIGIN: NODE lists a decision in force on KEY from ORIGIN ("null": its own)
+has() { ctl "$1" --json decisions | jq -s -e --arg k "$2" --arg o "$3" \
+	'any(.[]; .key == $k and ((.origin // "null") == $o))' > /dev/null; }
+count() { ctl "$1" --json decisions | jq -r --arg k "$2" 'select(.key == $k) | .key' | wc -l; }
+status() { ctl "$1" --json status; }
+# on_all KEY ORIGIN NODE...: every NODE lists KEY from ORIGIN
+on_all() {
+	local k=$1 o=$2 n
+	shift 2
+	for n; do has "$n" "$k" "$o" || { echo "$n lacks $k from $o:"; ctl "$n" --json decisions; return 1; }; done
+}
+# gone_at KEY NODE...: no NODE lists KEY
+gone_at() { local k=$1 n; shift; for n; do [ "$(count "$n" "$k")" = 0 ] || return 1; done; }
+# cl_is NODE JQ: NODE's status .cluster satisfies the jq test
+cl_is() { status "$1" | jq -e ".cluster | $2" > /dev/null; }
+rcpts() {	# ADDR N: N unknown recipients of ADDR
+	local i
+	for i in $(seq 1 "$2"); do
+		printf 'Nov 19 10:00:%02d mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <u%d@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u%d@example.org> proto=ESMTP helo=<x>\n' \
+			"$i" "$1" "$i" "$i"
+	done
+}
+for n in A B C; do start $n; done
+check "the nodes say they share" grep -q "node A shares its decisions through Redis" "$TMP/err.A"
+wait_for 20 cl_is C .up
+check_eq "status: the cluster link is up, node named" "true C" "$(status C | jq -r '"\(.cluster.up) \(.cluster.node)"')"
+
+# (a) a harvest at A
+t0=$(date +%s%N)
+rcpts 203.0.113.50 6 >> "$TMP/A.log"
+wait_for 20 has C 203.0.113.50 A
+t1=$(date +%s%N)
+wait_for 20 has B 203.0.113.50 A
+check "A decided the harvest itself" has A 203.0.113.50 null
+check "B enforces it, listed with its origin" has B 203.0.113.50 A
+check "C too ($(( (t1 - t0) / 1000000 )) ms from the log line to C's decision, via A's tick)" has C 203.0.113.50 A
+wait_for 10 grep -q '203.0.113.50' "$TMP/map.C"
+check "... through C's map file, like its own decisions" grep -qE '^203\.0\.113\.50(/32)?[[:space:]]' "$TMP/map.C"
+check_eq "C's text listing says where it came from" 1 "$(ctl C decisions | grep -c '203.0.113.50 .* from A')"
+check_eq "nobody publishes it again: one entry in the stream" 1 "$(redis-cli -p "$RPORT" XLEN mxguard:decisions)"
+check "B prints the remote decision with its origin" \
+	sh -c "jq -e 'select(.key == \"203.0.113.50\" and .origin == \"A\")' '$TMP/out.B' > /dev/null"
+
+# ctl ban and unban go round too
+ctl B ban 198.51.100.77 for 2h > /dev/null
+wait_for 20 has A 198.51.100.77 B
+wait_for 20 has C 198.51.100.77 B
+check "ctl ban at B reaches A and C" on_all 198.51.100.77 B A C
+ctl C unban 198.51.100.77 > /dev/null
+wait_for 20 gone_at 198.51.100.77 A B
+check_eq "ctl unban at C releases it at A and B" "0 0 0" \
+	"$(count A 198.51.100.77) $(count B 198.51.100.77) $(count C 198.51.100.77)"
+
+# (c) Redis killed mid-run
+kill -9 "$REDIS"; wait "$REDIS" 2> /dev/null; REDIS=
+rcpts 203.0.113.51 6 >> "$TMP/A.log"
+wait_for 20 has A 203.0.113.51 null
+check "Redis down: A still decides alone" has A 203.0.113.51 null
+wait_for 20 cl_is A '.backlog == 1 and (.up | not)'
+check_eq "... and says the link is down, one decision to publish" "false 1" \
+	"$(status A | jq -r '"\(.cluster.up) \(.cluster.backlog)"')"
+check "... in the text status too" grep -q 'cluster down .*1 to publish' <<< "$(ctl A status)"
+start_redis || failt "redis-server starts again"
+wait_for 30 has B 203.0.113.51 A
+wait_for 30 has C 203.0.113.51 A
+check "Redis back: the decision reaches B and C" on_all 203.0.113.51 A B C
+check_eq "... each once, and the earlier ones are still known (append-only file)" "1 1 1" \
+	"$(count B 203.0.113.51) $(count C 203.0.113.51) $(count C 203.0.113.50)"
+wait_for 20 cl_is A '.backlog == 0'
+check_eq "A's backlog is empty" 0 "$(status A | jq -r .cluster.backlog)"
+
+# (f) kill -9 of a node with an unpublished decision
+kill -STOP "$REDIS"
+rcpts 203.0.113.52 6 >> "$TMP/A.log"
+wait_for 20 has A 203.0.113.52 null
+check_eq "Redis stopped: A's decision waits in its outbox" 1 "$(status A | jq -r .cluster.backlog)"
+kill -9 "${PID[A]}"; wait "${PID[A]}" 2> /dev/null
+kill -CONT "$REDIS"
+start A
+wait_for 30 has B 203.0.113.52 A
+wait_for 30 has C 203.0.113.52 A
+check "after kill -9 and a restart, A's decision reaches B and C" on_all 203.0.113.52 A B C
+sleep 1	# (a second entry from the first attempt, if Redis took it, has been read by now)
+check_eq "... each once, though the stream may hold it twice ($(redis-cli -p "$RPORT" XLEN mxguard:decisions) entries)" "1 1" \
+	"$(count B 203.0.113.52) $(count C 203.0.113.52)"
+
+# A malformed entry: skipped, counted, nobody dies.
+redis-cli -p "$RPORT" XADD mxguard:decisions '*' v 1 node X seq 1 op decide key 'not-an-address' rule r \
+	action block ts 1 until 99999999999 > /dev/null
+wait_for 20 cl_is B '.malformed == 1'
+check_eq "a malformed entry is skipped and counted" "1 1" \
+	"$(status B | jq -r .cluster.malformed) $(status C | jq -r .cluster.malformed)"
+check "and it says why" grep -q "stream entry .*key: not an address or prefix; skipped" "$TMP/err.B"
+for n in A B C; do check "node $n is alive" kill -0 "${PID[$n]}"; done
+
+# A node that joins late learns what is still in force.
+start D
+wait_for 30 has D 203.0.113.52 A
+late_knows() { on_all 203.0.113.50 A D && on_all 203.0.113.51 A D && on_all 203.0.113.52 A D; }
+check "a late node learns the decisions in force" late_knows
+check_eq "... but not the ban that was lifted" 0 "$(count D 198.51.100.77)"
+
+for n in A B C D; do
+	kill "${PID[$n]}"; wait "${PID[$n]}"
+	check_eq "node $n exits cleanly" 0 $?
+	unset "PID[$n]"
+done
+finish
