@@ -1007,8 +1007,8 @@ daemon_share(struct daemon *dm, const struct cluster_msg *m)
 	char text[512];
 	size_t n;
 
-	if (dm->cl == NULL)
-		return 0;
+	if (dm->cl == NULL || dm->agent)
+		return 0;	/* (an agent publishes nothing: it only enforces) */
 	if (dm->ncl_staged == dm->capcl_staged) {
 		dm->capcl_staged = dm->capcl_staged ? 2 * dm->capcl_staged : 16;
 		dm->cl_staged = xrealloc(dm->cl_staged, (size_t)dm->capcl_staged * sizeof(*dm->cl_staged));
@@ -1332,7 +1332,7 @@ watch_feeds(struct daemon *dm)
 int
 daemon_reload(struct daemon *dm)
 {
-	struct config *nc = conf_load(dm->conffile, print_diag, NULL);
+	struct config *nc = dm->conffile != NULL ? conf_load(dm->conffile, print_diag, NULL) : conf_empty();
 	struct rep_db *nr;
 	struct dnsrep *nd;
 	struct repwait *nw;
@@ -1392,7 +1392,7 @@ daemon_reload(struct daemon *dm)
 	}
 	watch_feeds(dm);
 	preload_sync(dm);
-	log_info("run: reloaded %s (%d rules)", dm->conffile, nc->nrules);
+	log_info("run: reloaded %s (%d rules)", dm->conffile ? dm->conffile : "(no configuration)", nc->nrules);
 	return 1;
 }
 
@@ -1510,6 +1510,8 @@ cluster_setup(struct daemon *dm, const char *url, const char *node)
 			snprintf(host, sizeof(host), "?");
 		host[sizeof(host) - 1] = '\0';
 		host[strcspn(host, ".")] = '\0';	/* the short name */
+		if (dm->agent && strlen(host) + 6 < sizeof(host))
+			strcat(host, "-agent");	/* not the name of an MX node on the same host */
 		if (!cluster_node_name_ok(host)) {
 			log_warnx("run: the host name '%s' is not a node name: give one (--node or 'set node')", host);
 			return EX_USAGE;
@@ -1713,6 +1715,7 @@ cmd_run(int argc, char **argv)
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "node", required_argument, NULL, 'N' },
+		{ "agent", no_argument, NULL, 'a' },	/* (mxguard agent) */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1751,6 +1754,7 @@ cmd_run(int argc, char **argv)
 		case 'e': eventsfile = optarg; break;
 		case 'C': clusterurl = optarg; break;
 		case 'N': nodename = optarg; break;
+		case 'a': dm.agent = 1; break;
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
@@ -1771,11 +1775,14 @@ cmd_run(int argc, char **argv)
 		default: run_usage(stderr); { free(sources); return EX_USAGE; }
 		}
 	}
-	if (conffile == NULL || optind != argc) {
+	if ((conffile == NULL && !dm.agent) || optind != argc) {
+		if (dm.agent)
+			return EX_USAGE;	/* (cmd_agent printed its usage) */
 		run_usage(stderr);
 		{ free(sources); return EX_USAGE; }
 	}
-	if ((dm.conf = conf_load(conffile, print_diag, NULL)) == NULL) {
+	/* (an agent needs no configuration: --cluster and --firewall do) */
+	if ((dm.conf = conffile != NULL ? conf_load(conffile, print_diag, NULL) : conf_empty()) == NULL) {
 		free(sources);
 		return EX_CONFIG;
 	}
@@ -1826,7 +1833,18 @@ cmd_run(int argc, char **argv)
 		sources = xcalloc((size_t)nsources, sizeof(char *));
 		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
 	}
-	if (nsources == 0) {
+	if (dm.agent) {
+		/* A gateway's agent: the cluster's decisions, enforced here; no logs, no rules of its own. */
+		if (clusterurl == NULL && dm.conf->cluster == NULL) {
+			log_warnx("agent: which cluster? --cluster URL (or 'set cluster' in the configuration)");
+			conf_free(dm.conf);
+			free(sources);
+			return EX_USAGE;
+		}
+		if (nsources > 0 || dm.conf->nrules > 0)
+			log_warnx("agent: an agent reads no logs: its sources and rules do nothing (run 'mxguard run' for those)");
+		nsources = 0;
+	} else if (nsources == 0) {
 		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
 		rep_free(dm.rep);
 		volume_free(dm.vol);
@@ -2176,5 +2194,46 @@ cmd_run(int argc, char **argv)
 	volume_free(dm.vol);
 	store_close(dm.store);
 	conf_free(dm.conf);
+	return rc;
+}
+
+static void
+agent_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mxguard agent --cluster URL --firewall BACKEND[:OPTIONS] [--node NAME]\n"
+	    "                     [-c CONFIG] [--state-dir DIR] [--socket PATH] [--remove-on-exit]\n"
+	    "  Enforce the decisions of a cluster's nodes (docs/CLUSTER.md) at this host's\n"
+	    "  firewall: a gateway in front of the MX hosts. No logs, no rules: the MX\n"
+	    "  decides, the gateway drops. Reads the stream from where it stopped (its\n"
+	    "  state directory), puts back what is in force at start, answers 'mxguard\n"
+	    "  ctl' (status, decisions, unban) on its socket; publishes nothing.\n"
+	    "  --cluster URL  redis://[USER:PASSWORD@]HOST:PORT[/DB] or sentinel://HOST:PORT,.../MASTER\n"
+	    "  --firewall     nftables, iptables, ipset, pf, ... (add ',forward' to filter\n"
+	    "                 forwarded traffic: docs/FIREWALL.md)\n"
+	    "  --node NAME    its name (default: the host name and \"-agent\")\n"
+	    "  -c CONFIG      optional: set cluster, set node, set firewall, trust tables\n");
+}
+
+int
+cmd_agent(int argc, char **argv)
+{
+	char **av = xcalloc((size_t)argc + 2, sizeof(char *));
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			agent_usage(stdout);
+			free(av);
+			return 0;
+		}
+	av[0] = argv[0];
+	av[1] = "--agent";
+	for (int i = 1; i < argc; i++)
+		av[i + 1] = argv[i];
+	rc = cmd_run(argc + 1, av);
+	if (rc == EX_USAGE)
+		agent_usage(stderr);
+	free(av);
 	return rc;
 }

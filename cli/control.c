@@ -331,7 +331,7 @@ answer(void *arg, char *req, struct outbuf *out)
 		}
 	} else if (strcmp(cmd, "reload") == 0) {
 		if (daemon_reload(dm))
-			reply(dm, "reloaded %s\n", dm->conffile);
+			reply(dm, "reloaded %s\n", dm->conffile ? dm->conffile : "(no configuration)");
 		else
 			reply(dm, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
 			    dm->conffile);

@@ -97,6 +97,7 @@ struct daemon {
 	uint64_t wait_saved;	/* repwait_changes() when the waiting events were last saved */
 	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
 	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
+	int agent;		/* mxguard agent: enforces the cluster's decisions, reads no logs, publishes nothing */
 	char node[CLUSTER_NODE_MAX + 1];	/* this node's name */
 	uint64_t cl_seq;	/* the number of this node's last message in the outbox (saved: "cluster-seq") */
 	struct cluster_msg *cl_staged;	/* messages put in the outbox by the transaction being made */

@@ -25,6 +25,7 @@ static const struct {
 	{ "check", cmd_check, "validate a configuration file" },
 	{ "replay", cmd_replay, "run the rules over old logs: what would have been decided" },
 	{ "run", cmd_run, "the live daemon: follow the logs, apply the rules (foreground)" },
+	{ "agent", cmd_agent, "enforce a cluster's decisions at a gateway's firewall (no logs, no rules)" },
 	{ "ctl", cmd_ctl, "talk to the running daemon: status, decisions, ban, unban, reload, ..." },
 	{ "reputation", cmd_reputation, "what the reputation feeds say about addresses (JSON)" },
 };

@@ -2102,6 +2102,15 @@ parse_statements(struct P *p)
 }
 
 struct config *
+conf_empty(void)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+
+	c->max_keys = DEFAULT_MAX_KEYS;
+	return c;
+}
+
+struct config *
 conf_load(const char *path, conf_diag_fn diagfn, void *arg)
 {
 	struct P p = { .diag = diagfn, .arg = arg };

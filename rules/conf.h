@@ -94,6 +94,8 @@ struct config {
 typedef void (*conf_diag_fn)(void *arg, int warning, const char *msg);
 
 struct config *conf_load(const char *path, conf_diag_fn diag, void *arg);
+/* A configuration with nothing in it (an agent started without one). */
+struct config *conf_empty(void);
 void conf_free(struct config *c);
 
 const char *action_name(enum action a);
