@@ -27,6 +27,7 @@
 #define READ_COUNT "1000"	/* entries per XREAD */
 #define READ_BLOCK_MS "1000"
 #define SEEN_MAX 1024		/* nodes whose numbers are kept */
+#define WAIT_MS "2000"		/* how long a window may take to reach a replica */
 #define POSITION_MAGIC "MXGC1\n"
 
 struct seen {
@@ -44,6 +45,9 @@ struct cluster {
 	struct cluster_msg *q;
 	size_t head, nq, capq, nsent;
 	uint64_t acked;
+	int wait_mode;		/* the window out is acknowledged by WAIT (the master has replicas) */
+	int window_failed;	/* an XADD of the window out failed: it all goes again */
+	int said_wait;		/* said once that WAIT found no replica */
 	/* the reader */
 	char lastid[48];
 	int reading;		/* an XREAD is out */
@@ -253,9 +257,14 @@ xadd_reply(void *arg, redisReply *r)
 		if (r != NULL)
 			log_warnx("cluster: publishing: %s", r->type == REDIS_REPLY_ERROR ? r->str : "an odd reply");
 		/* Not published: it and everything after it go again (receivers drop what they have). */
-		c->nsent = 0;
+		if (c->wait_mode)
+			c->window_failed = 1;
+		else
+			c->nsent = 0;
 		return;
 	}
+	if (c->wait_mode)
+		return;		/* acknowledged with its window, by WAIT */
 	c->acked = c->q[c->head++].seq;
 	c->st.published++;
 	c->nsent--;
@@ -311,11 +320,49 @@ send_one(struct cluster *c, const struct cluster_msg *m)
 	rlink_command(c->pub, xadd_reply, c, n, argv, NULL);
 }
 
+/*
+ * A window is in the stream once a replica has it too: the master could
+ * die before it replicated, and the replica the sentinels promote would
+ * then not have it. So with replicas, a window of XADDs ends with WAIT 1,
+ * and only its answer (at least one replica) counts the window as
+ * published; otherwise it all goes again (receivers drop repeats).
+ */
+static void
+wait_reply(void *arg, redisReply *r)
+{
+	struct cluster *c = arg;
+
+	if (c->nsent == 0)
+		return;
+	if (!c->window_failed && r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 1) {
+		c->acked = c->q[c->head + c->nsent - 1].seq;
+		c->st.published += c->nsent;
+		c->head += c->nsent;
+		if (c->head == c->nq)
+			c->head = c->nq = 0;
+		c->said_wait = 0;
+	} else if (r != NULL && !c->said_wait) {
+		log_warnx("cluster: publishing: no replica has the entries within %s ms; sending them again", WAIT_MS);
+		c->said_wait = 1;
+	}
+	c->nsent = 0;
+	c->window_failed = 0;
+	if (r != NULL)
+		send_more(c);
+}
+
 static void
 send_more(struct cluster *c)
 {
-	while (rlink_up(c->pub) && c->head + c->nsent < c->nq && c->nsent < PIPELINE_MAX)
+	const char *wait[] = { "WAIT", "1", WAIT_MS };
+
+	if (c->nsent > 0 || !rlink_up(c->pub) || c->head == c->nq)
+		return;		/* one window out at a time */
+	c->wait_mode = rlink_replicas(c->pub) > 0;
+	while (c->head + c->nsent < c->nq && c->nsent < PIPELINE_MAX)
 		send_one(c, &c->q[c->head + c->nsent++]);
+	if (c->wait_mode)
+		rlink_command(c->pub, wait_reply, c, 3, wait, NULL);
 }
 
 void

@@ -53,6 +53,7 @@ struct rlink {
 	char text[220];
 	char where[300];
 	int said_down;		/* the drop was logged (once per outage) */
+	int replicas;		/* the master's replicas when it said ROLE */
 };
 
 struct cmd {
@@ -208,6 +209,8 @@ went_down(struct rlink *l, const char *why)
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 	if (l->sentinel)
 		l->sentinel_i = (l->sentinel_i + 1) % l->u.nsentinels;	/* the next sentinel next time */
+	else if (l->u.nsentinels > 0)
+		l->host[0] = '\0';	/* a lost master: ask the sentinels where it is now, never straight back */
 	if (!l->said_down || was_up)
 		log_warnx("cluster: %s: %s %s: %s; trying again", l->name, l->sentinel ? "sentinel" : "Redis",
 		    rlink_where(l), why);
@@ -321,6 +324,9 @@ role_reply(void *arg, redisReply *r)
 		l->drop = 1;
 		return;
 	}
+	/* ["master", offset, [[ip, port, offset], ...]]: how many replicas a write should reach */
+	l->replicas = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 3 &&
+	    r->element[2]->type == REDIS_REPLY_ARRAY ? (int)r->element[2]->elements : 0;
 	hello_done(arg, r);
 }
 
@@ -462,6 +468,12 @@ rlink_up(const struct rlink *l)
 }
 
 int
+rlink_replicas(const struct rlink *l)
+{
+	return l->replicas;
+}
+
+int
 rlink_pending(const struct rlink *l)
 {
 	return l->pending;
@@ -545,9 +557,13 @@ rlink_process(struct rlink *l, short revents, int64_t now)
 	if (l->st == L_CONNECTING && (l->ac->c.flags & REDIS_CONNECTED))
 		l->st = L_HELLO;
 	if (l->drop == 2) {		/* the sentinel named the master */
+		char host[sizeof(l->host)];
+
+		memcpy(host, l->host, sizeof(host));
 		l->sentinel = 0;
 		l->said_down = 1;	/* (not an outage) */
 		drop(l, "asked the sentinel");
+		memcpy(l->host, host, sizeof(host));	/* (went_down forgets a master's address) */
 		l->retry_ms = now;	/* no backoff: straight to the master */
 		l->backoff_ms = BACKOFF_MIN_MS;
 		l->said_down = 1;

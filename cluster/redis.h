@@ -55,6 +55,8 @@ void rlink_free(struct rlink *l);
 int rlink_up(const struct rlink *l);
 /* Commands sent and not answered yet. */
 int rlink_pending(const struct rlink *l);
+/* The replicas the master had when the link came up (its ROLE). */
+int rlink_replicas(const struct rlink *l);
 /* "up", "connecting", "down (reason)" */
 const char *rlink_state_text(const struct rlink *l);
 /* Where it is connected (or trying): "HOST:PORT". */
