@@ -169,6 +169,22 @@ bridge_net() {
 # MXIP CLIENT: the MX address on the client's network
 MXIP() { case ${ADDR[$1]} in 198.*) echo 198.51.100.1 ;; *) echo 203.0.113.1 ;; esac; }
 
+# own_netns VAR: the test runs again inside a network namespace of its own
+# (unshare -n: only its loopback, which is brought up; nothing of the
+# host's network is seen or touched), with VAR=1 in its environment; or a
+# skip (not root, no namespaces). Returns in the namespace only.
+own_netns() {
+	local var=$1
+	[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
+	if [ -z "${!var:-}" ]; then
+		unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
+		rm -rf "$TMP"
+		export "$var=1"
+		exec unshare -n bash "$0"
+	fi
+	ip link set lo up || { failt "loopback up in the namespace"; finish; }
+}
+
 # rbldnsd_ns VAR TOOL: what a test against the real rbldnsd needs (its
 # test TOOL, rbldnsd, dig, python3, ip, root and the rbldns user), or a
 # skip; then the test runs again inside a network namespace of its own
@@ -183,13 +199,7 @@ rbldnsd_ns() {
 	command -v ip > /dev/null || skip_all "ip is not installed (apt-get install iproute2)"
 	[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
 	id rbldns > /dev/null 2>&1 || skip_all "no user rbldns (rbldnsd refuses to run as root; the Debian package adds it)"
-	if [ -z "${!var:-}" ]; then
-		unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
-		rm -rf "$TMP"
-		export "$var=1"
-		exec unshare -n bash "$0"
-	fi
-	ip link set lo up || { failt "loopback up in the namespace"; finish; }
+	own_netns "$var"
 	chmod 755 "$TMP"	# rbldnsd reads the zones as user rbldns
 	PORT=$((20000 + RANDOM % 40000))	# (a fresh namespace: every port is free)
 }

@@ -24,14 +24,7 @@
 for tool in redis-server redis-cli jq; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-tools)"
 done
-[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
-if [ -z "${CLUSTER_NS:-}" ]; then
-	unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
-	rm -rf "$TMP"
-	export CLUSTER_NS=1
-	exec unshare -n bash "$0"
-fi
-ip link set lo up || { failt "loopback up in the namespace"; finish; }
+own_netns CLUSTER_NS
 
 RPORT=$((20000 + RANDOM % 40000))
 mkdir -p "$TMP/redis"

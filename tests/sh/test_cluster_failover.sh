@@ -18,14 +18,7 @@
 for tool in redis-server redis-sentinel redis-cli jq; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-sentinel, redis-tools)"
 done
-[ "$(id -u)" = 0 ] || skip_all "needs root for a network namespace (unshare -n)"
-if [ -z "${FAILOVER_NS:-}" ]; then
-	unshare -n true 2> /dev/null || skip_all "cannot create a network namespace (unshare -n)"
-	rm -rf "$TMP"
-	export FAILOVER_NS=1
-	exec unshare -n bash "$0"
-fi
-ip link set lo up || { failt "loopback up in the namespace"; finish; }
+own_netns FAILOVER_NS
 
 P1=$((20000 + RANDOM % 20000)) P2=$((40001 + RANDOM % 10000)) PS=$((50002 + RANDOM % 10000))
 mkdir -p "$TMP/r1" "$TMP/r2" "$TMP/s"
