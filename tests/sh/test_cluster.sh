@@ -18,7 +18,8 @@
 #       too (receivers drop repeats by node and number);
 #   - a malformed entry written into the stream by hand is skipped and
 #     counted, the nodes live on;
-#   - a node that joins late learns the decisions still in force.
+#   - a node that joins late learns the decisions still in force, but not
+#     one on an address it trusts.
 # Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
 for tool in redis-server redis-cli jq; do
@@ -53,10 +54,9 @@ rule "dha" {
     do block for 1h
 }
 EOF
-start() {	# NODE
-	: > "$TMP/$1.log.touch"
+start() {	# NODE [CONFIG]
 	touch "$TMP/$1.log"
-	"$MXGUARD" run -c "$TMP/node.conf" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
+	"$MXGUARD" run -c "${2:-$TMP/node.conf}" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
 		--socket "$TMP/s.$1" --map-file "cidr:$TMP/map.$1" >> "$TMP/out.$1" 2>> "$TMP/err.$1" &
 	PID[$1]=$!
 	ctl_up 30 "$TMP/s.$1"
@@ -157,12 +157,19 @@ check_eq "a malformed entry is skipped and counted" "1 1" \
 check "and it says why" grep -q "stream entry .*key: not an address or prefix; skipped" "$TMP/err.B"
 for n in A B C; do check "node $n is alive" kill -0 "${PID[$n]}"; done
 
-# A node that joins late learns what is still in force.
-start D
+# A node that joins late learns what is still in force; it trusts 198.51.100.0/24, where A bans one.
+ctl A ban 198.51.100.88 for 1h > /dev/null
+{ cat "$TMP/node.conf"; printf 'table <ours> { 198.51.100.0/24 }\ntrust <ours>\n'; } > "$TMP/d.conf"
+start D "$TMP/d.conf"
 wait_for 30 has D 203.0.113.52 A
 late_knows() { on_all 203.0.113.50 A D && on_all 203.0.113.51 A D && on_all 203.0.113.52 A D; }
 check "a late node learns the decisions in force" late_knows
 check_eq "... but not the ban that was lifted" 0 "$(count D 198.51.100.77)"
+wait_for 20 cl_is D '.refused_trusted == 2'
+check_eq "a remote decision on an address D trusts is not enforced there (counted: this and B's old ban, said)" "0 2" \
+	"$(count D 198.51.100.88) $(status D | jq -r .cluster.refused_trusted)"
+check "... with the reason" grep -q "node A decided block on 198.51.100.88, which holds a trusted address here" "$TMP/err.D"
+check "while the other nodes enforce it" on_all 198.51.100.88 A B C
 
 for n in A B C D; do
 	kill "${PID[$n]}"; wait "${PID[$n]}"
