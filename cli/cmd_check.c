@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "../actions/fw.h"
+#include "../cluster/redis.h"
 #include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "../rules/conf.h"
@@ -81,6 +82,16 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	if (verbose) {
+		if (c->cluster != NULL) {
+			/* The URL as written, but never its password. */
+			struct redis_url u;
+			char why[300];
+
+			if (redis_url_parse(c->cluster, &u, why, sizeof(why)) == 0)
+				printf("cluster: %s%s, node %s%s\n", u.nsentinels > 0 ? "Redis Sentinel, master " : "Redis ",
+				    u.nsentinels > 0 ? u.master : u.host, c->node ? c->node : "(the host name)",
+				    c->cluster_password_file || u.password[0] ? ", with a password" : "");
+		}
 		for (int z = 0; z < c->nzones; z++) {
 			const struct zone_spec *s = c->zones[z];
 
