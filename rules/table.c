@@ -26,6 +26,14 @@ struct fam {
 	uint8_t lens[129];	/* distinct prefix lengths, longest first */
 	int nlens;
 	int bytes;		/* 4 or 16 */
+	/*
+	 * For table_overlaps: the entries' (not negations') first addresses,
+	 * sorted; made at the first call after a change (tables are built by
+	 * the configuration, then only read).
+	 */
+	uint8_t (*sorted)[16];
+	size_t nsorted;
+	int sorted_ok;
 };
 
 struct cidr_table {
@@ -51,6 +59,8 @@ table_free(struct cidr_table *t)
 		return;
 	free(t->f4.e);
 	free(t->f6.e);
+	free(t->f4.sorted);
+	free(t->f6.sorted);
 	free(t->name);
 	free(t);
 }
@@ -126,6 +136,7 @@ table_add(struct cidr_table *t, const struct addr *a, int plen, int negated)
 
 	if (plen < 0 || plen > f->bytes * 8)
 		return 0;
+	f->sorted_ok = 0;
 	if (2 * (f->n + 1) > f->cap)
 		grow(f);
 	mask(b, a->b, f->bytes, plen);
@@ -168,26 +179,69 @@ table_contains(const struct cidr_table *t, const struct addr *a)
 	return 0;
 }
 
+static int
+cmp16(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+static void
+sort_entries(struct fam *f)
+{
+	free(f->sorted);
+	f->sorted = xmalloc((f->n + 1) * sizeof(*f->sorted));
+	f->nsorted = 0;
+	for (size_t i = 0; i < f->cap; i++)
+		if (f->e[i].used && !f->e[i].negated) {
+			memset(f->sorted[f->nsorted], 0, 16);
+			memcpy(f->sorted[f->nsorted++], f->e[i].b, (size_t)f->bytes);
+		}
+	qsort(f->sorted, f->nsorted, sizeof(*f->sorted), cmp16);
+	f->sorted_ok = 1;
+}
+
+/*
+ * An entry shares an address with a/plen if it holds it (an entry of a
+ * length up to plen: one probe per length, as table_contains) or lies
+ * inside it (its first address is in a/plen's range: one binary search
+ * over the sorted first addresses). So a feed of a million prefixes is
+ * checked against a big trusted table in O(lengths + log n) each.
+ */
 int
 table_overlaps(const struct cidr_table *t, const struct addr *a, int plen)
 {
-	const struct fam *f = a->family == 4 ? &t->f4 : a->family == 6 ? &t->f6 : NULL;
+	struct fam *f = (struct fam *)(a->family == 4 ? &t->f4 : a->family == 6 ? &t->f6 : NULL);
+	uint8_t lo[16] = { 0 }, hi[16];
+	size_t l, r;
 
-	if (f == NULL)
+	if (f == NULL || f->n == 0 || plen < 0 || plen > f->bytes * 8)
 		return 0;
-	for (size_t i = 0; i < f->cap; i++) {
-		const struct entry *e = &f->e[i];
-		uint8_t x[16], y[16];
-		int common = e->plen < plen ? e->plen : plen;
+	for (int k = 0; k < f->nlens; k++) {
+		const struct entry *e;
 
-		if (!e->used || e->negated)
+		if (f->lens[k] > plen)
 			continue;
-		mask(x, e->b, f->bytes, common);
-		mask(y, a->b, f->bytes, common);
-		if (memcmp(x, y, (size_t)f->bytes) == 0)
+		mask(lo, a->b, f->bytes, f->lens[k]);
+		e = probe(f, lo, f->lens[k]);
+		if (e->used && !e->negated)
 			return 1;
 	}
-	return 0;
+	if (!f->sorted_ok)
+		sort_entries(f);	/* (the cache of a table only read: see struct fam) */
+	memset(lo, 0, sizeof(lo));
+	mask(lo, a->b, f->bytes, plen);
+	memcpy(hi, lo, sizeof(hi));
+	for (int bit = plen; bit < f->bytes * 8; bit++)
+		hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	for (l = 0, r = f->nsorted; l < r;) {	/* the first entry at or after lo */
+		size_t m = l + (r - l) / 2;
+
+		if (memcmp(f->sorted[m], lo, 16) < 0)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l < f->nsorted && memcmp(f->sorted[l], hi, 16) <= 0;
 }
 
 int

@@ -30,8 +30,9 @@ int table_contains(const struct cidr_table *t, const struct addr *a);
 
 /*
  * 1 if any entry of the table (not a negation) shares an address with the
- * prefix a/plen: lies inside it or holds it. A scan of the table (tables
- * of the configuration are small).
+ * prefix a/plen: lies inside it or holds it. O(prefix lengths + log n);
+ * the first call after a change sorts the entries (not thread-safe: the
+ * daemon's tables are only read, by one thread).
  */
 int table_overlaps(const struct cidr_table *t, const struct addr *a, int plen);
 

@@ -808,6 +808,78 @@ test_random_lpm_ipv6(void **state)
 	random_lpm(state, 6, 42);
 }
 
+/* The first plen bits of a and b (of a family's width) are equal. */
+static int
+same_prefix(const uint8_t *a, const uint8_t *b, int plen)
+{
+	for (int bit = 0; bit < plen; bit++)
+		if (((a[bit / 8] ^ b[bit / 8]) >> (7 - bit % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+/*
+ * table_overlaps against the plain definition (an entry, not a negation,
+ * whose prefix and the asked one agree on their shorter length), on random
+ * tables and prefixes clustered so that every case comes up, the table
+ * changed between rounds (the sorted cache must follow).
+ */
+static void
+test_random_overlaps(void **state)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int width = fam == 4 ? 32 : 128;
+		struct cidr_table *t = table_new("o");
+		struct { struct addr a; int plen, neg; } e[400];
+		int n = 0;
+
+		*state = t;
+		rng_seed(7 + (uint64_t)fam);
+		for (int round = 0; round < 4; round++) {
+			for (int i = 0; i < 100; i++, n++) {
+				e[n].a = (struct addr){ .family = (uint8_t)fam };
+				e[n].a.b[0] = (uint8_t)(rng() % 4);	/* clustered: overlaps happen */
+				for (int k = 1; k < width / 8; k++)
+					e[n].a.b[k] = (uint8_t)rng();
+				e[n].plen = (int)(rng() % (unsigned)(width + 1));
+				e[n].neg = rng() % 8 == 0;
+				for (int bit = e[n].plen; bit < width; bit++)
+					e[n].a.b[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+				table_add(t, &e[n].a, e[n].plen, e[n].neg);
+			}
+			for (int q = 0; q < 2000; q++) {
+				struct addr a = { .family = (uint8_t)fam };
+				int plen = (int)(rng() % (unsigned)(width + 1)), want = 0;
+
+				if (q % 2)
+					a = e[rng() % (unsigned)n].a;	/* near an entry */
+				else {
+					a.b[0] = (uint8_t)(rng() % 4);
+					for (int k = 1; k < width / 8; k++)
+						a.b[k] = (uint8_t)rng();
+				}
+				for (int i = 0; i < n; i++) {
+					int neg = e[i].neg, j;
+
+					/* the last add of the same prefix decides its negation */
+					for (j = i + 1; j < n; j++)
+						if (e[j].plen == e[i].plen && memcmp(e[j].a.b, e[i].a.b, 16) == 0)
+							break;
+					if (j < n)
+						continue;
+					if (!neg && same_prefix(a.b, e[i].a.b, plen < e[i].plen ? plen : e[i].plen))
+						want = 1;
+				}
+				if (table_overlaps(t, &a, plen) != want)
+					fail_msg("IPv%d round %d query %d /%d: overlaps %d, want %d", fam, round, q, plen, !want,
+					    want);
+			}
+		}
+		table_free(t);
+		*state = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -827,6 +899,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_file_errors, mk_tmpdir, rm_tmpdir),
 		cmocka_unit_test_teardown(test_random_lpm_ipv4, free_table),
 		cmocka_unit_test_teardown(test_random_lpm_ipv6, free_table),
+		cmocka_unit_test_teardown(test_random_overlaps, free_table),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
