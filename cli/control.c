@@ -195,13 +195,13 @@ dns_json(struct daemon *dm)
 	w = repwait_stats(dm->wait);
 	reply(dm, "{\"lookups\":%llu,\"queries\":%llu,\"cache_hits\":%llu,\"listed\":%llu,\"not_listed\":%llu,"
 	    "\"timeouts\":%llu,\"servfail\":%llu,\"refused\":%llu,\"errors\":%llu,\"overflow\":%llu,"
-	    "\"in_flight\":%llu,\"cache_size\":%llu,\"waiting\":%llu,\"waiting_clients\":%llu,"
+	    "\"in_flight\":%llu,\"cache_size\":%llu,\"other_family\":%llu,\"waiting\":%llu,\"waiting_clients\":%llu,"
 	    "\"waiting_bytes\":%llu,\"waited\":%llu,\"forced\":%llu,\"max_wait_ms\":%llu}",
 	    (unsigned long long)d.lookups, (unsigned long long)d.queries, (unsigned long long)d.cache_hits,
 	    (unsigned long long)d.listed, (unsigned long long)d.not_listed, (unsigned long long)d.timeouts,
 	    (unsigned long long)d.servfail, (unsigned long long)d.refused, (unsigned long long)d.errors,
 	    (unsigned long long)d.overflow, (unsigned long long)d.in_flight, (unsigned long long)d.cache_size,
-	    (unsigned long long)w.waiting, (unsigned long long)w.clients, (unsigned long long)w.bytes,
+	    (unsigned long long)d.other_family, (unsigned long long)w.waiting, (unsigned long long)w.clients, (unsigned long long)w.bytes,
 	    (unsigned long long)w.waited, (unsigned long long)w.forced, (unsigned long long)w.max_wait_ms);
 }
 

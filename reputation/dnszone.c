@@ -639,6 +639,13 @@ dnsrep_lookup(struct dnsrep *d, const struct addr *a, int64_t now_ms, dnsrep_fn 
 			d->st.errors++;
 			continue;
 		}
+		if (d->zone[i].spec->family != 0 && d->zone[i].spec->family != key.family) {
+			/* An IPv4 DNSBL knows nothing of IPv6 clients (and the other way): no question. */
+			za->state = ZONE_NOT_LISTED;
+			d->st.not_listed++;
+			d->st.other_family++;
+			continue;
+		}
 		if (dnscache_get(d->zone[i].cache, &key, d->now, za)) {
 			za->cached = 1;
 			d->st.cache_hits++;

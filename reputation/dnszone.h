@@ -47,6 +47,7 @@ struct zone_spec {
 	struct feed_value values[FEED_VALUES_MAX];	/* 127.0.0.N -> scores */
 	int nvalues;
 	uint32_t cache_max;		/* answers kept (default (0) 100,000; at most 10,000,000) */
+	uint8_t family;			/* 4 or 6: the zone lists only that family (the other is "not listed", unasked); 0: both */
 	char *at;			/* where it was declared, "FILE:LINE:COL" (NULL on the command line) */
 };
 
@@ -72,6 +73,8 @@ struct dnsrep_answer {
 
 /*
  * Every zone answer a lookup gets is counted once, under one of listed,
+ * not_listed (which includes the answers of a zone of the other family,
+ * never asked: other_family counts those too),
  * not_listed, timeouts, servfail, refused, errors and overflow: their sum
  * is lookups times the number of zones.
  */
@@ -79,6 +82,7 @@ struct dnsrep_stats {
 	uint64_t lookups;	/* dnsrep_lookup calls */
 	uint64_t queries;	/* DNS questions sent (lookups of one address in flight share one) */
 	uint64_t cache_hits;	/* zone answers taken from the cache (also counted as listed or not_listed) */
+	uint64_t other_family;	/* "not listed" without a question: the zone lists the other family only */
 	uint64_t listed, not_listed;
 	uint64_t timeouts, servfail, refused;	/* refused: REFUSED rcode or 127.255.255.x */
 	uint64_t errors;	/* other unknowns: an A outside 127/8, FORMERR, a malformed reply, a socket error */

@@ -1768,9 +1768,20 @@ parse_zone(struct P *p)
 				z->cache_max = (uint32_t)n;
 		} else if (accept_word(p, "value")) {
 			ok = parse_value(p, "zone", z->name, z->values, &z->nvalues);
+		} else if (accept_word(p, "family")) {
+			/* "family ipv4|ipv6": a DNSBL of one family is not asked about the other's clients */
+			if (accept_word(p, "ipv4"))
+				z->family = 4;
+			else if (accept_word(p, "ipv6"))
+				z->family = 6;
+			else {
+				ERR(p, cur(p), "zone \"%s\": family: expected ipv4 or ipv6, found %s", z->name,
+				    tok_desc(cur(p)));
+				ok = 0;
+			}
 		} else if (!parse_score(p, &z->risk, &z->spam, &z->vol, &ok)) {
-			ERR(p, cur(p), "zone \"%s\": expected domain, server, port, timeout, risk, spam, vol, value or "
-			    "cache, found %s", z->name, tok_desc(cur(p)));
+			ERR(p, cur(p), "zone \"%s\": expected domain, server, port, timeout, family, risk, spam, vol, "
+			    "value or cache, found %s", z->name, tok_desc(cur(p)));
 			ok = 0;
 		}
 		if (!ok)

@@ -336,6 +336,7 @@ test_zones(void **state)
 	    "    server \"127.0.0.1\" port 5353 timeout 3s cache 5000\n"
 	    "    risk 8\n"
 	    "    value \"127.0.0.4\" risk 10 spam 100\n"
+	    "    family ipv4\n"
 	    "}\n");
 	c = load_ok(state, "z.conf");
 	assert_int_equal(c->nzones, 1);
@@ -347,6 +348,7 @@ test_zones(void **state)
 	assert_int_equal(c->zones[0]->risk, 8);
 	assert_int_equal(c->zones[0]->values[0].a, 0x7f000004);
 	assert_int_equal(c->zones[0]->values[0].spam, 100);
+	assert_int_equal(c->zones[0]->family, 4);
 	wfile("e.conf", bad);
 	load_bad(state, "e.conf");
 	expect_diag(P("e.conf"), 1, col_of(bad, 1, "\"bl..example\""), 0, "DNS name");

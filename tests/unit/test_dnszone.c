@@ -773,6 +773,33 @@ test_lookup_at_once(void **state)
 	assert_int_equal(g.calls, 1);
 	dnsrep_free(d);
 	dnsrep_free(NULL);
+
+	/* A zone of one family: the other family's clients are "not listed" at once, never asked. */
+	z1.family = 4;
+	z2.family = 6;
+	{
+		const struct zone_spec *fam[] = { &z1, &z2 };
+		struct addr v6 = A("2001:db8::7");
+
+		d = dnsrep_new(fam, 1, err, sizeof(err));	/* only the IPv4 zone */
+		assert_non_null(d);
+		g.calls = 0;
+		assert_int_equal(dnsrep_lookup(d, &v6, 0, on_answer, &g), 1);
+		assert_int_equal(g.calls, 1);
+		assert_int_equal(g.ans.zone[0].state, ZONE_NOT_LISTED);
+		st = dnsrep_stats(d);
+		assert_int_equal(st.queries, 0);
+		assert_int_equal(st.not_listed, 1);
+		assert_int_equal(st.other_family, 1);
+		assert_int_equal(st.in_flight, 0);
+		dnsrep_free(d);
+		d = dnsrep_new(fam + 1, 1, err, sizeof(err));	/* only the IPv6 zone, asked about an IPv4 client */
+		assert_non_null(d);
+		assert_int_equal(dnsrep_lookup(d, &a, 0, on_answer, &g), 1);
+		assert_int_equal(g.ans.zone[0].state, ZONE_NOT_LISTED);
+		assert_int_equal(dnsrep_stats(d).queries, 0);
+		dnsrep_free(d);
+	}
 }
 
 int
