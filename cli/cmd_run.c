@@ -1039,14 +1039,8 @@ daemon_shared(struct daemon *dm, int committed)
 static void
 remote_json(struct daemon *dm, const struct cluster_msg *m, int64_t now)
 {
-	char ts[32];
-	time_t t = (time_t)m->ts;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	OB_LIT(&dm->out, "{\"ts\":\"");
-	ob_put(&dm->out, ts, strlen(ts));
+	put_iso8601(&dm->out, m->ts, -1);
 	OB_LIT(&dm->out, "\",\"rule\":");
 	ob_put_json_str(&dm->out, m->rule, strlen(m->rule));
 	OB_LIT(&dm->out, ",\"key\":");

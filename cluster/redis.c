@@ -473,12 +473,6 @@ rlink_replicas(const struct rlink *l)
 	return l->replicas;
 }
 
-int
-rlink_pending(const struct rlink *l)
-{
-	return l->pending;
-}
-
 const char *
 rlink_where(const struct rlink *l)
 {

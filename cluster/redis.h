@@ -53,8 +53,6 @@ struct rlink *rlink_new(const struct redis_url *u, const char *name, int reply_t
 void rlink_free(struct rlink *l);
 
 int rlink_up(const struct rlink *l);
-/* Commands sent and not answered yet. */
-int rlink_pending(const struct rlink *l);
 /* The replicas the master had when the link came up (its ROLE). */
 int rlink_replicas(const struct rlink *l);
 /* "up", "connecting", "down (reason)" */

@@ -68,6 +68,15 @@ wait_for() {
 	done
 }
 
+# file_quiet FILE SECONDS: FILE did not grow over SECONDS (a log whose writers are done).
+file_quiet() {
+	local a b
+	a=$(stat -c %s "$1")
+	sleep "$2"	# on purpose: "quiet" is no growth over a span of time
+	b=$(stat -c %s "$1")
+	[ "$a" = "$b" ]
+}
+
 # ctl_up SECONDS SOCKET: wait until the daemon answers "ctl status" on SOCKET
 ctl_up() { wait_for "$1" "$MXGUARD" ctl --socket "$2" status; }
 

@@ -522,13 +522,7 @@ mr__ended() {
 }
 
 # mr__quiet FILE: FILE has not grown for 300 ms
-mr__quiet() {
-	local a b
-	a=$(stat -c %s "$1")
-	sleep 0.3	# on purpose: "quiet" is no growth over a span of time
-	b=$(stat -c %s "$1")
-	[ "$a" = "$b" ]
-}
+mr__quiet() { file_quiet "$1" 0.3; }
 
 # mr_settle MTA: wait (15 s at most) for the end of the sessions in the log, then
 # for the log to stop growing (lines a delivery writes after its status line)

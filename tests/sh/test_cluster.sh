@@ -22,6 +22,7 @@
 #     one on an address it trusts.
 # Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_nodes.sh"
 for tool in redis-server redis-cli jq; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-tools)"
 done
@@ -61,12 +62,6 @@ start() {	# NODE [CONFIG]
 	PID[$1]=$!
 	ctl_up 30 "$TMP/s.$1"
 }
-ctl() { local n=$1; shift; "$MXGUARD" ctl --socket "$TMP/s.$n" "$@"; }
-# has NODE KEY ORIGIN: NODE lists a decision in force on KEY from ORIGIN ("null": its own)
-has() { ctl "$1" --json decisions | jq -s -e --arg k "$2" --arg o "$3" \
-	'any(.[]; .key == $k and ((.origin // "null") == $o))' > /dev/null; }
-count() { ctl "$1" --json decisions | jq -r --arg k "$2" 'select(.key == $k) | .key' | wc -l; }
-status() { ctl "$1" --json status; }
 # on_all KEY ORIGIN NODE...: every NODE lists KEY from ORIGIN
 on_all() {
 	local k=$1 o=$2 n
@@ -77,13 +72,6 @@ on_all() {
 gone_at() { local k=$1 n; shift; for n; do [ "$(count "$n" "$k")" = 0 ] || return 1; done; }
 # cl_is NODE JQ: NODE's status .cluster satisfies the jq test
 cl_is() { status "$1" | jq -e ".cluster | $2" > /dev/null; }
-rcpts() {	# ADDR N: N unknown recipients of ADDR
-	local i
-	for i in $(seq 1 "$2"); do
-		printf 'Nov 19 10:00:%02d mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <u%d@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u%d@example.org> proto=ESMTP helo=<x>\n' \
-			"$i" "$1" "$i" "$i"
-	done
-}
 for n in A B C; do start $n; done
 check "the nodes say they share" grep -q "node A shares its decisions through Redis" "$TMP/err.A"
 wait_for 20 cl_is C .up

@@ -15,6 +15,7 @@
 #     reconfigures it) and is not written to.
 # Test addresses are from 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_nodes.sh"
 for tool in redis-server redis-sentinel redis-cli jq; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-sentinel, redis-tools)"
 done
@@ -68,30 +69,19 @@ start() {
 	PID[$1]=$!
 	ctl_up 30 "$TMP/s.$1"
 }
-ctl() { local n=$1; shift; "$MXGUARD" ctl --socket "$TMP/s.$n" "$@"; }
-has() { ctl "$1" --json decisions | jq -s -e --arg k "$2" --arg o "$3" \
-	'any(.[]; .key == $k and ((.origin // "null") == $o))' > /dev/null; }
-count() { ctl "$1" --json decisions | jq -r --arg k "$2" 'select(.key == $k) | .key' | wc -l; }
 up() { ctl "$1" --json status | jq -e '.cluster.up' > /dev/null; }
-rcpts() {
-	local i
-	for i in 1 2 3 4 5 6; do
-		printf 'Nov 19 10:00:%02d mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <u%d@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u%d@example.org> proto=ESMTP helo=<x>\n' \
-			"$i" "$1" "$i" "$i"
-	done
-}
 start A
 start B
 wait_for 20 up A
 wait_for 20 up B
 check "the nodes found the master through the sentinel" grep -q "connected to Redis 127.0.0.1:$P1" "$TMP/err.A"
-rcpts 203.0.113.60 >> "$TMP/A.log"
+rcpts 203.0.113.60 6 >> "$TMP/A.log"
 wait_for 20 has B 203.0.113.60 A
 check "before the failover: A's decision reaches B" has B 203.0.113.60 A
 check_eq "... and the replica has the entry (A waited for it)" 1 "$(redis-cli -p "$P2" XLEN mxguard:decisions)"
 
 { kill -9 "${PID[r1]}"; wait "${PID[r1]}"; } 2> /dev/null; unset "PID[r1]"
-rcpts 203.0.113.61 >> "$TMP/A.log"	# decided while there is no master
+rcpts 203.0.113.61 6 >> "$TMP/A.log"	# decided while there is no master
 wait_for 20 has A 203.0.113.61 null
 check "the master killed: A decides alone meanwhile" has A 203.0.113.61 null
 wait_for 30 sh -c "redis-cli -p $PS SENTINEL get-master-addr-by-name mxg | grep -q $P2"
@@ -107,7 +97,7 @@ check_eq "the new master's stream holds both entries" 2 "$(redis-cli -p "$P2" XL
 redis r1 "$P1"
 wait_for 30 sh -c "redis-cli -p $P1 ROLE | head -1 | grep -q slave"
 check "the old master restarted is made a replica" sh -c "redis-cli -p $P1 ROLE | head -1 | grep -q slave"
-rcpts 203.0.113.62 >> "$TMP/A.log"
+rcpts 203.0.113.62 6 >> "$TMP/A.log"
 wait_for 20 has B 203.0.113.62 A
 check "after it: decisions still go round, through the new master" has B 203.0.113.62 A
 check_eq "... written there (3 entries), and replicated to the old one" "3 3" \

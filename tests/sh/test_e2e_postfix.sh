@@ -171,15 +171,8 @@ kill "$MXPID"; wait "$MXPID" 2> /dev/null; MXPID=
 # has taken the firewall away (its last commands then fail on the socketmap that is gone).
 # One more start reads what came after the stop, from where the last one saved; then the log
 # is the events file, every line once.
-log_quiet() {
-	local a b
-	a=$(stat -c %s "$TMP/maillog")
-	sleep 0.5	# on purpose: "quiet" is no growth over a span of time
-	b=$(stat -c %s "$TMP/maillog")
-	[ "$a" = "$b" ]
-}
 caught_up() { [ "$("$MXGUARD" parse "$TMP/maillog" | wc -l)" = "$(wc -l < "$TMP/events")" ]; }
-wait_for 20 log_quiet
+wait_for 20 file_quiet "$TMP/maillog" 0.5
 start_mxguard
 wait_for 20 caught_up
 kill "$MXPID"; wait "$MXPID" 2> /dev/null; MXPID=
