@@ -35,10 +35,15 @@ ip -n "$CLI" -6 addr add 2001:db8:1::2/64 dev "vc$$" nodad
 for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV" link set "vs$$" up
 ip -n "$CLI" link set "vc$$" up
-ip netns exec "$SRV" nc -lk 198.51.100.1 2525 > /dev/null 2>&1 & PIDS+=($!)
-ip netns exec "$SRV" nc -6 -lk 2001:db8:1::1 2525 > /dev/null 2>&1 & PIDS+=($!)
 listening() { [ "$(ip netns exec "$SRV" ss -Hltn "sport = :2525" | wc -l)" -ge 2 ]; }
-wait_for 10 listening
+# listen: the two listeners up (again, if one ended: each backend's checks start from a working path)
+listen() {
+	listening && return
+	ip netns exec "$SRV" nc -lk 198.51.100.1 2525 > /dev/null 2>&1 & PIDS+=($!)
+	ip netns exec "$SRV" nc -6 -lk 2001:db8:1::1 2525 > /dev/null 2>&1 & PIDS+=($!)
+	wait_for 10 listening
+}
+listen
 # from ADDR: a TCP connection from that source address gets through within a second
 from() {
 	local dst=198.51.100.1
@@ -72,6 +77,7 @@ preload_with() {
 	# 2001:db8:1::2 (risk 9), .9 (risk 10, expires in 12 s).
 	mkdir -p "$TMP/feeds"
 	rm -rf "$TMP/st"
+	listen
 	before=$(fwstate "$b")
 	exp=$(date -u -d '+12 seconds' +%Y-%m-%dT%H:%M:%SZ)
 	cat > "$TMP/feeds/bl.csv" <<- EOF
