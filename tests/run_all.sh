@@ -17,6 +17,7 @@ pass=0
 fail=0
 skipped=0
 failed=()
+fail_lines=()	# the FAIL lines (and their detail) of every failure: repeated at the end, where a cut log still shows them
 skips=()	# "NAME: REASON" of each skip, listed at the end
 times=()	# "SECONDS NAME" of each shell test: the slowest are listed at the end
 strict=${MXG_STRICT:-0}
@@ -25,7 +26,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
-ko() { fail=$((fail + 1)); failed+=("$1"); echo "FAIL $1"; }
+ko() { fail=$((fail + 1)); failed+=("$1"); fail_lines+=("FAIL $1"); echo "FAIL $1"; }
 # note_skip "NAME: REASON": a skip, or under MXG_STRICT=1 a failure
 note_skip() {
 	if [ "$strict" = 1 ]; then
@@ -72,6 +73,8 @@ for t in "$UNIT_DIR"/test_*; do
 	if [ "$n_bad" -gt 0 ]; then
 		fail=$((fail + n_bad))
 		failed+=("$name")
+		mapfile -t -O ${#fail_lines[@]} fail_lines < <(echo "$out" | grep -E 'FAILED|ERROR|error|Assert|==[0-9]+==' | head -20 | sed "s/^/[$name] /")
+		fail_lines+=("FAIL $name ($n_bad of $n_run failed, exit $rc)")
 		echo "$out" | grep -E 'FAILED|ERROR|error|Assert|==[0-9]+==' | head -20
 		echo "FAIL $name ($n_bad of $n_run failed, exit $rc)"
 	else
@@ -144,7 +147,10 @@ for t in tests/sh/test_*.sh; do
 	pass=$((pass + n_ok))
 	fail=$((fail + n_bad))
 	sed "s/^/[$name] /" <<<"$out" | grep -E '^\[[^]]*\] (ok|FAIL|skip|  )' || true
-	[ "$n_bad" -gt 0 ] && failed+=("$name")
+	if [ "$n_bad" -gt 0 ]; then
+		failed+=("$name")
+		mapfile -t -O ${#fail_lines[@]} fail_lines < <(sed "s/^/[$name] /" <<<"$out" | grep -A6 -E '^\[[^]]*\] FAIL' | grep -E '^\[[^]]*\] (FAIL|  )' | head -30)
+	fi
 	for s in "${sh_skips[@]}"; do
 		case $s in "$name: "*) note_skip "$s" ;; *) note_skip "$name/$s" ;; esac	# (skip_all names the test)
 	done
@@ -155,6 +161,10 @@ echo "slowest shell tests (seconds): $(printf '%s\n' "${times[@]}" | sort -rn | 
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (not passed; MXG_STRICT=1 makes these failures):"
 	printf '  %s\n' "${skips[@]}"
+fi
+if [ ${#fail_lines[@]} -gt 0 ]; then
+	echo "what failed (repeated from above):"
+	printf '  %s\n' "${fail_lines[@]}"
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed: $(printf '%s\n' "${failed[@]}" | sort -u | xargs)"
 [ "$strict" = 1 ] && echo "strict mode (MXG_STRICT=1): a skip is a failure"
