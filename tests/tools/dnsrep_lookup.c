@@ -50,7 +50,7 @@ struct slot {
 };
 
 static struct {
-	int remaining, answered;
+	int remaining, made;
 	int sig, pid, after, signalled;
 } run;
 
@@ -66,7 +66,7 @@ now_ms(void)
 static void
 maybe_signal(void)
 {
-	if (run.sig != 0 && !run.signalled && run.answered >= run.after) {
+	if (run.sig != 0 && !run.signalled && run.made >= run.after) {
 		run.signalled = 1;
 		if (kill(run.pid, run.sig) != 0)
 			fprintf(stderr, "dnsrep_lookup: kill %d %d: %s\n", run.sig, run.pid, strerror(errno));
@@ -82,7 +82,6 @@ answer(void *arg, const struct dnsrep_answer *ans)
 	s->latency = now_ms() - s->start;
 	s->done = 1;
 	run.remaining--;
-	run.answered++;
 }
 
 static int
@@ -282,8 +281,10 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < nslot; i++) {
 			slot[i].done = 0;
 			slot[i].start = now_ms();
-			if (r == 1)
+			if (r == 1) {
 				maybe_signal();
+				run.made++;
+			}
 			dnsrep_lookup(d, &slot[i].a, slot[i].start, answer, &slot[i]);
 		}
 		loop(d, 0);
