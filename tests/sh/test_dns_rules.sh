@@ -20,9 +20,9 @@
 #     is counted twice;
 #   - a reload while events wait judges them at once (zones unknown);
 #     replay does not ask zones and says so;
-#   - a storm of 10,000 distinct IPv6 clients through the daemon: every
-#     event judged with the right answer, none waiting longer than the
-#     timeout, nothing lost; a second pass is answered from the cache
+#   - a storm of 10,000 distinct IPv6 clients through the daemon (the
+#     timeout raised to 8 s by a reload): every event judged with the right
+#     answer, none waiting longer than the timeout, nothing lost; a second pass is answered from the cache
 #     (the hit rate printed).
 # Test addresses are from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32.
 . "$(dirname "$0")/lib.sh"
@@ -177,6 +177,14 @@ with open(sys.argv[1], 'w') as f:
                 '550 5.1.1 <s%d@example.org>: Recipient address rejected: User unknown in local recipient table; '
                 'from=<x@example.net> to=<s%d@example.org> proto=ESMTP helo=<x>\n' % (i // 600, i // 10 % 60, net, i + 1, i, i))
 EOF
+# The storm is about answers, not the deadline (checked above): the zones' timeout goes to 8 s for it. With
+# 2 s, a loaded CI machine running the ASan build beside the other timed out 4,465 of 20,000 questions: 64 in
+# flight per server (dnszone.c's window) at a round trip stretched by the load cannot take 20,000 in 2 s.
+sed -i 's/timeout 2s/timeout 8s/' "$TMP/dns.conf"
+"$MXGUARD" ctl --socket "$TMP/s" reload > /dev/null
+reloads() { [ "$(grep -c "reloaded $TMP/dns.conf" "$TMP/run.err")" = 2 ]; }	# (this and the one above)
+wait_for 20 reloads
+check "the storm's zones are set up (8 s timeout)" reloads
 st0=$(status)
 n0=$(wc -l < "$TMP/ev.jsonl")
 s0=$(date +%s%N)
@@ -191,7 +199,7 @@ check_eq "every answer right: the listed /48 listed, the other not, no unknown" 
 check_eq "... and 20,000 questions, no timeout, nothing forced" "20000 0 0 0" \
 	"$(jq -n --argjson a "$st0" --argjson b "$st" '$b.dns.queries - $a.dns.queries, $b.dns.timeouts - $a.dns.timeouts, $b.dns.forced - $a.dns.forced, $b.dns.overflow - $a.dns.overflow' | paste -sd' ')"
 maxw=$(echo "$st" | jq -r .dns.max_wait_ms)
-check "no event waited longer than the zone's timeout (max ${maxw} ms of 2000)" test "$maxw" -le 2000
+check "no event waited longer than the zone's timeout (max ${maxw} ms of 8000)" test "$maxw" -le 8000
 # The same clients again: from the cache.
 sed 's/Nov 19 11:/Nov 19 12:/' "$TMP/storm.log" >> "$TMP/mail.log"
 wait_for 60 count_at_least $((n0 + 20000)) sh -c "wc -l < '$TMP/ev.jsonl'"
