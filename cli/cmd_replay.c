@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cluster/counters.h"
 #include "../common/log.h"
 #include "../common/outbuf.h"
 #include "../common/xalloc.h"
@@ -26,6 +27,7 @@
 #include "input.h"
 
 #define TOP_KEYS 10
+#define CLUSTER_BATCH 65536	/* --cluster: events between two batches to Redis */
 
 struct keycount {
 	uint64_t decisions, maxvalue;
@@ -42,6 +44,8 @@ struct replay {
 	struct rep_db *rep;	/* the feeds, when a rule reads reputation; else NULL */
 	struct rep_result rr;	/* the current event's */
 	struct volume *vol;	/* mxguard's own vol, counted as the logs go */
+	struct counters *cnt;	/* --cluster: scope cluster rules counted in Redis */
+	uint32_t since_batch;	/* events since the last batch went */
 };
 
 static int
@@ -94,6 +98,50 @@ on_event(void *arg, struct event *ev, const char *file)
 		ev->rep = &rp->rr;
 	}
 	engine_event(rp->eng, ev, on_decision, rp);
+	if (rp->cnt != NULL && ++rp->since_batch >= CLUSTER_BATCH) {
+		/* One batch in flight while the next is gathered: Redis and the parser work side by side. */
+		if (!counters_wait(rp->cnt, 0, 30000))
+			log_warnx("replay: --cluster: Redis has not answered a batch in 30 s; going on");
+		counters_flush(rp->cnt);
+		rp->since_batch = 0;
+	}
+}
+
+static int
+share_counted(void *arg, const struct engine_shared *s)
+{
+	return counters_add(((struct replay *)arg)->cnt, s);
+}
+
+static void
+on_crossed(void *arg, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts, const struct addr *ip,
+    enum ev_type type)
+{
+	struct replay *rp = arg;
+
+	engine_cluster_decide(rp->eng, rule, key, klen, value, ts, ip, type, on_decision, rp);
+}
+
+/* --cluster URL: the counters, ready (the cluster's key known), or NULL (said why). */
+static struct counters *
+replay_counters(struct replay *rp, const char *url)
+{
+	struct redis_url u;
+	struct counters *c;
+	char why[400];
+
+	if (redis_url_parse(url, &u, why, sizeof(why)) < 0) {
+		log_warnx("replay: --cluster: %s", why);
+		return NULL;
+	}
+	c = counters_new(&u, rp->conf, on_crossed, rp);
+	if (!counters_wait(c, 1, 10000)) {
+		log_warnx("replay: --cluster: the counters are not ready after 10 s (%s)", counters_stats(c).link);
+		counters_free(c);
+		return NULL;
+	}
+	engine_set_cluster(rp->eng, counters_key(c), share_counted, rp);
+	return c;
 }
 
 struct topn {
@@ -165,10 +213,12 @@ replay_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard replay -c CONFIG [--summary] [--mta auto|postfix|sendmail|exim|opensmtpd] [--year YYYY]\n"
-	    "                      [--max-line BYTES] LOG...\n"
+	    "                      [--max-line BYTES] [--cluster URL] LOG...\n"
 	    "  Run the rules over old logs (plain or gzip, oldest first) in event time and\n"
 	    "  print every decision they would have taken, one JSON object per line.\n"
-	    "  Nothing is enforced. --summary adds decisions per rule and the top keys on stderr.\n");
+	    "  Nothing is enforced. --summary adds decisions per rule and the top keys on stderr.\n"
+	    "  --cluster URL counts scope cluster rules in that Redis (docs/CLUSTER.md): a Redis of\n"
+	    "  the replay's own, not the live cluster's, whose windows it would fill.\n");
 }
 
 int
@@ -177,6 +227,7 @@ cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "summary", no_argument, NULL, 's' },
+		{ "cluster", required_argument, NULL, 'C' },
 		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -187,7 +238,7 @@ cmd_replay(int argc, char **argv)
 	struct timespec t0, t1;
 	struct outbuf ob;
 	struct parser *p;
-	const char *conffile = NULL;
+	const char *conffile = NULL, *clusterurl = NULL;
 	int c, k, rc;
 
 	input_opts_init(&io);
@@ -198,6 +249,9 @@ cmd_replay(int argc, char **argv)
 			break;
 		case 's':
 			rp.summary = 1;
+			break;
+		case 'C':
+			clusterurl = optarg;
 			break;
 		case 'h':
 			replay_usage(stdout);
@@ -237,12 +291,41 @@ cmd_replay(int argc, char **argv)
 		log_warnx("replay: %s: rules read DNS zones, which replay does not ask (today's answers are not "
 		    "those of the logs' days): every zone is unknown here, its listings false", rp.conf->zones[0]->at);
 	rp.eng = engine_new(rp.conf);
+	if (clusterurl != NULL && (rp.cnt = replay_counters(&rp, clusterurl)) == NULL) {
+		engine_free(rp.eng);
+		rep_free(rp.rep);
+		volume_free(rp.vol);
+		conf_free(rp.conf);
+		return EX_UNAVAILABLE;
+	}
+	if (clusterurl == NULL && rp.conf->ncluster_rules > 0)
+		log_warnx("replay: %d rule(s) with scope cluster are counted on these logs alone (--cluster URL "
+		    "counts them in a Redis)", rp.conf->ncluster_rules);
+	else if (clusterurl != NULL && rp.conf->ncluster_rules == 0)
+		log_warnx("replay: --cluster: no rule has scope cluster; Redis is not asked");
 	rp.top = keytab_new(100000, sizeof(struct keycount), KEYTAB_KEYMAX);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	rp.ob = &ob;
 	p = parser_new(&io.parser);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = read_events(p, argv + optind, argc - optind, io.max_line, on_event, &rp, &tot);
+	if (rp.cnt != NULL) {
+		/* the last batches: what was in flight, then what was gathered */
+		for (int i = 0; i < 2; i++) {
+			if (!counters_wait(rp.cnt, 0, 30000))
+				log_warnx("replay: --cluster: Redis has not answered the last batch in 30 s");
+			counters_flush(rp.cnt);
+		}
+		counters_wait(rp.cnt, 0, 30000);
+		if (rp.summary) {
+			struct counters_stats cs = counters_stats(rp.cnt);
+
+			fprintf(stderr, "cluster counters: %llu updates, %llu script calls in %llu round trips, "
+			    "%llu thresholds crossed, %llu dropped, %llu errors\n", (unsigned long long)cs.updates,
+			    (unsigned long long)cs.calls, (unsigned long long)cs.batches, (unsigned long long)cs.crossed,
+			    (unsigned long long)cs.dropped, (unsigned long long)cs.errors);
+		}
+	}
 	if (ob_flush(&ob) < 0) {
 		log_warn("replay: writing output");
 		rc = EX_IOERR;
@@ -253,6 +336,7 @@ cmd_replay(int argc, char **argv)
 	parser_free(p);
 	ob_free(&ob);
 	keytab_free(rp.top, NULL);
+	counters_free(rp.cnt);
 	engine_free(rp.eng);
 	rep_free(rp.rep);
 	volume_free(rp.vol);

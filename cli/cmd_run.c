@@ -72,6 +72,7 @@
 #define DNS_DRAIN_MS 100	/* the longest the loop takes in DNS answers before it looks at the rest */
 #define DNS_DRAIN_GAP_MS 2	/* ... as long as the next ones come within this */
 
+#include "../cluster/counters.h"
 #include "../common/clock.h"
 #include "daemon.h"
 
@@ -126,6 +127,68 @@ on_decision(void *arg, const struct decision *d)
 	sd->level = d->level;
 }
 
+/*
+ * A scope cluster rule's event (engine.h): to the cluster's counters, if
+ * they are reachable and the engine hashes with the cluster's current key;
+ * otherwise the rule's own window here decides.
+ */
+static int
+share_counted(void *arg, const struct engine_shared *s)
+{
+	struct daemon *dm = arg;
+
+	return dm->cnt_keyver == counters_key_version(dm->cnt) && counters_add(dm->cnt, s);
+}
+
+/* The cluster's count of a key crossed its threshold with this node's update: this node decides. */
+static void
+on_crossed(void *arg, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts, const struct addr *ip,
+    enum ev_type type)
+{
+	struct daemon *dm = arg;
+
+	engine_cluster_decide(dm->eng, rule, key, klen, value, ts, ip, type, on_decision, dm);
+}
+
+/* The engine counts scope cluster rules through the counters, under the cluster's key once it is known. */
+static void
+counters_attach(struct daemon *dm)
+{
+	if (dm->cnt == NULL)
+		return;
+	if (counters_ready(dm->cnt))
+		dm->cnt_keyver = counters_key_version(dm->cnt);
+	engine_set_cluster(dm->eng, counters_key(dm->cnt), share_counted, dm);
+}
+
+/*
+ * Counters for the configuration's scope cluster rules: a link of their own
+ * to the cluster's Redis. Without a cluster such rules count on this node
+ * only, and say so.
+ */
+static void
+counters_setup(struct daemon *dm)
+{
+	const struct config *c = dm->conf;
+
+	if (c->ncluster_rules == 0 || dm->agent)
+		return;
+	if (dm->cl_url == NULL) {
+		for (int i = 0; i < c->nrules; i++)
+			if (c->rules[i]->scope == SCOPE_CLUSTER)
+				log_warnx("run: %s:%d: rule \"%s\" has scope cluster, but there is no cluster "
+				    "(--cluster or 'set cluster'): it counts on this node only", c->rules[i]->file,
+				    c->rules[i]->line, c->rules[i]->name);
+		return;
+	}
+	if (dm->cnt == NULL)
+		dm->cnt = counters_new(dm->cl_url, c, on_crossed, dm);
+	else
+		counters_reconfigure(dm->cnt, c);
+	dm->cnt_keyver = 0;
+	counters_attach(dm);
+}
+
 static void on_event(struct daemon *dm, struct event *ev);
 static int write_events(struct daemon *dm);
 static int zones_start(struct daemon *dm, const struct config *c, struct dnsrep **dns, struct repwait **wait);
@@ -136,9 +199,11 @@ on_line(void *arg, struct span line)
 	struct daemon *dm = arg;
 	struct event ev;
 
-	/* While a long catch-up reads on, DNS answers are taken in as they come. */
+	/* While a long catch-up reads on, DNS answers are taken in as they come, and the cluster's counters tick. */
 	if (dm->dns != NULL && (dm->lines & 1023) == 1023)
 		dnsrep_process(dm->dns, mono_ms());
+	if (dm->cnt != NULL && (dm->lines & 4095) == 4095)
+		counters_pump(dm->cnt);
 	dm->lines++;
 	dm->dirty = 1;
 	for (int got = parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev); got;
@@ -1384,6 +1449,7 @@ daemon_reload(struct daemon *dm)
 		dm->eng = ne;
 		dm->rep = nr;
 	}
+	counters_setup(dm);	/* rule numbers changed: what was gathered under the old ones is dropped */
 	watch_feeds(dm);
 	preload_sync(dm);
 	log_info("run: reloaded %s (%d rules)", dm->conffile ? dm->conffile : "(no configuration)", nc->nrules);
@@ -1526,6 +1592,8 @@ cluster_setup(struct daemon *dm, const char *url, const char *node)
 	o.keep_seconds = 2 * longest > 7 * 86400 ? 2 * longest : 7 * 86400;
 	o.node = dm->node;
 	dm->cl = cluster_new(&o, on_remote, dm);
+	dm->cl_url = xmalloc(sizeof(*dm->cl_url));
+	*dm->cl_url = o.url;
 	log_info("run: node %s shares its decisions through %s", dm->node,
 	    o.url.nsentinels > 0 ? "Redis Sentinel" : "Redis");
 	return 0;
@@ -1923,6 +1991,7 @@ cmd_run(int argc, char **argv)
 	dm.expiry = fw_expiry_new();
 	if (dm.cl != NULL)
 		cluster_restore(&dm);
+	counters_setup(&dm);
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{
@@ -2043,13 +2112,14 @@ cmd_run(int argc, char **argv)
 		/* signals, control, inotify, then the socketmap's listener and connections */
 		/* ... and an asynchronous firewall's pipes while it works */
 		/* ... and the DNS zones' sockets, waking at their next deadline at the latest */
-		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX + CLUSTER_POLL_MAX] = {
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX + CLUSTER_POLL_MAX + 1] = {
 			{ .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
 		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
 		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
 		int nfw = dm.fw_busy != FW_IDLE ? dm.fw->pollfds(dm.fw_state, pfd + 3 + nsm + nct, 2) : 0;
 		int ndns = dm.dns ? dnsrep_pollfds(dm.dns, pfd + 3 + nsm + nct + nfw, DNS_POLL_MAX) : 0;
 		int ncl = dm.cl ? cluster_pollfds(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, CLUSTER_POLL_MAX) : 0;
+		int ncnt = dm.cnt ? counters_pollfd(dm.cnt, pfd + 3 + nsm + nct + nfw + ndns + ncl) : 0;
 		int wait_ms = TICK_MS;
 
 		if (dm.cl != NULL) {
@@ -2064,10 +2134,22 @@ cmd_run(int argc, char **argv)
 			if (due >= 0 && left < wait_ms)
 				wait_ms = left > 0 ? (int)left : 0;
 		}
-		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns + ncl), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
+		if (dm.cnt != NULL) {
+			int64_t due = counters_next_ms(dm.cnt), left = due - mono_ms();
+
+			if (due >= 0 && left < wait_ms)
+				wait_ms = left > 0 ? (int)left : 0;
+		}
+		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns + ncl + ncnt), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (dm.cl != NULL)
 			cluster_process(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, ncl, mono_ms());	/* remote decisions in */
+		if (dm.cnt != NULL) {
+			/* the counters' replies in (a crossing decides here), the next batch out */
+			counters_process(dm.cnt, ncnt ? pfd[3 + nsm + nct + nfw + ndns + ncl].revents : 0, mono_ms());
+			if (counters_ready(dm.cnt) && dm.cnt_keyver != counters_key_version(dm.cnt))
+				counters_attach(&dm);
+		}
 		if (dm.dns != NULL)
 			dns_drain(&dm);	/* answers in, timeouts passed: waiting events judged */
 		if (smap != NULL)
@@ -2179,7 +2261,9 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	free(dm.preload);
 	parser_free(dm.parser);
+	counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
 	cluster_free(dm.cl);	/* what is not published yet is in the saved outbox */
+	free(dm.cl_url);
 	free(dm.cl_staged);
 	repwait_free(dm.wait);	/* what still waits is saved (the last commit) and asked again at the next start */
 	dnsrep_free(dm.dns);

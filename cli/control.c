@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "ctl.h"
 #include "../actions/dmap.h"
+#include "../cluster/counters.h"
 #include "daemon.h"
 
 static void
@@ -174,11 +175,28 @@ cluster_json(struct daemon *dm)
 	OB_LIT(&dm->reply, ",\"redis\":");
 	ob_put_json_str(&dm->reply, s.where, strlen(s.where));
 	reply(dm, ",\"up\":%s,\"backlog\":%llu,\"published\":%llu,\"received\":%llu,\"applied\":%llu,"
-	    "\"duplicates\":%llu,\"own\":%llu,\"malformed\":%llu,\"stale\":%llu,\"refused_trusted\":%llu}",
+	    "\"duplicates\":%llu,\"own\":%llu,\"malformed\":%llu,\"stale\":%llu,\"refused_trusted\":%llu",
 	    strcmp(s.link, "up") == 0 ? "true" : "false", (unsigned long long)s.backlog,
 	    (unsigned long long)s.published, (unsigned long long)s.received, (unsigned long long)s.applied,
 	    (unsigned long long)s.duplicates, (unsigned long long)s.own, (unsigned long long)s.malformed,
 	    (unsigned long long)dm->cl_stale, (unsigned long long)dm->cl_trusted);
+	OB_LIT(&dm->reply, ",\"counters\":");
+	if (dm->cnt == NULL) {
+		OB_LIT(&dm->reply, "null}");
+	} else {
+		/* scope cluster rules' windows: one round trip per batch, at most one batch per tick */
+		struct counters_stats c = counters_stats(dm->cnt);
+
+		OB_LIT(&dm->reply, "{\"link\":");
+		ob_put_json_str(&dm->reply, c.link, strlen(c.link));
+		reply(dm, ",\"ready\":%s,\"updates\":%llu,\"calls\":%llu,\"round_trips\":%llu,\"crossed\":%llu,"
+		    "\"dropped\":%llu,\"errors\":%llu,\"waiting\":%llu,\"last_rtt_ms\":%lld,\"max_rtt_ms\":%lld}}",
+		    counters_ready(dm->cnt) ? "true" : "false", (unsigned long long)c.updates,
+		    (unsigned long long)c.calls, (unsigned long long)c.batches, (unsigned long long)c.crossed,
+		    (unsigned long long)c.dropped, (unsigned long long)c.errors, (unsigned long long)c.waiting,
+		    (long long)c.last_rtt_ms,
+		    (long long)c.max_rtt_ms);
+	}
 }
 
 static void

@@ -97,6 +97,9 @@ struct daemon {
 	uint64_t wait_saved;	/* repwait_changes() when the waiting events were last saved */
 	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
 	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
+	struct counters *cnt;	/* scope cluster rules' windows in Redis (counters.h), or NULL: none */
+	uint64_t cnt_keyver;	/* counters_key_version() the engine has */
+	struct redis_url *cl_url;	/* where the cluster is (counters are set up at a reload that needs them) */
 	int agent;		/* mxguard agent: enforces the cluster's decisions, reads no logs, publishes nothing */
 	char node[CLUSTER_NODE_MAX + 1];	/* this node's name */
 	uint64_t cl_seq;	/* the number of this node's last message in the outbox (saved: "cluster-seq") */

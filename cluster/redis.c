@@ -270,7 +270,8 @@ reply_cb(redisAsyncContext *ac, void *reply, void *priv)
 		l->drop = 1;
 		snprintf(l->why, sizeof(l->why), "%s", "the server is a replica now (READONLY)");
 	}
-	c->fn(c->arg, r);
+	if (c->fn != NULL)
+		c->fn(c->arg, r);
 	free(c);
 }
 

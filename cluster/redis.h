@@ -60,7 +60,7 @@ const char *rlink_state_text(const struct rlink *l);
 /* Where it is connected (or trying): "HOST:PORT". */
 const char *rlink_where(const struct rlink *l);
 
-/* Queue a command (argv form; binary-safe). -1 if the link is not up (fn is not called then). */
+/* Queue a command (argv form; binary-safe; fn NULL: its reply is not wanted). -1 if the link is not up (fn is not called then). */
 int rlink_command(struct rlink *l, rlink_reply_fn fn, void *arg, int argc, const char **argv, const size_t *lens);
 
 /* The socket to poll (at most one; 0 if none now), and when rlink_process must run at the latest. */

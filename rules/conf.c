@@ -1267,8 +1267,18 @@ parse_rule(struct P *p)
 				good = 0;
 			}
 			r->max_keys = (uint32_t)n;
+		} else if (accept_word(p, "scope")) {
+			/* scope local (the default) or cluster: counted across every node (docs/CLUSTER.md) */
+			if (accept_word(p, "local"))
+				r->scope = SCOPE_LOCAL;
+			else if (accept_word(p, "cluster"))
+				r->scope = SCOPE_CLUSTER;
+			else {
+				ERR(p, cur(p), "expected local or cluster after scope, found %s", tok_desc(cur(p)));
+				good = 0;
+			}
 		} else {
-			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do or max-keys",
+			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, scope or max-keys",
 			    tok_desc(cur(p)));
 			good = 0;
 		}
@@ -1299,6 +1309,7 @@ parse_rule(struct P *p)
 		return;
 	}
 	check_rule(p, r, &at, &rc);
+	p->c->ncluster_rules += r->scope == SCOPE_CLUSTER;
 	p->c->rules = xrealloc(p->c->rules, (size_t)(p->c->nrules + 1) * sizeof(*p->c->rules));
 	p->c->rules[p->c->nrules++] = r;
 }

@@ -20,6 +20,7 @@
 
 enum key_kind { KEY_CLIENT, KEY_HELO, KEY_SENDER, KEY_SENDER_DOMAIN, KEY_RECIPIENT, KEY_GLOBAL };
 enum measure { M_COUNT, M_DISTINCT, M_SUM };
+enum scope { SCOPE_LOCAL, SCOPE_CLUSTER };
 enum action { A_BLOCK, A_REJECT, A_DEFER, A_DISCARD, A_HOLD, A_TARPIT, A_LIMIT, A_LOG };
 
 struct rule {
@@ -44,6 +45,7 @@ struct rule {
 	uint32_t escalate;	/* factor for repeat offenders (1: none) */
 	int64_t escalate_max;	/* cap on an escalated duration */
 	uint32_t max_keys;	/* cap on tracked keys */
+	enum scope scope;	/* SCOPE_CLUSTER: counted across the cluster's nodes (cluster/counters.h) */
 };
 
 /*
@@ -87,6 +89,7 @@ struct config {
 	char *cluster_at;		/* where it was set, "FILE:LINE:COL" */
 	char *cluster_password_file;	/* ... password-file "PATH" (resolved) */
 	char *node;			/* "set node "NAME"": this node's name in the cluster */
+	int ncluster_rules;		/* rules with "scope cluster" */
 	int natc;
 };
 

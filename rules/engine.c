@@ -58,6 +58,9 @@ struct engine {
 	uint64_t doubts;	/* doubtful values counted: each is a value of its own */
 	struct addr last_ip;	/* the last client checked against the trusted tables ... */
 	int last_trusted;	/* ... and the answer: events come in bursts per client */
+	engine_share_fn share;	/* scope cluster rules' events go there too (NULL: no cluster) */
+	void *share_arg;
+	struct hash_key ckey;	/* the cluster's key (engine_set_cluster) */
 };
 
 static void
@@ -249,9 +252,8 @@ doubtful_field(const struct event *ev, int field)
  * adds to the count instead of hiding from it.
  */
 static int
-distinct_fp(struct engine *e, const struct rule *r, const struct event *ev, uint64_t *fp)
+distinct_fp(struct engine *e, const struct hash_key *hk, const struct rule *r, const struct event *ev, uint64_t *fp)
 {
-	const struct hash_key *hk = &e->key;
 	struct span s;
 
 	if (r->field == CF_IP) {
@@ -273,8 +275,14 @@ distinct_fp(struct engine *e, const struct rule *r, const struct event *ev, uint
 	}
 	if (!doubtful_field(ev, r->field))
 		return 0;
-	e->doubts++;
-	*fp = hash_bytes(hk, &e->doubts, sizeof(e->doubts));
+	if (hk == &e->key)
+		e->doubts++;	/* (the cluster's fingerprint of the same doubt, next, takes the same number) */
+	{
+		/* the process's own key in it too: another node's doubt number n is another value */
+		uint64_t d[2] = { e->doubts, e->key.k0 };
+
+		*fp = hash_bytes(hk, d, sizeof(d));
+	}
 	return 1;
 }
 
@@ -331,6 +339,61 @@ decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint
 	fn(arg, &d);
 }
 
+/* A scope cluster rule's event, to the cluster's counters: 1 if they took it. */
+static int
+share_event(struct engine *e, struct rule_rt *rt, const uint8_t *k, size_t klen, const struct event *ev)
+{
+	const struct rule *r = rt->r;
+	struct engine_shared s = { .rule = (int)(rt - e->rt), .key = k, .klen = klen, .ckey = k, .cklen = klen,
+		.ts = ev->ts, .add = 1, .ev = ev };
+	uint8_t ck[STRKEY_TEXT + 8];
+
+	if (klen == STRKEY_TEXT + 8 && r->key != KEY_CLIENT && r->key != KEY_GLOBAL) {
+		/* a long string key ends in a hash: the cluster's */
+		s.cklen = make_key(&e->ckey, r, ev, ck);
+		s.ckey = ck;
+	}
+	if (r->measure == M_SUM) {
+		int64_t v = ev->num[r->field];
+
+		s.add = v < 0 ? 0 : (uint64_t)v;
+	} else if (r->measure == M_DISTINCT && !distinct_fp(e, &e->ckey, r, ev, &s.fp)) {
+		return 0;
+	}
+	return e->share(e->share_arg, &s);
+}
+
+void
+engine_set_cluster(struct engine *e, const struct hash_key *ck, engine_share_fn fn, void *arg)
+{
+	e->share = fn;
+	e->share_arg = arg;
+	if (ck != NULL)
+		e->ckey = *ck;
+}
+
+void
+engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
+    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg)
+{
+	struct rule_rt *rt;
+	struct window *w;
+	struct event ev;
+	int created;
+
+	if (rule < 0 || rule >= e->n || klen == 0 || klen > STRKEY_TEXT + 8)
+		return;
+	rt = &e->rt[rule];
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = ts;
+	ev.type = type;
+	if (ip != NULL)
+		ev.ip = *ip;
+	/* this node's window of the key is reset with the cluster's */
+	w = keytab_put(rt->windows, key, klen, ts, &created, free_window);
+	decide(rt, key, klen, w, value, &ev, fn, arg);
+}
+
 void
 engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg)
 {
@@ -358,7 +421,7 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 			skip = cond_eval(r->unless[u], ev);
 		if (skip || (klen = make_key(&e->key, r, ev, k)) == 0)
 			continue;
-		if (r->measure == M_DISTINCT && !distinct_fp(e, r, ev, &fp))
+		if (r->measure == M_DISTINCT && !distinct_fp(e, &e->key, r, ev, &fp))
 			continue;
 		if (r->measure == M_SUM && !ev_has(ev, (enum ev_field)r->field))
 			continue;
@@ -377,7 +440,9 @@ engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg
 		default:
 			value = win_distinct(w, rt->width, ev->ts, fp, (uint32_t)r->threshold);
 		}
-		if (value >= r->threshold)
+		if (r->scope == SCOPE_CLUSTER && e->share != NULL && share_event(e, rt, k, klen, ev))
+			;	/* the cluster's count decides (engine_cluster_decide) */
+		else if (value >= r->threshold)
 			decide(rt, k, klen, w, value, ev, fn, arg);
 		/* Windows idle for longer than their span hold nothing: free them as we go. */
 		keytab_expire(rt->windows, ev->ts - r->window - rt->width, SWEEP_PER_EVENT, free_window);
@@ -506,7 +571,7 @@ same_counting(const struct rule *a, const struct rule *b)
 	return strcmp(a->name, b->name) == 0 && a->types == b->types && a->key == b->key &&
 	    a->v4len == b->v4len && a->v6len == b->v6len && a->measure == b->measure &&
 	    a->field == b->field && a->dv4len == b->dv4len && a->dv6len == b->dv6len &&
-	    a->window == b->window && a->max_keys == b->max_keys;
+	    a->window == b->window && a->max_keys == b->max_keys && a->scope == b->scope;
 }
 
 void

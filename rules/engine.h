@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "../common/hash.h"
 #include "../common/outbuf.h"
 #include "../parsers/event.h"
 #include "conf.h"
@@ -65,6 +66,38 @@ void engine_adopt(struct engine *e, struct engine *old);
  * is gone or the key does not fit it (the configuration changed).
  */
 int engine_restore(struct engine *e, const char *rule, const char *key, int64_t until, uint32_t level);
+
+/*
+ * Rules with "scope cluster" count across the cluster's nodes
+ * (cluster/counters.h). Each of their events still updates the rule's own
+ * window here, and is also handed to the share function: when that takes
+ * it (returns 1: the cluster's counters are reachable), the cluster decides
+ * and the local window does not; when it cannot (Redis down), the local
+ * window decides as for a local rule. What is handed over is hashed under
+ * the cluster's key (ck), shared by every node, so that all of them name a
+ * long key and fingerprint a value alike.
+ */
+struct engine_shared {
+	int rule;			/* index in the configuration */
+	const uint8_t *key;		/* the key bytes here (engine_cluster_decide takes them back) */
+	size_t klen;
+	const uint8_t *ckey;		/* the key bytes as the cluster names it */
+	size_t cklen;
+	int64_t ts;
+	uint64_t add;			/* count: 1; sum: the field's value */
+	uint64_t fp;			/* distinct: the value's fingerprint under the cluster's key */
+	const struct event *ev;
+};
+typedef int (*engine_share_fn)(void *arg, const struct engine_shared *s);
+void engine_set_cluster(struct engine *e, const struct hash_key *ck, engine_share_fn fn, void *arg);
+
+/*
+ * The cluster's count for a key of a scope cluster rule reached its
+ * threshold by this node's update: decide as the rule would (unless the key
+ * is under the rule's action already). ip and type: the last event's.
+ */
+void engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
+    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
 
 /* Events skipped because their client is trusted. */
 uint64_t engine_trusted(const struct engine *e);

@@ -822,6 +822,28 @@ test_when_and_do(void **state)
 	assert_string_equal(key_kind_name(KEY_SENDER_DOMAIN), "sender_domain");
 }
 
+/* scope local (the default) or cluster; anything else is an error at the word */
+static void
+test_scope(void **state)
+{
+	const char *text =
+	    "rule \"l\" { on connect when count >= 5 within 1m do log }\n"
+	    "rule \"L\" { on connect when count >= 5 within 1m do log scope local }\n"
+	    "rule \"c\" { on rcpt_unknown when distinct to >= 20 within 10m do block for 1h scope cluster }\n";
+	const char *bad = "rule \"x\" { on connect when count >= 5 within 1m do log scope global }\n";
+	struct config *c;
+
+	wfile("s.conf", text);
+	c = load_ok(state, "s.conf");
+	assert_int_equal(rule_named(c, "l")->scope, SCOPE_LOCAL);
+	assert_int_equal(rule_named(c, "L")->scope, SCOPE_LOCAL);
+	assert_int_equal(rule_named(c, "c")->scope, SCOPE_CLUSTER);
+	assert_int_equal(c->ncluster_rules, 1);
+	wfile("e.conf", bad);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, col_of(bad, 1, "global"), 0, "expected local or cluster");
+}
+
 static void
 test_durations(void **state)
 {
@@ -1592,6 +1614,7 @@ main(void)
 		T(test_table_file_relative),
 		T(test_by_client),
 		T(test_when_and_do),
+		T(test_scope),
 		T(test_durations),
 		T(test_set_and_trust),
 		T(test_error_unknown_event),

@@ -1530,6 +1530,131 @@ test_doubtful_counts_as_distinct(void **state)
 	assert_string_equal(R.key[0], "203.0.113.67");
 }
 
+/* ---- scope cluster: what the engine hands the cluster's counters ---- */
+
+struct shared_log {
+	int take;		/* what the share function answers */
+	int n;
+	int rule[64];
+	uint8_t key[64][64], ckey[64][64];
+	size_t klen[64], cklen[64];
+	uint64_t fp[64], add[64];
+};
+static struct shared_log SL;
+
+static int
+share_rec(void *arg, const struct engine_shared *s)
+{
+	struct shared_log *l = arg;
+
+	if (l->n < 64) {
+		l->rule[l->n] = s->rule;
+		memcpy(l->key[l->n], s->key, s->klen);
+		l->klen[l->n] = s->klen;
+		memcpy(l->ckey[l->n], s->ckey, s->cklen);
+		l->cklen[l->n] = s->cklen;
+		l->fp[l->n] = s->fp;
+		l->add[l->n] = s->add;
+	}
+	l->n++;
+	return l->take;
+}
+
+static const char CLUSTER_RULES[] =
+    "rule \"c\" { on rcpt_unknown when distinct to >= 3 within 10m do block for 1h scope cluster }\n"
+    "rule \"l\" { on rcpt_unknown when distinct to >= 3 within 10m do log }\n"
+    "rule \"h\" { on rcpt_unknown by helo when count >= 100 within 10m do log scope cluster }\n";
+
+/*
+ * A scope cluster rule's events go to the share function; while it takes
+ * them, the cluster decides (engine_cluster_decide), not the local window;
+ * when it does not (Redis away), the local window does. Fingerprints and
+ * long keys' hashes are under the cluster's key: two engines (two nodes)
+ * name a value alike.
+ */
+static void
+test_cluster_scope(void **state)
+{
+	struct engine *e = engine_for(state, CLUSTER_RULES), *e2;
+	struct hash_key ck = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
+	struct shared_log first;
+	char helo[80];
+	struct event ev;
+	struct addr ip;
+	int c = rule_index(state, "c"), h = rule_index(state, "h");
+
+	memset(&SL, 0, sizeof(SL));
+	SL.take = 1;
+	engine_set_cluster(e, &ck, share_rec, &SL);
+	rcpt(e, T0, "203.0.113.9", "u1@example.org");
+	rcpt(e, T0 + 1, "203.0.113.9", "U2@EXAMPLE.org");
+	rcpt(e, T0 + 2, "203.0.113.9", "u3@example.org");
+	/* the local rule decided; the cluster rule's window reached 3 too, but the cluster decides */
+	assert_int_equal(R.n, 1);
+	assert_string_equal(R.d[0].rule->name, "l");
+	assert_int_equal(SL.n, 6);	/* 3 events x 2 scope cluster rules */
+	assert_int_equal(SL.rule[0], c);
+	assert_int_equal(SL.rule[1], h);
+	assert_int_equal(SL.add[1], 1);
+	assert_true(SL.fp[0] != SL.fp[2] && SL.fp[2] != SL.fp[4] && SL.fp[0] != SL.fp[4]);
+	/* a client key is its bytes, the same for the cluster */
+	assert_int_equal(SL.klen[0], SL.cklen[0]);
+	assert_memory_equal(SL.key[0], SL.ckey[0], SL.klen[0]);
+
+	/* another node (engine) with the cluster's key: the same fingerprints, case-blind */
+	first = SL;
+	memset(&SL, 0, sizeof(SL));
+	SL.take = 1;
+	e2 = engine_new(((struct fix *)*state)->c);
+	engine_set_cluster(e2, &ck, share_rec, &SL);
+	ev = E(EV_RCPT_UNKNOWN, T0, "203.0.113.9");
+	ev_set_str(&ev, F_TO, S("U1@Example.ORG"));
+	ev_set_str(&ev, F_HELO, S("x"));
+	engine_event(e2, &ev, on_decision, &R);
+	assert_int_equal(SL.n, 2);
+	assert_true(SL.fp[0] == first.fp[0]);
+
+	/* a long HELO: the local key ends in the process's hash, the cluster's in the cluster's */
+	memset(helo, 'h', 60);
+	helo[60] = '\0';
+	memset(&SL, 0, sizeof(SL));
+	SL.take = 1;
+	ev = E(EV_RCPT_UNKNOWN, T0 + 3, "203.0.113.9");
+	ev_set_str(&ev, F_TO, S("u9@example.org"));
+	ev_set_str(&ev, F_HELO, S(helo));
+	engine_event(e, &ev, on_decision, &R);
+	assert_int_equal(SL.rule[1], h);
+	assert_int_equal(SL.klen[1], 56);
+	assert_int_equal(SL.cklen[1], 56);
+	assert_memory_equal(SL.key[1], SL.ckey[1], 48);
+	assert_true(memcmp(SL.key[1] + 48, SL.ckey[1] + 48, 8) != 0);
+	engine_event(e2, &ev, on_decision, &R);
+	assert_memory_equal(SL.ckey[3], SL.ckey[1], 56);	/* the other node names it alike */
+	engine_free(e2);
+
+	/* the cluster's count crossed with this node's update: this node decides, once */
+	assert_true(addr_parse("203.0.113.9", 11, &ip));
+	engine_cluster_decide(e, c, first.key[0], first.klen[0], 3, T0 + 4, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	assert_int_equal(R.n, 2);
+	assert_string_equal(R.d[1].rule->name, "c");
+	assert_string_equal(R.key[1], "203.0.113.9");
+	assert_int_equal(R.d[1].value, 3);
+	assert_int_equal(R.d[1].action, A_BLOCK);
+	engine_cluster_decide(e, c, first.key[0], first.klen[0], 3, T0 + 5, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	assert_int_equal(R.n, 2);	/* under the action already: suppressed */
+	assert_int_equal(engine_rule_stats(e, c).suppressed, 1);
+
+	/* the counters unreachable: the rule's own window decides */
+	SL.take = 0;
+	rcpt(e, T0 + 6, "203.0.113.10", "a@example.org");
+	rcpt(e, T0 + 7, "203.0.113.10", "b@example.org");
+	rcpt(e, T0 + 8, "203.0.113.10", "c@example.org");
+	assert_int_equal(R.n, 4);
+	assert_string_equal(R.d[2].rule->name, "c");
+	assert_string_equal(R.key[2], "203.0.113.10");
+	assert_string_equal(R.d[3].rule->name, "l");
+}
+
 int
 main(void)
 {
@@ -1537,6 +1662,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_validator),
 		T(test_dha_distinct),
+		T(test_cluster_scope),
 		T(test_docs_dha_example),
 		T(test_client_prefixes),
 		T(test_suppression_and_escalation),

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# test_cluster_counters.sh - "scope cluster" rules counted across three
+# `mxguard run` nodes in a real redis-server (cluster/counters.c,
+# docs/CLUSTER.md "Counting across nodes").
+#
+# Everything runs in a network namespace of its own (unshare -n: only its
+# loopback). Each node follows its own log. Checked:
+#   (b) a harvest spread over A, B and C (4 unknown recipients at each, 12
+#       in all) stays under every node's own count but reaches the scope
+#       cluster rule's threshold of 12: decided once, by one node, enforced
+#       at all three; a scope local rule with the same threshold decides
+#       nothing;
+#   - distinct means distinct across the cluster: the same 6 recipients at
+#     A and at B are 6, not 12 (HyperLogLogs merged);
+#   - a count rule sums the nodes' counts (the same recipient 4 times at
+#     each: count 12, distinct 1);
+#   - 20 harvesters at once, each at all three nodes together (15 values
+#     each, threshold 12): each decided exactly once in the whole cluster,
+#     however the nodes' updates meet in Redis;
+#   - what is in Redis: the recipients never leave a node (fingerprints
+#     under the cluster's key), the windows expire;
+#   - ctl status: the counters' link, updates, round trips (batched: fewer
+#     than the events);
+#   - Redis gone: a scope cluster rule counts on the node alone and still
+#     decides (a harvest of 12 at A); back: counting across nodes again.
+# Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_nodes.sh"
+for tool in redis-server redis-cli jq; do
+	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-tools)"
+done
+own_netns COUNTERS_NS
+
+RPORT=$((20000 + RANDOM % 40000))
+mkdir -p "$TMP/redis"
+REDIS=
+start_redis() {
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP/redis" \
+		--daemonize no > "$TMP/redis.log" 2>&1 &
+	REDIS=$!
+	wait_for 20 redis-cli -p "$RPORT" ping
+}
+declare -A PID
+cleanup() {
+	for n in "${!PID[@]}"; do kill -9 "${PID[$n]}" 2> /dev/null; done
+	[ -n "$REDIS" ] && kill -9 "$REDIS" 2> /dev/null
+	wait 2> /dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+start_redis || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
+
+cat > "$TMP/node.conf" <<EOF
+set cluster "redis://127.0.0.1:$RPORT"
+rule "dha-cluster" {
+    on rcpt_unknown
+    when distinct to >= 12 within 1h
+    do block for 1h
+    scope cluster
+}
+rule "dha-local" {
+    on rcpt_unknown
+    when distinct to >= 12 within 1h
+    do log
+}
+rule "rcpt-flood" {
+    on rcpt_unknown
+    when count >= 12 within 1h
+    do block for 1h
+    scope cluster
+}
+EOF
+start() {	# NODE
+	touch "$TMP/$1.log"
+	"$MXGUARD" run -c "$TMP/node.conf" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
+		--socket "$TMP/s.$1" --map-file "cidr:$TMP/map.$1" >> "$TMP/out.$1" 2>> "$TMP/err.$1" &
+	PID[$1]=$!
+	ctl_up 30 "$TMP/s.$1"
+}
+# unknown ADDR FIRST LAST [RCPT]: unknown recipients uFIRST..uLAST of ADDR (or RCPT each time), as Postfix logs them
+unknown() {
+	local i r
+	for i in $(seq "$2" "$3"); do
+		r=${4:-u$i@example.org}
+		printf 'Nov 19 10:00:%02d mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <%s>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<%s> proto=ESMTP helo=<x>\n' \
+			$((i % 60)) "$1" "$r" "$r"
+	done
+}
+ready() { status "$1" | jq -e '.cluster.counters.ready' > /dev/null; }
+# flushed NODE N: NODE handed at least N updates over, and Redis answered all of them
+flushed() { status "$1" | jq -e --argjson n "$2" '.cluster.counters | .updates >= $n and .waiting == 0' > /dev/null; }
+# decided KEY RULE: the nodes that decided KEY by RULE themselves (origin null), one name a line
+decided() {
+	local n
+	for n in A B C; do
+		ctl $n --json decisions | jq -s -e --arg k "$1" --arg r "$2" \
+			'any(.[]; .key == $k and .rule == $r and .origin == null)' > /dev/null && echo $n
+	done
+}
+# everywhere KEY RULE: all three list it
+everywhere() {
+	local n
+	for n in A B C; do
+		ctl $n --json decisions | jq -s -e --arg k "$1" --arg r "$2" 'any(.[]; .key == $k and .rule == $r)' \
+			> /dev/null || return 1
+	done
+}
+for n in A B C; do start $n; done
+for n in A B C; do wait_for 20 ready $n; done
+check_eq "status: the counters' link is up at every node" "true true true" \
+	"$(for n in A B C; do status $n | jq -r .cluster.counters.ready; done | xargs)"
+
+# (b) a harvest spread over A, B, C: 4 unknown recipients at each
+# (each node's updates in Redis before the next node's events: then C's are the ones that cross)
+unknown 203.0.113.60 1 4 >> "$TMP/A.log"
+wait_for 20 flushed A 8	# (4 events, 2 scope cluster rules)
+unknown 203.0.113.60 5 8 >> "$TMP/B.log"
+wait_for 20 flushed B 8
+unknown 203.0.113.60 9 12 >> "$TMP/C.log"
+wait_for 20 everywhere 203.0.113.60 dha-cluster
+check "a harvest spread over three nodes (4 + 4 + 4) is decided by the scope cluster rule, enforced at all three" \
+	everywhere 203.0.113.60 dha-cluster
+check_eq "... decided once, by one node (the one whose update crossed)" 1 "$(decided 203.0.113.60 dha-cluster | wc -l)"
+check_eq "... by C, whose 4 made it 12, with the cluster's count" "C 12" \
+	"$(decided 203.0.113.60 dha-cluster) $(jq -r 'select(.key == "203.0.113.60" and .rule == "dha-cluster") | .value' "$TMP/out.C")"
+check_eq "no node's own count reached 12: the scope local rule decided nothing" "" \
+	"$(cat "$TMP/out.A" "$TMP/out.B" "$TMP/out.C" | jq -r 'select(.rule == "dha-local") | .key')"
+wait_for 10 grep -q '203.0.113.60' "$TMP/map.A"
+check "A enforces it through its map" grep -qE '^203\.0\.113\.60(/32)?[[:space:]]' "$TMP/map.A"
+check_eq "the rcpt count rule (12 events in all) decided too, once" 1 "$(decided 203.0.113.60 rcpt-flood | wc -l)"
+
+# distinct across the cluster: the same 6 at A and B are 6
+unknown 203.0.113.61 1 6 >> "$TMP/A.log"
+unknown 203.0.113.61 1 6 >> "$TMP/B.log"
+wait_for 20 flushed A 20
+wait_for 20 flushed B 20
+check_eq "the same 6 recipients at A and at B are 6 distinct: no dha-cluster decision" "" \
+	"$(decided 203.0.113.61 dha-cluster)"
+check_eq "... but 12 events: rcpt-flood decides, once" 1 "$(decided 203.0.113.61 rcpt-flood | wc -l)"
+
+# a count across nodes: the same recipient 4 times at each node
+unknown 198.51.100.62 1 4 same@example.org >> "$TMP/A.log"
+unknown 198.51.100.62 1 4 same@example.org >> "$TMP/B.log"
+unknown 198.51.100.62 1 4 same@example.org >> "$TMP/C.log"
+wait_for 20 everywhere 198.51.100.62 rcpt-flood
+check "one recipient 4 times at each node: the count rule decides (12 events in the cluster)" \
+	everywhere 198.51.100.62 rcpt-flood
+check_eq "... once" 1 "$(decided 198.51.100.62 rcpt-flood | wc -l)"
+check_eq "... and distinct counts one value: no harvest" "" "$(decided 198.51.100.62 dha-cluster)"
+
+# 20 harvesters at once at all three nodes: each decided exactly once
+for h in $(seq 1 20); do
+	unknown "198.51.100.$((100 + h))" 1 5 >> "$TMP/A.x"
+	unknown "198.51.100.$((100 + h))" 6 10 >> "$TMP/B.x"
+	unknown "198.51.100.$((100 + h))" 11 15 >> "$TMP/C.x"
+done
+cat "$TMP/A.x" >> "$TMP/A.log" & w1=$!
+cat "$TMP/B.x" >> "$TMP/B.log" & w2=$!
+cat "$TMP/C.x" >> "$TMP/C.log" & w3=$!
+wait $w1 $w2 $w3
+all_twenty() { [ "$(ctl C --json decisions | jq -r 'select(.rule == "dha-cluster" and (.key | startswith("198.51.100.1"))) | .key' | sort -u | wc -l)" = 20 ]; }
+wait_for 30 all_twenty
+check "20 harvesters spread over the three nodes at once: all 20 decided" all_twenty
+for n in A B C; do wait_for 20 flushed $n 0; done	# (every reply in: a second decision would be made by now)
+once=$(for h in $(seq 1 20); do decided "198.51.100.$((100 + h))" dha-cluster | wc -l; done | sort | uniq -c | xargs)
+check_eq "... each exactly once in the whole cluster (how many nodes decided each: count x nodes)" "20 1" "$once"
+check_eq "... and every node enforces all 20" "20 20 20" \
+	"$(for n in A B C; do ctl $n --json decisions | jq -r 'select(.rule == "dha-cluster" and (.key | startswith("198.51.100.1"))) | .key' | sort -u | wc -l; done | xargs)"
+
+# what is in Redis
+check_eq "no recipient is in Redis (fingerprints only)" 0 \
+	"$(redis-cli -p "$RPORT" --scan --pattern '*' | while read -r k; do redis-cli -p "$RPORT" --raw dump "$k"; done | grep -ac 'example.org')"
+check "the cluster's key is there, 32 hex digits" grep -qxE '[0-9a-f]{32}' <<< "$(redis-cli -p "$RPORT" get mxguard:key)"
+check_eq "a window is named by its rule and key" 1 "$(redis-cli -p "$RPORT" exists mxguard:w:dha-cluster:203.0.113.61)"
+ttl=$(redis-cli -p "$RPORT" ttl mxguard:w:dha-cluster:203.0.113.61)
+check "the windows expire (TTL $ttl s: the window and two buckets, 1h + 12 min)" test "$ttl" -gt 3000 -a "$ttl" -le 4320
+check_eq "a crossed window is emptied (203.0.113.60's)" 0 "$(redis-cli -p "$RPORT" exists mxguard:w:dha-cluster:203.0.113.60)"
+
+# the status: batched updates
+read -r upd calls rtt <<< "$(status A | jq -r '.cluster.counters | "\(.updates) \(.calls) \(.round_trips)"')"
+check "status: A handed $upd updates over in $calls script calls and $rtt round trips (fewer round trips than updates)" \
+	test "$rtt" -gt 0 -a "$rtt" -lt "$upd" -a "$calls" -le "$upd"
+check_eq "status: no errors, nothing dropped" "0 0" "$(status A | jq -r '.cluster.counters | "\(.errors) \(.dropped)"')"
+
+# Redis gone: the rule counts on the node alone
+kill -9 "$REDIS"; wait "$REDIS" 2> /dev/null; REDIS=
+notready() { ! ready A; }
+wait_for 20 notready
+unknown 203.0.113.63 1 12 >> "$TMP/A.log"
+wait_for 20 has A 203.0.113.63 null
+check "Redis down: a harvest of 12 at A alone is still decided there (the rule's own window)" has A 203.0.113.63 null
+check_eq "... by the scope cluster rule" "A" "$(decided 203.0.113.63 dha-cluster | xargs)"
+start_redis || failt "redis-server starts again"
+wait_for 30 ready A
+wait_for 30 ready C
+check "Redis back (empty): the counters are ready again" ready A
+u0=$(status A | jq .cluster.counters.updates)
+unknown 203.0.113.64 1 6 >> "$TMP/A.log"
+wait_for 20 flushed A $((u0 + 12))
+unknown 203.0.113.64 7 12 >> "$TMP/C.log"
+wait_for 20 everywhere 203.0.113.64 dha-cluster
+check "... and count across nodes again (6 at A + 6 at C)" everywhere 203.0.113.64 dha-cluster
+
+for n in A B C; do
+	kill "${PID[$n]}"; wait "${PID[$n]}"
+	check_eq "node $n exits cleanly" 0 $?
+	unset "PID[$n]"
+done
+finish
