@@ -24,6 +24,7 @@
 
 #define COUNTERS_TICK_MS 50
 #define BATCH_KEYS_MAX 65536	/* rules x keys gathered per batch; beyond, the local windows decide */
+#define REFUSED_PAUSE_MS 10000	/* after a refused call: the local windows decide this long */
 #define CKEY_MAX 56	/* the longest key bytes the engine makes (48 of text and 8 of hash) */
 #define ITEMS_MAX 4096		/* updates per key and batch (a count's are per bucket: few) */
 
@@ -133,7 +134,7 @@ struct counters {
 	const char **argv;
 	size_t *lens;
 	size_t argv_cap;
-	int said_error;
+	int64_t refused_until;	/* Redis refused a call (an ACL, a full memory): local counting till then */
 	struct counters_stats st;
 };
 
@@ -219,7 +220,17 @@ link_state(void *arg, int up)
 int
 counters_ready(const struct counters *c)
 {
-	return rlink_up(c->link) && c->sha[0] != '\0' && c->have_key;
+	return rlink_up(c->link) && c->sha[0] != '\0' && c->have_key && c->refused_until == 0;
+}
+
+/* The pause after a refusal is over: try Redis again. */
+static void
+refusal_over(struct counters *c, int64_t now)
+{
+	if (c->refused_until != 0 && now >= c->refused_until) {
+		c->refused_until = 0;
+		log_info("cluster counters: asking Redis again");
+	}
 }
 
 const struct hash_key *
@@ -365,6 +376,8 @@ call_reply(void *arg, redisReply *r)
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
 		c->st.errors++;
+		if (e->gen == c->gen)
+			c->decide(c->arg, e->rule, e->key, e->klen, 0, e->ts, &e->ip, e->type);	/* judged here */
 		if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
 		    c->sha[0] != '\0' && !(c->loading & 1)) {
 			/* the script is gone (a failover to a fresh replica, SCRIPT FLUSH): load it again */
@@ -373,11 +386,18 @@ call_reply(void *arg, redisReply *r)
 			c->sha[0] = '\0';
 			c->loading |= 1;
 			rlink_command(c->link, load_reply, c, 3, load, NULL);
-		} else if (r != NULL && !c->said_error) {
-			log_warnx("cluster counters: %s", r->type == REDIS_REPLY_ERROR ? r->str : "an odd reply");
-			c->said_error = 1;
+		} else if (r != NULL) {
+			/*
+			 * Refused (an ACL without the script's commands, a Redis out
+			 * of memory): the rules' own windows decide for a while, so
+			 * that nothing goes undecided while Redis says no.
+			 */
+			if (c->refused_until == 0)
+				log_warnx("cluster counters: %s; scope cluster rules count on this node alone for %d s",
+				    r->type == REDIS_REPLY_ERROR ? r->str : "an odd reply", REFUSED_PAUSE_MS / 1000);
+			c->refused_until = mono_ms() + REFUSED_PAUSE_MS;
 		}
-	} else if (r->element[0]->integer == 1 && e->gen == c->gen) {
+	} else if (r->element[0]->integer == 1 && r->element[1]->integer > 0 && e->gen == c->gen) {
 		c->st.crossed++;
 		c->decide(c->arg, e->rule, e->key, e->klen, (uint64_t)r->element[1]->integer, e->ts, &e->ip, e->type);
 	}
@@ -566,12 +586,15 @@ counters_next_ms(const struct counters *c)
 
 	if (c->gather.n > 0 && c->outstanding == 0 && counters_ready(c) && (l < 0 || c->next_ms < l))
 		return c->next_ms;
+	if (c->refused_until != 0 && (l < 0 || c->refused_until < l))
+		return c->refused_until;
 	return l;
 }
 
 void
 counters_process(struct counters *c, short revents, int64_t now_ms)
 {
+	refusal_over(c, now_ms);
 	rlink_process(c->link, revents, now_ms);
 	if (now_ms >= c->next_ms)
 		counters_flush(c);
@@ -596,6 +619,7 @@ counters_wait(struct counters *c, int until_ready, int timeout_ms)
 		n = rlink_pollfd(c->link, &pfd);
 		if (poll(&pfd, (nfds_t)n, (int)wait) < 0)
 			pfd.revents = 0;
+		refusal_over(c, mono_ms());
 		rlink_process(c->link, n ? pfd.revents : 0, mono_ms());
 	}
 }

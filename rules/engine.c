@@ -395,6 +395,27 @@ engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t kle
 }
 
 void
+engine_cluster_fallback(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t ts,
+    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg)
+{
+	struct rule_rt *rt;
+	struct window *w;
+	struct event ev;
+
+	if (rule < 0 || rule >= e->n || klen == 0 || klen > STRKEY_TEXT + 8)
+		return;
+	rt = &e->rt[rule];
+	if ((w = keytab_get(rt->windows, key, klen)) == NULL || w->total < rt->r->threshold)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = ts;
+	ev.type = type;
+	if (ip != NULL)
+		ev.ip = *ip;
+	decide(rt, key, klen, w, w->total, &ev, fn, arg);
+}
+
+void
 engine_event(struct engine *e, const struct event *ev, decision_fn fn, void *arg)
 {
 	int nr = e->by_type[ev->type].n;

@@ -99,6 +99,14 @@ void engine_set_cluster(struct engine *e, const struct hash_key *ck, engine_shar
 void engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
     const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
 
+/*
+ * The cluster could not count a key's updates (Redis refused them, or the
+ * link went down with them out): the key's window here decides, as a local
+ * rule's would have (if it has reached the threshold).
+ */
+void engine_cluster_fallback(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t ts,
+    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
+
 /* Events skipped because their client is trusted. */
 uint64_t engine_trusted(const struct engine *e);
 struct rule_stats engine_rule_stats(const struct engine *e, int rule);

@@ -1644,6 +1644,26 @@ test_cluster_scope(void **state)
 	assert_int_equal(R.n, 2);	/* under the action already: suppressed */
 	assert_int_equal(engine_rule_stats(e, c).suppressed, 1);
 
+	/* Redis refused a batch: the keys' own windows judge (3 distinct here: decided; 2: not) */
+	memset(&SL, 0, sizeof(SL));
+	SL.take = 1;
+	rcpt(e, T0 + 6, "203.0.113.11", "a@example.org");
+	rcpt(e, T0 + 6, "203.0.113.12", "a@example.org");
+	rcpt(e, T0 + 7, "203.0.113.11", "b@example.org");
+	rcpt(e, T0 + 7, "203.0.113.12", "b@example.org");
+	rcpt(e, T0 + 8, "203.0.113.11", "c@example.org");
+	assert_int_equal(R.n, 3);	/* "l" for .11 */
+	assert_int_equal(SL.rule[0], c);	/* .11's (entries 0, 4, 8: c; the odd ones h) */
+	assert_int_equal(SL.rule[2], c);	/* .12's */
+	engine_cluster_fallback(e, c, SL.key[2], SL.klen[2], T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	assert_int_equal(R.n, 3);	/* .12: 2 values, nothing */
+	engine_cluster_fallback(e, c, SL.key[0], SL.klen[0], T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	assert_int_equal(R.n, 4);
+	assert_string_equal(R.d[3].rule->name, "c");
+	assert_string_equal(R.key[3], "203.0.113.11");
+	assert_int_equal(R.d[3].value, 3);
+	R.n = 2;	/* (the two above out of the way) */
+
 	/* the counters unreachable: the rule's own window decides */
 	SL.take = 0;
 	rcpt(e, T0 + 6, "203.0.113.10", "a@example.org");
