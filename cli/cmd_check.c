@@ -104,9 +104,10 @@ cmd_check(int argc, char **argv)
 		for (int r = 0; r < c->nrules; r++) {
 			const struct rule *ru = c->rules[r];
 
-			printf("rule \"%s\": by %s, threshold %llu within %llds, %s for %llds\n", ru->name,
+			printf("rule \"%s\": by %s, threshold %llu within %llds, %s for %llds%s\n", ru->name,
 			    key_kind_name(ru->key), (unsigned long long)ru->threshold, (long long)ru->window,
-			    action_name(ru->action), (long long)ru->duration);
+			    action_name(ru->action), (long long)ru->duration,
+			    ru->scope == SCOPE_CLUSTER ? ", counted across the cluster (scope cluster)" : "");
 		}
 	}
 	if (c->nzones > 0)
