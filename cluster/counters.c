@@ -323,6 +323,22 @@ entry_of(struct counters *c, const struct engine_shared *s)
 	return e;
 }
 
+/*
+ * Forget the updates of buckets that are out of the window by now (a long
+ * catch-up gathers hours of a log in one batch): Redis would drop them
+ * anyway, since the window's head is at least this bucket.
+ */
+static void
+compact(struct entry *e, int64_t bucket)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < e->nit; i++)
+		if (e->it[i].bucket > bucket - WIN_BUCKETS)
+			e->it[n++] = e->it[i];
+	e->nit = n;
+}
+
 int
 counters_add(struct counters *c, const struct engine_shared *s)
 {
@@ -347,6 +363,8 @@ counters_add(struct counters *c, const struct engine_shared *s)
 			for (uint32_t i = e->nit > 8 ? e->nit - 8 : 0; i < e->nit; i++)
 				if (e->it[i].v == s->fp && e->it[i].bucket == bucket)
 					goto taken;
+		if (e->nit == e->cap || e->nit >= ITEMS_MAX)
+			compact(e, bucket);
 		if (e->nit >= ITEMS_MAX) {
 			c->st.dropped++;
 			return 0;
