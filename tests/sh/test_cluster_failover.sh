@@ -12,7 +12,9 @@
 #     published only once a replica has it (WAIT), so the promoted replica
 #     holds every entry A was told about;
 #   - the old master restarted comes back as a replica (the sentinel
-#     reconfigures it) and is not written to.
+#     reconfigures it) and is not written to;
+#   - a scope cluster rule after all that: 3 + 3 recipients at A and B are
+#     decided (by B), counted on the new master.
 # Test addresses are from 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_nodes.sh"
@@ -61,6 +63,13 @@ rule "dha" {
     when distinct to >= 5 within 1h
     do block for 1h
 }
+rule "spread" {
+    on rcpt_unknown
+    where to matches "^[ab][0-9]"
+    when distinct to >= 6 within 1h
+    do block for 1h
+    scope cluster
+}
 EOF
 start() {
 	touch "$TMP/$1.log"
@@ -102,6 +111,18 @@ wait_for 20 has B 203.0.113.62 A
 check "after it: decisions still go round, through the new master" has B 203.0.113.62 A
 check_eq "... written there (3 entries), and replicated to the old one" "3 3" \
 	"$(redis-cli -p "$P2" XLEN mxguard:decisions) $(wait_for 10 sh -c "[ \$(redis-cli -p $P1 XLEN mxguard:decisions) = 3 ]"; redis-cli -p "$P1" XLEN mxguard:decisions)"
+# a scope cluster rule after the failover: its windows are on the new master (the script loaded there again)
+cready() { ctl "$1" --json status | jq -e '.cluster.counters.ready and .cluster.counters.waiting == 0' > /dev/null; }
+wait_for 30 cready A
+wait_for 30 cready B
+rcpts 203.0.113.63 3 | sed 's/<u\([0-9]*\)@/<a\1@/g' >> "$TMP/A.log"
+aflushed() { ctl A --json status | jq -e '.cluster.counters.updates >= 3 and .cluster.counters.waiting == 0' > /dev/null; }
+wait_for 20 aflushed
+rcpts 203.0.113.63 3 | sed 's/<u\([0-9]*\)@/<b\1@/g' >> "$TMP/B.log"
+wait_for 20 has A 203.0.113.63 B
+check "after the failover, a harvest of 3 + 3 at A and B is decided by the scope cluster rule (at B), enforced at A" \
+	has A 203.0.113.63 B
+check "... counted on the new master, which holds the cluster's key" sh -c "redis-cli -p $P2 GET mxguard:key | grep -qxE '[0-9a-f]{32}'"
 for n in A B; do
 	kill "${PID[$n]}"; wait "${PID[$n]}"
 	check_eq "node $n exits cleanly" 0 $?
