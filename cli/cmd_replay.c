@@ -119,10 +119,7 @@ on_crossed(void *arg, int rule, const uint8_t *key, size_t klen, uint64_t value,
 {
 	struct replay *rp = arg;
 
-	if (value == 0)
-		engine_cluster_fallback(rp->eng, rule, key, klen, ts, ip, type, on_decision, rp);	/* Redis could not count */
-	else
-		engine_cluster_decide(rp->eng, rule, key, klen, value, ts, ip, type, on_decision, rp);
+	engine_cluster_decide(rp->eng, rule, key, klen, value, ts, ip, type, on_decision, rp);
 }
 
 /* --cluster URL: the counters, ready (the cluster's key known), or NULL (said why). */

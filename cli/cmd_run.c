@@ -147,10 +147,7 @@ on_crossed(void *arg, int rule, const uint8_t *key, size_t klen, uint64_t value,
 {
 	struct daemon *dm = arg;
 
-	if (value == 0)
-		engine_cluster_fallback(dm->eng, rule, key, klen, ts, ip, type, on_decision, dm);	/* Redis could not count */
-	else
-		engine_cluster_decide(dm->eng, rule, key, klen, value, ts, ip, type, on_decision, dm);
+	engine_cluster_decide(dm->eng, rule, key, klen, value, ts, ip, type, on_decision, dm);
 }
 
 /* The engine counts scope cluster rules through the counters, under the cluster's key once it is known. */

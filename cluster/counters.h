@@ -38,7 +38,7 @@ struct counters;
  * The cluster's count for a key reached the rule's threshold with this
  * node's update (value: the count); or, with value 0, the cluster could not
  * count the key's updates (Redis refused them, or the link went down with
- * them out): the node's own window must judge (engine_cluster_fallback).
+ * them out): the node's own window must judge (engine_cluster_decide, engine.h).
  */
 typedef void (*counters_decide_fn)(void *arg, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
     const struct addr *ip, enum ev_type type);

@@ -384,35 +384,21 @@ engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t kle
 	if (rule < 0 || rule >= e->n || klen == 0 || klen > STRKEY_TEXT + 8)
 		return;
 	rt = &e->rt[rule];
+	if (value == 0) {
+		/* not counted by the cluster: this node's window judges */
+		if ((w = keytab_get(rt->windows, key, klen)) == NULL || w->total < rt->r->threshold)
+			return;
+		value = w->total;
+	} else {
+		/* this node's window of the key is reset with the cluster's */
+		w = keytab_put(rt->windows, key, klen, ts, &created, free_window);
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = ts;
 	ev.type = type;
 	if (ip != NULL)
 		ev.ip = *ip;
-	/* this node's window of the key is reset with the cluster's */
-	w = keytab_put(rt->windows, key, klen, ts, &created, free_window);
 	decide(rt, key, klen, w, value, &ev, fn, arg);
-}
-
-void
-engine_cluster_fallback(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t ts,
-    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg)
-{
-	struct rule_rt *rt;
-	struct window *w;
-	struct event ev;
-
-	if (rule < 0 || rule >= e->n || klen == 0 || klen > STRKEY_TEXT + 8)
-		return;
-	rt = &e->rt[rule];
-	if ((w = keytab_get(rt->windows, key, klen)) == NULL || w->total < rt->r->threshold)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = ts;
-	ev.type = type;
-	if (ip != NULL)
-		ev.ip = *ip;
-	decide(rt, key, klen, w, w->total, &ev, fn, arg);
 }
 
 void

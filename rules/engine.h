@@ -92,19 +92,15 @@ typedef int (*engine_share_fn)(void *arg, const struct engine_shared *s);
 void engine_set_cluster(struct engine *e, const struct hash_key *ck, engine_share_fn fn, void *arg);
 
 /*
- * The cluster's count for a key of a scope cluster rule reached its
- * threshold by this node's update: decide as the rule would (unless the key
- * is under the rule's action already). ip and type: the last event's.
+ * What the cluster's counters said of a key of a scope cluster rule, after
+ * this node's update: value > 0, its count reached the threshold with it,
+ * so decide as the rule would (unless the key is under the rule's action
+ * already); value 0, the cluster could not count it (Redis refused the
+ * update, or the link went down with it out), so the key's window here
+ * decides, as a local rule's would have if it reached the threshold.
+ * ip and type: the last event's.
  */
 void engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
-    const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
-
-/*
- * The cluster could not count a key's updates (Redis refused them, or the
- * link went down with them out): the key's window here decides, as a local
- * rule's would have (if it has reached the threshold).
- */
-void engine_cluster_fallback(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t ts,
     const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
 
 /* Events skipped because their client is trusted. */

@@ -28,24 +28,8 @@ for tool in redis-server redis-cli jq; do
 done
 own_netns CLUSTER_NS
 
-RPORT=$((20000 + RANDOM % 40000))
-mkdir -p "$TMP/redis"
-REDIS=
-start_redis() {
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes --dir "$TMP/redis" \
-		--daemonize no > "$TMP/redis.log" 2>&1 &
-	REDIS=$!
-	wait_for 20 redis-cli -p "$RPORT" ping
-}
-declare -A PID
-cleanup() {
-	for n in "${!PID[@]}"; do kill -9 "${PID[$n]}" 2> /dev/null; done
-	[ -n "$REDIS" ] && { kill -CONT "$REDIS"; kill -9 "$REDIS"; } 2> /dev/null
-	wait 2> /dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-start_redis || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
+trap cluster_cleanup EXIT
+start_redis --appendonly yes || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
 
 cat > "$TMP/node.conf" <<EOF
 set cluster "redis://127.0.0.1:$RPORT"
@@ -55,13 +39,6 @@ rule "dha" {
     do block for 1h
 }
 EOF
-start() {	# NODE [CONFIG]
-	touch "$TMP/$1.log"
-	"$MXGUARD" run -c "${2:-$TMP/node.conf}" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
-		--socket "$TMP/s.$1" --map-file "cidr:$TMP/map.$1" >> "$TMP/out.$1" 2>> "$TMP/err.$1" &
-	PID[$1]=$!
-	ctl_up 30 "$TMP/s.$1"
-}
 # on_all KEY ORIGIN NODE...: every NODE lists KEY from ORIGIN
 on_all() {
 	local k=$1 o=$2 n
@@ -112,7 +89,7 @@ wait_for 20 cl_is A '.backlog == 1 and (.up | not)'
 check_eq "... and says the link is down, one decision to publish" "false 1" \
 	"$(status A | jq -r '"\(.cluster.up) \(.cluster.backlog)"')"
 check "... in the text status too" grep -q 'cluster down .*1 to publish' <<< "$(ctl A status)"
-start_redis || failt "redis-server starts again"
+start_redis --appendonly yes || failt "redis-server starts again"
 wait_for 30 has B 203.0.113.51 A
 wait_for 30 has C 203.0.113.51 A
 check "Redis back: the decision reaches B and C" on_all 203.0.113.51 A B C

@@ -33,24 +33,8 @@ for tool in redis-server redis-cli jq; do
 done
 own_netns COUNTERS_NS
 
-RPORT=$((20000 + RANDOM % 40000))
-mkdir -p "$TMP/redis"
-REDIS=
-start_redis() {
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP/redis" \
-		--daemonize no > "$TMP/redis.log" 2>&1 &
-	REDIS=$!
-	wait_for 20 redis-cli -p "$RPORT" ping
-}
-declare -A PID
-cleanup() {
-	for n in "${!PID[@]}"; do kill -9 "${PID[$n]}" 2> /dev/null; done
-	[ -n "$REDIS" ] && kill -9 "$REDIS" 2> /dev/null
-	wait 2> /dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-start_redis || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
+trap cluster_cleanup EXIT
+start_redis --appendonly no || { failt "redis-server answers on 127.0.0.1:$RPORT" "$(tail -5 "$TMP/redis.log")"; finish; }
 
 cat > "$TMP/node.conf" <<EOF
 set cluster "redis://127.0.0.1:$RPORT"
@@ -72,13 +56,6 @@ rule "rcpt-flood" {
     scope cluster
 }
 EOF
-start() {	# NODE
-	touch "$TMP/$1.log"
-	"$MXGUARD" run -c "$TMP/node.conf" --node "$1" --source "$TMP/$1.log" --state-dir "$TMP/st.$1" \
-		--socket "$TMP/s.$1" --map-file "cidr:$TMP/map.$1" >> "$TMP/out.$1" 2>> "$TMP/err.$1" &
-	PID[$1]=$!
-	ctl_up 30 "$TMP/s.$1"
-}
 # unknown ADDR FIRST LAST [RCPT]: unknown recipients uFIRST..uLAST of ADDR (or RCPT each time), as Postfix logs them
 unknown() {
 	local i r
@@ -202,7 +179,7 @@ unknown 203.0.113.63 1 12 >> "$TMP/A.log"
 wait_for 20 has A 203.0.113.63 null
 check "Redis down: a harvest of 12 at A alone is still decided there (the rule's own window)" has A 203.0.113.63 null
 check_eq "... by the scope cluster rule" "A" "$(decided 203.0.113.63 dha-cluster | xargs)"
-start_redis || failt "redis-server starts again"
+start_redis --appendonly no || failt "redis-server starts again"
 wait_for 30 ready A
 wait_for 30 ready C
 check "Redis back (empty): the counters are ready again" ready A

@@ -1655,9 +1655,9 @@ test_cluster_scope(void **state)
 	assert_int_equal(R.n, 3);	/* "l" for .11 */
 	assert_int_equal(SL.rule[0], c);	/* .11's (entries 0, 4, 8: c; the odd ones h) */
 	assert_int_equal(SL.rule[2], c);	/* .12's */
-	engine_cluster_fallback(e, c, SL.key[2], SL.klen[2], T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	engine_cluster_decide(e, c, SL.key[2], SL.klen[2], 0, T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
 	assert_int_equal(R.n, 3);	/* .12: 2 values, nothing */
-	engine_cluster_fallback(e, c, SL.key[0], SL.klen[0], T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
+	engine_cluster_decide(e, c, SL.key[0], SL.klen[0], 0, T0 + 8, &ip, EV_RCPT_UNKNOWN, on_decision, &R);
 	assert_int_equal(R.n, 4);
 	assert_string_equal(R.d[3].rule->name, "c");
 	assert_string_equal(R.key[3], "203.0.113.11");
