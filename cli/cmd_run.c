@@ -970,6 +970,28 @@ write_events(struct daemon *dm)
 	return dm->events.len == 0 ? 0 : -1;
 }
 
+/* The rule of this configuration named so, or NULL (a manual ban's, or one gone since a reload). */
+static const struct rule *
+rule_named(const struct config *c, const char *name)
+{
+	for (int i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i]->name, name) == 0)
+			return c->rules[i];
+	return NULL;
+}
+
+/* How a decision of this node goes to the cluster (enum cluster_kind), or -1 if it does not. */
+static int
+shared_kind(struct daemon *dm, const struct stored_decision *d)
+{
+	const struct rule *r = rule_named(dm->conf, d->rule);
+	int kind = r == NULL || r->key == KEY_CLIENT ? CK_CLIENT : r->key == KEY_HELO ? CK_HELO :
+	    r->key == KEY_SENDER ? CK_SENDER : r->key == KEY_SENDER_DOMAIN ? CK_SENDER_DOMAIN : -1;
+
+	/* (a string key longer than 48 bytes is shown shortened: not the key itself) */
+	return kind >= 0 && cluster_key_ok((enum cluster_kind)kind, d->key) ? kind : -1;
+}
+
 /*
  * Positions, decisions, the events file's length and the parser's state
  * in one transaction: 1 if saved, 0 if not (all or nothing). The events
@@ -982,8 +1004,7 @@ save_state(struct daemon *dm)
 	struct follow_pos pos;
 	size_t len;
 	void *blob;
-	int bad;
-	struct fw_entry fe;
+	int bad, kind;
 
 	if (dm->events_fd >= 0 && write_events(dm) < 0)
 		return 0;
@@ -996,14 +1017,13 @@ save_state(struct daemon *dm)
 		if (store_put_decision(dm->store, &dm->batch[i]) < 0)
 			goto fail;
 		/*
-		 * This node's own decisions on clients go to the cluster, once saved
-		 * (never what it received; decisions on a HELO name or a sender stay
-		 * on their node).
+		 * This node's own decisions go to the cluster, once saved (never
+		 * what it received): on clients, and on the HELO names, senders and
+		 * sender domains its rules decide (not a key shown shortened).
 		 */
-		if (dm->cl != NULL && dm->batch[i].origin == NULL && strlen(dm->batch[i].key) <= CLUSTER_KEY_MAX &&
-		    fw_entry_parse(dm->batch[i].key, 0, &fe)) {
-			struct cluster_msg m = { .op = CL_DECIDE, .ts = dm->batch[i].ts, .until = dm->batch[i].until,
-				.value = dm->batch[i].value, .level = dm->batch[i].level };
+		if (dm->cl != NULL && dm->batch[i].origin == NULL && (kind = shared_kind(dm, &dm->batch[i])) >= 0) {
+			struct cluster_msg m = { .op = CL_DECIDE, .kind = (enum cluster_kind)kind, .ts = dm->batch[i].ts,
+				.until = dm->batch[i].until, .value = dm->batch[i].value, .level = dm->batch[i].level };
 
 			snprintf(m.rule, sizeof(m.rule), "%s", dm->batch[i].rule);
 			snprintf(m.key, sizeof(m.key), "%s", dm->batch[i].key);
@@ -1151,7 +1171,24 @@ on_remote(void *arg, const struct cluster_msg *m)
 		dm->cl_stale++;
 		return;
 	}
-	if (fw_entry_parse(m->key, 0, &e)) {
+	if (m->kind != CK_CLIENT) {
+		/*
+		 * A HELO name, sender or domain: enforced through a rule of this
+		 * node's of that name keyed the same way (the map's kind is the
+		 * rule's, here and after a restart); a node without one says so.
+		 */
+		const struct rule *r = rule_named(dm->conf, m->rule);
+		enum key_kind want = m->kind == CK_HELO ? KEY_HELO : m->kind == CK_SENDER ? KEY_SENDER : KEY_SENDER_DOMAIN;
+
+		if (r == NULL || r->key != want) {
+			dm->cl_norule++;
+			if (!dm->agent)	/* (an agent has no MTA map to enforce such a decision in: nothing to say) */
+					log_warnx("cluster: node %s decided %s on %s %s by rule %s, which this node has not (keyed by "
+				    "%s): not enforced", m->node, m->action, cluster_kind_name(m->kind), m->key, m->rule,
+				    cluster_kind_name(m->kind));
+			return;
+		}
+	} else if (fw_entry_parse(m->key, 0, &e)) {
 		for (int i = 0; i < dm->conf->ntrusted; i++)
 			if (table_overlaps(dm->conf->trusted[i], &e.addr, e.plen)) {
 				dm->cl_trusted++;

@@ -175,11 +175,12 @@ cluster_json(struct daemon *dm)
 	OB_LIT(&dm->reply, ",\"redis\":");
 	ob_put_json_str(&dm->reply, s.where, strlen(s.where));
 	reply(dm, ",\"up\":%s,\"backlog\":%llu,\"published\":%llu,\"received\":%llu,\"applied\":%llu,"
-	    "\"duplicates\":%llu,\"own\":%llu,\"malformed\":%llu,\"stale\":%llu,\"refused_trusted\":%llu",
+	    "\"duplicates\":%llu,\"own\":%llu,\"malformed\":%llu,\"stale\":%llu,\"refused_trusted\":%llu,"
+	    "\"no_rule\":%llu",
 	    strcmp(s.link, "up") == 0 ? "true" : "false", (unsigned long long)s.backlog,
 	    (unsigned long long)s.published, (unsigned long long)s.received, (unsigned long long)s.applied,
 	    (unsigned long long)s.duplicates, (unsigned long long)s.own, (unsigned long long)s.malformed,
-	    (unsigned long long)dm->cl_stale, (unsigned long long)dm->cl_trusted);
+	    (unsigned long long)dm->cl_stale, (unsigned long long)dm->cl_trusted, (unsigned long long)dm->cl_norule);
 	OB_LIT(&dm->reply, ",\"counters\":");
 	if (dm->cnt == NULL) {
 		OB_LIT(&dm->reply, "null}");

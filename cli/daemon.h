@@ -109,6 +109,7 @@ struct daemon {
 	uint64_t cl_dropped;	/* the outbox was emptied up to this number */
 	uint64_t cl_stale;	/* remote decisions already ended when they came */
 	uint64_t cl_trusted;	/* ... refused: they would have touched a trusted address */
+	uint64_t cl_norule;	/* ... not enforced: a HELO, sender or domain decision of a rule this node has not */
 	int map_failed;		/* the last map file rewrite failed: retried */
 	int map_delay;		/* its backoff in seconds */
 };

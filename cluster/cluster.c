@@ -79,12 +79,43 @@ cluster_node_name_ok(const char *s)
 	return name_ok(s, CLUSTER_NODE_MAX);
 }
 
+static const char *const kind_names[] = { "client", "helo", "sender", "sender_domain" };
+
+const char *
+cluster_kind_name(enum cluster_kind k)
+{
+	return (unsigned)k < 4 ? kind_names[k] : "?";
+}
+
+int
+cluster_kind_by_name(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, kind_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+cluster_key_ok(enum cluster_kind kind, const char *s)
+{
+	struct fw_entry e;
+	size_t n = strlen(s);
+
+	if (kind == CK_CLIENT)
+		return n <= CLUSTER_KEY_MAX && fw_entry_parse(s, 0, &e);
+	if ((unsigned)kind > CK_SENDER_DOMAIN || n == 0 || n > CLUSTER_STRKEY_MAX)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || (*s >= 'A' && *s <= 'Z'))
+			return 0;
+	return 1;
+}
+
 /* The fields every message must have right, whatever carried it (origin: its node and number too). */
 static int
 msg_ok(const struct cluster_msg *m, int origin, char *why, size_t whylen)
 {
-	struct fw_entry e;
-
 	if (!origin)
 		goto fields;
 	if (!cluster_node_name_ok(m->node)) {
@@ -96,8 +127,13 @@ msg_ok(const struct cluster_msg *m, int origin, char *why, size_t whylen)
 		return 0;
 	}
 fields:
-	if (!fw_entry_parse(m->key, 0, &e)) {
-		snprintf(why, whylen, "key: not an address or prefix");
+	if ((unsigned)m->kind > CK_SENDER_DOMAIN || (m->op == CL_RELEASE && m->kind != CK_CLIENT)) {
+		snprintf(why, whylen, "kind: not a kind of key");
+		return 0;
+	}
+	if (!cluster_key_ok(m->kind, m->key)) {
+		snprintf(why, whylen, m->kind == CK_CLIENT ? "key: not an address or prefix" :
+		    "key: not a HELO name, sender or domain as rules write them");
 		return 0;
 	}
 	if (m->op == CL_RELEASE)
@@ -125,8 +161,9 @@ cluster_msg_pack(const struct cluster_msg *m, char *out, size_t len)
 	if (m->op == CL_RELEASE)
 		n = snprintf(out, len, "release %s", m->key);
 	else
-		n = snprintf(out, len, "decide %s %s %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu32, m->rule, m->key,
-		    m->action, m->ts, m->until, m->value, m->level);
+		n = snprintf(out, len, "decide %s %s %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu32 "%s%s", m->rule,
+		    m->key, m->action, m->ts, m->until, m->value, m->level, m->kind != CK_CLIENT ? " " : "",
+		    m->kind != CK_CLIENT ? cluster_kind_name(m->kind) : "");
 	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
@@ -146,9 +183,20 @@ cluster_msg_unpack(const char *p, size_t n, struct cluster_msg *m)
 			return -1;
 	} else {
 		m->op = CL_DECIDE;
+		char kind[16];
+		int k, used2 = 0;
+
 		if (sscanf(buf, "decide %64s %64s %15s %" SCNd64 " %" SCNd64 " %" SCNu64 " %" SCNu32 "%n", m->rule, m->key,
-		    m->action, &m->ts, &m->until, &m->value, &m->level, &used) != 7 || buf[used] != '\0')
+		    m->action, &m->ts, &m->until, &m->value, &m->level, &used) != 7)
 			return -1;
+		m->kind = CK_CLIENT;
+		if (buf[used] != '\0') {
+			/* (a string key's kind after the rest: an outbox of an older version has none) */
+			if (sscanf(buf + used, " %15s%n", kind, &used2) != 1 || buf[used + used2] != '\0' ||
+			    (k = cluster_kind_by_name(kind)) < 0)
+				return -1;
+			m->kind = (enum cluster_kind)k;
+		}
 	}
 	return msg_ok(m, 0, why, sizeof(why)) ? 0 : -1;
 }
@@ -220,6 +268,13 @@ cluster_msg_from_fields(int n, const char *const *f, const size_t *flen, struct 
 			ok = field_copy(m->key, sizeof(m->key), v, vn);
 		else if (IS("action"))
 			ok = field_copy(m->action, sizeof(m->action), v, vn);
+		else if (IS("kind")) {
+			char kind[16];
+			int kk;
+
+			ok = field_copy(kind, sizeof(kind), v, vn) && (kk = cluster_kind_by_name(kind)) >= 0 &&
+			    (m->kind = (enum cluster_kind)kk, 1);
+		}
 		else if (IS("ts"))
 			ok = field_num(v, vn, &m->ts);
 		else if (IS("until"))
@@ -299,6 +354,11 @@ send_one(struct cluster *c, const struct cluster_msg *m)
 	argv[n++] = m->op == CL_DECIDE ? "decide" : "release";
 	argv[n++] = "key";
 	argv[n++] = m->key;
+	if (m->kind != CK_CLIENT) {
+		/* (only then: a reader of the first part of this version takes every entry without it as a client's) */
+		argv[n++] = "kind";
+		argv[n++] = cluster_kind_name(m->kind);
+	}
 	if (m->op == CL_DECIDE) {
 		snprintf(ts, sizeof(ts), "%" PRId64, m->ts);
 		snprintf(until, sizeof(until), "%" PRId64, m->until);

@@ -30,10 +30,14 @@
 #define CLUSTER_STREAM "mxguard:decisions"
 
 enum cluster_op { CL_DECIDE, CL_RELEASE };
+/* What a key is: a client's address or prefix, or a rule's string key (a decision's only; releases are of clients). */
+enum cluster_kind { CK_CLIENT, CK_HELO, CK_SENDER, CK_SENDER_DOMAIN };
+#define CLUSTER_STRKEY_MAX 48	/* a string key as decisions write it whole (longer ones are shown shortened) */
 
 /* One entry of the stream. */
 struct cluster_msg {
 	enum cluster_op op;
+	enum cluster_kind kind;			/* stream field "kind" (absent: client) */
 	char node[CLUSTER_NODE_MAX + 1];
 	uint64_t seq;
 	char rule[CLUSTER_RULE_MAX + 1];	/* CL_DECIDE */
@@ -46,6 +50,15 @@ struct cluster_msg {
 
 /* 1 if s is a node name (1 to 64 of letters, digits, '.', '_', '-'). */
 int cluster_node_name_ok(const char *s);
+/* "client", "helo", "sender", "sender_domain"; and back (-1: none of them). */
+const char *cluster_kind_name(enum cluster_kind k);
+int cluster_kind_by_name(const char *s);
+/*
+ * 1 if key is one of that kind as the rules write it: an address or prefix;
+ * or 1 to 48 bytes of printable ASCII without spaces or capitals (the
+ * rules fold case; a HELO name with a space or UTF-8 in it is not shared).
+ */
+int cluster_key_ok(enum cluster_kind kind, const char *key);
 
 /*
  * The message as the outbox keeps it (text, no NUL; without its node and

@@ -38,6 +38,13 @@ rule "dha" {
     when distinct to >= 5 within 1h
     do block for 1h
 }
+rule "bot-helo" {
+    on rcpt_unknown
+    where helo matches "^win-"
+    by helo
+    when distinct client >= 2 within 1h
+    do reject for 1h
+}
 EOF
 # on_all KEY ORIGIN NODE...: every NODE lists KEY from ORIGIN
 on_all() {
@@ -112,6 +119,23 @@ check "after kill -9 and a restart, A's decision reaches B and C" on_all 203.0.1
 sleep 1	# (a second entry from the first attempt, if Redis took it, has been read by now)
 check_eq "... each once, though the stream may hold it twice ($(redis-cli -p "$RPORT" XLEN mxguard:decisions) entries)" "1 1" \
 	"$(count B 203.0.113.52) $(count C 203.0.113.52)"
+
+# A decision on a HELO name goes round too (kind helo), enforced where the rule exists
+for ip in 198.51.100.31 198.51.100.32; do
+	printf 'Nov 19 10:01:00 mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <v1@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<v1@example.org> proto=ESMTP helo=<win-3RD8XKQ2LTM>\n' "$ip"
+done >> "$TMP/A.log"
+wait_for 20 has C win-3rd8xkq2ltm A
+check "a decision on a HELO name at A reaches B and C" on_all win-3rd8xkq2ltm A B C
+check_eq "... one stream entry, of kind helo" "helo" \
+	"$(redis-cli -p "$RPORT" XRANGE mxguard:decisions - + | grep -A1 -x kind | tail -1)"
+printf 'set cluster "redis://127.0.0.1:%s"\n' "$RPORT" > "$TMP/e.conf"
+start E "$TMP/e.conf"
+wait_for 30 sh -c "'$MXGUARD' ctl --socket '$TMP/s.E' --json status | jq -e '.cluster.no_rule >= 1' > /dev/null"
+check_eq "a node without rule bot-helo does not enforce it (counted as no_rule), said" "0 1" \
+	"$(count E win-3rd8xkq2ltm) $(status E | jq -r .cluster.no_rule)"
+check "... with the reason" grep -q "decided reject on helo win-3rd8xkq2ltm by rule bot-helo, which this node has not" "$TMP/err.E"
+check "... while it takes the client decisions" has E 203.0.113.50 A
+kill "${PID[E]}"; wait "${PID[E]}"; unset "PID[E]"
 
 # A malformed entry: skipped, counted, nobody dies.
 redis-cli -p "$RPORT" XADD mxguard:decisions '*' v 1 node X seq 1 op decide key 'not-an-address' rule r \

@@ -92,8 +92,46 @@ test_entries(void **state)
 	assert_string_equal(m.key, "203.0.113.0/24");
 	assert_int_equal(m.until, 1796578309);
 	assert_int_equal(m.value, 20);
+	assert_int_equal(m.kind, CK_CLIENT);	/* (no "kind": a client's) */
 	assert_int_equal(entry(&m, why, release), 0);
 	assert_int_equal(m.op, CL_RELEASE);
+	{
+		/* A HELO name, sender or domain: printable ASCII, no space, no capital, at most 48 bytes. */
+		const char *kv[sizeof(good) / sizeof(good[0]) + 2];
+		static const struct {
+			const char *kind, *key;
+			int ok;
+		} keys[] = {
+			{ "helo", "win-3rd8xkq2ltm", 1 }, { "sender", "\"a;b\"@example.net", 1 },
+			{ "sender_domain", "example.net", 1 }, { "client", "198.51.100.7", 1 },
+			{ "helo", "WIN-3RD8XKQ2LTM", 0 }, { "helo", "a b", 0 }, { "helo", "tab\there", 0 },
+			{ "helo", "caf\xc3\xa9", 0 }, { "helo", "", 0 },
+			{ "helo", "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh", 0 },	/* 49 */
+			{ "client", "win-3rd8xkq2ltm", 0 }, { "domain", "example.net", 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t n = sizeof(good) / sizeof(good[0]) - 1;
+
+			memcpy(kv, good, sizeof(good));
+			kv[9] = keys[i].key;
+			kv[n] = "kind";
+			kv[n + 1] = keys[i].kind;
+			kv[n + 2] = NULL;
+			if ((entry(&m, why, kv) == 0) != keys[i].ok)
+				fail_msg("kind %s key '%s' should be %s (%s)", keys[i].kind, keys[i].key,
+				    keys[i].ok ? "taken" : "refused", why);
+			if (keys[i].ok)
+				assert_string_equal(cluster_kind_name(m.kind), keys[i].kind);
+		}
+		/* a release is of a client only */
+		memcpy(kv, release, sizeof(release));
+		kv[10] = "kind";
+		kv[11] = "helo";
+		kv[12] = NULL;
+		kv[9] = "win-x";
+		assert_int_equal(entry(&m, why, kv), -1);
+	}
 	{
 		/* Each bad field alone refuses the entry, with its reason. */
 		static const struct {
@@ -154,6 +192,16 @@ test_outbox_text(void **state)
 	assert_string_equal(back.action, "reject");
 	assert_int_equal(back.until, 3610);
 	assert_int_equal(back.level, 2);
+	/* a string key's kind goes with it */
+	m.kind = CK_SENDER_DOMAIN;
+	snprintf(m.key, sizeof(m.key), "example.net");
+	n = cluster_msg_pack(&m, text, sizeof(text));
+	assert_int_equal(cluster_msg_unpack(text, n, &back), 0);
+	assert_int_equal(back.kind, CK_SENDER_DOMAIN);
+	assert_string_equal(back.key, "example.net");
+	assert_int_equal(cluster_msg_unpack("decide r 1.2.3.4 block 1 2 3 4 bogus", 36, &back), -1);
+	m.kind = CK_CLIENT;
+	snprintf(m.key, sizeof(m.key), "2001:db8:1::/48");
 	m.op = CL_RELEASE;
 	n = cluster_msg_pack(&m, text, sizeof(text));
 	assert_int_equal(cluster_msg_unpack(text, n, &back), 0);
