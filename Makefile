@@ -9,7 +9,7 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis
+PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis librrd
 TEST_PKGS := cmocka
 PKG_CONFIG ?= pkg-config
 

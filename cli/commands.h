@@ -10,6 +10,7 @@
 int cmd_parse(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct {
 	{ "parse", cmd_parse, "turn MTA log lines into typed events (JSON lines)" },
 	{ "check", cmd_check, "validate a configuration file" },
 	{ "replay", cmd_replay, "run the rules over old logs: what would have been decided" },
+	{ "report", cmd_report, "a report directory (RRD, graphs, report files, dashboard) from old logs" },
 	{ "run", cmd_run, "the live daemon: follow the logs, apply the rules (foreground)" },
 	{ "agent", cmd_agent, "enforce a cluster's decisions at a gateway's firewall (no logs, no rules)" },
 	{ "ctl", cmd_ctl, "talk to the running daemon: status, decisions, ban, unban, reload, ..." },

@@ -1,0 +1,35 @@
+/*
+ * graphs.h - pictures of the RRD, rendered by librrd (rrd_graph_v):
+ * traffic (connections, messages, bounces), rejects and attacks (the
+ * refusal kinds), decisions by action and the bans in force; each over a
+ * day, a week, a month and a year, ending at a given (event) time.
+ * Files: DIR/KIND-PERIOD.png (and .svg when asked), written to a temporary
+ * name and renamed, so a browser never shows half a picture.
+ */
+#ifndef MXG_GRAPHS_H
+#define MXG_GRAPHS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GRAPH_KINDS 3
+#define GRAPH_PERIODS 4
+
+/* "traffic", "rejects", "decisions"; "day", "week", "month", "year". */
+const char *graph_kind_name(int kind);
+const char *graph_kind_title(int kind);
+const char *graph_period_name(int period);
+
+struct graph_size {
+	int width, height;	/* of the image, in pixels */
+};
+
+/*
+ * All the graphs of rrd into dir, ending at end (svg: SVG files too).
+ * sizes (GRAPH_KINDS x GRAPH_PERIODS, may be NULL) receives each PNG's
+ * size. 0, or -1 with the reason in err.
+ */
+int graphs_render(const char *rrd, const char *dir, int64_t end, int svg, struct graph_size *sizes, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * reporter.h - everything a report directory holds, kept from the events
+ * and decisions of a run (docs/REPORTS.md):
+ *
+ *   DIR/mxguard.rrd               one row per minute (rrdfile.h)
+ *   DIR/KIND-PERIOD.png [.svg]    the graphs (graphs.h)
+ *   DIR/YYYY-MM-DD/HHMM.json .csv each report interval (default 1 h)
+ *   DIR/YYYY-MM-DD/day.json .csv  each day
+ *   DIR/index.html                the dashboard (dashboard.h)
+ *
+ * Time is the events': an offline run over old logs writes what the live
+ * daemon would have. Every file is written under a temporary name and
+ * renamed. Decisions in force are followed here (they end at their time;
+ * a release ends one sooner), for the "bans" gauge, the expired counts and
+ * the dashboard's list.
+ */
+#ifndef MXG_REPORTER_H
+#define MXG_REPORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../rules/engine.h"
+#include "summary.h"
+
+struct reporter_opts {
+	const char *dir;
+	const char *host;		/* whose reports */
+	const char *rrdcached;		/* "unix:/run/rrdcached.sock", or NULL */
+	int64_t interval;		/* seconds (a divisor of a day); 0: 3600 */
+	int64_t keep;			/* seconds of days kept; 0: all */
+	int svg;			/* SVG graphs too */
+	int live;			/* graphs and dashboard at every interval (else only at reporter_finish) */
+};
+
+struct reporter;
+
+/* NULL with the reason in err (the directory cannot be made, the RRD not opened). */
+struct reporter *reporter_new(const struct reporter_opts *o, const struct config *conf, char *err, size_t errlen);
+void reporter_free(struct reporter *r);
+
+void reporter_event(struct reporter *r, const struct event *ev);
+void reporter_decision(struct reporter *r, const struct decision *d);
+void reporter_lines(struct reporter *r, uint64_t n);
+
+/* The end of an offline run: the last minute, interval and day written, the graphs and the dashboard. 0 or -1 (said). */
+int reporter_finish(struct reporter *r);
+
+/* The whole run so far (for --text). */
+const struct summary *reporter_total(const struct reporter *r);
+
+#endif

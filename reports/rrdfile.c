@@ -1,0 +1,202 @@
+/*
+ * rrdfile.c - the RRD through librrd (see rrdfile.h).
+ *
+ * librrd keeps its errors in a per-thread buffer (rrd_get_error); every
+ * call here clears it first and copies it out on failure.
+ */
+#include "rrdfile.h"
+
+#include <inttypes.h>
+#include <rrd.h>
+#include <rrd_client.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/xalloc.h"
+
+#define BATCH_ROWS 1024		/* rows per rrd_update call (an offline run writes thousands) */
+#define ROW_MAX 512		/* "END:v:v:...": 24 numbers */
+#define NDS ((EV__COUNT - 1) + STEP_ACTIONS + 2)
+
+struct rrdfile {
+	char *path;
+	char *daemon;		/* rrdcached, or NULL */
+	int64_t last;
+	char (*rows)[ROW_MAX];
+	const char **argv;
+	int nrows;
+};
+
+static char ds_names[NDS][20];
+
+static void
+names_init(void)
+{
+	int n = 0;
+
+	if (ds_names[0][0] != '\0')
+		return;
+	for (int t = 1; t < EV__COUNT; t++)
+		snprintf(ds_names[n++], sizeof(ds_names[0]), "%s", ev_type_name((enum ev_type)t));
+	for (int a = 0; a < STEP_ACTIONS; a++)
+		snprintf(ds_names[n++], sizeof(ds_names[0]), "dec_%s", action_name((enum action)a));
+	snprintf(ds_names[n++], sizeof(ds_names[0]), "bans");
+	snprintf(ds_names[n++], sizeof(ds_names[0]), "lines");
+}
+
+int
+rrdfile_ds_count(void)
+{
+	return NDS;
+}
+
+const char *
+rrdfile_ds_name(int i)
+{
+	names_init();
+	return i >= 0 && i < NDS ? ds_names[i] : NULL;
+}
+
+static void
+rrd_err(char *err, size_t errlen, const char *what, const char *path)
+{
+	const char *e = rrd_get_error();
+
+	snprintf(err, errlen, "%s %s: %s", what, path, e != NULL && e[0] ? e : "failed");
+	rrd_clear_error();
+}
+
+static int
+create(struct rrdfile *f, int64_t first_end, char *err, size_t errlen)
+{
+	static const struct {
+		int steps, rows;
+	} rra[] = { { 1, 2 * 1440 }, { 5, 14 * 288 }, { 60, 62 * 24 }, { 1440, 2 * 366 } };
+	char defs[NDS + 8][64];
+	const char *argv[NDS + 8];
+	int n = 0;
+
+	names_init();
+	for (int i = 0; i < NDS; i++) {
+		/* heartbeat two steps: a minute not written (a daemon stopped) is unknown, not zero */
+		snprintf(defs[n], sizeof(defs[n]), "DS:%.19s:GAUGE:120:0:U", ds_names[i]);
+		argv[n] = defs[n];
+		n++;
+	}
+	for (int cf = 0; cf < 2; cf++)
+		for (size_t i = 0; i < sizeof(rra) / sizeof(rra[0]); i++) {
+			snprintf(defs[n], sizeof(defs[n]), "RRA:%s:0.5:%d:%d", cf ? "MAX" : "AVERAGE", rra[i].steps,
+			    rra[i].rows);
+			argv[n] = defs[n];
+			n++;
+		}
+	rrd_clear_error();
+	if (rrd_create_r(f->path, STEP_SECONDS, (time_t)(first_end - STEP_SECONDS), n, argv) != 0) {
+		rrd_err(err, errlen, "creating", f->path);
+		return -1;
+	}
+	f->last = first_end - STEP_SECONDS;
+	return 0;
+}
+
+struct rrdfile *
+rrdfile_open(const char *path, const char *daemon, int64_t first_end, char *err, size_t errlen)
+{
+	struct rrdfile *f = xcalloc(1, sizeof(*f));
+	struct stat st;
+
+	f->path = xstrdup(path);
+	f->daemon = daemon != NULL ? xstrdup(daemon) : NULL;
+	f->rows = xmalloc(BATCH_ROWS * sizeof(*f->rows));
+	f->argv = xmalloc(BATCH_ROWS * sizeof(*f->argv));
+	rrd_clear_error();
+	if (f->daemon != NULL && rrdc_connect(f->daemon) != 0) {
+		rrd_err(err, errlen, "connecting to rrdcached at", f->daemon);
+		rrdfile_close(f);
+		return NULL;
+	}
+	if (stat(path, &st) != 0) {
+		if (create(f, first_end, err, errlen) < 0) {
+			rrdfile_close(f);
+			return NULL;
+		}
+	} else {
+		time_t last = f->daemon != NULL ? rrdc_last(f->path) : rrd_last_r(f->path);
+
+		if (last < 0) {
+			rrd_err(err, errlen, "reading", f->path);
+			rrdfile_close(f);
+			return NULL;
+		}
+		f->last = last;
+	}
+	return f;
+}
+
+void
+rrdfile_close(struct rrdfile *f)
+{
+	if (f == NULL)
+		return;
+	if (f->daemon != NULL)
+		rrdc_disconnect();
+	free(f->path);
+	free(f->daemon);
+	free(f->rows);
+	free(f->argv);
+	free(f);
+}
+
+int
+rrdfile_put(struct rrdfile *f, const struct step_row *row, char *err, size_t errlen)
+{
+	char *p;
+	int n;
+
+	if (row->end <= f->last)
+		return 0;	/* that minute is in the file already */
+	if (f->nrows == BATCH_ROWS && rrdfile_flush(f, err, errlen) < 0)
+		return -1;
+	p = f->rows[f->nrows];
+	n = snprintf(p, ROW_MAX, "%" PRId64, row->end);
+	for (int t = 1; t < EV__COUNT; t++)
+		n += snprintf(p + n, (size_t)(ROW_MAX - n), ":%" PRIu64, row->events[t]);
+	for (int a = 0; a < STEP_ACTIONS; a++)
+		n += snprintf(p + n, (size_t)(ROW_MAX - n), ":%" PRIu64, row->decisions[a]);
+	snprintf(p + n, (size_t)(ROW_MAX - n), ":%" PRIu64 ":%" PRIu64, row->bans, row->lines);
+	f->argv[f->nrows++] = p;
+	f->last = row->end;
+	return 0;
+}
+
+int
+rrdfile_flush(struct rrdfile *f, char *err, size_t errlen)
+{
+	int rc;
+
+	if (f->nrows == 0)
+		return 0;
+	rrd_clear_error();
+	rc = f->daemon != NULL ? rrdc_update(f->path, f->nrows, f->argv) :
+	    rrd_update_r(f->path, NULL, f->nrows, f->argv);
+	f->nrows = 0;
+	if (rc != 0) {
+		rrd_err(err, errlen, "updating", f->path);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+rrdfile_last(const struct rrdfile *f)
+{
+	return f->last;
+}
+
+const char *
+rrdfile_path(const struct rrdfile *f)
+{
+	return f->path;
+}
