@@ -92,8 +92,9 @@ tools: $(UNIT_BINS) $(TOOL_BINS)
 check: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
 
+# (leaks inside libraries are suppressed, each with its reason: tests/lsan.supp)
 check-san:
-	$(MAKE) SAN=1 BUILD=build/san check
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $(MAKE) SAN=1 BUILD=build/san check
 
 check-valgrind: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) VALGRIND=1 tests/run_all.sh

@@ -43,10 +43,10 @@ on_event(void *arg, struct event *ev, const char *file)
 	uint64_t lines = parser_stats(rr->p)->lines;
 
 	(void)file;
-	/* the lines read up to this event count in its minute */
+	reporter_event(rr->rep, ev);
+	/* the lines read up to this event count in its minute (after it: its minute is set up) */
 	reporter_lines(rr->rep, lines - rr->lines_seen);
 	rr->lines_seen = lines;
-	reporter_event(rr->rep, ev);
 	engine_event(rr->eng, ev, on_decision, rr);
 }
 
@@ -103,8 +103,10 @@ cmd_report(int argc, char **argv)
 			text = 1;
 			break;
 		case 'i':
-			if (!conf_parse_duration(optarg, &ro.interval) || ro.interval <= 0) {
-				fprintf(stderr, "mxguard report: --interval %s: not a duration\n", optarg);
+			if (!conf_parse_duration(optarg, &ro.interval) || ro.interval <= 0 || ro.interval % 60 != 0 ||
+			    86400 % ro.interval != 0) {
+				fprintf(stderr, "mxguard report: --interval %s: a duration that divides a day into whole "
+				    "minutes (1m, 5m, 15m, 1h, ...)\n", optarg);
 				return EX_USAGE;
 			}
 			break;

@@ -15,7 +15,7 @@
 
 #define GRAPH_WIDTH 720		/* the plotting area; the image is larger by its axes and legend */
 #define GRAPH_HEIGHT 180
-#define ARGS_MAX 96
+#define ARGS_MAX 160
 
 struct series {
 	const char *ds, *color, *legend;
@@ -132,9 +132,12 @@ render_one(const char *rrd_esc, const char *dir, int kind, int period, int64_t e
 			ARG("AREA:v%d#%s:%s%s", i, s->color, s->legend, i > 0 && kinds[kind].s[i - 1].area ? ":STACK" : "");
 		else
 			ARG("LINE2:v%d#%s:%s", i, s->color, s->legend);
-		ARG("GPRINT:v%d:AVERAGE:avg %%7.1lf", i);
-		ARG("GPRINT:m%d:MAX:max %%7.0lf", i);
-		ARG("GPRINT:v%d:LAST:last %%7.0lf\\l", i);
+		ARG("VDEF:a%d=v%d,AVERAGE", i, i);
+		ARG("VDEF:x%d=m%d,MAXIMUM", i, i);
+		ARG("VDEF:l%d=v%d,LAST", i, i);
+		ARG("GPRINT:a%d:avg %%7.1lf", i);
+		ARG("GPRINT:x%d:max %%7.0lf", i);
+		ARG("GPRINT:l%d:last %%7.0lf\\l", i);
 	}
 #undef ARG
 	rrd_clear_error();
