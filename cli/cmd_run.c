@@ -66,6 +66,7 @@
 #define CORR_BLOB "parser-correlation"
 #define CLUSTER_BLOB "cluster-position"	/* where this node reads the stream, and the numbers it took */
 #define CLUSTER_SEQ "cluster-seq"	/* the number of this node's last message put in the outbox */
+#define REPORT_BLOB "report-minute"	/* the report's current minute at the last commit (reporter.h) */
 #define WAIT_BLOB "dns-waiting"	/* events waiting for DNS answers at the last commit (repwait.h) */
 #define WAIT_MAX_BYTES (64u << 20)	/* bound on them: past it a client's events go on unknown */
 #define DNS_POLL_MAX 8		/* sockets of the DNS zones polled (a few per distinct server) */
@@ -115,6 +116,8 @@ on_decision(void *arg, const struct decision *d)
 
 	dm->ndecisions++;
 	decision_json(&dm->out, d);
+	if (dm->reports != NULL)
+		reporter_decision(dm->reports, d);
 	sd = batch_add(dm, d->key, d->rule->name, NULL);
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
@@ -206,6 +209,8 @@ on_line(void *arg, struct span line)
 		counters_pump(dm->cnt);
 	dm->lines++;
 	dm->dirty = 1;
+	if (dm->reports != NULL)
+		reporter_lines(dm->reports, 1);
 	for (int got = parser_line(dm->parser, line.p, line.n, ++dm->lineno, &ev); got;
 	    got = parser_next(dm->parser, &ev))
 		on_event(dm, &ev);
@@ -247,6 +252,8 @@ judge(struct daemon *dm, struct event *ev, const struct dnsrep_answer *ans)
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
 	}
+	if (dm->reports != NULL)
+		reporter_event(dm->reports, ev);
 	engine_event(dm->eng, ev, on_decision, dm);
 }
 
@@ -1064,6 +1071,15 @@ save_state(struct daemon *dm)
 		if (bad)
 			goto fail;
 	}
+	if (dm->reports != NULL) {
+		/* the report's minute so far, with the positions it counted up to (its finished rows in the RRD first) */
+		reporter_sync(dm->reports);	/* (rows a reader kept out go in the blob) */
+		blob = reporter_export(dm->reports, &len);
+		bad = store_put_blob(dm->store, REPORT_BLOB, blob, len) < 0;
+		free(blob);
+		if (bad)
+			goto fail;
+	}
 	if (store_commit(dm->store) != 0) {	/* store_commit rolls back on failure */
 		daemon_shared(dm, 0);
 		return 0;
@@ -1298,6 +1314,9 @@ daemon_release(struct daemon *dm, const char *key, int64_t now)
 {
 	long n = store_release(dm->store, key, now);
 
+	if (dm->reports != NULL)
+		reporter_release(dm->reports, key, now);
+
 	for (int i = 0; i < dm->nbatch; i++)
 		if (dm->batch[i].until > now && (key == NULL || strcmp(dm->batch[i].key, key) == 0)) {
 			dm->batch[i].until = now;
@@ -1487,6 +1506,11 @@ daemon_reload(struct daemon *dm)
 		dm->rep = nr;
 	}
 	counters_setup(dm);	/* rule numbers changed: what was gathered under the old ones is dropped */
+	if (dm->reports != NULL)
+		reporter_reconfigure(dm->reports, nc);
+	if ((nc->report_dir == NULL) != (dm->report_dir_conf == NULL) ||
+	    (nc->report_dir != NULL && strcmp(nc->report_dir, dm->report_dir_conf) != 0))
+		log_warnx("run: reload: 'set report-dir' changed; it takes effect at the next restart");
 	watch_feeds(dm);
 	preload_sync(dm);
 	log_info("run: reloaded %s (%d rules)", dm->conffile ? dm->conffile : "(no configuration)", nc->nrules);
@@ -1682,6 +1706,47 @@ restore_one(void *arg, const struct stored_decision *d)
 
 	if (engine_restore(dm->eng, d->rule, d->key, d->until, d->level))
 		dm->restored++;
+	if (dm->reports != NULL)
+		reporter_restore_ban(dm->reports, d->key, d->rule, d->action, d->until);
+}
+
+/*
+ * The report directory of --report-dir or 'set report-dir' (docs/REPORTS.md):
+ * the RRD goes on from its last row, the minute in progress at the last
+ * commit is taken back. 0, or an exit code (said why).
+ */
+static int
+reports_setup(struct daemon *dm, const char *dir)
+{
+	struct reporter_opts o = { .dir = dir, .rrdcached = dm->conf->rrdcached, .interval = dm->conf->report_interval,
+		.keep = dm->conf->report_keep, .svg = dm->conf->report_svg, .live = 1 };
+	char host[256], err[600];
+
+	if (dm->node[0] != '\0')
+		snprintf(host, sizeof(host), "%s", dm->node);
+	else if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	o.host = host;
+	if ((dm->reports = reporter_new(&o, dm->conf, err, sizeof(err))) == NULL) {
+		log_warnx("run: report directory: %s", err);
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+/* After the store is open: the minute the report was counting at the last commit. */
+static void
+reports_restore(struct daemon *dm)
+{
+	void *blob;
+	size_t len;
+
+	if (dm->reports == NULL || !store_get_blob(dm->store, REPORT_BLOB, &blob, &len))
+		return;
+	if (reporter_import(dm->reports, blob, len) < 0)
+		log_warnx("run: the saved report minute is from another version; it starts again");
+	free(blob);
 }
 
 /*
@@ -1777,7 +1842,7 @@ run_usage(FILE *f)
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
 	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
-	    "                   [--cluster URL] [--node NAME]\n"
+	    "                   [--cluster URL] [--node NAME] [--report-dir DIR]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -1793,7 +1858,9 @@ run_usage(FILE *f)
 	    "                 cidr, hash, lmdb (Postfix), exim, sendmail (docs/MAPS.md)\n"
 	    "  --cluster URL  share decisions with other nodes through Redis (docs/CLUSTER.md):\n"
 	    "                 redis://[USER:PASSWORD@]HOST:PORT[/DB] or sentinel://HOST:PORT,.../MASTER\n"
-	    "  --node NAME    this node's name in the cluster (default: the host name)\n");
+	    "  --node NAME    this node's name in the cluster (default: the host name)\n"
+	    "  --report-dir DIR  keep an RRD, graphs, report files and a dashboard there\n"
+	    "                 (docs/REPORTS.md; overrides 'set report-dir')\n");
 }
 
 int
@@ -1814,6 +1881,7 @@ cmd_run(int argc, char **argv)
 		{ "remove-on-exit", no_argument, NULL, 'R' },
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "node", required_argument, NULL, 'N' },
+		{ "report-dir", required_argument, NULL, 'P' },
 		{ "agent", no_argument, NULL, 'a' },	/* (mxguard agent) */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1828,7 +1896,7 @@ cmd_run(int argc, char **argv)
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
-	const char *clusterurl = NULL, *nodename = NULL;
+	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -1853,6 +1921,7 @@ cmd_run(int argc, char **argv)
 		case 'e': eventsfile = optarg; break;
 		case 'C': clusterurl = optarg; break;
 		case 'N': nodename = optarg; break;
+		case 'P': reportdir = optarg; break;
 		case 'a': dm.agent = 1; break;
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
@@ -2015,6 +2084,16 @@ cmd_run(int argc, char **argv)
 	}
 	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
 	dm.eng = engine_new(dm.conf);
+	dm.report_dir_conf = dm.conf->report_dir != NULL ? xstrdup(dm.conf->report_dir) : NULL;
+	if (reportdir == NULL)
+		reportdir = dm.conf->report_dir;
+	if (reportdir != NULL && !dm.agent) {
+		int r = reports_setup(&dm, reportdir);
+
+		if (r != 0)
+			return r;
+		reports_restore(&dm);
+	}
 	{
 		/* Keys still under an action are not decided again; escalation goes on. */
 		int64_t t0 = mono_ms();
@@ -2220,6 +2299,8 @@ cmd_run(int argc, char **argv)
 		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
+		if (dm.reports != NULL)
+			reporter_tick(dm.reports, time(NULL));	/* live: finished minutes written, graphs redrawn */
 		if (dm.rep != NULL && mono_ms() >= dm.rep_check_ms) {
 			/* Feed files that changed are read again (once still for a second); a broken one is not taken. */
 			int n = rep_refresh(dm.rep, feed_report, NULL);
@@ -2298,7 +2379,9 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	free(dm.preload);
 	parser_free(dm.parser);
-	counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
+	reporter_free(dm.reports);	/* (its minute in progress is in the last commit) */
+	free(dm.report_dir_conf);
+		counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
 	cluster_free(dm.cl);	/* what is not published yet is in the saved outbox */
 	free(dm.cl_url);
 	free(dm.cl_staged);

@@ -11,6 +11,7 @@
 #include "../cluster/cluster.h"
 #include "../common/outbuf.h"
 #include "../parsers/parser.h"
+#include "../reports/reporter.h"
 #include "../reputation/rep.h"
 #include "../reputation/repwait.h"
 #include "../rules/engine.h"
@@ -98,6 +99,8 @@ struct daemon {
 	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
 	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
 	struct counters *cnt;	/* scope cluster rules' windows in Redis (counters.h), or NULL: none */
+	struct reporter *reports;	/* the report directory (reports/reporter.h), or NULL: none */
+	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */
 	uint64_t cnt_keyver;	/* counters_key_version() the engine has */
 	struct redis_url *cl_url;	/* where the cluster is (counters are set up at a reload that needs them) */
 	int agent;		/* mxguard agent: enforces the cluster's decisions, reads no logs, publishes nothing */

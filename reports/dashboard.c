@@ -123,7 +123,7 @@ dashboard_write(const char *dir, const struct dashboard_data *d, char *err, size
 		OB_LIT(&ob, "<tr><td>");
 		html(&ob, d->conf->rules[r]->name);
 		OB_LIT(&ob, "</td><td class=\"n\">");
-		ob_put_u64(&ob, d->day != NULL ? summary_rule_decisions(d->day, r) : 0);
+		ob_put_u64(&ob, d->day != NULL ? summary_rule_decisions(d->day, d->conf->rules[r]->name) : 0);
 		OB_LIT(&ob, "</td></tr>\n");
 	}
 	OB_LIT(&ob, "</table>\n");

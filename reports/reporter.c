@@ -11,6 +11,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,9 @@
 #include "steps.h"
 
 #define LINKS_MAX 60
+#define LIVE_LAG_MAX 600	/* a minute ended longer ago than this: the logs are not live (a catch-up) */
+#define LIVE_GRACE 5		/* seconds after a minute's end before the clock closes it (late lines) */
+#define REDRAW_EVERY 300	/* live: graphs and dashboard at least this often */
 
 struct active {
 	int64_t until;
@@ -49,6 +55,8 @@ struct reporter {
 	int64_t when;			/* the last minute written */
 	struct graph_size sizes[GRAPH_KINDS * GRAPH_PERIODS];
 	int said;			/* a write failed: said once */
+	pid_t child;			/* live: the process drawing the pictures, or 0 */
+	int64_t drawn;			/* live: when they were last drawn (wall clock) */
 };
 
 static void
@@ -125,7 +133,7 @@ on_row(void *arg, const struct step_row *row)
 			return;
 		}
 	}
-	if (rrdfile_put(r->rrd, &copy, err, sizeof(err)) < 0)
+	if (rrdfile_put(r->rrd, &copy, err, sizeof(err)) < 0 && rrdfile_pending(r->rrd) == 0)
 		fail(r, err);
 	r->when = row->end;
 }
@@ -273,7 +281,7 @@ later_end_first(const void *a, const void *b)
 }
 
 static void
-pictures(struct reporter *r)
+draw(struct reporter *r)
 {
 	char err[600], lk[LINKS_MAX][48];
 	const char *lp[LINKS_MAX];
@@ -282,10 +290,6 @@ pictures(struct reporter *r)
 	struct dashboard_data d = { .host = r->host, .when = r->when, .conf = r->conf, .day = r->day,
 		.sizes = r->sizes, .svg = r->svg, .bans = bans, .bans_total = r->nheap, .last = last };
 
-	if (r->rrd == NULL)
-		return;
-	if (rrdfile_flush(r->rrd, err, sizeof(err)) < 0)
-		fail(r, err);
 	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->sizes, err, sizeof(err)) < 0)
 		fail(r, err);
 	{
@@ -311,6 +315,84 @@ pictures(struct reporter *r)
 	d.links = lp;
 	if (dashboard_write(r->dir, &d, err, sizeof(err)) < 0)
 		fail(r, err);
+}
+
+/* Close every descriptor from fd up (the child's; /proc/self/fd says which are open). */
+static void
+close_from(int fd)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[1024], n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL && n < 1024) {
+		int x = atoi(e->d_name);
+
+		if (x >= fd && x != dirfd(d))
+			fds[n++] = x;
+	}
+	if (d != NULL)
+		closedir(d);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (n == 1024)
+		for (int x = fd; x < 65536; x++)
+			close(x);
+}
+
+/* The previous drawing's child, if it has ended. */
+static void
+reap(struct reporter *r)
+{
+	int status;
+
+	if (r->child > 0 && waitpid(r->child, &status, WNOHANG) == r->child) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail(r, "drawing the graphs and the dashboard failed (its message is above)");
+		r->child = 0;
+	}
+}
+
+/*
+ * The graphs and the dashboard, from the RRD as written now. Live, in a
+ * child process: the daemon's loop does not wait for librrd, and what
+ * librrd leaks goes with the child. One drawing at a time.
+ */
+static void
+pictures(struct reporter *r)
+{
+	char err[600];
+
+	if (r->rrd == NULL)
+		return;
+	if (rrdfile_flush(r->rrd, err, sizeof(err)) < 0 && rrdfile_pending(r->rrd) == 0)
+		fail(r, err);
+	if (!r->live) {
+		draw(r);
+		return;
+	}
+	reap(r);
+	if (r->child > 0)
+		return;		/* the last one is still at it */
+	r->drawn = time(NULL);
+	r->child = fork();
+	if (r->child < 0) {
+		r->child = 0;
+		fail(r, "cannot fork to draw the graphs");
+		return;
+	}
+	if (r->child == 0) {
+		/*
+		 * The daemon's descriptors are not the child's to keep: its control
+		 * socket, locks and database would outlive a daemon killed meanwhile
+		 * and stop the next one from starting. The child ends with it.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGTERM, SIG_DFL);
+		close_from(3);
+		draw(r);
+		_exit(r->said ? 1 : 0);
+	}
 }
 
 static void
@@ -364,11 +446,15 @@ static void
 advance(struct reporter *r, int64_t ts)
 {
 	if (r->iv_end == 0) {
+		/* the first interval and day of this run: counted from the minute counting began */
 		int64_t f = floor_to(ts, r->interval), d = floor_to(ts, 86400);
+		int64_t began = r->steps.cur.end != 0 ? r->steps.cur.end - STEP_SECONDS : floor_to(ts, STEP_SECONDS);
 
 		summary_reset(r->iv, f, f + r->interval);
 		summary_reset(r->day, d, d + 86400);
 		summary_reset(r->total, f, f + r->interval);
+		summary_counted_from(r->iv, began);
+		summary_counted_from(r->day, began);
 		r->iv_end = f + r->interval;
 		r->day_end = d + 86400;
 	}
@@ -429,6 +515,11 @@ reporter_free(struct reporter *r)
 
 	if (r == NULL)
 		return;
+	if (r->child > 0) {
+		int status;
+
+		waitpid(r->child, &status, 0);	/* (a drawing takes a second at most) */
+	}
 	if (r->rrd != NULL && rrdfile_flush(r->rrd, err, sizeof(err)) < 0)
 		fail(r, err);
 	rrdfile_close(r->rrd);
@@ -455,17 +546,13 @@ reporter_event(struct reporter *r, const struct event *ev)
 void
 reporter_decision(struct reporter *r, const struct decision *d)
 {
-	int rule = -1;
 	struct dash_decision *l;
 
-	for (int i = 0; i < r->conf->nrules; i++)
-		if (r->conf->rules[i] == d->rule)
-			rule = i;
 	advance(r, d->ts);
 	steps_decision(&r->steps, d->ts, d->action);
-	summary_decision(r->iv, d, rule);
-	summary_decision(r->day, d, rule);
-	summary_decision(r->total, d, rule);
+	summary_decision(r->iv, d);
+	summary_decision(r->day, d);
+	summary_decision(r->total, d);
 	if (d->action != A_LOG && d->duration > 0) {
 		struct active a = { .until = d->ts + d->duration, .action = d->action };
 
@@ -510,4 +597,118 @@ const struct summary *
 reporter_total(const struct reporter *r)
 {
 	return r->total;
+}
+
+/* ---- the live daemon ---- */
+
+void
+reporter_reconfigure(struct reporter *r, const struct config *conf)
+{
+	r->conf = conf;
+}
+
+void
+reporter_restore_ban(struct reporter *r, const char *key, const char *rule, const char *action, int64_t until)
+{
+	struct active a = { .until = until, .action = action_by_name(action) };
+
+	if (a.action < 0 || a.action == A_LOG)
+		return;
+	snprintf(a.key, sizeof(a.key), "%s", key);
+	snprintf(a.rule, sizeof(a.rule), "%s", rule);
+	heap_push(r, &a);
+}
+
+void
+reporter_release(struct reporter *r, const char *key, int64_t now)
+{
+	size_t n = 0;
+	struct active *keep = xmalloc((r->nheap ? r->nheap : 1) * sizeof(*keep));
+
+	/* (rare: rebuild the heap without them) */
+	for (size_t i = 0; i < r->nheap; i++) {
+		if (r->heap[i].until > now && (key == NULL || strcmp(r->heap[i].key, key) == 0)) {
+			summary_released(r->iv, (enum action)r->heap[i].action);
+			summary_released(r->day, (enum action)r->heap[i].action);
+			summary_released(r->total, (enum action)r->heap[i].action);
+			continue;
+		}
+		keep[n++] = r->heap[i];
+	}
+	r->nheap = 0;
+	for (size_t i = 0; i < n; i++)
+		heap_push(r, &keep[i]);
+	free(keep);
+}
+
+void
+reporter_tick(struct reporter *r, int64_t now)
+{
+	int64_t end = r->steps.cur.end;
+
+	reap(r);
+	if (end != 0 && now >= end + LIVE_GRACE && now < end + LIVE_LAG_MAX && r->iv_end != 0)
+		advance(r, now);	/* the logs are live and this minute is over: written now */
+	if (r->live && r->rrd != NULL && now - r->drawn >= REDRAW_EVERY && end != 0 && now < end + LIVE_LAG_MAX)
+		pictures(r);
+}
+
+int
+reporter_sync(struct reporter *r)
+{
+	char err[600];
+
+	if (r->rrd != NULL && rrdfile_flush(r->rrd, err, sizeof(err)) < 0) {
+		if (rrdfile_pending(r->rrd) == 0)
+			fail(r, err);
+		return -1;
+	}
+	return 0;
+}
+
+void *
+reporter_export(const struct reporter *r, size_t *len)
+{
+	char head[512], *rows = NULL, *blob;
+	size_t hl = steps_export(&r->steps, head, sizeof(head)), rl = 0;
+
+	if (r->rrd != NULL)
+		rows = rrdfile_pending_export(r->rrd, &rl);
+	blob = xmalloc(sizeof(uint32_t) + hl + rl);
+	memcpy(blob, &(uint32_t){ (uint32_t)hl }, sizeof(uint32_t));
+	memcpy(blob + sizeof(uint32_t), head, hl);
+	if (rl > 0)
+		memcpy(blob + sizeof(uint32_t) + hl, rows, rl);
+	free(rows);
+	*len = sizeof(uint32_t) + hl + rl;
+	return blob;
+}
+
+int
+reporter_import(struct reporter *r, const void *buf, size_t len)
+{
+	const char *b = buf;
+	uint32_t hl;
+
+	if (len < sizeof(hl))
+		return -1;
+	memcpy(&hl, b, sizeof(hl));
+	if (hl > len - sizeof(hl) || steps_import(&r->steps, b + sizeof(hl), hl) < 0)
+		return -1;
+	if (len > sizeof(hl) + hl) {
+		/* rows the RRD did not take before the stop: queued again (the file is opened for them now) */
+		char path[4200], err[600];
+		const char *rows = b + sizeof(hl) + hl;
+		long long first;
+
+		if (sscanf(rows, "%lld:", &first) != 1)
+			return -1;
+		snprintf(path, sizeof(path), "%s/mxguard.rrd", r->dir);
+		if (r->rrd == NULL && (r->rrd = rrdfile_open(path, r->rrdcached, first, err, sizeof(err))) == NULL) {
+			fail(r, err);
+			return 0;
+		}
+		rrdfile_pending_import(r->rrd, rows, len - sizeof(hl) - hl);
+	}
+	return 0;
 }

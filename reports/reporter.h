@@ -49,4 +49,34 @@ int reporter_finish(struct reporter *r);
 /* The whole run so far (for --text). */
 const struct summary *reporter_total(const struct reporter *r);
 
+/* ---- the live daemon (mxguard run --report-dir) ---- */
+
+/* After a reload: the new configuration (the counts so far are kept, by rule name). */
+void reporter_reconfigure(struct reporter *r, const struct config *conf);
+/* A decision in force from before a restart (the bans gauge and the dashboard's list). */
+void reporter_restore_ban(struct reporter *r, const char *key, const char *rule, const char *action, int64_t until);
+/* ctl unban (key NULL: flush): those decisions end now, counted as released. */
+void reporter_release(struct reporter *r, const char *key, int64_t now);
+/*
+ * The wall clock, now: when the logs are live (the current minute ended a
+ * few seconds ago, not hours: a catch-up of old lines is not), the finished
+ * minutes and intervals are written without waiting for the next line; and
+ * every 5 minutes the graphs and the dashboard are drawn again, in a child
+ * process (librrd's graphing takes time and leaks a little).
+ */
+void reporter_tick(struct reporter *r, int64_t now);
+/*
+ * Before the daemon's commit: the RRD's queued rows written (-1 if not all
+ * could be), then reporter_export's blob saved with the log positions, so
+ * that a restart goes on counting: no gap, nothing twice.
+ */
+int reporter_sync(struct reporter *r);
+/*
+ * The blob saved with the positions: the minute in progress, and the rows
+ * not yet in the RRD (a reader held it locked); malloc'd. And back: 0, or
+ * -1 if it is not one of this version's.
+ */
+void *reporter_export(const struct reporter *r, size_t *len);
+int reporter_import(struct reporter *r, const void *buf, size_t len);
+
 #endif

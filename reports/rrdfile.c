@@ -17,6 +17,7 @@
 #include "../common/xalloc.h"
 
 #define BATCH_ROWS 1024		/* rows per rrd_update call (an offline run writes thousands) */
+#define ROWS_HELD_MAX 8192	/* rows held while the file is locked (more than five days of minutes) */
 #define ROW_MAX 512		/* "END:v:v:...": 24 numbers */
 #define NDS ((EV__COUNT - 1) + STEP_ACTIONS + 2)
 
@@ -26,7 +27,7 @@ struct rrdfile {
 	int64_t last;
 	char (*rows)[ROW_MAX];
 	const char **argv;
-	int nrows;
+	int nrows, caprows;
 };
 
 static char ds_names[NDS][20];
@@ -109,6 +110,7 @@ rrdfile_open(const char *path, const char *daemon, int64_t first_end, char *err,
 
 	f->path = xstrdup(path);
 	f->daemon = daemon != NULL ? xstrdup(daemon) : NULL;
+	f->caprows = BATCH_ROWS;
 	f->rows = xmalloc(BATCH_ROWS * sizeof(*f->rows));
 	f->argv = xmalloc(BATCH_ROWS * sizeof(*f->argv));
 	rrd_clear_error();
@@ -157,8 +159,16 @@ rrdfile_put(struct rrdfile *f, const struct step_row *row, char *err, size_t err
 
 	if (row->end <= f->last)
 		return 0;	/* that minute is in the file already */
-	if (f->nrows == BATCH_ROWS && rrdfile_flush(f, err, errlen) < 0)
-		return -1;
+	if (f->nrows == f->caprows && rrdfile_flush(f, err, errlen) < 0 && f->nrows == f->caprows) {
+		/* the file is locked by a reader: hold more rows (a day's at most), write them later */
+		if (f->caprows >= ROWS_HELD_MAX)
+			return -1;
+		f->caprows *= 2;
+		f->rows = xrealloc(f->rows, (size_t)f->caprows * sizeof(*f->rows));
+		f->argv = xrealloc(f->argv, (size_t)f->caprows * sizeof(*f->argv));
+		for (int i = 0; i < f->nrows; i++)
+			f->argv[i] = f->rows[i];
+	}
 	p = f->rows[f->nrows];
 	n = snprintf(p, ROW_MAX, "%" PRId64, row->end);
 	for (int t = 1; t < EV__COUNT; t++)
@@ -166,7 +176,8 @@ rrdfile_put(struct rrdfile *f, const struct step_row *row, char *err, size_t err
 	for (int a = 0; a < STEP_ACTIONS; a++)
 		n += snprintf(p + n, (size_t)(ROW_MAX - n), ":%" PRIu64, row->decisions[a]);
 	snprintf(p + n, (size_t)(ROW_MAX - n), ":%" PRIu64 ":%" PRIu64, row->bans, row->lines);
-	f->argv[f->nrows++] = p;
+	f->argv[f->nrows] = p;
+	f->nrows++;
 	f->last = row->end;
 	return 0;
 }
@@ -181,12 +192,67 @@ rrdfile_flush(struct rrdfile *f, char *err, size_t errlen)
 	rrd_clear_error();
 	rc = f->daemon != NULL ? rrdc_update(f->path, f->nrows, f->argv) :
 	    rrd_update_r(f->path, NULL, f->nrows, f->argv);
-	f->nrows = 0;
 	if (rc != 0) {
+		const char *e = rrd_get_error();
+
+		if (e != NULL && strstr(e, "could not lock") != NULL) {
+			/*
+			 * A reader holds the file (the daemon's drawing child, an
+			 * administrator's rrdtool graph): nothing was written, the
+			 * rows stay queued and go at the next flush.
+			 */
+			snprintf(err, errlen, "updating %s: locked by a reader; the rows wait", f->path);
+			rrd_clear_error();
+			return -1;
+		}
+		f->nrows = 0;
 		rrd_err(err, errlen, "updating", f->path);
 		return -1;
 	}
+	f->nrows = 0;
 	return 0;
+}
+
+int
+rrdfile_pending(const struct rrdfile *f)
+{
+	return f->nrows;
+}
+
+char *
+rrdfile_pending_export(const struct rrdfile *f, size_t *len)
+{
+	char *t = xmalloc((size_t)f->nrows * ROW_MAX + 1);
+	size_t n = 0;
+
+	for (int i = 0; i < f->nrows; i++)
+		n += (size_t)sprintf(t + n, "%s\n", f->rows[i]);
+	t[n] = '\0';
+	*len = n;
+	return t;
+}
+
+void
+rrdfile_pending_import(struct rrdfile *f, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t l = nl != NULL ? (size_t)(nl - (text + i)) : len - i;
+		long long end;
+
+		/* a row of this layout, after the file's last: queued again as it was */
+		if (l > 0 && l < ROW_MAX && sscanf(text + i, "%lld:", &end) == 1 && end > f->last &&
+		    f->nrows < f->caprows) {
+			memcpy(f->rows[f->nrows], text + i, l);
+			f->rows[f->nrows][l] = '\0';
+			f->argv[f->nrows] = f->rows[f->nrows];
+			f->nrows++;
+			f->last = end;
+		}
+		i += l + 1;
+	}
 }
 
 int64_t

@@ -32,10 +32,19 @@ struct rrdfile;
 struct rrdfile *rrdfile_open(const char *path, const char *daemon, int64_t first_end, char *err, size_t errlen);
 void rrdfile_close(struct rrdfile *f);
 
-/* Queue a row (written at the next flush, or when the batch is full). 0, or -1 with the reason in err. */
+/*
+ * Queue a row (written at the next flush, or when the batch is full). 0, or
+ * -1 with the reason in err. A flush that finds the file locked by a reader
+ * writes nothing and keeps the rows for the next one (-1, and
+ * rrdfile_pending() > 0).
+ */
 int rrdfile_put(struct rrdfile *f, const struct step_row *row, char *err, size_t errlen);
 int rrdfile_flush(struct rrdfile *f, char *err, size_t errlen);
 
+/* Rows queued, not yet in the file; and as text ("END:v:v..." lines) for a restart, and back. */
+int rrdfile_pending(const struct rrdfile *f);
+char *rrdfile_pending_export(const struct rrdfile *f, size_t *len);
+void rrdfile_pending_import(struct rrdfile *f, const char *text, size_t len);
 /* The last step in the file (0 if none). */
 int64_t rrdfile_last(const struct rrdfile *f);
 const char *rrdfile_path(const struct rrdfile *f);

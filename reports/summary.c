@@ -32,10 +32,12 @@ struct named {
 
 struct summary {
 	int64_t from, to;
+	int64_t counted_from;	/* > from: counting began then */
 	uint64_t lines, events[EV__COUNT];
 	uint64_t made[STEP_ACTIONS], expired[STEP_ACTIONS], released[STEP_ACTIONS];
-	uint64_t *rule_dec;
-	int nrule_dec;
+	char **rnames;		/* the rules that decided, interned (the clients' decisions point here) */
+	uint64_t *rcount;
+	int nr;
 	struct keytab *clients, *domains, *helos;
 	int64_t seen;		/* a running "time" for the tables' recency: events counted */
 };
@@ -82,31 +84,54 @@ summary_new(int64_t from, int64_t to)
 	return s;
 }
 
+static void
+names_free(struct summary *s)
+{
+	for (int i = 0; i < s->nr; i++)
+		free(s->rnames[i]);
+	free(s->rnames);
+	free(s->rcount);
+}
+
 void
 summary_free(struct summary *s)
 {
 	if (s == NULL)
 		return;
 	tables_free(s);
-	free(s->rule_dec);
+	names_free(s);
 	free(s);
 }
 
 void
 summary_reset(struct summary *s, int64_t from, int64_t to)
 {
-	uint64_t *rd = s->rule_dec;
-	int nrd = s->nrule_dec;
-
 	tables_free(s);
+	names_free(s);
 	memset(s, 0, sizeof(*s));
 	s->from = from;
 	s->to = to;
-	s->rule_dec = rd;
-	s->nrule_dec = nrd;
-	if (rd != NULL)
-		memset(rd, 0, (size_t)nrd * sizeof(*rd));
 	tables_new(s);
+}
+
+/* The rule's index among this summary's names, added if new. */
+static int
+rule_name(struct summary *s, const char *name)
+{
+	for (int i = 0; i < s->nr; i++)
+		if (strcmp(s->rnames[i], name) == 0)
+			return i;
+	s->rnames = xrealloc(s->rnames, (size_t)(s->nr + 1) * sizeof(*s->rnames));
+	s->rcount = xrealloc(s->rcount, (size_t)(s->nr + 1) * sizeof(*s->rcount));
+	s->rnames[s->nr] = xstrdup(name);
+	s->rcount[s->nr] = 0;
+	return s->nr++;
+}
+
+void
+summary_counted_from(struct summary *s, int64_t ts)
+{
+	s->counted_from = ts > s->from ? ts : 0;
 }
 
 void
@@ -203,19 +228,14 @@ summary_lines(struct summary *s, uint64_t n)
 }
 
 void
-summary_decision(struct summary *s, const struct decision *d, int rule)
+summary_decision(struct summary *s, const struct decision *d)
 {
+	int rule = rule_name(s, d->rule->name);
+
 	if ((unsigned)d->action < STEP_ACTIONS)
 		s->made[d->action]++;
-	if (rule >= 0) {
-		if (rule >= s->nrule_dec) {
-			s->rule_dec = xrealloc(s->rule_dec, (size_t)(rule + 1) * sizeof(*s->rule_dec));
-			memset(s->rule_dec + s->nrule_dec, 0, (size_t)(rule + 1 - s->nrule_dec) * sizeof(*s->rule_dec));
-			s->nrule_dec = rule + 1;
-		}
-		s->rule_dec[rule]++;
-	}
-	if (d->ip.family != 0 && rule >= 0 && rule < INT16_MAX) {
+	s->rcount[rule]++;
+	if (d->ip.family != 0 && rule < INT16_MAX) {
 		uint8_t k[17];
 		size_t kl = client_key(&d->ip, k);
 		int created;
@@ -246,9 +266,12 @@ summary_released(struct summary *s, enum action a)
 }
 
 uint64_t
-summary_rule_decisions(const struct summary *s, int rule)
+summary_rule_decisions(const struct summary *s, const char *rule)
 {
-	return rule >= 0 && rule < s->nrule_dec ? s->rule_dec[rule] : 0;
+	for (int i = 0; i < s->nr; i++)
+		if (strcmp(s->rnames[i], rule) == 0)
+			return s->rcount[i];
+	return 0;
 }
 
 uint64_t
@@ -346,20 +369,20 @@ top_named(struct keytab *tab)
 
 /* "dha block, helo reject" */
 static void
-decided_text(const struct client *c, const struct config *conf, char *out, size_t len)
+decided_text(const struct summary *s, const struct client *c, char *out, size_t len)
 {
 	size_t n = 0;
 
 	out[0] = '\0';
 	for (int i = 0; i < c->ndec && n < len; i++)
-		n += (size_t)snprintf(out + n, len - n, "%s%s %s", i ? ", " : "",
-		    c->dec_rule[i] < conf->nrules ? conf->rules[c->dec_rule[i]]->name : "?",
+		n += (size_t)snprintf(out + n, len - n, "%s%s %s", i ? ", " : "", s->rnames[c->dec_rule[i]],
 		    action_name((enum action)c->dec_action[i]));
 }
 
 int
 summary_top_attackers(const struct summary *s, const struct config *conf, struct summary_client *out, int max)
 {
+	(void)conf;
 	struct top t = top_clients(s, -1);
 	int n = 0;
 
@@ -369,7 +392,7 @@ summary_top_attackers(const struct summary *s, const struct config *conf, struct
 
 		client_text(k, kl, out[n].client, sizeof(out[n].client));
 		out[n].count = t.v[i];
-		decided_text(t.p[i], conf, out[n].decided, sizeof(out[n].decided));
+		decided_text(s, t.p[i], out[n].decided, sizeof(out[n].decided));
 	}
 	return n;
 }
@@ -415,6 +438,15 @@ json_named(const struct summary *s, struct keytab *tab, const char *field, struc
 	ob_putc(ob, ']');
 }
 
+static int
+in_conf(const struct config *conf, const char *name)
+{
+	for (int r = 0; r < conf->nrules; r++)
+		if (strcmp(conf->rules[r]->name, name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 summary_json(const struct summary *s, const struct config *conf, const char *host, struct outbuf *ob)
 {
@@ -426,7 +458,13 @@ summary_json(const struct summary *s, const struct config *conf, const char *hos
 	put_iso8601(ob, s->from, -1);
 	OB_LIT(ob, "\",\"to\":\"");
 	put_iso8601(ob, s->to, -1);
-	OB_LIT(ob, "\",\"lines\":");
+	ob_putc(ob, '"');
+	if (s->counted_from > 0) {
+		OB_LIT(ob, ",\"counted_from\":\"");
+		put_iso8601(ob, s->counted_from, -1);
+		ob_putc(ob, '"');
+	}
+	OB_LIT(ob, ",\"lines\":");
 	ob_put_u64(ob, s->lines);
 	OB_LIT(ob, ",\"events\":{");
 	for (int t = 1; t < EV__COUNT; t++) {
@@ -450,7 +488,19 @@ summary_json(const struct summary *s, const struct config *conf, const char *hos
 		OB_LIT(ob, "{\"rule\":");
 		ob_put_json_str(ob, conf->rules[r]->name, strlen(conf->rules[r]->name));
 		OB_LIT(ob, ",\"decisions\":");
-		ob_put_u64(ob, summary_rule_decisions(s, r));
+		ob_put_u64(ob, summary_rule_decisions(s, conf->rules[r]->name));
+		ob_putc(ob, '}');
+	}
+	for (int i = 0; i < s->nr; i++) {
+		/* a rule that decided in this interval and is gone since (a reload) */
+		if (in_conf(conf, s->rnames[i]))
+			continue;
+		if (conf->nrules > 0 || i > 0)
+			ob_putc(ob, ',');
+		OB_LIT(ob, "{\"rule\":");
+		ob_put_json_str(ob, s->rnames[i], strlen(s->rnames[i]));
+		OB_LIT(ob, ",\"decisions\":");
+		ob_put_u64(ob, s->rcount[i]);
 		ob_putc(ob, '}');
 	}
 	OB_LIT(ob, "],\"top_clients\":{");
@@ -484,8 +534,7 @@ summary_json(const struct summary *s, const struct config *conf, const char *hos
 				if (d)
 					ob_putc(ob, ',');
 				OB_LIT(ob, "{\"rule\":");
-				ob_put_json_str(ob, c->dec_rule[d] < conf->nrules ? conf->rules[c->dec_rule[d]]->name : "?",
-				    strlen(c->dec_rule[d] < conf->nrules ? conf->rules[c->dec_rule[d]]->name : "?"));
+				ob_put_json_str(ob, s->rnames[c->dec_rule[d]], strlen(s->rnames[c->dec_rule[d]]));
 				OB_LIT(ob, ",\"action\":\"");
 				ob_put(ob, action_name((enum action)c->dec_action[d]),
 				    strlen(action_name((enum action)c->dec_action[d])));
@@ -548,7 +597,10 @@ summary_csv(const struct summary *s, const struct config *conf, struct outbuf *o
 			csv_row(ob, "decisions", sets[i], strlen(sets[i]), action_name((enum action)a), vals[i][a]);
 	for (int r = 0; r < conf->nrules; r++)
 		csv_row(ob, "rule", conf->rules[r]->name, strlen(conf->rules[r]->name), "decisions",
-		    summary_rule_decisions(s, r));
+		    summary_rule_decisions(s, conf->rules[r]->name));
+	for (int i = 0; i < s->nr; i++)
+		if (!in_conf(conf, s->rnames[i]))
+			csv_row(ob, "rule", s->rnames[i], strlen(s->rnames[i]), "decisions", s->rcount[i]);
 	for (int t = 1; t < EV__COUNT; t++) {
 		struct top top;
 
@@ -611,7 +663,8 @@ summary_text(const struct summary *s, const struct config *conf, struct outbuf *
 			    (unsigned long long)s->released[a], action_name((enum action)a));
 	OB_LIT(ob, "\nDecisions by rule\n-----------------\n");
 	for (int r = 0; r < conf->nrules; r++)
-		LINE("%12llu %s\n", (unsigned long long)summary_rule_decisions(s, r), conf->rules[r]->name);
+		LINE("%12llu %s\n", (unsigned long long)summary_rule_decisions(s, conf->rules[r]->name),
+		    conf->rules[r]->name);
 	OB_LIT(ob, "\nTop attackers (refusals and failures)\n-------------------------------------\n");
 	n = summary_top_attackers(s, conf, top, SUMMARY_TOP);
 	for (int i = 0; i < n; i++)

@@ -30,6 +30,12 @@ struct summary;
 struct summary *summary_new(int64_t from, int64_t to);
 void summary_free(struct summary *s);
 void summary_reset(struct summary *s, int64_t from, int64_t to);
+/*
+ * Counting began at ts, after the interval's start (the daemon started or
+ * restarted in it, or the logs begin in it): said in the files as
+ * "counted_from", so nobody takes a part for the whole.
+ */
+void summary_counted_from(struct summary *s, int64_t ts);
 /* Keep the figures, say they cover [from, to) (a whole run's). */
 void summary_set_span(struct summary *s, int64_t from, int64_t to);
 int64_t summary_from(const struct summary *s);
@@ -37,8 +43,8 @@ int64_t summary_to(const struct summary *s);
 
 void summary_event(struct summary *s, const struct event *ev);
 void summary_lines(struct summary *s, uint64_t n);
-/* rule: its index in conf (decisions per rule). */
-void summary_decision(struct summary *s, const struct decision *d, int rule);
+/* Decisions are kept per rule name (a reload renumbers the rules, not the interval's counts). */
+void summary_decision(struct summary *s, const struct decision *d);
 void summary_expired(struct summary *s, enum action a);
 void summary_released(struct summary *s, enum action a);
 
@@ -55,7 +61,7 @@ struct summary_client {
 	char decided[64];		/* "dha block, ..." or "" */
 };
 int summary_top_attackers(const struct summary *s, const struct config *conf, struct summary_client *out, int max);
-uint64_t summary_rule_decisions(const struct summary *s, int rule);
+uint64_t summary_rule_decisions(const struct summary *s, const char *rule);
 uint64_t summary_events(const struct summary *s, enum ev_type t);
 
 #endif

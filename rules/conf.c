@@ -2082,9 +2082,68 @@ parse_statements(struct P *p)
 				free(p->c->node);
 				p->c->node = xstrdup(v->text);
 				advance(p);
+			} else if (accept_word(p, "report-dir")) {
+				/* "set report-dir "PATH" [interval DURATION] [keep DURATION] [svg]" (docs/REPORTS.md) */
+				const struct token *v = cur(p);
+				char path[PATH_MAX], where[PATH_MAX + 32];
+				int bad = 0;
+
+				if (v->t != T_STRING || v->text[0] == '\0') {
+					ERR(p, v, "set report-dir: expected a directory in quotes");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				resolve_path(v, path, sizeof(path));
+				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+				free(p->c->report_dir);
+				free(p->c->report_at);
+				p->c->report_dir = xstrdup(path);
+				p->c->report_at = xstrdup(where);
+				p->c->report_interval = 0;
+				p->c->report_keep = 0;
+				p->c->report_svg = 0;
+				advance(p);
+				for (;;) {
+					if (accept_word(p, "interval")) {
+						const struct token *d = cur(p);
+
+						if (!expect_duration(p, "interval", &p->c->report_interval)) {
+							bad = 1;
+							break;
+						}
+						if (p->c->report_interval % 60 != 0 || 86400 % p->c->report_interval != 0) {
+							ERR(p, d, "set report-dir: the interval must divide a day into whole minutes "
+							    "(1m, 5m, 15m, 1h, ...)");
+							bad = 1;
+							break;
+						}
+					} else if (accept_word(p, "keep")) {
+						if (!expect_duration(p, "keep", &p->c->report_keep)) {
+							bad = 1;
+							break;
+						}
+					} else if (accept_word(p, "svg")) {
+						p->c->report_svg = 1;
+					} else
+						break;
+				}
+				if (bad)
+					recover_top(p, at.line, at.file);
+			} else if (accept_word(p, "rrdcached")) {
+				/* "set rrdcached "unix:/run/rrdcached.sock"": the RRD's updates go through rrdcached */
+				const struct token *v = cur(p);
+
+				if (v->t != T_STRING || (strncmp(v->text, "unix:/", 6) != 0 && v->text[0] != '/')) {
+					ERR(p, v, "set rrdcached: expected \"unix:/PATH\" (rrdcached's socket)");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				free(p->c->rrdcached);
+				p->c->rrdcached = xstrdup(v->text);
+				advance(p);
 			} else {
 				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
-				    "cluster, node)", tok_desc(cur(p)));
+				    "cluster, node, report-dir, rrdcached)", tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -2189,6 +2248,9 @@ conf_free(struct config *c)
 	free(c->node);
 	free(c->mapfile);
 	free(c->mapfile_at);
+	free(c->report_dir);
+	free(c->report_at);
+	free(c->rrdcached);
 	for (int i = 0; i < c->nfeeds; i++) {
 		free(c->feeds[i]->path);
 		free(c->feeds[i]->at);

@@ -90,6 +90,12 @@ struct config {
 	char *cluster_password_file;	/* ... password-file "PATH" (resolved) */
 	char *node;			/* "set node "NAME"": this node's name in the cluster */
 	int ncluster_rules;		/* rules with "scope cluster" */
+	char *report_dir;		/* "set report-dir "PATH"": the daemon keeps a report directory (docs/REPORTS.md) */
+	char *report_at;		/* where it was set, "FILE:LINE:COL" */
+	int64_t report_interval;	/* ... interval DURATION (0: 1h) */
+	int64_t report_keep;		/* ... keep DURATION (0: all) */
+	int report_svg;			/* ... svg */
+	char *rrdcached;		/* "set rrdcached "unix:/PATH"" */
 	int natc;
 };
 
