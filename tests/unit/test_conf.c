@@ -844,6 +844,33 @@ test_scope(void **state)
 	expect_diag(P("e.conf"), 1, col_of(bad, 1, "global"), 0, "expected local or cluster");
 }
 
+/* set report-dir (with its options, a relative path resolved) and set rrdcached; bad values at their place */
+static void
+test_report_settings(void **state)
+{
+	const char *text =
+	    "set report-dir \"rep\" interval 15m keep 90d svg\n"
+	    "set rrdcached \"unix:/run/rrdcached.sock\"\n";
+	const char *bad =
+	    "set report-dir \"rep\" interval 7m\n"
+	    "set rrdcached \"localhost:42217\"\n"
+	    "set report-dir rep\n";
+	struct config *c;
+
+	wfile("r.conf", text);
+	c = load_ok(state, "r.conf");
+	assert_string_equal(c->report_dir, P("rep"));
+	assert_int_equal(c->report_interval, 900);
+	assert_int_equal(c->report_keep, 90 * 86400);
+	assert_int_equal(c->report_svg, 1);
+	assert_string_equal(c->rrdcached, "unix:/run/rrdcached.sock");
+	wfile("e.conf", bad);
+	load_bad(state, "e.conf");
+	expect_diag(P("e.conf"), 1, col_of(bad, 1, "7m"), 0, "divide a day");
+	expect_diag(P("e.conf"), 2, col_of(bad, 2, "\"localhost"), 0, "unix:/");
+	expect_diag(P("e.conf"), 3, (int)strlen("set report-dir ") + 1, 0, "directory in quotes");
+}
+
 static void
 test_durations(void **state)
 {
@@ -1615,6 +1642,7 @@ main(void)
 		T(test_by_client),
 		T(test_when_and_do),
 		T(test_scope),
+		T(test_report_settings),
 		T(test_durations),
 		T(test_set_and_trust),
 		T(test_error_unknown_event),
