@@ -66,6 +66,7 @@
 #define CORR_BLOB "parser-correlation"
 #define CLUSTER_BLOB "cluster-position"	/* where this node reads the stream, and the numbers it took */
 #define CLUSTER_SEQ "cluster-seq"	/* the number of this node's last message put in the outbox */
+#define METRICS_EVERY_MS 15000	/* the metrics file is written this often (node_exporter reads it at its scrape) */
 #define REPORT_BLOB "report-minute"	/* the report's current minute at the last commit (reporter.h) */
 #define WAIT_BLOB "dns-waiting"	/* events waiting for DNS answers at the last commit (repwait.h) */
 #define WAIT_MAX_BYTES (64u << 20)	/* bound on them: past it a client's events go on unknown */
@@ -74,6 +75,7 @@
 #define DNS_DRAIN_GAP_MS 2	/* ... as long as the next ones come within this */
 
 #include "../cluster/counters.h"
+#include "../reports/files.h"
 #include "../common/clock.h"
 #include "daemon.h"
 
@@ -115,6 +117,8 @@ on_decision(void *arg, const struct decision *d)
 	struct stored_decision *sd;
 
 	dm->ndecisions++;
+	if ((unsigned)d->action <= A_LOG)
+		dm->dec_by_action[d->action]++;
 	decision_json(&dm->out, d);
 	if (dm->reports != NULL)
 		reporter_decision(dm->reports, d);
@@ -252,6 +256,8 @@ judge(struct daemon *dm, struct event *ev, const struct dnsrep_answer *ans)
 		if (dm->events.len >= EVENTS_CHUNK && dm->store_ok)
 			write_events(dm);
 	}
+	if (ev->ts > dm->newest_ts)
+		dm->newest_ts = ev->ts;
 	if (dm->reports != NULL)
 		reporter_event(dm->reports, ev);
 	engine_event(dm->eng, ev, on_decision, dm);
@@ -1735,6 +1741,22 @@ reports_setup(struct daemon *dm, const char *dir)
 	return 0;
 }
 
+/* The Prometheus textfile, whole or not at all (node_exporter must never read half of it). */
+static void
+metrics_write(struct daemon *dm)
+{
+	struct outbuf ob;
+	char err[600];
+
+	ob_init(&ob, -1, 16 * 1024);
+	daemon_metrics(dm, &ob, time(NULL));
+	if (files_write(dm->metrics_file, ob.p, ob.len, err, sizeof(err)) < 0 && !dm->metrics_failed) {
+		log_warnx("run: metrics file: %s (said once)", err);
+		dm->metrics_failed = 1;
+	}
+	ob_free(&ob);
+}
+
 /* After the store is open: the minute the report was counting at the last commit. */
 static void
 reports_restore(struct daemon *dm)
@@ -1842,7 +1864,7 @@ run_usage(FILE *f)
 	    "                   [--since DURATION] [--events FILE] [--socket PATH]\n"
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
 	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
-	    "                   [--cluster URL] [--node NAME] [--report-dir DIR]\n"
+	    "                   [--cluster URL] [--node NAME] [--report-dir DIR] [--metrics-file PATH]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -1860,7 +1882,9 @@ run_usage(FILE *f)
 	    "                 redis://[USER:PASSWORD@]HOST:PORT[/DB] or sentinel://HOST:PORT,.../MASTER\n"
 	    "  --node NAME    this node's name in the cluster (default: the host name)\n"
 	    "  --report-dir DIR  keep an RRD, graphs, report files and a dashboard there\n"
-	    "                 (docs/REPORTS.md; overrides 'set report-dir')\n");
+	    "                 (docs/REPORTS.md; overrides 'set report-dir')\n"
+	    "  --metrics-file PATH  write Prometheus metrics there every 15 s (node_exporter's\n"
+	    "                 textfile collector; overrides 'set metrics-file'); also ctl metrics\n");
 }
 
 int
@@ -1882,6 +1906,7 @@ cmd_run(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "node", required_argument, NULL, 'N' },
 		{ "report-dir", required_argument, NULL, 'P' },
+		{ "metrics-file", required_argument, NULL, 'Q' },
 		{ "agent", no_argument, NULL, 'a' },	/* (mxguard agent) */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1896,7 +1921,7 @@ cmd_run(int argc, char **argv)
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
-	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL;
+	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -1922,6 +1947,7 @@ cmd_run(int argc, char **argv)
 		case 'C': clusterurl = optarg; break;
 		case 'N': nodename = optarg; break;
 		case 'P': reportdir = optarg; break;
+		case 'Q': metricsfile = optarg; break;
 		case 'a': dm.agent = 1; break;
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
@@ -2085,6 +2111,9 @@ cmd_run(int argc, char **argv)
 	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
 	dm.eng = engine_new(dm.conf);
 	dm.report_dir_conf = dm.conf->report_dir != NULL ? xstrdup(dm.conf->report_dir) : NULL;
+	if (metricsfile == NULL)
+		metricsfile = dm.conf->metrics_file;
+	dm.metrics_file = metricsfile != NULL ? xstrdup(metricsfile) : NULL;
 	if (reportdir == NULL)
 		reportdir = dm.conf->report_dir;
 	if (reportdir != NULL && !dm.agent) {
@@ -2301,6 +2330,10 @@ cmd_run(int argc, char **argv)
 		fw_retry(&dm);
 		if (dm.reports != NULL)
 			reporter_tick(dm.reports, time(NULL));	/* live: finished minutes written, graphs redrawn */
+		if (dm.metrics_file != NULL && mono_ms() >= dm.metrics_due) {
+			metrics_write(&dm);
+			dm.metrics_due = mono_ms() + METRICS_EVERY_MS;
+		}
 		if (dm.rep != NULL && mono_ms() >= dm.rep_check_ms) {
 			/* Feed files that changed are read again (once still for a second); a broken one is not taken. */
 			int n = rep_refresh(dm.rep, feed_report, NULL);
@@ -2349,6 +2382,8 @@ cmd_run(int argc, char **argv)
 	if (daemon_fw_pending(&dm) > 0)
 		log_warnx("run: stopping with %d firewall change(s) not applied; the next start reconciles "
 		    "the firewall", daemon_fw_pending(&dm));
+	if (dm.metrics_file != NULL)
+		metrics_write(&dm);	/* the last figures, while everything is still there */
 	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
 	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
 	for (int i = 0; i < dm.nsrc; i++)
@@ -2379,7 +2414,8 @@ cmd_run(int argc, char **argv)
 	free(dm.inflight);
 	free(dm.preload);
 	parser_free(dm.parser);
-	reporter_free(dm.reports);	/* (its minute in progress is in the last commit) */
+	free(dm.metrics_file);
+		reporter_free(dm.reports);	/* (its minute in progress is in the last commit) */
 	free(dm.report_dir_conf);
 		counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
 	cluster_free(dm.cl);	/* what is not published yet is in the saved outbox */

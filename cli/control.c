@@ -135,6 +135,7 @@ ctl_ban(struct daemon *dm, char *args)
 	}
 	daemon_fw_one(dm, sd.rule, key, sd.action, sd.until);
 	daemon_map_put(dm, &sd);
+	dm->dec_by_action[act]++;
 	OB_LIT(&dm->out, "{\"ts\":\"");
 	put_iso8601(&dm->out, now, -1);
 	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
@@ -316,6 +317,8 @@ answer(void *arg, char *req, struct outbuf *out)
 			rep_put_json(&dm->reply, &r);
 			reply(dm, "}\n");
 		}
+	} else if (strcmp(cmd, "metrics") == 0) {
+		daemon_metrics(dm, &dm->reply, now);	/* Prometheus' text format */
 	} else if (strcmp(cmd, "ban") == 0) {
 		ctl_ban(dm, args);
 	} else if (strcmp(cmd, "unban") == 0) {
@@ -355,7 +358,7 @@ answer(void *arg, char *req, struct outbuf *out)
 			reply(dm, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
 			    dm->conffile);
 	} else
-		reply(dm, "error: unknown command '%s' (status, stats, decisions, reputation, ban, unban, reload, flush)\n",
+		reply(dm, "error: unknown command '%s' (status, stats, decisions, reputation, metrics, ban, unban, reload, flush)\n",
 		    cmd);
 	*out = dm->reply;
 	memset(&dm->reply, 0, sizeof(dm->reply));

@@ -100,6 +100,11 @@ struct daemon {
 	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
 	struct counters *cnt;	/* scope cluster rules' windows in Redis (counters.h), or NULL: none */
 	struct reporter *reports;	/* the report directory (reports/reporter.h), or NULL: none */
+	uint64_t dec_by_action[A_LOG + 1];	/* this node's decisions (rules, ctl ban) by action, since start */
+	int64_t newest_ts;	/* the newest event time read (the lag behind the log) */
+	char *metrics_file;	/* --metrics-file or 'set metrics-file': the Prometheus textfile, or NULL */
+	int64_t metrics_due;	/* when it is written next (monotonic ms) */
+	int metrics_failed;	/* writing it failed: said once */
 	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */
 	uint64_t cnt_keyver;	/* counters_key_version() the engine has */
 	struct redis_url *cl_url;	/* where the cluster is (counters are set up at a reload that needs them) */
@@ -124,6 +129,8 @@ struct daemon {
  * error. Nothing happens without a cluster.
  */
 int daemon_share(struct daemon *dm, const struct cluster_msg *m);
+/* The daemon's figures in Prometheus' text format (cli/metrics.c). */
+void daemon_metrics(struct daemon *dm, struct outbuf *ob, int64_t now);
 void daemon_shared(struct daemon *dm, int committed);
 /* Save positions, decisions and parser state in one transaction, then enforce. */
 void daemon_commit(struct daemon *dm);

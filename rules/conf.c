@@ -2129,6 +2129,20 @@ parse_statements(struct P *p)
 				}
 				if (bad)
 					recover_top(p, at.line, at.file);
+			} else if (accept_word(p, "metrics-file")) {
+				/* "set metrics-file "PATH"": the Prometheus textfile (node_exporter's collector reads *.prom) */
+				const struct token *v = cur(p);
+				char path[PATH_MAX];
+
+				if (v->t != T_STRING || v->text[0] == '\0') {
+					ERR(p, v, "set metrics-file: expected a file name in quotes");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				resolve_path(v, path, sizeof(path));
+				free(p->c->metrics_file);
+				p->c->metrics_file = xstrdup(path);
+				advance(p);
 			} else if (accept_word(p, "rrdcached")) {
 				/* "set rrdcached "unix:/run/rrdcached.sock"": the RRD's updates go through rrdcached */
 				const struct token *v = cur(p);
@@ -2143,7 +2157,7 @@ parse_statements(struct P *p)
 				advance(p);
 			} else {
 				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
-				    "cluster, node, report-dir, rrdcached)", tok_desc(cur(p)));
+				    "cluster, node, report-dir, rrdcached, metrics-file)", tok_desc(cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -2251,6 +2265,7 @@ conf_free(struct config *c)
 	free(c->report_dir);
 	free(c->report_at);
 	free(c->rrdcached);
+	free(c->metrics_file);
 	for (int i = 0; i < c->nfeeds; i++) {
 		free(c->feeds[i]->path);
 		free(c->feeds[i]->at);

@@ -96,6 +96,7 @@ struct config {
 	int64_t report_keep;		/* ... keep DURATION (0: all) */
 	int report_svg;			/* ... svg */
 	char *rrdcached;		/* "set rrdcached "unix:/PATH"" */
+	char *metrics_file;		/* "set metrics-file "PATH"": Prometheus' textfile */
 	int natc;
 };
 
