@@ -50,31 +50,19 @@ FIRST=$(jq -r '.ts' "$TMP/events.jsonl" | head -1)
 rrdtool fetch "$TMP/r/mxguard.rrd" AVERAGE -r 60 -s "$(date -u -d "$FIRST" +%s)" -e "$(date -u -d '2024-03-02T10:10:00Z' +%s)" \
 	> "$TMP/fetch"
 cat > "$TMP/rrdcheck.py" <<'EOF'
-import json, sys, datetime, collections
+import json, sys, collections
+sys.path.insert(0, sys.argv[5])
+from report_rows import utc, minute_end, fetch_rows, events_per_minute
 fetch, events, decisions, lines = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-def t(s):
-    return int(datetime.datetime.strptime(s[:19], '%Y-%m-%dT%H:%M:%S').replace(tzinfo=datetime.timezone.utc).timestamp())
-want = collections.Counter()
-for l in open(events):
-    e = json.loads(l)
-    want[(t(e['ts']) // 60 * 60 + 60, e['type'])] += 1
+want = events_per_minute(events)
 dec = collections.Counter()
 inforce = []
 for l in open(decisions):
     d = json.loads(l)
-    dec[(t(d['ts']) // 60 * 60 + 60, 'dec_' + d['action'])] += 1
+    dec[(minute_end(utc(d['ts'])), 'dec_' + d['action'])] += 1
     if d['action'] != 'log':
-        inforce.append(t(d['ts']) + d['duration'])
-head = None
-rows = {}
-for l in open(fetch):
-    if not l.strip():
-        continue
-    if head is None:
-        head = l.split()
-        continue
-    ts, vals = l.split(':', 1)
-    rows[int(ts)] = [None if v in ('nan', '-nan') else float(v) for v in vals.split()]
+        inforce.append(utc(d['ts']) + d['duration'])
+head, rows = fetch_rows(fetch)
 lastrow = max(ts for ts, vals in rows.items() if vals[head.index('connect')] is not None)
 rows = {ts: vals for ts, vals in rows.items() if ts <= lastrow}	# (fetch gives a row past the last one written)
 bad, checked, lsum = [], 0, 0
@@ -94,7 +82,7 @@ print(len(rows), checked, len(bad), int(lsum), int(bans), sum(1 for u in inforce
 for b in bad[:5]:
     print(b, file=sys.stderr)
 EOF
-read -r nrows nchecked nbad lsum bans inforce <<< "$(python3 "$TMP/rrdcheck.py" "$TMP/fetch" "$TMP/events.jsonl" "$TMP/decisions.jsonl" "$LINES" 2> "$TMP/rrdcheck.err")"
+read -r nrows nchecked nbad lsum bans inforce <<< "$(python3 "$TMP/rrdcheck.py" "$TMP/fetch" "$TMP/events.jsonl" "$TMP/decisions.jsonl" "$LINES" "$PWD/tests/sh" 2> "$TMP/rrdcheck.err")"
 check "the RRD has a row per minute from the first event to the last (${nrows:-0} rows)" test "${nrows:-0}" -ge 2050
 check_eq "every row equals the events parse finds and the decisions replay takes in that minute ($nchecked values)" \
 	"0" "${nbad:-x}"

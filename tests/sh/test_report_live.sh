@@ -56,25 +56,12 @@ YEAR=$(jq -r '.ts[0:4]' "$TMP/parsed.jsonl" | head -1)
 rrdtool fetch "$TMP/r/mxguard.rrd" AVERAGE -r 60 -s "$(date -u -d "$YEAR-03-01T00:00:00Z" +%s)" \
 	-e "$(date -u -d "$YEAR-03-01T00:44:00Z" +%s)" > "$TMP/fetch"
 cat > "$TMP/rrd.py" <<'EOF'
-import json, sys, datetime, collections
-def t(s):
-    return int(datetime.datetime.strptime(s[:19], '%Y-%m-%dT%H:%M:%S').replace(tzinfo=datetime.timezone.utc).timestamp())
-want = collections.Counter()
-last = 0
-for l in open(sys.argv[2]):
-    e = json.loads(l)
-    m = t(e['ts']) // 60 * 60 + 60
-    want[(m, e['type'])] += 1
-    last = max(last, m)
-head, rows = None, {}
-for l in open(sys.argv[1]):
-    if not l.strip():
-        continue
-    if head is None:
-        head = l.split()
-        continue
-    ts, vals = l.split(':', 1)
-    rows[int(ts)] = [None if v in ('nan', '-nan') else float(v) for v in vals.split()]
+import sys
+sys.path.insert(0, sys.argv[3])
+from report_rows import fetch_rows, events_per_minute
+want = events_per_minute(sys.argv[2])
+last = max(m for m, ty in want)
+head, rows = fetch_rows(sys.argv[1])
 bad = n = 0
 first = min(m for m, ty in want)
 for m in range(first, last, 60):	# every finished minute
@@ -88,7 +75,7 @@ for m in range(first, last, 60):	# every finished minute
                 print(m, name, v, want[(m, name)], file=sys.stderr)
 print((last - first) // 60, n, bad)
 EOF
-read -r minutes nvals nbad <<< "$(python3 "$TMP/rrd.py" "$TMP/fetch" "$TMP/parsed.jsonl" 2> "$TMP/rrd.err")"
+read -r minutes nvals nbad <<< "$(python3 "$TMP/rrd.py" "$TMP/fetch" "$TMP/parsed.jsonl" "$PWD/tests/sh" 2> "$TMP/rrd.err")"
 check_eq "the RRD: every finished minute (${minutes:-0}) equals parse's events, across kill -9 and restarts ($nvals values)" \
 	0 "${nbad:-x}"
 [ "${nbad:-1}" = 0 ] || head -5 "$TMP/rrd.err"
