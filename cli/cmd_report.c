@@ -143,7 +143,8 @@ cmd_report(int argc, char **argv)
 	if (conf->uses_rep || conf->uses_zones)
 		log_warnx("report: %s: rules read reputation, which report does not look up (as replay does not "
 		    "ask DNS zones): those conditions see nothing listed", conffile);
-	ro.rrdcached = conf->rrdcached;	/* (set rrdcached: the updates go through it, as the daemon's) */
+	ro.rrdcached = conf->rrdcached;
+	ro.total = text;	/* (set rrdcached: the updates go through it, as the daemon's) */
 	if ((rr.rep = reporter_new(&ro, conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mxguard report: %s\n", err);
 		conf_free(conf);

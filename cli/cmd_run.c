@@ -1750,7 +1750,7 @@ metrics_write(struct daemon *dm)
 
 	ob_init(&ob, -1, 16 * 1024);
 	daemon_metrics(dm, &ob, time(NULL));
-	if (files_write(dm->metrics_file, ob.p, ob.len, err, sizeof(err)) < 0 && !dm->metrics_failed) {
+	if (files_write(dm->metrics_file, ob.p, ob.len, 0, err, sizeof(err)) < 0 && !dm->metrics_failed) {
 		log_warnx("run: metrics file: %s (said once)", err);
 		dm->metrics_failed = 1;
 	}

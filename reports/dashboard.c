@@ -184,7 +184,7 @@ dashboard_write(const char *dir, const struct dashboard_data *d, char *err, size
 	OB_LIT(&ob, "</ul>\n<p class=\"muted\">Written by mxguard; the schema of the files is in docs/REPORTS.md.</p>\n"
 	    "</body></html>\n");
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	rc = files_write(path, ob.p, ob.len, err, errlen);
+	rc = files_write(path, ob.p, ob.len, d->sync, err, errlen);
 	ob_free(&ob);
 	return rc;
 }

@@ -45,6 +45,7 @@ struct dashboard_data {
 	int nlast;
 	const char *const *links;	/* report files, relative to DIR, newest first */
 	int nlinks;
+	int sync;			/* fsync the page before it replaces the old one (files.h) */
 };
 
 /* 0, or -1 with the reason in err. */

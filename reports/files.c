@@ -13,7 +13,7 @@
 #include "../common/safefile.h"
 
 int
-files_write(const char *path, const void *p, size_t n, char *err, size_t errlen)
+files_write(const char *path, const void *p, size_t n, int sync, char *err, size_t errlen)
 {
 	char tmp[4200], why[256];
 	const char *c = p;
@@ -39,7 +39,7 @@ files_write(const char *path, const void *p, size_t n, char *err, size_t errlen)
 		c += k;
 		n -= (size_t)k;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if ((sync && fsync(fd) != 0) || close(fd) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;

@@ -42,7 +42,7 @@ struct active {
 struct reporter {
 	char *dir, *host, *rrdcached;
 	int64_t interval, keep;
-	int svg, live;
+	int svg, live, want_total;
 	const struct config *conf;
 	struct steps steps;
 	struct rrdfile *rrd;
@@ -119,8 +119,6 @@ on_row(void *arg, const struct step_row *row)
 
 	while (r->nheap > 0 && r->heap[0].until <= row->end) {
 		summary_expired(r->iv, (enum action)r->heap[0].action);
-		summary_expired(r->day, (enum action)r->heap[0].action);
-		summary_expired(r->total, (enum action)r->heap[0].action);
 		heap_pop(r);
 	}
 	copy.bans = r->nheap;
@@ -159,12 +157,12 @@ write_summary(struct reporter *r, const struct summary *s, const char *base)
 	ob_init(&ob, -1, 64 * 1024);
 	summary_json(s, r->conf, r->host, &ob);
 	snprintf(path, sizeof(path), "%s.json", base);
-	if (files_write(path, ob.p, ob.len, err, sizeof(err)) < 0)
+	if (files_write(path, ob.p, ob.len, r->live, err, sizeof(err)) < 0)
 		fail(r, err);
 	ob.len = 0;
 	summary_csv(s, r->conf, &ob);
 	snprintf(path, sizeof(path), "%s.csv", base);
-	if (files_write(path, ob.p, ob.len, err, sizeof(err)) < 0)
+	if (files_write(path, ob.p, ob.len, r->live, err, sizeof(err)) < 0)
 		fail(r, err);
 	ob_free(&ob);
 }
@@ -288,7 +286,7 @@ draw(struct reporter *r)
 	struct dash_ban bans[DASH_BANS];
 	struct dash_decision last[DASH_LAST];
 	struct dashboard_data d = { .host = r->host, .when = r->when, .conf = r->conf, .day = r->day,
-		.sizes = r->sizes, .svg = r->svg, .bans = bans, .bans_total = r->nheap, .last = last };
+		.sizes = r->sizes, .svg = r->svg, .bans = bans, .bans_total = r->nheap, .last = last, .sync = r->live };
 
 	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->sizes, err, sizeof(err)) < 0)
 		fail(r, err);
@@ -390,6 +388,7 @@ pictures(struct reporter *r)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_DFL);
 		close_from(3);
+		summary_merge(r->day, r->iv);	/* today so far: the child's copy takes the interval in progress */
 		draw(r);
 		_exit(r->said ? 1 : 0);
 	}
@@ -402,6 +401,9 @@ finish_interval(struct reporter *r)
 	time_t t = (time_t)summary_from(r->iv);
 	struct tm tm;
 
+	summary_merge(r->day, r->iv);
+	if (r->want_total)
+		summary_merge(r->total, r->iv);
 	if (!has_anything(r->iv))
 		return;
 	day_dir(r, summary_from(r->iv), dir, sizeof(dir));
@@ -500,6 +502,7 @@ reporter_new(const struct reporter_opts *o, const struct config *conf, char *err
 	r->keep = o->keep;
 	r->svg = o->svg;
 	r->live = o->live;
+	r->want_total = o->total;
 	r->conf = conf;
 	r->iv = summary_new(0, 0);
 	r->day = summary_new(0, 0);
@@ -538,9 +541,7 @@ reporter_event(struct reporter *r, const struct event *ev)
 {
 	advance(r, ev->ts);
 	steps_event(&r->steps, ev);
-	summary_event(r->iv, ev);
-	summary_event(r->day, ev);
-	summary_event(r->total, ev);
+	summary_event(r->iv, ev);	/* (the day and the total get it at the interval's end: summary_merge) */
 }
 
 void
@@ -551,8 +552,6 @@ reporter_decision(struct reporter *r, const struct decision *d)
 	advance(r, d->ts);
 	steps_decision(&r->steps, d->ts, d->action);
 	summary_decision(r->iv, d);
-	summary_decision(r->day, d);
-	summary_decision(r->total, d);
 	if (d->action != A_LOG && d->duration > 0) {
 		struct active a = { .until = d->ts + d->duration, .action = d->action };
 
@@ -576,8 +575,6 @@ reporter_lines(struct reporter *r, uint64_t n)
 {
 	steps_lines(&r->steps, n);
 	summary_lines(r->iv, n);
-	summary_lines(r->day, n);
-	summary_lines(r->total, n);
 }
 
 int
@@ -629,8 +626,6 @@ reporter_release(struct reporter *r, const char *key, int64_t now)
 	for (size_t i = 0; i < r->nheap; i++) {
 		if (r->heap[i].until > now && (key == NULL || strcmp(r->heap[i].key, key) == 0)) {
 			summary_released(r->iv, (enum action)r->heap[i].action);
-			summary_released(r->day, (enum action)r->heap[i].action);
-			summary_released(r->total, (enum action)r->heap[i].action);
 			continue;
 		}
 		keep[n++] = r->heap[i];

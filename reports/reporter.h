@@ -31,6 +31,7 @@ struct reporter_opts {
 	int64_t keep;			/* seconds of days kept; 0: all */
 	int svg;			/* SVG graphs too */
 	int live;			/* graphs and dashboard at every interval (else only at reporter_finish) */
+	int total;			/* keep the whole run's summary too (reporter_total) */
 };
 
 struct reporter;

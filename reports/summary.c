@@ -221,6 +221,78 @@ summary_event(struct summary *s, const struct event *ev)
 		count_name(s, s->helos, v);
 }
 
+struct merge {
+	struct summary *dst;
+	const struct summary *src;
+	struct keytab *from, *to;
+};
+
+static void
+merge_client(void *arg, void *payload)
+{
+	struct merge *m = arg;
+	const struct client *c = payload;
+	size_t kl;
+	const uint8_t *k = keytab_key(m->from, payload, &kl);
+	int created;
+	struct client *d = keytab_put(m->to, k, kl, ++m->dst->seen, &created, NULL);
+
+	for (int t = 0; t < EV__COUNT; t++)
+		d->count[t] += c->count[t];
+	d->total += c->total;
+	for (int i = 0; i < c->ndec; i++) {
+		int rule = rule_name(m->dst, m->src->rnames[c->dec_rule[i]]), have = 0;
+
+		for (int j = 0; j < d->ndec; j++)
+			have |= d->dec_rule[j] == rule && d->dec_action[j] == c->dec_action[i];
+		if (!have && d->ndec < CLIENT_DECS && rule < INT16_MAX) {
+			d->dec_rule[d->ndec] = (int16_t)rule;
+			d->dec_action[d->ndec++] = c->dec_action[i];
+		}
+	}
+}
+
+static void
+merge_named(void *arg, void *payload)
+{
+	struct merge *m = arg;
+	size_t kl;
+	const uint8_t *k = keytab_key(m->from, payload, &kl);
+	int created;
+	struct named *d = keytab_put(m->to, k, kl, ++m->dst->seen, &created, NULL);
+
+	d->count += ((const struct named *)payload)->count;
+}
+
+void
+summary_merge(struct summary *dst, const struct summary *src)
+{
+	struct merge m = { .dst = dst, .src = src };
+
+	dst->lines += src->lines;
+	for (int t = 0; t < EV__COUNT; t++)
+		dst->events[t] += src->events[t];
+	for (int a = 0; a < STEP_ACTIONS; a++) {
+		dst->made[a] += src->made[a];
+		dst->expired[a] += src->expired[a];
+		dst->released[a] += src->released[a];
+	}
+	for (int i = 0; i < src->nr; i++) {
+		int k = rule_name(dst, src->rnames[i]);	/* (first: it may move rcount) */
+
+		dst->rcount[k] += src->rcount[i];
+	}
+	m.from = src->clients;
+	m.to = dst->clients;
+	keytab_foreach(src->clients, merge_client, &m);
+	m.from = src->domains;
+	m.to = dst->domains;
+	keytab_foreach(src->domains, merge_named, &m);
+	m.from = src->helos;
+	m.to = dst->helos;
+	keytab_foreach(src->helos, merge_named, &m);
+}
+
 void
 summary_lines(struct summary *s, uint64_t n)
 {

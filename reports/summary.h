@@ -41,6 +41,13 @@ void summary_set_span(struct summary *s, int64_t from, int64_t to);
 int64_t summary_from(const struct summary *s);
 int64_t summary_to(const struct summary *s);
 
+/*
+ * Add src's figures into dst (an interval into its day): totals, rule
+ * counts by name, and the top tables entry by entry (so only the interval
+ * is counted per event; the day costs one pass per interval).
+ */
+void summary_merge(struct summary *dst, const struct summary *src);
+
 void summary_event(struct summary *s, const struct event *ev);
 void summary_lines(struct summary *s, uint64_t n);
 /* Decisions are kept per rule name (a reload renumbers the rules, not the interval's counts). */
