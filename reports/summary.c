@@ -106,12 +106,19 @@ summary_free(struct summary *s)
 void
 summary_reset(struct summary *s, int64_t from, int64_t to)
 {
-	tables_free(s);
+	struct keytab *c = s->clients, *d = s->domains, *h = s->helos;
+
+	/* the tables are emptied, not made again: their memory is touched already, new memory would be zeroed */
+	keytab_clear(c);
+	keytab_clear(d);
+	keytab_clear(h);
 	names_free(s);
 	memset(s, 0, sizeof(*s));
 	s->from = from;
 	s->to = to;
-	tables_new(s);
+	s->clients = c;
+	s->domains = d;
+	s->helos = h;
 }
 
 /* The rule's index among this summary's names, added if new. */

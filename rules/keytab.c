@@ -141,6 +141,17 @@ keytab_free(struct keytab *t, void (*free_payload)(void *payload))
 	free(t);
 }
 
+void
+keytab_clear(struct keytab *t)
+{
+	/* slots are zeroed as they are taken (keytab_put): only the bookkeeping starts over */
+	memset(t->bucket, 0, ((size_t)t->mask + 1) * sizeof(*t->bucket));
+	t->used = 0;
+	t->freelist = t->newest = t->oldest = NONE;
+	t->last_klen = UINT8_MAX;
+	memset(&t->st, 0, sizeof(t->st));
+}
+
 /* Double the hash index and rehash every live key. */
 static void
 grow_index(struct keytab *t)

@@ -32,6 +32,9 @@ struct keytab_stats {
 struct keytab *keytab_new(uint32_t capacity, size_t payload, size_t keymax);
 void keytab_free(struct keytab *t, void (*free_payload)(void *payload));
 
+/* Forget every key (no payload is freed: for tables of plain payloads), keeping the memory. */
+void keytab_clear(struct keytab *t);
+
 /* The payload for key, or NULL. Does not count as "seen". */
 void *keytab_get(struct keytab *t, const void *key, size_t klen);
 
