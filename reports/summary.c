@@ -437,6 +437,33 @@ top_clients(const struct summary *s, int type)
 	return t;
 }
 
+/* Every event type's top list in one pass over the clients (not one pass per type). */
+struct all_tops {
+	struct top t[EV__COUNT];
+};
+
+static void
+all_tops_cb(void *arg, void *payload)
+{
+	struct all_tops *a = arg;
+	const struct client *c = payload;
+
+	for (int t = 1; t < EV__COUNT; t++)
+		if (c->count[t] > 0)
+			top_add(&a->t[t], payload, c->count[t]);
+}
+
+static void
+all_tops(const struct summary *s, struct all_tops *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int t = 0; t < EV__COUNT; t++) {
+		a->t[t].type = t;
+		a->t[t].t = s->clients;
+	}
+	keytab_foreach(s->clients, all_tops_cb, a);
+}
+
 static struct top
 top_named(struct keytab *tab)
 {
@@ -529,6 +556,7 @@ in_conf(const struct config *conf, const char *name)
 void
 summary_json(const struct summary *s, const struct config *conf, const char *host, struct outbuf *ob)
 {
+	static struct all_tops tops;	/* (large: not on the stack; one writer at a time) */
 	int first = 1;
 
 	OB_LIT(ob, "{\"version\":1,\"host\":");
@@ -583,13 +611,11 @@ summary_json(const struct summary *s, const struct config *conf, const char *hos
 		ob_putc(ob, '}');
 	}
 	OB_LIT(ob, "],\"top_clients\":{");
+	all_tops(s, &tops);
 	for (int t = 1; t < EV__COUNT; t++) {
-		struct top top;
+		const struct top top = tops.t[t];
 
-		if (s->events[t] == 0)
-			continue;
-		top = top_clients(s, t);
-		if (top.n == 0)
+		if (s->events[t] == 0 || top.n == 0)
 			continue;
 		if (!first)
 			ob_putc(ob, ',');
@@ -663,6 +689,7 @@ csv_row(struct outbuf *ob, const char *section, const char *key, size_t keylen, 
 void
 summary_csv(const struct summary *s, const struct config *conf, struct outbuf *ob)
 {
+	static struct all_tops tops;
 	static const char *const sets[] = { "made", "expired", "released" };
 	const uint64_t *vals[] = { s->made, s->expired, s->released };
 
@@ -680,12 +707,12 @@ summary_csv(const struct summary *s, const struct config *conf, struct outbuf *o
 	for (int i = 0; i < s->nr; i++)
 		if (!in_conf(conf, s->rnames[i]))
 			csv_row(ob, "rule", s->rnames[i], strlen(s->rnames[i]), "decisions", s->rcount[i]);
+	all_tops(s, &tops);
 	for (int t = 1; t < EV__COUNT; t++) {
-		struct top top;
+		const struct top top = tops.t[t];
 
 		if (s->events[t] == 0)
 			continue;
-		top = top_clients(s, t);
 		for (int i = 0; i < top.n; i++) {
 			size_t kl;
 			const uint8_t *k = keytab_key(s->clients, top.p[i], &kl);
