@@ -142,6 +142,13 @@ render_one(const char *rrd_esc, const char *dir, int kind, int period, int64_t e
 #undef ARG
 	rrd_clear_error();
 	info = rrd_graph_v(n, argv);
+	for (int tries = 0; info == NULL && tries < 20 && rrd_get_error() != NULL &&
+	    strstr(rrd_get_error(), "lock") != NULL; tries++) {
+		/* the daemon is writing a row (it holds the file a moment): try again shortly */
+		rrd_clear_error();
+		usleep(50000);
+		info = rrd_graph_v(n, argv);
+	}
 	if (info == NULL) {
 		const char *e = rrd_get_error();
 
