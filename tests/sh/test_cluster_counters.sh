@@ -21,10 +21,10 @@
 #     under the cluster's key), the windows expire;
 #   - ctl status: the counters' link, updates, round trips (batched: fewer
 #     than the events);
-#   - Redis refusing the scripts (out of memory): the node's own windows
-#     judge what it refused (a harvest of 12 at A is decided), said;
 #   - Redis gone: a scope cluster rule counts on the node alone and still
-#     decides (a harvest of 12 at A); back: counting across nodes again.
+#     decides (a harvest of 12 at A); back: counting across nodes again;
+#   - Redis refusing the scripts (out of memory): the node's own windows
+#     judge what it refused (a harvest of 12 at A is decided), said.
 # Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_nodes.sh"
@@ -161,16 +161,6 @@ check "status: A handed $upd updates over in $calls script calls and $rtt round 
 	test "$rtt" -gt 0 -a "$rtt" -lt "$upd" -a "$calls" -le "$upd"
 check_eq "status: no errors, nothing dropped" "0 0" "$(status A | jq -r '.cluster.counters | "\(.errors) \(.dropped)"')"
 
-# Redis refusing the scripts (out of memory): the events it refused are judged by the node's own windows
-redis-cli -p "$RPORT" config set maxmemory-policy noeviction > /dev/null
-redis-cli -p "$RPORT" config set maxmemory 1 > /dev/null
-unknown 203.0.113.65 1 12 >> "$TMP/A.log"
-wait_for 20 has A 203.0.113.65 null
-check "Redis out of memory: a harvest of 12 at A alone is decided there (the rule's own window judges what Redis refused)" \
-	has A 203.0.113.65 null
-check "... and A says why" grep -q "cluster counters: OOM .*count on this node alone" "$TMP/err.A"
-redis-cli -p "$RPORT" config set maxmemory 0 > /dev/null
-
 # Redis gone: the rule counts on the node alone
 kill -9 "$REDIS"; wait "$REDIS" 2> /dev/null; REDIS=
 notready() { ! ready A; }
@@ -189,6 +179,16 @@ wait_for 20 flushed A $((u0 + 12))
 unknown 203.0.113.64 7 12 >> "$TMP/C.log"
 wait_for 20 everywhere 203.0.113.64 dha-cluster
 check "... and count across nodes again (6 at A + 6 at C)" everywhere 203.0.113.64 dha-cluster
+
+# Redis refusing the scripts (out of memory), last (the rules then count locally for 10 s, which nothing
+# after this waits for): the events it refused are judged by the node's own windows
+redis-cli -p "$RPORT" config set maxmemory-policy noeviction > /dev/null
+redis-cli -p "$RPORT" config set maxmemory 1 > /dev/null
+unknown 203.0.113.65 1 12 >> "$TMP/A.log"
+wait_for 20 has A 203.0.113.65 null
+check "Redis out of memory: a harvest of 12 at A alone is decided there (the rule's own window judges what Redis refused)" \
+	has A 203.0.113.65 null
+check "... and A says why" grep -q "cluster counters: OOM .*count on this node alone" "$TMP/err.A"
 
 for n in A B C; do
 	kill "${PID[$n]}"; wait "${PID[$n]}"
