@@ -40,7 +40,7 @@ static void
 on_event(void *arg, struct event *ev, const char *file)
 {
 	struct report_run *rr = arg;
-	uint64_t lines = parser_stats(rr->p)->lines;
+	uint64_t lines = parser_lines(rr->p);
 
 	(void)file;
 	reporter_event(rr->rep, ev);

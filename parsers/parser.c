@@ -169,6 +169,12 @@ parser_next(struct parser *p, struct event *ev)
 	return 0;
 }
 
+uint64_t
+parser_lines(const struct parser *p)
+{
+	return p->st.lines;
+}
+
 const struct parser_stats *
 parser_stats(struct parser *p)
 {

@@ -80,5 +80,7 @@ int parser_corr_import(struct parser *p, const void *blob, size_t len);
 
 /* Counters, with the correlation figures filled in at the time of the call. */
 const struct parser_stats *parser_stats(struct parser *p);
+/* Lines given so far (parser_stats' lines, without gathering the rest: cheap per event). */
+uint64_t parser_lines(const struct parser *p);
 
 #endif
