@@ -176,11 +176,11 @@ wait_for 30 ready A
 wait_for 30 ready C
 check "Redis back (empty): the counters are ready again" ready A
 u0=$(status A | jq .cluster.counters.updates)
-unknown 203.0.113.64 1 6 >> "$TMP/A.log"
-wait_for 20 flushed A $((u0 + 12))
-unknown 203.0.113.64 7 12 >> "$TMP/C.log"
+unknown 203.0.113.64 1 7 >> "$TMP/A.log"
+wait_for 20 flushed A $((u0 + 14))
+unknown 203.0.113.64 8 14 >> "$TMP/C.log"
 wait_for 20 everywhere 203.0.113.64 dha-cluster
-check "... and count across nodes again (6 at A + 6 at C)" everywhere 203.0.113.64 dha-cluster
+check "... and count across nodes again (7 at A + 7 at C)" everywhere 203.0.113.64 dha-cluster
 
 # Redis refusing the scripts (out of memory), last (the rules then count locally for 10 s, which nothing
 # after this waits for): the events it refused are judged by the node's own windows
