@@ -450,17 +450,10 @@ key_name(const struct rule *r, const uint8_t *k, size_t klen, char *out)
 	static const char hex[] = "0123456789abcdef";
 	size_t n = 0;
 
-	if (r->key == KEY_CLIENT && klen >= 2 && (k[0] == 4 || k[0] == 6) && klen == (k[0] == 4 ? 6u : 18u)) {
-		struct addr a = { .family = k[0] };
-		char buf[ADDR_STRLEN];
-		int full = a.family == 4 ? 32 : 128;
-
-		memcpy(a.b, k + 2, a.family == 4 ? 4 : 16);
-		addr_format(&a, buf);
-		return (size_t)(k[1] == full ? sprintf(out, "%s", buf) : sprintf(out, "%s/%u", buf, k[1]));
+	if (r->key == KEY_CLIENT || r->key == KEY_GLOBAL) {
+		engine_key_text(r, k, klen, out, 2 * CKEY_MAX + 1);	/* (as the decisions name it) */
+		return strlen(out);
 	}
-	if (r->key == KEY_GLOBAL)
-		return (size_t)sprintf(out, "*");
 	for (size_t i = 0; i < klen; i++) {
 		out[n++] = hex[k[i] >> 4];
 		out[n++] = hex[k[i] & 15];

@@ -203,9 +203,9 @@ make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev
 	return lower_key(hk, k, s);
 }
 
-/* Text form of a key, for decisions. */
-static void
-key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t outlen)
+/* Text form of a key, for decisions (engine.h). */
+void
+engine_key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t outlen)
 {
 	if (r->key == KEY_GLOBAL) {
 		snprintf(out, outlen, "*");
@@ -324,7 +324,7 @@ decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint
 	memset(&d, 0, sizeof(d));
 	d.ts = ev->ts;
 	d.rule = r;
-	key_text(r, k, klen, d.key, sizeof(d.key));
+	engine_key_text(r, k, klen, d.key, sizeof(d.key));
 	d.action = r->action;
 	d.duration = dur;
 	d.value = value;
@@ -601,7 +601,7 @@ engine_adopt(struct engine *e, struct engine *old)
 	engine_free(old);
 }
 
-/* Key bytes from a decision's key text (the inverse of key_text). */
+/* Key bytes from a decision's key text (the inverse of engine_key_text). */
 static size_t
 key_from_text(const struct hash_key *hk, const struct rule *r, const char *text, uint8_t *k)
 {

@@ -103,6 +103,9 @@ void engine_set_cluster(struct engine *e, const struct hash_key *ck, engine_shar
 void engine_cluster_decide(struct engine *e, int rule, const uint8_t *key, size_t klen, uint64_t value, int64_t ts,
     const struct addr *ip, enum ev_type type, decision_fn fn, void *arg);
 
+/* A key's bytes as decisions write it: "203.0.113.7", "2001:db8:1::/64", "*", or a string key's text. */
+void engine_key_text(const struct rule *r, const uint8_t *k, size_t klen, char *out, size_t outlen);
+
 /* Events skipped because their client is trusted. */
 uint64_t engine_trusted(const struct engine *e);
 struct rule_stats engine_rule_stats(const struct engine *e, int rule);
