@@ -168,3 +168,45 @@ ob_put_json_str(struct outbuf *ob, const char *str, size_t n)
 	*o++ = '"';
 	ob->len = (size_t)(o - ob->p);
 }
+
+/*
+ * A CSV field (RFC 4180): always quoted, " doubled. What is in it is often
+ * an attacker's text (a HELO name, a recipient's domain), and the file is
+ * opened in spreadsheets: control bytes become a space, bytes that are not
+ * UTF-8 become U+FFFD, and a field that would start a formula (= + - @) gets
+ * a leading ' so that a spreadsheet shows it as text instead of running it.
+ */
+void
+ob_put_csv_str(struct outbuf *ob, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	char *o;
+
+	ob_need(ob, 3 * n + 3);
+	o = ob->p + ob->len;
+	*o++ = '"';
+	if (n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
+		*o++ = '\'';
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+
+		if (c < 0x80) {
+			if (c == '"')
+				*o++ = '"';
+			*o++ = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+			i++;
+		} else if ((k = utf8_len(s + i, n - i)) != 0) {
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o++ = '"';
+	ob->len = (size_t)(o - ob->p);
+}

@@ -50,5 +50,7 @@ void ob_put_u64(struct outbuf *ob, uint64_t v);
 void ob_put_i64(struct outbuf *ob, int64_t v);
 /* A JSON string literal with quotes; any bytes in, valid UTF-8 JSON out. */
 void ob_put_json_str(struct outbuf *ob, const char *s, size_t n);
+/* s as one quoted CSV field, safe to open in a spreadsheet (see outbuf.c). */
+void ob_put_csv_str(struct outbuf *ob, const char *s, size_t n);
 
 #endif

@@ -660,27 +660,14 @@ summary_json(const struct summary *s, const struct config *conf, const char *hos
 	OB_LIT(ob, "}\n");
 }
 
-/* A CSV field: quoted, with "" for " (names are attackers' text). */
-static void
-csv_field(struct outbuf *ob, const char *p, size_t n)
-{
-	ob_putc(ob, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			ob_putc(ob, '"');
-		ob_putc(ob, p[i] == '\n' || p[i] == '\r' ? ' ' : p[i]);
-	}
-	ob_putc(ob, '"');
-}
-
 static void
 csv_row(struct outbuf *ob, const char *section, const char *key, size_t keylen, const char *detail, uint64_t v)
 {
 	ob_put(ob, section, strlen(section));
 	ob_putc(ob, ',');
-	csv_field(ob, key, keylen);
+	ob_put_csv_str(ob, key, keylen);
 	ob_putc(ob, ',');
-	csv_field(ob, detail, strlen(detail));
+	ob_put_csv_str(ob, detail, strlen(detail));
 	ob_putc(ob, ',');
 	ob_put_u64(ob, v);
 	ob_putc(ob, '\n');

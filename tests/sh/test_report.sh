@@ -35,6 +35,11 @@ for i in 1 2 3; do
 	printf 'Mar  2 10:09:%02d mx1 postfix/smtpd[41]: NOQUEUE: reject: RCPT from unknown[203.0.113.%d]: 550 5.1.1 <h%d@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<h%d@example.org> proto=ESMTP helo=<x"onload="alert(1)&a>b>\n' \
 		"$i" "$((200 + i))" "$i" "$i"
 done >> "$TMP/mail.log"
+# ... and HELO names made for spreadsheets and terminals: a formula, a byte that is not UTF-8, an escape
+for i in 1 2 3 4; do
+	printf 'Mar  2 10:10:%02d mx1 postfix/smtpd[42]: NOQUEUE: reject: RCPT from unknown[203.0.113.%d]: 550 5.1.1 <f%d@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<f%d@example.org> proto=ESMTP helo=<=HYPERLINK("http://203.0.113.9/?",\xff"x\033[2J")>\n' \
+		"$i" "$((210 + i))" "$i" "$i"
+done >> "$TMP/mail.log"
 { cat samples/mxguard.conf; printf 'rule "helo-spread" {\n    on rcpt_unknown\n    by helo\n    when distinct client >= 3 within 1h\n    do reject for 1h\n}\n'; } > "$TMP/r.conf"
 LINES=$(wc -l < "$TMP/mail.log")
 
@@ -161,8 +166,15 @@ check "the day's top unknown-recipient domain is example.org" \
 	jq -e '.top_recipient_domains[0].domain == "example.org"' "$TMP/r/2024-03-01/day.json"
 check_eq "--text: the totals" "$LINES lines read" "$(grep -m1 'lines read' "$TMP/text" | xargs)"
 
+check_eq "a hostile HELO in the CSV: one field, UTF-8, the formula defused, no control byte (names are lowercased)" \
+	"'=hyperlink(\"http://203.0.113.9/?\",<U+FFFD>\"x [2j\") 4" \
+	"$(python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8", errors="strict")):
+    if r["section"] == "top_helo" and "hyperlink" in r["key"]:
+        print(r["key"].replace("\ufffd", "<U+FFFD>"), r["value"])' "$TMP/r/2024-03-02/1000.csv" 2>&1)"
+
 # -- the dashboard in the real browser
-check "the page has no script and no external reference" sh -c "! grep -qiE '<script|https?://|@import' '$TMP/r/index.html'"
+check "the page has no script and no external reference (a URL in a hostile HELO is text, not a link)" sh -c "! grep -qiE '<script|(src|href)=[\"'\'']?[a-z]+:|@import|url\(' '$TMP/r/index.html'"
 check "the hostile HELO name in a decision's key is escaped" grep -q 'x&quot;onload=&quot;alert(1)&amp;a&gt;b' "$TMP/r/index.html"
 check "... never raw" sh -c "! grep -qF 'x\"onload' '$TMP/r/index.html'"
 # A copy with a checker prepended: it counts console errors and, once loaded, the images decoded.

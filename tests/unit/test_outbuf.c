@@ -568,6 +568,90 @@ test_growth(void **state)
 	free(ref);
 }
 
+/* A CSV field of n bytes, as a NUL-terminated copy. */
+static char *
+csv_of(const char *in, size_t n)
+{
+	struct outbuf ob;
+	char *t;
+
+	ob_init(&ob, -1, 16);
+	ob_put_csv_str(&ob, in, n);
+	t = malloc(ob.len + 1);
+	assert_non_null(t);
+	memcpy(t, ob.p, ob.len);
+	t[ob.len] = '\0';
+	ob_free(&ob);
+	return t;
+}
+
+/* CSV fields: quotes doubled, control bytes a space, invalid UTF-8 U+FFFD, formulas defused. */
+static void
+test_csv(void **state)
+{
+	static const struct { const char *in; size_t n; const char *want; } cases[] = {
+		{ "", 0, "\"\"" },
+		{ "mail.example.org", 16, "\"mail.example.org\"" },
+		{ "a\"b,c", 5, "\"a\"\"b,c\"" },
+		{ "x\ny\rz\tw\x1b[31m\x7f", 13, "\"x y z w [31m \"" },
+		{ "n\0ul", 4, "\"n ul\"" },
+		{ "=HYPERLINK(\"http://x\")", 22, "\"'=HYPERLINK(\"\"http://x\"\")\"" },
+		{ "+1", 2, "\"'+1\"" },
+		{ "-2", 2, "\"'-2\"" },
+		{ "@SUM(A1)", 8, "\"'@SUM(A1)\"" },
+		{ "a=b", 3, "\"a=b\"" },
+		{ "caf\xc3\xa9", 5, "\"caf\xc3\xa9\"" },
+		{ "\xff\xfe" "a\xc3", 4, "\"\xef\xbf\xbd\xef\xbf\xbd" "a\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },	/* a surrogate is not UTF-8 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = csv_of(cases[i].in, cases[i].n);
+
+		assert_string_equal(t, cases[i].want);
+		free(t);
+	}
+	/*
+	 * Random bytes: the field read back (quotes undoubled, the defusing '
+	 * dropped) decodes to the same code points as the input does by the
+	 * reference decoder (invalid bytes U+FFFD), control characters a space.
+	 */
+	srand(7);
+	for (int r = 0; r < 20000; r++) {
+		unsigned char in[64], back[3 * 64 + 3];
+		uint32_t want[64], got[3 * 64 + 3];
+		size_t n = (size_t)(rand() % 64), len, b = 0, nw, ng;
+		char *t;
+
+		for (size_t i = 0; i < n; i++)
+			in[i] = (unsigned char)rand();
+		if (r % 4 == 0 && n > 0)
+			in[0] = "=+-@"[r / 4 % 4];
+		t = csv_of((const char *)in, n);
+		len = strlen(t);
+		assert_true(len >= 2 && t[0] == '"' && t[len - 1] == '"');
+		for (size_t i = 1; i + 1 < len; i++) {
+			assert_true((unsigned char)t[i] >= 0x20 && (unsigned char)t[i] != 0x7f);
+			if (t[i] == '"') {
+				assert_true(t[i + 1] == '"');	/* doubled, never a lone quote */
+				i++;
+			}
+			back[b++] = (unsigned char)t[i];
+		}
+		if (n > 0 && in[0] != 0 && strchr("=+-@", in[0])) {
+			assert_true(b > 0 && back[0] == '\'');
+			memmove(back, back + 1, --b);
+		}
+		nw = ref_expect(in, n, want);
+		ng = ref_expect(back, b, got);
+		assert_int_equal(ng, nw);
+		for (size_t k = 0; k < nw; k++)
+			assert_int_equal(got[k], want[k] < 0x20 || want[k] == 0x7f ? ' ' : want[k]);
+		free(t);
+	}
+}
+
 /* With a real fd: small buffer, many writes, everything arrives in order. */
 static void
 test_fd_output(void **state)
@@ -661,6 +745,7 @@ main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_fd_output),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_csv),
 	};
 
 	return cmocka_run_group_tests_name("outbuf", tests, NULL, NULL);
