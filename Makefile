@@ -9,7 +9,10 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis librrd
+PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis
+# librrd: its headers only; reports/rrdlib.c loads it with dlopen when a command reports
+# (linked in, its forty-odd libraries would cost every command ~13 ms at start).
+DLOPEN_PKGS := librrd
 TEST_PKGS := cmocka
 PKG_CONFIG ?= pkg-config
 
@@ -30,8 +33,11 @@ else
 BIN     := mxguard
 endif
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_FOUND  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ifeq ($(shell $(PKG_CONFIG) --exists $(DLOPEN_PKGS) && echo y),)
+$(error pkg-config cannot find $(DLOPEN_PKGS): run ./run deps (installs the Debian packages))
+endif
 # libinotifytools (Debian's libinotifytools0-dev) ships no pkg-config file.
 PKG_LIBS   := $(PKG_FOUND) -linotifytools -lm -pthread
 ifeq ($(PKG_FOUND),)

@@ -7,11 +7,12 @@
 #include "graphs.h"
 
 #include <inttypes.h>
-#include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "rrdlib.h"
 
 #define GRAPH_WIDTH 720		/* the plotting area; the image is larger by its axes and legend */
 #define GRAPH_HEIGHT 180
@@ -91,7 +92,7 @@ escape_path(const char *p, char *out, size_t len)
 }
 
 static int
-render_one(const char *rrd_esc, const char *dir, int kind, int period, int64_t end, const char *fmt,
+render_one(const struct rrdlib *rl, const char *rrd_esc, const char *dir, int kind, int period, int64_t end, const char *fmt,
     struct graph_size *size, char *err, size_t errlen)
 {
 	char buf[ARGS_MAX][200], path[4096], tmp[4200], title[160];
@@ -140,20 +141,20 @@ render_one(const char *rrd_esc, const char *dir, int kind, int period, int64_t e
 		ARG("GPRINT:l%d:last %%7.0lf\\l", i);
 	}
 #undef ARG
-	rrd_clear_error();
-	info = rrd_graph_v(n, argv);
-	for (int tries = 0; info == NULL && tries < 20 && rrd_get_error() != NULL &&
-	    strstr(rrd_get_error(), "lock") != NULL; tries++) {
+	rl->clear_error();
+	info = rl->graph_v(n, argv);
+	for (int tries = 0; info == NULL && tries < 20 && rl->get_error() != NULL &&
+	    strstr(rl->get_error(), "lock") != NULL; tries++) {
 		/* the daemon is writing a row (it holds the file a moment): try again shortly */
-		rrd_clear_error();
+		rl->clear_error();
 		usleep(50000);
-		info = rrd_graph_v(n, argv);
+		info = rl->graph_v(n, argv);
 	}
 	if (info == NULL) {
-		const char *e = rrd_get_error();
+		const char *e = rl->get_error();
 
 		snprintf(err, errlen, "graph %s: %s", path, e != NULL && e[0] ? e : "failed");
-		rrd_clear_error();
+		rl->clear_error();
 		unlink(tmp);
 		return -1;
 	}
@@ -163,7 +164,7 @@ render_one(const char *rrd_esc, const char *dir, int kind, int period, int64_t e
 		if (size != NULL && strcmp(i->key, "image_height") == 0)
 			size->height = (int)i->value.u_cnt;
 	}
-	rrd_info_free(info);
+	rl->info_free(info);
 	if (rename(tmp, path) != 0) {
 		snprintf(err, errlen, "graph %s: cannot rename %s", path, tmp);
 		unlink(tmp);
@@ -176,15 +177,18 @@ int
 graphs_render(const char *rrd, const char *dir, int64_t end, int svg, struct graph_size *sizes, char *err,
     size_t errlen)
 {
+	const struct rrdlib *rl = rrdlib(err, errlen);
 	char esc[4200];
 
+	if (rl == NULL)
+		return -1;
 	escape_path(rrd, esc, sizeof(esc));
 	for (int k = 0; k < GRAPH_KINDS; k++)
 		for (int p = 0; p < GRAPH_PERIODS; p++) {
-			if (render_one(esc, dir, k, p, end, "PNG", sizes ? &sizes[k * GRAPH_PERIODS + p] : NULL, err,
+			if (render_one(rl, esc, dir, k, p, end, "PNG", sizes ? &sizes[k * GRAPH_PERIODS + p] : NULL, err,
 			    errlen) < 0)
 				return -1;
-			if (svg && render_one(esc, dir, k, p, end, "SVG", NULL, err, errlen) < 0)
+			if (svg && render_one(rl, esc, dir, k, p, end, "SVG", NULL, err, errlen) < 0)
 				return -1;
 		}
 	return 0;

@@ -7,14 +7,13 @@
 #include "rrdfile.h"
 
 #include <inttypes.h>
-#include <rrd.h>
-#include <rrd_client.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "../common/xalloc.h"
+#include "rrdlib.h"
 
 #define BATCH_ROWS 1024		/* rows per rrd_update call (an offline run writes thousands) */
 #define ROWS_HELD_MAX 8192	/* rows held while the file is locked (more than five days of minutes) */
@@ -22,6 +21,7 @@
 #define NDS ((EV__COUNT - 1) + STEP_ACTIONS + 2)
 
 struct rrdfile {
+	const struct rrdlib *rl;
 	char *path;
 	char *daemon;		/* rrdcached, or NULL */
 	int64_t last;
@@ -61,12 +61,12 @@ rrdfile_ds_name(int i)
 }
 
 static void
-rrd_err(char *err, size_t errlen, const char *what, const char *path)
+rrd_err(const struct rrdfile *f, char *err, size_t errlen, const char *what, const char *path)
 {
-	const char *e = rrd_get_error();
+	const char *e = f->rl->get_error();
 
 	snprintf(err, errlen, "%s %s: %s", what, path, e != NULL && e[0] ? e : "failed");
-	rrd_clear_error();
+	f->rl->clear_error();
 }
 
 static int
@@ -93,9 +93,9 @@ create(struct rrdfile *f, int64_t first_end, char *err, size_t errlen)
 			argv[n] = defs[n];
 			n++;
 		}
-	rrd_clear_error();
-	if (rrd_create_r(f->path, STEP_SECONDS, (time_t)(first_end - STEP_SECONDS), n, argv) != 0) {
-		rrd_err(err, errlen, "creating", f->path);
+	f->rl->clear_error();
+	if (f->rl->create_r(f->path, STEP_SECONDS, (time_t)(first_end - STEP_SECONDS), n, argv) != 0) {
+		rrd_err(f, err, errlen, "creating", f->path);
 		return -1;
 	}
 	f->last = first_end - STEP_SECONDS;
@@ -105,17 +105,22 @@ create(struct rrdfile *f, int64_t first_end, char *err, size_t errlen)
 struct rrdfile *
 rrdfile_open(const char *path, const char *daemon, int64_t first_end, char *err, size_t errlen)
 {
-	struct rrdfile *f = xcalloc(1, sizeof(*f));
+	const struct rrdlib *rl = rrdlib(err, errlen);
+	struct rrdfile *f;
 	struct stat st;
 
+	if (rl == NULL)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->rl = rl;
 	f->path = xstrdup(path);
 	f->daemon = daemon != NULL ? xstrdup(daemon) : NULL;
 	f->caprows = BATCH_ROWS;
 	f->rows = xmalloc(BATCH_ROWS * sizeof(*f->rows));
 	f->argv = xmalloc(BATCH_ROWS * sizeof(*f->argv));
-	rrd_clear_error();
-	if (f->daemon != NULL && rrdc_connect(f->daemon) != 0) {
-		rrd_err(err, errlen, "connecting to rrdcached at", f->daemon);
+	f->rl->clear_error();
+	if (f->daemon != NULL && f->rl->c_connect(f->daemon) != 0) {
+		rrd_err(f, err, errlen, "connecting to rrdcached at", f->daemon);
 		rrdfile_close(f);
 		return NULL;
 	}
@@ -125,10 +130,10 @@ rrdfile_open(const char *path, const char *daemon, int64_t first_end, char *err,
 			return NULL;
 		}
 	} else {
-		time_t last = f->daemon != NULL ? rrdc_last(f->path) : rrd_last_r(f->path);
+		time_t last = f->daemon != NULL ? f->rl->c_last(f->path) : f->rl->last_r(f->path);
 
 		if (last < 0) {
-			rrd_err(err, errlen, "reading", f->path);
+			rrd_err(f, err, errlen, "reading", f->path);
 			rrdfile_close(f);
 			return NULL;
 		}
@@ -143,7 +148,7 @@ rrdfile_close(struct rrdfile *f)
 	if (f == NULL)
 		return;
 	if (f->daemon != NULL)
-		rrdc_disconnect();
+		f->rl->c_disconnect();
 	free(f->path);
 	free(f->daemon);
 	free(f->rows);
@@ -189,11 +194,11 @@ rrdfile_flush(struct rrdfile *f, char *err, size_t errlen)
 
 	if (f->nrows == 0)
 		return 0;
-	rrd_clear_error();
-	rc = f->daemon != NULL ? rrdc_update(f->path, f->nrows, f->argv) :
-	    rrd_update_r(f->path, NULL, f->nrows, f->argv);
+	f->rl->clear_error();
+	rc = f->daemon != NULL ? f->rl->c_update(f->path, f->nrows, f->argv) :
+	    f->rl->update_r(f->path, NULL, f->nrows, f->argv);
 	if (rc != 0) {
-		const char *e = rrd_get_error();
+		const char *e = f->rl->get_error();
 
 		if (e != NULL && strstr(e, "could not lock") != NULL) {
 			/*
@@ -202,11 +207,11 @@ rrdfile_flush(struct rrdfile *f, char *err, size_t errlen)
 			 * rows stay queued and go at the next flush.
 			 */
 			snprintf(err, errlen, "updating %s: locked by a reader; the rows wait", f->path);
-			rrd_clear_error();
+			f->rl->clear_error();
 			return -1;
 		}
 		f->nrows = 0;
-		rrd_err(err, errlen, "updating", f->path);
+		rrd_err(f, err, errlen, "updating", f->path);
 		return -1;
 	}
 	f->nrows = 0;

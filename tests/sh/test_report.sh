@@ -206,4 +206,18 @@ check "a second run over the same log changes no row of the RRD" cmp -s "$TMP/fe
 check_eq "--keep 7d: only the newest day is left (Mar 1 and 5 are more than 7 days before Mar 20)" "2024-03-20" \
 	"$(cd "$TMP/k" && ls -d 2024-* | xargs)"
 check_eq "a bad --interval is refused" 64 "$("$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/x" --interval 7m "$TMP/days.log" > /dev/null 2>&1; echo $?)"
+
+# -- librrd is loaded only by what reports: hidden (an empty file mounted over it, in a mount
+# namespace of this test's own), replay works and report says why it cannot
+LIBRRD=$(ldconfig -p | awk '$1 == "librrd.so.8" { print $NF; exit }')
+if [ -n "$LIBRRD" ] && unshare -m true 2> /dev/null; then
+	unshare -m sh -c 'mount --bind /dev/null "$(realpath "$1")" || exit
+		"$2" replay -c "$3/r.conf" --year 2024 "$3/mail.log" > "$3/norrd.replay"
+		"$2" report -c "$3/r.conf" --out "$3/norrd" --year 2024 "$3/mail.log" 2> "$3/norrd.err"; echo $? > "$3/norrd.rc"' \
+		sh "$LIBRRD" "$MXGUARD" "$TMP"
+	check "without librrd, replay still decides (it does not load it)" cmp -s "$TMP/decisions.jsonl" "$TMP/norrd.replay"
+	check "... and report fails, saying why" sh -c "[ \"\$(cat '$TMP/norrd.rc')\" != 0 ] && grep -q 'cannot load librrd (Debian package librrd8)' '$TMP/norrd.err'"
+else
+	skip "librrd hidden" "no librrd.so.8 in ldconfig's cache, or no mount namespace (unshare -m)"
+fi
 finish
