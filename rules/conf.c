@@ -1430,7 +1430,9 @@ parse_table(struct P *p)
 				advance(p);
 			continue;
 		}
-		snprintf(text, sizeof(text), "%s%s", neg ? "!" : "", t->text);
+		/* an entry cut to fit would be another entry ("/0008" cut to "/0"): too long is an error */
+		int fit = snprintf(text, sizeof(text), "%s%s", neg ? "!" : "", t->text) < (int)sizeof(text);
+
 		advance(p);
 		if (cur(p)->t == T_SLASH) {
 			advance(p);
@@ -1438,12 +1440,14 @@ parse_table(struct P *p)
 			if (t->t == T_WORD) {
 				size_t l = strlen(text);
 
-				snprintf(text + l, sizeof(text) - l, "/%s", t->text);
+				fit = fit && snprintf(text + l, sizeof(text) - l, "/%s", t->text) < (int)(sizeof(text) - l);
 				advance(p);
 			} else
-				snprintf(text + strlen(text), sizeof(text) - strlen(text), "/");
+				fit = fit && snprintf(text + strlen(text), sizeof(text) - strlen(text), "/") == 1;
 		}
-		if (!table_parse_entry(text, strlen(text), &a, &plen, &neg, err, sizeof(err)))
+		if (!fit)
+			ERR(p, &e, "table <%s>: an entry of more than %zu characters", table_name(tab), sizeof(text) - 1);
+		else if (!table_parse_entry(text, strlen(text), &a, &plen, &neg, err, sizeof(err)))
 			ERR(p, &e, "table <%s>: %s", table_name(tab), err);
 		else
 			table_add(tab, &a, plen, neg);

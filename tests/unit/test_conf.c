@@ -664,6 +664,14 @@ test_table_file_relative(void **state)
 	wfile("bad2.conf", bad2);
 	load_bad(state, "bad2.conf");
 	expect_diag(P("bad2.conf"), 1, col_of(bad2, 1, "\"broken.txt\""), 0, "broken.txt:3:");
+
+	/* an entry too long to keep is an error, not the entry cut to fit ("/000...08" cut to "/0": everyone) */
+	char bad3[400];
+
+	snprintf(bad3, sizeof(bad3), "table <t> { 198.51.100.0/%0200d }\n", 8);
+	wfile("bad3.conf", bad3);
+	load_bad(state, "bad3.conf");
+	expect_diag(P("bad3.conf"), 1, col_of(bad3, 1, "198.51.100.0/"), 0, "more than 127 characters");
 }
 
 static void
