@@ -4,7 +4,10 @@
 #include "hugepages.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+
+#include "xalloc.h"
 
 void
 huge_pages(void *p, size_t n)
@@ -14,4 +17,15 @@ huge_pages(void *p, size_t n)
 
 	if (end > start)
 		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
+void *
+huge_alloc(size_t n)
+{
+	void *p;
+
+	if (posix_memalign(&p, (size_t)2 << 20, n ? n : 1) != 0)
+		return xmalloc(n);	/* (says out of memory and exits, as every allocation does) */
+	huge_pages(p, n);
+	return p;
 }

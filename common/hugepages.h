@@ -13,4 +13,13 @@
 
 void huge_pages(void *p, size_t n);
 
+/*
+ * n bytes (free() them) starting on a 2 MiB boundary, advised as above.
+ * For a block of about 2 MiB this is what makes the advice take: malloc's
+ * page-aligned block of 2 MiB + a few bytes holds no whole aligned 2 MiB,
+ * so huge_pages would cover none of it (a feed's slice index is that size).
+ * Exits on out-of-memory, as xmalloc.
+ */
+void *huge_alloc(size_t n);
+
 #endif

@@ -238,11 +238,9 @@ build_fam(struct fam *f, uint32_t *parent, int width, struct bp *p, size_t n)
 	 */
 	b.cap = 2 * n + 1;
 	if (width == 32) {
-		f->r4 = xmalloc(b.cap * sizeof(*f->r4));
-		huge_pages(f->r4, b.cap * sizeof(*f->r4));
+		f->r4 = huge_alloc(b.cap * sizeof(*f->r4));
 	} else {
-		f->r6 = xmalloc(b.cap * sizeof(*f->r6));
-		huge_pages(f->r6, b.cap * sizeof(*f->r6));
+		f->r6 = huge_alloc(b.cap * sizeof(*f->r6));
 	}
 	for (size_t i = 0; i < n; i++) {
 		/* Close the prefixes that end before this one starts: each owns the rest of itself. */
@@ -300,8 +298,7 @@ index_fam(struct fam *f, u128 max)
 	/* (skip == width: the prefixes span one address; no shift by the whole width) */
 	f->block = f->skip == 0 ? 0 : f->skip >= f->width ? lo : lo & ~(max >> f->skip);
 	f->mask = ((size_t)1 << bits) - 1;
-	f->idx = xmalloc((f->mask + 2) * sizeof(*f->idx));
-	huge_pages(f->idx, (f->mask + 2) * sizeof(*f->idx));
+	f->idx = huge_alloc((f->mask + 2) * sizeof(*f->idx));
 	/* idx[s]: the range holding the first address of slice s. */
 	for (size_t s = 0; s <= f->mask; s++) {
 		u128 first = f->block | (u128)s << f->shift;
