@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/addr.h"
 #include "../rules/keytab.h"
 #include "../rules/table.h"
 #include "../rules/window.h"
@@ -181,11 +182,7 @@ client_slot(struct dmap *m, const struct addr *a, int plen)
 
 	if (!(a->family == 4 ? m->used4 : m->used6)[plen])
 		return NULL;
-	for (int i = 0; i < 16; i++) {
-		int bits = plen - 8 * i;
-
-		net.b[i] = bits >= 8 ? net.b[i] : bits <= 0 ? 0 : (uint8_t)(net.b[i] & (0xff << (8 - bits)));
-	}
+	addr_mask(&net, plen);
 	n = addr_format(&net, text);
 	if (plen != maxlen)
 		snprintf(text + n, sizeof(text) - n, "/%d", plen);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../common/addr.h"
 #include "../common/xalloc.h"
 #include "../rules/table.h"
 
@@ -147,11 +148,7 @@ fw_entry_parse(const char *key, int64_t seconds, struct fw_entry *e)
 	memset(e, 0, sizeof(*e));
 	if (!table_parse_entry(key, strlen(key), &e->addr, &e->plen, &neg, err, sizeof(err)) || neg)
 		return 0;
-	for (int i = 0; i < 16; i++) {
-		int bits = e->plen - 8 * i;
-
-		e->addr.b[i] = bits >= 8 ? e->addr.b[i] : bits <= 0 ? 0 : (uint8_t)(e->addr.b[i] & (0xff << (8 - bits)));
-	}
+	addr_mask(&e->addr, e->plen);
 	e->seconds = seconds;
 	return 1;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/addr.h"
 #include "../parsers/event_json.h"
 #include "commands.h"
 #include "ctl.h"
@@ -103,13 +104,7 @@ ctl_ban(struct daemon *dm, char *args)
 		}
 	}
 	/* The canonical key: host bits cleared, the length only when it is a prefix. */
-	for (int i = 0; i < 16; i++) {
-		int bits = plen - 8 * i;
-
-		if (a.family == 4 && i >= 4)
-			break;
-		a.b[i] = bits >= 8 ? a.b[i] : bits <= 0 ? 0 : (uint8_t)(a.b[i] & (0xff << (8 - bits)));
-	}
+	addr_mask(&a, plen);
 	addr_format(&a, abuf);
 	if (plen == (a.family == 4 ? 32 : 128))
 		snprintf(key, sizeof(key), "%s", abuf);

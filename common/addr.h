@@ -9,8 +9,10 @@
 #ifndef MXG_ADDR_H
 #define MXG_ADDR_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ADDR_STRLEN 46		/* enough for any canonical form plus NUL */
 
@@ -32,5 +34,33 @@ size_t addr_format(const struct addr *a, char *buf);
 
 /* 1 if a is loopback (127/8 or ::1). */
 int addr_is_loopback(const struct addr *a);
+
+/*
+ * The first plen bits of the 16 address bytes at in, the rest zero, into
+ * out (which may be in): the program's one prefix mask (rules, tables,
+ * feeds, maps, firewalls and ctl all key prefixes by it). Two 64-bit masks,
+ * no loop: the rules engine calls it for every event.
+ */
+static inline void
+addr_mask_bytes(const uint8_t in[16], int plen, uint8_t out[16])
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, in, 8);
+	memcpy(&lo, in + 8, 8);
+	hi = be64toh(hi) & (plen >= 64 ? ~0ull : plen <= 0 ? 0 : ~0ull << (64 - plen));
+	lo = be64toh(lo) & (plen >= 128 ? ~0ull : plen <= 64 ? 0 : ~0ull << (128 - plen));
+	hi = htobe64(hi);
+	lo = htobe64(lo);
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
+}
+
+/* a's host bits (those after plen) cleared. */
+static inline void
+addr_mask(struct addr *a, int plen)
+{
+	addr_mask_bytes(a->b, plen, a->b);
+}
 
 #endif

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/addr.h"
 #include "../common/hugepages.h"
 #include "../common/xalloc.h"
 
@@ -212,16 +213,7 @@ check_text(struct ctx *c, const char *line, size_t n)
 static void
 clear_host_bits(struct feed_entry *e)
 {
-	int bytes = e->addr.family == 4 ? 4 : 16;
-
-	for (int i = 0; i < bytes; i++) {
-		int bits = e->plen - 8 * i;
-
-		if (bits <= 0)
-			e->addr.b[i] = 0;
-		else if (bits < 8)
-			e->addr.b[i] &= (uint8_t)(0xff << (8 - bits));
-	}
+	addr_mask(&e->addr, e->plen);
 }
 
 /*

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/addr.h"
 #include "../common/hash.h"
 #include "../common/xalloc.h"
 #include "../reputation/rep.h"
@@ -144,22 +145,6 @@ lower_key(const struct hash_key *hk, uint8_t *out, struct span s)
 	return n;
 }
 
-/* The first plen bits of a's address (the rest zero) into out[16]: two 64-bit masks, no loop. */
-static void
-mask_prefix(const struct addr *a, int plen, uint8_t out[16])
-{
-	uint64_t hi, lo;
-
-	memcpy(&hi, a->b, 8);
-	memcpy(&lo, a->b + 8, 8);
-	hi = be64toh(hi) & (plen >= 64 ? ~0ull : plen <= 0 ? 0 : ~0ull << (64 - plen));
-	lo = be64toh(lo) & (plen >= 128 ? ~0ull : plen <= 64 ? 0 : ~0ull << (128 - plen));
-	hi = htobe64(hi);
-	lo = htobe64(lo);
-	memcpy(out, &hi, 8);
-	memcpy(out + 8, &lo, 8);
-}
-
 /* The key bytes of ev for rule r; 0 if the event has no such key. */
 static size_t
 make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev, uint8_t *k)
@@ -180,7 +165,7 @@ make_key(const struct hash_key *hk, const struct rule *r, const struct event *ev
 		bytes = ev->ip.family == 4 ? 4 : 16;
 		k[0] = ev->ip.family;
 		k[1] = (uint8_t)plen;
-		mask_prefix(&ev->ip, plen, k + 2);
+		addr_mask_bytes(ev->ip.b, plen, k + 2);
 		return 2 + (size_t)bytes;
 	}
 	case KEY_HELO:
@@ -264,7 +249,7 @@ distinct_fp(struct engine *e, const struct hash_key *hk, const struct rule *r, c
 			return 0;
 		v[0] = ev->ip.family;
 		v[1] = (uint8_t)(ev->ip.family == 4 ? r->dv4len : r->dv6len);
-		mask_prefix(&ev->ip, v[1], v + 2);
+		addr_mask_bytes(ev->ip.b, v[1], v + 2);
 		*fp = hash_bytes(hk, v, sizeof(v));
 		return 1;
 	}

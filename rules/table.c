@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/addr.h"
 #include "../common/xalloc.h"
 
 struct entry {
@@ -77,16 +78,6 @@ table_size(const struct cidr_table *t)
 	return t->f4.n + t->f6.n;
 }
 
-static void
-mask(uint8_t *dst, const uint8_t *src, int bytes, int plen)
-{
-	for (int i = 0; i < bytes; i++) {
-		int bits = plen - 8 * i;
-
-		dst[i] = bits >= 8 ? src[i] : bits <= 0 ? 0 : (uint8_t)(src[i] & (0xff << (8 - bits)));
-	}
-}
-
 static size_t
 hash(const uint8_t *b, int bytes, int plen)
 {
@@ -139,7 +130,7 @@ table_add(struct cidr_table *t, const struct addr *a, int plen, int negated)
 	f->sorted_ok = 0;
 	if (2 * (f->n + 1) > f->cap)
 		grow(f);
-	mask(b, a->b, f->bytes, plen);
+	addr_mask_bytes(a->b, plen, b);
 	e = probe(f, b, plen);
 	if (e->used) {
 		e->negated = (uint8_t)negated;
@@ -171,7 +162,7 @@ table_contains(const struct cidr_table *t, const struct addr *a)
 	for (int k = 0; k < f->nlens; k++) {
 		const struct entry *e;
 
-		mask(b, a->b, f->bytes, f->lens[k]);
+		addr_mask_bytes(a->b, f->lens[k], b);
 		e = probe(f, b, f->lens[k]);
 		if (e->used)
 			return !e->negated;
@@ -221,7 +212,7 @@ table_overlaps(const struct cidr_table *t, const struct addr *a, int plen)
 
 		if (f->lens[k] > plen)
 			continue;
-		mask(lo, a->b, f->bytes, f->lens[k]);
+		addr_mask_bytes(a->b, f->lens[k], lo);
 		e = probe(f, lo, f->lens[k]);
 		if (e->used && !e->negated)
 			return 1;
@@ -229,7 +220,7 @@ table_overlaps(const struct cidr_table *t, const struct addr *a, int plen)
 	if (!f->sorted_ok)
 		sort_entries(f);	/* (the cache of a table only read: see struct fam) */
 	memset(lo, 0, sizeof(lo));
-	mask(lo, a->b, f->bytes, plen);
+	addr_mask_bytes(a->b, plen, lo);
 	memcpy(hi, lo, sizeof(hi));
 	for (int bit = plen; bit < f->bytes * 8; bit++)
 		hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
