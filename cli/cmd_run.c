@@ -1230,6 +1230,9 @@ on_remote(void *arg, const struct cluster_msg *m)
 	}
 	/* This node's rules do not decide the key again while it is in force (as after a restart). */
 	engine_restore(dm->eng, m->rule, m->key, m->until, m->level);
+	/* In force here: in the report's bans (not among the decisions made here), as after a restart. */
+	if (dm->reports != NULL)
+		reporter_restore_ban(dm->reports, m->key, m->rule, m->action, m->until);
 	remote_json(dm, m, now);
 }
 

@@ -23,7 +23,7 @@
 # Test addresses are from 198.51.100.0/24 and 203.0.113.0/24.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_nodes.sh"
-for tool in redis-server redis-cli jq; do
+for tool in redis-server redis-cli jq rrdtool python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed (./run test installs redis-server, redis-tools)"
 done
 own_netns CLUSTER_NS
@@ -148,7 +148,8 @@ for n in A B C; do check "node $n is alive" kill -0 "${PID[$n]}"; done
 
 # A node that joins late learns what is still in force; it trusts 198.51.100.0/24, where A bans one.
 ctl A ban 198.51.100.88 for 1h > /dev/null
-{ cat "$TMP/node.conf"; printf 'table <ours> { 198.51.100.0/24 }\ntrust <ours>\n'; } > "$TMP/d.conf"
+{ cat "$TMP/node.conf"; printf 'table <ours> { 198.51.100.0/24 }\ntrust <ours>\nset report-dir "%s"\n' "$TMP/rep.D"; } \
+	> "$TMP/d.conf"
 start D "$TMP/d.conf"
 wait_for 30 has D 203.0.113.52 A
 late_knows() { on_all 203.0.113.50 A D && on_all 203.0.113.51 A D && on_all 203.0.113.52 A D; }
@@ -159,6 +160,23 @@ check_eq "a remote decision on an address D trusts is not enforced there (counte
 	"$(count D 198.51.100.88) $(status D | jq -r .cluster.refused_trusted)"
 check "... with the reason" grep -q "node A decided block on 198.51.100.88, which holds a trusted address here" "$TMP/err.D"
 check "while the other nodes enforce it" on_all 198.51.100.88 A B C
+# D reports (set report-dir): the decisions it received are among its bans in force (the RRD's
+# bans gauge, row by row as D's own log moves on), though D decided none of them
+nd=$(ctl D --json decisions | jq -s length)
+for m in 05 06 07; do
+	printf 'Nov 19 10:%s:00 mx1 postfix/smtpd[42]: connect from unknown[203.0.113.90]\n' "$m" >> "$TMP/D.log"
+done
+wait_for 20 sh -c "[ \"\$('$MXGUARD' ctl --socket '$TMP/s.D' --json status | jq -r .lines)\" = 3 ]"
+kill "${PID[D]}"; wait "${PID[D]}"
+last=$(rrdtool last "$TMP/rep.D/mxguard.rrd")
+rrdtool fetch "$TMP/rep.D/mxguard.rrd" MAX -r 60 -s $((last - 180)) -e "$last" > "$TMP/fetch.D" 2>&1
+check_eq "a reporting node counts the decisions it received among its bans in force ($nd)" "$nd" \
+	"$(python3 -c 'import sys; sys.path.insert(0, sys.argv[2])
+from report_rows import fetch_rows
+head, rows = fetch_rows(sys.argv[1])
+print(*sorted({int(v[head.index("bans")]) for v in rows.values() if v[head.index("bans")] is not None}))' \
+		"$TMP/fetch.D" "$(dirname "$0")" 2>&1)"
+start D "$TMP/d.conf"
 
 for n in A B C D; do
 	kill "${PID[$n]}"; wait "${PID[$n]}"
