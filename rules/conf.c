@@ -1,6 +1,6 @@
 /*
- * conf.c - lexer and recursive-descent parser of the configuration
- * language (docs/RULES.md).
+ * conf.c - recursive-descent parser of the configuration language
+ * (docs/RULES.md); its tokens come from conf_lex.c.
  *
  * Errors are collected, not fatal: after one, the parser skips to the next
  * line (or the closing brace of a rule) and goes on, so `mxguard check`
@@ -10,11 +10,9 @@
  */
 #include "conf.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,428 +22,14 @@
 #include "../cluster/cluster.h"
 #include "../common/readfile.h"
 #include "../common/xalloc.h"
+#include "conf_lex.h"
 
-#define MAX_INCLUDE_DEPTH 16
 #define MAX_COND_DEPTH 200	/* levels of a condition tree (docs/RULES.md) */
 #define MAX_NAME 32		/* characters of a rule or table name */
-#define MAX_ERRORS 100
 #define DEFAULT_MAX_KEYS 1000000
 #define DEFAULT_ESCALATE_MAX (30 * 86400)
 
-enum tok {
-	T_EOF, T_WORD, T_STRING, T_TABLE, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_COMMA,
-	T_SLASH, T_BANG, T_ASSIGN, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_TILDE, T_BAD,
-};
-
-struct token {
-	enum tok t;
-	char *text;		/* WORD, STRING, TABLE (name without <>) */
-	const char *file;
-	int line, col;
-};
-
-struct src {
-	char *path;
-	dev_t dev;		/* identity of the file, to catch include loops */
-	ino_t ino;
-	char *buf;
-	size_t len, pos;
-	int line, col;
-	struct src *up;
-};
-
-/* Fields named in a rule's conditions, for the "never carried" warnings. */
-struct fieldref {
-	int field;
-	const char *file;
-	int line, col;
-};
-
-struct rule_ctx {
-	struct fieldref refs[64];
-	int nrefs;
-};
-
-struct macro {
-	char *name;
-	struct token value;
-	struct macro *next;
-};
-
-struct P {
-	struct src *src;
-	int depth;
-	char **files;		/* every file name read, owned (tokens point here) */
-	int nfiles;
-	struct token tok;	/* current token */
-	int have;		/* tok is valid */
-	struct macro *macros;
-	struct config *c;
-	conf_diag_fn diag;
-	void *arg;
-	int errors;
-	const char *err_file;	/* position of the last error, for recovery */
-	int err_line;
-	struct rule_ctx *rc;	/* the rule being parsed */
-	int nest;		/* parentheses and 'not' open in the condition being parsed */
-	int in_atc;		/* parsing an at-connect condition (answered from memory, never waits for DNS) */
-	int rule_scores;	/* a rule's condition reads rep.risk, rep.spam or rep.vol (which zones feed) */
-	int rule_zones;		/* a rule's condition names a zone ('listed "ZONE"') */
-	struct token rep_ref;	/* the first rep.* read (text NULL), for the warning if nothing gives scores */
-	int have_rep_ref, rep_ref_field;
-};
-
-static void
-diag(struct P *p, int warning, const char *file, int line, int col, const char *fmt, ...)
-{
-	char msg[512], full[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "%s:%d:%d: %s%s", file, line, col, warning ? "warning: " : "", msg);
-	if (!warning && p->errors >= MAX_ERRORS)
-		return;
-	if (!warning) {
-		p->errors++;
-		p->err_file = file;
-		p->err_line = line;
-	}
-	p->diag(p->arg, warning, full);
-	if (!warning && p->errors == MAX_ERRORS) {
-		snprintf(full, sizeof(full), "%s:%d:%d: too many errors (%d); the rest of the configuration is not read",
-		    file, line, col, MAX_ERRORS);
-		p->diag(p->arg, 0, full);
-	}
-}
-
-#define ERR(p, tk, ...) diag((p), 0, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
-#define WARN(p, tk, ...) diag((p), 1, (tk)->file, (tk)->line, (tk)->col, __VA_ARGS__)
-
-/* ------------------------------------------------------------- lexer --- */
-
-static int
-push_file(struct P *p, const char *path, const struct token *at)
-{
-	struct src *s;
-	struct stat sb;
-	char why[PATH_MAX + 128], *buf;
-	size_t len;
-	int fd;
-
-	if (p->depth >= MAX_INCLUDE_DEPTH) {
-		ERR(p, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
-		return 0;
-	}
-	fd = rf_open_regular(path, &sb, why, sizeof(why));
-	buf = NULL;
-	if (fd >= 0 && (buf = rf_read_all(fd, (size_t)sb.st_size, &len)) == NULL)
-		snprintf(why, sizeof(why), "cannot read %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (buf == NULL) {
-		if (at != NULL)
-			ERR(p, at, "%s", why);
-		else {
-			p->errors++;
-			p->diag(p->arg, 0, why);
-		}
-		return 0;
-	}
-	for (s = p->src; s != NULL; s = s->up)
-		if (s->dev == sb.st_dev && s->ino == sb.st_ino) {
-			ERR(p, at, "include loop: %s is already being read", path);
-			free(buf);
-			return 0;
-		}
-	s = xcalloc(1, sizeof(*s));
-	s->dev = sb.st_dev;
-	s->ino = sb.st_ino;
-	s->path = xstrdup(path);
-	s->buf = buf;
-	s->len = len;
-	s->line = s->col = 1;
-	s->up = p->src;
-	p->src = s;
-	p->depth++;
-	p->files = xrealloc(p->files, (size_t)(p->nfiles + 1) * sizeof(*p->files));
-	p->files[p->nfiles++] = xstrdup(path);
-	return 1;
-}
-
-static void
-pop_file(struct P *p)
-{
-	struct src *s = p->src;
-
-	p->src = s->up;
-	p->depth--;
-	free(s->buf);
-	free(s->path);
-	free(s);
-}
-
-static const char *
-file_name(struct P *p)
-{
-	/* The owned copy, which outlives the source buffer. */
-	for (int i = p->nfiles - 1; i >= 0; i--)
-		if (strcmp(p->files[i], p->src->path) == 0)
-			return p->files[i];
-	return "?";
-}
-
-static int
-word_char(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	    ch == '_' || ch == '.' || ch == ':' || ch == '-' || ch == '@' || ch == '*';
-}
-
-static int
-getch(struct src *s)
-{
-	int ch;
-
-	if (s->pos >= s->len)
-		return EOF;
-	ch = (unsigned char)s->buf[s->pos++];
-	if (ch == '\n') {
-		s->line++;
-		s->col = 1;
-	} else
-		s->col++;
-	return ch;
-}
-
-static int
-peekch(const struct src *s, size_t ahead)
-{
-	return s->pos + ahead < s->len ? (unsigned char)s->buf[s->pos + ahead] : EOF;
-}
-
-static void lex(struct P *p, struct token *t);
-
-static void
-lex_raw(struct P *p, struct token *t)
-{
-	struct src *s;
-	int ch;
-
-again:
-	s = p->src;
-	t->text = NULL;
-	if (s == NULL) {
-		t->t = T_EOF;
-		return;
-	}
-	for (;;) {
-		ch = peekch(s, 0);
-		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ';')
-			getch(s);
-		else if (ch == '#')
-			while ((ch = peekch(s, 0)) != EOF && ch != '\n')
-				getch(s);
-		else
-			break;
-	}
-	t->file = file_name(p);
-	t->line = s->line;
-	t->col = s->col;
-	if (ch == EOF) {
-		if (s->up == NULL) {
-			t->t = T_EOF;
-			return;
-		}
-		pop_file(p);
-		goto again;
-	}
-	getch(s);
-	switch (ch) {
-	case '{': t->t = T_LBRACE; return;
-	case '}': t->t = T_RBRACE; return;
-	case '(': t->t = T_LPAREN; return;
-	case ')': t->t = T_RPAREN; return;
-	case ',': t->t = T_COMMA; return;
-	case '/': t->t = T_SLASH; return;
-	case '~': t->t = T_TILDE; return;
-	case '=':
-		if (peekch(s, 0) == '=')
-			getch(s), t->t = T_EQ;
-		else
-			t->t = T_ASSIGN;
-		return;
-	case '!':
-		if (peekch(s, 0) == '=')
-			getch(s), t->t = T_NE;
-		else
-			t->t = T_BANG;
-		return;
-	case '>':
-		if (peekch(s, 0) == '=')
-			getch(s), t->t = T_GE;
-		else
-			t->t = T_GT;
-		return;
-	case '<': {
-		/* "<name>" is a table; otherwise a comparison. */
-		size_t k = 0;
-
-		while (word_char(peekch(s, k)) && peekch(s, k) != ':')
-			k++;
-		if (k > 0 && peekch(s, k) == '>') {
-			t->t = T_TABLE;
-			t->text = xmalloc(k + 1);
-			for (size_t i = 0; i < k; i++)
-				t->text[i] = (char)getch(s);
-			t->text[k] = '\0';
-			getch(s);
-			return;
-		}
-		if (peekch(s, 0) == '=')
-			getch(s), t->t = T_LE;
-		else
-			t->t = T_LT;
-		return;
-	}
-	case '"': {
-		size_t cap = 32, n = 0;
-		char *b = xmalloc(cap);
-
-		for (;;) {
-			ch = getch(s);
-			if (ch == EOF || ch == '\n') {
-				ERR(p, t, "unterminated string");
-				break;
-			}
-			if (ch == '"')
-				break;
-			if (ch == '\\') {
-				ch = getch(s);
-				if (ch == 'n')
-					ch = '\n';
-				else if (ch == 't')
-					ch = '\t';
-				else if (ch == EOF)
-					break;
-			}
-			if (n + 2 > cap)
-				b = xrealloc(b, cap *= 2);
-			b[n++] = (char)ch;
-		}
-		b[n] = '\0';
-		t->t = T_STRING;
-		t->text = b;
-		return;
-	}
-	case '$': {
-		size_t k = 0;
-		char name[128];
-		struct macro *m;
-
-		while (word_char(peekch(s, 0)) && k + 1 < sizeof(name))
-			name[k++] = (char)getch(s);
-		name[k] = '\0';
-		for (m = p->macros; m != NULL; m = m->next)
-			if (strcmp(m->name, name) == 0)
-				break;
-		if (m == NULL) {
-			ERR(p, t, "undefined macro $%s", name);
-			t->t = T_BAD;
-			return;
-		}
-		t->t = m->value.t;
-		t->text = m->value.text ? xstrdup(m->value.text) : NULL;
-		return;
-	}
-	default:
-		if (word_char(ch)) {
-			size_t cap = 32, n = 0;
-			char *b = xmalloc(cap);
-
-			b[n++] = (char)ch;
-			while (word_char(peekch(s, 0))) {
-				if (n + 2 > cap)
-					b = xrealloc(b, cap *= 2);
-				b[n++] = (char)getch(s);
-			}
-			b[n] = '\0';
-			t->t = T_WORD;
-			t->text = b;
-			return;
-		}
-		ERR(p, t, "unexpected character '%c'", ch >= 0x20 && ch < 0x7f ? ch : '?');
-		t->t = T_BAD;
-	}
-}
-
-static void
-lex(struct P *p, struct token *t)
-{
-	/* A file that is all errors (a generated one) is not reported line by line for ever. */
-	if (p->errors >= MAX_ERRORS) {
-		t->t = T_EOF;
-		t->text = NULL;
-		t->file = p->err_file;
-		t->line = p->err_line;
-		t->col = 1;
-		return;
-	}
-	lex_raw(p, t);
-}
-
-/* The current token (read on demand). */
-static struct token *
-cur(struct P *p)
-{
-	if (!p->have) {
-		lex(p, &p->tok);
-		p->have = 1;
-	}
-	return &p->tok;
-}
-
-static void
-advance(struct P *p)
-{
-	cur(p);
-	free(p->tok.text);
-	p->tok.text = NULL;
-	p->have = 0;
-}
-
-static int
-is_word(struct P *p, const char *w)
-{
-	struct token *t = cur(p);
-
-	return t->t == T_WORD && strcmp(t->text, w) == 0;
-}
-
-static int
-accept_word(struct P *p, const char *w)
-{
-	if (!is_word(p, w))
-		return 0;
-	advance(p);
-	return 1;
-}
-
-static const char *
-tok_desc(const struct token *t)
-{
-	static const char *const names[] = {
-		[T_EOF] = "end of file", [T_LBRACE] = "'{'", [T_RBRACE] = "'}'", [T_LPAREN] = "'('",
-		[T_RPAREN] = "')'", [T_COMMA] = "','", [T_SLASH] = "'/'", [T_BANG] = "'!'",
-		[T_ASSIGN] = "'='", [T_EQ] = "'=='", [T_NE] = "'!='", [T_LT] = "'<'", [T_LE] = "'<='",
-		[T_GT] = "'>'", [T_GE] = "'>='", [T_TILDE] = "'~'", [T_BAD] = "bad input",
-	};
-
-	if (t->t == T_WORD || t->t == T_STRING || t->t == T_TABLE)
-		return t->text;
-	return names[t->t];
-}
+/* ---------------------------------------------------------- recovery --- */
 
 /* The line to skip past: the item's, or the error's if that came later. */
 static int
@@ -463,11 +47,11 @@ recover(struct P *p, int line, const char *file)
 {
 	line = skip_line(p, line, file);
 	for (;;) {
-		struct token *t = cur(p);
+		struct token *t = lex_cur(p);
 
 		if (t->t == T_EOF || t->t == T_RBRACE || t->line > line || t->file != file)
 			return;
-		advance(p);
+		lex_advance(p);
 	}
 }
 
@@ -482,21 +66,21 @@ recover_top(struct P *p, int line, const char *file)
 
 	line = skip_line(p, line, file);
 	for (;;) {
-		struct token *t = cur(p);
+		struct token *t = lex_cur(p);
 
 		if (t->t == T_EOF)
 			return;
 		if (depth == 0 && t->t != T_LBRACE && t->t != T_RBRACE && (t->line > line || t->file != file))
 			return;
 		if (t->t == T_RBRACE) {
-			advance(p);
+			lex_advance(p);
 			if (--depth <= 0)
 				return;
 			continue;
 		}
 		if (t->t == T_LBRACE)
 			depth++;
-		advance(p);
+		lex_advance(p);
 	}
 }
 
@@ -594,27 +178,27 @@ parse_duration(const char *s, int64_t *out)
 static int
 expect_duration(struct P *p, const char *what, int64_t *out)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 
 	if (t->t != T_WORD || !parse_duration(t->text, out)) {
-		ERR(p, t, "%s: expected a duration such as 90s, 10m, 2h, 7d, found %s", what, tok_desc(t));
+		ERR(p, t, "%s: expected a duration such as 90s, 10m, 2h, 7d, found %s", what, lex_tok_desc(t));
 		return 0;
 	}
-	advance(p);
+	lex_advance(p);
 	return 1;
 }
 
 static int
 expect_uint(struct P *p, const char *what, uint64_t max, uint64_t *out)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 
 	if (t->t != T_WORD || !parse_uint(t->text, out) || *out > max) {
 		ERR(p, t, "%s: expected a number up to %llu, found %s", what, (unsigned long long)max,
-		    tok_desc(t));
+		    lex_tok_desc(t));
 		return 0;
 	}
-	advance(p);
+	lex_advance(p);
 	return 1;
 }
 
@@ -622,13 +206,13 @@ expect_uint(struct P *p, const char *what, uint64_t max, uint64_t *out)
 static int
 prefix_spec(struct P *p, int *v6, uint64_t *len)
 {
-	*v6 = cur(p)->text[3] == '6';
-	advance(p);
-	if (cur(p)->t != T_SLASH) {
-		ERR(p, cur(p), "expected '/LENGTH' after ipv%c", *v6 ? '6' : '4');
+	*v6 = lex_cur(p)->text[3] == '6';
+	lex_advance(p);
+	if (lex_cur(p)->t != T_SLASH) {
+		ERR(p, lex_cur(p), "expected '/LENGTH' after ipv%c", *v6 ? '6' : '4');
 		return 0;
 	}
-	advance(p);
+	lex_advance(p);
 	return expect_uint(p, "prefix length", *v6 ? 128 : 32, len);
 }
 
@@ -678,7 +262,7 @@ too_deep(struct P *p, const struct token *at, int depth)
 static struct cond *
 parse_primary(struct P *p, int *depth)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 	struct token at;
 	enum cond_op op;
 	int field;
@@ -693,22 +277,22 @@ parse_primary(struct P *p, int *depth)
 			return NULL;
 	}
 	if (t->t == T_LPAREN) {
-		advance(p);
+		lex_advance(p);
 		p->nest++;
 		c = parse_or(p, depth);
 		p->nest--;
 		if (c == NULL)
 			return NULL;
-		if (cur(p)->t != T_RPAREN) {
-			ERR(p, cur(p), "expected ')', found %s", tok_desc(cur(p)));
+		if (lex_cur(p)->t != T_RPAREN) {
+			ERR(p, lex_cur(p), "expected ')', found %s", lex_tok_desc(lex_cur(p)));
 			cond_free(c);
 			return NULL;
 		}
-		advance(p);
+		lex_advance(p);
 		return c;
 	}
 	if (t->t == T_WORD && strcmp(t->text, "not") == 0) {
-		advance(p);
+		lex_advance(p);
 		p->nest++;
 		c = parse_primary(p, depth);
 		p->nest--;
@@ -721,16 +305,16 @@ parse_primary(struct P *p, int *depth)
 		return cond_logic(C_NOT, c, NULL);
 	}
 	if (t->t != T_WORD) {
-		ERR(p, t, "expected a field name, found %s", tok_desc(t));
+		ERR(p, t, "expected a field name, found %s", lex_tok_desc(t));
 		return NULL;
 	}
 	if (strcmp(t->text, "listed") == 0) {
 		int i;
 
-		advance(p);
-		t = cur(p);
+		lex_advance(p);
+		t = lex_cur(p);
 		if (t->t != T_STRING && t->t != T_WORD) {
-			ERR(p, t, "expected a feed name after 'listed', found %s", tok_desc(t));
+			ERR(p, t, "expected a feed name after 'listed', found %s", lex_tok_desc(t));
 			return NULL;
 		}
 		for (i = 0; i < p->c->nfeeds && strcmp(p->c->feeds[i]->name, t->text) != 0; i++)
@@ -742,22 +326,22 @@ parse_primary(struct P *p, int *depth)
 				/* Said, not accepted: at-connect never waits, so the condition could not hold when it matters. */
 				ERR(p, t, "at-connect: \"%s\" is a DNS zone: a client's first lookup is answered from memory, "
 				    "without waiting for DNS (feeds only)", t->text);
-				advance(p);
+				lex_advance(p);
 				return NULL;
 			}
 			while (strcmp(p->c->zones[z]->name, t->text) != 0)
 				z++;
-			advance(p);
+			lex_advance(p);
 			p->rule_zones = 1;
 			p->c->uses_rep = 1;
 			return cond_listed_zone(z);
 		}
 		if (i == p->c->nfeeds) {
 			ERR(p, t, "unknown feed or zone \"%s\" (define a feed or zone before the rules that use it)", t->text);
-			advance(p);
+			lex_advance(p);
 			return NULL;
 		}
-		advance(p);
+		lex_advance(p);
 		p->c->uses_rep = 1;
 		return cond_listed(i);
 	}
@@ -769,58 +353,58 @@ parse_primary(struct P *p, int *depth)
 	at.text = NULL;
 	if (p->rc != NULL && p->rc->nrefs < (int)(sizeof(p->rc->refs) / sizeof(p->rc->refs[0])))
 		p->rc->refs[p->rc->nrefs++] = (struct fieldref){ field, at.file, at.line, at.col };
-	advance(p);
-	t = cur(p);
+	lex_advance(p);
+	t = lex_cur(p);
 	if (t->t == T_WORD && strcmp(t->text, "in") == 0) {
 		struct cidr_table *tab;
 
-		advance(p);
-		t = cur(p);
+		lex_advance(p);
+		t = lex_cur(p);
 		if (field != CF_IP) {
 			ERR(p, &at, "only 'client' can be looked up in a table");
 			return NULL;
 		}
 		if (t->t != T_TABLE) {
-			ERR(p, t, "expected a table such as <trusted>, found %s", tok_desc(t));
+			ERR(p, t, "expected a table such as <trusted>, found %s", lex_tok_desc(t));
 			return NULL;
 		}
 		if ((tab = find_table(p, t->text)) == NULL) {
 			ERR(p, t, "unknown table <%s> (define a table before the rules that use it)", t->text);
-			advance(p);
+			lex_advance(p);
 			return NULL;
 		}
-		advance(p);
+		lex_advance(p);
 		return cond_in_table(field, tab);
 	}
 	if ((t->t == T_WORD && strcmp(t->text, "matches") == 0) || t->t == T_TILDE) {
 		char err[256];
 
-		advance(p);
-		t = cur(p);
+		lex_advance(p);
+		t = lex_cur(p);
 		if (t->t != T_STRING) {
-			ERR(p, t, "expected a quoted regular expression, found %s", tok_desc(t));
+			ERR(p, t, "expected a quoted regular expression, found %s", lex_tok_desc(t));
 			return NULL;
 		}
 		if (cond_field_numeric(field)) {
 			ERR(p, &at, "'%s' is a number: compare it with == != < <= > >=", cond_field_name(field));
-			advance(p);
+			lex_advance(p);
 			return NULL;
 		}
 		c = cond_match(field, t->text, err, sizeof(err));
 		if (c == NULL)
 			ERR(p, t, "%s", err);
-		advance(p);
+		lex_advance(p);
 		return c;
 	}
 	if (!cmp_op(t->t, &op)) {
 		ERR(p, t, "expected == != < <= > >= 'in' or 'matches' after '%s', found %s",
-		    cond_field_name(field), tok_desc(t));
+		    cond_field_name(field), lex_tok_desc(t));
 		return NULL;
 	}
-	advance(p);
-	t = cur(p);
+	lex_advance(p);
+	t = lex_cur(p);
 	if (t->t != T_WORD && t->t != T_STRING) {
-		ERR(p, t, "expected a value, found %s", tok_desc(t));
+		ERR(p, t, "expected a value, found %s", lex_tok_desc(t));
 		return NULL;
 	}
 	if (cond_field_numeric(field)) {
@@ -837,19 +421,19 @@ parse_primary(struct P *p, int *depth)
 		}
 		if (t->t != T_WORD || !parse_uint(t->text, &v) || v > INT64_MAX) {
 			ERR(p, t, "'%s' is a number; '%s' is not", cond_field_name(field), t->text);
-			advance(p);
+			lex_advance(p);
 			return NULL;
 		}
-		advance(p);
+		lex_advance(p);
 		return cond_cmp_num(field, op, (int64_t)v);
 	}
 	if (field == CF_IP && op != C_EQ && op != C_NE) {
 		ERR(p, t, "compare 'client' with == or !=, or use 'client in <table>'");
-		advance(p);
+		lex_advance(p);
 		return NULL;
 	}
 	c = cond_cmp_str(field, op, t->text);
-	advance(p);
+	lex_advance(p);
 	return c;
 }
 
@@ -861,11 +445,11 @@ parse_chain(struct P *p, const char *word, enum cond_op op, struct cond *(*opera
 	struct cond *a = operand(p, depth), *b;
 	int db;
 
-	while (a != NULL && is_word(p, word)) {
-		struct token at = *cur(p);
+	while (a != NULL && lex_is_word(p, word)) {
+		struct token at = *lex_cur(p);
 
 		at.text = NULL;
-		advance(p);
+		lex_advance(p);
 		if ((b = operand(p, &db)) == NULL) {
 			cond_free(a);
 			return NULL;
@@ -935,7 +519,7 @@ key_kind_name(enum key_kind k)
 static int
 parse_by(struct P *p, struct rule *r)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 	int paren = 0;
 
 	if (t->t != T_WORD) {
@@ -945,7 +529,7 @@ parse_by(struct P *p, struct rule *r)
 	for (int k = 0; k <= KEY_GLOBAL; k++)
 		if (strcmp(t->text, key_names[k]) == 0) {
 			r->key = (enum key_kind)k;
-			advance(p);
+			lex_advance(p);
 			goto known;
 		}
 	ERR(p, t, "cannot aggregate by '%s': use client, helo, sender, sender_domain, recipient or global",
@@ -954,17 +538,17 @@ parse_by(struct P *p, struct rule *r)
 known:
 	if (r->key != KEY_CLIENT)
 		return 1;
-	if (cur(p)->t == T_LPAREN) {
+	if (lex_cur(p)->t == T_LPAREN) {
 		paren = 1;
-		advance(p);
+		lex_advance(p);
 	}
 	for (;;) {
 		int v6;
 		uint64_t len;
 
-		t = cur(p);
+		t = lex_cur(p);
 		if (t->t == T_COMMA) {
-			advance(p);
+			lex_advance(p);
 			continue;
 		}
 		if (t->t != T_WORD || (strcmp(t->text, "ipv4") != 0 && strcmp(t->text, "ipv6") != 0))
@@ -977,11 +561,11 @@ known:
 			r->v4len = (int)len;
 	}
 	if (paren) {
-		if (cur(p)->t != T_RPAREN) {
-			ERR(p, cur(p), "expected ')', found %s", tok_desc(cur(p)));
+		if (lex_cur(p)->t != T_RPAREN) {
+			ERR(p, lex_cur(p), "expected ')', found %s", lex_tok_desc(lex_cur(p)));
 			return 0;
 		}
-		advance(p);
+		lex_advance(p);
 	}
 	return 1;
 }
@@ -994,18 +578,18 @@ known:
 static int
 parse_when(struct P *p, struct rule *r)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 	int gt;
 
-	if (accept_word(p, "count"))
+	if (lex_accept_word(p, "count"))
 		r->measure = M_COUNT;
-	else if (is_word(p, "distinct") || is_word(p, "sum")) {
-		r->measure = is_word(p, "sum") ? M_SUM : M_DISTINCT;
-		advance(p);
-		t = cur(p);
+	else if (lex_is_word(p, "distinct") || lex_is_word(p, "sum")) {
+		r->measure = lex_is_word(p, "sum") ? M_SUM : M_DISTINCT;
+		lex_advance(p);
+		t = lex_cur(p);
 		if (t->t != T_WORD || (r->field = cond_field_by_name(t->text)) < 0) {
 			ERR(p, t, "expected a field name after %s, found %s",
-			    r->measure == M_SUM ? "sum" : "distinct", tok_desc(t));
+			    r->measure == M_SUM ? "sum" : "distinct", lex_tok_desc(t));
 			return 0;
 		}
 		if (r->measure == M_SUM && !cond_field_numeric(r->field)) {
@@ -1014,8 +598,8 @@ parse_when(struct P *p, struct rule *r)
 		}
 		if (p->rc->nrefs < (int)(sizeof(p->rc->refs) / sizeof(p->rc->refs[0])))
 			p->rc->refs[p->rc->nrefs++] = (struct fieldref){ r->field, t->file, t->line, t->col };
-		advance(p);
-		while (r->measure == M_DISTINCT && r->field == CF_IP && (is_word(p, "ipv4") || is_word(p, "ipv6"))) {
+		lex_advance(p);
+		while (r->measure == M_DISTINCT && r->field == CF_IP && (lex_is_word(p, "ipv4") || lex_is_word(p, "ipv6"))) {
 			int v6;
 			uint64_t len;
 
@@ -1024,21 +608,21 @@ parse_when(struct P *p, struct rule *r)
 			*(v6 ? &r->dv6len : &r->dv4len) = (int)len;
 		}
 	} else {
-		ERR(p, t, "expected count, distinct FIELD or sum FIELD after 'when', found %s", tok_desc(t));
+		ERR(p, t, "expected count, distinct FIELD or sum FIELD after 'when', found %s", lex_tok_desc(t));
 		return 0;
 	}
-	t = cur(p);
+	t = lex_cur(p);
 	if (t->t != T_GE && t->t != T_GT) {
-		ERR(p, t, "expected >= or > and a threshold, found %s", tok_desc(t));
+		ERR(p, t, "expected >= or > and a threshold, found %s", lex_tok_desc(t));
 		return 0;
 	}
 	gt = t->t == T_GT;
-	advance(p);
+	lex_advance(p);
 	if (!expect_uint(p, "threshold", UINT32_MAX - 1, &r->threshold))
 		return 0;
 	r->threshold += (uint64_t)gt;
-	if (!accept_word(p, "within")) {
-		ERR(p, cur(p), "expected 'within DURATION', found %s", tok_desc(cur(p)));
+	if (!lex_accept_word(p, "within")) {
+		ERR(p, lex_cur(p), "expected 'within DURATION', found %s", lex_tok_desc(lex_cur(p)));
 		return 0;
 	}
 	if (!expect_duration(p, "window", &r->window))
@@ -1054,7 +638,7 @@ parse_when(struct P *p, struct rule *r)
 static int
 parse_do(struct P *p, struct rule *r)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 	int k;
 
 	if (t->t != T_WORD)
@@ -1065,41 +649,41 @@ parse_do(struct P *p, struct rule *r)
 	if (k > A_LOG)
 		goto bad;
 	r->action = (enum action)k;
-	advance(p);
+	lex_advance(p);
 	if (r->action == A_LIMIT) {
 		uint64_t n;
 
 		if (!expect_uint(p, "limit", 1000000, &n))
 			return 0;
 		r->limit_n = (uint32_t)n;
-		if (!accept_word(p, "per")) {
-			ERR(p, cur(p), "expected 'per DURATION' after 'limit %u'", r->limit_n);
+		if (!lex_accept_word(p, "per")) {
+			ERR(p, lex_cur(p), "expected 'per DURATION' after 'limit %u'", r->limit_n);
 			return 0;
 		}
 		if (!expect_duration(p, "limit period", &r->limit_per))
 			return 0;
 	}
-	if (accept_word(p, "for")) {
+	if (lex_accept_word(p, "for")) {
 		if (!expect_duration(p, "action duration", &r->duration))
 			return 0;
 	}
-	if (accept_word(p, "escalate")) {
-		t = cur(p);
+	if (lex_accept_word(p, "escalate")) {
+		t = lex_cur(p);
 		uint64_t f;
 
 		if (t->t != T_WORD || t->text[0] != 'x' || !parse_uint(t->text + 1, &f) || f < 2 || f > 100) {
-			ERR(p, t, "expected a factor such as x2 or x4 after 'escalate', found %s", tok_desc(t));
+			ERR(p, t, "expected a factor such as x2 or x4 after 'escalate', found %s", lex_tok_desc(t));
 			return 0;
 		}
 		r->escalate = (uint32_t)f;
-		advance(p);
-		if (accept_word(p, "max") && !expect_duration(p, "escalation cap", &r->escalate_max))
+		lex_advance(p);
+		if (lex_accept_word(p, "max") && !expect_duration(p, "escalation cap", &r->escalate_max))
 			return 0;
 	}
 	return 1;
 bad:
 	ERR(p, t, "unknown action %s: use block, reject, defer, discard, hold, tarpit, limit N per D or log",
-	    tok_desc(t));
+	    lex_tok_desc(t));
 	return 0;
 }
 
@@ -1128,12 +712,12 @@ check_rule(struct P *p, const struct rule *r, const struct token *at, const stru
 			if ((r->types >> t) & 1 && cond_field_carried(rc->refs[i].field, (enum ev_type)t))
 				any = 1;
 		if (!any)
-			diag(p, 1, rc->refs[i].file, rc->refs[i].line, rc->refs[i].col,
+			conf_diag(p, 1, rc->refs[i].file, rc->refs[i].line, rc->refs[i].col,
 			    "rule \"%s\": none of its events carries '%s', so this can never hold", r->name,
 			    cond_field_name(rc->refs[i].field));
 	}
 	if (r->threshold == 0)
-		diag(p, 1, at->file, at->line, at->col, "rule \"%s\": threshold 0 fires on every event",
+		conf_diag(p, 1, at->file, at->line, at->col, "rule \"%s\": threshold 0 fires on every event",
 		    r->name);
 	if (r->key != KEY_CLIENT && r->key != KEY_GLOBAL) {
 		static const int keyfield[] = {
@@ -1146,7 +730,7 @@ check_rule(struct P *p, const struct rule *r, const struct token *at, const stru
 			if ((r->types >> t) & 1 && cond_field_carried(keyfield[r->key], (enum ev_type)t))
 				any = 1;
 		if (!any)
-			diag(p, 1, at->file, at->line, at->col,
+			conf_diag(p, 1, at->file, at->line, at->col,
 			    "rule \"%s\": none of its events carries a %s, so it can never fire", r->name,
 			    key_names[r->key]);
 	}
@@ -1155,14 +739,14 @@ check_rule(struct P *p, const struct rule *r, const struct token *at, const stru
 static void
 parse_rule(struct P *p)
 {
-	struct token at = *cur(p), *t;
+	struct token at = *lex_cur(p), *t;
 	struct rule *r = xcalloc(1, sizeof(*r));
 	struct rule_ctx rc = { .nrefs = 0 };
 	int have_on = 0, have_when = 0, have_do = 0, ok = 1, where_depth = 0;
 
 	at.text = NULL;
-	advance(p);			/* "rule" */
-	t = cur(p);
+	lex_advance(p);			/* "rule" */
+	t = lex_cur(p);
 	if (t->t != T_STRING && t->t != T_WORD) {
 		ERR(p, t, "expected the rule's name in quotes after 'rule'");
 		recover_top(p, at.line, at.file);
@@ -1181,28 +765,28 @@ parse_rule(struct P *p)
 	r->dv6len = 128;
 	r->escalate = 1;
 	r->max_keys = p->c->max_keys;
-	advance(p);
+	lex_advance(p);
 	for (int i = 0; i < p->c->nrules; i++)
 		if (strcmp(p->c->rules[i]->name, r->name) == 0) {
 			ERR(p, &at, "a rule named \"%s\" is already defined at %s:%d", r->name,
 			    p->c->rules[i]->file, p->c->rules[i]->line);
 			ok = 0;
 		}
-	if (cur(p)->t != T_LBRACE) {
-		ERR(p, cur(p), "expected '{' after rule \"%s\", found %s", r->name, tok_desc(cur(p)));
+	if (lex_cur(p)->t != T_LBRACE) {
+		ERR(p, lex_cur(p), "expected '{' after rule \"%s\", found %s", r->name, lex_tok_desc(lex_cur(p)));
 		free_rule(r);
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	advance(p);
+	lex_advance(p);
 	p->rc = &rc;
 	for (;;) {
-		struct token item = *cur(p);
+		struct token item = *lex_cur(p);
 		int good = 1;
 
 		item.text = NULL;
 		if (item.t == T_RBRACE) {
-			advance(p);
+			lex_advance(p);
 			break;
 		}
 		if (item.t == T_EOF) {
@@ -1210,21 +794,21 @@ parse_rule(struct P *p)
 			ok = 0;
 			break;
 		}
-		if (accept_word(p, "on")) {
+		if (lex_accept_word(p, "on")) {
 			do {
 				enum ev_type et;
 
-				t = cur(p);
+				t = lex_cur(p);
 				if (t->t != T_WORD || (et = ev_type_by_name(t->text, strlen(t->text))) == EV_NONE) {
-					ERR(p, t, "unknown event type %s (see docs/EVENTS.md)", tok_desc(t));
+					ERR(p, t, "unknown event type %s (see docs/EVENTS.md)", lex_tok_desc(t));
 					good = 0;
 					break;
 				}
 				r->types |= 1u << et;
-				advance(p);
-			} while (cur(p)->t == T_COMMA && (advance(p), 1));
+				lex_advance(p);
+			} while (lex_cur(p)->t == T_COMMA && (lex_advance(p), 1));
 			have_on = 1;
-		} else if (accept_word(p, "where")) {
+		} else if (lex_accept_word(p, "where")) {
 			int d;
 			struct cond *c = parse_or(p, &d);
 
@@ -1240,7 +824,7 @@ parse_rule(struct P *p)
 				r->where = c;
 				where_depth = d;
 			}
-		} else if (accept_word(p, "unless")) {
+		} else if (lex_accept_word(p, "unless")) {
 			int d;
 			struct cond *c = parse_or(p, &d);
 
@@ -1250,15 +834,15 @@ parse_rule(struct P *p)
 				r->unless = xrealloc(r->unless, (size_t)(r->nunless + 1) * sizeof(*r->unless));
 				r->unless[r->nunless++] = c;
 			}
-		} else if (accept_word(p, "by")) {
+		} else if (lex_accept_word(p, "by")) {
 			good = parse_by(p, r);
-		} else if (accept_word(p, "when")) {
+		} else if (lex_accept_word(p, "when")) {
 			good = parse_when(p, r);
 			have_when = good;
-		} else if (accept_word(p, "do")) {
+		} else if (lex_accept_word(p, "do")) {
 			good = parse_do(p, r);
 			have_do = good;
-		} else if (accept_word(p, "max-keys")) {
+		} else if (lex_accept_word(p, "max-keys")) {
 			uint64_t n;
 
 			good = expect_uint(p, "max-keys", 100000000, &n);
@@ -1267,19 +851,19 @@ parse_rule(struct P *p)
 				good = 0;
 			}
 			r->max_keys = (uint32_t)n;
-		} else if (accept_word(p, "scope")) {
+		} else if (lex_accept_word(p, "scope")) {
 			/* scope local (the default) or cluster: counted across every node (docs/CLUSTER.md) */
-			if (accept_word(p, "local"))
+			if (lex_accept_word(p, "local"))
 				r->scope = SCOPE_LOCAL;
-			else if (accept_word(p, "cluster"))
+			else if (lex_accept_word(p, "cluster"))
 				r->scope = SCOPE_CLUSTER;
 			else {
-				ERR(p, cur(p), "expected local or cluster after scope, found %s", tok_desc(cur(p)));
+				ERR(p, lex_cur(p), "expected local or cluster after scope, found %s", lex_tok_desc(lex_cur(p)));
 				good = 0;
 			}
 		} else {
 			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, scope or max-keys",
-			    tok_desc(cur(p)));
+			    lex_tok_desc(lex_cur(p)));
 			good = 0;
 		}
 		if (!good) {
@@ -1334,13 +918,13 @@ resolve_path(const struct token *t, char *out, size_t outlen)
 static void
 parse_table(struct P *p)
 {
-	struct token at = *cur(p), *t;
+	struct token at = *lex_cur(p), *t;
 	struct cidr_table *tab;
 	char err[300];
 
 	at.text = NULL;
-	advance(p);			/* "table" */
-	t = cur(p);
+	lex_advance(p);			/* "table" */
+	t = lex_cur(p);
 	if (t->t != T_TABLE) {
 		ERR(p, t, "expected a table name such as <trusted> after 'table'");
 		recover_top(p, at.line, at.file);
@@ -1358,9 +942,9 @@ parse_table(struct P *p)
 	tab = table_new(t->text);
 	p->c->tables = xrealloc(p->c->tables, (size_t)(p->c->ntables + 1) * sizeof(*p->c->tables));
 	p->c->tables[p->c->ntables++] = tab;
-	advance(p);
-	if (accept_word(p, "file")) {
-		t = cur(p);
+	lex_advance(p);
+	if (lex_accept_word(p, "file")) {
+		t = lex_cur(p);
 		if (t->t != T_STRING) {
 			ERR(p, t, "expected a quoted file name after 'file'");
 			recover_top(p, at.line, at.file);
@@ -1388,28 +972,28 @@ parse_table(struct P *p)
 					ERR(p, t, "table <%s>: %s", table_name(tab), err);
 			}
 		}
-		advance(p);
+		lex_advance(p);
 		return;
 	}
-	if (cur(p)->t != T_LBRACE) {
-		ERR(p, cur(p), "expected '{ ADDRESS, ... }' or 'file \"PATH\"' after table <%s>", table_name(tab));
+	if (lex_cur(p)->t != T_LBRACE) {
+		ERR(p, lex_cur(p), "expected '{ ADDRESS, ... }' or 'file \"PATH\"' after table <%s>", table_name(tab));
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	advance(p);
+	lex_advance(p);
 	for (;;) {
 		struct token e;
 		char text[128];
 		int neg = 0, plen;
 		struct addr a;
 
-		t = cur(p);
+		t = lex_cur(p);
 		if (t->t == T_COMMA) {
-			advance(p);
+			lex_advance(p);
 			continue;
 		}
 		if (t->t == T_RBRACE) {
-			advance(p);
+			lex_advance(p);
 			return;
 		}
 		if (t->t == T_EOF) {
@@ -1420,28 +1004,28 @@ parse_table(struct P *p)
 		e.text = NULL;
 		if (t->t == T_BANG) {
 			neg = 1;
-			advance(p);
-			t = cur(p);
+			lex_advance(p);
+			t = lex_cur(p);
 		}
 		if (t->t != T_WORD && t->t != T_STRING) {
 			ERR(p, t, "expected an address or prefix in table <%s>, found %s", table_name(tab),
-			    tok_desc(t));
+			    lex_tok_desc(t));
 			if (t->t != T_RBRACE && t->t != T_EOF)
-				advance(p);
+				lex_advance(p);
 			continue;
 		}
 		/* an entry cut to fit would be another entry ("/0008" cut to "/0"): too long is an error */
 		int fit = snprintf(text, sizeof(text), "%s%s", neg ? "!" : "", t->text) < (int)sizeof(text);
 
-		advance(p);
-		if (cur(p)->t == T_SLASH) {
-			advance(p);
-			t = cur(p);
+		lex_advance(p);
+		if (lex_cur(p)->t == T_SLASH) {
+			lex_advance(p);
+			t = lex_cur(p);
 			if (t->t == T_WORD) {
 				size_t l = strlen(text);
 
 				fit = fit && snprintf(text + l, sizeof(text) - l, "/%s", t->text) < (int)(sizeof(text) - l);
-				advance(p);
+				lex_advance(p);
 			} else
 				fit = fit && snprintf(text + strlen(text), sizeof(text) - strlen(text), "/") == 1;
 		}
@@ -1506,14 +1090,14 @@ parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
 {
 	uint64_t n;
 
-	if (is_word(p, "risk")) {
-		advance(p);
+	if (lex_is_word(p, "risk")) {
+		lex_advance(p);
 		*ok = expect_uint(p, "risk (0 to 10)", 10, &n);
 		*risk = *ok ? (int8_t)n : *risk;
-	} else if (is_word(p, "spam") || is_word(p, "vol")) {
-		int8_t *slot = is_word(p, "spam") ? spam : vol;
+	} else if (lex_is_word(p, "spam") || lex_is_word(p, "vol")) {
+		int8_t *slot = lex_is_word(p, "spam") ? spam : vol;
 
-		advance(p);
+		lex_advance(p);
 		*ok = expect_uint(p, slot == spam ? "spam (0 to 100)" : "vol (0 to 100)", 100, &n);
 		*slot = *ok ? (int8_t)n : *slot;
 	} else
@@ -1525,13 +1109,13 @@ parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
 static int
 parse_value(struct P *p, const char *what, const char *name, struct feed_value *values, int *nvalues)
 {
-	struct token *t = cur(p);
+	struct token *t = lex_cur(p);
 	struct feed_value *v;
 	struct addr a;
 	int ok = 1;
 
 	if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a) || a.family != 4 || a.b[0] != 127) {
-		ERR(p, t, "%s \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", what, name, tok_desc(t));
+		ERR(p, t, "%s \"%s\": value: expected an answer such as \"127.0.0.2\", found %s", what, name, lex_tok_desc(t));
 		return 0;
 	}
 	if (*nvalues == FEED_VALUES_MAX) {
@@ -1541,7 +1125,7 @@ parse_value(struct P *p, const char *what, const char *name, struct feed_value *
 	v = &values[(*nvalues)++];
 	v->a = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 | (uint32_t)a.b[2] << 8 | a.b[3];
 	v->risk = v->spam = v->vol = FEED_SCORE_NONE;
-	advance(p);
+	lex_advance(p);
 	while (ok && parse_score(p, &v->risk, &v->spam, &v->vol, &ok))
 		;
 	return ok;
@@ -1572,13 +1156,13 @@ parse_weight(const char *s, double *w)
 static void
 parse_feed(struct P *p)
 {
-	struct token at = *cur(p), *t;
+	struct token at = *lex_cur(p), *t;
 	struct feed_spec *f;
 	int have_format = 0;
 
 	at.text = NULL;
-	advance(p);			/* "feed" */
-	t = cur(p);
+	lex_advance(p);			/* "feed" */
+	t = lex_cur(p);
 	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "feed", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a feed name after 'feed'");
@@ -1602,24 +1186,24 @@ parse_feed(struct P *p)
 	}
 	p->c->feeds = xrealloc(p->c->feeds, (size_t)(p->c->nfeeds + 1) * sizeof(*p->c->feeds));
 	p->c->feeds[p->c->nfeeds++] = f;
-	advance(p);
-	if (cur(p)->t != T_LBRACE) {
-		ERR(p, cur(p), "expected '{' after feed \"%s\"", f->name);
+	lex_advance(p);
+	if (lex_cur(p)->t != T_LBRACE) {
+		ERR(p, lex_cur(p), "expected '{' after feed \"%s\"", f->name);
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	advance(p);
-	while (cur(p)->t != T_RBRACE && cur(p)->t != T_EOF) {
-		struct token item = *cur(p);
+	lex_advance(p);
+	while (lex_cur(p)->t != T_RBRACE && lex_cur(p)->t != T_EOF) {
+		struct token item = *lex_cur(p);
 		int ok = 1;
 
 		item.text = NULL;
-		if (accept_word(p, "file")) {
+		if (lex_accept_word(p, "file")) {
 			char path[PATH_MAX], why[PATH_MAX + 128];
 			struct stat sb;
 			int fd;
 
-			t = cur(p);
+			t = lex_cur(p);
 			if (t->t != T_STRING) {
 				ERR(p, t, "expected a quoted file name after 'file'");
 				ok = 0;
@@ -1631,58 +1215,58 @@ parse_feed(struct P *p)
 					close(fd);
 				free(f->path);
 				f->path = xstrdup(path);
-				advance(p);
+				lex_advance(p);
 			}
-		} else if (accept_word(p, "format")) {
+		} else if (lex_accept_word(p, "format")) {
 			int fmt;
 
-			t = cur(p);
+			t = lex_cur(p);
 			if (t->t != T_WORD || (fmt = feed_format_by_name(t->text)) < 0) {
 				ERR(p, t, "feed \"%s\": format: expected csv, list, drop, drop-json, ip4set, ip4trie or "
-				    "ip6trie, found %s", f->name, tok_desc(t));
+				    "ip6trie, found %s", f->name, lex_tok_desc(t));
 				ok = 0;
 			} else {
 				f->format = (enum feed_format)fmt;
 				have_format = 1;
-				advance(p);
+				lex_advance(p);
 			}
-		} else if (accept_word(p, "preload")) {
+		} else if (lex_accept_word(p, "preload")) {
 			uint64_t n;
 
 			f->preload = 1;
 			f->preload_risk = FEED_SCORE_NONE;
-			if (is_word(p, "risk")) {
-				advance(p);
-				if (cur(p)->t != T_GE) {
-					ERR(p, cur(p), "feed \"%s\": preload risk: expected '>= N', found %s", f->name,
-					    tok_desc(cur(p)));
+			if (lex_is_word(p, "risk")) {
+				lex_advance(p);
+				if (lex_cur(p)->t != T_GE) {
+					ERR(p, lex_cur(p), "feed \"%s\": preload risk: expected '>= N', found %s", f->name,
+					    lex_tok_desc(lex_cur(p)));
 					ok = 0;
 				} else {
-					advance(p);
+					lex_advance(p);
 					if ((ok = expect_uint(p, "preload risk (0 to 10)", 10, &n)))
 						f->preload_risk = (int8_t)n;
 				}
 			}
-		} else if (accept_word(p, "weight")) {
-			t = cur(p);
+		} else if (lex_accept_word(p, "weight")) {
+			t = lex_cur(p);
 			if (t->t != T_WORD || !parse_weight(t->text, &f->weight)) {
 				ERR(p, t, "feed \"%s\": weight: expected a number above 0 and at most 1, found %s", f->name,
-				    tok_desc(t));
+				    lex_tok_desc(t));
 				ok = 0;
 			} else
-				advance(p);
-		} else if (accept_word(p, "value")) {
+				lex_advance(p);
+		} else if (lex_accept_word(p, "value")) {
 			ok = parse_value(p, "feed", f->name, f->values, &f->nvalues);
 		} else if (!parse_score(p, &f->risk, &f->spam, &f->vol, &ok)) {
-			ERR(p, cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value, weight or preload, found %s",
-			    f->name, tok_desc(cur(p)));
+			ERR(p, lex_cur(p), "feed \"%s\": expected file, format, risk, spam, vol, value, weight or preload, found %s",
+			    f->name, lex_tok_desc(lex_cur(p)));
 			ok = 0;
 		}
 		if (!ok)
 			recover(p, item.line, item.file);
 	}
-	if (cur(p)->t != T_RBRACE) {
-		ERR(p, cur(p), "feed \"%s\": expected '}'", f->name);
+	if (lex_cur(p)->t != T_RBRACE) {
+		ERR(p, lex_cur(p), "feed \"%s\": expected '}'", f->name);
 		return;
 	}
 	if (f->path == NULL)
@@ -1691,7 +1275,7 @@ parse_feed(struct P *p)
 		ERR(p, &at, "feed \"%s\" needs a format (csv, list, drop, drop-json, ip4set, ip4trie, ip6trie)", f->name);
 	if (f->nvalues > 0 && f->format != FEED_IP4SET && f->format != FEED_IP4TRIE && f->format != FEED_IP6TRIE)
 		ERR(p, &at, "feed \"%s\": value applies to rbldnsd zone files (ip4set, ip4trie, ip6trie) only", f->name);
-	advance(p);
+	lex_advance(p);
 }
 
 /*
@@ -1701,13 +1285,13 @@ parse_feed(struct P *p)
 static void
 parse_zone(struct P *p)
 {
-	struct token at = *cur(p), *t;
+	struct token at = *lex_cur(p), *t;
 	struct zone_spec *z;
 	char where[PATH_MAX + 32];
 
 	at.text = NULL;
-	advance(p);			/* "zone" */
-	t = cur(p);
+	lex_advance(p);			/* "zone" */
+	t = lex_cur(p);
 	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "zone", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a zone name after 'zone'");
@@ -1729,48 +1313,48 @@ parse_zone(struct P *p)
 	z->at = xstrdup(where);
 	p->c->zones = xrealloc(p->c->zones, (size_t)(p->c->nzones + 1) * sizeof(*p->c->zones));
 	p->c->zones[p->c->nzones++] = z;
-	advance(p);
-	if (cur(p)->t != T_LBRACE) {
-		ERR(p, cur(p), "expected '{' after zone \"%s\"", z->name);
+	lex_advance(p);
+	if (lex_cur(p)->t != T_LBRACE) {
+		ERR(p, lex_cur(p), "expected '{' after zone \"%s\"", z->name);
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	advance(p);
-	while (cur(p)->t != T_RBRACE && cur(p)->t != T_EOF) {
-		struct token item = *cur(p);
+	lex_advance(p);
+	while (lex_cur(p)->t != T_RBRACE && lex_cur(p)->t != T_EOF) {
+		struct token item = *lex_cur(p);
 		uint64_t n;
 		int ok = 1;
 
 		item.text = NULL;
-		if (accept_word(p, "domain")) {
-			t = cur(p);
+		if (lex_accept_word(p, "domain")) {
+			t = lex_cur(p);
 			if (t->t != T_STRING || !dns_name_ok(t->text)) {
 				ERR(p, t, "zone \"%s\": domain: expected a DNS name such as \"bl.example\", found %s", z->name,
-				    tok_desc(t));
+				    lex_tok_desc(t));
 				ok = 0;
 			} else {
 				snprintf(z->domain, sizeof(z->domain), "%s", t->text);
-				advance(p);
+				lex_advance(p);
 			}
-		} else if (accept_word(p, "server")) {
+		} else if (lex_accept_word(p, "server")) {
 			struct addr a;
 
-			t = cur(p);
+			t = lex_cur(p);
 			if (t->t != T_STRING || !addr_parse(t->text, strlen(t->text), &a)) {
 				ERR(p, t, "zone \"%s\": server: expected an IPv4 or IPv6 address in quotes, found %s", z->name,
-				    tok_desc(t));
+				    lex_tok_desc(t));
 				ok = 0;
 			} else {
 				addr_format(&a, z->server);
-				advance(p);
+				lex_advance(p);
 			}
-		} else if (accept_word(p, "port")) {
+		} else if (lex_accept_word(p, "port")) {
 			if ((ok = expect_uint(p, "port", 65535, &n)) && n == 0) {
 				ERR(p, &item, "zone \"%s\": port 0", z->name);
 				ok = 0;
 			} else if (ok)
 				z->port = (uint16_t)n;
-		} else if (accept_word(p, "timeout")) {
+		} else if (lex_accept_word(p, "timeout")) {
 			int64_t d;
 
 			if ((ok = expect_duration(p, "timeout", &d)) && (d < 1 || d > 60)) {
@@ -1778,39 +1362,39 @@ parse_zone(struct P *p)
 				ok = 0;
 			} else if (ok)
 				z->timeout_ms = (int)d * 1000;
-		} else if (accept_word(p, "cache")) {
+		} else if (lex_accept_word(p, "cache")) {
 			if ((ok = expect_uint(p, "cache (answers kept)", 10000000, &n)))
 				z->cache_max = (uint32_t)n;
-		} else if (accept_word(p, "value")) {
+		} else if (lex_accept_word(p, "value")) {
 			ok = parse_value(p, "zone", z->name, z->values, &z->nvalues);
-		} else if (accept_word(p, "family")) {
+		} else if (lex_accept_word(p, "family")) {
 			/* "family ipv4|ipv6": a DNSBL of one family is not asked about the other's clients */
-			if (accept_word(p, "ipv4"))
+			if (lex_accept_word(p, "ipv4"))
 				z->family = 4;
-			else if (accept_word(p, "ipv6"))
+			else if (lex_accept_word(p, "ipv6"))
 				z->family = 6;
 			else {
-				ERR(p, cur(p), "zone \"%s\": family: expected ipv4 or ipv6, found %s", z->name,
-				    tok_desc(cur(p)));
+				ERR(p, lex_cur(p), "zone \"%s\": family: expected ipv4 or ipv6, found %s", z->name,
+				    lex_tok_desc(lex_cur(p)));
 				ok = 0;
 			}
 		} else if (!parse_score(p, &z->risk, &z->spam, &z->vol, &ok)) {
-			ERR(p, cur(p), "zone \"%s\": expected domain, server, port, timeout, family, risk, spam, vol, "
-			    "value or cache, found %s", z->name, tok_desc(cur(p)));
+			ERR(p, lex_cur(p), "zone \"%s\": expected domain, server, port, timeout, family, risk, spam, vol, "
+			    "value or cache, found %s", z->name, lex_tok_desc(lex_cur(p)));
 			ok = 0;
 		}
 		if (!ok)
 			recover(p, item.line, item.file);
 	}
-	if (cur(p)->t != T_RBRACE) {
-		ERR(p, cur(p), "zone \"%s\": expected '}'", z->name);
+	if (lex_cur(p)->t != T_RBRACE) {
+		ERR(p, lex_cur(p), "zone \"%s\": expected '}'", z->name);
 		return;
 	}
 	if (z->domain[0] == '\0')
 		ERR(p, &at, "zone \"%s\" needs a domain \"NAME\"", z->name);
 	if (p->c->nzones > DNSREP_ZONES_MAX)
 		ERR(p, &at, "more than %d zones", DNSREP_ZONES_MAX);
-	advance(p);
+	lex_advance(p);
 }
 
 /*
@@ -1821,24 +1405,24 @@ parse_zone(struct P *p)
 static void
 parse_at_connect(struct P *p)
 {
-	struct token at = *cur(p), *t;
+	struct token at = *lex_cur(p), *t;
 	struct rule_ctx rc = { .nrefs = 0 };
 	struct at_connect *a;
 	struct cond *c;
 	int act, d;
 
 	at.text = NULL;
-	advance(p);			/* "at-connect" */
-	t = cur(p);
+	lex_advance(p);			/* "at-connect" */
+	t = lex_cur(p);
 	if (t->t != T_WORD || (act = action_by_name(t->text)) < 0 ||
 	    (act != A_REJECT && act != A_DEFER && act != A_TARPIT)) {
-		ERR(p, t, "at-connect: expected reject, defer or tarpit, found %s", tok_desc(t));
+		ERR(p, t, "at-connect: expected reject, defer or tarpit, found %s", lex_tok_desc(t));
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	advance(p);
-	if (!accept_word(p, "where")) {
-		ERR(p, cur(p), "at-connect %s: expected 'where CONDITION'", action_name((enum action)act));
+	lex_advance(p);
+	if (!lex_accept_word(p, "where")) {
+		ERR(p, lex_cur(p), "at-connect %s: expected 'where CONDITION'", action_name((enum action)act));
 		recover_top(p, at.line, at.file);
 		return;
 	}
@@ -1853,7 +1437,7 @@ parse_at_connect(struct P *p)
 	}
 	for (int i = 0; i < rc.nrefs; i++)
 		if (rc.refs[i].field != CF_IP && !cond_field_rep(rc.refs[i].field)) {
-			diag(p, 0, rc.refs[i].file, rc.refs[i].line, rc.refs[i].col,
+			conf_diag(p, 0, rc.refs[i].file, rc.refs[i].line, rc.refs[i].col,
 			    "at-connect: '%s' is not known at a client's first lookup (only client, rep.risk, rep.spam, "
 			    "rep.vol and listed are)", cond_field_name(rc.refs[i].field));
 			cond_free(c);
@@ -1876,7 +1460,7 @@ static void
 parse_statements(struct P *p)
 {
 	for (;;) {
-		struct token *t = cur(p), at = *t;
+		struct token *t = lex_cur(p), at = *t;
 
 		at.text = NULL;
 		if (t->t == T_EOF)
@@ -1892,8 +1476,8 @@ parse_statements(struct P *p)
 		else if (t->t == T_WORD && strcmp(t->text, "zone") == 0)
 			parse_zone(p);
 		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
-			advance(p);
-			t = cur(p);
+			lex_advance(p);
+			t = lex_cur(p);
 			if (t->t != T_STRING) {
 				ERR(p, t, "expected a quoted file name after 'include'");
 				recover_top(p, at.line, at.file);
@@ -1906,14 +1490,14 @@ parse_statements(struct P *p)
 
 			inc.text = NULL;
 			/* Drop the token before switching files, so the next one comes from the include. */
-			advance(p);
-			push_file(p, path, &inc);
+			lex_advance(p);
+			lex_push_file(p, path, &inc);
 		} else if (t->t == T_WORD && strcmp(t->text, "trust") == 0) {
-			advance(p);
+			lex_advance(p);
 			do {
 				struct cidr_table *tab;
 
-				t = cur(p);
+				t = lex_cur(p);
 				if (t->t != T_TABLE) {
 					ERR(p, t, "expected a table such as <trusted> after 'trust'");
 					recover_top(p, at.line, at.file);
@@ -1926,11 +1510,11 @@ parse_statements(struct P *p)
 					    (size_t)(p->c->ntrusted + 1) * sizeof(*p->c->trusted));
 					p->c->trusted[p->c->ntrusted++] = tab;
 				}
-				advance(p);
-			} while (cur(p)->t == T_COMMA && (advance(p), 1));
+				lex_advance(p);
+			} while (lex_cur(p)->t == T_COMMA && (lex_advance(p), 1));
 		} else if (t->t == T_WORD && strcmp(t->text, "source") == 0) {
-			advance(p);
-			t = cur(p);
+			lex_advance(p);
+			t = lex_cur(p);
 			if (t->t != T_STRING || t->text[0] != '/') {
 				ERR(p, t, "expected the absolute path of a log file in quotes after 'source'");
 				recover_top(p, at.line, at.file);
@@ -1938,10 +1522,10 @@ parse_statements(struct P *p)
 			}
 			p->c->sources = xrealloc(p->c->sources, (size_t)(p->c->nsources + 1) * sizeof(char *));
 			p->c->sources[p->c->nsources++] = xstrdup(t->text);
-			advance(p);
+			lex_advance(p);
 		} else if (t->t == T_WORD && strcmp(t->text, "set") == 0) {
-			advance(p);
-			if (accept_word(p, "max-keys")) {
+			lex_advance(p);
+			if (lex_accept_word(p, "max-keys")) {
 				uint64_t n;
 
 				if (expect_uint(p, "max-keys", 100000000, &n)) {
@@ -1951,18 +1535,18 @@ parse_statements(struct P *p)
 						p->c->max_keys = (uint32_t)n;
 				} else
 					recover_top(p, at.line, at.file);
-			} else if (accept_word(p, "log")) {
-				if (accept_word(p, "syslog"))
+			} else if (lex_accept_word(p, "log")) {
+				if (lex_accept_word(p, "syslog"))
 					p->c->log_syslog = 1;
-				else if (accept_word(p, "stderr"))
+				else if (lex_accept_word(p, "stderr"))
 					p->c->log_syslog = 0;
 				else {
-					ERR(p, cur(p), "set log: expected syslog or stderr, found %s", tok_desc(cur(p)));
+					ERR(p, lex_cur(p), "set log: expected syslog or stderr, found %s", lex_tok_desc(lex_cur(p)));
 					recover_top(p, at.line, at.file);
 				}
-			} else if (accept_word(p, "firewall")) {
+			} else if (lex_accept_word(p, "firewall")) {
 				/* "set firewall "NAME[:OPTIONS]" [remove-on-exit]": checked by the firewall stage. */
-				const struct token *v = cur(p);
+				const struct token *v = lex_cur(p);
 				char where[PATH_MAX + 32];
 
 				if (v->t != T_STRING || v->text[0] == '\0') {
@@ -1976,10 +1560,10 @@ parse_statements(struct P *p)
 				free(p->c->firewall_at);
 				p->c->firewall = xstrdup(v->text);
 				p->c->firewall_at = xstrdup(where);
-				advance(p);
-				p->c->firewall_remove = accept_word(p, "remove-on-exit");
-			} else if (accept_word(p, "socketmap")) {
-				const struct token *v = cur(p);
+				lex_advance(p);
+				p->c->firewall_remove = lex_accept_word(p, "remove-on-exit");
+			} else if (lex_accept_word(p, "socketmap")) {
+				const struct token *v = lex_cur(p);
 
 				if (v->t != T_STRING || v->text[0] != '/') {
 					ERR(p, v, "set socketmap: expected the absolute path of a Unix socket in quotes");
@@ -1988,11 +1572,11 @@ parse_statements(struct P *p)
 				}
 				free(p->c->socketmap);
 				p->c->socketmap = xstrdup(v->text);
-				advance(p);
+				lex_advance(p);
 				/* "[group "NAME"] [idle DURATION]": who may connect, how long an idle one stays. */
 				for (;;) {
-					if (accept_word(p, "group")) {
-						v = cur(p);
+					if (lex_accept_word(p, "group")) {
+						v = lex_cur(p);
 						if (v->t != T_STRING || !check_group(v->text)) {
 							ERR(p, v, "set socketmap: expected a group name in quotes after 'group'");
 							recover_top(p, at.line, at.file);
@@ -2000,9 +1584,9 @@ parse_statements(struct P *p)
 						}
 						free(p->c->socketmap_group);
 						p->c->socketmap_group = xstrdup(v->text);
-						advance(p);
-					} else if (accept_word(p, "idle")) {
-						struct token d = *cur(p);
+						lex_advance(p);
+					} else if (lex_accept_word(p, "idle")) {
+						struct token d = *lex_cur(p);
 						int64_t idle;
 
 						d.text = NULL;
@@ -2016,8 +1600,8 @@ parse_statements(struct P *p)
 					} else
 						break;
 				}
-			} else if (accept_word(p, "map-file")) {
-				const struct token *v = cur(p);
+			} else if (lex_accept_word(p, "map-file")) {
+				const struct token *v = lex_cur(p);
 
 				if (v->t != T_STRING || (strncmp(v->text, "cidr:/", 6) != 0 &&
 				    strncmp(v->text, "hash:/", 6) != 0 && strncmp(v->text, "lmdb:/", 6) != 0 &&
@@ -2040,10 +1624,10 @@ parse_statements(struct P *p)
 					p->c->mapfile_at = xstrdup(where);
 				}
 				p->c->mapfile = xstrdup(v->text);
-				advance(p);
-			} else if (accept_word(p, "cluster")) {
+				lex_advance(p);
+			} else if (lex_accept_word(p, "cluster")) {
 				/* "set cluster "redis://..."|"sentinel://..." [password-file "PATH"]" (docs/CLUSTER.md) */
-				const struct token *v = cur(p);
+				const struct token *v = lex_cur(p);
 				struct redis_url u;
 				char why[300], where[PATH_MAX + 32];
 
@@ -2059,11 +1643,11 @@ parse_statements(struct P *p)
 				free(p->c->cluster_at);
 				p->c->cluster = xstrdup(v->text);
 				p->c->cluster_at = xstrdup(where);
-				advance(p);
-				if (accept_word(p, "password-file")) {
+				lex_advance(p);
+				if (lex_accept_word(p, "password-file")) {
 					char path[PATH_MAX];
 
-					v = cur(p);
+					v = lex_cur(p);
 					if (v->t != T_STRING || v->text[0] == '\0') {
 						ERR(p, v, "set cluster: expected a file name in quotes after 'password-file'");
 						recover_top(p, at.line, at.file);
@@ -2072,10 +1656,10 @@ parse_statements(struct P *p)
 					resolve_path(v, path, sizeof(path));
 					free(p->c->cluster_password_file);
 					p->c->cluster_password_file = xstrdup(path);
-					advance(p);
+					lex_advance(p);
 				}
-			} else if (accept_word(p, "node")) {
-				const struct token *v = cur(p);
+			} else if (lex_accept_word(p, "node")) {
+				const struct token *v = lex_cur(p);
 
 				if (v->t != T_STRING || !cluster_node_name_ok(v->text)) {
 					ERR(p, v, "set node: expected a name in quotes (1 to %d letters, digits, '.', '_', '-')",
@@ -2085,10 +1669,10 @@ parse_statements(struct P *p)
 				}
 				free(p->c->node);
 				p->c->node = xstrdup(v->text);
-				advance(p);
-			} else if (accept_word(p, "report-dir")) {
+				lex_advance(p);
+			} else if (lex_accept_word(p, "report-dir")) {
 				/* "set report-dir "PATH" [interval DURATION] [keep DURATION] [svg]" (docs/REPORTS.md) */
-				const struct token *v = cur(p);
+				const struct token *v = lex_cur(p);
 				char path[PATH_MAX], where[PATH_MAX + 32];
 				int bad = 0;
 
@@ -2106,10 +1690,10 @@ parse_statements(struct P *p)
 				p->c->report_interval = 0;
 				p->c->report_keep = 0;
 				p->c->report_svg = 0;
-				advance(p);
+				lex_advance(p);
 				for (;;) {
-					if (accept_word(p, "interval")) {
-						const struct token *d = cur(p);
+					if (lex_accept_word(p, "interval")) {
+						const struct token *d = lex_cur(p);
 
 						if (!expect_duration(p, "interval", &p->c->report_interval)) {
 							bad = 1;
@@ -2121,21 +1705,21 @@ parse_statements(struct P *p)
 							bad = 1;
 							break;
 						}
-					} else if (accept_word(p, "keep")) {
+					} else if (lex_accept_word(p, "keep")) {
 						if (!expect_duration(p, "keep", &p->c->report_keep)) {
 							bad = 1;
 							break;
 						}
-					} else if (accept_word(p, "svg")) {
+					} else if (lex_accept_word(p, "svg")) {
 						p->c->report_svg = 1;
 					} else
 						break;
 				}
 				if (bad)
 					recover_top(p, at.line, at.file);
-			} else if (accept_word(p, "metrics-file")) {
+			} else if (lex_accept_word(p, "metrics-file")) {
 				/* "set metrics-file "PATH"": the Prometheus textfile (node_exporter's collector reads *.prom) */
-				const struct token *v = cur(p);
+				const struct token *v = lex_cur(p);
 				char path[PATH_MAX];
 
 				if (v->t != T_STRING || v->text[0] == '\0') {
@@ -2146,10 +1730,10 @@ parse_statements(struct P *p)
 				resolve_path(v, path, sizeof(path));
 				free(p->c->metrics_file);
 				p->c->metrics_file = xstrdup(path);
-				advance(p);
-			} else if (accept_word(p, "rrdcached")) {
+				lex_advance(p);
+			} else if (lex_accept_word(p, "rrdcached")) {
 				/* "set rrdcached "unix:/run/rrdcached.sock"": the RRD's updates go through rrdcached */
-				const struct token *v = cur(p);
+				const struct token *v = lex_cur(p);
 
 				if (v->t != T_STRING || (strncmp(v->text, "unix:/", 6) != 0 && v->text[0] != '/')) {
 					ERR(p, v, "set rrdcached: expected \"unix:/PATH\" (rrdcached's socket)");
@@ -2158,26 +1742,26 @@ parse_statements(struct P *p)
 				}
 				free(p->c->rrdcached);
 				p->c->rrdcached = xstrdup(v->text);
-				advance(p);
+				lex_advance(p);
 			} else {
-				ERR(p, cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
-				    "cluster, node, report-dir, rrdcached, metrics-file)", tok_desc(cur(p)));
+				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
+				    "cluster, node, report-dir, rrdcached, metrics-file)", lex_tok_desc(lex_cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
 			/* NAME = VALUE: a macro. */
 			char *name = xstrdup(t->text);
 
-			advance(p);
-			if (cur(p)->t != T_ASSIGN) {
+			lex_advance(p);
+			if (lex_cur(p)->t != T_ASSIGN) {
 				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, source, set, "
 				    "include or NAME = VALUE", name);
 				free(name);
 				recover_top(p, at.line, at.file);
 				continue;
 			}
-			advance(p);
-			t = cur(p);
+			lex_advance(p);
+			t = lex_cur(p);
 			if (t->t != T_STRING && t->t != T_WORD) {
 				ERR(p, t, "expected a value after '%s ='", name);
 				free(name);
@@ -2191,10 +1775,10 @@ parse_statements(struct P *p)
 			m->value.text = xstrdup(t->text);
 			m->next = p->macros;
 			p->macros = m;
-			advance(p);
+			lex_advance(p);
 		} else {
-			ERR(p, t, "unexpected %s at the start of a statement", tok_desc(t));
-			advance(p);
+			ERR(p, t, "unexpected %s at the start of a statement", lex_tok_desc(t));
+			lex_advance(p);
 			recover_top(p, at.line, at.file);
 		}
 	}
@@ -2216,16 +1800,16 @@ conf_load(const char *path, conf_diag_fn diagfn, void *arg)
 
 	p.c = xcalloc(1, sizeof(*p.c));
 	p.c->max_keys = DEFAULT_MAX_KEYS;
-	if (push_file(&p, path, NULL))
+	if (lex_push_file(&p, path, NULL))
 		parse_statements(&p);
-	advance(&p);
+	lex_advance(&p);
 	if (p.have_rep_ref && p.c->nfeeds == 0 && p.c->nzones == 0)
 		WARN(&p, &p.rep_ref, "'%s' is unknown for every client: no feed or zone is defined",
 		    cond_field_name(p.rep_ref_field));
 	/* Zones are asked per event when a rule reads what they give: their listings, or the scores. */
 	p.c->uses_zones = p.c->nzones > 0 && (p.rule_zones || p.rule_scores);
 	while (p.src != NULL)
-		pop_file(&p);
+		lex_pop_file(&p);
 	while (p.macros != NULL) {
 		struct macro *m = p.macros;
 
