@@ -925,11 +925,13 @@ rbl_special(struct ctx *c, const char *p, const char *end)
 	if (KW("TTL"))
 		return n == 1 && rbl_time(w[0], we[0], &t) ? NULL : "$TTL wants one time (e.g. 35m)";
 	if (KW("SOA")) {
-		const char *q = w[3];
+		const char *q;
 
-		while (q < we[3] && is_digit(*q))
-			q++;
-		if (n != 8 || !rbl_time(w[0], we[0], &t) || q != we[3] || q - w[3] > 10 ||
+		if (n != 8)	/* (first: w[3] is not set on a shorter line) */
+			return "$SOA wants: ttl origin person serial refresh retry expire minttl";
+		for (q = w[3]; q < we[3] && is_digit(*q); q++)
+			;
+		if (!rbl_time(w[0], we[0], &t) || q != we[3] || q - w[3] > 10 ||
 		    !rbl_time(w[4], we[4], &t) || !rbl_time(w[5], we[5], &t) || !rbl_time(w[6], we[6], &t) ||
 		    !rbl_time(w[7], we[7], &t))
 			return "$SOA wants: ttl origin person serial refresh retry expire minttl";

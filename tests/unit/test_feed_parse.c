@@ -900,6 +900,9 @@ test_errors(void **state)
 		{ FEED_IP4SET, "$TTL 4294967296\n", "t.feed:1: $TTL wants one time (e.g. 35m)" },
 		{ FEED_IP4SET, "$TTL\n", "t.feed:1: $TTL wants one time (e.g. 35m)" },
 		{ FEED_IP4SET, "$SOA 0 ns.x adm.x 0 1h 1h 1d\n", "t.feed:1: $SOA wants: ttl origin person serial refresh retry expire minttl" },
+		/* shorter than the serial's field: never read (found by tests/fuzz/fuzz_feed) */
+		{ FEED_IP4SET, "$SOA 1w 1h\n", "t.feed:1: $SOA wants: ttl origin person serial refresh retry expire minttl" },
+		{ FEED_IP4SET, "$SOA\n", "t.feed:1: $SOA wants: ttl origin person serial refresh retry expire minttl" },
 		{ FEED_IP4SET, "$NS 0\n", "t.feed:1: $NS wants: ttl nameserver..." },
 		{ FEED_IP4SET, "$MAXRANGE4 /0\n", "t.feed:1: $MAXRANGE4 /LEN wants a length 1..32" },
 		{ FEED_IP4SET, "$MAXRANGE4 0\n", "t.feed:1: $MAXRANGE4 wants /LEN or a number of addresses 1..4294967295" },
