@@ -10,6 +10,8 @@
  * enough to resume without a duplicate or a gap. Each stream keeps the
  * bytes after its last newline until the line is complete; only complete
  * lines are delivered, so a saved position falls on a line boundary.
+ * A file that took the path and was rotated away before we looked is
+ * found next to the path by being unknown (scan_siblings).
  */
 #include "follow.h"
 
@@ -54,6 +56,7 @@ struct stream {
  * it is full is not opened and its lines may be lost (warned about).
  */
 #define MAXQ 64
+#define KNOWN_MAX 1024	/* files remembered as known (more than logrotate keeps) */
 
 struct follower {
 	char *path;
@@ -67,6 +70,17 @@ struct follower {
 	struct stream q[MAXQ];
 	int n;
 	int full_warned;	/* the queue-full warning was given (once per episode) */
+	/*
+	 * Every file known at the path's side: those next to it at the start
+	 * and every one opened since (a ring). A file next to the path that is
+	 * in neither this nor the queue was at the path between two looks and
+	 * never opened: rotated twice before we looked (queue_missed).
+	 */
+	struct ident {
+		uint64_t dev, ino;
+	} known[KNOWN_MAX];
+	int nknown, knext;
+	struct timespec dir_mtime;	/* the directory's when last scanned: a change means new names */
 	char *chunk;
 	struct follow_stats st;
 };
@@ -242,6 +256,128 @@ find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t out
 	return found;
 }
 
+static void
+remember(struct follower *f, uint64_t dev, uint64_t ino)
+{
+	f->known[f->knext] = (struct ident){ dev, ino };
+	f->knext = (f->knext + 1) % KNOWN_MAX;
+	if (f->nknown < KNOWN_MAX)
+		f->nknown++;
+}
+
+static int
+is_known(const struct follower *f, uint64_t dev, uint64_t ino)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->q[i].dev == dev && f->q[i].ino == ino)
+			return 1;
+	for (int i = 0; i < f->nknown; i++)
+		if (f->known[i].dev == dev && f->known[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/* A rotated copy of path by its name: path.1, path-20261206 (compressed ones are not read). */
+static int
+rotated_name(const char *name, const char *base, size_t blen)
+{
+	static const char *const packed[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z" };
+	size_t n = strlen(name);
+
+	if (n <= blen + 1 || strncmp(name, base, blen) != 0 || !strchr(".-_", name[blen]))
+		return 0;
+	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++) {
+		size_t k = strlen(packed[i]);
+
+		if (n > k && strcmp(name + n - k, packed[i]) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+struct missed {
+	char name[NAME_MAX + 1];
+	struct timespec mtime;
+};
+
+static int
+older_first(const void *a, const void *b)
+{
+	const struct missed *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(y->name, x->name);	/* (path.2 before path.1) */
+}
+
+/*
+ * Call with each side of the path: remember (at the start) or queue (at a
+ * rotation) the rotated files next to it. Queued are those never known:
+ * a file that took the path and was rotated away again before we looked
+ * (two rotations between two looks, as a loaded machine sees them). They
+ * are older than the file now at the path, so they go before it, oldest
+ * (by last write) first.
+ */
+static int
+scan_siblings(struct follower *f, int queue, int64_t now_ms)
+{
+	char *d1 = xstrdup(f->path), *d2 = xstrdup(f->path), full[PATH_MAX];
+	const char *dir = dirname(d1), *base = basename(d2);
+	size_t blen = strlen(base);
+	DIR *dp;
+	struct dirent *de;
+	struct missed m[MAXQ];
+	int nm = 0, added = 0;
+	struct stat ds;
+
+	if (stat(dir, &ds) == 0)
+		f->dir_mtime = ds.st_mtim;	/* (before reading it: a change while we read is seen next time) */
+	dp = opendir(dir);
+
+	while (dp != NULL && (de = readdir(dp)) != NULL) {
+		struct stat sb;
+
+		if (!rotated_name(de->d_name, base, blen) ||
+		    snprintf(full, sizeof(full), "%s/%s", dir, de->d_name) >= (int)sizeof(full) ||
+		    stat(full, &sb) != 0 || !S_ISREG(sb.st_mode) || is_known(f, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino))
+			continue;
+		if (!queue)
+			remember(f, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino);
+		else if (nm < MAXQ - 1 - f->n) {
+			snprintf(m[nm].name, sizeof(m[nm].name), "%s", de->d_name);
+			m[nm++].mtime = sb.st_mtim;
+		}
+	}
+	if (dp != NULL)
+		closedir(dp);
+	qsort(m, (size_t)nm, sizeof(m[0]), older_first);
+	for (int i = 0; i < nm; i++) {
+		struct stream s;
+
+		stream_init(&s);
+		if (snprintf(full, sizeof(full), "%s/%s", dir, m[i].name) >= (int)sizeof(full) ||
+		    stream_open(&s, full, 0) != 0)
+			continue;
+		if (is_known(f, s.dev, s.ino)) {	/* (renamed onto by another rotation meanwhile) */
+			stream_close(&s);
+			continue;
+		}
+		remember(f, s.dev, s.ino);
+		s.superseded = now_ms;
+		s.seen = now_ms;
+		f->q[f->n++] = s;
+		f->st.rotations++;
+		added++;
+	}
+	if (added > 0)
+		log_info("%s: rotated again before it was looked at; reading %d file(s) in between", f->path, added);
+	free(d1);
+	free(d2);
+	return added;
+}
+
 static int
 same_head(int fd, const struct follow_pos *p)
 {
@@ -285,6 +421,9 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 		cur.offset = (uint64_t)sb.st_size;
 	if (cur.fd >= 0)
 		f->q[f->n++] = cur;
+	for (int i = 0; i < f->n; i++)
+		remember(f, f->q[i].dev, f->q[i].ino);
+	scan_siblings(f, 0, 0);	/* the rotated files there now are known: never read as missed ones */
 	return f;
 }
 
@@ -304,6 +443,19 @@ const char *
 follow_path(const struct follower *f)
 {
 	return f->path;
+}
+
+/* Whether the path's directory changed (a name added, renamed or removed) since it was last scanned. */
+static int
+dir_changed(const struct follower *f)
+{
+	char *d = xstrdup(f->path);
+	struct stat ds;
+	int changed = stat(dirname(d), &ds) == 0 && (ds.st_mtim.tv_sec != f->dir_mtime.tv_sec ||
+	    ds.st_mtim.tv_nsec != f->dir_mtime.tv_nsec);
+
+	free(d);
+	return changed;
 }
 
 /* The newest file replaced, truncated in place or refilled: start it again. */
@@ -342,6 +494,7 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 	/* A new file at the path (rotation, or the first one): open it now, read it in turn. */
 	if (stat(f->path, &sb) == 0 && (f->n == 0 || (uint64_t)sb.st_dev != f->q[f->n - 1].dev ||
 	    (uint64_t)sb.st_ino != f->q[f->n - 1].ino)) {
+		/* (files that were at the path in between are queued first: scan_siblings) */
 		struct stream s;
 
 		stream_init(&s);
@@ -355,9 +508,20 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 				f->q[f->n - 1].superseded = now_ms;
 				f->st.rotations++;
 			}
+			remember(f, s.dev, s.ino);
+			if (f->n > 0)
+				scan_siblings(f, 1, now_ms);
 			s.seen = now_ms;
 			f->q[f->n++] = s;
 		}
+	} else if (f->n > 0 && dir_changed(f)) {
+		/*
+		 * New names next to the path while its file stayed: copies
+		 * (copytruncate's, an administrator's), never a file that was at
+		 * the path. Known from now on, so a rotation later does not take
+		 * one for a missed file and read it again.
+		 */
+		scan_siblings(f, 0, now_ms);
 	}
 	for (int i = 0; i < f->n - 1; i++)
 		note_growth(&f->q[i], now_ms);	/* (the newest file is not superseded: no grace to measure) */

@@ -154,12 +154,79 @@ test_rotated_file_still_written(void **state)
 	follow_free(f);
 }
 
+/*
+ * Two rotations between two looks (a loaded machine): the file that was at
+ * the path in between was never opened, and is found next to the path
+ * (mail.log.1) and read before the newest one. Rotated files that were
+ * there at the start, compressed copies, and copies made while the path's
+ * file stayed are not read.
+ */
+static void
+test_rotated_twice_between_looks(void **state)
+{
+	char path[128], r1[160], r2[160], old[160], gz[160];
+	struct got g = { 0, 0, 0 };
+	struct follower *f;
+	long written = 0, ignored = 1000000;
+	int64_t now = 1000000;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mail.log", dir);
+	snprintf(r1, sizeof(r1), "%s/mail.log.1", dir);
+	snprintf(r2, sizeof(r2), "%s/mail.log.2", dir);
+	snprintf(old, sizeof(old), "%s/mail.log.7", dir);
+	snprintf(gz, sizeof(gz), "%s/mail.log.3.gz", dir);
+	append_lines(old, &ignored, 5);		/* rotated before the start: not ours */
+	append_lines(path, &written, 10);
+	f = follow_new(path, NULL, FOLLOW_FROM_START, 4096);
+	follow_poll(f, now, on_line, &g);
+	assert_int_equal(g.n, 10);
+	/* X -> .1, Y at the path, written; Y -> .1 (X -> .2), Z at the path, written: no look between */
+	rotate(path, r1, &written);
+	append_lines(path, &written, 20);
+	assert_int_equal(rename(r1, r2), 0);
+	rotate(path, r1, &written);
+	append_lines(path, &written, 30);
+	append_lines(gz, &ignored, 3);		/* a compressed copy appears too: never read */
+	for (int i = 0; i < 12; i++) {
+		now += 250;
+		follow_poll(f, now, on_line, &g);
+	}
+	assert_int_equal(g.n, 60);
+	assert_false(g.out_of_order);
+	assert_int_equal(follow_stats(f).rotations, 2);
+	/*
+	 * A copy made next to the path while its file stays (copytruncate's, an
+	 * administrator's) is seen at the next look and is never taken for a
+	 * missed file; a rotation later reads nothing twice.
+	 */
+	{
+		char copy[160], cmd[400];
+
+		snprintf(copy, sizeof(copy), "%s/mail.log.bak", dir);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
+		assert_int_equal(system(cmd), 0);
+	}
+	now += 250;
+	follow_poll(f, now, on_line, &g);
+	rotate(path, r1, &written);
+	append_lines(path, &written, 4);
+	for (int i = 0; i < 12; i++) {
+		now += 250;
+		follow_poll(f, now, on_line, &g);
+	}
+	assert_int_equal(g.n, 64);
+	assert_false(g.out_of_order);
+	follow_free(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rotation_burst, mkdir_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_rotated_file_still_written, mkdir_tmp, rm_tmp),
+		cmocka_unit_test_setup_teardown(test_rotated_twice_between_looks, mkdir_tmp, rm_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
