@@ -80,6 +80,7 @@ struct follower {
 		uint64_t dev, ino;
 	} known[KNOWN_MAX];
 	int nknown, knext;
+	char *dir;		/* the path's directory */
 	struct timespec dir_mtime;	/* the directory's when last scanned: a change means new names */
 	char *chunk;
 	struct follow_stats st;
@@ -323,8 +324,8 @@ older_first(const void *a, const void *b)
 static int
 scan_siblings(struct follower *f, int queue, int64_t now_ms)
 {
-	char *d1 = xstrdup(f->path), *d2 = xstrdup(f->path), full[PATH_MAX];
-	const char *dir = dirname(d1), *base = basename(d2);
+	char *d2 = xstrdup(f->path), full[PATH_MAX];
+	const char *dir = f->dir, *base = basename(d2);
 	size_t blen = strlen(base);
 	DIR *dp;
 	struct dirent *de;
@@ -373,7 +374,6 @@ scan_siblings(struct follower *f, int queue, int64_t now_ms)
 	}
 	if (added > 0)
 		log_info("%s: rotated again before it was looked at; reading %d file(s) in between", f->path, added);
-	free(d1);
 	free(d2);
 	return added;
 }
@@ -395,6 +395,12 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 	char rotated[PATH_MAX];
 
 	f->path = xstrdup(path);
+	{
+		char *d = xstrdup(path);
+
+		f->dir = xstrdup(dirname(d));
+		free(d);
+	}
 	f->max_line = max_line;
 	f->chunk = xmalloc(CHUNK);
 	stream_init(&cur);
@@ -436,6 +442,7 @@ follow_free(struct follower *f)
 		stream_close(&f->q[i]);
 	free(f->chunk);
 	free(f->path);
+	free(f->dir);
 	free(f);
 }
 
@@ -449,13 +456,10 @@ follow_path(const struct follower *f)
 static int
 dir_changed(const struct follower *f)
 {
-	char *d = xstrdup(f->path);
 	struct stat ds;
-	int changed = stat(dirname(d), &ds) == 0 && (ds.st_mtim.tv_sec != f->dir_mtime.tv_sec ||
-	    ds.st_mtim.tv_nsec != f->dir_mtime.tv_nsec);
 
-	free(d);
-	return changed;
+	return stat(f->dir, &ds) == 0 && (ds.st_mtim.tv_sec != f->dir_mtime.tv_sec ||
+	    ds.st_mtim.tv_nsec != f->dir_mtime.tv_nsec);
 }
 
 /* The newest file replaced, truncated in place or refilled: start it again. */
