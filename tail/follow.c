@@ -322,7 +322,7 @@ older_first(const void *a, const void *b)
  * (by last write) first.
  */
 static int
-scan_siblings(struct follower *f, int queue, int64_t now_ms)
+scan_siblings(struct follower *f, int queue, const struct timespec *after, int64_t now_ms)
 {
 	char *d2 = xstrdup(f->path), full[PATH_MAX];
 	const char *dir = f->dir, *base = basename(d2);
@@ -346,6 +346,9 @@ scan_siblings(struct follower *f, int queue, int64_t now_ms)
 			continue;
 		if (!queue)
 			remember(f, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino);
+		else if (after != NULL && (sb.st_mtim.tv_sec < after->tv_sec ||
+		    (sb.st_mtim.tv_sec == after->tv_sec && sb.st_mtim.tv_nsec <= after->tv_nsec)))
+			continue;	/* last written before the file we know: older than it */
 		else if (nm < MAXQ - 1 - f->n) {
 			snprintf(m[nm].name, sizeof(m[nm].name), "%s", de->d_name);
 			m[nm++].mtime = sb.st_mtim;
@@ -414,11 +417,22 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 		} else if (find_rotated(path, saved->dev, saved->ino, rotated, sizeof(rotated)) &&
 		    stream_open(&old, rotated, saved->offset) == 0 && fstat(old.fd, &sb) == 0 &&
 		    (uint64_t)sb.st_size >= saved->offset && same_head(old.fd, saved)) {
-			/* Rotated while we were down: finish the old file first, then all of the new one. */
+			/*
+			 * Rotated while we were down: finish the old file first, then
+			 * any that took the path after it (rotated more than once:
+			 * those last written after it, oldest first), then all of the
+			 * new one.
+			 */
+			struct timespec old_mtime = sb.st_mtim;
+
 			f->st.rotations++;
 			old.superseded = 0;
 			f->q[f->n++] = old;
 			log_info("%s: rotated while stopped; reading the rest of %s first", path, rotated);
+			remember(f, old.dev, old.ino);
+			if (cur.fd >= 0)
+				remember(f, cur.dev, cur.ino);
+			scan_siblings(f, 1, &old_mtime, 0);
 		} else {
 			stream_close(&old);
 			log_info("%s: the file saved last time is gone or changed; reading from the start", path);
@@ -429,7 +443,7 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 		f->q[f->n++] = cur;
 	for (int i = 0; i < f->n; i++)
 		remember(f, f->q[i].dev, f->q[i].ino);
-	scan_siblings(f, 0, 0);	/* the rotated files there now are known: never read as missed ones */
+	scan_siblings(f, 0, NULL, 0);	/* the rotated files there now are known: never read as missed ones */
 	return f;
 }
 
@@ -514,7 +528,7 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 			}
 			remember(f, s.dev, s.ino);
 			if (f->n > 0)
-				scan_siblings(f, 1, now_ms);
+				scan_siblings(f, 1, NULL, now_ms);
 			s.seen = now_ms;
 			f->q[f->n++] = s;
 		}
@@ -525,7 +539,7 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 		 * the path. Known from now on, so a rotation later does not take
 		 * one for a missed file and read it again.
 		 */
-		scan_siblings(f, 0, now_ms);
+		scan_siblings(f, 0, NULL, now_ms);
 	}
 	for (int i = 0; i < f->n - 1; i++)
 		note_growth(&f->q[i], now_ms);	/* (the newest file is not superseded: no grace to measure) */
