@@ -5,7 +5,7 @@
 #   make check-san       the same suite built with ASan + UBSan (build/san/)
 #   make check-valgrind  golden files and shell tests under valgrind
 #   make bench           bench/bench_parse.sh (needs root for the peers)
-#   make fuzz            libFuzzer target of the parse stage (clang), build/fuzz/
+#   make fuzz            libFuzzer targets of every hostile-input parser (clang), build/fuzz/ (tests/fuzz/README.md)
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
@@ -119,11 +119,62 @@ bench: $(BIN) bench/genlog
 	bench/bench_parse.sh
 
 # The fuzz build compiles the library sources itself: they need clang's instrumentation.
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-fuzz: build/fuzz/fuzz_parse build/fuzz/fuzz_conf
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+# They are compiled once into build/fuzz/libmxguard-fuzz.a; each target links against it.
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_DIR     := build/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_DIR)/lib/%.o)
+FUZZ_LIB     := $(FUZZ_DIR)/libmxguard-fuzz.a
+# make fuzz-long: every target for FUZZ_SECONDS from its seeds (tests/fuzz/seeds/NAME/,
+# plus the golden logs for fuzz_parse and the sample configurations for fuzz_conf);
+# the corpus grows in build/fuzz/corpus/NAME/, crashes go to build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 3600
+FUZZ_MAXLEN_fuzz_parse     := 8192
+FUZZ_MAXLEN_fuzz_conf      := 4096
+FUZZ_MAXLEN_fuzz_socketmap := 4200
+FUZZ_MAXLEN_fuzz_feed      := 16384
+FUZZ_MAXLEN_fuzz_dnsreply  := 4096
+FUZZ_MAXLEN_fuzz_cluster   := 1024
+FUZZ_SEEDS_fuzz_parse := tests/golden samples/logs
+FUZZ_SEEDS_fuzz_conf  := $(FUZZ_DIR)/conf-seeds
+
+.PHONY: fuzz-long
+fuzz: $(FUZZ_BINS)
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+
+$(FUZZ_DIR)/lib/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(STD) -D_GNU_SOURCE $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	clang $(STD) -D_GNU_SOURCE -MMD -MP $(FUZZ_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	clang $(STD) -D_GNU_SOURCE -MMD -MP $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+
+$(FUZZ_DIR)/conf-seeds: samples/mxguard.conf $(wildcard tests/replay/*.conf)
+	@mkdir -p $@
+	cp $^ $@/
+	@touch $@
+
+# One target's long run (a crash is recorded and the next target still runs; the make fails at the end).
+define fuzz_run
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1)
+	@echo "== $(1): $(FUZZ_SECONDS) s"
+	$(FUZZ_DIR)/$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAXLEN_$(1)),4096) -timeout=5 \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- $(FUZZ_DIR)/corpus/$(1) \
+	    $(wildcard tests/fuzz/seeds/$(1:fuzz_%=%)) $(FUZZ_SEEDS_$(1)) || echo $(1) >> $(FUZZ_DIR)/long-failed
+
+endef
+
+fuzz-long: $(FUZZ_BINS) $(FUZZ_DIR)/conf-seeds
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@rm -f $(FUZZ_DIR)/long-failed
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
+	@if [ -f $(FUZZ_DIR)/long-failed ]; then echo "fuzz-long: findings from: $$(cat $(FUZZ_DIR)/long-failed) (build/fuzz/artifacts/)"; exit 1; fi
 
 clean:
 	rm -rf build mxguard bench/genlog bench/rep_bench
