@@ -80,7 +80,7 @@ struct follower {
 		uint64_t dev, ino;
 	} known[KNOWN_MAX];
 	int nknown, knext;
-	char *dir;		/* the path's directory */
+	char *dir, *base;	/* the path's directory and file name */
 	struct timespec dir_mtime;	/* the directory's when last scanned: a change means new names */
 	char *chunk;
 	struct follow_stats st;
@@ -324,8 +324,8 @@ older_first(const void *a, const void *b)
 static int
 scan_siblings(struct follower *f, int queue, const struct timespec *after, int64_t now_ms)
 {
-	char *d2 = xstrdup(f->path), full[PATH_MAX];
-	const char *dir = f->dir, *base = basename(d2);
+	char full[PATH_MAX];
+	const char *dir = f->dir, *base = f->base;
 	size_t blen = strlen(base);
 	DIR *dp;
 	struct dirent *de;
@@ -377,7 +377,6 @@ scan_siblings(struct follower *f, int queue, const struct timespec *after, int64
 	}
 	if (added > 0)
 		log_info("%s: rotated again before it was looked at; reading %d file(s) in between", f->path, added);
-	free(d2);
 	return added;
 }
 
@@ -399,10 +398,12 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 
 	f->path = xstrdup(path);
 	{
-		char *d = xstrdup(path);
+		char *d = xstrdup(path), *b = xstrdup(path);
 
 		f->dir = xstrdup(dirname(d));
+		f->base = xstrdup(basename(b));
 		free(d);
+		free(b);
 	}
 	f->max_line = max_line;
 	f->chunk = xmalloc(CHUNK);
@@ -457,6 +458,7 @@ follow_free(struct follower *f)
 	free(f->chunk);
 	free(f->path);
 	free(f->dir);
+	free(f->base);
 	free(f);
 }
 
