@@ -9,7 +9,7 @@
 #   fwreset    empties mxguard's sets, as a firewall reset would
 #   SHAPES     1 if the backend also limits and tarpits (tested then)
 . "$(dirname "$0")/lib.sh"
-for tool in $TOOLS ip nc; do
+for tool in $TOOLS ip nc python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 SRV=mxg-s$$ CLI=mxg-c$$
@@ -37,8 +37,8 @@ ip -n "$CLI" -6 addr add 2001:db8:1::3/64 dev "vc$$" nodad
 for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV" link set "vs$$" up
 ip -n "$CLI" link set "vc$$" up
-ip netns exec "$SRV" nc -lk 198.51.100.1 2525 > /dev/null 2>&1 & PIDS+=($!)
-ip netns exec "$SRV" nc -6 -lk 2001:db8:1::1 2525 > /dev/null 2>&1 & PIDS+=($!)
+tcp_sink "$SRV" 198.51.100.1 2525; PIDS+=($!)
+tcp_sink "$SRV" 2001:db8:1::1 2525; PIDS+=($!)
 # listening PORT N: N sockets listen on PORT in the server namespace
 listening() { [ "$(ip netns exec "$SRV" ss -Hltn "sport = :$1" | wc -l)" -ge "$2" ]; }
 wait_for 10 listening 2525 2

@@ -152,6 +152,23 @@ enforce_latency() {
 	LAT_MS=$((${t1:-0} - ${t0:-0})) LAT20_MS=$((${t1:-0} - ${t20:-${t1:-0}}))
 }
 
+# tcp_sink NS ADDR PORT: in namespace NS, accept TCP connections on ADDR:PORT
+# and close them, in the background (its pid in $!). Not `nc -lk`: it listens
+# with a backlog of 1 and serves one connection at a time, so on a loaded
+# machine a third quick client's SYN is dropped and counted as blocked.
+tcp_sink() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+a = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((a, int(sys.argv[2])))
+s.listen(1024)
+while True:
+    s.accept()[0].close()
+' "$2" "$3" > /dev/null 2>&1 &
+}
+
 # bridge_net MX PREFIX CLIENT...: the end-to-end tests' network. The MX
 # namespace (already added) gets a bridge holding 203.0.113.1 and
 # 198.51.100.1; each CLIENT gets a namespace PREFIX$CLIENT$$ with one veth on

@@ -20,7 +20,7 @@
 # Redis has an ACL user that may touch only the stream; the MX node gives
 # its password in the URL, the agent in a password-file.
 . "$(dirname "$0")/lib.sh"
-for tool in redis-server redis-cli jq nft ip nc; do
+for tool in redis-server redis-cli jq nft ip nc python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool is not installed"
 done
 CLI=mxg-ac$$ GW=mxg-ag$$ MX=mxg-am$$
@@ -54,7 +54,7 @@ ip -n "$MX" link set "am$$" up
 ip -n "$CLI" route add default via 203.0.113.1
 ip -n "$MX" route add default via 198.51.100.1
 ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$MX" nc -lk 198.51.100.2 2525 > /dev/null 2>&1 & PIDS+=($!)
+tcp_sink "$MX" 198.51.100.2 2525; PIDS+=($!)
 wait_for 10 sh -c "ip netns exec '$MX' ss -Hltn 'sport = :2525' | grep -q ."
 # from ADDR: a TCP connection from that source address reaches the MX within a second
 from() { ip netns exec "$CLI" nc -z -w 1 -s "$1" 198.51.100.2 2525 2> /dev/null; }

@@ -10,7 +10,7 @@
 # and it is let in again then, and --remove-on-exit leaves the
 # namespace's ruleset exactly as it was.
 . "$(dirname "$0")/lib.sh"
-for tool in ip nc; do
+for tool in ip nc python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 SRV=mxg-s$$ CLI=mxg-c$$
@@ -39,8 +39,8 @@ listening() { [ "$(ip netns exec "$SRV" ss -Hltn "sport = :2525" | wc -l)" -ge 2
 # listen: the two listeners up (again, if one ended: each backend's checks start from a working path)
 listen() {
 	listening && return
-	ip netns exec "$SRV" nc -lk 198.51.100.1 2525 > /dev/null 2>&1 & PIDS+=($!)
-	ip netns exec "$SRV" nc -6 -lk 2001:db8:1::1 2525 > /dev/null 2>&1 & PIDS+=($!)
+	tcp_sink "$SRV" 198.51.100.1 2525; PIDS+=($!)
+	tcp_sink "$SRV" 2001:db8:1::1 2525; PIDS+=($!)
 	wait_for 10 listening
 }
 listen
