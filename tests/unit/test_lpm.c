@@ -270,6 +270,52 @@ test_dense_slice(void **state)
 	free(p);
 }
 
+/*
+ * IPv6 prefixes all inside one /64: the index slices the last 64 bits
+ * (the lookup's slow path: the first 64 bits alone do not name a slice),
+ * and slices hold more ranges than are counted without a branch.
+ */
+static void
+test_dense_slice6(void **state)
+{
+	size_t n = 1500;
+	struct lpm_prefix *p = calloc(n, sizeof(*p));
+	static const uint8_t net[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };	/* 2001:db8:0:1::/64 */
+
+	(void)state;
+	assert_non_null(p);
+	rng_seed(12);
+	for (size_t i = 0; i < n; i++) {
+		p[i].addr.family = 6;
+		memcpy(p[i].addr.b, net, 8);
+		for (int k = 8; k < 16; k++)
+			p[i].addr.b[k] = (uint8_t)(k < 10 ? rng() % 2 : rng());
+		p[i].plen = (uint8_t)(64 + rng() % 65);
+		p[i].tag = (uint32_t)i * 7;
+		clear_host(&p[i].addr, p[i].plen);
+	}
+	{
+		struct lpm *t = lpm_build(p, n);
+		uint32_t want[130], tag;
+
+		for (int i = 0; i < 5000; i++) {
+			struct addr a = p[rng() % n].addr;
+			int nw;
+
+			if (i % 2)
+				for (int k = 8 + (int)(rng() % 8); k < 16; k++)
+					a.b[k] = (uint8_t)rng();
+			if (i % 97 == 0)	/* outside the /64, below or above it */
+				a.b[7] = (uint8_t)(rng() % 2 ? 0 : 2);
+			nw = naive_chain(p, n, &a, want);
+			if (lpm_lookup_tag(t, &a, &tag) != (nw > 0 ? want[0] : LPM_NONE) || tag != (nw > 0 ? p[want[0]].tag : 0))
+				fail_msg("lookup %d: %u, naive %u", i, lpm_lookup(t, &a), nw > 0 ? want[0] : LPM_NONE);
+		}
+		lpm_free(t);
+	}
+	free(p);
+}
+
 int
 main(void)
 {
@@ -278,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_empty_and_one_family),
 		cmocka_unit_test(test_dense_slice),
+		cmocka_unit_test(test_dense_slice6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
