@@ -32,7 +32,17 @@ STD     := -std=gnu11
 HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 
+# Whole-program optimisation: the hot paths cross modules (a reputation lookup is feed.c
+# then lpm.c; a line goes from tail/ through parsers/ to rules/), and are inlined across
+# them: parse and replay 2 to 8 % faster, lookups more (bench/RESULTS.md). The library's
+# objects are then GCC's intermediate code, archived with gcc-ar. (Not with clang, nor in
+# the sanitizer build.)
+LTO     := $(if $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | grep __clang__),,-flto=auto)
+LIB_AR  := $(if $(LTO),gcc-ar,$(AR))
+
 ifeq ($(SAN),1)
+LTO     :=
+LIB_AR  := $(AR)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 BIN     := $(BUILD)/mxguard
@@ -41,7 +51,7 @@ HARDEN_LDFLAGS :=
 else
 BIN     := mxguard
 endif
-LDFLAGS += $(HARDEN_LDFLAGS)
+LDFLAGS += $(HARDEN_LDFLAGS) $(LTO)
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_FOUND  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -66,17 +76,17 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # dnsrep_lookup asks DNS zones through reputation/dnszone.c.
 TOOL_BINS := $(BUILD)/tests/feed_lookup $(BUILD)/tests/dnsrep_lookup
 
-ALL_CFLAGS = $(STD) $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -pthread
+ALL_CFLAGS = $(STD) $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(LTO) $(PKG_CFLAGS) -pthread
 
 .PHONY: all tools check check-unit check-san check-valgrind bench fuzz clean
 all: $(BIN)
 
 $(BIN): $(CLI_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(PKG_LIBS)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(LIB_AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -489,6 +489,7 @@ lpm_lookup_tag(const struct lpm *t, const struct addr *a, uint32_t *tag)
 		*tag = f->r6[k].tag;
 		return f->r6[k].label;
 	}
+	*tag = 0;
 	return LPM_NONE;
 }
 
