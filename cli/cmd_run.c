@@ -1452,6 +1452,14 @@ watch_feeds(struct daemon *dm)
 	}
 }
 
+/* A rule whose counting changed at a reload: its windows start again from zero. */
+static void
+say_reset(void *arg, const char *rule, const char *why)
+{
+	(void)arg;
+	log_warnx("run: reload: rule \"%s\": %s: its counters start again from zero", rule, why);
+}
+
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
 int
 daemon_reload(struct daemon *dm)
@@ -1502,7 +1510,7 @@ daemon_reload(struct daemon *dm)
 	{
 		struct engine *ne = engine_new(nc);
 
-		engine_adopt(ne, dm->eng);	/* unchanged rules keep their counters */
+		engine_adopt(ne, dm->eng, say_reset, NULL);	/* rules that count as before keep their counters */
 		log_syslog(nc->log_syslog);
 		/* The firewall is set up once; its kernel objects outlive a reload. */
 		if ((nc->firewall == NULL) != (dm->conf->firewall == NULL) ||

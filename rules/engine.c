@@ -557,25 +557,53 @@ decision_json(struct outbuf *ob, const struct decision *d)
 	OB_LIT(ob, "}\n");
 }
 
-static int
-same_counting(const struct rule *a, const struct rule *b)
+/*
+ * Why b's counters cannot be a's after a reload (NULL: they can): the
+ * first difference in how the two count. The threshold, conditions and
+ * actions may change freely: the counts stay what they were.
+ */
+static const char *
+counting_change(const struct rule *a, const struct rule *b)
 {
-	return strcmp(a->name, b->name) == 0 && a->types == b->types && a->key == b->key &&
-	    a->v4len == b->v4len && a->v6len == b->v6len && a->measure == b->measure &&
-	    a->field == b->field && a->dv4len == b->dv4len && a->dv6len == b->dv6len &&
-	    a->window == b->window && a->max_keys == b->max_keys && a->scope == b->scope;
+	if (a->types != b->types)
+		return "the events it counts changed";
+	if (a->key != b->key || a->v4len != b->v4len || a->v6len != b->v6len)
+		return "its key (by ...) changed";
+	if (a->measure != b->measure || a->field != b->field || a->dv4len != b->dv4len || a->dv6len != b->dv6len)
+		return "what it counts changed";
+	if (a->window != b->window)
+		return "its window changed";
+	if (a->max_keys != b->max_keys)
+		return "its max-keys changed";
+	if (a->scope != b->scope)
+		return "its scope changed";
+	return NULL;
 }
 
 void
-engine_adopt(struct engine *e, struct engine *old)
+engine_adopt(struct engine *e, struct engine *old, engine_reset_fn reset, void *arg)
 {
 	for (int i = 0; i < e->n; i++)
 		for (int j = 0; j < old->n; j++) {
 			struct rule_rt tmp;
+			const char *why;
 
-			if (old->rt[j].windows == NULL || !same_counting(e->rt[i].r, old->rt[j].r))
+			if (old->rt[j].windows == NULL || strcmp(e->rt[i].r->name, old->rt[j].r->name) != 0)
 				continue;
 			tmp = e->rt[i];
+			if ((why = counting_change(e->rt[i].r, old->rt[j].r)) != NULL) {
+				const struct rule *a = e->rt[i].r, *b = old->rt[j].r;
+
+				if (reset != NULL && keytab_stats(old->rt[j].windows).size > 0)
+					reset(arg, a->name, why);
+				/* The same keys: the offenders' escalation levels still apply. */
+				if (a->key == b->key && a->v4len == b->v4len && a->v6len == b->v6len &&
+				    a->max_keys == b->max_keys) {
+					e->rt[i].offenders = old->rt[j].offenders;
+					old->rt[j].offenders = tmp.offenders;
+				}
+				break;
+			}
 			e->rt[i].windows = old->rt[j].windows;
 			e->rt[i].offenders = old->rt[j].offenders;
 			e->rt[i].st = old->rt[j].st;

@@ -56,9 +56,13 @@ void engine_event(struct engine *e, const struct event *ev, decision_fn fn, void
 /*
  * After a reload: take over the state (windows, offenders, stats) of every
  * rule of `old` that still exists in `e` under the same name and counts
- * the same way (events, key, measure, window); `old` is then freed.
+ * the same way (events, key, measure, window, max-keys, scope; a new
+ * threshold, condition or action keeps the counts); `old` is then freed.
+ * A rule that counted something and now counts differently starts from
+ * zero: reset (if not NULL) is told its name and why.
  */
-void engine_adopt(struct engine *e, struct engine *old);
+typedef void (*engine_reset_fn)(void *arg, const char *rule, const char *why);
+void engine_adopt(struct engine *e, struct engine *old, engine_reset_fn reset, void *arg);
 
 /*
  * A decision in force from before a restart: the key is under the rule's
