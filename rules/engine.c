@@ -583,6 +583,7 @@ counting_change(const struct rule *a, const struct rule *b)
 void
 engine_adopt(struct engine *e, struct engine *old, engine_reset_fn reset, void *arg)
 {
+	e->key = old->key;	/* the fingerprints in the windows taken over were made with it */
 	for (int i = 0; i < e->n; i++)
 		for (int j = 0; j < old->n; j++) {
 			struct rule_rt tmp;
@@ -658,5 +659,146 @@ engine_restore(struct engine *e, const char *rule, const char *key, int64_t unti
 			o->decisions = level + 1;
 		return 1;
 	}
+	return 0;
+}
+
+/* ------------------------------------------- counters with the state --- */
+
+struct hash_key
+engine_key(const struct engine *e)
+{
+	return e->key;
+}
+
+void
+engine_set_key(struct engine *e, const struct hash_key *k)
+{
+	e->key = *k;
+}
+
+/* How a rule counts, as saved with its counters: counting_change's fields. */
+#define COUNTING_FMT "types=%x key=%d v4=%d v6=%d measure=%d field=%d dv4=%d dv6=%d window=%lld max-keys=%u scope=%d"
+
+void
+engine_counting(const struct rule *r, char *out, size_t len)
+{
+	snprintf(out, len, COUNTING_FMT, (unsigned)r->types, (int)r->key, r->v4len, r->v6len, (int)r->measure,
+	    r->field, r->dv4len, r->dv6len, (long long)r->window, (unsigned)r->max_keys, (int)r->scope);
+}
+
+const char *
+engine_counting_change(const struct rule *r, const char *saved)
+{
+	struct rule b;
+	unsigned types, max_keys;
+	int key, measure, scope;
+	long long window;
+
+	memset(&b, 0, sizeof(b));
+	if (sscanf(saved, COUNTING_FMT, &types, &key, &b.v4len, &b.v6len, &measure, &b.field, &b.dv4len, &b.dv6len,
+	    &window, &max_keys, &scope) != 11)
+		return "its saved counting is unreadable";
+	b.types = types;
+	b.key = (enum key_kind)key;
+	b.measure = (enum measure)measure;
+	b.window = window;
+	b.max_keys = max_keys;
+	b.scope = (enum scope)scope;
+	return counting_change(r, &b);
+}
+
+void
+engine_track_changes(struct engine *e)
+{
+	for (int i = 0; i < e->n; i++)
+		keytab_track(e->rt[i].windows);
+}
+
+struct saving {
+	const struct engine_saver *sv;
+	const struct rule_rt *rt;
+	uint8_t *buf;
+	size_t cap;
+	long rows;
+	int failed;
+};
+
+static void
+save_changed(void *arg, void *payload)
+{
+	struct saving *sg = arg;
+	const struct window *w = payload;
+	int distinct = sg->rt->r->measure == M_DISTINCT;
+	size_t n = win_pack_size(w, distinct), klen;
+	const uint8_t *k;
+
+	if (sg->failed)
+		return;
+	if (n > sg->cap) {
+		sg->cap = n * 2;
+		sg->buf = xrealloc(sg->buf, sg->cap);
+	}
+	n = win_pack(w, distinct, sg->buf);
+	k = keytab_key(sg->rt->windows, payload, &klen);
+	if (sg->sv->put(sg->sv->arg, sg->rt->r->name, k, klen, keytab_seen(sg->rt->windows, payload), sg->buf, n) < 0)
+		sg->failed = 1;
+	sg->rows++;
+}
+
+static void
+save_removed(void *arg, const uint8_t *key, size_t klen)
+{
+	struct saving *sg = arg;
+
+	if (!sg->failed && sg->sv->del(sg->sv->arg, sg->rt->r->name, key, klen) < 0)
+		sg->failed = 1;
+	sg->rows++;
+}
+
+long
+engine_save_changes(struct engine *e, const struct engine_saver *sv)
+{
+	struct saving sg = { .sv = sv };
+
+	for (int i = 0; i < e->n && !sg.failed; i++) {
+		sg.rt = &e->rt[i];
+		if (keytab_rewrite(e->rt[i].windows) && sv->clear(sv->arg, e->rt[i].r->name) < 0)
+			sg.failed = 1;
+		else
+			keytab_changes(e->rt[i].windows, save_changed, save_removed, &sg);
+	}
+	free(sg.buf);
+	return sg.failed ? -1 : sg.rows;
+}
+
+void
+engine_saved(struct engine *e)
+{
+	for (int i = 0; i < e->n; i++)
+		keytab_saved(e->rt[i].windows);
+}
+
+int
+engine_restore_window(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t seen, const void *data,
+    size_t len)
+{
+	struct rule_rt *rt;
+	struct window w, *slot;
+	int distinct, created;
+	uint64_t limit;
+
+	if (rule < 0 || rule >= e->n || klen == 0 || klen > KEYTAB_KEYMAX)
+		return -1;
+	rt = &e->rt[rule];
+	distinct = rt->r->measure == M_DISTINCT;
+	/* (a threshold lowered since the row was saved: its values are kept, win_distinct copes) */
+	limit = rt->r->threshold > (1u << 20) ? rt->r->threshold : (1u << 20);
+	memset(&w, 0, sizeof(w));
+	if (win_unpack(&w, distinct, data, len, limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit) < 0)
+		return -1;
+	slot = keytab_put(rt->windows, key, klen, seen, &created, free_window);
+	if (!created)
+		win_free(slot);
+	*slot = w;
 	return 0;
 }

@@ -120,4 +120,35 @@ void decision_json(struct outbuf *ob, const struct decision *d);
 /* One human line: why the decision was taken. */
 int decision_reason(const struct decision *d, char *buf, size_t len);
 
+/*
+ * The counters with the daemon's state (state/store.h keeps them, one row
+ * per key): at each commit the windows put and the keys removed since the
+ * last one are written in the commit's transaction, so that a restart
+ * goes on counting where the last commit was.
+ *
+ * The engine's hash key makes the fingerprints of distinct values and of
+ * long keys: it is saved too, and set on a new engine before any event.
+ */
+struct hash_key engine_key(const struct engine *e);
+void engine_set_key(struct engine *e, const struct hash_key *k);
+/* How a rule counts, as text saved with its rows; and why a saved text is not r's way (NULL: it is). */
+void engine_counting(const struct rule *r, char *out, size_t len);
+const char *engine_counting_change(const struct rule *r, const char *saved);
+/* Start noting what changes (the daemon; a replay does not save). */
+void engine_track_changes(struct engine *e);
+struct engine_saver {
+	int (*put)(void *arg, const char *rule, const uint8_t *key, size_t klen, int64_t seen, const void *data,
+	    size_t len);
+	int (*del)(void *arg, const char *rule, const uint8_t *key, size_t klen);
+	int (*clear)(void *arg, const char *rule);	/* every row of the rule */
+	void *arg;
+};
+/* Write the changes since the last engine_saved: the rows written, -1 if a write failed (the changes stay noted). */
+long engine_save_changes(struct engine *e, const struct engine_saver *sv);
+/* They are committed. */
+void engine_saved(struct engine *e);
+/* A saved row back into rule number `rule` (its counting unchanged): -1 if the row is not a window. */
+int engine_restore_window(struct engine *e, int rule, const uint8_t *key, size_t klen, int64_t seen, const void *data,
+    size_t len);
+
 #endif

@@ -38,6 +38,7 @@ struct hdr {
 	uint32_t older, newer;	/* LRU list (slot numbers), UINT32_MAX = none */
 	uint8_t klen;
 	uint8_t live;
+	uint8_t saved;		/* tracked tables: the key is in the saved copy (a removal must be written) */
 	int64_t seen;
 };
 
@@ -56,7 +57,20 @@ struct keytab {
 	uint8_t last_key[KEYTAB_KEYMAX];
 	uint64_t (*score)(const void *payload);	/* NULL: evict the least recently seen */
 	struct keytab_stats st;
+	/*
+	 * Changes since the last keytab_saved (keytab_track): the keys put
+	 * since are those newer than `mark` on the LRU list (a key put moves to
+	 * the new end; when the mark itself moves or goes, its older neighbour
+	 * takes its place); the keys removed since are listed in `gone`.
+	 */
+	int track;
+	uint32_t mark;		/* NONE: no key is saved */
+	uint8_t *gone;		/* removed keys: a length byte, then the key */
+	size_t ngone, gone_cap;
+	int gone_lost;		/* more removals than `gone` holds, or a clear: everything is written again */
 };
+
+#define GONE_MAX (4u << 20)	/* bytes of removed keys listed between two saves */
 
 static inline struct hdr *
 H(const struct keytab *t, uint32_t i)
@@ -122,7 +136,7 @@ keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 	t->slots = xcalloc(capacity, t->stride);
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
 	t->mask = nb - 1;
-	t->freelist = t->newest = t->oldest = NONE;
+	t->freelist = t->newest = t->oldest = t->mark = NONE;
 	t->key = hash_process_key();
 	t->last_klen = UINT8_MAX;	/* no key cached (keys are at most KEYTAB_KEYMAX bytes) */
 	return t;
@@ -138,6 +152,7 @@ keytab_free(struct keytab *t, void (*free_payload)(void *payload))
 			free_payload(PL(t, i));
 	free(t->slots);
 	free(t->bucket);
+	free(t->gone);
 	free(t);
 }
 
@@ -150,6 +165,8 @@ keytab_clear(struct keytab *t)
 	t->freelist = t->newest = t->oldest = NONE;
 	t->last_klen = UINT8_MAX;
 	memset(&t->st, 0, sizeof(t->st));
+	t->mark = NONE;
+	t->gone_lost = 1;
 }
 
 /* Double the hash index and rehash every live key. */
@@ -232,6 +249,23 @@ remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 
 	if (free_payload != NULL)
 		free_payload(PL(t, i));
+	if (t->track) {
+		if (t->mark == i)
+			t->mark = h->older;
+		if (!h->saved) {
+			/* never written: nothing to remove (a flood's short-lived keys cost no write) */
+		} else if (t->gone_lost || t->ngone + 1 + h->klen > GONE_MAX) {
+			t->gone_lost = 1;
+		} else {
+			if (t->ngone + 1 + h->klen > t->gone_cap) {
+				t->gone_cap = t->gone_cap ? 2 * t->gone_cap : 4096;
+				t->gone = xrealloc(t->gone, t->gone_cap);
+			}
+			t->gone[t->ngone] = h->klen;
+			memcpy(t->gone + t->ngone + 1, KEY(t, i), h->klen);
+			t->ngone += 1 + (size_t)h->klen;
+		}
+	}
 	while (*pp != 0 && *pp != i + 1)
 		pp = &H(t, *pp - 1)->hnext;
 	if (*pp == i + 1)
@@ -279,6 +313,8 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	if (i != NONE) {
 		hd = H(t, i);
 		hd->seen = now;
+		if (t->mark == i)
+			t->mark = hd->older;	/* (NONE when it was the oldest: every key has changed) */
 		if (t->newest != i) {
 			lru_unlink(t, i);
 			lru_push(t, i);
@@ -359,4 +395,53 @@ keytab_bytes_per_key(const struct keytab *t)
 {
 	/* The slot, and at most two index entries per key (load between 1/2 and 1). */
 	return t->stride + 2 * sizeof(uint32_t);
+}
+
+int64_t
+keytab_seen(const struct keytab *t, const void *payload)
+{
+	return H(t, slot_of(t, payload))->seen;
+}
+
+void
+keytab_track(struct keytab *t)
+{
+	if (t->track)
+		return;
+	t->track = 1;
+	t->mark = NONE;
+	t->gone_lost = 1;	/* nothing is known of what was saved before */
+}
+
+int
+keytab_rewrite(const struct keytab *t)
+{
+	return !t->track || t->gone_lost;
+}
+
+int
+keytab_changes(struct keytab *t, void (*changed)(void *arg, void *payload),
+    void (*removed)(void *arg, const uint8_t *key, size_t klen), void *arg)
+{
+	int all = keytab_rewrite(t);
+
+	if (!all)
+		for (size_t o = 0; o < t->ngone; o += 1 + (size_t)t->gone[o])
+			removed(arg, t->gone + o + 1, t->gone[o]);
+	/* Oldest first: a saved copy sorted like the keys' arrival fills its pages (SQLite's B-tree). */
+	for (uint32_t i = all || t->mark == NONE ? t->oldest : H(t, t->mark)->newer; i != NONE; i = H(t, i)->newer)
+		changed(arg, PL(t, i));
+	return all;
+}
+
+void
+keytab_saved(struct keytab *t)
+{
+	int all = keytab_rewrite(t);
+
+	for (uint32_t i = t->newest; i != NONE && (all || i != t->mark); i = H(t, i)->older)
+		H(t, i)->saved = 1;
+	t->mark = t->newest;
+	t->ngone = 0;
+	t->gone_lost = 0;
 }

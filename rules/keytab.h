@@ -71,4 +71,25 @@ struct keytab_stats keytab_stats(const struct keytab *t);
 /* Bytes per key including the index: for memory estimates. */
 size_t keytab_bytes_per_key(const struct keytab *t);
 
+/* When a payload's key was last seen (the `now` of its last keytab_put). */
+int64_t keytab_seen(const struct keytab *t, const void *payload);
+
+/*
+ * Saving a table incrementally (the daemon's counters). keytab_track
+ * starts noting changes. keytab_changes calls removed() for each saved
+ * key removed since (expired, evicted; a key never saved needs nothing)
+ * and changed() for each key put since the last keytab_saved, least
+ * recently seen first. It returns 1 when the change is "everything"
+ * (never saved, cleared, or more removals than are listed): the saved
+ * copy must then be emptied first — changed() is called for every key,
+ * removed() not at all. keytab_saved: the changes so far are saved (call
+ * it once they are committed).
+ */
+void keytab_track(struct keytab *t);
+/* 1 if the next keytab_changes will be "everything" (empty the saved copy first). */
+int keytab_rewrite(const struct keytab *t);
+int keytab_changes(struct keytab *t, void (*changed)(void *arg, void *payload),
+    void (*removed)(void *arg, const uint8_t *key, size_t klen), void *arg);
+void keytab_saved(struct keytab *t);
+
 #endif

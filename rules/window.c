@@ -180,3 +180,108 @@ win_free(struct window *w)
 	w->u.d.dext = NULL;
 	w->dcap = 0;
 }
+
+/*
+ * The saved form: head and total, then a count window's WIN_BUCKETS
+ * buckets, or a distinct window's number of values and the values (12
+ * bytes each: fingerprints do not shrink). Numbers are LEB128 varints
+ * (head zigzag-coded): an idle bucket is one byte, a count window about
+ * 16 bytes instead of 52 — a million keys are a million rows.
+ */
+#define VARINT_MAX 10
+
+static size_t
+put_varint(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+/* The number at *p (n bytes left): 0 if the bytes end or run past 64 bits. */
+static size_t
+get_varint(const uint8_t *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < n && i < VARINT_MAX; i++) {
+		if (i == VARINT_MAX - 1 && p[i] > 1)
+			return 0;
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+size_t
+win_pack_size(const struct window *w, int distinct)
+{
+	return 2 * VARINT_MAX + (distinct ? VARINT_MAX + (size_t)w->u.d.ndist * sizeof(struct dval) :
+	    WIN_BUCKETS * 5);
+}
+
+size_t
+win_pack(const struct window *w, int distinct, uint8_t *out)
+{
+	size_t n = put_varint(out, ((uint64_t)w->head << 1) ^ (uint64_t)(w->head >> 63));
+
+	n += put_varint(out + n, w->total);
+	if (!distinct) {
+		for (int b = 0; b < WIN_BUCKETS; b++)
+			n += put_varint(out + n, w->u.b[b]);
+		return n;
+	}
+	n += put_varint(out + n, w->u.d.ndist);
+	for (uint32_t i = 0; i < w->u.d.ndist; i++, n += sizeof(struct dval))
+		memcpy(out + n, dv((struct window *)w, i), sizeof(struct dval));
+	return n;
+}
+
+int
+win_unpack(struct window *w, int distinct, const uint8_t *p, size_t n, uint32_t limit)
+{
+	uint64_t zz, total, nd, sum = 0;
+	size_t k, o;
+
+	if ((k = get_varint(p, n, &zz)) == 0)
+		return -1;
+	w->head = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+	if ((o = get_varint(p + k, n - k, &total)) == 0 || total > UINT32_MAX)
+		return -1;
+	k += o;
+	w->total = (uint32_t)total;
+	if (!distinct) {
+		for (int b = 0; b < WIN_BUCKETS; b++) {
+			uint64_t v;
+
+			if ((o = get_varint(p + k, n - k, &v)) == 0 || v > UINT32_MAX)
+				return -1;
+			k += o;
+			w->u.b[b] = (uint32_t)v;
+			sum += v;
+		}
+		/* (the total is the buckets' sum, saturated: a row that says otherwise is not this program's) */
+		return k == n && total == (sum > UINT32_MAX ? UINT32_MAX : sum) ? 0 : -1;
+	}
+	if ((o = get_varint(p + k, n - k, &nd)) == 0)
+		return -1;
+	k += o;
+	if (nd > limit || nd != total || n - k != nd * sizeof(struct dval))
+		return -1;
+	if (nd > WIN_DINLINE) {
+		w->u.d.dext = xmalloc((nd - WIN_DINLINE) * sizeof(struct dval));
+		w->dcap = (uint32_t)(nd - WIN_DINLINE);
+	}
+	w->u.d.ndist = (uint32_t)nd;
+	for (uint32_t i = 0; i < nd; i++, k += sizeof(struct dval))
+		memcpy(dv(w, i), p + k, sizeof(struct dval));
+	return 0;
+}

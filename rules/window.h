@@ -18,6 +18,7 @@
 #ifndef MXG_WINDOW_H
 #define MXG_WINDOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define WIN_BUCKETS 10
@@ -57,5 +58,15 @@ void win_reset(struct window *w, int distinct);
 
 /* Free a distinct window's array (the window itself belongs to the caller). */
 void win_free(struct window *w);
+
+/*
+ * A window as bytes, to be saved with the daemon's state, and back:
+ * win_pack writes at most win_pack_size bytes and returns how many;
+ * win_unpack fills a zeroed window (-1 if the bytes are not a window of
+ * that kind holding at most `limit` values).
+ */
+size_t win_pack_size(const struct window *w, int distinct);
+size_t win_pack(const struct window *w, int distinct, uint8_t *out);
+int win_unpack(struct window *w, int distinct, const uint8_t *p, size_t n, uint32_t limit);
 
 #endif

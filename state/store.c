@@ -20,6 +20,7 @@ struct store {
 	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
 	sqlite3_stmt *list_dec, *release_key, *release_all, *until_key;
 	sqlite3_stmt *put_out, *del_out, *list_out;
+	sqlite3_stmt *put_win, *del_win, *clear_win, *list_win, *put_wrule, *del_wrule, *list_wrule;
 };
 
 static const char schema[] =
@@ -33,7 +34,10 @@ static const char schema[] =
     "  ts INTEGER, until INTEGER, value INTEGER, level INTEGER);"
     "CREATE INDEX IF NOT EXISTS decisions_until ON decisions(until);"
     "CREATE INDEX IF NOT EXISTS decisions_key ON decisions(key);"
-    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, data BLOB);";
+    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, data BLOB);"
+    "CREATE TABLE IF NOT EXISTS windows (rule TEXT NOT NULL, key BLOB NOT NULL, seen INTEGER NOT NULL,"
+    "  data BLOB NOT NULL, PRIMARY KEY (rule, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS window_rules (rule TEXT PRIMARY KEY, counting TEXT NOT NULL);";
 
 /*
  * Columns added since the first schema: added to an older database at open
@@ -104,7 +108,14 @@ store_open(const char *dir, char *err, size_t errlen)
 	    prep(s, &s->until_key, "SELECT max(until) FROM decisions WHERE key = ? AND action = ? AND until > ?") ||
 	    prep(s, &s->put_out, "INSERT OR REPLACE INTO outbox VALUES (?, ?)") ||
 	    prep(s, &s->del_out, "DELETE FROM outbox WHERE seq <= ?") ||
-	    prep(s, &s->list_out, "SELECT seq, data FROM outbox ORDER BY seq")) {
+	    prep(s, &s->list_out, "SELECT seq, data FROM outbox ORDER BY seq") ||
+	    prep(s, &s->put_win, "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?)") ||
+	    prep(s, &s->del_win, "DELETE FROM windows WHERE rule = ? AND key = ?") ||
+	    prep(s, &s->clear_win, "DELETE FROM windows WHERE rule = ?") ||
+	    prep(s, &s->list_win, "SELECT key, seen, data FROM windows WHERE rule = ? ORDER BY seen") ||
+	    prep(s, &s->put_wrule, "INSERT OR REPLACE INTO window_rules VALUES (?, ?)") ||
+	    prep(s, &s->del_wrule, "DELETE FROM window_rules WHERE rule = ?") ||
+	    prep(s, &s->list_wrule, "SELECT rule, counting FROM window_rules")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -134,6 +145,13 @@ store_close(struct store *s)
 	sqlite3_finalize(s->put_out);
 	sqlite3_finalize(s->del_out);
 	sqlite3_finalize(s->list_out);
+	sqlite3_finalize(s->put_win);
+	sqlite3_finalize(s->del_win);
+	sqlite3_finalize(s->clear_win);
+	sqlite3_finalize(s->list_win);
+	sqlite3_finalize(s->put_wrule);
+	sqlite3_finalize(s->del_wrule);
+	sqlite3_finalize(s->list_wrule);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -386,5 +404,70 @@ store_outbox_list(struct store *s, store_outbox_fn fn, void *arg)
 		fn(arg, (uint64_t)sqlite3_column_int64(s->list_out, 0), sqlite3_column_blob(s->list_out, 1),
 		    (size_t)sqlite3_column_bytes(s->list_out, 1));
 	sqlite3_reset(s->list_out);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_put_window(struct store *s, const char *rule, const void *key, size_t klen, int64_t seen, const void *data,
+    size_t len)
+{
+	sqlite3_bind_text(s->put_win, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s->put_win, 2, key, (int)klen, SQLITE_STATIC);
+	sqlite3_bind_int64(s->put_win, 3, seen);
+	sqlite3_bind_blob64(s->put_win, 4, data, len, SQLITE_STATIC);
+	return run(s, s->put_win);
+}
+
+int
+store_del_window(struct store *s, const char *rule, const void *key, size_t klen)
+{
+	sqlite3_bind_text(s->del_win, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s->del_win, 2, key, (int)klen, SQLITE_STATIC);
+	return run(s, s->del_win);
+}
+
+int
+store_clear_windows(struct store *s, const char *rule)
+{
+	sqlite3_bind_text(s->clear_win, 1, rule, -1, SQLITE_STATIC);
+	return run(s, s->clear_win);
+}
+
+int
+store_list_windows(struct store *s, const char *rule, store_window_fn fn, void *arg)
+{
+	int rc;
+
+	sqlite3_bind_text(s->list_win, 1, rule, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s->list_win)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_blob(s->list_win, 0), (size_t)sqlite3_column_bytes(s->list_win, 0),
+		    sqlite3_column_int64(s->list_win, 1), sqlite3_column_blob(s->list_win, 2),
+		    (size_t)sqlite3_column_bytes(s->list_win, 2));
+	sqlite3_reset(s->list_win);
+	sqlite3_clear_bindings(s->list_win);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_put_window_rule(struct store *s, const char *rule, const char *counting)
+{
+	if (counting == NULL) {
+		sqlite3_bind_text(s->del_wrule, 1, rule, -1, SQLITE_STATIC);
+		return run(s, s->del_wrule);
+	}
+	sqlite3_bind_text(s->put_wrule, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->put_wrule, 2, counting, -1, SQLITE_STATIC);
+	return run(s, s->put_wrule);
+}
+
+int
+store_list_window_rules(struct store *s, store_window_rule_fn fn, void *arg)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s->list_wrule)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(s->list_wrule, 0),
+		    (const char *)sqlite3_column_text(s->list_wrule, 1));
+	sqlite3_reset(s->list_wrule);
 	return rc == SQLITE_DONE ? 0 : -1;
 }

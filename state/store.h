@@ -71,4 +71,24 @@ typedef void (*store_outbox_fn)(void *arg, uint64_t seq, const void *data, size_
 /* Each entry, in sequence order. */
 int store_outbox_list(struct store *s, store_outbox_fn fn, void *arg);
 
+/*
+ * The rules' counters (rules/engine.h): one row per tracked key, written in
+ * the commit's transaction for the keys that changed since the last one,
+ * and each rule's way of counting, which must still be the configuration's
+ * for its rows to be taken back at start.
+ */
+int store_put_window(struct store *s, const char *rule, const void *key, size_t klen, int64_t seen, const void *data,
+    size_t len);
+int store_del_window(struct store *s, const char *rule, const void *key, size_t klen);
+/* Every row of a rule. */
+int store_clear_windows(struct store *s, const char *rule);
+/* A rule's rows, least recently seen first. */
+typedef void (*store_window_fn)(void *arg, const void *key, size_t klen, int64_t seen, const void *data, size_t len);
+int store_list_windows(struct store *s, const char *rule, store_window_fn fn, void *arg);
+/* counting NULL: forget the rule. */
+int store_put_window_rule(struct store *s, const char *rule, const char *counting);
+/* (fn must not write to the store: the rows are being read) */
+typedef void (*store_window_rule_fn)(void *arg, const char *rule, const char *counting);
+int store_list_window_rules(struct store *s, store_window_rule_fn fn, void *arg);
+
 #endif

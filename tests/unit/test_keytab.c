@@ -783,6 +783,97 @@ test_score_random_vs_model(void **state)
 	}
 }
 
+/*
+ * Saving incrementally: a copy kept only from what keytab_changes reports
+ * (and emptied when it says "everything") holds exactly the table's keys
+ * after every save, through random puts, expiry, eviction at the cap and
+ * a clear; and a save reports no more than what changed.
+ */
+#define SAVE_KEYS 512
+
+struct saved_copy {
+	uint8_t have[SAVE_KEYS];	/* key k (a 2-byte key) is in the copy */
+	int changed, removed;
+	const struct keytab *t;
+};
+
+static void
+copy_changed(void *arg, void *payload)
+{
+	struct saved_copy *c = arg;
+	size_t klen;
+	const uint8_t *k = keytab_key(c->t, payload, &klen);
+
+	assert_int_equal(klen, 2);
+	c->have[(k[0] << 8 | k[1]) % SAVE_KEYS] = 1;
+	c->changed++;
+}
+
+static void
+copy_removed(void *arg, const uint8_t *key, size_t klen)
+{
+	struct saved_copy *c = arg;
+
+	assert_int_equal(klen, 2);
+	c->have[(key[0] << 8 | key[1]) % SAVE_KEYS] = 0;
+	c->removed++;
+}
+
+static void
+test_track_changes(void **state)
+{
+	struct keytab *t = tab(state, 200, sizeof(uint32_t), 2);
+	struct saved_copy c = { .t = t };
+	int64_t now = 1000;
+
+	int touched[SAVE_KEYS] = { 0 }, ntouched = 0, all;	/* keys put since the last save */
+
+	keytab_track(t);
+	srand(7);
+	for (int round = 0; round < 400; round++) {
+		int puts = rand() % 40;
+
+		for (int i = 0; i < puts; i++) {
+			int k = rand() % SAVE_KEYS, created;
+			uint8_t key[2] = { (uint8_t)(k >> 8), (uint8_t)k };
+
+			keytab_put(t, key, 2, now++, &created, NULL);
+			if (!touched[k]++)
+				ntouched++;
+		}
+		if (rand() % 5 == 0)
+			keytab_expire(t, now - 300, rand() % 50, NULL);
+		if (round == 200)
+			keytab_clear(t);
+		if (rand() % 3 == 0)
+			continue;	/* several rounds between two saves */
+		c.changed = c.removed = 0;
+		all = keytab_rewrite(t);
+		if (all)
+			memset(c.have, 0, sizeof(c.have));
+		assert_int_equal(keytab_changes(t, copy_changed, copy_removed, &c), all);
+		keytab_saved(t);
+		for (int k = 0; k < SAVE_KEYS; k++) {
+			uint8_t key[2] = { (uint8_t)(k >> 8), (uint8_t)k };
+
+			if (c.have[k] != (keytab_get(t, key, 2) != NULL))
+				fail_msg("round %d: key %d: copy %d, table %d", round, k, c.have[k], keytab_get(t, key, 2) != NULL);
+		}
+		if (!all && c.changed > ntouched)	/* (the first save, and the one after the clear, write all) */
+			fail_msg("round %d: %d keys reported changed, at most %d were put", round, c.changed, ntouched);
+		memset(touched, 0, sizeof(touched));
+		ntouched = 0;
+	}
+	/* Nothing changed since the last save: nothing to write. */
+	c.changed = c.removed = 0;
+	keytab_changes(t, copy_changed, copy_removed, &c);
+	keytab_saved(t);
+	c.changed = c.removed = 0;
+	assert_int_equal(keytab_rewrite(t), 0);
+	keytab_changes(t, copy_changed, copy_removed, &c);
+	assert_int_equal(c.changed + c.removed, 0);
+}
+
 int
 main(void)
 {
@@ -801,6 +892,7 @@ main(void)
 		cmocka_unit_test_teardown(test_score_keeps_progress, free_tab),
 		cmocka_unit_test_teardown(test_score_sample_bounded, free_tab),
 		cmocka_unit_test_teardown(test_score_random_vs_model, free_tab),
+		cmocka_unit_test_teardown(test_track_changes, free_tab),
 	};
 
 	return cmocka_run_group_tests_name("keytab", tests, NULL, NULL);

@@ -617,6 +617,52 @@ test_random_distinct_limit(void **state)
 	win_free(&w);
 }
 
+/* A window saved and taken back is the same window: it goes on counting alike. */
+static void
+test_pack_roundtrip(void **state)
+{
+	struct window a, b, c;
+	uint8_t buf[4096];
+	size_t n;
+
+	(void)state;
+	/* A count window, some buckets used, a time before 1970 too. */
+	for (int64_t base = -100000; base <= 1700000000; base += 1700100000) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int i = 0; i < 50; i++)
+			win_add(&a, 6, base + i * 5, (uint32_t)(i % 7));
+		assert_true(win_pack_size(&a, 0) <= sizeof(buf));
+		n = win_pack(&a, 0, buf);
+		assert_true(n <= win_pack_size(&a, 0));
+		assert_int_equal(win_unpack(&b, 0, buf, n, 100), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+		assert_int_equal(win_add(&a, 6, base + 260, 1), win_add(&b, 6, base + 260, 1));
+		/* cut short, or a byte more, or a total that is not the buckets' sum: refused */
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(win_unpack(&c, 0, buf, n - 1, 100), -1);
+		assert_int_equal(win_unpack(&c, 0, buf, n + 1, 100), -1);
+	}
+	/* A distinct window holding more values than fit inline. */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (uint64_t v = 1; v <= 40; v++)
+		win_distinct(&a, 60, 1000 + (int64_t)v, v * 0x9e3779b97f4a7c15ull, 50);
+	n = win_pack(&a, 1, buf);
+	assert_true(n <= win_pack_size(&a, 1));
+	assert_int_equal(win_unpack(&b, 1, buf, n, 50), 0);
+	assert_int_equal(b.u.d.ndist, 40);
+	/* the same values: seen again they are not new; a new one is */
+	assert_int_equal(win_distinct(&b, 60, 1100, 7 * 0x9e3779b97f4a7c15ull, 50), 40);
+	assert_int_equal(win_distinct(&b, 60, 1100, 41 * 0x9e3779b97f4a7c15ull, 50), 41);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(win_unpack(&c, 1, buf, n, 39), -1);	/* more values than the limit */
+	assert_int_equal(win_unpack(&c, 1, buf, n - 12, 50), -1);	/* a value missing */
+	win_free(&a);
+	win_free(&b);
+	win_free(&c);
+}
+
 int
 main(void)
 {
@@ -639,6 +685,7 @@ main(void)
 		cmocka_unit_test(test_random_count),
 		cmocka_unit_test(test_random_distinct),
 		cmocka_unit_test(test_random_distinct_limit),
+		cmocka_unit_test(test_pack_roundtrip),
 	};
 
 	return cmocka_run_group_tests_name("window", tests, NULL, NULL);
