@@ -60,6 +60,7 @@
 
 #define TICK_MS 250
 #define STORE_RETRY_MS 1000	/* saving again after a failure (disk full), while nothing else triggers it */
+#define COUNTERS_EVERY_MS 1000	/* the rules' counters are saved at most this often (save_state) */
 #define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
@@ -78,6 +79,7 @@
 #include "../reports/files.h"
 #include "../common/clock.h"
 #include "daemon.h"
+#include "saved_counters.h"
 
 /*
  * A decision into the batch (saved, then enforced, at the next commit).
@@ -1017,7 +1019,9 @@ save_state(struct daemon *dm)
 	struct follow_pos pos;
 	size_t len;
 	void *blob;
-	int bad, kind;
+	int bad, kind, counters;
+	long rows = 0;
+	int64_t t0;
 
 	if (dm->events_fd >= 0 && write_events(dm) < 0)
 		return 0;
@@ -1086,10 +1090,29 @@ save_state(struct daemon *dm)
 		if (bad)
 			goto fail;
 	}
+	/*
+	 * The rules' counters: the keys that changed since they were last
+	 * saved, once a second (and at a stop), not at every commit — a key
+	 * a flood touches in every batch is written once a second, not once
+	 * a batch (bench/RESULTS.md). A kill -9 loses at most that second's
+	 * counting; no line is counted twice.
+	 */
+	counters = mono_ms() >= dm->counters_due;
+	t0 = mono_ms();
+	if (counters && (rows = counters_save(dm->store, dm->eng)) < 0)
+		goto fail;
 	if (store_commit(dm->store) != 0) {	/* store_commit rolls back on failure */
 		daemon_shared(dm, 0);
 		return 0;
 	}
+	if (counters) {
+		/* (a commit holds the loop: said when many counters made it long) */
+		if (rows > 0 && mono_ms() - t0 >= 100)
+			log_info("run: the rules' counters: %ld key(s) saved in %lld ms", rows, (long long)(mono_ms() - t0));
+		engine_saved(dm->eng);
+		dm->counters_due = mono_ms() + COUNTERS_EVERY_MS;
+	}
+	dm->counters_pending = !counters;
 	daemon_shared(dm, 1);
 	if (dm->cl != NULL) {
 		dm->cl_dropped = cluster_acked(dm->cl) > dm->cl_dropped ? cluster_acked(dm->cl) : dm->cl_dropped;
@@ -1520,6 +1543,7 @@ daemon_reload(struct daemon *dm)
 		rep_free(dm->rep);
 		dm->conf = nc;
 		dm->eng = ne;
+		(void)counters_reload(dm->store, ne, nc);	/* (said if it fails: the counters go on in memory) */
 		dm->rep = nr;
 	}
 	counters_setup(dm);	/* rule numbers changed: what was gathered under the old ones is dropped */
@@ -2121,6 +2145,15 @@ cmd_run(int argc, char **argv)
 	}
 	ob_init(&dm.out, STDOUT_FILENO, 64 * 1024);
 	dm.eng = engine_new(dm.conf);
+	{
+		/* The counters of the last run: a flood that straddles a restart is counted whole. */
+		int64_t t0 = mono_ms();
+		long n = counters_restore(dm.store, dm.eng, dm.conf);
+
+		if (n > 0)
+			log_info("run: %ld counter(s) taken back from the last run in %lld ms", n,
+			    (long long)(mono_ms() - t0));
+	}
 	dm.report_dir_conf = dm.conf->report_dir != NULL ? xstrdup(dm.conf->report_dir) : NULL;
 	if (metricsfile == NULL)
 		metricsfile = dm.conf->metrics_file;
@@ -2362,7 +2395,10 @@ cmd_run(int argc, char **argv)
 		}
 		if (dm.dmap != NULL)
 			dmap_expire(dm.dmap, time(NULL));
-		if (dm.dirty || stop || (!dm.store_ok && mono_ms() >= dm.store_retry_ms))
+		if (stop)
+			dm.counters_due = 0;	/* the last commit takes the counters too */
+		if (dm.dirty || stop || (!dm.store_ok && mono_ms() >= dm.store_retry_ms) ||
+		    (dm.counters_pending && mono_ms() >= dm.counters_due))
 			daemon_commit(&dm);
 		/*
 		 * After the commit: that is where this tick's decisions enter the

@@ -239,8 +239,10 @@ answer(void *arg, char *req, struct outbuf *out)
 		*args++ = '\0';
 	else
 		args = cmd + strlen(cmd);
-	if (dm->dirty)
+	if (dm->dirty || dm->counters_pending) {
+		dm->counters_due = 0;	/* (the counters too: what a restart would find) */
 		daemon_commit(dm);	/* answer from the committed state */
+	}
 	if (strcmp(cmd, "status") == 0) {
 		long active = store_count_active(dm->store, now);
 

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# test_counters_kept.sh - a reload keeps the counters of the rules that
-# count as before (a new threshold included), and a rule whose counting
-# changed starts from zero and the daemon says so: a harvest straddling the
-# reload is decided at its tenth recipient, a connection flood whose window
-# changed needs its six connections again.
+# test_counters_kept.sh - the rules' counters outlive a reload, a restart
+# and a kill -9. A reload keeps the counters of the rules that count as
+# before (a new threshold included); a rule whose counting changed starts
+# from zero and the daemon says so: a harvest straddling the reload is
+# decided at the new threshold, a connection flood whose window changed
+# needs its six connections again. A harvest straddling a restart or a
+# kill -9 is decided at its ninth recipient, recipients seen before the
+# restart are not counted twice after it (the fingerprints' key is saved
+# too), and a rule whose window changed while mxguard was stopped starts
+# from zero, said.
 . "$(dirname "$0")/lib.sh"
 L=$TMP/mail.log
 CONF=$TMP/mxguard.conf
@@ -37,11 +42,13 @@ start() {
 }
 wait_events() { wait_for 20 lines_at_least "$1" "$TMP/ev.jsonl"; }
 now() { date -u '+%b %e %H:%M:%S'; }
-unknown() {	# $1 $2: recipients u$1..u$2 from 198.51.100.7
+unknown() {	# $1 $2: recipients u$1..u$2 from ${3:-198.51.100.7}
 	for i in $(seq "$1" "$2"); do
-		echo "$(now) mx postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 550 5.1.1 <u$i@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u$i@example.org> proto=ESMTP helo=<x>"
+		echo "$(now) mx postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[${3:-198.51.100.7}]: 550 5.1.1 <u$i@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u$i@example.org> proto=ESMTP helo=<x>"
 	done >> "$L"
 }
+events=0
+more() { events=$((events + $1)); wait_events "$events"; "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null; }
 connects() {	# $1: how many connections from 198.51.100.8
 	for _ in $(seq "$1"); do echo "$(now) mx postfix/smtpd[9]: connect from unknown[198.51.100.8]"; done >> "$L"
 }
@@ -74,5 +81,52 @@ check_eq "conn started from zero: 3 connections after the reload decide nothing"
 connects 3
 wait_for 10 grep -q '"rule":"conn"' "$TMP/dec.jsonl"
 check_eq "the 6th connection since the reload does" "198.51.100.8" "$(decided conn)"
-kill "$PID"; wait "$PID" 2> /dev/null; PID=
+events=18
+stop() { kill "$1" "$PID"; wait "$PID" 2> /dev/null; PID=; }
+
+# A restart (SIGTERM) in the middle of a harvest.
+unknown 1 5 198.51.100.9
+more 5
+stop -TERM
+start 2
+check "the daemon says it took counters back" grep -q "counter(s) taken back from the last run" "$TMP/run.err"
+unknown 6 9 198.51.100.9
+more 4
+check_eq "a harvest straddling a restart is decided at its 9th recipient" "198.51.100.7 198.51.100.9" "$(decided dha)"
+
+# kill -9 after a commit, in the middle of another.
+unknown 1 5 198.51.100.10
+more 5
+stop -KILL
+start 3
+unknown 6 9 198.51.100.10
+more 4
+check_eq "... and one straddling a kill -9" "198.51.100.7 198.51.100.9 198.51.100.10" "$(decided dha)"
+
+# The same recipients again after a restart are the same values, not new ones.
+unknown 1 5 198.51.100.11
+more 5
+stop -TERM
+start 4
+unknown 1 8 198.51.100.11
+more 8
+check_eq "recipients seen before the restart are not counted twice after it (8 distinct: none)" \
+	"198.51.100.7 198.51.100.9 198.51.100.10" "$(decided dha)"
+unknown 9 9 198.51.100.11
+more 1
+check_eq "the 9th distinct one decides" "198.51.100.7 198.51.100.9 198.51.100.10 198.51.100.11" "$(decided dha)"
+
+# A window changed while mxguard was stopped: that rule starts from zero, said.
+unknown 1 5 198.51.100.12
+more 5
+stop -TERM
+sed -i 's/within 1h/within 2h/' "$CONF"
+start 5
+check "the daemon says the changed rule starts from zero" grep -q \
+	'rule "dha": its window changed since its counters were saved: they start again from zero' "$TMP/run.err"
+unknown 6 9 198.51.100.12
+more 4
+check_eq "and it does: 4 more recipients decide nothing" "198.51.100.7 198.51.100.9 198.51.100.10 198.51.100.11" \
+	"$(decided dha)"
+stop -TERM
 finish
