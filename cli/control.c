@@ -239,21 +239,20 @@ answer(void *arg, char *req, struct outbuf *out)
 		*args++ = '\0';
 	else
 		args = cmd + strlen(cmd);
-	if (dm->dirty || dm->counters_pending) {
-		dm->counters_due = 0;	/* (the counters too: what a restart would find) */
+	if (dm->dirty)
 		daemon_commit(dm);	/* answer from the committed state */
-	}
 	if (strcmp(cmd, "status") == 0) {
 		long active = store_count_active(dm->store, now);
 
 		if (json) {
 			reply(dm, "{\"sources\":%d,\"lines\":%llu,\"events\":%llu,\"decisions\":%llu,"
 			    "\"active\":%ld,\"state_ok\":%s,\"unsaved\":%d,\"firewall_pending\":%d,\"map_ok\":%s,"
-			    "\"at_connect_answers\":%llu,\"dns\":",
+			    "\"at_connect_answers\":%llu,\"counters_saved\":%llu,\"counters_save_ms\":%llu,\"dns\":",
 			    dm->nsrc, (unsigned long long)dm->lines,
 			    (unsigned long long)dm->nevents, (unsigned long long)dm->ndecisions, active,
 			    dm->store_ok ? "true" : "false", daemon_unsaved(dm), daemon_fw_pending(dm),
-			    dm->map_failed ? "false" : "true", (unsigned long long)dm->atc_answers);
+			    dm->map_failed ? "false" : "true", (unsigned long long)dm->atc_answers,
+			    (unsigned long long)dm->counters_rows, (unsigned long long)dm->counters_ms);
 			dns_json(dm);
 			OB_LIT(&dm->reply, ",\"cluster\":");
 			cluster_json(dm);

@@ -47,10 +47,10 @@ struct daemon {
 	int nbatch, capbatch;
 	int nenforced;		/* batch[0..nenforced) are enforced and printed, waiting only to be saved */
 	int64_t store_retry_ms;	/* when to try saving again after a failure (monotonic ms) */
-	int64_t counters_due;	/* the rules' counters go with the first commit from then on (monotonic ms; 0: the next) */
-	int counters_pending;	/* a commit went without them: they have changes not saved */
+	int64_t commit_due;	/* lines read are committed from then on (monotonic ms; a decision: at once) */
 	int out_failed;		/* writing decisions to stdout failed (said once) */
 	uint64_t lines, nevents, ndecisions;
+	uint64_t counters_rows, counters_ms;	/* the rules' counters written with commits: rows, and the time it took */
 	uint64_t restored;	/* decisions in force put back into the engine at start */
 	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
 	int dirty;
