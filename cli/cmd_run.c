@@ -2199,7 +2199,10 @@ cmd_run(int argc, char **argv)
 	for (int i = 0; i < nsources; i++) {
 		struct follow_pos pos;
 		int have = store_get_position(dm.store, sources[i], &pos);
-		char *d = xstrdup(sources[i]);
+		char *d = xstrdup(sources[i]), why[4300];
+
+		if (sf_check_log_dir(sources[i], why, sizeof(why)) > 0)
+			log_warnx("run: source %s: %s", sources[i], why);
 
 		dm.src[dm.nsrc++] = follow_new(sources[i], have ? &pos : NULL,
 		    from_start ? FOLLOW_FROM_START : FOLLOW_FROM_END, LR_MAX_LINE_DEFAULT);

@@ -50,6 +50,36 @@ sf_check_dir(const char *path, char *why, size_t len)
 }
 
 int
+sf_check_log_dir(const char *path, char *why, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat sb;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return 0;	/* (not there yet: the log is looked for as it is) */
+	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+		snprintf(why, len, "directory %s belongs to uid %u: its owner can plant a file under a rotated name of "
+		    "the log, whose lines mxguard would read as the log's (and block whom they name)", dir,
+		    (unsigned)sb.st_uid);
+		return 1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, len, "directory %s is writable by %s (mode %04o): whoever can write there can plant a "
+		    "file under a rotated name of the log, whose lines mxguard would read as the log's (and block whom "
+		    "they name)", dir, sb.st_mode & S_IWOTH ? "everyone" : "its group", (unsigned)(sb.st_mode & 07777));
+		return 1;
+	}
+	return 0;
+}
+
+int
 sf_open_output(const char *path, int flags, mode_t mode, char *why, size_t len)
 {
 	struct stat sb;

@@ -22,6 +22,13 @@
  * (sticky and writable by others); -1 refused, the reason in why.
  */
 int sf_check_dir(const char *path, char *why, size_t len);
+/*
+ * The directory of a log the daemon reads (as root): 1 with a warning in
+ * why if someone else than root can write there (its owner, its group,
+ * everyone): a file planted there under a rotated log's name is read as
+ * the log. 0 otherwise (or if it does not exist yet).
+ */
+int sf_check_log_dir(const char *path, char *why, size_t len);
 
 /*
  * Open path for writing (flags: O_CREAT, O_EXCL, O_TRUNC, O_APPEND as
