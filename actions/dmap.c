@@ -1,4 +1,4 @@
-/* dmap.c - see dmap.h. The keys live in a keytab (rules/keytab.c). */
+/* dmap.c - see dmap.h. The keys live in a keytab (common/keytab.c). */
 #include "dmap.h"
 
 #include <ctype.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../common/addr.h"
-#include "../rules/keytab.h"
-#include "../rules/table.h"
-#include "../rules/window.h"
+#include "../common/keytab.h"
+#include "../common/table.h"
+#include "../common/window.h"
 
 #define DMAP_KEYMAX 128		/* kind byte + the longest key the rules make (80) */
 #define PER_KEY 4		/* actions held per key; a fifth replaces the one ending first */

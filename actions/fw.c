@@ -5,7 +5,7 @@
 
 #include "../common/addr.h"
 #include "../common/xalloc.h"
-#include "../rules/table.h"
+#include "../common/table.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include "../common/log.h"
 #include "../common/safefile.h"
 #include "../common/xalloc.h"
-#include "../rules/table.h"
+#include "../common/table.h"
 #include "fw.h"
 
 #define EXPAND_MAX 256		/* keys one off-boundary prefix may become in a hash table */

@@ -21,7 +21,7 @@
 #include "../rules/engine.h"
 #include "../reputation/rep.h"
 #include "../reputation/volume.h"
-#include "../rules/keytab.h"
+#include "../common/keytab.h"
 #include "../tail/linereader.h"
 #include "commands.h"
 #include "input.h"

@@ -20,7 +20,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
-#include "../rules/window.h"
+#include "../common/window.h"
 
 #define COUNTERS_TICK_MS 50
 #define BATCH_KEYS_MAX 65536	/* rules x keys gathered per batch; beyond, the local windows decide */

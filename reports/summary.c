@@ -11,7 +11,7 @@
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "../rules/cond.h"
-#include "../rules/keytab.h"
+#include "../common/keytab.h"
 
 #define CLIENTS_MAX 65536
 #define NAMES_MAX 16384

@@ -5,7 +5,7 @@
  * decisions they got, the top domains of unknown recipients and the top
  * HELO names; written as JSON and CSV (docs/REPORTS.md has the schema).
  *
- * Top lists are kept in bounded tables (rules/keytab.h: at the cap, of the
+ * Top lists are kept in bounded tables (common/keytab.h: at the cap, of the
  * least recently seen keys the one with the lowest count goes), so a flood
  * of throwaway addresses costs memory up to the cap, never more; a key
  * evicted and seen again starts over. The `others` figures say how many

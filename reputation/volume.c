@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../common/xalloc.h"
-#include "../rules/keytab.h"
+#include "../common/keytab.h"
 
 struct count {
 	int64_t day;		/* UTC day of `today` */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "../parsers/event.h"
-#include "table.h"
+#include "../common/table.h"
 
 /* Event fields plus values derived from them. */
 enum cond_field_extra {

@@ -16,7 +16,7 @@
 #include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "cond.h"
-#include "table.h"
+#include "../common/table.h"
 
 enum key_kind { KEY_CLIENT, KEY_HELO, KEY_SENDER, KEY_SENDER_DOMAIN, KEY_RECIPIENT, KEY_GLOBAL };
 enum measure { M_COUNT, M_DISTINCT, M_SUM };

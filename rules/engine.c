@@ -27,8 +27,8 @@
 #include "../common/xalloc.h"
 #include "../reputation/rep.h"
 #include "../parsers/event_json.h"
-#include "keytab.h"
-#include "window.h"
+#include "../common/keytab.h"
+#include "../common/window.h"
 
 #define SWEEP_PER_EVENT 2
 #define STRKEY_TEXT 48		/* longer string keys: 48 bytes + 8 bytes of hash */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../rules/keytab.h"
+#include "../../common/keytab.h"
 
 struct pl {
 	uint32_t id;		/* set by the test after creation */

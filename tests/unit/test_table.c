@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../rules/table.h"
+#include "../../common/table.h"
 #include "testutil.h"
 
 /* Tables live in *state so that a failed assertion does not leak them. */

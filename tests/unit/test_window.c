@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../rules/window.h"
+#include "../../common/window.h"
 
 /* Windows live in *state so that a failed assertion does not leak them. */
 static int

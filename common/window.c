@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/xalloc.h"
+#include "xalloc.h"
 
 /* Memory per tracked key is dominated by this (docs/ARCHITECTURE.md, bench/RESULTS.md). */
 _Static_assert(sizeof(struct window) <= 64, "a window must stay within 64 bytes");

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "../common/addr.h"
+#include "addr.h"
 
 struct cidr_table;
 

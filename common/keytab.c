@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/hash.h"
-#include "../common/xalloc.h"
+#include "hash.h"
+#include "xalloc.h"
 
 struct hdr {
 	uint32_t hnext;		/* next slot + 1 in the hash chain, 0 = end */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/addr.h"
-#include "../common/xalloc.h"
+#include "addr.h"
+#include "xalloc.h"
 
 struct entry {
 	uint8_t used, plen, negated;
