@@ -146,6 +146,7 @@ FUZZ_MAXLEN_fuzz_socketmap := 4200
 FUZZ_MAXLEN_fuzz_feed      := 16384
 FUZZ_MAXLEN_fuzz_dnsreply  := 4096
 FUZZ_MAXLEN_fuzz_cluster   := 1024
+FUZZ_MAXLEN_fuzz_ctl       := 2048
 FUZZ_SEEDS_fuzz_parse := tests/golden samples/logs
 FUZZ_SEEDS_fuzz_conf  := $(FUZZ_DIR)/conf-seeds
 
@@ -161,9 +162,12 @@ $(FUZZ_LIB): $(FUZZ_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+# A target may need a file from outside the library (fuzz_ctl: the control socket's framing, cli/ctl.c).
+FUZZ_EXTRA_fuzz_ctl := cli/ctl.c
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $$(FUZZ_EXTRA_fuzz_$$*)
 	@mkdir -p $(@D)
-	clang $(STD) -D_GNU_SOURCE -MMD -MP $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+	clang $(STD) -D_GNU_SOURCE -MMD -MP $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_EXTRA_fuzz_$*) $(FUZZ_LIB) $(PKG_LIBS)
 
 $(FUZZ_DIR)/conf-seeds: samples/mxguard.conf $(wildcard tests/replay/*.conf)
 	@mkdir -p $@
