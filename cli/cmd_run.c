@@ -48,6 +48,7 @@
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
 #include "../rules/engine.h"
+#include "../actions/enforce.h"
 #include "../actions/fw.h"
 #include "../actions/mapfile.h"
 #include "../actions/socketmap.h"
@@ -828,40 +829,23 @@ fw_expire(struct daemon *dm)
 		fw_apply(dm, NULL, 0, dm->due, k);
 }
 
-/*
- * The firewall entry for a decision (block, limit or tarpit of a client
- * key); 0 if the firewall has nothing to do with it.
- */
+/* A decision's firewall entry (actions/enforce.c); 1 if there is one to send. */
 static int
 fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, int64_t seconds,
     struct fw_entry *e)
 {
-	int kind = fw_kind_of(action);
-
-	if (kind < 0 || !fw_entry_parse(key, seconds, e))
-		return 0;
-	e->kind = (enum fw_kind)kind;
-	if (kind != FW_BLOCK && !dm->fw->shapes) {
+	switch (enforce_fw_entry(dm->conf, dm->fw, rule, action, key, seconds, e)) {
+	case ENF_FW_OK:
+		return 1;
+	case ENF_FW_CANNOT_SHAPE:
 		if (!dm->fw_warned_shapes)
 			log_warnx("run: firewall %s can only block: %s decisions are recorded, not enforced",
 			    dm->fw->name, action);
 		dm->fw_warned_shapes = 1;
 		return 0;
+	default:
+		return 0;
 	}
-	if (kind == FW_LIMIT) {
-		/* The rate is the rule's; a rule gone since a reload has no rate left to enforce. */
-		const struct rule *r = NULL;
-
-		for (int i = 0; i < dm->conf->nrules && r == NULL; i++)
-			if (strcmp(dm->conf->rules[i]->name, rule) == 0 && dm->conf->rules[i]->action == A_LIMIT)
-				r = dm->conf->rules[i];
-		if (r == NULL)
-			return 0;
-		e->limit_n = r->limit_n;
-		e->limit_per = (uint32_t)(r->limit_per < 1 ? 1 : r->limit_per > FW_LIMIT_PER_MAX ?
-		    FW_LIMIT_PER_MAX : r->limit_per);
-	}
-	return 1;
 }
 
 /* Block one decision's key at the firewall (a manual ban), if it is a client key. */
@@ -908,35 +892,16 @@ fw_add_active(void *arg, const struct stored_decision *d)
 
 /*
  * A decision into the map the MTA looks up (every action it acts on; the
- * firewall, if any, enforces what it can as well). The key's kind is its
- * rule's; a manual ban, or a rule gone since a reload, is a client key if
- * it reads as an address.
+ * firewall, if any, enforces what it can as well): actions/enforce.c.
  */
 void
 daemon_map_put(struct daemon *dm, const struct stored_decision *d)
 {
-	struct dmap_hit h = { .until = d->until };
-	enum dmap_kind kind = DK_CLIENT;
-	int act;
+	struct dmap_hit h;
+	enum dmap_kind kind;
 
-	if (dm->dmap == NULL || (act = dmap_action_of(d->action)) < 0)
-		return;
-	h.action = (enum dmap_action)act;
-	snprintf(h.rule, sizeof(h.rule), "%s", d->rule);
-	for (int i = 0; i < dm->conf->nrules; i++) {
-		const struct rule *r = dm->conf->rules[i];
-
-		if (strcmp(r->name, d->rule) != 0)
-			continue;
-		if (r->key == KEY_GLOBAL || r->key == KEY_RECIPIENT)
-			return;		/* nothing an MTA lookup of a client, HELO or sender can match */
-		kind = r->key == KEY_HELO ? DK_HELO : r->key == KEY_SENDER ? DK_SENDER :
-		    r->key == KEY_SENDER_DOMAIN ? DK_SENDER_DOMAIN : DK_CLIENT;
-		h.limit_n = r->limit_n;
-		h.limit_per = (uint32_t)r->limit_per;
-		break;
-	}
-	if (dmap_put(dm->dmap, kind, d->key, &h))
+	if (dm->dmap != NULL && enforce_map_entry(dm->conf, d->rule, d->action, d->until, &kind, &h) &&
+	    dmap_put(dm->dmap, kind, d->key, &h))
 		dm->map_dirty = 1;
 }
 
@@ -989,10 +954,9 @@ write_events(struct daemon *dm)
 static const struct rule *
 rule_named(const struct config *c, const char *name)
 {
-	for (int i = 0; i < c->nrules; i++)
-		if (strcmp(c->rules[i]->name, name) == 0)
-			return c->rules[i];
-	return NULL;
+	int k = conf_rule_index(c, name);
+
+	return k >= 0 ? c->rules[k] : NULL;
 }
 
 /* How a decision of this node goes to the cluster (enum cluster_kind), or -1 if it does not. */

@@ -44,15 +44,6 @@ saved_rules_free(struct saved_rules *sr)
 	free(sr->r);
 }
 
-static int
-rule_index(const struct config *c, const char *name)
-{
-	for (int i = 0; i < c->nrules; i++)
-		if (strcmp(c->rules[i]->name, name) == 0)
-			return i;
-	return -1;
-}
-
 /*
  * The saved rules against c: the rows of a rule gone from c, or counting
  * otherwise now, are removed (`said` tells whether to say why: a reload
@@ -71,7 +62,7 @@ sync_rules(struct store *s, const struct config *c, int said, char *keep)
 		return -1;
 	}
 	for (int i = 0; i < sr.n && rc == 0; i++) {
-		int k = rule_index(c, sr.r[i].name);
+		int k = conf_rule_index(c, sr.r[i].name);
 		const char *why = k < 0 ? "it is no longer in the configuration" :
 		    engine_counting_change(c->rules[k], sr.r[i].counting);
 

@@ -9,19 +9,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The directory that holds path. */
+static void
+dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
 int
 sf_check_dir(const char *path, char *why, size_t len)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[4096];
 	struct stat sb;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dir_of(path, dir, sizeof(dir));
 	if (stat(dir, &sb) != 0) {
 		snprintf(why, len, "directory %s: %s", dir, strerror(errno));
 		return -1;
@@ -52,16 +60,10 @@ sf_check_dir(const char *path, char *why, size_t len)
 int
 sf_check_log_dir(const char *path, char *why, size_t len)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[4096];
 	struct stat sb;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dir_of(path, dir, sizeof(dir));
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return 0;	/* (not there yet: the log is looked for as it is) */
 	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {

@@ -1784,6 +1784,15 @@ parse_statements(struct P *p)
 	}
 }
 
+int
+conf_rule_index(const struct config *c, const char *name)
+{
+	for (int i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
 struct config *
 conf_empty(void)
 {

@@ -1,0 +1,65 @@
+/*
+ * enforce.c - a decision's firewall and map entries (see enforce.h).
+ */
+#include "enforce.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The rule of that name in c, or NULL (a manual ban, a rule gone since a reload). */
+static const struct rule *
+rule_named(const struct config *c, const char *name)
+{
+	int k = conf_rule_index(c, name);
+
+	return k >= 0 ? c->rules[k] : NULL;
+}
+
+enum enforce_fw
+enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule, const char *action,
+    const char *key, int64_t seconds, struct fw_entry *e)
+{
+	int kind = fw_kind_of(action);
+
+	if (kind < 0 || !fw_entry_parse(key, seconds, e))
+		return ENF_FW_NONE;
+	e->kind = (enum fw_kind)kind;
+	if (kind != FW_BLOCK && !fw->shapes)
+		return ENF_FW_CANNOT_SHAPE;
+	if (kind == FW_LIMIT) {
+		/* The rate is the rule's; a rule gone since a reload has no rate left to enforce. */
+		const struct rule *r = rule_named(c, rule);
+
+		if (r == NULL || r->action != A_LIMIT)
+			return ENF_FW_NONE;
+		e->limit_n = r->limit_n;
+		e->limit_per = (uint32_t)(r->limit_per < 1 ? 1 : r->limit_per > FW_LIMIT_PER_MAX ?
+		    FW_LIMIT_PER_MAX : r->limit_per);
+	}
+	return ENF_FW_OK;
+}
+
+int
+enforce_map_entry(const struct config *c, const char *rule, const char *action, int64_t until,
+    enum dmap_kind *kind, struct dmap_hit *h)
+{
+	const struct rule *r = rule_named(c, rule);
+	int act = dmap_action_of(action);
+
+	if (act < 0)
+		return 0;
+	memset(h, 0, sizeof(*h));
+	h->until = until;
+	h->action = (enum dmap_action)act;
+	snprintf(h->rule, sizeof(h->rule), "%s", rule);
+	*kind = DK_CLIENT;
+	if (r != NULL) {
+		if (r->key == KEY_GLOBAL || r->key == KEY_RECIPIENT)
+			return 0;	/* nothing an MTA lookup of a client, HELO or sender can match */
+		*kind = r->key == KEY_HELO ? DK_HELO : r->key == KEY_SENDER ? DK_SENDER :
+		    r->key == KEY_SENDER_DOMAIN ? DK_SENDER_DOMAIN : DK_CLIENT;
+		h->limit_n = r->limit_n;
+		h->limit_per = (uint32_t)r->limit_per;
+	}
+	return 1;
+}

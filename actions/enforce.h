@@ -1,0 +1,45 @@
+/*
+ * enforce.h - what a decision becomes at enforcement: a firewall entry
+ * and an entry of the map the MTA looks up.
+ *
+ * A decision reaches the daemon's enforcement from the engine, from the
+ * state at start, from a manual ban or from another cluster node — in
+ * each case as its rule's name, its action and its key as text (the form
+ * it is saved and shared in). These two functions are the one place that
+ * turns that into what the firewall and the map hold, with what the rule
+ * adds (a limit's rate; the kind of key it counts). The daemon queues and
+ * applies the result (cli/cmd_run.c).
+ */
+#ifndef MXG_ENFORCE_H
+#define MXG_ENFORCE_H
+
+#include <stdint.h>
+
+#include "../rules/conf.h"
+#include "dmap.h"
+#include "fw.h"
+
+enum enforce_fw {
+	ENF_FW_OK,		/* *e is the entry */
+	ENF_FW_NONE,		/* nothing for the firewall: not a client key, an action it has no part in, a rule gone */
+	ENF_FW_CANNOT_SHAPE,	/* a limit or tarpit, and the backend can only block: recorded, not enforced */
+};
+
+/*
+ * The firewall entry of a decision (rule, action, key) lasting `seconds`
+ * more, for backend fw (c: the configuration in force, for a limit's rate).
+ */
+enum enforce_fw enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule,
+    const char *action, const char *key, int64_t seconds, struct fw_entry *e);
+
+/*
+ * The map entry of a decision: 1 and *kind, *h (the key itself goes as it
+ * is), or 0 if the MTA's lookups could not match it (an action the map
+ * does not carry; a rule keyed by recipient or by nothing). The key's
+ * kind is its rule's; a manual ban, or a rule gone since a reload, is a
+ * client key.
+ */
+int enforce_map_entry(const struct config *c, const char *rule, const char *action, int64_t until,
+    enum dmap_kind *kind, struct dmap_hit *h);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * test_enforce.c - what a decision becomes at the firewall and in the
+ * MTA's map (actions/enforce.c): client keys and prefixes of both
+ * families, a limit's rate from its rule, a rule gone since a reload, a
+ * backend that can only block, and keys of every kind for the map.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../actions/enforce.h"
+
+static const char policy[] =
+    "rule \"slow\" {\n    on connect\n    when count >= 5 within 1m\n    do limit 10 per 1m for 1h\n}\n"
+    "rule \"helo\" {\n    on rcpt_unknown\n    by helo\n    when count >= 5 within 1m\n    do reject for 1h\n}\n"
+    "rule \"rcpt\" {\n    on rcpt_unknown\n    by recipient\n    when count >= 5 within 1m\n    do defer for 1h\n}\n"
+    "rule \"dha\" {\n    on rcpt_unknown\n    when distinct to >= 10 within 1h\n    do block for 1h\n}\n";
+
+static void
+diag(void *arg, int warning, const char *msg)
+{
+	(void)arg;
+	(void)warning;
+	fail_msg("configuration: %s", msg);
+}
+
+/* The backends by name, as --firewall takes them: nftables shapes, pf can only block. */
+static const struct fw_backend *
+backend(const char *name)
+{
+	const char *arg;
+	const struct fw_backend *b = fw_by_name(name, &arg);
+
+	assert_non_null(b);
+	return b;
+}
+
+static int
+setup(void **state)
+{
+	char path[] = "/tmp/test_enforce.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, policy, sizeof(policy) - 1) != (ssize_t)(sizeof(policy) - 1))
+		return -1;
+	close(fd);
+	*state = conf_load(path, diag, NULL);
+	unlink(path);
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	conf_free(*state);
+	return 0;
+}
+
+static void
+test_firewall(void **state)
+{
+	const struct config *c = *state;
+	struct fw_entry e;
+
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7", 600, &e), ENF_FW_OK);
+	assert_int_equal(e.kind, FW_BLOCK);
+	assert_int_equal(e.seconds, 600);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "manual", "block", "2001:db8:1::/48", 60, &e), ENF_FW_OK);
+	assert_int_equal(e.plen, 48);
+	/* a limit takes its rule's rate */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "slow", "limit", "198.51.100.9", 60, &e), ENF_FW_OK);
+	assert_int_equal(e.kind, FW_LIMIT);
+	assert_int_equal(e.limit_n, 10);
+	assert_int_equal(e.limit_per, 60);
+	/* ... and without its rule (gone since a reload) there is no rate to enforce */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "gone", "limit", "198.51.100.9", 60, &e), ENF_FW_NONE);
+	/* a backend that can only block: limits and tarpits are recorded, not enforced */
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "slow", "limit", "198.51.100.9", 60, &e), ENF_FW_CANNOT_SHAPE);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "x", "tarpit", "198.51.100.9", 60, &e), ENF_FW_CANNOT_SHAPE);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "dha", "block", "198.51.100.9", 60, &e), ENF_FW_OK);
+	/* not a client key, or an action the firewall has no part in */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "block", "mail.example.net", 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "reject", "203.0.113.7", 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7/33", 60, &e), ENF_FW_NONE);
+}
+
+static void
+test_map(void **state)
+{
+	const struct config *c = *state;
+	enum dmap_kind kind;
+	struct dmap_hit h;
+
+	assert_int_equal(enforce_map_entry(c, "helo", "reject", 5000, &kind, &h), 1);
+	assert_int_equal(kind, DK_HELO);
+	assert_int_equal(h.until, 5000);
+	assert_string_equal(h.rule, "helo");
+	assert_int_equal(enforce_map_entry(c, "slow", "limit", 5000, &kind, &h), 1);
+	assert_int_equal(kind, DK_CLIENT);
+	assert_int_equal(h.action, DM_LIMIT);
+	assert_int_equal(h.limit_n, 10);
+	assert_int_equal(h.limit_per, 60);
+	/* a manual ban, a rule gone: a client key */
+	assert_int_equal(enforce_map_entry(c, "manual", "defer", 5000, &kind, &h), 1);
+	assert_int_equal(kind, DK_CLIENT);
+	/* keyed by recipient: nothing an MTA's client, HELO or sender lookup matches */
+	assert_int_equal(enforce_map_entry(c, "rcpt", "defer", 5000, &kind, &h), 0);
+	/* an action the map does not carry */
+	assert_int_equal(enforce_map_entry(c, "dha", "log", 5000, &kind, &h), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_firewall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("enforce", tests, NULL, NULL);
+}
