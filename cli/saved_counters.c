@@ -147,17 +147,19 @@ counters_restore(struct store *s, struct engine *e, const struct config *c)
 	}
 	if (store_commit(s) < 0)
 		goto fail;
-	if (rs.bad > 0)
-		log_warnx("run: %ld saved counter(s) could not be read and were left out", rs.bad);
 	free(keep);
 	engine_track_changes(e);
-	engine_saved(e);	/* what was taken back is what is saved */
+	if (rs.bad > 0)	/* (not marked saved: the first commit writes the rules' rows anew, without them) */
+		log_warnx("run: %ld saved counter(s) could not be read and were left out", rs.bad);
+	else
+		engine_saved(e);	/* what was taken back is what is saved */
 	return rs.restored;
 fail:
 	store_rollback(s);
 	free(keep);
-	log_warnx("run: the rules' saved counters cannot be read or written: counting starts from zero");
-	engine_track_changes(e);
+	log_warnx("run: the rules' saved counters cannot be read or written: counting goes on from the %ld taken "
+	    "back", rs.restored);
+	engine_track_changes(e);	/* (the first commit writes the rules' rows anew) */
 	return -1;
 }
 

@@ -8,7 +8,8 @@
 # kill -9 is decided at its ninth recipient, recipients seen before the
 # restart are not counted twice after it (the fingerprints' key is saved
 # too), and a rule whose window changed while mxguard was stopped starts
-# from zero, said.
+# from zero, said; a damaged saved row is left out, said, and gone after
+# the next commit.
 . "$(dirname "$0")/lib.sh"
 L=$TMP/mail.log
 CONF=$TMP/mxguard.conf
@@ -128,5 +129,20 @@ unknown 6 9 198.51.100.12
 more 4
 check_eq "and it does: 4 more recipients decide nothing" "198.51.100.7 198.51.100.9 198.51.100.10 198.51.100.11" \
 	"$(decided dha)"
+stop -TERM
+
+# A saved row that is not a window (a damaged state): left out, said, and gone after the next commit.
+python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+k = db.execute("SELECT key FROM windows WHERE rule = \x27dha\x27 LIMIT 1").fetchone()[0]
+db.execute("UPDATE windows SET data = x\x27ff\x27 WHERE rule = \x27dha\x27 AND key = ?", (k,))
+db.commit()' "$TMP/state/state.db"
+start 6
+check "a damaged row is left out, and said" grep -q "1 saved counter(s) could not be read and were left out" "$TMP/run.err"
+unknown 10 10 198.51.100.12
+more 1
+stop -TERM
+start 7
+check_eq "after the next commit it is gone (said once)" 1 "$(grep -c "could not be read and were left out" "$TMP/run.err")"
 stop -TERM
 finish
