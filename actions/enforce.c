@@ -6,15 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The rule of that name in c, or NULL (a manual ban, a rule gone since a reload). */
-static const struct rule *
-rule_named(const struct config *c, const char *name)
-{
-	int k = conf_rule_index(c, name);
-
-	return k >= 0 ? c->rules[k] : NULL;
-}
-
 enum enforce_fw
 enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule, const char *action,
     const char *key, int64_t seconds, struct fw_entry *e)
@@ -28,7 +19,7 @@ enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char
 		return ENF_FW_CANNOT_SHAPE;
 	if (kind == FW_LIMIT) {
 		/* The rate is the rule's; a rule gone since a reload has no rate left to enforce. */
-		const struct rule *r = rule_named(c, rule);
+		const struct rule *r = conf_rule_named(c, rule);
 
 		if (r == NULL || r->action != A_LIMIT)
 			return ENF_FW_NONE;
@@ -43,7 +34,7 @@ int
 enforce_map_entry(const struct config *c, const char *rule, const char *action, int64_t until,
     enum dmap_kind *kind, struct dmap_hit *h)
 {
-	const struct rule *r = rule_named(c, rule);
+	const struct rule *r = conf_rule_named(c, rule);
 	int act = dmap_action_of(action);
 
 	if (act < 0)

@@ -13,6 +13,8 @@
 # them back ("taken back ... in", its log). Prints those, the state's size
 # and the peak RSS.
 # Run from the repository top; pinned to one core like the other benches.
+# PERF=PREFIX records each daemon with `perf record -e cpu-clock` into
+# PREFIX.1 (counting) and PREFIX.2 (taking back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}

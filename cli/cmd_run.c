@@ -950,20 +950,11 @@ write_events(struct daemon *dm)
 	return dm->events.len == 0 ? 0 : -1;
 }
 
-/* The rule of this configuration named so, or NULL (a manual ban's, or one gone since a reload). */
-static const struct rule *
-rule_named(const struct config *c, const char *name)
-{
-	int k = conf_rule_index(c, name);
-
-	return k >= 0 ? c->rules[k] : NULL;
-}
-
 /* How a decision of this node goes to the cluster (enum cluster_kind), or -1 if it does not. */
 static int
 shared_kind(struct daemon *dm, const struct stored_decision *d)
 {
-	const struct rule *r = rule_named(dm->conf, d->rule);
+	const struct rule *r = conf_rule_named(dm->conf, d->rule);
 	int kind = r == NULL || r->key == KEY_CLIENT ? CK_CLIENT : r->key == KEY_HELO ? CK_HELO :
 	    r->key == KEY_SENDER ? CK_SENDER : r->key == KEY_SENDER_DOMAIN ? CK_SENDER_DOMAIN : -1;
 
@@ -1184,7 +1175,7 @@ on_remote(void *arg, const struct cluster_msg *m)
 		 * node's of that name keyed the same way (the map's kind is the
 		 * rule's, here and after a restart); a node without one says so.
 		 */
-		const struct rule *r = rule_named(dm->conf, m->rule);
+		const struct rule *r = conf_rule_named(dm->conf, m->rule);
 		enum key_kind want = m->kind == CK_HELO ? KEY_HELO : m->kind == CK_SENDER ? KEY_SENDER : KEY_SENDER_DOMAIN;
 
 		if (r == NULL || r->key != want) {

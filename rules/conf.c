@@ -1793,6 +1793,14 @@ conf_rule_index(const struct config *c, const char *name)
 	return -1;
 }
 
+const struct rule *
+conf_rule_named(const struct config *c, const char *name)
+{
+	int k = conf_rule_index(c, name);
+
+	return k >= 0 ? c->rules[k] : NULL;
+}
+
 struct config *
 conf_empty(void)
 {

@@ -108,6 +108,8 @@ struct config *conf_load(const char *path, conf_diag_fn diag, void *arg);
 struct config *conf_empty(void);
 /* The place in c->rules of the rule of that name, or -1 (a manual ban's, a rule gone since a reload). */
 int conf_rule_index(const struct config *c, const char *name);
+/* The rule itself, or NULL. */
+const struct rule *conf_rule_named(const struct config *c, const char *name);
 void conf_free(struct config *c);
 
 const char *action_name(enum action a);
