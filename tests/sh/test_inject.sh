@@ -44,6 +44,8 @@ compare() {
 	diff "$TMP/$key.want" "$TMP/$key.got" > "$TMP/$key.diff"
 	check_eq "$label: every event's type, ip and to equal the truth ($(wc -l < "$TMP/$key.want") events)" "" \
 		"$(head -5 "$TMP/$key.diff")"
+	# (the differing events in full, indented so that run_all.sh keeps them: a failure can be read and replayed)
+	[ -s "$TMP/$key.diff" ] && head -20 "$TMP/$key.diff" | sed 's/^/  /'
 	check_eq "$label: no event names the innocent address" 0 "$(grep -c '"198\.51\.100\.10"' "$TMP/$key.got")"
 }
 
@@ -53,10 +55,11 @@ compare() {
 # through syslog for some) and stops growing, and compare.
 real_mta() {
 	local m=$1 label=$2 type=$3 re=$4
+	local seed=$RANDOM
 	mr_start "$m" || { failt "$label starts"; return; }
-	ip netns exec "${MR_CLI_NS[$m]}" perl "$INJECT" smtp "$m" "${MR_SRV_IP[$m]}" "${MR_CLI_IP[$m]}" "$RANDOM" 120 \
+	ip netns exec "${MR_CLI_NS[$m]}" perl "$INJECT" smtp "$m" "${MR_SRV_IP[$m]}" "${MR_CLI_IP[$m]}" "$seed" 120 \
 		"$TMP/$m.truth" > "$TMP/inject.$m" 2>&1
-	check "120 hostile sessions went through the real $label" test $? = 0
+	check "120 hostile sessions went through the real $label (seed $seed)" test $? = 0
 	[ -s "$TMP/inject.$m" ] && sed "s/^/  /" "$TMP/inject.$m"
 	mr_wait 10 count_at_least "$(grep -c "\"$type\"" "$TMP/$m.truth")" grep -c "$re" "${MR_LOG[$m]}"
 	mr_wait 5 mr__quiet "${MR_LOG[$m]}"
