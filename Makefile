@@ -64,7 +64,7 @@ ifeq ($(PKG_FOUND),)
 $(error pkg-config cannot find $(PKGS): run ./run deps (installs the Debian packages))
 endif
 
-LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c state/*.c actions/*.c reports/*.c reputation/*.c cluster/*.c)
+LIB_SRCS  := $(wildcard common/*.c tail/*.c parsers/*.c rules/*.c state/*.c actions/*.c reports/*.c reputation/*.c cluster/*.c privsep/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)

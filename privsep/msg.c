@@ -1,0 +1,158 @@
+/*
+ * msg.c - the privsep messages: wire form and checks (see msg.h).
+ */
+#include "msg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m)
+{
+	memset(m, 0, sizeof(*m));	/* (the padding too: nothing of the worker's memory goes out) */
+	m->release = release ? 1 : 0;
+	m->kind = (uint8_t)e->kind;
+	m->family = e->addr.family;
+	m->plen = (uint8_t)e->plen;
+	memcpy(m->addr, e->addr.b, sizeof(m->addr));
+	m->seconds = e->seconds;
+	if (e->kind == FW_LIMIT) {
+		m->limit_n = e->limit_n;
+		m->limit_per = e->limit_per;
+	}
+}
+
+/* Whether the prefix holds the loopback address (127.0.0.1, ::1): blocking it would cut the host off itself. */
+static int
+holds_loopback(const struct fw_entry *e)
+{
+	struct addr lo = { .family = e->addr.family };
+
+	if (lo.family == 4)
+		lo.b[0] = 127, lo.b[3] = 1;
+	else
+		lo.b[15] = 1;
+	addr_mask(&lo, e->plen);
+	return memcmp(&lo, &e->addr, sizeof(lo)) == 0;
+}
+
+int
+msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char *why, size_t whylen)
+{
+	struct addr masked;
+	int maxlen = m->family == 4 ? 32 : 128;
+
+	memset(e, 0, sizeof(*e));
+	if (m->release > 1) {
+		snprintf(why, whylen, "an entry neither block nor release (%u)", m->release);
+		return -1;
+	}
+	if (m->family != 4 && m->family != 6) {
+		snprintf(why, whylen, "an address of family %u", m->family);
+		return -1;
+	}
+	if (m->plen > maxlen) {
+		snprintf(why, whylen, "a prefix length %u for IPv%u", m->plen, m->family);
+		return -1;
+	}
+	e->addr.family = m->family;
+	memcpy(e->addr.b, m->addr, sizeof(e->addr.b));
+	e->plen = m->plen;
+	masked = e->addr;
+	addr_mask(&masked, e->plen);
+	if (memcmp(&masked, &e->addr, sizeof(masked)) != 0) {
+		snprintf(why, whylen, "an address with host bits set beyond /%u (or bytes past an IPv4 address)",
+		    m->plen);
+		return -1;
+	}
+	if (m->kind > FW_TARPIT) {
+		snprintf(why, whylen, "an unknown kind of entry (%u)", m->kind);
+		return -1;
+	}
+	e->kind = (enum fw_kind)m->kind;
+	/* A release names what is there; only what is put in is held to the limits below. */
+	if (m->release)
+		return 0;
+	if (m->plen < (m->family == 4 ? MSG_V4_PLEN_MIN : MSG_V6_PLEN_MIN)) {
+		snprintf(why, whylen, "a block of a /%u: wider than the /%d the privileged part allows", m->plen,
+		    m->family == 4 ? MSG_V4_PLEN_MIN : MSG_V6_PLEN_MIN);
+		return -1;
+	}
+	if (holds_loopback(e)) {
+		snprintf(why, whylen, "a block of the loopback network");
+		return -1;
+	}
+	if (m->seconds < 0 || m->seconds > MSG_SECONDS_MAX) {
+		snprintf(why, whylen, "a duration of %lld seconds", (long long)m->seconds);
+		return -1;
+	}
+	e->seconds = m->seconds;
+	if (e->kind != FW_BLOCK && !shapes) {
+		snprintf(why, whylen, "a limit or tarpit, and this firewall can only block");
+		return -1;
+	}
+	if (e->kind == FW_LIMIT) {
+		if (m->limit_n < 1 || m->limit_n > FW_LIMIT_N_MAX || m->limit_per < 1 || m->limit_per > FW_LIMIT_PER_MAX) {
+			snprintf(why, whylen, "a limit of %u per %u seconds", m->limit_n, m->limit_per);
+			return -1;
+		}
+		e->limit_n = m->limit_n;
+		e->limit_per = m->limit_per;
+	} else if (m->limit_n != 0 || m->limit_per != 0) {
+		snprintf(why, whylen, "a rate on an entry that is not a limit");
+		return -1;
+	}
+	return 0;
+}
+
+int
+msg_decode(const void *buf, size_t len, int shapes, struct msg_hdr *h, const struct msg_entry **entries,
+    char *why, size_t whylen)
+{
+	struct fw_entry e;
+
+	*entries = NULL;
+	if (len < sizeof(*h)) {
+		snprintf(why, whylen, "a message of %zu bytes, shorter than a header", len);
+		return -1;
+	}
+	memcpy(h, buf, sizeof(*h));
+	if (h->magic != MSG_MAGIC) {
+		snprintf(why, whylen, "a message without the magic number");
+		return -1;
+	}
+	switch (h->type) {
+	case MSG_FW_INIT:
+	case MSG_FW_FLUSH:
+	case MSG_FW_FINI:
+		if (len != sizeof(*h) || h->n != 0 || h->rc != 0 ||
+		    (h->flags & ~(h->type == MSG_FW_FINI ? MSG_REMOVE : 0u)) != 0) {
+			snprintf(why, whylen, "a request of type %u with a body, a count or flags it does not have",
+			    h->type);
+			return -1;
+		}
+		return 0;
+	case MSG_FW_APPLY:
+		if (h->n > MSG_ENTRIES_MAX || len != sizeof(*h) + (size_t)h->n * sizeof(struct msg_entry) ||
+		    h->rc != 0 || (h->flags & ~MSG_MORE_FOLLOWS) != 0) {
+			snprintf(why, whylen, "an apply of %zu bytes that does not hold the %u entries it says",
+			    len, h->n);
+			return -1;
+		}
+		for (uint32_t i = 0; i < h->n; i++) {
+			struct msg_entry m;
+			char w[160];
+
+			memcpy(&m, (const char *)buf + sizeof(*h) + i * sizeof(m), sizeof(m));
+			if (msg_entry_check(&m, shapes, &e, w, sizeof(w)) < 0) {
+				snprintf(why, whylen, "entry %u: %s", i, w);
+				return -1;
+			}
+		}
+		*entries = (const struct msg_entry *)(const void *)((const char *)buf + sizeof(*h));
+		return 0;
+	default:
+		snprintf(why, whylen, "a message of unknown type %u", h->type);
+		return -1;
+	}
+}

@@ -1,0 +1,365 @@
+/*
+ * test_privsep.c - the privsep messages (privsep/msg.c) and the
+ * privileged part's loop (privsep/priv.c) against a worker that is a real
+ * child process: what is taken and what refused, a change of more entries
+ * than a datagram holds applied as one transaction, the worker's exit
+ * status passed on. (The real daemon, real firewall and forged messages
+ * on a real worker's channel: tests/sh/test_privsep.sh.)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../privsep/msg.h"
+#include "../../privsep/priv.h"
+
+static struct fw_entry
+entry(const char *text, int plen, int64_t seconds)
+{
+	struct fw_entry e = { .plen = plen, .seconds = seconds, .kind = FW_BLOCK };
+
+	assert_true(addr_parse(text, strlen(text), &e.addr));
+	return e;
+}
+
+static int
+decode_one(const struct msg_entry *m, int shapes, char *why, size_t len)
+{
+	struct fw_entry e;
+
+	return msg_entry_check(m, shapes, &e, why, len);
+}
+
+static void
+test_entries(void **state)
+{
+	struct fw_entry e = entry("203.0.113.0", 24, 3600), back;
+	struct msg_entry m;
+	char why[200];
+
+	(void)state;
+	/* a block and a release make the same entry again */
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(msg_entry_check(&m, 0, &back, why, sizeof(why)), 0);
+	assert_memory_equal(&back.addr, &e.addr, sizeof(e.addr));
+	assert_int_equal(back.plen, 24);
+	assert_int_equal(back.seconds, 3600);
+	msg_entry_of(&e, 1, &m);
+	assert_int_equal(m.release, 1);
+	assert_int_equal(msg_entry_check(&m, 0, &back, why, sizeof(why)), 0);
+	/* IPv6 prefix, a limit on a firewall that shapes, not on one that cannot */
+	e = entry("2001:db8:1::", 48, 0);
+	e.kind = FW_LIMIT;
+	e.limit_n = 10;
+	e.limit_per = 60;
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(msg_entry_check(&m, 1, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.limit_n, 10);
+	assert_int_equal(msg_entry_check(&m, 0, &back, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "can only block"));
+	/* the widest allowed prefixes pass, one bit wider does not */
+	e = entry("10.0.0.0", MSG_V4_PLEN_MIN, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	e = entry("0.0.0.0", MSG_V4_PLEN_MIN - 1, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	e = entry("2001::", MSG_V6_PLEN_MIN, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	/* ... but a wide release is taken (it removes, it cannot cut anyone off) */
+	e = entry("0.0.0.0", 0, 0);
+	msg_entry_of(&e, 1, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	/* loopback, and a prefix that holds it */
+	e = entry("127.0.0.0", 8, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "loopback"));
+	e = entry("::", 16, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "loopback"));
+	/* host bits, bytes past an IPv4 address, a prefix too long, durations */
+	e = entry("198.51.100.7", 24, 60);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	e = entry("198.51.100.7", 32, 60);
+	msg_entry_of(&e, 0, &m);
+	m.addr[4] = 1;
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	m.addr[4] = 0;
+	m.plen = 33;
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	m.plen = 32;
+	m.seconds = -1;
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	m.seconds = MSG_SECONDS_MAX + 1;
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	m.seconds = MSG_SECONDS_MAX;
+	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	m.kind = 3;
+	assert_int_equal(decode_one(&m, 1, why, sizeof(why)), -1);
+	m.kind = FW_BLOCK;
+	m.limit_n = 1;
+	assert_int_equal(decode_one(&m, 1, why, sizeof(why)), -1);
+}
+
+static void
+test_frames(void **state)
+{
+	char buf[sizeof(struct msg_hdr) + 2 * sizeof(struct msg_entry)], why[200];
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_APPLY, .n = 2 }, out;
+	const struct msg_entry *ents;
+	struct fw_entry e = entry("203.0.113.9", 32, 60);
+
+	(void)state;
+	memcpy(buf, &h, sizeof(h));
+	msg_entry_of(&e, 0, (struct msg_entry *)(void *)(buf + sizeof(h)));
+	msg_entry_of(&e, 1, (struct msg_entry *)(void *)(buf + sizeof(h) + sizeof(struct msg_entry)));
+	assert_int_equal(msg_decode(buf, sizeof(buf), 0, &out, &ents, why, sizeof(why)), 0);
+	assert_int_equal(out.n, 2);
+	assert_non_null(ents);
+	/* one byte short, one entry claimed too many, a bad entry among good ones */
+	assert_int_equal(msg_decode(buf, sizeof(buf) - 1, 0, &out, &ents, why, sizeof(why)), -1);
+	h.n = 3;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(msg_decode(buf, sizeof(buf), 0, &out, &ents, why, sizeof(why)), -1);
+	h.n = 2;
+	memcpy(buf, &h, sizeof(h));
+	buf[sizeof(h) + sizeof(struct msg_entry) + 2] = 9;	/* the second entry's family */
+	assert_int_equal(msg_decode(buf, sizeof(buf), 0, &out, &ents, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "entry 1"));
+	/* requests without a body: a body, a count, a flag they do not have */
+	h = (struct msg_hdr){ .magic = MSG_MAGIC, .type = MSG_FW_FLUSH };
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), 0);
+	h.n = 1;
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), -1);
+	h.n = 0;
+	h.flags = MSG_REMOVE;
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), -1);
+	h.type = MSG_FW_FINI;
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), 0);
+	/* a reply is not a request; a wrong magic; unknown types */
+	h = (struct msg_hdr){ .magic = MSG_MAGIC, .type = MSG_RESULT };
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), -1);
+	h = (struct msg_hdr){ .magic = ~MSG_MAGIC, .type = MSG_FW_INIT };
+	assert_int_equal(msg_decode(&h, sizeof(h), 0, &out, &ents, why, sizeof(why)), -1);
+	assert_int_equal(msg_decode(&h, 3, 0, &out, &ents, why, sizeof(why)), -1);
+}
+
+/* ---- the privileged part's loop, against a recording backend and a real child as the worker ---- */
+
+static struct {
+	int inits, applies, flushes, finis, removes;
+	int nblock, nrelease;	/* of the last apply */
+	struct fw_entry first, last;
+} rec;
+
+static int
+rec_init(const char *arg, const struct fw_opts *o, void **st)
+{
+	(void)arg;
+	(void)o;
+	*st = &rec;
+	rec.inits++;
+	return 0;
+}
+
+static int
+rec_apply(void *st, const struct fw_entry *b, int nb, const struct fw_entry *r, int nr)
+{
+	(void)st;
+	rec.applies++;
+	rec.nblock = nb;
+	rec.nrelease = nr;
+	if (nb > 0) {
+		rec.first = b[0];
+		rec.last = b[nb - 1];
+	}
+	(void)r;
+	return 0;
+}
+
+static int
+rec_flush(void *st)
+{
+	(void)st;
+	rec.flushes++;
+	return 0;
+}
+
+static void
+rec_fini(void *st, int remove)
+{
+	(void)st;
+	rec.finis++;
+	rec.removes += remove;
+}
+
+static const struct fw_backend recorder = { .name = "recorder", .shapes = 0, .init = rec_init, .apply = rec_apply,
+	.flush = rec_flush, .fini = rec_fini };
+
+/* The child's side: send one request, read its answer's rc (-2: none). */
+static int
+ask(int s, const void *msg, size_t len)
+{
+	struct msg_hdr h;
+
+	if (send(s, msg, len, 0) != (ssize_t)len || recv(s, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.magic != MSG_MAGIC || h.type != MSG_RESULT)
+		return -2;
+	return h.rc;
+}
+
+#define N_ENTRIES 2500	/* three datagrams */
+
+/* The worker: a change of N_ENTRIES blocks and one release in parts, then a flush and a close. */
+static int
+worker(int s)
+{
+	static char buf[MSG_DATAGRAM_MAX];
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_INIT };
+	int sent = 0, total = N_ENTRIES + 1;
+
+	if (ask(s, &h, sizeof(h)) != 0)
+		return 10;
+	h.type = MSG_FW_FLUSH;
+	while (sent < total) {
+		int n = total - sent > MSG_ENTRIES_MAX ? MSG_ENTRIES_MAX : total - sent;
+		struct msg_hdr a = { .magic = MSG_MAGIC, .type = MSG_FW_APPLY, .n = (uint32_t)n,
+			.flags = sent + n < total ? MSG_MORE_FOLLOWS : 0 };
+
+		memcpy(buf, &a, sizeof(a));
+		for (int i = 0; i < n; i++) {
+			int k = sent + i;
+			struct fw_entry e = { .addr = { .family = 4, .b = { 198, 51, (uint8_t)(k >> 8), (uint8_t)k } },
+				.plen = 32, .seconds = 60 + k };
+
+			msg_entry_of(&e, k == total - 1, (struct msg_entry *)(void *)(buf + sizeof(a)) + i);
+		}
+		if (ask(s, buf, sizeof(a) + (size_t)n * sizeof(struct msg_entry)) != 0)
+			return 11;
+		sent += n;
+	}
+	if (ask(s, &h, sizeof(h)) != 0)
+		return 12;
+	h.type = MSG_FW_INIT;
+	if (ask(s, &h, sizeof(h)) != -1)	/* a second set-up: refused */
+		return 13;
+	h.type = MSG_FW_FINI;
+	h.flags = MSG_REMOVE;
+	if (ask(s, &h, sizeof(h)) != 0)
+		return 14;
+	return 42;
+}
+
+static pid_t
+start_worker(int *s, int (*fn)(int))
+{
+	int sv[2];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(fn(sv[1]));
+	}
+	close(sv[1]);
+	*s = sv[0];
+	return pid;
+}
+
+static void
+test_serve(void **state)
+{
+	struct priv_fw pf = { .fw = &recorder };
+	int s;
+	pid_t pid;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	pid = start_worker(&s, worker);
+	/* the worker's status comes back: 42 is its "all answers as expected" */
+	assert_int_equal(priv_serve(s, pid, &pf, NULL), 42);
+	assert_int_equal(rec.inits, 1);
+	assert_int_equal(rec.applies, 1);	/* three datagrams, one transaction */
+	assert_int_equal(rec.nblock, N_ENTRIES);
+	assert_int_equal(rec.nrelease, 1);
+	assert_int_equal(rec.first.addr.b[3], 0);
+	assert_int_equal(rec.last.seconds, 60 + N_ENTRIES - 1);
+	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(rec.finis, 1);
+	assert_int_equal(rec.removes, 1);
+}
+
+/* A worker that starts a change in parts, then sends a bad part: nothing of it is applied. */
+static int
+worker_bad_part(int s)
+{
+	char buf[sizeof(struct msg_hdr) + sizeof(struct msg_entry)];
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_INIT };
+	struct msg_hdr a = { .magic = MSG_MAGIC, .type = MSG_FW_APPLY, .n = 1, .flags = MSG_MORE_FOLLOWS };
+	struct fw_entry e = { .addr = { .family = 4, .b = { 203, 0, 113, 1 } }, .plen = 32, .seconds = 60 };
+
+	if (ask(s, &h, sizeof(h)) != 0)
+		return 10;
+	memcpy(buf, &a, sizeof(a));
+	msg_entry_of(&e, 0, (struct msg_entry *)(void *)(buf + sizeof(a)));
+	if (ask(s, buf, sizeof(buf)) != 0)
+		return 11;
+	((struct msg_entry *)(void *)(buf + sizeof(a)))->plen = 0;	/* 0.0.0.0/0 with host bits: refused */
+	a.flags = 0;
+	memcpy(buf, &a, sizeof(a));
+	if (ask(s, buf, sizeof(buf)) != -1)
+		return 12;
+	/* after it, a good one-part change: only it is applied */
+	((struct msg_entry *)(void *)(buf + sizeof(a)))->plen = 32;
+	if (ask(s, buf, sizeof(buf)) != 0)
+		return 13;
+	raise(SIGKILL);		/* and it dies: the status says so */
+	return 14;
+}
+
+static void
+test_bad_part(void **state)
+{
+	struct priv_fw pf = { .fw = &recorder };
+	int s;
+	pid_t pid;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	pid = start_worker(&s, worker_bad_part);
+	assert_int_equal(priv_serve(s, pid, &pf, NULL), 128 + SIGKILL);
+	assert_int_equal(rec.applies, 1);
+	assert_int_equal(rec.nblock, 1);
+	/* killed without a close: the firewall is closed keeping what is in force */
+	assert_int_equal(rec.finis, 1);
+	assert_int_equal(rec.removes, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entries),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_serve),
+		cmocka_unit_test(test_bad_part),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("privsep", tests, NULL, NULL);
+}
