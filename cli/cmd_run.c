@@ -79,6 +79,8 @@
 #include "../cluster/counters.h"
 #include "../reports/files.h"
 #include "../common/clock.h"
+#include "../privsep/priv.h"
+#include "../privsep/worker.h"
 #include "daemon.h"
 #include "saved_counters.h"
 
@@ -1817,8 +1819,18 @@ map_dir_check(const char *spec, char *why, size_t len)
 	struct stat sb;
 	int rc = 0;
 
-	if (stat(dirname(d), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	if (stat(dirname(d), &sb) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			snprintf(why, len, "%s is not a directory", d);
+		else
+			snprintf(why, len, "%s: %s (uid %u)", d, strerror(errno), (unsigned)geteuid());
+		rc = -1;
+	} else if (!S_ISDIR(sb.st_mode)) {
 		snprintf(why, len, "%s is not a directory", d);
+		rc = -1;
+	} else if (access(d, W_OK | X_OK) != 0) {
+		/* (the worker of --user writes the maps itself: its user must own the directory) */
+		snprintf(why, len, "%s is not writable by uid %u", d, (unsigned)geteuid());
 		rc = -1;
 	}
 	free(d);
@@ -1873,7 +1885,10 @@ run_usage(FILE *f)
 	    "  --report-dir DIR  keep an RRD, graphs, report files and a dashboard there\n"
 	    "                 (docs/REPORTS.md; overrides 'set report-dir')\n"
 	    "  --metrics-file PATH  write Prometheus metrics there every 15 s (node_exporter's\n"
-	    "                 textfile collector; overrides 'set metrics-file'); also ctl metrics\n");
+	    "                 textfile collector; overrides 'set metrics-file'); also ctl metrics\n"
+	    "  --user USER    privilege separation: read and judge the logs as USER (no\n"
+	    "                 capabilities); only the firewall stays with a root process\n"
+	    "                 (docs/ARCHITECTURE.md)\n");
 }
 
 int
@@ -1896,6 +1911,8 @@ cmd_run(int argc, char **argv)
 		{ "node", required_argument, NULL, 'N' },
 		{ "report-dir", required_argument, NULL, 'P' },
 		{ "metrics-file", required_argument, NULL, 'Q' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "privsep-channel", required_argument, NULL, 'V' },	/* (a worker started again: privsep/priv.h) */
 		{ "agent", no_argument, NULL, 'a' },	/* (mxguard agent) */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1905,12 +1922,12 @@ cmd_run(int argc, char **argv)
 	const char *conffile = NULL, *statedir = "/var/lib/mxguard", *eventsfile = NULL;
 	const char *sockpath = CTL_SOCKET_DEFAULT;
 	char **sources = NULL, err[512];
-	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0;
+	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0, channel = -1;
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
-	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL;
+	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL, *user = NULL;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -1938,6 +1955,19 @@ cmd_run(int argc, char **argv)
 		case 'P': reportdir = optarg; break;
 		case 'Q': metricsfile = optarg; break;
 		case 'a': dm.agent = 1; break;
+		case 'U': user = optarg; break;
+		case 'V': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || v < 3 || v > INT_MAX) {
+				log_warnx("run: --privsep-channel: not a descriptor: '%s'", optarg);
+				free(sources);
+				return EX_USAGE;
+			}
+			channel = (int)v;
+			break;
+		}
 		case 's': sockpath = optarg; break;
 		case 'f': fwspec = optarg; break;
 		case 'M': smappath = optarg; break;
@@ -1970,6 +2000,47 @@ cmd_run(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	{
+		/* --firewall, else the configuration's "set firewall", else none. */
+		const char *where = NULL;
+		char why[256];
+
+		if (fwspec == NULL && dm.conf->firewall != NULL) {
+			fwspec = dm.conf->firewall;
+			where = dm.conf->firewall_at;
+			fw_remove = dm.conf->firewall_remove;
+		}
+		if (fw_spec_parse(fwspec ? fwspec : "none", &dm.fw, &fw_arg, &fw_opt, why, sizeof(why)) < 0) {
+			if (where != NULL)
+				fprintf(stderr, "%s: %s\n", where, why);
+			else
+				log_warnx("run: --firewall: %s", why);
+			conf_free(dm.conf);
+			free(sources);
+			return where != NULL ? EX_CONFIG : EX_USAGE;
+		}
+	}
+	log_syslog(dm.conf->log_syslog);
+	if (channel >= 0 && user == NULL)
+		fatalx(EX_USAGE, "run: --privsep-channel without --user");
+	if (user != NULL) {
+		/*
+		 * Privilege separation (privsep/): from here on this process is
+		 * the worker, as user; the one that stays root keeps only the
+		 * firewall, chosen above, and sets it up when the worker asks.
+		 */
+		struct priv_fw pf = { .fw = dm.fw, .arg = fw_arg, .opts = fw_opt };
+		int sock = channel;
+
+		if (channel >= 0 ? privsep_rejoin(user, channel, err, sizeof(err)) < 0 :
+		    privsep_split(user, &pf, &sock, err, sizeof(err)) < 0) {
+			log_warnx("run: %s", err);
+			conf_free(dm.conf);
+			free(sources);
+			return EX_NOUSER;
+		}
+		dm.fw = worker_fw(dm.fw, sock);
+	}
+	{
 		/* Before anything is set up: a feed that cannot be read stops the start (like a bad configuration). */
 		int ok;
 
@@ -1985,32 +2056,9 @@ cmd_run(int argc, char **argv)
 			return EX_CONFIG;
 		}
 	}
-	{
-		/* --firewall, else the configuration's "set firewall", else none. */
-		const char *where = NULL;
-		char why[256];
-
-		if (fwspec == NULL && dm.conf->firewall != NULL) {
-			fwspec = dm.conf->firewall;
-			where = dm.conf->firewall_at;
-			fw_remove = dm.conf->firewall_remove;
-		}
-		if (fw_spec_parse(fwspec ? fwspec : "none", &dm.fw, &fw_arg, &fw_opt, why, sizeof(why)) < 0) {
-			if (where != NULL)
-				fprintf(stderr, "%s: %s\n", where, why);
-			else
-				log_warnx("run: --firewall: %s", why);
-			rep_free(dm.rep);
-			volume_free(dm.vol);
-			conf_free(dm.conf);
-			free(sources);
-			return where != NULL ? EX_CONFIG : EX_USAGE;
-		}
-	}
 	dm.conffile = conffile;
 	if (since > 0)
 		dm.since = (int64_t)time(NULL) - since;
-	log_syslog(dm.conf->log_syslog);
 	if (nsources == 0 && dm.conf->nsources > 0) {
 		nsources = dm.conf->nsources;
 		sources = xcalloc((size_t)nsources, sizeof(char *));

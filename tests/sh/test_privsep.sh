@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# test_privsep.sh - `mxguard run --user`: the process that reads and judges
+# the logs runs without privileges; only the privileged part holds the
+# firewall, takes nothing from the worker unchecked, and starts a killed
+# worker again without losing a line or the flood it was counting.
+# Proven from /proc, with forged messages on the worker's real channel,
+# and with real packets between two network namespaces this test creates
+# (nftables inside them; the host's firewall is never touched).
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (privilege separation, network namespaces)"
+for tool in ip nft python3 pgrep; do
+	command -v "$tool" > /dev/null || skip_all "$tool missing"
+done
+getent passwd nobody > /dev/null || skip_all "no user 'nobody' here"
+SRV=mxg-ps$$ CLI=mxg-pc$$
+if ! ip netns add "$SRV" 2> /dev/null; then skip_all "cannot create network namespaces here"; fi
+ip netns add "$CLI"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	ip netns del "$SRV" 2> /dev/null
+	ip netns del "$CLI" 2> /dev/null
+	[ -n "${KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+ip link add "vs$$" type veth peer name "vc$$"
+ip link set "vs$$" netns "$SRV"
+ip link set "vc$$" netns "$CLI"
+ip -n "$SRV" addr add 198.51.100.1/24 dev "vs$$"
+ip -n "$CLI" addr add 198.51.100.2/24 dev "vc$$"	# the attacker
+ip -n "$CLI" addr add 198.51.100.5/24 dev "vc$$"	# an innocent client
+for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
+ip -n "$SRV" link set "vs$$" up
+ip -n "$CLI" link set "vc$$" up
+tcp_sink "$SRV" 198.51.100.1 2525; PIDS+=($!)
+listening() { [ "$(ip netns exec "$SRV" ss -Hltn "sport = :2525" | wc -l)" -ge 1 ]; }
+wait_for 10 listening
+# conn SRC: a TCP connection from SRC gets through within a second
+conn() { ip netns exec "$CLI" python3 -c '
+import socket, sys
+s = socket.socket(); s.settimeout(1); s.bind((sys.argv[1], 0)); s.connect(("198.51.100.1", 2525))' "$1" 2> /dev/null; }
+
+# The worker's user must reach its files: a directory of its own for the state and the sockets.
+chmod 755 "$TMP"
+D=$TMP/d
+mkdir -p "$D/st" "$D/run"
+chown nobody: "$D" "$D/st" "$D/run"
+L=$TMP/mail.log
+touch "$L"
+chmod 644 "$L"
+ctl() { "$MXGUARD" ctl --socket "$D/run/s" "$@"; }
+ip netns exec "$SRV" "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" \
+	--socket "$D/run/s" --events "$D/events" --firewall nftables --user nobody > "$TMP/dec" 2> "$TMP/err" &
+P=$!
+PIDS+=($P)
+ctl_up 30 "$D/run/s"
+W=$(pgrep -P "$P")
+check "the daemon split in two: a privileged part and one worker, its child" test -n "$W"
+field() { awk -v k="$2:" '$1 == k { $1 = ""; print substr($0, 2) }' "/proc/$1/status"; }
+check_eq "the privileged part is root" "0 0 0 0" "$(field "$P" Uid | tr -s '\t ' ' ')"
+check_eq "the worker runs as nobody (real, effective, saved, fs uid)" \
+	"$(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -u nobody)" "$(field "$W" Uid | tr -s '\t ' ' ')"
+check_eq "... in nobody's group" "$(id -g nobody)" "$(field "$W" Gid | awk '{print $2}')"
+for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+	check_eq "the worker has no capability: $set" 0000000000000000 "$(field "$W" $set)"
+done
+check_eq "the worker can gain none (no_new_privs)" 1 "$(field "$W" NoNewPrivs)"
+# Who reads the log: the worker has it open, the privileged part neither it nor the state.
+fds() { ls -l "/proc/$1/fd" 2> /dev/null | awk '{print $NF}'; }
+check "the worker is the one reading the log" grep -qx "$L" <(fds "$W")
+check "the privileged part has no log and no state open" not grep -qE "mail.log|state.db|events" <(fds "$P")
+check "the worker keeps the state" grep -q "$D/st/state.db" <(fds "$W")
+check "the firewall is set up (by the privileged part, on the worker's request)" \
+	ip netns exec "$SRV" nft list table inet mxguard
+
+# A worker taken over: forged and malformed messages on its real channel. Each is refused.
+python3 "$(dirname "$0")/privsep_forge.py" "$W" > "$TMP/forged" 2> "$TMP/forge.err"
+check "forged messages were sent on the worker's channel" test -s "$TMP/forged"
+while read -r name rc; do
+	check_eq "forged '$name': refused" "rc=-1" "$rc"
+done < "$TMP/forged"
+check_eq "every forged message got its answer" 26 "$(wc -l < "$TMP/forged")"
+for why in "wider than the /8" "wider than the /16" "loopback" "host bits set" "longer than any" \
+	"without the magic" "a duration of -5" "set up a second time" "does not hold the 100000 entries"; do
+	check "the privileged part logged the refusal: $why" grep -q "refused a message from the worker.*$why" "$TMP/err"
+done
+check "no forged entry reached the firewall" not grep -qE "0\.0\.0\.0/0|127\.0\.0\.1|16\.0\.0\.0|203\.0\.113\.5" \
+	<(ip netns exec "$SRV" nft list ruleset)
+ctl ban 203.0.113.9 > /dev/null
+check "after them the worker's own requests still work (a manual ban is in the firewall)" \
+	wait_for 10 grep -q 203.0.113.9 <(ip netns exec "$SRV" nft list set inet mxguard v4)
+inset() { ip netns exec "$SRV" nft list set inet mxguard v4 | grep -q "$1"; }
+check "a manual ban goes through the privileged part into the firewall" wait_for 10 inset 203.0.113.9
+
+# A flood, and the worker killed in its middle: nothing is lost, the flood is decided.
+check "the attacker connects before the flood" conn 198.51.100.2
+dha() {
+	for i in $(seq "$1" "$2"); do
+		echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.2]: 550 5.1.1 <u$i@example.org>: Recipient address rejected: User unknown in local recipient table; from=<x@example.net> to=<u$i@example.org> proto=ESMTP helo=<x>"
+	done >> "$L"
+}
+read_at_least() { [ "$(ctl --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines"])')" -ge "$1" ]; }
+dha 1 12
+wait_for 20 read_at_least 12
+check_eq "the worker read the first 12 lines of the flood" 0 $?
+kill -9 "$W"
+new_worker() { W2=$(pgrep -P "$P") && [ -n "$W2" ] && [ "$W2" != "$W" ] && [ -e "$D/run/s" ] && ctl status; }
+wait_for 30 new_worker
+check_eq "the privileged part started a new worker after kill -9" 0 $?
+W2=$(pgrep -P "$P")
+check "it said so" grep -q "killed by signal 9; starting it again" "$TMP/err"
+check_eq "the new worker runs as nobody too, without capabilities" "$(id -u nobody) 0000000000000000 1" \
+	"$(field "$W2" Uid | awk '{print $2}') $(field "$W2" CapEff) $(field "$W2" NoNewPrivs)"
+check "the manual ban stayed in the firewall meanwhile" inset 203.0.113.9
+dha 13 22
+wait_for 20 grep -q '"rule":"dha".*"key":"198.51.100.2"' "$TMP/dec"
+check_eq "the flood straddling the kill is decided (20 distinct recipients)" 0 $?
+blocked() { ! conn "$1"; }
+wait_for 10 blocked 198.51.100.2
+check_eq "its decision drops the attacker's packets at the firewall" 0 $?
+check "the innocent client still connects" conn 198.51.100.5
+wait_for 10 lines_at_least 22 "$D/events"
+check_eq "every line of the flood is one event, none lost, none twice (--events)" "22 22" \
+	"$(grep -c rcpt_unknown "$D/events") $(grep rcpt_unknown "$D/events" | grep -o '"to":"u[0-9]*@' | sort -u | wc -l)"
+
+# Stopping: SIGTERM to the privileged part stops the worker; both end, status 0; the blocks stay.
+kill -TERM "$P"
+wait "$P"
+check_eq "SIGTERM to the privileged part: the daemon stops with status 0" 0 $?
+check "the worker ended too" not pgrep -P "$P"
+check "the blocks in force stay in the firewall after a stop (no --remove-on-exit)" inset 198.51.100.2
+check "the worker said it stopped" grep -q "run: stopping" "$TMP/err"
+
+# Users that cannot be the worker's.
+run_as() { "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s2" --user "$1"; }
+run_as no-such-user-mxg > /dev/null 2> "$TMP/nouser"
+check_eq "--user of a user that does not exist: exit 67" 67 $?
+check "... and it says so" grep -q "no-such-user-mxg: no such user" "$TMP/nouser"
+run_as root > /dev/null 2> "$TMP/root"
+check_eq "--user root is refused: exit 67" 67 $?
+check "... and it says why" grep -q "must not run as root" "$TMP/root"
+finish
