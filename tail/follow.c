@@ -104,10 +104,25 @@ stream_close(struct stream *s)
 }
 
 static int
+open_plain(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* How log files are opened: one way for the whole process (privsep: by the privileged part). */
+static follow_open_fn opener = open_plain;
+
+void
+follow_set_opener(follow_open_fn fn)
+{
+	opener = fn != NULL ? fn : open_plain;
+}
+
+static int
 stream_open(struct stream *s, const char *path, uint64_t offset)
 {
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = opener(path);
 
 	if (fd < 0)
 		return -1;
@@ -230,13 +245,31 @@ drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
 	return lines;
 }
 
+/* A rotated copy of path by its name: path.1, path-20261206 (compressed ones are not read). */
+int
+follow_rotated_name(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	static const char *const packed[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z" };
+	size_t n = strlen(name);
+
+	if (n <= blen + 1 || strncmp(name, base, blen) != 0 || !strchr(".-_", name[blen]))
+		return 0;
+	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++) {
+		size_t k = strlen(packed[i]);
+
+		if (n > k && strcmp(name + n - k, packed[i]) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* After a restart: find the file with this inode next to path (mail.log.1). */
 static int
 find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t outlen)
 {
 	char *d1 = xstrdup(path), *d2 = xstrdup(path);
 	const char *dir = dirname(d1), *base = basename(d2);
-	size_t blen = strlen(base);
 	DIR *dp = opendir(dir);
 	struct dirent *de;
 	int found = 0;
@@ -244,7 +277,7 @@ find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t out
 	while (dp != NULL && !found && (de = readdir(dp)) != NULL) {
 		struct stat sb;
 
-		if (strncmp(de->d_name, base, blen) != 0 || strcmp(de->d_name, base) == 0)
+		if (!follow_rotated_name(de->d_name, base))
 			continue;
 		snprintf(out, outlen, "%s/%s", dir, de->d_name);
 		if (stat(out, &sb) == 0 && (uint64_t)sb.st_dev == dev && (uint64_t)sb.st_ino == ino)
@@ -278,24 +311,6 @@ is_known(const struct follower *f, uint64_t dev, uint64_t ino)
 	return 0;
 }
 
-/* A rotated copy of path by its name: path.1, path-20261206 (compressed ones are not read). */
-static int
-rotated_name(const char *name, const char *base, size_t blen)
-{
-	static const char *const packed[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z" };
-	size_t n = strlen(name);
-
-	if (n <= blen + 1 || strncmp(name, base, blen) != 0 || !strchr(".-_", name[blen]))
-		return 0;
-	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++) {
-		size_t k = strlen(packed[i]);
-
-		if (n > k && strcmp(name + n - k, packed[i]) == 0)
-			return 0;
-	}
-	return 1;
-}
-
 struct missed {
 	char name[NAME_MAX + 1];
 	struct timespec mtime;
@@ -326,7 +341,6 @@ scan_siblings(struct follower *f, int queue, const struct timespec *after, int64
 {
 	char full[PATH_MAX];
 	const char *dir = f->dir, *base = f->base;
-	size_t blen = strlen(base);
 	DIR *dp;
 	struct dirent *de;
 	struct missed m[MAXQ];
@@ -340,7 +354,7 @@ scan_siblings(struct follower *f, int queue, const struct timespec *after, int64
 	while (dp != NULL && (de = readdir(dp)) != NULL) {
 		struct stat sb;
 
-		if (!rotated_name(de->d_name, base, blen) ||
+		if (!follow_rotated_name(de->d_name, base) ||
 		    snprintf(full, sizeof(full), "%s/%s", dir, de->d_name) >= (int)sizeof(full) ||
 		    stat(full, &sb) != 0 || !S_ISREG(sb.st_mode) || is_known(f, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino))
 			continue;

@@ -52,6 +52,22 @@ long follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *ar
 /* The position after the last delivered line: save it to resume there. */
 int follow_position(const struct follower *f, struct follow_pos *out);
 
+/*
+ * A rotated copy of the file named base, by its name in the same
+ * directory: base.1, base-20261206, base_old (compressed ones, .gz and
+ * the like, are not: they are not read).
+ */
+int follow_rotated_name(const char *name, const char *base);
+
+/*
+ * How every follower opens a log file (the file itself, its rotated
+ * copies): read-only, close-on-exec; a descriptor, or -1 with errno set.
+ * Default open(2); under privilege separation the privileged part opens
+ * them (privsep/worker.h). NULL: back to the default.
+ */
+typedef int (*follow_open_fn)(const char *path);
+void follow_set_opener(follow_open_fn fn);
+
 struct follow_stats {
 	uint64_t lines, bytes, rotations, truncations, too_long;
 };
