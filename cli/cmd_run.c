@@ -1922,7 +1922,7 @@ cmd_run(int argc, char **argv)
 	const char *conffile = NULL, *statedir = "/var/lib/mxguard", *eventsfile = NULL;
 	const char *sockpath = CTL_SOCKET_DEFAULT;
 	char **sources = NULL, err[512];
-	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0, channel = -1;
+	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0, channel = -1, channel_files = -1;
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
 	int fw_remove = 0;
@@ -1957,15 +1957,17 @@ cmd_run(int argc, char **argv)
 		case 'a': dm.agent = 1; break;
 		case 'U': user = optarg; break;
 		case 'V': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
+			/* SOCK,FILES: the two channels' descriptors */
+			char *end, *end2;
+			long v = strtol(optarg, &end, 10), w = *end == ',' ? strtol(end + 1, &end2, 10) : -1;
 
-			if (*end != '\0' || v < 3 || v > INT_MAX) {
-				log_warnx("run: --privsep-channel: not a descriptor: '%s'", optarg);
+			if (*end != ',' || w < 3 || *end2 != '\0' || v < 3 || v > INT_MAX || w > INT_MAX) {
+				log_warnx("run: --privsep-channel: not two descriptors: '%s'", optarg);
 				free(sources);
 				return EX_USAGE;
 			}
 			channel = (int)v;
+			channel_files = (int)w;
 			break;
 		}
 		case 's': sockpath = optarg; break;
@@ -2019,6 +2021,11 @@ cmd_run(int argc, char **argv)
 			return where != NULL ? EX_CONFIG : EX_USAGE;
 		}
 	}
+	if (nsources == 0 && dm.conf->nsources > 0) {
+		nsources = dm.conf->nsources;
+		sources = xcalloc((size_t)nsources, sizeof(char *));
+		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
+	}
 	log_syslog(dm.conf->log_syslog);
 	if (channel >= 0 && user == NULL)
 		fatalx(EX_USAGE, "run: --privsep-channel without --user");
@@ -2026,19 +2033,22 @@ cmd_run(int argc, char **argv)
 		/*
 		 * Privilege separation (privsep/): from here on this process is
 		 * the worker, as user; the one that stays root keeps only the
-		 * firewall, chosen above, and sets it up when the worker asks.
+		 * firewall, chosen above, and sets it up when the worker asks,
+		 * and opens the sources (and their rotated copies) for it.
 		 */
-		struct priv_fw pf = { .fw = dm.fw, .arg = fw_arg, .opts = fw_opt };
-		int sock = channel;
+		struct priv_fw pf = { .fw = dm.fw, .arg = fw_arg, .opts = fw_opt, .sources = sources,
+			.nsources = dm.agent ? 0 : nsources };
+		int sock = channel, files = channel_files;
 
-		if (channel >= 0 ? privsep_rejoin(user, channel, err, sizeof(err)) < 0 :
-		    privsep_split(user, &pf, &sock, err, sizeof(err)) < 0) {
+		if (channel >= 0 ? privsep_rejoin(user, channel, channel_files, err, sizeof(err)) < 0 :
+		    privsep_split(user, &pf, &sock, &files, err, sizeof(err)) < 0) {
 			log_warnx("run: %s", err);
 			conf_free(dm.conf);
 			free(sources);
 			return EX_NOUSER;
 		}
 		dm.fw = worker_fw(dm.fw, sock);
+		worker_logs_through(files);
 	}
 	{
 		/* Before anything is set up: a feed that cannot be read stops the start (like a bad configuration). */
@@ -2059,11 +2069,6 @@ cmd_run(int argc, char **argv)
 	dm.conffile = conffile;
 	if (since > 0)
 		dm.since = (int64_t)time(NULL) - since;
-	if (nsources == 0 && dm.conf->nsources > 0) {
-		nsources = dm.conf->nsources;
-		sources = xcalloc((size_t)nsources, sizeof(char *));
-		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
-	}
 	if (dm.agent) {
 		/* A gateway's agent: the cluster's decisions, enforced here; no logs, no rules of its own. */
 		if (clusterurl == NULL && dm.conf->cluster == NULL) {

@@ -151,6 +151,14 @@ msg_decode(const void *buf, size_t len, int shapes, struct msg_hdr *h, const str
 		}
 		*entries = (const struct msg_entry *)(const void *)((const char *)buf + sizeof(*h));
 		return 0;
+	case MSG_OPEN_LOG:
+		if (h->n < 1 || h->n > MSG_PATH_MAX || len != sizeof(*h) + h->n || h->rc != 0 || h->flags != 0 ||
+		    memchr((const char *)buf + sizeof(*h), '\0', h->n) != NULL) {
+			snprintf(why, whylen, "an open of %zu bytes that is not a header and a path of %u bytes", len,
+			    h->n);
+			return -1;
+		}
+		return 0;
 	default:
 		snprintf(why, whylen, "a message of unknown type %u", h->type);
 		return -1;

@@ -7,10 +7,14 @@
  * layouts, every field checked (msg_decode) before anything is done, one
  * request answered at a time. The set is deliberately small — set up the
  * firewall, block or release ADDRESS/LEN KIND SECONDS, empty mxguard's
- * entries, close — and cannot name a file, a command or a table.
+ * entries, close; open a log file for reading — and names no command,
+ * table or file to write; the only path it carries is a log's, opened
+ * only if it is a configured source or a rotated copy of one.
  *
- * Transport: an AF_UNIX SOCK_SEQPACKET pair, so each message is one
- * datagram whose length is known; a request larger than one datagram
+ * Transport: two AF_UNIX SOCK_SEQPACKET pairs, so each message is one
+ * datagram whose length is known: the firewall's channel (a change in
+ * progress may take a while) and the files' (an open is answered at once,
+ * whatever the firewall is doing). A request larger than one datagram
  * (a long list of entries) goes as chunks flagged MSG_MORE_FOLLOWS and is
  * applied as one transaction when the last arrives.
  */
@@ -29,8 +33,13 @@ enum msg_type {
 	MSG_FW_APPLY,		/* worker: entries to block and release, one transaction */
 	MSG_FW_FLUSH,		/* worker: remove every entry mxguard added */
 	MSG_FW_FINI,		/* worker: stopping; flags MSG_REMOVE: take mxguard's tables out */
-	MSG_RESULT,		/* privileged part: the answer to the request, rc 0 or -1 */
+	MSG_RESULT,		/* privileged part: the answer to the request, rc 0 or -1 (an open: -errno) */
+	MSG_OPEN_LOG,		/* worker, on the files' channel: open the log whose path (n bytes) follows;
+				 * answered with its descriptor (SCM_RIGHTS) and rc 0 */
 };
+
+/* The longest path an open carries (PATH_MAX less its NUL). */
+#define MSG_PATH_MAX 4095
 
 /* flags */
 #define MSG_MORE_FOLLOWS 0x1u	/* MSG_FW_APPLY: more entries of the same transaction follow */
@@ -40,7 +49,7 @@ struct msg_hdr {
 	uint32_t magic;
 	uint16_t type;
 	uint16_t flags;
-	uint32_t n;		/* MSG_FW_APPLY: entries that follow; MSG_RESULT: 0 */
+	uint32_t n;		/* MSG_FW_APPLY: entries that follow; MSG_OPEN_LOG: the path's bytes; else 0 */
 	int32_t rc;		/* MSG_RESULT */
 };
 
@@ -74,7 +83,8 @@ void msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m);
 
 /*
  * Check one datagram of len bytes from the worker and describe it: 0 and
- * *h (and *entries, pointing into buf, when it carries entries), or -1
+ * *h (and *entries, pointing into buf, when it carries entries; an open's
+ * path is the h->n bytes after the header, without a NUL in them), or -1
  * with the reason in why. shapes: whether the firewall can limit and
  * tarpit (else only blocks are accepted).
  */

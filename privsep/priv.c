@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,11 +23,13 @@
 
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../tail/follow.h"
 #include "msg.h"
 #include "worker.h"
 
 struct priv {
-	int sock;
+	int sock, files;	/* the firewall's channel, the files' */
+	int reply_to;		/* the channel of the request being answered */
 	pid_t worker;
 	const struct priv_fw *pf;
 	void *fw_state;
@@ -42,8 +46,38 @@ reply(struct priv *p, int rc)
 	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_RESULT, .rc = rc < 0 ? -1 : 0 };
 
 	/* (a worker gone meanwhile: its end is seen at the next poll) */
-	if (send(p->sock, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h) && errno != EPIPE)
+	if (send(p->reply_to, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h) && errno != EPIPE)
 		log_warn("privsep: answering the worker");
+}
+
+/* An open's answer: the descriptor (then closed here), or rc -errno. */
+static void
+reply_fd(struct priv *p, int rc, int fd)
+{
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_RESULT, .rc = fd >= 0 ? 0 : rc };
+	struct iovec iov = { &h, sizeof(h) };
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	if (sendmsg(p->reply_to, &mh, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+		log_warn("privsep: answering the worker");
+	if (fd >= 0)
+		close(fd);
 }
 
 static void
@@ -51,8 +85,12 @@ refuse(struct priv *p, const char *why)
 {
 	p->refused++;
 	log_warnx("privsep: refused a message from the worker (pid %ld): %s", (long)p->worker, why);
-	p->nblock = p->nrelease = 0;	/* a transaction with a bad part is not applied in part */
-	reply(p, -1);
+	if (p->reply_to == p->sock)
+		p->nblock = p->nrelease = 0;	/* a transaction with a bad part is not applied in part */
+	if (p->reply_to == p->files)
+		reply_fd(p, -EACCES, -1);
+	else
+		reply(p, -1);
 }
 
 /* An asynchronous backend's change, waited for here: the privileged part has nothing else to do meanwhile. */
@@ -110,6 +148,72 @@ gather(struct priv *p, const struct msg_hdr *h, const struct msg_entry *m)
 	p->nblock = p->nrelease = 0;
 }
 
+/* Whether path is one of the sources (1), a rotated copy of one next to it (2), or neither (0). */
+static int
+log_path_kind(const struct priv_fw *pf, const char *path)
+{
+	char *pd = xstrdup(path), *pb = xstrdup(path);
+	const char *dir = dirname(pd), *base = basename(pb);
+	int kind = 0;
+
+	for (int i = 0; i < pf->nsources && kind != 1; i++) {
+		char *sd, *sb;
+
+		if (strcmp(pf->sources[i], path) == 0) {
+			kind = 1;
+			break;
+		}
+		sd = xstrdup(pf->sources[i]);
+		sb = xstrdup(pf->sources[i]);
+		if (strcmp(dirname(sd), dir) == 0 && follow_rotated_name(base, basename(sb)))
+			kind = 2;
+		free(sd);
+		free(sb);
+	}
+	free(pd);
+	free(pb);
+	return kind;
+}
+
+/*
+ * Open a log for the worker: a configured source (as named, a symbolic
+ * link followed as without privsep) or a rotated copy of one in its
+ * directory (never through a link: whoever can write the directory
+ * could plant one to any file); a regular file either way.
+ */
+static void
+open_log(struct priv *p, const char *path)
+{
+	int kind = log_path_kind(p->pf, path), fd;
+	struct stat sb;
+	char why[PATH_MAX + 100];
+
+	if (kind == 0) {
+		snprintf(why, sizeof(why), "an open of %.*s: not a source, nor a rotated copy of one", PATH_MAX, path);
+		refuse(p, why);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (kind == 2 ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ELOOP) {
+			snprintf(why, sizeof(why), "an open of %.*s: a symbolic link", PATH_MAX, path);
+			refuse(p, why);
+			return;
+		}
+		reply_fd(p, -e, -1);	/* (ENOENT: not there yet; the follower knows what that means) */
+		return;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
+		close(fd);
+		snprintf(why, sizeof(why), "an open of %.*s: not a regular file", PATH_MAX, path);
+		refuse(p, why);
+		return;
+	}
+	reply_fd(p, 0, fd);
+}
+
 /* One datagram from the worker. */
 static void
 request(struct priv *p, const void *buf, size_t len)
@@ -121,6 +225,20 @@ request(struct priv *p, const void *buf, size_t len)
 
 	if (msg_decode(buf, len, fw->shapes, &h, &m, why, sizeof(why)) < 0) {
 		refuse(p, why);
+		return;
+	}
+	/* each channel its own requests: an open never waits behind the firewall */
+	if ((h.type == MSG_OPEN_LOG) != (p->reply_to == p->files)) {
+		refuse(p, h.type == MSG_OPEN_LOG ? "an open on the firewall's channel" :
+		    "a firewall request on the files' channel");
+		return;
+	}
+	if (h.type == MSG_OPEN_LOG) {
+		char path[MSG_PATH_MAX + 1];
+
+		memcpy(path, (const char *)buf + sizeof(h), h.n);
+		path[h.n] = '\0';
+		open_log(p, path);
 		return;
 	}
 	if (h.type != MSG_FW_APPLY && p->nblock + p->nrelease > 0) {
@@ -167,19 +285,21 @@ request(struct priv *p, const void *buf, size_t len)
 }
 
 struct priv *
-priv_session_new(const struct priv_fw *pf, int sock, pid_t worker)
+priv_session_new(const struct priv_fw *pf, int sock, int files, pid_t worker)
 {
 	struct priv *p = xcalloc(1, sizeof(*p));
 
 	p->pf = pf;
 	p->sock = sock;
+	p->files = files;
 	p->worker = worker;
 	return p;
 }
 
 void
-priv_session_take(struct priv *p, const void *buf, size_t len)
+priv_session_take(struct priv *p, int from, const void *buf, size_t len)
 {
+	p->reply_to = from;
 	if (len > MSG_DATAGRAM_MAX)
 		refuse(p, "a message longer than any the worker sends");
 	else
@@ -232,17 +352,23 @@ own_argv(void)
 	return av;
 }
 
-/* Start a worker again: a new channel, this program run again with --privsep-channel. The pid, or -1. */
+/* Start a worker again: new channels, this program run again with --privsep-channel. The pid, or -1. */
 static pid_t
-respawn(char *const *argv, int *sock)
+respawn(char *const *argv, int *sock, int *files)
 {
-	int sv[2];
+	int sv[2], fv[2];
 	pid_t pid;
-	char opt[48];
+	char opt[64];
 	size_t n = 0;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("privsep: socketpair");
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fv) != 0) {
+		log_warn("privsep: socketpair");
+		close(sv[0]);
+		close(sv[1]);
 		return -1;
 	}
 	while (argv[n] != NULL)
@@ -252,6 +378,8 @@ respawn(char *const *argv, int *sock)
 		log_warn("privsep: fork");
 		close(sv[0]);
 		close(sv[1]);
+		close(fv[0]);
+		close(fv[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -259,11 +387,12 @@ respawn(char *const *argv, int *sock)
 		sigset_t none;
 
 		memcpy(av, argv, n * sizeof(char *));
-		snprintf(opt, sizeof(opt), "--privsep-channel=%d", sv[1]);
+		snprintf(opt, sizeof(opt), "--privsep-channel=%d,%d", sv[1], fv[1]);
 		av[n] = opt;
 		close(sv[0]);
-		/* the worker's end stays open across the exec; the signals as a new process has them */
-		if (fcntl(sv[1], F_SETFD, 0) != 0)
+		close(fv[0]);
+		/* the worker's ends stay open across the exec; the signals as a new process has them */
+		if (fcntl(sv[1], F_SETFD, 0) != 0 || fcntl(fv[1], F_SETFD, 0) != 0)
 			_exit(EX_OSERR);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -272,14 +401,16 @@ respawn(char *const *argv, int *sock)
 		_exit(EX_OSERR);
 	}
 	close(sv[1]);
+	close(fv[1]);
 	*sock = sv[0];
+	*files = fv[0];
 	return pid;
 }
 
 int
-priv_serve(int sock, pid_t worker, const struct priv_fw *pf, char *const *argv)
+priv_serve(int sock, int files, pid_t worker, const struct priv_fw *pf, char *const *argv)
 {
-	struct priv *p = priv_session_new(pf, sock, worker);
+	struct priv *p = priv_session_new(pf, sock, files, worker);
 	char *buf = xmalloc(MSG_DATAGRAM_MAX);
 	sigset_t mask;
 	int sigfd, status = 0, open = 1, stopping = 0, restarts = 0;
@@ -293,18 +424,21 @@ priv_serve(int sock, pid_t worker, const struct priv_fw *pf, char *const *argv)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		fatal(EX_OSERR, "privsep: signals");
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = open ? p->sock : -1, .events = POLLIN } };
+		struct pollfd pfd[3] = { { .fd = sigfd, .events = POLLIN }, { .fd = open ? p->sock : -1, .events = POLLIN },
+			{ .fd = open ? p->files : -1, .events = POLLIN } };
 		struct signalfd_siginfo si;
 		pid_t np;
 
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			fatal(EX_OSERR, "privsep: poll");
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		for (int c = 1; c <= 2; c++) {
+			if (!(pfd[c].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
 			/* MSG_TRUNC: the datagram's whole length, so an oversized one is seen as such */
-			ssize_t k = recv(p->sock, buf, MSG_DATAGRAM_MAX, MSG_TRUNC | MSG_DONTWAIT);
+			ssize_t k = recv(pfd[c].fd, buf, MSG_DATAGRAM_MAX, MSG_TRUNC | MSG_DONTWAIT);
 
 			if (k > 0)
-				priv_session_take(p, buf, (size_t)k);
+				priv_session_take(p, pfd[c].fd, buf, (size_t)k);
 			else if (k == 0 || (errno != EAGAIN && errno != EINTR))
 				open = 0;	/* the worker closed its end: its exit follows */
 		}
@@ -329,9 +463,10 @@ priv_serve(int sock, pid_t worker, const struct priv_fw *pf, char *const *argv)
 			break;
 		}
 		close(p->sock);
+		close(p->files);
 		p->nblock = p->nrelease = 0;	/* (a change it was sending in parts died with it) */
 		p->worker_inited = 0;
-		if ((np = respawn(argv, &p->sock)) < 0)
+		if ((np = respawn(argv, &p->sock, &p->files)) < 0)
 			break;
 		p->worker = np;
 		open = 1;
@@ -339,6 +474,7 @@ priv_serve(int sock, pid_t worker, const struct priv_fw *pf, char *const *argv)
 	free(buf);
 	close(sigfd);
 	close(p->sock);
+	close(p->files);
 	if (p->refused > 0)
 		log_warnx("privsep: %lu message(s) from the worker were refused", p->refused);
 	if (WIFSIGNALED(status))
@@ -348,33 +484,39 @@ priv_serve(int sock, pid_t worker, const struct priv_fw *pf, char *const *argv)
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-int
-privsep_rejoin(const char *user, int fd, char *err, size_t errlen)
+static int
+is_channel(int fd)
 {
 	struct stat sb;
 	int type;
 	socklen_t tl = sizeof(type);
 
+	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode) && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	    type == SOCK_SEQPACKET && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+int
+privsep_rejoin(const char *user, int sock, int files, char *err, size_t errlen)
+{
 	if (user == NULL) {
 		snprintf(err, errlen, "--privsep-channel without --user");
 		return -1;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISSOCK(sb.st_mode) ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET) {
-		snprintf(err, errlen, "--privsep-channel %d: not the privileged part's channel", fd);
+	if (!is_channel(sock) || !is_channel(files) || sock == files) {
+		snprintf(err, errlen, "--privsep-channel %d,%d: not the privileged part's channels", sock, files);
 		return -1;
 	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || worker_drop(user, getppid(), err, errlen) < 0)
+	if (worker_drop(user, getppid(), err, errlen) < 0)
 		return -1;
 	log_info("privsep: worker pid %ld started again, as %s", (long)getpid(), user);
 	return 0;
 }
 
 int
-privsep_split(const char *user, const struct priv_fw *pf, int *sock, char *err, size_t errlen)
+privsep_split(const char *user, const struct priv_fw *pf, int *sock, int *files, char *err, size_t errlen)
 {
 	sigset_t all, old;
-	int sv[2];
+	int sv[2], fv[2];
 	pid_t pid, parent = getpid();
 	char **argv;
 
@@ -383,6 +525,12 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, char *err, 
 	argv = own_argv();	/* (read now, while it is certainly this command's) */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(err, errlen, "privsep: socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fv) != 0) {
+		snprintf(err, errlen, "privsep: socketpair: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return -1;
 	}
 	/* Blocked across the fork: a signal in between is not lost, it waits for the privileged part's signalfd. */
@@ -398,10 +546,13 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, char *err, 
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(sv[0]);
 		close(sv[1]);
+		close(fv[0]);
+		close(fv[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
+		close(fv[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (argv != NULL)
 			free(argv[0]);
@@ -409,12 +560,14 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, char *err, 
 		if (worker_drop(user, parent, err, errlen) < 0)
 			fatalx(EX_NOPERM, "%s", err);	/* a worker that kept any privilege does not run */
 		*sock = sv[1];
+		*files = fv[1];
 		return 0;
 	}
 	close(sv[1]);
+	close(fv[1]);
 	log_info("privsep: worker pid %ld runs as %s; this process (pid %ld) keeps the firewall", (long)pid, user,
 	    (long)parent);
 	if (argv == NULL)
 		log_warnx("privsep: /proc/self/cmdline unreadable: a worker that dies is not started again");
-	exit(priv_serve(sv[0], pid, pf, argv));
+	exit(priv_serve(sv[0], fv[0], pid, pf, argv));
 }

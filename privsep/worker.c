@@ -19,6 +19,7 @@
 
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../tail/follow.h"
 #include "msg.h"
 
 int
@@ -89,7 +90,7 @@ worker_drop(const char *user, pid_t parent, char *err, size_t errlen)
 			return -1;
 		}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);	/* (EINVAL before Linux 4.3: none there) */
-	/* The user's groups: membership of "adm" is how Debian lets a daemon read /var/log. */
+	/* The user's groups: the socketmap's socket is given the MTA's group (postfix), which needs membership. */
 	if (initgroups(user, pw->pw_gid) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
 		snprintf(err, errlen, "privilege drop to %s: %s", user, strerror(errno));
@@ -283,4 +284,57 @@ worker_fw(const struct fw_backend *real, int sock)
 	remote.progress = remote_progress;
 	remote.fini = remote_fini;
 	return &remote;
+}
+
+/* ---- logs opened by the privileged part ---- */
+
+/* The worker's one files' channel. */
+static int files_fd = -1;
+
+static int
+open_through(const char *path)
+{
+	size_t n = strlen(path);
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_OPEN_LOG, .n = (uint32_t)n };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)(uintptr_t)path, n } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct pollfd p = { .fd = files_fd, .events = POLLIN };
+	struct cmsghdr *c;
+	int fd = -1;
+	ssize_t k;
+
+	if (n < 1 || n > MSG_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (sendmsg(files_fd, &mh, MSG_NOSIGNAL) < 0)
+		fatal(EX_SOFTWARE, "privsep: the privileged part is gone (asking it to open %s)", path);
+	if (poll(&p, 1, 30000) <= 0)
+		fatalx(EX_SOFTWARE, "privsep: the privileged part has not opened %s in 30 s", path);
+	iov[0] = (struct iovec){ &h, sizeof(h) };
+	mh = (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	k = recvmsg(files_fd, &mh, MSG_CMSG_CLOEXEC);
+	if (k != (ssize_t)sizeof(h) || h.magic != MSG_MAGIC || h.type != MSG_RESULT)
+		fatalx(EX_SOFTWARE, "privsep: the privileged part is gone (%s); stopping",
+		    k == 0 ? "channel closed" : k < 0 ? strerror(errno) : "a reply that is not one");
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	if (h.rc == 0 && fd >= 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	errno = h.rc < 0 && h.rc > -4096 ? -h.rc : EACCES;
+	return -1;
+}
+
+void
+worker_logs_through(int files)
+{
+	files_fd = files;
+	follow_set_opener(open_through);
 }

@@ -36,4 +36,12 @@ int worker_drop(const char *user, pid_t parent, char *err, size_t errlen);
  */
 const struct fw_backend *worker_fw(const struct fw_backend *real, int sock);
 
+/*
+ * From now on every log file is opened by the privileged part, over the
+ * files' channel (tail/follow.h's opener): the worker's user need not be
+ * able to read the logs. A path the privileged part refuses fails with
+ * EACCES; the privileged part gone is fatal.
+ */
+void worker_logs_through(int files);
+
 #endif

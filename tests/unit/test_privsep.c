@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,12 +226,14 @@ ask(int s, const void *msg, size_t len)
 
 /* The worker: a change of N_ENTRIES blocks and one release in parts, then a flush and a close. */
 static int
-worker(int s)
+worker(int s, int f)
 {
 	static char buf[MSG_DATAGRAM_MAX];
 	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_INIT };
 	int sent = 0, total = N_ENTRIES + 1;
 
+	if (ask(f, &h, sizeof(h)) != -EACCES)	/* the firewall's requests on the files' channel: refused */
+		return 9;
 	if (ask(s, &h, sizeof(h)) != 0)
 		return 10;
 	h.type = MSG_FW_FLUSH;
@@ -263,21 +266,26 @@ worker(int s)
 	return 42;
 }
 
+/* A child as the worker: fn gets its ends of the firewall's and the files' channels. */
 static pid_t
-start_worker(int *s, int (*fn)(int))
+start_worker(int *s, int *f, int (*fn)(int, int))
 {
-	int sv[2];
+	int sv[2], fv[2];
 	pid_t pid;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fv), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(fn(sv[1]));
+		close(fv[0]);
+		_exit(fn(sv[1], fv[1]));
 	}
 	close(sv[1]);
+	close(fv[1]);
 	*s = sv[0];
+	*f = fv[0];
 	return pid;
 }
 
@@ -285,14 +293,14 @@ static void
 test_serve(void **state)
 {
 	struct priv_fw pf = { .fw = &recorder };
-	int s;
+	int s, f;
 	pid_t pid;
 
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
-	pid = start_worker(&s, worker);
+	pid = start_worker(&s, &f, worker);
 	/* the worker's status comes back: 42 is its "all answers as expected" */
-	assert_int_equal(priv_serve(s, pid, &pf, NULL), 42);
+	assert_int_equal(priv_serve(s, f, pid, &pf, NULL), 42);
 	assert_int_equal(rec.inits, 1);
 	assert_int_equal(rec.applies, 1);	/* three datagrams, one transaction */
 	assert_int_equal(rec.nblock, N_ENTRIES);
@@ -306,13 +314,14 @@ test_serve(void **state)
 
 /* A worker that starts a change in parts, then sends a bad part: nothing of it is applied. */
 static int
-worker_bad_part(int s)
+worker_bad_part(int s, int f)
 {
 	char buf[sizeof(struct msg_hdr) + sizeof(struct msg_entry)];
 	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_INIT };
 	struct msg_hdr a = { .magic = MSG_MAGIC, .type = MSG_FW_APPLY, .n = 1, .flags = MSG_MORE_FOLLOWS };
 	struct fw_entry e = { .addr = { .family = 4, .b = { 203, 0, 113, 1 } }, .plen = 32, .seconds = 60 };
 
+	(void)f;
 	if (ask(s, &h, sizeof(h)) != 0)
 		return 10;
 	memcpy(buf, &a, sizeof(a));
@@ -336,18 +345,131 @@ static void
 test_bad_part(void **state)
 {
 	struct priv_fw pf = { .fw = &recorder };
-	int s;
+	int s, f;
 	pid_t pid;
 
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
-	pid = start_worker(&s, worker_bad_part);
-	assert_int_equal(priv_serve(s, pid, &pf, NULL), 128 + SIGKILL);
+	pid = start_worker(&s, &f, worker_bad_part);
+	assert_int_equal(priv_serve(s, f, pid, &pf, NULL), 128 + SIGKILL);
 	assert_int_equal(rec.applies, 1);
 	assert_int_equal(rec.nblock, 1);
 	/* killed without a close: the firewall is closed keeping what is in force */
 	assert_int_equal(rec.finis, 1);
 	assert_int_equal(rec.removes, 0);
+}
+
+/* ---- logs opened by the privileged part ---- */
+
+static char dir[64], src[128];
+
+/* Ask for path on the files' channel: the descriptor, or -errno (-1000: no proper answer). */
+static int
+open_via(int f, const char *path)
+{
+	size_t n = strlen(path);
+	char buf[sizeof(struct msg_hdr) + 4096];
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_OPEN_LOG, .n = (uint32_t)n };
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), path, n);
+	if (send(f, buf, sizeof(h) + n, 0) < 0 || recvmsg(f, &mh, 0) != (ssize_t)sizeof(h) || h.type != MSG_RESULT)
+		return -1000;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return h.rc == 0 && fd >= 0 ? fd : h.rc;
+}
+
+static int
+read_is(int fd, const char *want)
+{
+	char got[64] = "";
+	ssize_t k = fd >= 0 ? read(fd, got, sizeof(got) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return k == (ssize_t)strlen(want) && memcmp(got, want, (size_t)k) == 0;
+}
+
+static int
+worker_opens(int s, int f)
+{
+	char p[256];
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = MSG_FW_INIT };
+
+	if (!read_is(open_via(f, src), "current\n"))
+		return 10;
+	snprintf(p, sizeof(p), "%s.1", src);
+	if (!read_is(open_via(f, p), "rotated\n"))
+		return 11;
+	snprintf(p, sizeof(p), "%s.2", src);	/* a rotated name, not there: ENOENT comes back */
+	if (open_via(f, p) != -ENOENT)
+		return 12;
+	snprintf(p, sizeof(p), "%s.3", src);	/* a planted link to another file: refused */
+	if (open_via(f, p) != -EACCES)
+		return 13;
+	snprintf(p, sizeof(p), "%s/other.log", dir);	/* not a source's name */
+	if (open_via(f, p) != -EACCES)
+		return 14;
+	snprintf(p, sizeof(p), "%s/../%s/mail.log", dir, dir + 5);	/* the same file by another path */
+	if (open_via(f, p) != -EACCES)
+		return 15;
+	if (open_via(f, "/etc/passwd") != -EACCES || open_via(f, "/dev/null") != -EACCES)
+		return 16;
+	snprintf(p, sizeof(p), "%s.gz", src);	/* compressed copies are not read */
+	if (open_via(f, p) != -EACCES)
+		return 17;
+	if (open_via(s, src) != -1)	/* an open on the firewall's channel: refused */
+		return 18;
+	(void)h;
+	return 42;
+}
+
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_open_logs(void **state)
+{
+	char *const sources[] = { src };
+	struct priv_fw pf = { .fw = &recorder, .sources = sources, .nsources = 1 };
+	char p[256];
+	int s, f;
+	pid_t pid;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/mxg-privsep-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/mail.log", dir);
+	put_file(src, "current\n");
+	snprintf(p, sizeof(p), "%s.1", src);
+	put_file(p, "rotated\n");
+	snprintf(p, sizeof(p), "%s.gz", src);
+	put_file(p, "packed\n");
+	snprintf(p, sizeof(p), "%s/other.log", dir);
+	put_file(p, "other\n");
+	snprintf(p, sizeof(p), "%s.3", src);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	pid = start_worker(&s, &f, worker_opens);
+	assert_int_equal(priv_serve(s, f, pid, &pf, NULL), 42);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
 }
 
 int
@@ -358,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_serve),
 		cmocka_unit_test(test_bad_part),
+		cmocka_unit_test(test_open_logs),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
