@@ -4,16 +4,21 @@
  * request handling (priv_session_take, as priv_serve calls it).
  *
  * The input is a sequence of datagrams, each a 2-byte little-endian length
- * and that many bytes (a length past the input's end: the rest), so a run
- * can set the firewall up, send a change in parts, flush and close in any
- * order. The backend records and checks what it is given: every entry
- * that reaches it must hold what msg.h promises (a known kind, a prefix
- * within the limits, no host bits, no loopback, a duration in range);
- * otherwise the target aborts, and that is a finding. The answers go to a
- * socketpair and are drained.
+ * and that many bytes (a length past the input's end: the rest); the
+ * length's top bit sends it on the files' channel instead of the
+ * firewall's. So a run can set the firewall up, send a change in parts,
+ * flush, close and open files in any order. The backend records and checks
+ * what it is given: every entry that reaches it must hold what msg.h
+ * promises (a known kind, a prefix within the limits, no host bits, no
+ * loopback, a duration in range); otherwise the target aborts, and that is
+ * a finding. The one source is a file in /tmp (with a rotated copy): opens
+ * are real. The answers go to socketpairs and are drained, their
+ * descriptors closed (a descriptor left open is a leak libFuzzer's
+ * -rss_limit and the fd count would show; checked: at most one per answer).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,29 +97,64 @@ f_fini(void *st, int remove)
 static const struct fw_backend fake = { .name = "fuzz", .shapes = 1, .init = f_init, .apply = f_apply,
 	.flush = f_flush, .fini = f_fini };
 
+/* Read every answer waiting on s, closing the descriptors they carry. */
+static void
+drain(int s)
+{
+	for (;;) {
+		char b[64];
+		union {
+			struct cmsghdr c;
+			char buf[CMSG_SPACE(4 * sizeof(int))];
+		} u;
+		struct iovec iov = { b, sizeof(b) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+
+		if (recvmsg(s, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+			int fd;
+
+			must(c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)));
+			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+			close(fd);
+		}
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int sv[2] = { -1, -1 };
-	struct priv_fw pf = { .fw = &fake };
+	static int sv[2] = { -1, -1 }, fv[2] = { -1, -1 };
+	static char *sources[1];
+	struct priv_fw pf = { .fw = &fake, .sources = sources, .nsources = 1 };
 	struct priv *p;
-	char drain[64];
 
-	if (sv[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		abort();
-	p = priv_session_new(&pf, sv[0], 1);
+	if (sv[0] < 0) {
+		FILE *f;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fv) != 0)
+			abort();
+		sources[0] = "/tmp/mxg-fuzz-privsep.log";
+		if ((f = fopen(sources[0], "w")) == NULL || fclose(f) != 0 ||
+		    (f = fopen("/tmp/mxg-fuzz-privsep.log.1", "w")) == NULL || fclose(f) != 0)
+			abort();
+	}
+	p = priv_session_new(&pf, sv[0], fv[0], 1);
 	while (size >= 2) {
-		size_t n = (size_t)data[0] | (size_t)data[1] << 8;
+		size_t n = ((size_t)data[0] | (size_t)data[1] << 8) & 0x7fff;
+		int files = (data[1] & 0x80) != 0;
 
 		data += 2;
 		size -= 2;
 		if (n > size)
 			n = size;
-		priv_session_take(p, data, n);
+		priv_session_take(p, files ? fv[0] : sv[0], data, n);
 		data += n;
 		size -= n;
-		while (recv(sv[1], drain, sizeof(drain), MSG_DONTWAIT) > 0)
-			;
+		drain(sv[1]);
+		drain(fv[1]);
 	}
 	priv_session_free(p);
 	must(inits == 0);	/* set up at most once per session, and closed */

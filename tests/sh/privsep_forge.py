@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""privsep_forge.py PID - a worker taken over, as an attacker would use it.
+"""privsep_forge.py PID LOGDIR - a worker taken over, as an attacker would use it.
 
-Takes a copy of the worker's end of its channel to the privileged part
-(pidfd_getfd: what code running inside the worker could send on it) and
-sends forged and malformed messages (layouts of privsep/msg.h). For each
-prints "NAME rc=RC" with the privileged part's answer, or "NAME noanswer".
-The worker is idle meanwhile (no change of its own on the wire), so each
-answer read here is the answer to the message sent here.
+Takes copies of the worker's ends of its two channels to the privileged
+part (pidfd_getfd: what code running inside the worker could send on
+them), tells them apart by the answer to a malformed message (-1 on the
+firewall's, -EACCES on the files'), and sends forged and malformed
+messages (layouts of privsep/msg.h): firewall requests on the one, opens
+of files that are not the worker's logs on the other (LOGDIR: the log's
+directory, holding mail.log and a planted link mail.log.9). For each
+prints "CHANNEL NAME rc=RC" with the privileged part's answer, "NAME fd" if a
+descriptor came back, or "NAME noanswer", each after the channel's name
+("firewall" or "files"). The worker is idle meanwhile
+(no request of its own on the wire), so each answer read here is the
+answer to the message sent here.
 """
 import ctypes
+import errno
 import os
 import select
 import socket
@@ -16,7 +23,7 @@ import struct
 import sys
 
 MAGIC = 0x4D58504D
-INIT, APPLY, FLUSH, FINI, RESULT = 1, 2, 3, 4, 5
+INIT, APPLY, FLUSH, FINI, RESULT, OPEN = 1, 2, 3, 4, 5, 6
 HDR = "<IHHIi"          # magic, type, flags, n, rc: 16 bytes
 ENTRY = "<BBBB16s4xqII"  # release, kind, family, plen, addr, (pad), seconds, limit_n, limit_per: 40 bytes
 
@@ -33,6 +40,10 @@ def entry(addr, plen, seconds=3600, kind=0, release=0, limit_n=0, limit_per=0, f
 
 def apply(*entries, flags=0):
     return hdr(APPLY, flags, len(entries)) + b"".join(entries)
+
+
+def open_req(path, n=None):
+    return hdr(OPEN, 0, len(path) if n is None else n) + path
 
 
 FORGED = [
@@ -62,7 +73,24 @@ FORGED = [
     ("flush-with-body", hdr(FLUSH) + b"x"),
     ("fini-unknown-flags", hdr(FINI, 0x40)),
     ("oversized", hdr(APPLY, 0, 1) + b"\0" * 100000),
+    ("open-on-the-firewalls-channel", open_req(b"/etc/shadow")),
 ]
+
+
+def forged_opens(logdir):
+    d = logdir.encode()
+    return [
+        ("open-shadow", open_req(b"/etc/shadow")),
+        ("open-another-file-of-the-log-dir", open_req(d + b"/other.log")),
+        ("open-a-planted-link-by-a-rotated-name", open_req(d + b"/mail.log.9")),
+        ("open-the-log-by-a-dotdot-path", open_req(d + b"/../" + d.rsplit(b"/", 1)[1] + b"/mail.log")),
+        ("open-a-path-with-nul", open_req(d + b"/mail.log\0/etc/shadow")),
+        ("open-a-path-cut-short", open_req(d + b"/mail.log", n=3)),
+        ("open-an-empty-path", open_req(b"")),
+        ("open-a-5000-byte-path", open_req(b"/" + b"a" * 4999)),
+        ("open-compressed-copy", open_req(d + b"/mail.log.1.gz")),
+        ("firewall-request-on-the-files-channel", hdr(FLUSH)),
+    ]
 
 
 def steal(pid, fd):
@@ -75,8 +103,8 @@ def steal(pid, fd):
     return socket.socket(fileno=got)
 
 
-def channel_fd(pid):
-    """The worker's descriptor of its SOCK_SEQPACKET socket: the channel (its only one)."""
+def channels(pid):
+    """The worker's SOCK_SEQPACKET descriptors: its two channels."""
     seq = set()
     with open("/proc/%d/net/unix" % pid) as f:
         next(f)
@@ -92,30 +120,42 @@ def channel_fd(pid):
             continue
         if link.startswith("socket:[") and link[8:-1] in seq:
             found.append(int(fd))
-    if len(found) != 1:
-        sys.exit("worker %d: %d SOCK_SEQPACKET descriptors, not one" % (pid, len(found)))
-    return found[0]
+    if len(found) != 2:
+        sys.exit("worker %d: %d SOCK_SEQPACKET descriptors, not two" % (pid, len(found)))
+    return found
+
+
+def ask(s, msg):
+    """Send one message, read its answer: 'rc=N', 'fd' or 'noanswer'."""
+    s.send(msg)
+    r, _, _ = select.select([s], [], [], 10)
+    if not r:
+        return "noanswer"
+    rep, fds, _, _ = socket.recv_fds(s, 64, 4)
+    for fd in fds:
+        os.close(fd)
+    if len(rep) != 16:
+        return "badanswer"
+    magic, typ, _, _, rc = struct.unpack(HDR, rep)
+    if magic != MAGIC or typ != RESULT:
+        return "badanswer"
+    return "fd" if fds else "rc=%d" % rc
 
 
 def main():
-    pid = int(sys.argv[1])
-    fd = channel_fd(pid)
-    s = steal(pid, fd)
-    if s.type != socket.SOCK_SEQPACKET:
-        sys.exit("fd %d of %d is not the channel (type %s)" % (fd, pid, s.type))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    pid, logdir = int(sys.argv[1]), sys.argv[2]
+    socks = [steal(pid, fd) for fd in channels(pid)]
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    # which is which: a malformed message is answered -1 on the firewall's, -EACCES on the files'
+    probe = {ask(s, b"\x01\x02\x03"): s for s in socks}
+    fw, files = probe.get("rc=-1"), probe.get("rc=-%d" % errno.EACCES)
+    if fw is None or files is None:
+        sys.exit("cannot tell the channels apart: %s" % sorted(probe))
     for name, msg in FORGED:
-        s.send(msg)
-        r, _, _ = select.select([s], [], [], 10)
-        if not r:
-            print(name, "noanswer", flush=True)
-            continue
-        rep = s.recv(64)
-        if len(rep) != 16:
-            print(name, "badanswer", flush=True)
-            continue
-        magic, typ, _, _, rc = struct.unpack(HDR, rep)
-        print(name, "rc=%d" % rc if magic == MAGIC and typ == RESULT else "badanswer", flush=True)
+        print("firewall", name, ask(fw, msg), flush=True)
+    for name, msg in forged_opens(logdir):
+        print("files", name, ask(files, msg), flush=True)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ mkdir -p "$D/st" "$D/run"
 chown nobody: "$D" "$D/st" "$D/run"
 L=$TMP/mail.log
 touch "$L"
-chmod 644 "$L"
+chmod 600 "$L"		# root's only: the privileged part opens it for the worker
+echo "planted" > "$TMP/other.log"
+ln -s /etc/shadow "$TMP/mail.log.9"	# a link planted under a rotated name
 ctl() { "$MXGUARD" ctl --socket "$D/run/s" "$@"; }
 ip netns exec "$SRV" "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" \
 	--socket "$D/run/s" --events "$D/events" --firewall nftables --user nobody > "$TMP/dec" 2> "$TMP/err" &
@@ -68,30 +70,36 @@ done
 check_eq "the worker can gain none (no_new_privs)" 1 "$(field "$W" NoNewPrivs)"
 # Who reads the log: the worker has it open, the privileged part neither it nor the state.
 fds() { ls -l "/proc/$1/fd" 2> /dev/null | awk '{print $NF}'; }
-check "the worker is the one reading the log" grep -qx "$L" <(fds "$W")
+check "the worker's user cannot open the log itself" not setpriv --reuid=nobody --regid="$(id -g nobody)" \
+	--clear-groups cat "$L"
+check "the worker is the one reading the log (a descriptor the privileged part opened)" grep -qx "$L" <(fds "$W")
 check "the privileged part has no log and no state open" not grep -qE "mail.log|state.db|events" <(fds "$P")
 check "the worker keeps the state" grep -q "$D/st/state.db" <(fds "$W")
 check "the firewall is set up (by the privileged part, on the worker's request)" \
 	ip netns exec "$SRV" nft list table inet mxguard
 
 # A worker taken over: forged and malformed messages on its real channel. Each is refused.
-python3 "$(dirname "$0")/privsep_forge.py" "$W" > "$TMP/forged" 2> "$TMP/forge.err"
-check "forged messages were sent on the worker's channel" test -s "$TMP/forged"
-while read -r name rc; do
-	check_eq "forged '$name': refused" "rc=-1" "$rc"
+python3 "$(dirname "$0")/privsep_forge.py" "$W" "$TMP" > "$TMP/forged" 2> "$TMP/forge.err"
+check "forged messages were sent on the worker's channels" test -s "$TMP/forged"
+while read -r chan name rc; do
+	# (a refusal is -1 on the firewall's channel, -EACCES on the files')
+	check_eq "forged '$name' on the $chan channel: refused" "$([ "$chan" = files ] && echo rc=-13 || echo rc=-1)" "$rc"
 done < "$TMP/forged"
-check_eq "every forged message got its answer" 26 "$(wc -l < "$TMP/forged")"
+check_eq "every forged message got its answer (27 firewall, 10 files)" "27 10" \
+	"$(grep -c ^firewall "$TMP/forged") $(grep -c ^files "$TMP/forged")"
 for why in "wider than the /8" "wider than the /16" "loopback" "host bits set" "longer than any" \
-	"without the magic" "a duration of -5" "set up a second time" "does not hold the 100000 entries"; do
+	"without the magic" "a duration of -5" "set up a second time" "does not hold the 100000 entries" \
+	"open of /etc/shadow: not a source" "other.log: not a source" "mail.log.9: a symbolic link" \
+	"a firewall request on the files' channel" "an open on the firewall's channel" \
+	"not a header and a path of 0 bytes"; do
 	check "the privileged part logged the refusal: $why" grep -q "refused a message from the worker.*$why" "$TMP/err"
 done
 check "no forged entry reached the firewall" not grep -qE "0\.0\.0\.0/0|127\.0\.0\.1|16\.0\.0\.0|203\.0\.113\.5" \
 	<(ip netns exec "$SRV" nft list ruleset)
-ctl ban 203.0.113.9 > /dev/null
-check "after them the worker's own requests still work (a manual ban is in the firewall)" \
-	wait_for 10 grep -q 203.0.113.9 <(ip netns exec "$SRV" nft list set inet mxguard v4)
 inset() { ip netns exec "$SRV" nft list set inet mxguard v4 | grep -q "$1"; }
-check "a manual ban goes through the privileged part into the firewall" wait_for 10 inset 203.0.113.9
+ctl ban 203.0.113.9 > /dev/null
+check "after them the worker's own requests still work: a manual ban goes through the privileged part into the firewall" \
+	wait_for 10 inset 203.0.113.9
 
 # A flood, and the worker killed in its middle: nothing is lost, the flood is decided.
 check "the attacker connects before the flood" conn 198.51.100.2
@@ -123,6 +131,17 @@ check "the innocent client still connects" conn 198.51.100.5
 wait_for 10 lines_at_least 22 "$D/events"
 check_eq "every line of the flood is one event, none lost, none twice (--events)" "22 22" \
 	"$(grep -c rcpt_unknown "$D/events") $(grep rcpt_unknown "$D/events" | grep -o '"to":"u[0-9]*@' | sort -u | wc -l)"
+
+# Rotation: the new file and the rotated one are opened by the privileged part too.
+mv "$L" "$L.1"
+echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[198.51.100.5]" >> "$L.1"
+install -m 600 /dev/null "$L"
+echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[198.51.100.6]" >> "$L"
+wait_for 20 grep -q '"ip":"198.51.100.6"' "$D/events"
+check_eq "after a rotation the new log (root's only) is followed" 0 $?
+check "... and the rest of the rotated one read" grep -q '"ip":"198.51.100.5"' "$D/events"
+has_fd() { fds "$1" | grep -qx "$2"; }
+check "the worker holds the new log's descriptor" wait_for 10 has_fd "$W2" "$L"
 
 # Stopping: SIGTERM to the privileged part stops the worker; both end, status 0; the blocks stay.
 kill -TERM "$P"
