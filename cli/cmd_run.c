@@ -80,6 +80,7 @@
 #include "../reports/files.h"
 #include "../common/clock.h"
 #include "../privsep/priv.h"
+#include "../privsep/sandbox.h"
 #include "../privsep/worker.h"
 #include "daemon.h"
 #include "saved_counters.h"
@@ -1857,6 +1858,41 @@ process_setup(void)
 		fatal(EX_OSERR, "run: sigaction");
 }
 
+/*
+ * Privilege separation's last step, once everything is open: the worker
+ * may write only beneath the directories it writes in (privsep/sandbox.h).
+ * SQLite's temporary files (a large sort) go to the state directory.
+ */
+static void
+worker_sandbox(const char *statedir, const char *sockpath, const char *smappath, const char *mapspec,
+    const char *reportdir, const char *metricsfile, const char *eventsfile)
+{
+	char *copies[4] = { NULL, NULL, NULL, NULL }, err[PATH_MAX + 200];
+	const char *dirs[6], *files[2] = { eventsfile, "/dev/null" };
+	int n = 0, abi;
+
+	dirs[n++] = statedir;
+	if (sockpath != NULL)
+		dirs[n++] = dirname(copies[0] = xstrdup(sockpath));
+	if (smappath != NULL)
+		dirs[n++] = dirname(copies[1] = xstrdup(smappath));
+	if (mapspec != NULL)
+		dirs[n++] = dirname(copies[2] = xstrdup(strchr(mapspec, ':') != NULL ? strchr(mapspec, ':') + 1 : mapspec));
+	if (reportdir != NULL)
+		dirs[n++] = reportdir;
+	if (metricsfile != NULL)
+		dirs[n++] = dirname(copies[3] = xstrdup(metricsfile));
+	setenv("SQLITE_TMPDIR", statedir, 1);
+	if ((abi = sandbox_enter(dirs, n, files, 2, err, sizeof(err))) < 0)
+		fatalx(EX_OSERR, "run: %s", err);	/* a worker that should be sandboxed and is not does not run */
+	if (abi == 0)
+		log_warnx("run: this kernel has no Landlock: the worker is confined by its user only");
+	else
+		log_info("privsep: the worker writes only in its %d directories (Landlock ABI %d)", n, abi);
+	for (int i = 0; i < 4; i++)
+		free(copies[i]);
+}
+
 static void
 run_usage(FILE *f)
 {
@@ -2299,6 +2335,9 @@ cmd_run(int argc, char **argv)
 			free(blob);
 		}
 	}
+	if (user != NULL)
+		worker_sandbox(statedir, lfd >= 0 ? sockpath : NULL, smap != NULL ? smappath : NULL, mapspec,
+		    dm.reports != NULL ? reportdir : NULL, dm.metrics_file, eventsfile);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 	/*
 	 * The starting positions are saved at once: a first start stopped
