@@ -8,7 +8,7 @@
 # (nftables inside them; the host's firewall is never touched).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (privilege separation, network namespaces)"
-for tool in ip nft python3 pgrep; do
+for tool in ip nft python3 pgrep setpriv postmap; do
 	command -v "$tool" > /dev/null || skip_all "$tool missing"
 done
 getent passwd nobody > /dev/null || skip_all "no user 'nobody' here"
@@ -44,16 +44,30 @@ s = socket.socket(); s.settimeout(1); s.bind((sys.argv[1], 0)); s.connect(("198.
 # The worker's user must reach its files: a directory of its own for the state and the sockets.
 chmod 755 "$TMP"
 D=$TMP/d
-mkdir -p "$D/st" "$D/run"
-chown nobody: "$D" "$D/st" "$D/run"
+mkdir -p "$D/st" "$D/run" "$D/maps" "$D/rep" "$D/met" "$TMP/elsewhere" "$TMP/bin"
+chown nobody: "$D" "$D/st" "$D/run" "$D/maps" "$D/rep" "$D/met" "$TMP/elsewhere"
+# A program the worker runs (postmap, for the map file) tries to write where the worker's user may
+# (a directory nobody owns) but the worker does not write: the sandbox must stop it, not the permissions.
+cat > "$TMP/bin/postmap" << EOF
+#!/bin/sh
+if echo escaped 2> /dev/null > "$TMP/elsewhere/escaped"; then r=written; else r=denied; fi
+echo "\$r" > "$D/maps/probe"
+exec "$(command -v postmap)" "\$@"
+EOF
+chmod 755 "$TMP/bin/postmap"
+mkdir "$TMP/pf"
+printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+export MAIL_CONFIG=$TMP/pf	# the configuration postmap reads
 L=$TMP/mail.log
 touch "$L"
 chmod 600 "$L"		# root's only: the privileged part opens it for the worker
 echo "planted" > "$TMP/other.log"
 ln -s /etc/shadow "$TMP/mail.log.9"	# a link planted under a rotated name
 ctl() { "$MXGUARD" ctl --socket "$D/run/s" "$@"; }
-ip netns exec "$SRV" "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" \
-	--socket "$D/run/s" --events "$D/events" --firewall nftables --user nobody > "$TMP/dec" 2> "$TMP/err" &
+PATH="$TMP/bin:$PATH" ip netns exec "$SRV" "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" \
+	--state-dir "$D/st" --socket "$D/run/s" --events "$D/events" --firewall nftables --user nobody \
+	--map-file "hash:$D/maps/access" --report-dir "$D/rep" --metrics-file "$D/met/mxguard.prom" \
+	> "$TMP/dec" 2> "$TMP/err" &
 P=$!
 PIDS+=($P)
 ctl_up 30 "$D/run/s"
@@ -100,6 +114,28 @@ inset() { ip netns exec "$SRV" nft list set inet mxguard v4 | grep -q "$1"; }
 ctl ban 203.0.113.9 > /dev/null
 check "after them the worker's own requests still work: a manual ban goes through the privileged part into the firewall" \
 	wait_for 10 inset 203.0.113.9
+
+# The sandbox (Landlock): the worker and what it runs write only in its own directories.
+if grep -q "no Landlock" "$TMP/err"; then
+	skip "the worker's Landlock sandbox" "this kernel has no Landlock"
+else
+	check "the worker entered its sandbox (state, sockets, maps, reports, metrics)" \
+		grep -q "the worker writes only in its 5 directories (Landlock" "$TMP/err"
+	check "the map file was written by the worker (postmap run) with the ban" wait_for 10 test -s "$D/maps/probe"
+	check_eq "a program the worker runs cannot write outside the worker's directories" denied \
+		"$(cat "$D/maps/probe" 2> /dev/null)"
+	check "... though the permissions would let the worker's user write there" \
+		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups sh -c "echo x > '$TMP/elsewhere/control'"
+	check "the map file holds the ban (renamed from the worker's temporary directory)" \
+		grep -q "^203.0.113.9[[:space:]]" "$D/maps/access"
+	check "the map's database was rebuilt into place" test -s "$D/maps/access.db"
+	check "the metrics file is written in the sandbox" wait_for 20 grep -q "^mxguard_" "$D/met/mxguard.prom"
+	# (a minute ended in event time: the report's RRD gets its first rows)
+	for ago in "-3 min" "now"; do
+		echo "$(date -d "$ago" '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[198.51.100.7]"
+	done >> "$L"
+	check "the report directory is written in the sandbox (its RRD)" wait_for 20 test -s "$D/rep/mxguard.rrd"
+fi
 
 # A flood, and the worker killed in its middle: nothing is lost, the flood is decided.
 check "the attacker connects before the flood" conn 198.51.100.2
@@ -150,6 +186,7 @@ check_eq "SIGTERM to the privileged part: the daemon stops with status 0" 0 $?
 check "the worker ended too" not pgrep -P "$P"
 check "the blocks in force stay in the firewall after a stop (no --remove-on-exit)" inset 198.51.100.2
 check "the worker said it stopped" grep -q "run: stopping" "$TMP/err"
+check "the worker removed its control socket when it stopped (the sandbox lets it)" not test -e "$D/run/s"
 
 # Users that cannot be the worker's.
 run_as() { "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s2" --user "$1"; }
