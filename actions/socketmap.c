@@ -97,7 +97,15 @@ smap_listen(const char *path, const struct smap_opts *o, struct dmap *m)
 	}
 	umask(old);
 	if (lchown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0) {
-		log_warn("socketmap %s: mode 0660, group %u", path, (unsigned)gid);
+		if (errno == EPERM && geteuid() != 0) {
+			/* (run --user: the worker gives the socket its group, which it may only if it is a member) */
+			struct group *g = getgrgid(gid);
+
+			log_warnx("socketmap %s: cannot give it group %s: this user (uid %u) is not a member "
+			    "(add it: usermod -aG %s USER)", path, g != NULL ? g->gr_name : "?", (unsigned)geteuid(),
+			    g != NULL ? g->gr_name : "GROUP");
+		} else
+			log_warn("socketmap %s: mode 0660, group %u", path, (unsigned)gid);
 		close(fd);
 		unlink(path);
 		return NULL;

@@ -189,10 +189,17 @@ check "the worker said it stopped" grep -q "run: stopping" "$TMP/err"
 check "the worker removed its control socket when it stopped (the sandbox lets it)" not test -e "$D/run/s"
 
 # Users that cannot be the worker's.
-run_as() { "$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s2" --user "$1"; }
+run_as() {
+	local u=$1
+	shift
+	"$MXGUARD" run -c "$PWD/samples/mxguard.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s2" --user "$u" "$@"
+}
 run_as no-such-user-mxg > /dev/null 2> "$TMP/nouser"
 check_eq "--user of a user that does not exist: exit 67" 67 $?
 check "... and it says so" grep -q "no-such-user-mxg: no such user" "$TMP/nouser"
+run_as nobody --socketmap "$D/run/smap" > /dev/null 2> "$TMP/smap"
+check_eq "--user and a socketmap whose group (postfix) the user is not in: exit 69" 69 $?
+check "... and it says how to fix it" grep -q "not a member (add it: usermod -aG postfix USER)" "$TMP/smap"
 run_as root > /dev/null 2> "$TMP/root"
 check_eq "--user root is refused: exit 67" 67 $?
 check "... and it says why" grep -q "must not run as root" "$TMP/root"
