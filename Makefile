@@ -1,7 +1,7 @@
 # mxguard - plain GNU make. `make` builds ./mxguard; `make check` runs every test.
 #
 #   make                 optimised build in build/, binary ./mxguard
-#   make check           unit tests (cmocka), golden files, shell tests
+#   make check           unit tests (cmocka), golden files, shell tests, fuzz targets briefly
 #   make check-san       the same suite built with ASan + UBSan (build/san/)
 #   make check-valgrind  golden files and shell tests under valgrind
 #   make bench           bench/bench_parse.sh (needs root for the peers)
@@ -117,6 +117,9 @@ tools: $(UNIT_BINS) $(TOOL_BINS)
 
 check: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
 	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
+ifneq ($(SAN),1)
+	@$(MAKE) -s fuzz-smoke
+endif
 
 # (leaks inside libraries are suppressed, each with its reason: tests/lsan.supp)
 check-san:
@@ -150,8 +153,14 @@ FUZZ_MAXLEN_fuzz_ctl       := 2048
 FUZZ_SEEDS_fuzz_parse := tests/golden samples/logs
 FUZZ_SEEDS_fuzz_conf  := $(FUZZ_DIR)/conf-seeds
 
-.PHONY: fuzz-long
+.PHONY: fuzz-long fuzz-smoke
 fuzz: $(FUZZ_BINS)
+
+# In `make check` (the optimised half; the targets are sanitizer builds themselves): every
+# target built and run FUZZ_SMOKE_SECONDS from its seeds (tests/fuzz/smoke.sh).
+FUZZ_SMOKE_SECONDS ?= 3
+fuzz-smoke: $(FUZZ_DIR)/conf-seeds
+	tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(foreach t,$(FUZZ_TARGETS),"$(t)|$(or $(FUZZ_MAXLEN_$(t)),4096)|$(strip $(wildcard tests/fuzz/seeds/$(t:fuzz_%=%)) $(FUZZ_SEEDS_$(t)))")
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 $(FUZZ_DIR)/lib/%.o: %.c
