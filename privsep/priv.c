@@ -352,15 +352,10 @@ own_argv(void)
 	return av;
 }
 
-/* Start a worker again: new channels, this program run again with --privsep-channel. The pid, or -1. */
-static pid_t
-respawn(char *const *argv, int *sock, int *files)
+/* The two channels' pairs (the firewall's, the files'): 0, or -1 (logged), nothing left open. */
+static int
+channels_open(int sv[2], int fv[2])
 {
-	int sv[2], fv[2];
-	pid_t pid;
-	char opt[64];
-	size_t n = 0;
-
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("privsep: socketpair");
 		return -1;
@@ -371,15 +366,43 @@ respawn(char *const *argv, int *sock, int *files)
 		close(sv[1]);
 		return -1;
 	}
+	return 0;
+}
+
+static void
+channels_close(const int sv[2], const int fv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+	close(fv[0]);
+	close(fv[1]);
+}
+
+static void
+argv_free(char **argv)
+{
+	if (argv != NULL)
+		free(argv[0]);	/* (the buffer all the arguments point into) */
+	free(argv);
+}
+
+/* Start a worker again: new channels, this program run again with --privsep-channel. The pid, or -1. */
+static pid_t
+respawn(char *const *argv, int *sock, int *files)
+{
+	int sv[2], fv[2];
+	pid_t pid;
+	char opt[64];
+	size_t n = 0;
+
+	if (channels_open(sv, fv) < 0)
+		return -1;
 	while (argv[n] != NULL)
 		n++;
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		log_warn("privsep: fork");
-		close(sv[0]);
-		close(sv[1]);
-		close(fv[0]);
-		close(fv[1]);
+		channels_close(sv, fv);
 		return -1;
 	}
 	if (pid == 0) {
@@ -523,14 +546,9 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, int *files,
 	if (worker_user_check(user, err, errlen) < 0)
 		return -1;
 	argv = own_argv();	/* (read now, while it is certainly this command's) */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(err, errlen, "privsep: socketpair: %s", strerror(errno));
-		return -1;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fv) != 0) {
-		snprintf(err, errlen, "privsep: socketpair: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
+	if (channels_open(sv, fv) < 0) {
+		snprintf(err, errlen, "privsep: no channels to the worker");
+		argv_free(argv);
 		return -1;
 	}
 	/* Blocked across the fork: a signal in between is not lost, it waits for the privileged part's signalfd. */
@@ -544,19 +562,15 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, int *files,
 	if ((pid = fork()) < 0) {
 		snprintf(err, errlen, "privsep: fork: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(sv[0]);
-		close(sv[1]);
-		close(fv[0]);
-		close(fv[1]);
+		channels_close(sv, fv);
+		argv_free(argv);
 		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		close(fv[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (argv != NULL)
-			free(argv[0]);
-		free(argv);
+		argv_free(argv);
 		if (worker_drop(user, parent, err, errlen) < 0)
 			fatalx(EX_NOPERM, "%s", err);	/* a worker that kept any privilege does not run */
 		*sock = sv[1];
