@@ -200,6 +200,11 @@ check "... and it says so" grep -q "no-such-user-mxg: no such user" "$TMP/nouser
 run_as nobody --socketmap "$D/run/smap" > /dev/null 2> "$TMP/smap"
 check_eq "--user and a socketmap whose group (postfix) the user is not in: exit 69" 69 $?
 check "... and it says how to fix it" grep -q "not a member (add it: usermod -aG postfix USER)" "$TMP/smap"
+# A drop that cannot be done (started without root: no capability to give up the bounding set) ends the worker.
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$MXGUARD" run -c "$PWD/samples/mxguard.conf" \
+	--source "$L" --state-dir "$D/st" --socket "$D/run/s3" --user nobody > /dev/null 2> "$TMP/nodrop"
+check_eq "a privilege drop that fails is fatal: exit 77, before a log is read" 77 $?
+check "... and it says what failed" grep -q "privilege drop: .*Operation not permitted" "$TMP/nodrop"
 run_as root > /dev/null 2> "$TMP/root"
 check_eq "--user root is refused: exit 67" 67 $?
 check "... and it says why" grep -q "must not run as root" "$TMP/root"
