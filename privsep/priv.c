@@ -579,7 +579,7 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, int *files,
 	}
 	close(sv[1]);
 	close(fv[1]);
-	log_info("privsep: worker pid %ld runs as %s; this process (pid %ld) keeps the firewall", (long)pid, user,
+	log_info("privsep: worker pid %ld started, to run as %s; this process (pid %ld) keeps the firewall", (long)pid, user,
 	    (long)parent);
 	if (argv == NULL)
 		log_warnx("privsep: /proc/self/cmdline unreadable: a worker that dies is not started again");
