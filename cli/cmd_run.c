@@ -2085,6 +2085,10 @@ cmd_run(int argc, char **argv)
 		}
 		dm.fw = worker_fw(dm.fw, sock);
 		worker_logs_through(files);
+		/* (read as root before the split; a reload reads it as user) */
+		if (conffile != NULL && access(conffile, R_OK) != 0)
+			log_warnx("run: --user %s cannot read %s: a reload (SIGHUP, ctl reload) will fail", user,
+			    conffile);
 	}
 	{
 		/* Before anything is set up: a feed that cannot be read stops the start (like a bad configuration). */
