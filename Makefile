@@ -158,7 +158,7 @@ fuzz: $(FUZZ_BINS)
 
 # In `make check` (the optimised half; the targets are sanitizer builds themselves): every
 # target built and run FUZZ_SMOKE_SECONDS from its seeds (tests/fuzz/smoke.sh).
-FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SMOKE_SECONDS ?= 2
 fuzz-smoke: $(FUZZ_DIR)/conf-seeds
 	tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(foreach t,$(FUZZ_TARGETS),"$(t)|$(or $(FUZZ_MAXLEN_$(t)),4096)|$(strip $(wildcard tests/fuzz/seeds/$(t:fuzz_%=%)) $(FUZZ_SEEDS_$(t)))")
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
