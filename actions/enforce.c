@@ -8,11 +8,21 @@
 
 enum enforce_fw
 enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule, const char *action,
-    const char *key, int64_t seconds, struct fw_entry *e)
+    const char *key, const struct addr *net, int plen, int64_t seconds, struct fw_entry *e)
 {
 	int kind = fw_kind_of(action);
 
-	if (kind < 0 || !fw_entry_parse(key, seconds, e))
+	if (kind < 0)
+		return ENF_FW_NONE;
+	if (net != NULL && net->family != 0) {
+		if (plen < 0 || plen > (net->family == 4 ? 32 : 128))
+			return ENF_FW_NONE;
+		memset(e, 0, sizeof(*e));
+		e->addr = *net;
+		e->plen = plen;
+		addr_mask(&e->addr, plen);
+		e->seconds = seconds;
+	} else if (!fw_entry_parse(key, seconds, e))
 		return ENF_FW_NONE;
 	e->kind = (enum fw_kind)kind;
 	if (kind != FW_BLOCK && !fw->shapes)

@@ -3,12 +3,14 @@
  * and an entry of the map the MTA looks up.
  *
  * A decision reaches the daemon's enforcement from the engine, from the
- * state at start, from a manual ban or from another cluster node — in
- * each case as its rule's name, its action and its key as text (the form
- * it is saved and shared in). These two functions are the one place that
- * turns that into what the firewall and the map hold, with what the rule
- * adds (a limit's rate; the kind of key it counts). The daemon queues and
- * applies the result (cli/cmd_run.c).
+ * state at start, from a manual ban or from another cluster node — as its
+ * rule's name, its action and its key as text (the form it is saved and
+ * shared in), and, from the engine and a manual ban, its key as a typed
+ * network too (the address and prefix length the engine counted, or ctl
+ * parsed), which the firewall entry is made from. These two functions
+ * are the one place that turns that into what the firewall and the map
+ * hold, with what the rule adds (a limit's rate; the kind of key it
+ * counts). The daemon queues and applies the result (cli/cmd_run.c).
  */
 #ifndef MXG_ENFORCE_H
 #define MXG_ENFORCE_H
@@ -28,9 +30,13 @@ enum enforce_fw {
 /*
  * The firewall entry of a decision (rule, action, key) lasting `seconds`
  * more, for backend fw (c: the configuration in force, for a limit's rate).
+ * net (or NULL): the key as a network, as the engine gives it (engine.h);
+ * then it is taken as it is and the text is not read. Without it — a
+ * decision read back from the store, a peer's, a manual ban — the key's
+ * text is parsed (an address or a prefix; anything else has no entry).
  */
 enum enforce_fw enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule,
-    const char *action, const char *key, int64_t seconds, struct fw_entry *e);
+    const char *action, const char *key, const struct addr *net, int plen, int64_t seconds, struct fw_entry *e);
 
 /*
  * The map entry of a decision: 1 and *kind, *h (the key itself goes as it

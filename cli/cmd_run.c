@@ -138,6 +138,8 @@ on_decision(void *arg, const struct decision *d)
 	sd->until = (int64_t)time(NULL) + d->duration;
 	sd->value = d->value;
 	sd->level = d->level;
+	sd->net = d->net;	/* (enforcement takes the engine's network, not the key's text) */
+	sd->plen = d->plen;
 }
 
 /*
@@ -650,8 +652,8 @@ fw_send(struct daemon *dm, struct fw_entry *e, int n)
 	fw_apply(dm, e, n, NULL, 0);
 }
 
-static int fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, int64_t seconds,
-    struct fw_entry *e);
+static int fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key,
+    const struct addr *net, int plen, int64_t seconds, struct fw_entry *e);
 
 /* After a flush that was retried: every block in force goes back in (saved, or waiting to be saved). */
 static void
@@ -660,7 +662,8 @@ retry_active(void *arg, const struct stored_decision *d)
 	struct daemon *dm = arg;
 	struct fw_entry e;
 
-	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0)
+	if (fw_entry_of(dm, d->rule, d->action, d->key, &d->net, d->plen, d->until - (int64_t)time(NULL), &e) &&
+	    e.seconds > 0)
 		retry_add(dm, &e, d->until, 0);
 }
 
@@ -834,10 +837,10 @@ fw_expire(struct daemon *dm)
 
 /* A decision's firewall entry (actions/enforce.c); 1 if there is one to send. */
 static int
-fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, int64_t seconds,
-    struct fw_entry *e)
+fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char *key, const struct addr *net,
+    int plen, int64_t seconds, struct fw_entry *e)
 {
-	switch (enforce_fw_entry(dm->conf, dm->fw, rule, action, key, seconds, e)) {
+	switch (enforce_fw_entry(dm->conf, dm->fw, rule, action, key, net, plen, seconds, e)) {
 	case ENF_FW_OK:
 		return 1;
 	case ENF_FW_CANNOT_SHAPE:
@@ -853,11 +856,12 @@ fw_entry_of(struct daemon *dm, const char *rule, const char *action, const char 
 
 /* Block one decision's key at the firewall (a manual ban), if it is a client key. */
 void
-daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const char *action, int64_t until)
+daemon_fw_one(struct daemon *dm, const struct stored_decision *d)
 {
 	struct fw_entry e;
 
-	if (fw_entry_of(dm, rule, action, key, until - (int64_t)time(NULL), &e) && e.seconds > 0)
+	if (fw_entry_of(dm, d->rule, d->action, d->key, &d->net, d->plen, d->until - (int64_t)time(NULL), &e) &&
+	    e.seconds > 0)
 		fw_send(dm, &e, 1);
 }
 
@@ -884,7 +888,8 @@ fw_add_active(void *arg, const struct stored_decision *d)
 	struct daemon *dm = arg;
 	struct fw_entry e;
 
-	if (fw_entry_of(dm, d->rule, d->action, d->key, d->until - (int64_t)time(NULL), &e) && e.seconds > 0) {
+	if (fw_entry_of(dm, d->rule, d->action, d->key, &d->net, d->plen, d->until - (int64_t)time(NULL), &e) &&
+	    e.seconds > 0) {
 		if (dm->nfwq == dm->capfwq) {
 			dm->capfwq = dm->capfwq ? 2 * dm->capfwq : 1024;
 			dm->fwq = xrealloc(dm->fwq, (size_t)dm->capfwq * sizeof(*dm->fwq));

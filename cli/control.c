@@ -111,7 +111,7 @@ ctl_ban(struct daemon *dm, char *args)
 	else
 		snprintf(key, sizeof(key), "%s/%d", abuf, plen);
 	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name((enum action)act),
-		.ts = now, .until = now + dur, .value = 0, .level = 0 };
+		.ts = now, .until = now + dur, .value = 0, .level = 0, .net = a, .plen = plen };
 	{
 		/* Shared with the cluster like a rule's decision (saved in the outbox with it). */
 		struct cluster_msg m = { .op = CL_DECIDE, .ts = sd.ts, .until = sd.until };
@@ -128,7 +128,7 @@ ctl_ban(struct daemon *dm, char *args)
 		}
 		daemon_shared(dm, 1);
 	}
-	daemon_fw_one(dm, sd.rule, key, sd.action, sd.until);
+	daemon_fw_one(dm, &sd);
 	daemon_map_put(dm, &sd);
 	dm->dec_by_action[act]++;
 	OB_LIT(&dm->out, "{\"ts\":\"");

@@ -139,7 +139,7 @@ void daemon_commit(struct daemon *dm);
 /* Load the configuration again; 1 if it took (a broken one is reported and kept out). */
 int daemon_reload(struct daemon *dm);
 /* Enforce one decision (a manual ban) at the firewall; take a key out of it. */
-void daemon_fw_one(struct daemon *dm, const char *rule, const char *key, const char *action, int64_t until);
+void daemon_fw_one(struct daemon *dm, const struct stored_decision *d);
 void daemon_fw_release(struct daemon *dm, const char *key);
 /* A decision into the MTA's map (if there is one). */
 void daemon_map_put(struct daemon *dm, const struct stored_decision *d);

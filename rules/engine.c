@@ -310,6 +310,12 @@ decide(struct rule_rt *rt, const uint8_t *k, size_t klen, struct window *w, uint
 	d.ts = ev->ts;
 	d.rule = r;
 	engine_key_text(r, k, klen, d.key, sizeof(d.key));
+	if (r->key == KEY_CLIENT) {
+		/* (the key's bytes: family, prefix length, the masked address) */
+		d.net.family = k[0];
+		memcpy(d.net.b, k + 2, k[0] == 4 ? 4 : 16);
+		d.plen = k[1];
+	}
 	d.action = r->action;
 	d.duration = dur;
 	d.value = value;

@@ -31,6 +31,15 @@ struct decision {
 	uint64_t value;			/* the measure that reached the threshold */
 	uint32_t level;			/* 0: first decision for this key by this rule */
 	struct addr ip;			/* the client of the deciding event (may be none) */
+	/*
+	 * The key as a network, when the rule counts clients (by client,
+	 * by client ipv4 /N ipv6 /M): the address with its host bits clear
+	 * and the prefix length (32 or 128 for one address). net.family 0
+	 * for other keys. What enforcement takes (actions/enforce.h), so a
+	 * decision's address is never read back from its text.
+	 */
+	struct addr net;
+	int plen;
 	enum ev_type type;		/* the deciding event's type */
 	const struct rep_result *rep;	/* the client's reputation the rules saw, or NULL (not looked up) */
 };

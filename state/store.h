@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/addr.h"
 #include "../tail/follow.h"
 
 struct store;
@@ -45,6 +46,14 @@ struct stored_decision {
 	uint64_t value;
 	uint32_t level;
 	const char *origin;	/* the cluster node that took it (docs/CLUSTER.md); NULL: this one */
+	/*
+	 * Not saved: a decision of this node's engine carries its key as a
+	 * network (engine.h: net, plen) to enforcement; net.family 0 for
+	 * one read back from the store, a peer's or a manual ban, whose key
+	 * enforcement reads from its text.
+	 */
+	struct addr net;
+	int plen;
 };
 int store_put_decision(struct store *s, const struct stored_decision *d);
 /* Decisions still in force at `now`. */

@@ -68,26 +68,56 @@ test_firewall(void **state)
 	const struct config *c = *state;
 	struct fw_entry e;
 
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7", 600, &e), ENF_FW_OK);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7", NULL, 0, 600, &e), ENF_FW_OK);
 	assert_int_equal(e.kind, FW_BLOCK);
 	assert_int_equal(e.seconds, 600);
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "manual", "block", "2001:db8:1::/48", 60, &e), ENF_FW_OK);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "manual", "block", "2001:db8:1::/48", NULL, 0, 60, &e), ENF_FW_OK);
 	assert_int_equal(e.plen, 48);
 	/* a limit takes its rule's rate */
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "slow", "limit", "198.51.100.9", 60, &e), ENF_FW_OK);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "slow", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
 	assert_int_equal(e.kind, FW_LIMIT);
 	assert_int_equal(e.limit_n, 10);
 	assert_int_equal(e.limit_per, 60);
 	/* ... and without its rule (gone since a reload) there is no rate to enforce */
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "gone", "limit", "198.51.100.9", 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "gone", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_NONE);
 	/* a backend that can only block: limits and tarpits are recorded, not enforced */
-	assert_int_equal(enforce_fw_entry(c, backend("pf"), "slow", "limit", "198.51.100.9", 60, &e), ENF_FW_CANNOT_SHAPE);
-	assert_int_equal(enforce_fw_entry(c, backend("pf"), "x", "tarpit", "198.51.100.9", 60, &e), ENF_FW_CANNOT_SHAPE);
-	assert_int_equal(enforce_fw_entry(c, backend("pf"), "dha", "block", "198.51.100.9", 60, &e), ENF_FW_OK);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "slow", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "x", "tarpit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "dha", "block", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
 	/* not a client key, or an action the firewall has no part in */
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "block", "mail.example.net", 60, &e), ENF_FW_NONE);
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "reject", "203.0.113.7", 60, &e), ENF_FW_NONE);
-	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7/33", 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "block", "mail.example.net", NULL, 0, 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "reject", "203.0.113.7", NULL, 0, 60, &e), ENF_FW_NONE);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.7/33", NULL, 0, 60, &e), ENF_FW_NONE);
+}
+
+/* The engine's network is taken as it is: the key's text is not read again. */
+static void
+test_typed(void **state)
+{
+	const struct config *c = *state;
+	struct addr net = { .family = 4, .b = { 203, 0, 113, 77 } }, v6 = { .family = 6, .b = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 } };
+	struct fw_entry e;
+
+	/* a text that does not parse: the network decides (host bits cleared) */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "not an address", &net, 24, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.addr.family, 4);
+	assert_int_equal(e.plen, 24);
+	assert_int_equal(e.addr.b[3], 0);
+	assert_int_equal(e.addr.b[2], 113);
+	assert_int_equal(e.seconds, 60);
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "", &v6, 48, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.addr.family, 6);
+	assert_int_equal(e.plen, 48);
+	/* a prefix length its family cannot have: no entry */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "203.0.113.77", &net, 33, 60, &e), ENF_FW_NONE);
+	/* no network (family 0): the text, as before */
+	net.family = 0;
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "block", "198.51.100.3", &net, 0, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.addr.b[0], 198);
+	assert_int_equal(e.plen, 32);
+	/* the action still decides whether the firewall has a part */
+	net.family = 4;
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "dha", "reject", "x", &net, 32, 60, &e), ENF_FW_NONE);
 }
 
 static void
@@ -120,6 +150,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_firewall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
 	};
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../common/table.h"
 #include "../../rules/engine.h"
 
 /* ---------------------------------------------------- JSON validator --- */
@@ -296,6 +297,18 @@ on_decision(void *arg, const struct decision *d)
 	assert_true(strlen(reason) > 0);
 	assert_non_null(memchr(d->key, '\0', sizeof(d->key)));
 	assert_true(d->key[0] != '\0');
+	/* A client rule's decision carries its key as a network, the same as the text says; other keys none. */
+	if (d->rule->key == KEY_CLIENT) {
+		struct addr a;
+		int plen, neg;
+		char err[80];
+
+		assert_true(table_parse_entry(d->key, strlen(d->key), &a, &plen, &neg, err, sizeof(err)));
+		assert_int_equal(d->net.family, a.family);
+		assert_int_equal(d->plen, plen);
+		assert_memory_equal(d->net.b, a.b, a.family == 4 ? 4 : 16);
+	} else
+		assert_int_equal(d->net.family, 0);
 
 	ob_init(&ob, -1, 64);
 	decision_json(&ob, d);
