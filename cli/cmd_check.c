@@ -15,6 +15,7 @@
 #include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "../rules/conf.h"
+#include "../privsep/worker.h"
 #include "commands.h"
 
 void
@@ -59,6 +60,14 @@ cmd_check(int argc, char **argv)
 			conf_free(c);
 			return EX_CONFIG;
 		}
+	}
+	if (c->user != NULL) {
+		/* "set user": a user this host has not (or root) would stop the daemon at start: said here as a warning */
+		char err[300];
+
+		if (worker_user_check(c->user, err, sizeof(err)) < 0)
+			fprintf(stderr, "%s: warning: set user: %s (on this host the daemon would not start)\n", c->user_at,
+			    err);
 	}
 	{
 		/* The feeds are read as the daemon would read them: a broken one is FILE:LINE here. */

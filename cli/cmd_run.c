@@ -1514,6 +1514,9 @@ daemon_reload(struct daemon *dm)
 	if ((nc->report_dir == NULL) != (dm->report_dir_conf == NULL) ||
 	    (nc->report_dir != NULL && strcmp(nc->report_dir, dm->report_dir_conf) != 0))
 		log_warnx("run: reload: 'set report-dir' changed; it takes effect at the next restart");
+	if ((nc->user == NULL) != (dm->conf->user == NULL) ||
+	    (nc->user != NULL && strcmp(nc->user, dm->conf->user) != 0))
+		log_warnx("run: reload: 'set user' changed; it takes effect at the next restart");
 	watch_feeds(dm);
 	preload_sync(dm);
 	log_info("run: reloaded %s (%d rules)", dm->conffile ? dm->conffile : "(no configuration)", nc->nrules);
@@ -2068,6 +2071,18 @@ cmd_run(int argc, char **argv)
 		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
 	}
 	log_syslog(dm.conf->log_syslog);
+	if (user == NULL && dm.conf->user != NULL) {
+		/* --user, else the configuration's "set user" */
+		char why[256];
+
+		user = dm.conf->user;
+		if (worker_user_check(user, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s: set user: %s\n", dm.conf->user_at, why);
+			conf_free(dm.conf);
+			free(sources);
+			return EX_CONFIG;
+		}
+	}
 	if (channel >= 0 && user == NULL)
 		fatalx(EX_USAGE, "run: --privsep-channel without --user");
 	if (user != NULL) {

@@ -543,8 +543,13 @@ privsep_split(const char *user, const struct priv_fw *pf, int *sock, int *files,
 	pid_t pid, parent = getpid();
 	char **argv;
 
-	if (worker_user_check(user, err, errlen) < 0)
+	if (worker_user_check(user, err, errlen) < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "--user %s", err);
+		snprintf(err, errlen, "%s", why);
 		return -1;
+	}
 	argv = own_argv();	/* (read now, while it is certainly this command's) */
 	if (channels_open(sv, fv) < 0) {
 		snprintf(err, errlen, "privsep: no channels to the worker");

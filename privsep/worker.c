@@ -28,11 +28,11 @@ worker_user_check(const char *user, char *err, size_t errlen)
 	struct passwd *pw = getpwnam(user);
 
 	if (pw == NULL) {
-		snprintf(err, errlen, "--user %s: no such user", user);
+		snprintf(err, errlen, "%s: no such user", user);
 		return -1;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-		snprintf(err, errlen, "--user %s: uid %u, gid %u: the worker must not run as root or in group root",
+		snprintf(err, errlen, "%s: uid %u, gid %u: the worker must not run as root or in group root",
 		    user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 		return -1;
 	}

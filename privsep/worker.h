@@ -16,7 +16,7 @@
 
 #include "../actions/fw.h"
 
-/* The user exists and is not root: 0, or -1 with the reason (checked before the split). */
+/* The user exists and is not root: 0, or -1 with the reason ("NAME: ...") in err (checked before the split). */
 int worker_user_check(const char *user, char *err, size_t errlen);
 
 /*

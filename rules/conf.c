@@ -1562,6 +1562,24 @@ parse_statements(struct P *p)
 				p->c->firewall_at = xstrdup(where);
 				lex_advance(p);
 				p->c->firewall_remove = lex_accept_word(p, "remove-on-exit");
+			} else if (lex_accept_word(p, "user")) {
+				/* "set user "NAME"": run's worker as NAME (privsep/); the user is looked up at start */
+				const struct token *v = lex_cur(p);
+				char where[PATH_MAX + 32];
+				size_t n = v->t == T_STRING ? strlen(v->text) : 0;
+
+				if (v->t != T_STRING || n == 0 || n > 32 || strspn(v->text,
+				    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n || v->text[0] == '-') {
+					ERR(p, v, "set user: expected a user name in quotes, such as \"mxguard\"");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
+				free(p->c->user);
+				free(p->c->user_at);
+				p->c->user = xstrdup(v->text);
+				p->c->user_at = xstrdup(where);
+				lex_advance(p);
 			} else if (lex_accept_word(p, "socketmap")) {
 				const struct token *v = lex_cur(p);
 
@@ -1859,6 +1877,8 @@ conf_free(struct config *c)
 	free(c->sources);
 	free(c->firewall);
 	free(c->firewall_at);
+	free(c->user);
+	free(c->user_at);
 	free(c->socketmap);
 	free(c->socketmap_group);
 	free(c->cluster);

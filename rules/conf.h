@@ -72,6 +72,8 @@ struct config {
 	int log_syslog;			/* "set log syslog": the daemon logs to syslog */
 	char *firewall;			/* "set firewall "SPEC"": the daemon's default --firewall */
 	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
+	char *user;			/* "set user "NAME"": the daemon's default --user (privilege separation) */
+	char *user_at;			/* where it was set, "FILE:LINE:COL" */
 	int firewall_remove;		/* ... remove-on-exit */
 	char *socketmap;		/* "set socketmap "PATH"": the daemon's default --socketmap */
 	char *socketmap_group;		/* ... group "NAME": the socket's group (default --socketmap-group) */

@@ -188,6 +188,25 @@ check "the blocks in force stay in the firewall after a stop (no --remove-on-exi
 check "the worker said it stopped" grep -q "run: stopping" "$TMP/err"
 check "the worker removed its control socket when it stopped (the sandbox lets it)" not test -e "$D/run/s"
 
+# "set user" in the configuration does what --user does.
+printf 'include "%s"\nset user "nobody"\n' "$PWD/samples/mxguard.conf" > "$TMP/user.conf"
+"$MXGUARD" run -c "$TMP/user.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s4" > /dev/null 2> "$TMP/setuser" &
+P2=$!
+PIDS+=($P2)
+ctl_up 30 "$D/run/s4"
+W4=$(pgrep -P "$P2")
+check_eq "set user \"nobody\": the worker runs as nobody" "$(id -u nobody)" "$(field "$W4" Uid | awk '{print $2}')"
+kill -TERM "$P2"
+wait "$P2"
+check_eq "... and stops with status 0" 0 $?
+printf 'include "%s"\nset user "no-such-user-mxg"\n' "$PWD/samples/mxguard.conf" > "$TMP/nouser.conf"
+"$MXGUARD" run -c "$TMP/nouser.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s5" > /dev/null 2> "$TMP/setnouser"
+check_eq "set user of a user this host has not: exit 78" 78 $?
+check "... with its place: FILE:LINE:COL" grep -q "nouser.conf:2:10: set user: no-such-user-mxg: no such user" "$TMP/setnouser"
+"$MXGUARD" check "$TMP/nouser.conf" > /dev/null 2> "$TMP/checknouser"
+check "mxguard check warns about it" grep -q "nouser.conf:2:10: warning: set user: no-such-user-mxg: no such user" \
+	"$TMP/checknouser"
+
 # Users that cannot be the worker's.
 run_as() {
 	local u=$1
