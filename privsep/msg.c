@@ -22,18 +22,34 @@ msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m)
 	}
 }
 
-/* Whether the prefix holds the loopback address (127.0.0.1, ::1): blocking it would cut the host off itself. */
+/* Whether two prefixes share an address: equal on the shorter one's length. */
+static int
+overlaps(const struct addr *a, int alen, const struct addr *b, int blen)
+{
+	struct addr x = *a, y = *b;
+	int n = alen < blen ? alen : blen;
+
+	addr_mask(&x, n);
+	addr_mask(&y, n);
+	return x.family == y.family && memcmp(x.b, y.b, sizeof(x.b)) == 0;
+}
+
+/*
+ * Whether the prefix reaches into the loopback networks: 127.0.0.0/8 (all
+ * of it is loopback: systemd-resolved answers on 127.0.0.53, others bind
+ * 127.0.0.2 and up), ::1, and IPv4-mapped ::ffff:127.0.0.0/104. Blocking
+ * them would cut the host off its own services.
+ */
 static int
 holds_loopback(const struct fw_entry *e)
 {
-	struct addr lo = { .family = e->addr.family };
+	static const struct addr v4 = { .family = 4, .b = { 127 } };
+	static const struct addr v6 = { .family = 6, .b = { [15] = 1 } };
+	static const struct addr mapped = { .family = 6, .b = { [10] = 0xff, [11] = 0xff, [12] = 127 } };
 
-	if (lo.family == 4)
-		lo.b[0] = 127, lo.b[3] = 1;
-	else
-		lo.b[15] = 1;
-	addr_mask(&lo, e->plen);
-	return memcmp(&lo, &e->addr, sizeof(lo)) == 0;
+	if (e->addr.family == 4)
+		return overlaps(&e->addr, e->plen, &v4, 8);
+	return overlaps(&e->addr, e->plen, &v6, 128) || overlaps(&e->addr, e->plen, &mapped, 104);
 }
 
 int

@@ -73,7 +73,9 @@ struct msg_entry {
 #define MSG_SECONDS_MAX (10 * 366 * 86400LL)
 /*
  * The widest prefix the privileged part blocks: a worker taken over must
- * not be able to cut the host off the Internet with one 0.0.0.0/0.
+ * not be able to cut the host off the Internet with one 0.0.0.0/0. (Nor
+ * is any block that reaches into 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104
+ * taken: the host's own services listen there.)
  */
 #define MSG_V4_PLEN_MIN 8
 #define MSG_V6_PLEN_MIN 16

@@ -51,7 +51,22 @@ entry_ok(const struct fw_entry *e, int block)
 	if (!block)
 		return;
 	must(e->plen >= (e->addr.family == 4 ? MSG_V4_PLEN_MIN : MSG_V6_PLEN_MIN));
+	/* nothing of 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104 */
 	must(!(e->addr.family == 4 && e->addr.b[0] == 127));
+	if (e->addr.family == 6) {
+		static const uint8_t lo[16] = { [15] = 1 }, mapped[13] = { [10] = 0xff, [11] = 0xff, [12] = 127 };
+		struct addr a = { .family = 6 };
+
+		memcpy(a.b, lo, 16);
+		addr_mask(&a, e->plen);
+		must(memcmp(a.b, e->addr.b, 16) != 0);
+		memset(a.b, 0, 16);
+		memcpy(a.b, mapped, 13);
+		addr_mask(&a, e->plen < 104 ? e->plen : 104);
+		m = e->addr;
+		addr_mask(&m, e->plen < 104 ? e->plen : 104);
+		must(memcmp(a.b, m.b, 16) != 0);
+	}
 	must(e->seconds >= 0 && e->seconds <= MSG_SECONDS_MAX);
 	if (e->kind == FW_LIMIT)
 		must(e->limit_n >= 1 && e->limit_n <= FW_LIMIT_N_MAX && e->limit_per >= 1 &&

@@ -57,6 +57,7 @@ FORGED = [
     ("block-a-slash-4", apply(entry("16.0.0.0", 4))),
     ("block-loopback", apply(entry("127.0.0.1", 32))),
     ("block-loopback-v6", apply(entry("::1", 128))),
+    ("block-another-loopback-address", apply(entry("127.0.0.53", 32))),
     ("host-bits-set", apply(entry("198.51.100.7", 24))),
     ("bytes-past-ipv4", apply(struct.pack(ENTRY, 0, 0, 4, 32, bytes([203, 0, 113, 5, 9]) + b"\0" * 11, 60, 0, 0))),
     ("prefix-too-long", apply(entry("203.0.113.5", 33))),

@@ -99,7 +99,7 @@ while read -r chan name rc; do
 	# (a refusal is -1 on the firewall's channel, -EACCES on the files')
 	check_eq "forged '$name' on the $chan channel: refused" "$([ "$chan" = files ] && echo rc=-13 || echo rc=-1)" "$rc"
 done < "$TMP/forged"
-check_eq "every forged message got its answer (27 firewall, 10 files)" "27 10" \
+check_eq "every forged message got its answer (28 firewall, 10 files)" "28 10" \
 	"$(grep -c ^firewall "$TMP/forged") $(grep -c ^files "$TMP/forged")"
 for why in "wider than the /8" "wider than the /16" "loopback" "host bits set" "longer than any" \
 	"without the magic" "a duration of -5" "set up a second time" "does not hold the 100000 entries" \
