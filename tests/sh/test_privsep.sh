@@ -179,6 +179,13 @@ check "... and the rest of the rotated one read" grep -q '"ip":"198.51.100.5"' "
 has_fd() { fds "$1" | grep -qx "$2"; }
 check "the worker holds the new log's descriptor" wait_for 10 has_fd "$W2" "$L"
 
+# SIGHUP to the daemon (the privileged part's pid, as systemd sends it) reaches the worker, which
+# reloads its configuration inside the sandbox.
+kill -HUP "$P"
+wait_for 20 grep -q "run: reloaded $PWD/samples/mxguard.conf" "$TMP/err"
+check_eq "SIGHUP to the privileged part: the worker reloads (in its sandbox)" 0 $?
+check "... and it is still the same worker" test "$(pgrep -P "$P")" = "$W2"
+
 # Stopping: SIGTERM to the privileged part stops the worker; both end, status 0; the blocks stay.
 kill -TERM "$P"
 wait "$P"
