@@ -40,6 +40,17 @@ decode_one(const struct msg_entry *m, int shapes, char *why, size_t len)
 	return msg_entry_check(m, shapes, &e, why, len);
 }
 
+/* A block (or, release 1, a release) of text/plen built and checked as the privileged part checks it. */
+static int
+check_one(const char *text, int plen, int64_t seconds, int release, char *why, size_t len)
+{
+	struct fw_entry e = entry(text, plen, seconds);
+	struct msg_entry m;
+
+	msg_entry_of(&e, release, &m);
+	return decode_one(&m, 0, why, len);
+}
+
 static void
 test_entries(void **state)
 {
@@ -68,36 +79,22 @@ test_entries(void **state)
 	assert_int_equal(msg_entry_check(&m, 0, &back, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "can only block"));
 	/* the widest allowed prefixes pass, one bit wider does not */
-	e = entry("10.0.0.0", MSG_V4_PLEN_MIN, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
-	e = entry("0.0.0.0", MSG_V4_PLEN_MIN - 1, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
-	e = entry("2001::", MSG_V6_PLEN_MIN, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	assert_int_equal(check_one("10.0.0.0", MSG_V4_PLEN_MIN, 60, 0, why, sizeof(why)), 0);
+	assert_int_equal(check_one("0.0.0.0", MSG_V4_PLEN_MIN - 1, 60, 0, why, sizeof(why)), -1);
+	assert_int_equal(check_one("2001::", MSG_V6_PLEN_MIN, 60, 0, why, sizeof(why)), 0);
 	/* ... but a wide release is taken (it removes, it cannot cut anyone off) */
-	e = entry("0.0.0.0", 0, 0);
-	msg_entry_of(&e, 1, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	assert_int_equal(check_one("0.0.0.0", 0, 0, 1, why, sizeof(why)), 0);
 	/* loopback, and a prefix that holds it */
-	e = entry("127.0.0.0", 8, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	assert_int_equal(check_one("127.0.0.0", 8, 60, 0, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "loopback"));
-	e = entry("::", 16, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	assert_int_equal(check_one("::", 16, 60, 0, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "loopback"));
 	/* all of 127.0.0.0/8 is loopback (fuzz_privsep's finding: 127.0.113.9 was taken), and the mapped form */
 	{
 		static const char *const lo[] = { "127.0.113.9", "127.0.0.53", "127.255.255.255" };
 
 		for (size_t i = 0; i < sizeof(lo) / sizeof(lo[0]); i++) {
-			e = entry(lo[i], 32, 60);
-			msg_entry_of(&e, 0, &m);
-			assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+			assert_int_equal(check_one(lo[i], 32, 60, 0, why, sizeof(why)), -1);
 		}
 	}
 	/* (addr_parse makes ::ffff:a.b.c.d IPv4: the mapped form as a worker taken over would send it) */
@@ -108,16 +105,10 @@ test_entries(void **state)
 	e.addr.b[12] = 126;
 	msg_entry_of(&e, 0, &m);
 	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
-	e = entry("126.0.0.0", 8, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
-	e = entry("128.0.0.0", 8, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), 0);
+	assert_int_equal(check_one("126.0.0.0", 8, 60, 0, why, sizeof(why)), 0);
+	assert_int_equal(check_one("128.0.0.0", 8, 60, 0, why, sizeof(why)), 0);
 	/* host bits, bytes past an IPv4 address, a prefix too long, durations */
-	e = entry("198.51.100.7", 24, 60);
-	msg_entry_of(&e, 0, &m);
-	assert_int_equal(decode_one(&m, 0, why, sizeof(why)), -1);
+	assert_int_equal(check_one("198.51.100.7", 24, 60, 0, why, sizeof(why)), -1);
 	e = entry("198.51.100.7", 32, 60);
 	msg_entry_of(&e, 0, &m);
 	m.addr[4] = 1;
