@@ -82,7 +82,8 @@
 #include "../privsep/priv.h"
 #include "../privsep/sandbox.h"
 #include "../privsep/worker.h"
-#include "daemon.h"
+#include "control.h"
+#include "daemon_state.h"
 #include "saved_counters.h"
 
 /*
@@ -2499,7 +2500,7 @@ cmd_run(int argc, char **argv)
 			dm.map_dirty = 0;
 		}
 		if (ctls != NULL)
-			daemon_control(&dm, ctls, pfd[1].revents, pfd + 3 + nsm, nct);
+			ctl_serve(ctls, pfd[1].revents, pfd + 3 + nsm, nct, control_answer, &dm);
 		out_check(&dm);		/* a manual ban is printed there */
 		if (stop)
 			break;

@@ -1,162 +1,90 @@
 /*
- * daemon.h - the state of "mxguard run", shared by its event loop
- * (cmd_run.c) and its control socket handler (control.c).
+ * daemon.h - what "mxguard run" offers its control socket (control.c): a
+ * small API over the daemon, whose state stays private to the files that
+ * make it up (daemon_state.h). control.c parses and checks a request and
+ * writes the answer; the daemon does the work. Every call runs on the
+ * daemon's one thread, from its event loop.
  */
 #ifndef MXG_DAEMON_H
 #define MXG_DAEMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "../actions/fw.h"
 #include "../cluster/cluster.h"
+#include "../cluster/counters.h"
+#include "../common/addr.h"
 #include "../common/outbuf.h"
-#include "../parsers/parser.h"
-#include "../reports/reporter.h"
+#include "../reputation/dnszone.h"
 #include "../reputation/rep.h"
 #include "../reputation/repwait.h"
+#include "../rules/conf.h"
 #include "../rules/engine.h"
 #include "../state/store.h"
-#include "../tail/follow.h"
 
-struct dmap;
-struct mapfile;
+struct daemon;
 
-/* A firewall change that failed, to apply again (cmd_run.c: fw_retry), or one in progress. */
-struct fw_retry {
-	struct fw_entry e;
-	int64_t until;		/* a block's end (UTC seconds) */
-	int release;		/* 1: take it out, 0: put it in */
-	int order;		/* its place in the queue, while it is compacted (newest wish wins) */
-	int superseded;		/* a change applied since made it moot */
-};
-
-struct daemon {
-	struct config *conf;
-	struct engine *eng;
-	struct parser *parser;
-	struct store *store;
-	struct follower **src;
-	int nsrc;
-	struct outbuf out;	/* decisions on stdout */
-	int events_fd;		/* --events FILE, or -1 */
-	struct outbuf events;
-	uint64_t events_len;	/* bytes of the events file written */
-	uint64_t lineno;
-	struct stored_decision *batch;	/* decisions not saved yet: since the last commit, or the disk is full */
-	char **batch_keys;
-	int nbatch, capbatch;
-	int nenforced;		/* batch[0..nenforced) are enforced and printed, waiting only to be saved */
-	int64_t store_retry_ms;	/* when to try saving again after a failure (monotonic ms) */
-	int64_t commit_due;	/* lines read are committed from then on (monotonic ms; a decision: at once) */
-	int out_failed;		/* writing decisions to stdout failed (said once) */
-	uint64_t lines, nevents, ndecisions;
-	uint64_t counters_rows, counters_ms;	/* the rules' counters written with commits: rows, and the time it took */
-	uint64_t restored;	/* decisions in force put back into the engine at start */
-	int64_t since;		/* --since: events older than this (UTC seconds) are skipped */
-	int dirty;
-	int store_ok;		/* 0 after a failed commit: keep enforcing from memory, retry saving */
-	const char *conffile;
-	struct outbuf reply;	/* the control socket's answer being built */
-	const struct fw_backend *fw;
-	void *fw_state;
-	struct fw_entry *fwq;	/* blocks waiting for the next batch */
-	int nfwq, capfwq;
-	struct dmap *dmap;	/* decisions the MTA looks up (--socketmap, --map-file), or NULL */
-	struct mapfile *mapfile;	/* --map-file, or NULL */
-	int map_dirty;		/* the map changed since the file was written */
-	int64_t map_next;	/* write the file again then (an entry ends) */
-	int fw_warned_shapes;	/* said once that the backend cannot limit or tarpit */
-	struct fw_expiry *expiry;	/* releases due, for firewalls without timeouts */
-	struct fw_entry *due;
-	int capdue;
-	struct fw_retry *retry;	/* failed firewall changes, applied again with backoff */
-	int nretry, capretry;
-	int retry_sorted;	/* == nretry while retry[] is compacted and sorted for lookups, else -1 */
-	int fw_flush_pending;	/* a flush failed: flush again, then put back what is in force */
-	/*
-	 * An asynchronous backend's change in progress (exec): FW_IDLE, or
-	 * FW_BUSY_APPLY with its entries in inflight[] (sorted, for lookups),
-	 * or FW_BUSY_FLUSH. Changes made meanwhile wait in retry[] (without
-	 * backoff) and go out when it ends.
-	 */
-	enum { FW_IDLE, FW_BUSY_APPLY, FW_BUSY_FLUSH } fw_busy;
-	struct fw_retry *inflight;
-	int ninflight, capinflight;
-	int inflight_retried;	/* the change in progress is a retry (logged when it is in force) */
-	int flush_putback;	/* the flush in progress is a retried one: then put back what is in force */
-	int64_t fw_retry_ms;	/* the next retry (monotonic ms) */
-	int fw_delay_ms;	/* the current backoff; 0 when nothing failed */
-	struct rep_db *rep;	/* the configuration's reputation feeds (maybe none) */
-	struct volume *vol;	/* mxguard's own vol: messages accepted per client (reputation/volume.h) */
-	struct rep_result rr;	/* the current event's reputation (events point here) */
-	int64_t rep_check_ms;	/* when to look at the feed files again (monotonic ms) */
-	int rep_fast;		/* looks left at 250 ms (inotify saw a change), else once a second */
+struct daemon_status {
+	int sources;		/* logs followed */
+	uint64_t lines, events, decisions;	/* since start */
+	long active;		/* decisions in force; -1 if the store failed */
+	int state_ok;		/* 0 after a failed commit (decisions kept in memory, saving retried) */
+	int unsaved;		/* decisions waiting to be saved */
+	int fw_pending;		/* firewall changes not in force yet */
+	int map_ok;		/* 0 while the map file's rewrite fails (retried) */
 	uint64_t atc_answers;	/* client lookups answered by the at-connect policy */
-	struct fw_retry *preload;	/* the blocks preloaded feeds ask for (sorted; until, or INT64_MAX) */
-	int npreload;
-	int preload_warned;		/* said once that there is no firewall to preload */
-	struct dnsrep *dns;	/* the DNS zones rules read (dnszone.h), or NULL: none is asked */
-	struct repwait *wait;	/* events waiting for their client's answers (repwait.h); NULL with dns */
-	uint64_t wait_saved;	/* repwait_changes() when the waiting events were last saved */
-	int wait_clear;		/* events saved as waiting were judged without zones: save that none waits */
-	struct cluster *cl;	/* decisions shared with the other nodes (docs/CLUSTER.md), or NULL */
-	struct counters *cnt;	/* scope cluster rules' windows in Redis (counters.h), or NULL: none */
-	struct reporter *reports;	/* the report directory (reports/reporter.h), or NULL: none */
-	uint64_t dec_by_action[A_LOG + 1];	/* this node's decisions (rules, ctl ban) by action, since start */
-	int64_t newest_ts;	/* the newest event time read (the lag behind the log) */
-	char *metrics_file;	/* --metrics-file or 'set metrics-file': the Prometheus textfile, or NULL */
-	int64_t metrics_due;	/* when it is written next (monotonic ms) */
-	int metrics_failed;	/* writing it failed: said once */
-	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */
-	uint64_t cnt_keyver;	/* counters_key_version() the engine has */
-	struct redis_url *cl_url;	/* where the cluster is (counters are set up at a reload that needs them) */
-	int agent;		/* mxguard agent: enforces the cluster's decisions, reads no logs, publishes nothing */
-	char node[CLUSTER_NODE_MAX + 1];	/* this node's name */
-	uint64_t cl_seq;	/* the number of this node's last message in the outbox (saved: "cluster-seq") */
-	struct cluster_msg *cl_staged;	/* messages put in the outbox by the transaction being made */
-	int ncl_staged, capcl_staged;
-	uint64_t cl_pos_saved;	/* cluster_position_changes() when the stream position was last saved */
-	uint64_t cl_dropped;	/* the outbox was emptied up to this number */
-	uint64_t cl_stale;	/* remote decisions already ended when they came */
-	uint64_t cl_trusted;	/* ... refused: they would have touched a trusted address */
-	uint64_t cl_norule;	/* ... not enforced: a HELO, sender or domain decision of a rule this node has not */
-	int map_failed;		/* the last map file rewrite failed: retried */
-	int map_delay;		/* its backoff in seconds */
+	uint64_t counters_rows, counters_ms;	/* the rules' counters saved with commits, and the time it took */
 };
+
+/* The cluster link and what came over it (daemon_cluster). */
+struct daemon_cluster {
+	const char *node;	/* this node's name */
+	struct cluster_stats link;
+	uint64_t stale, refused_trusted, no_rule;	/* remote decisions not enforced, by reason */
+	int has_counters;	/* scope cluster rules keep their windows in Redis */
+	int counters_ready;
+	struct counters_stats counters;
+};
+
+/* Commit what is read but not saved yet, so that answers are of the committed state. */
+void daemon_sync(struct daemon *dm);
+void daemon_status(struct daemon *dm, int64_t now, struct daemon_status *st);
+/* The DNS zones' and the waiting events' figures; 0 (and nothing filled) when no rule reads a zone. */
+int daemon_dns(struct daemon *dm, struct dnsrep_stats *d, struct repwait_stats *w);
+/* The cluster's figures; 0 (and nothing filled) without a cluster. */
+int daemon_cluster(struct daemon *dm, struct daemon_cluster *c);
+/* The rules, by index (0 .. daemon_nrules()-1): the name, and the figures in st. */
+int daemon_nrules(const struct daemon *dm);
+const char *daemon_rule(struct daemon *dm, int i, struct rule_stats *st);
+/* What the daemon knows of an address: its feeds and its own volume. */
+void daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct rep_result *r);
 
 /*
- * Inside a store transaction: put m (this node's) into the outbox, numbered;
- * after the transaction, daemon_shared(dm, committed) sends what was put
- * (or forgets it: a rolled-back transaction put nothing). -1 on a store
- * error. Nothing happens without a cluster.
+ * A manual decision on net/plen (host bits clear) for dur seconds (> 0),
+ * like a rule's: saved, shared with the cluster, enforced at the firewall
+ * and the map, and printed as a decision. Its key (the address, with
+ * "/LEN" when it is a prefix) goes into key. 0, or -1 if it could not be
+ * saved (then nothing else happened).
  */
-int daemon_share(struct daemon *dm, const struct cluster_msg *m);
-/* The daemon's figures in Prometheus' text format (cli/metrics.c). */
-void daemon_metrics(struct daemon *dm, struct outbuf *ob, int64_t now);
-void daemon_shared(struct daemon *dm, int committed);
-/* Save positions, decisions and parser state in one transaction, then enforce. */
-void daemon_commit(struct daemon *dm);
+int daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act, int64_t dur, int64_t now,
+    char *key, size_t keysz);
+/*
+ * End key's decisions (as "decisions" lists them) here and, with a
+ * cluster, on every node; -1 if the store failed, else how many.
+ * *unshared is set when the release could not be saved for the cluster.
+ */
+long daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared);
+/* End every decision, flush the firewall and empty the map; how many (-1: the store failed). */
+long daemon_flush(struct daemon *dm, int64_t now);
 /* Load the configuration again; 1 if it took (a broken one is reported and kept out). */
 int daemon_reload(struct daemon *dm);
-/* Enforce one decision (a manual ban) at the firewall; take a key out of it. */
-void daemon_fw_one(struct daemon *dm, const struct stored_decision *d);
-void daemon_fw_release(struct daemon *dm, const char *key);
-/* A decision into the MTA's map (if there is one). */
-void daemon_map_put(struct daemon *dm, const struct stored_decision *d);
-/* "ctl flush" at the firewall; a failure is retried. 0 or -1. */
-int daemon_fw_flush(struct daemon *dm);
-/* Decisions waiting to be saved (disk full), and firewall changes not in force yet (to retry, or in progress). */
-int daemon_unsaved(const struct daemon *dm);
-int daemon_fw_pending(const struct daemon *dm);
+/* The configuration file, or NULL: none. */
+const char *daemon_conffile(const struct daemon *dm);
+/* The daemon's figures in Prometheus' text format (cli/metrics.c). */
+void daemon_metrics(struct daemon *dm, struct outbuf *ob, int64_t now);
 /* "pending" while a decision is not in force everywhere (firewall or map to retry), else "". */
 const char *daemon_decision_state(struct daemon *dm, const struct stored_decision *d);
 /* The decisions in force: saved ones, then those waiting to be saved. -1 if the store failed. */
 int daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg);
-/* End key's decisions (all if NULL), saved or waiting to be saved; how many, -1 on a store error. */
-long daemon_release(struct daemon *dm, const char *key, int64_t now);
-/* Serve the control socket's clients (ctl.h): lrevents of the listener, pfd from ctl_pollfds(). */
-struct ctl_server;
-struct pollfd;
-void daemon_control(struct daemon *dm, struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n);
 
 #endif

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "../cluster/counters.h"
-#include "daemon.h"
+#include "daemon_state.h"
 
 static void
 put(struct outbuf *ob, const char *s)

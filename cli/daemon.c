@@ -1,0 +1,161 @@
+/*
+ * daemon.c - the daemon's operations behind daemon.h, for its control
+ * socket: figures, manual bans and releases, flush. The event loop and
+ * the enforcement they call are cmd_run.c's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../actions/dmap.h"
+#include "../parsers/event_json.h"
+#include "daemon_state.h"
+
+void
+daemon_sync(struct daemon *dm)
+{
+	if (dm->dirty)
+		daemon_commit(dm);
+}
+
+void
+daemon_status(struct daemon *dm, int64_t now, struct daemon_status *st)
+{
+	*st = (struct daemon_status){
+		.sources = dm->nsrc, .lines = dm->lines, .events = dm->nevents, .decisions = dm->ndecisions,
+		.active = store_count_active(dm->store, now), .state_ok = dm->store_ok,
+		.unsaved = daemon_unsaved(dm), .fw_pending = daemon_fw_pending(dm), .map_ok = !dm->map_failed,
+		.atc_answers = dm->atc_answers, .counters_rows = dm->counters_rows, .counters_ms = dm->counters_ms,
+	};
+}
+
+int
+daemon_dns(struct daemon *dm, struct dnsrep_stats *d, struct repwait_stats *w)
+{
+	if (dm->dns == NULL)
+		return 0;
+	*d = dnsrep_stats(dm->dns);
+	*w = repwait_stats(dm->wait);
+	return 1;
+}
+
+int
+daemon_cluster(struct daemon *dm, struct daemon_cluster *c)
+{
+	if (dm->cl == NULL)
+		return 0;
+	*c = (struct daemon_cluster){ .node = dm->node, .link = cluster_stats(dm->cl), .stale = dm->cl_stale,
+		.refused_trusted = dm->cl_trusted, .no_rule = dm->cl_norule, .has_counters = dm->cnt != NULL };
+	if (dm->cnt != NULL) {
+		c->counters = counters_stats(dm->cnt);
+		c->counters_ready = counters_ready(dm->cnt);
+	}
+	return 1;
+}
+
+int
+daemon_nrules(const struct daemon *dm)
+{
+	return dm->conf->nrules;
+}
+
+const char *
+daemon_rule(struct daemon *dm, int i, struct rule_stats *st)
+{
+	*st = engine_rule_stats(dm->eng, i);
+	return dm->conf->rules[i]->name;
+}
+
+void
+daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct rep_result *r)
+{
+	rep_lookup(dm->rep, a, now, r);
+}
+
+int
+daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act, int64_t dur, int64_t now,
+    char *key, size_t keysz)
+{
+	char abuf[ADDR_STRLEN];
+	struct stored_decision sd;
+	/* Shared with the cluster like a rule's decision (saved in the outbox with it). */
+	struct cluster_msg m = { .op = CL_DECIDE, .ts = now, .until = now + dur };
+
+	/* The canonical key: the length only when it is a prefix. */
+	addr_format(net, abuf);
+	if (plen == (net->family == 4 ? 32 : 128))
+		snprintf(key, keysz, "%s", abuf);
+	else
+		snprintf(key, keysz, "%s/%d", abuf, plen);
+	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name(act),
+		.ts = now, .until = now + dur, .value = 0, .level = 0, .net = *net, .plen = plen };
+	snprintf(m.rule, sizeof(m.rule), "%s", sd.rule);
+	snprintf(m.key, sizeof(m.key), "%.64s", key);
+	snprintf(m.action, sizeof(m.action), "%s", sd.action);
+	if (store_begin(dm->store) < 0 || store_put_decision(dm->store, &sd) < 0 || daemon_share(dm, &m) < 0 ||
+	    store_commit(dm->store) < 0) {
+		store_rollback(dm->store);
+		daemon_shared(dm, 0);
+		return -1;
+	}
+	daemon_shared(dm, 1);
+	daemon_fw_one(dm, &sd);
+	daemon_map_put(dm, &sd);
+	dm->dec_by_action[act]++;
+
+	/* Printed as a rule's decision is (docs/EVENTS.md's decision lines). */
+	OB_LIT(&dm->out, "{\"ts\":\"");
+	put_iso8601(&dm->out, now, -1);
+	OB_LIT(&dm->out, "\",\"rule\":\"manual\",\"key\":");
+	ob_put_json_str(&dm->out, key, strlen(key));
+	OB_LIT(&dm->out, ",\"action\":");
+	ob_put_json_str(&dm->out, sd.action, strlen(sd.action));
+	OB_LIT(&dm->out, ",\"duration\":");
+	ob_put_i64(&dm->out, dur);
+	OB_LIT(&dm->out, ",\"value\":0,\"level\":0,\"reason\":\"manual ban via mxguard ctl\"}\n");
+	ob_flush(&dm->out);
+	return 0;
+}
+
+long
+daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared)
+{
+	long n = daemon_release(dm, key, now);
+	struct cluster_msg m = { .op = CL_RELEASE };
+
+	*unshared = 0;
+	/* The whole cluster lets the key go (the other nodes, and any agent). */
+	if (n >= 0 && dm->cl != NULL && strlen(key) < sizeof(m.key)) {
+		memcpy(m.key, key, strlen(key) + 1);
+		if (store_begin(dm->store) < 0 || daemon_share(dm, &m) < 0 || store_commit(dm->store) < 0) {
+			store_rollback(dm->store);
+			daemon_shared(dm, 0);
+			*unshared = 1;
+		} else
+			daemon_shared(dm, 1);
+	}
+	if (n > 0) {
+		daemon_fw_release(dm, key);
+		if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, key))
+			dm->map_dirty = 1;
+	}
+	return n;
+}
+
+long
+daemon_flush(struct daemon *dm, int64_t now)
+{
+	long n = daemon_release(dm, NULL, now);
+
+	daemon_fw_flush(dm);
+	if (dm->dmap != NULL) {
+		dmap_clear(dm->dmap);
+		dm->map_dirty = 1;
+	}
+	return n;
+}
+
+const char *
+daemon_conffile(const struct daemon *dm)
+{
+	return dm->conffile;
+}
