@@ -150,6 +150,7 @@ FUZZ_MAXLEN_fuzz_feed      := 16384
 FUZZ_MAXLEN_fuzz_dnsreply  := 4096
 FUZZ_MAXLEN_fuzz_cluster   := 1024
 FUZZ_MAXLEN_fuzz_ctl       := 2048
+FUZZ_MAXLEN_fuzz_control   := 2048
 FUZZ_SEEDS_fuzz_parse := tests/golden samples/logs
 FUZZ_SEEDS_fuzz_conf  := $(FUZZ_DIR)/conf-seeds
 
@@ -171,8 +172,10 @@ $(FUZZ_LIB): $(FUZZ_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# A target may need a file from outside the library (fuzz_ctl: the control socket's framing, cli/ctl.c).
+# A target may need a file from outside the library (fuzz_ctl: the control socket's framing, cli/ctl.c;
+# fuzz_control: its commands, cli/control.c, against a daemon.h of the target's own).
 FUZZ_EXTRA_fuzz_ctl := cli/ctl.c
+FUZZ_EXTRA_fuzz_control := cli/control.c
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $$(FUZZ_EXTRA_fuzz_$$*)
 	@mkdir -p $(@D)

@@ -10,7 +10,7 @@
  * by ctl_serve() as the daemon does, with a handler that checks what the
  * framing hands it — a NUL-terminated line shorter than CTL_MAXREQ, with
  * no CR or LF — and answers with a copy of it. (The commands themselves,
- * cli/control.c, need a running daemon: not covered here.)
+ * cli/control.c, are fuzz_control's.)
  */
 #include <errno.h>
 #include <poll.h>
