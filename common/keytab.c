@@ -1,16 +1,21 @@
 /*
  * keytab.c - bounded per-key state (see keytab.h).
  *
- * Slots live in one array: [header | payload | key], stride fixed per
- * table. Free slots come from a free list, then from the never-used tail
+ * Slots live in one array: [header | key | payload], stride fixed per
+ * table (the key beside the header: walking a chain reads both). Free slots come from a free list, then from the never-used tail
  * (so a big cap costs nothing until keys arrive). Live slots are on a
  * doubly linked list ordered by last sighting, most recent at the head:
  * the tail is where idle keys are swept and eviction victims are sought.
  * The hash index holds slot number + 1 (0 = empty) and doubles as keys
  * arrive (load <= 1), so a table with a cap of millions costs a few
- * kilobytes until it is used. Keys are attacker-chosen text or addresses:
- * the index hash is SipHash under the process's secret key (common/hash.h),
- * so nobody can aim many keys at one chain.
+ * kilobytes until it is used. Keys are attacker-chosen text or addresses
+ * (client prefixes, HELO names, queue IDs a local user can forge through
+ * syslog): the index hash is keyed by the process's secret (common/hash.h)
+ * so that nobody can aim many keys at one chain — vector multiply-shift
+ * under secret multipliers (hash()), strongly universal and a few
+ * multiply-adds per key, where SipHash took 150 instructions; it runs for
+ * nearly every line (the rules' tables and the parsers' queue-ID tables,
+ * parsers/corr.c, are this structure).
  *
  * Eviction at the cap: with a score function (keytab_set_score), the
  * KEYTAB_EVICT_SAMPLE least recently seen keys are candidates and the one
@@ -39,22 +44,25 @@ struct hdr {
 	uint8_t klen;
 	uint8_t live;
 	uint8_t saved;		/* tracked tables: the key is in the saved copy (a removal must be written) */
+	uint8_t tag;		/* the low byte of the key's hash (buckets take the top bits): checked before the key */
 	int64_t seen;
 };
 
 #define NONE UINT32_MAX
+/* 32-bit words of the longest key a slot holds (KEYTAB_KEYMAX, plus the slot's rounding). */
+#define KEYWORDS ((KEYTAB_KEYMAX + 7 + 3) / 4)
 
 struct keytab {
 	unsigned char *slots;
 	size_t stride, payload;
+	size_t keyroom;		/* bytes for the key: keymax rounded up to 8 */
 	uint32_t cap, used;	/* used: high-water mark of the slot array */
 	uint32_t freelist;	/* chained through hdr.newer */
 	uint32_t newest, oldest;
-	uint32_t *bucket, mask;
-	struct hash_key key;
-	uint64_t last_h;		/* the hash of the key looked up last ... */
-	uint8_t last_klen;		/* ... (UINT8_MAX: none), and its bytes: events come in bursts */
-	uint8_t last_key[KEYTAB_KEYMAX];
+	uint32_t *bucket;
+	int shift;		/* a key's bucket is its hash's top bits: hash >> shift */
+	/* Secret multipliers: the length's, one per 32-bit word of a key, and the constant (hash()). */
+	uint64_t mul[1 + KEYWORDS + 1];
 	uint64_t (*score)(const void *payload);	/* NULL: evict the least recently seen */
 	struct keytab_stats st;
 	/*
@@ -78,46 +86,65 @@ H(const struct keytab *t, uint32_t i)
 	return (struct hdr *)(t->slots + (size_t)i * t->stride);
 }
 
-static inline void *
-PL(const struct keytab *t, uint32_t i)
+/* A slot is [hdr | key | payload]: a chain's walk reads a slot's header and key, side by side. */
+static inline uint8_t *
+KEY(const struct keytab *t, uint32_t i)
 {
 	return t->slots + (size_t)i * t->stride + sizeof(struct hdr);
 }
 
-static inline uint8_t *
-KEY(const struct keytab *t, uint32_t i)
+static inline void *
+PL(const struct keytab *t, uint32_t i)
 {
-	return t->slots + (size_t)i * t->stride + sizeof(struct hdr) + t->payload;
+	return t->slots + (size_t)i * t->stride + sizeof(struct hdr) + t->keyroom;
 }
 
 static uint32_t
 slot_of(const struct keytab *t, const void *payload)
 {
-	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->slots) / t->stride);
-}
-
-static inline uint64_t
-hash(const struct keytab *t, const uint8_t *k, size_t n)
-{
-	return hash_bytes(&t->key, k, n);
+	return (uint32_t)(((const unsigned char *)payload - sizeof(struct hdr) - t->keyroom - t->slots) / t->stride);
 }
 
 /*
- * The hash of a key being looked up: the last one's again when it is the
- * same key (a client's events come in bursts), which costs a memcmp
- * instead of SipHash.
+ * Vector multiply-shift (Dietzfelbinger 1996; Thorup, "High speed hashing
+ * for integers and strings"): the key, zero-padded, as 32-bit words x_i,
+ * and its length n; the hash is the top 32 bits of
+ *     mul[0]·n + Σ mul[1+i]·x_i + mul[last]   (mod 2^64)
+ * under secret 64-bit multipliers. The family is strongly universal: for
+ * any two different keys (padding plus length make the words differ) the
+ * pair of hashes is uniform, so keys chosen without the secret fall into
+ * one chain no more often than at random. Buckets are the hash's top bits
+ * (what the guarantee is about).
  */
-static inline uint64_t
-lookup_hash(struct keytab *t, const uint8_t *k, size_t n)
+static inline uint32_t
+hash(const struct keytab *t, const uint8_t *p, size_t n)
 {
-	if (n == t->last_klen && memcmp(k, t->last_key, n) == 0)
-		return t->last_h;
-	if (n > sizeof(t->last_key))
-		return hash(t, k, n);	/* the slot's rounding allows a few bytes more: not cached */
-	t->last_h = hash(t, k, n);
-	t->last_klen = (uint8_t)n;
-	memcpy(t->last_key, k, n);
-	return t->last_h;
+	uint64_t h = t->mul[0] * n + t->mul[1 + KEYWORDS];
+	uint32_t w;
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, p + i, 4);
+		h += t->mul[1 + i / 4] * w;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, p + i, n - i);
+		h += t->mul[1 + i / 4] * w;
+	}
+	return (uint32_t)(h >> 32);
+}
+
+static inline uint32_t *
+bucket_of(const struct keytab *t, uint32_t h)
+{
+	return &t->bucket[h >> t->shift];
+}
+
+static inline size_t
+nbuckets(const struct keytab *t)
+{
+	return (size_t)1 << (32 - t->shift);
 }
 
 struct keytab *
@@ -132,13 +159,21 @@ keytab_new(uint32_t capacity, size_t payload, size_t keymax)
 		capacity = 16;
 	t->payload = (payload + 7) & ~(size_t)7;
 	t->stride = (sizeof(struct hdr) + t->payload + keymax + 7) & ~(size_t)7;
+	t->keyroom = t->stride - sizeof(struct hdr) - t->payload;
 	t->cap = capacity;
 	t->slots = xcalloc(capacity, t->stride);
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
-	t->mask = nb - 1;
+	t->shift = 32;
+	while (((size_t)1 << (32 - t->shift)) < nb)
+		t->shift--;
 	t->freelist = t->newest = t->oldest = t->mark = NONE;
-	t->key = hash_process_key();
-	t->last_klen = UINT8_MAX;	/* no key cached (keys are at most KEYTAB_KEYMAX bytes) */
+	{
+		/* Drawn from the process's secret (its PRF), not stored anywhere else. */
+		struct hash_key k = hash_process_key();
+
+		for (uint64_t i = 0; i < sizeof(t->mul) / sizeof(t->mul[0]); i++)
+			t->mul[i] = hash_bytes(&k, &i, sizeof(i));
+	}
 	return t;
 }
 
@@ -160,10 +195,9 @@ void
 keytab_clear(struct keytab *t)
 {
 	/* slots are zeroed as they are taken (keytab_put): only the bookkeeping starts over */
-	memset(t->bucket, 0, ((size_t)t->mask + 1) * sizeof(*t->bucket));
+	memset(t->bucket, 0, nbuckets(t) * sizeof(*t->bucket));
 	t->used = 0;
 	t->freelist = t->newest = t->oldest = NONE;
-	t->last_klen = UINT8_MAX;
 	memset(&t->st, 0, sizeof(t->st));
 	t->mark = NONE;
 	t->gone_lost = 1;
@@ -173,13 +207,13 @@ keytab_clear(struct keytab *t)
 static void
 grow_index(struct keytab *t)
 {
-	uint32_t nb = (t->mask + 1) * 2;
+	size_t nb = nbuckets(t) * 2;
 
 	free(t->bucket);
 	t->bucket = xcalloc(nb, sizeof(*t->bucket));
-	t->mask = nb - 1;
+	t->shift--;
 	for (uint32_t i = t->newest; i != NONE; i = H(t, i)->older) {
-		uint32_t *b = &t->bucket[hash(t, KEY(t, i), H(t, i)->klen) & t->mask];
+		uint32_t *b = bucket_of(t, hash(t, KEY(t, i), H(t, i)->klen));
 
 		H(t, i)->hnext = *b;
 		*b = i + 1;
@@ -187,14 +221,14 @@ grow_index(struct keytab *t)
 }
 
 static uint32_t
-find(const struct keytab *t, const void *key, size_t klen, uint64_t h)
+find(const struct keytab *t, const void *key, size_t klen, uint32_t h)
 {
-	uint32_t i = t->bucket[h & t->mask];
+	uint32_t i = *bucket_of(t, h);
 
 	while (i != 0) {
 		const struct hdr *hd = H(t, i - 1);
 
-		if (hd->klen == klen && memcmp(KEY(t, i - 1), key, klen) == 0)
+		if (hd->tag == (uint8_t)h && hd->klen == klen && memcmp(KEY(t, i - 1), key, klen) == 0)
 			return i - 1;
 		i = hd->hnext;
 	}
@@ -206,9 +240,9 @@ keytab_get(struct keytab *t, const void *key, size_t klen)
 {
 	uint32_t i;
 
-	if (klen > t->stride - sizeof(struct hdr) - t->payload)
+	if (klen > t->keyroom)
 		return NULL;
-	i = find(t, key, klen, lookup_hash(t, key, klen));
+	i = find(t, key, klen, hash(t, key, klen));
 	return i == NONE ? NULL : PL(t, i);
 }
 
@@ -245,7 +279,7 @@ static void
 remove_slot(struct keytab *t, uint32_t i, void (*free_payload)(void *payload))
 {
 	struct hdr *h = H(t, i);
-	uint32_t *pp = &t->bucket[hash(t, KEY(t, i), h->klen) & t->mask];
+	uint32_t *pp = bucket_of(t, hash(t, KEY(t, i), h->klen));
 
 	if (free_payload != NULL)
 		free_payload(PL(t, i));
@@ -302,13 +336,12 @@ void *
 keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *created,
     void (*free_payload)(void *payload))
 {
-	uint64_t h;
-	uint32_t i;
+	uint32_t h, i;
 	struct hdr *hd;
 
-	if (klen > t->stride - sizeof(struct hdr) - t->payload)
-		klen = t->stride - sizeof(struct hdr) - t->payload;	/* callers size keys; never happens */
-	h = lookup_hash(t, key, klen);
+	if (klen > t->keyroom)
+		klen = t->keyroom;	/* callers size keys; never happens */
+	h = hash(t, key, klen);
 	i = find(t, key, klen, h);
 	if (i != NONE) {
 		hd = H(t, i);
@@ -325,7 +358,7 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	if (t->freelist == NONE && t->used == t->cap) {
 		t->st.evicted++;
 		remove_slot(t, victim(t), free_payload);
-	} else if (t->st.size >= (uint64_t)t->mask + 1 && t->mask < (1u << 30)) {
+	} else if (t->st.size >= nbuckets(t) && t->shift > 2) {
 		grow_index(t);
 	}
 	if (t->freelist != NONE) {
@@ -336,11 +369,12 @@ keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, int *cre
 	hd = H(t, i);
 	memset(hd, 0, t->stride);
 	hd->klen = (uint8_t)klen;
+	hd->tag = (uint8_t)h;
 	hd->live = 1;
 	hd->seen = now;
 	memcpy(KEY(t, i), key, klen);
-	hd->hnext = t->bucket[h & t->mask];
-	t->bucket[h & t->mask] = i + 1;
+	hd->hnext = *bucket_of(t, h);
+	*bucket_of(t, h) = i + 1;
 	lru_push(t, i);
 	t->st.inserted++;
 	if (++t->st.size > t->st.peak)
@@ -360,6 +394,35 @@ keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(vo
 		n++;
 	}
 	return n;
+}
+
+int
+keytab_del(struct keytab *t, const void *key, size_t klen, void (*free_payload)(void *payload))
+{
+	uint32_t i;
+
+	if (klen > t->keyroom)
+		return 0;
+	if ((i = find(t, key, klen, hash(t, key, klen))) == NONE)
+		return 0;
+	remove_slot(t, i, free_payload);
+	return 1;
+}
+
+uint32_t
+keytab_chain_max(const struct keytab *t)
+{
+	uint32_t longest = 0;
+
+	for (size_t b = 0; b < nbuckets(t); b++) {
+		uint32_t n = 0;
+
+		for (uint32_t i = t->bucket[b]; i != 0; i = H(t, i - 1)->hnext)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }
 
 const uint8_t *

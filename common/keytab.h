@@ -9,7 +9,7 @@
  * the KEYTAB_EVICT_SAMPLE least recently seen (so a flood of fresh keys
  * cannot push out a key that has nearly reached its threshold); idle keys
  * are expired from the old end by an incremental sweep. Keys are hashed
- * with the process's secret SipHash key. Memory is one calloc'd array sized
+ * under the process's secret (keyed vector multiply-shift). Memory is one calloc'd array sized
  * for the cap, touched only as keys arrive. Lookups, inserts and evictions
  * are O(1).
  */
@@ -51,6 +51,10 @@ void *keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, in
  * the number expired.
  */
 int keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(void *payload));
+/* Remove key (free_payload, if given, is called on its payload); 1 if it was there. */
+int keytab_del(struct keytab *t, const void *key, size_t klen, void (*free_payload)(void *payload));
+/* The longest hash chain (a scan of every bucket: for tests). */
+uint32_t keytab_chain_max(const struct keytab *t);
 
 /*
  * Choose eviction victims by score: at the cap, of the KEYTAB_EVICT_SAMPLE

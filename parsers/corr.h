@@ -6,7 +6,10 @@
  * hard limits: a fixed number of slots (the oldest entry is evicted when
  * full, and counted), and a time to live in event time (expired entries are
  * ignored and swept as new ones arrive). A flood of client= lines can
- * therefore never grow memory. Every operation is O(1).
+ * therefore never grow memory. Every operation is O(1). It is a key
+ * table (common/keytab.h) whose payload is the entry below, kept in
+ * insertion order: the rules' counters and the parsers' IDs share one
+ * structure and one keyed hash.
  */
 #ifndef MXG_CORR_H
 #define MXG_CORR_H
@@ -25,18 +28,34 @@
 #define CORR_MSG 0x08		/* a message is announced, its event not yet produced */
 #define CORR_ABORTED 0x10	/* the transaction was cut off: its closing line is no message */
 
+/* What an ID's entry holds: corr_put returns it zeroed but for ts. */
 struct corr_entry {
 	int64_t ts;		/* event time of the line that created it */
 	struct addr ip;
 	uint16_t port;
 	uint8_t flags;		/* CORR_* */
 	uint8_t hostlen;	/* 0: no host name known */
-	uint8_t keylen;		/* 0: slot free */
+	uint32_t aux[3];	/* module-private figures (OpenSMTPD: message ID, size, recipients) */
+	char host[CORR_HOSTMAX];	/* last: read only when there is one */
+};
+
+/*
+ * An entry as saved with the daemon's state (corr_export, corr_import):
+ * the layout entries had before the table became a key table, so that
+ * state saved by an earlier version is read back (parser.c checks the
+ * size); the last three words are not used.
+ */
+struct corr_record {
+	int64_t ts;
+	struct addr ip;
+	uint16_t port;
+	uint8_t flags;
+	uint8_t hostlen;
+	uint8_t keylen;
 	char key[CORR_KEYMAX];
 	char host[CORR_HOSTMAX];
-	uint32_t aux[3];	/* module-private figures (OpenSMTPD: message ID, size, recipients) */
-	uint32_t hnext;		/* hash chain (internal) */
-	uint32_t older, newer;	/* age list, or free list via newer (internal) */
+	uint32_t aux[3];
+	uint32_t unused[3];
 };
 
 struct corr_stats {
@@ -64,8 +83,8 @@ struct corr_stats corr_stats(const struct corr_table *t);
 uint32_t corr_chain_max(const struct corr_table *t);
 
 /* Copy up to max live entries, oldest first, into out; returns how many. */
-size_t corr_export(const struct corr_table *t, struct corr_entry *out, size_t max);
+size_t corr_export(struct corr_table *t, struct corr_record *out, size_t max);
 /* Put entries back (as exported): the daemon's state across a restart. */
-void corr_import(struct corr_table *t, const struct corr_entry *in, size_t n);
+void corr_import(struct corr_table *t, const struct corr_record *in, size_t n);
 
 #endif

@@ -216,7 +216,7 @@ parser_corr_export(struct parser *p, size_t *len)
 
 		if (m->corr != NULL)
 			cap += sizeof(uint32_t) + corr_stats(m->corr(p->mta[i].state)).size *
-			    sizeof(struct corr_entry);
+			    sizeof(struct corr_record);
 		if (m->save != NULL) {
 			extra[i] = m->save(p->mta[i].state, &xlen[i]);
 			cap += sizeof(uint32_t) + xlen[i];
@@ -224,20 +224,20 @@ parser_corr_export(struct parser *p, size_t *len)
 	}
 	buf = o = xmalloc(cap);
 	put32(&o, CORR_MAGIC);
-	put32(&o, (uint32_t)sizeof(struct corr_entry));
+	put32(&o, (uint32_t)sizeof(struct corr_record));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
 
 		if (m->corr != NULL) {
 			struct corr_table *t = m->corr(p->mta[i].state);
 			/* Entries go through an aligned array: the blob's offsets are not aligned. */
-			struct corr_entry *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
+			struct corr_record *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
 
 			n = corr_export(t, tmp, corr_stats(t).size);
 			put32(&o, (uint32_t)n);
 			memcpy(o, tmp, n * sizeof(*tmp));
 			free(tmp);
-			o += n * sizeof(struct corr_entry);
+			o += n * sizeof(struct corr_record);
 		}
 		if (m->save != NULL) {
 			put32(&o, (uint32_t)xlen[i]);
@@ -260,26 +260,26 @@ parser_corr_import(struct parser *p, const void *blob, size_t len)
 		return 0;
 	memcpy(&magic, b, 4);
 	memcpy(&esz, b + 4, 4);
-	if (magic != CORR_MAGIC || esz != sizeof(struct corr_entry))
+	if (magic != CORR_MAGIC || esz != sizeof(struct corr_record))
 		return 0;	/* another version's layout: start empty */
 	b += 8;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
 
 		if (m->corr != NULL) {
-			struct corr_entry *tmp;
+			struct corr_record *tmp;
 
 			if (end - b < 4)
 				return 0;
 			memcpy(&n, b, 4);
 			b += 4;
-			if ((size_t)(end - b) / sizeof(struct corr_entry) < n)
+			if ((size_t)(end - b) / sizeof(struct corr_record) < n)
 				return 0;
 			tmp = xmalloc(n * sizeof(*tmp) + 1);
 			memcpy(tmp, b, n * sizeof(*tmp));
 			corr_import(m->corr(p->mta[i].state), tmp, n);
 			free(tmp);
-			b += n * sizeof(struct corr_entry);
+			b += n * sizeof(struct corr_record);
 		}
 		if (m->save != NULL) {
 			if (end - b < 4)

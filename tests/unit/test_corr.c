@@ -69,8 +69,14 @@ test_put_get_del(void **state)
 	assert_int_equal(e->port, 0);
 	assert_int_equal(e->flags, 0);
 	assert_int_equal(e->hostlen, 0);
-	assert_int_equal(e->keylen, 10);
-	assert_memory_equal(e->key, "A81D2C0F3B", 10);
+	{
+		struct corr_record r[2];	/* the key as saved */
+
+		assert_int_equal(corr_export(t, r, 2), 1);
+		assert_int_equal(r[0].keylen, 10);
+		assert_memory_equal(r[0].key, "A81D2C0F3B", 10);
+		assert_int_equal(r[0].ts, 100);
+	}
 
 	/* the caller fills the entry in */
 	e->ip.family = 4;
@@ -167,7 +173,13 @@ test_key_limits(void **state)
 
 	e = corr_put(t, (struct span){ k31, CORR_KEYMAX }, 1);
 	assert_non_null(e);
-	assert_int_equal(e->keylen, CORR_KEYMAX);
+	{
+		struct corr_record r[1];
+
+		assert_int_equal(corr_export(t, r, 1), 1);
+		assert_int_equal(r[0].keylen, CORR_KEYMAX);
+		assert_memory_equal(r[0].key, k31, CORR_KEYMAX);
+	}
 	assert_non_null(corr_get(t, (struct span){ k31, CORR_KEYMAX }, 1));
 
 	assert_null(corr_put(t, (struct span){ k32, CORR_KEYMAX + 1 }, 1));

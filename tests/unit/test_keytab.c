@@ -5,7 +5,9 @@
  * a random sequence against a plain LRU model; and eviction by score
  * (keytab_set_score): a key with progress survives a flood of fresh keys,
  * the work is bounded to KEYTAB_EVICT_SAMPLE keys, and a random sequence
- * against a model of the policy.
+ * against a model of the policy; keys shaped as an attacker would choose
+ * them (consecutive addresses and /64s, HELO names that differ in one
+ * byte, every length) spread over the index, and keytab_del.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -874,6 +876,82 @@ test_track_changes(void **state)
 	assert_int_equal(c.changed + c.removed, 0);
 }
 
+/*
+ * Keys an attacker chooses, shaped to collide under any hash that keeps
+ * some of their bits as they are: consecutive IPv4 addresses and IPv6 /64
+ * prefixes (the engine's client keys), 16-byte addresses that differ in
+ * one word, and names of every length up to the slot's that differ in one
+ * byte. The index is keyed (vector multiply-shift under the process's
+ * secret): 65,536 of each spread over the buckets, a few per chain where
+ * a hash blind to the varying bytes would make one chain of all of them.
+ * Half are then deleted (keytab_del) through their chains.
+ */
+static void
+test_adversarial_keys_spread(void **state)
+{
+	enum { N = 65536 };
+
+	for (int shape = 0; shape < 5; shape++) {
+		struct keytab *t = tab(state, N, 8, KEYTAB_KEYMAX);
+		uint8_t k[KEYTAB_KEYMAX + 4];
+		size_t klen = 0;
+		uint32_t longest;
+		int created;
+
+		for (int pass = 0; pass < 3; pass++)
+			for (uint32_t i = 0; i < N; i++) {
+				memset(k, 'h', sizeof(k));
+				switch (shape) {
+				case 0:	/* 198.51.x.y, then beyond */
+					k[0] = 198; k[1] = 51; k[2] = (uint8_t)(i >> 8); k[3] = (uint8_t)i;
+					klen = 4;
+					break;
+				case 1:	/* 2001:db8:0:i::/64 */
+					memset(k, 0, 8);
+					k[0] = 0x20; k[1] = 0x01; k[2] = 0x0d; k[3] = 0xb8;
+					k[6] = (uint8_t)(i >> 8); k[7] = (uint8_t)i;
+					klen = 8;
+					break;
+				case 2:	/* 2001:db8::i<<32: only the fourth word varies */
+					memset(k, 0, 16);
+					k[0] = 0x20; k[1] = 0x01; k[2] = 0x0d; k[3] = 0xb8;
+					memcpy(k + 8, &i, 4);
+					klen = 16;
+					break;
+				case 3:	/* a long HELO name differing in two bytes in its middle */
+					k[30] = (uint8_t)i; k[31] = (uint8_t)(i >> 8);
+					klen = KEYTAB_KEYMAX;
+					break;
+				default:	/* every length from 2 to the slot's, the varying bytes last */
+					klen = 2 + i % (KEYTAB_KEYMAX + 3);
+					k[klen - 1] = (uint8_t)(i / (KEYTAB_KEYMAX + 3));
+					k[klen - 2] = (uint8_t)(i / (KEYTAB_KEYMAX + 3) >> 8);
+					break;
+				}
+				if (pass == 0) {
+					assert_non_null(keytab_put(t, k, klen, 1, &created, NULL));
+					if (!created)
+						fail_msg("key shape %d: key %u taken for another", shape, i);
+				} else if (pass == 1) {
+					if (i % 2 == 0)
+						assert_int_equal(keytab_del(t, k, klen, NULL), 1);
+				} else {
+					assert_int_equal(keytab_get(t, k, klen) != NULL, i % 2 == 1);
+					assert_int_equal(keytab_del(t, k, klen, NULL), i % 2 == 1);
+				}
+				if (pass == 0 && i == N - 1) {
+					assert_int_equal(keytab_stats(t).size, N);
+					longest = keytab_chain_max(t);
+					/* 65,536 buckets at load 1: about 8 at random */
+					if (longest > 16)
+						fail_msg("key shape %d: a chain of %u", shape, longest);
+				}
+			}
+		assert_int_equal(keytab_stats(t).size, 0);
+		assert_int_equal(keytab_stats(t).evicted, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -893,6 +971,7 @@ main(void)
 		cmocka_unit_test_teardown(test_score_sample_bounded, free_tab),
 		cmocka_unit_test_teardown(test_score_random_vs_model, free_tab),
 		cmocka_unit_test_teardown(test_track_changes, free_tab),
+		cmocka_unit_test_teardown(test_adversarial_keys_spread, free_tab),
 	};
 
 	return cmocka_run_group_tests_name("keytab", tests, NULL, NULL);
