@@ -1,14 +1,16 @@
 /*
  * hash.h - keyed hashing of text that attackers choose (SipHash-1-3).
  *
- * Every hash table and every fingerprint over log text (key tables, the
- * values `distinct` counts, correlation tables) uses a secret 128-bit key
- * drawn once per process, so nobody who writes log lines can predict which
- * strings collide: no crafted chains that turn an O(1) table into a list,
- * no crafted recipients that count as one. SipHash is a keyed PRF made for
- * exactly this (hash flooding); the 1-3 variant (one round per word, three
- * at the end) is what Python and Rust's std use for the same purpose, and
- * it is fast on the 2-60 byte keys we hash.
+ * Every hash table and every fingerprint over log text (key tables and,
+ * through them, correlation tables; the values `distinct` counts) is keyed
+ * by a secret 128-bit key drawn once per process, so nobody who writes log
+ * lines can predict which strings collide: no crafted chains that turn an
+ * O(1) table into a list, no crafted recipients that count as one.
+ * Fingerprints are SipHash under it — a keyed PRF made for exactly this
+ * (hash flooding); the 1-3 variant (one round per word, three at the end)
+ * is what Python and Rust's std use for the same purpose. Key tables draw
+ * secret multipliers from it for a strongly universal hash that costs a
+ * few multiply-adds (common/keytab.c).
  *
  * The key comes from getrandom(2) at the first call of hash_process_key().
  * MXGUARD_HASH_SEED=HEX (1-32 hex digits) in the environment fixes it, for
