@@ -396,6 +396,13 @@ keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(vo
 	return n;
 }
 
+void
+keytab_reserve_index(struct keytab *t, size_t buckets)
+{
+	while (nbuckets(t) < buckets && t->shift > 2)
+		grow_index(t);
+}
+
 int
 keytab_del(struct keytab *t, const void *key, size_t klen, void (*free_payload)(void *payload))
 {

@@ -51,6 +51,12 @@ void *keytab_put(struct keytab *t, const void *key, size_t klen, int64_t now, in
  * the number expired.
  */
 int keytab_expire(struct keytab *t, int64_t before, int max, void (*free_payload)(void *payload));
+/*
+ * Size the hash index for at least `buckets` now (it grows by itself to
+ * one bucket per key): a table looked up for nearly every line, mostly for
+ * keys it does not hold, finds most buckets empty (no slot touched).
+ */
+void keytab_reserve_index(struct keytab *t, size_t buckets);
 /* Remove key (free_payload, if given, is called on its payload); 1 if it was there. */
 int keytab_del(struct keytab *t, const void *key, size_t klen, void (*free_payload)(void *payload));
 /* The longest hash chain (a scan of every bucket: for tests). */

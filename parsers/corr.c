@@ -39,6 +39,8 @@ corr_new(uint32_t capacity, int64_t ttl)
 	struct corr_table *t = xcalloc(1, sizeof(*t));
 
 	t->kt = keytab_new(capacity, sizeof(struct corr_entry), CORR_KEYMAX);
+	/* Two buckets per slot: most lines look up an ID (Exim: a pid) the table may not hold. */
+	keytab_reserve_index(t->kt, 2 * (size_t)capacity);
 	t->ttl = ttl;
 	return t;
 }
