@@ -6,7 +6,9 @@
  * line (or the closing brace of a rule) and goes on, so `mxguard check`
  * can report every mistake of a file at once. Positions are 1-based
  * line:column of the offending token, in the file that holds it (includes
- * are followed). Macros ($name) are expanded by the lexer.
+ * are followed). Macros ($name) are expanded by the lexer. What is
+ * checked of a whole item or file once read (a rule's completeness, its
+ * warnings, the names accepted) is conf_check.c's.
  */
 #include "conf.h"
 
@@ -22,10 +24,10 @@
 #include "../cluster/cluster.h"
 #include "../common/readfile.h"
 #include "../common/xalloc.h"
+#include "conf_check.h"
 #include "conf_lex.h"
 
 #define MAX_COND_DEPTH 200	/* levels of a condition tree (docs/RULES.md) */
-#define MAX_NAME 32		/* characters of a rule or table name */
 #define DEFAULT_MAX_KEYS 1000000
 #define DEFAULT_ESCALATE_MAX (30 * 86400)
 
@@ -85,47 +87,6 @@ recover_top(struct P *p, int line, const char *file)
 }
 
 /* ------------------------------------------------------------ values --- */
-
-/* A Unix group name as useradd takes it. */
-static int
-check_group(const char *g)
-{
-	size_t n = strlen(g);
-
-	if (n == 0 || n > 32 || g[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((g[i] >= 'a' && g[i] <= 'z') || (g[i] >= 'A' && g[i] <= 'Z') || (g[i] >= '0' && g[i] <= '9') ||
-		    g[i] == '_' || g[i] == '-' || g[i] == '.'))
-			return 0;
-	return 1;
-}
-
-/*
- * Rule and table names: letters, digits, '_', '-' and '.', starting with a
- * letter or digit, at most MAX_NAME characters. A rule's name goes into
- * the MTA's answers, access map lines, JSON and the control socket's
- * replies: a quote, a space or a newline there could forge a map line or
- * a JSON field, so such names are refused here once for all outputs.
- */
-static int
-check_name(struct P *p, const struct token *at, const char *what, const char *name)
-{
-	size_t n = strlen(name);
-	int ok = n > 0 && n <= MAX_NAME && ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
-	    (name[0] >= '0' && name[0] <= '9'));
-
-	for (size_t i = 0; ok && i < n; i++) {
-		char ch = name[i];
-
-		ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-		    ch == '-' || ch == '.';
-	}
-	if (!ok)
-		ERR(p, at, "%s name: use 1 to %d letters, digits, '_', '-' or '.', starting with a letter or digit",
-		    what, MAX_NAME);
-	return ok;
-}
 
 static int
 parse_uint(const char *s, uint64_t *out)
@@ -701,41 +662,6 @@ free_rule(struct rule *r)
 	free(r);
 }
 
-/* Warnings for rules that can never fire, or fire on everything. */
-static void
-check_rule(struct P *p, const struct rule *r, const struct token *at, const struct rule_ctx *rc)
-{
-	for (int i = 0; i < rc->nrefs; i++) {
-		int any = 0;
-
-		for (int t = 1; t < EV__COUNT; t++)
-			if ((r->types >> t) & 1 && cond_field_carried(rc->refs[i].field, (enum ev_type)t))
-				any = 1;
-		if (!any)
-			conf_diag(p, 1, rc->refs[i].file, rc->refs[i].line, rc->refs[i].col,
-			    "rule \"%s\": none of its events carries '%s', so this can never hold", r->name,
-			    cond_field_name(rc->refs[i].field));
-	}
-	if (r->threshold == 0)
-		conf_diag(p, 1, at->file, at->line, at->col, "rule \"%s\": threshold 0 fires on every event",
-		    r->name);
-	if (r->key != KEY_CLIENT && r->key != KEY_GLOBAL) {
-		static const int keyfield[] = {
-			[KEY_HELO] = F_HELO, [KEY_SENDER] = F_FROM, [KEY_SENDER_DOMAIN] = F_FROM,
-			[KEY_RECIPIENT] = F_TO,
-		};
-		int any = 0;
-
-		for (int t = 1; t < EV__COUNT; t++)
-			if ((r->types >> t) & 1 && cond_field_carried(keyfield[r->key], (enum ev_type)t))
-				any = 1;
-		if (!any)
-			conf_diag(p, 1, at->file, at->line, at->col,
-			    "rule \"%s\": none of its events carries a %s, so it can never fire", r->name,
-			    key_names[r->key]);
-	}
-}
-
 static void
 parse_rule(struct P *p)
 {
@@ -753,7 +679,7 @@ parse_rule(struct P *p)
 		free(r);
 		return;
 	}
-	if (!check_name(p, t, "rule", t->text))
+	if (!conf_name_ok(p, t, "rule", t->text))
 		ok = 0;
 	r->name = xstrdup(t->text);
 	r->file = xstrdup(at.file);
@@ -766,12 +692,8 @@ parse_rule(struct P *p)
 	r->escalate = 1;
 	r->max_keys = p->c->max_keys;
 	lex_advance(p);
-	for (int i = 0; i < p->c->nrules; i++)
-		if (strcmp(p->c->rules[i]->name, r->name) == 0) {
-			ERR(p, &at, "a rule named \"%s\" is already defined at %s:%d", r->name,
-			    p->c->rules[i]->file, p->c->rules[i]->line);
-			ok = 0;
-		}
+	if (!conf_rule_name_free(p, &at, r->name))
+		ok = 0;
 	if (lex_cur(p)->t != T_LBRACE) {
 		ERR(p, lex_cur(p), "expected '{' after rule \"%s\", found %s", r->name, lex_tok_desc(lex_cur(p)));
 		free_rule(r);
@@ -872,27 +794,13 @@ parse_rule(struct P *p)
 		}
 	}
 	p->rc = NULL;
-	if (!have_on && ok)
-		ERR(p, &at, "rule \"%s\" has no 'on EVENT' line", r->name), ok = 0;
-	if (!have_when && ok)
-		ERR(p, &at, "rule \"%s\" has no 'when MEASURE >= N within DURATION' line", r->name), ok = 0;
-	if (!have_do && ok)
-		ERR(p, &at, "rule \"%s\" has no 'do ACTION' line", r->name), ok = 0;
-	if (ok && r->action != A_LOG && r->duration == 0) {
-		ERR(p, &at, "rule \"%s\": '%s' needs 'for DURATION'", r->name, action_names[r->action]);
-		ok = 0;
-	}
 	if (ok && r->escalate > 1 && r->escalate_max == 0)
 		r->escalate_max = r->duration > DEFAULT_ESCALATE_MAX ? r->duration : DEFAULT_ESCALATE_MAX;
-	if (ok && r->escalate > 1 && r->escalate_max < r->duration) {
-		ERR(p, &at, "rule \"%s\": the escalation cap is shorter than the action itself", r->name);
-		ok = 0;
-	}
-	if (!ok) {
+	if (!ok || !conf_check_rule(p, r, &at, &rc, &(struct rule_lines){ .on = have_on, .when = have_when,
+	    .do_ = have_do })) {
 		free_rule(r);
 		return;
 	}
-	check_rule(p, r, &at, &rc);
 	p->c->ncluster_rules += r->scope == SCOPE_CLUSTER;
 	p->c->rules = xrealloc(p->c->rules, (size_t)(p->c->nrules + 1) * sizeof(*p->c->rules));
 	p->c->rules[p->c->nrules++] = r;
@@ -930,7 +838,7 @@ parse_table(struct P *p)
 		recover_top(p, at.line, at.file);
 		return;
 	}
-	if (!check_name(p, t, "table", t->text)) {
+	if (!conf_name_ok(p, t, "table", t->text)) {
 		recover_top(p, at.line, at.file);
 		return;
 	}
@@ -1060,30 +968,6 @@ find_zone(struct P *p, const char *name)
 	return NULL;
 }
 
-/* A DNS name: labels of 1-63 letters, digits and '-', dot-separated, at most 200 bytes in all. */
-static int
-dns_name_ok(const char *s)
-{
-	size_t label = 0, n = strlen(s);
-
-	if (n == 0 || n > 200)
-		return 0;
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63)
-				return 0;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-		    c == '_')
-			label++;
-		else
-			return 0;
-	}
-	return 1;
-}
-
 /* "risk N", "spam N" or "vol N" at the cursor: into the score slot; 0 if none of them (nothing read). */
 static int
 parse_score(struct P *p, int8_t *risk, int8_t *spam, int8_t *vol, int *ok)
@@ -1163,7 +1047,7 @@ parse_feed(struct P *p)
 	at.text = NULL;
 	lex_advance(p);			/* "feed" */
 	t = lex_cur(p);
-	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "feed", t->text)) {
+	if ((t->t != T_STRING && t->t != T_WORD) || !conf_name_ok(p, t, "feed", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a feed name after 'feed'");
 		recover_top(p, at.line, at.file);
@@ -1292,7 +1176,7 @@ parse_zone(struct P *p)
 	at.text = NULL;
 	lex_advance(p);			/* "zone" */
 	t = lex_cur(p);
-	if ((t->t != T_STRING && t->t != T_WORD) || !check_name(p, t, "zone", t->text)) {
+	if ((t->t != T_STRING && t->t != T_WORD) || !conf_name_ok(p, t, "zone", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a zone name after 'zone'");
 		recover_top(p, at.line, at.file);
@@ -1328,7 +1212,7 @@ parse_zone(struct P *p)
 		item.text = NULL;
 		if (lex_accept_word(p, "domain")) {
 			t = lex_cur(p);
-			if (t->t != T_STRING || !dns_name_ok(t->text)) {
+			if (t->t != T_STRING || !conf_dns_name_ok(t->text)) {
 				ERR(p, t, "zone \"%s\": domain: expected a DNS name such as \"bl.example\", found %s", z->name,
 				    lex_tok_desc(t));
 				ok = 0;
@@ -1595,7 +1479,7 @@ parse_statements(struct P *p)
 				for (;;) {
 					if (lex_accept_word(p, "group")) {
 						v = lex_cur(p);
-						if (v->t != T_STRING || !check_group(v->text)) {
+						if (v->t != T_STRING || !conf_group_ok(v->text)) {
 							ERR(p, v, "set socketmap: expected a group name in quotes after 'group'");
 							recover_top(p, at.line, at.file);
 							break;
@@ -1838,9 +1722,7 @@ conf_load(const char *path, conf_diag_fn diagfn, void *arg)
 	if (lex_push_file(&p, path, NULL))
 		parse_statements(&p);
 	lex_advance(&p);
-	if (p.have_rep_ref && p.c->nfeeds == 0 && p.c->nzones == 0)
-		WARN(&p, &p.rep_ref, "'%s' is unknown for every client: no feed or zone is defined",
-		    cond_field_name(p.rep_ref_field));
+	conf_check_file(&p);
 	/* Zones are asked per event when a rule reads what they give: their listings, or the scores. */
 	p.c->uses_zones = p.c->nzones > 0 && (p.rule_zones || p.rule_scores);
 	while (p.src != NULL)

@@ -1,7 +1,8 @@
 /*
  * conf_lex.h - the configuration language's lexer (rules/conf_lex.c), and
- * the reader's state it shares with the parser (rules/conf.c). Private to
- * those two files; the interface of the configuration is rules/conf.h.
+ * the reader's state it shares with the parser (rules/conf.c) and the
+ * checks (rules/conf_check.c). Private to those three files; the
+ * interface of the configuration is rules/conf.h.
  *
  * The lexer reads tokens on demand from a stack of files (include), expands
  * macros ($name), and reports every diagnostic as FILE:LINE:COL: MESSAGE.
