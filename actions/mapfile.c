@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,4 +470,68 @@ table_write(struct mapfile *f, struct dmap *m, int64_t now)
 	drop_tmpdir(tmpdir);
 	log_debug("map file %s:%s: %ld entries", f->type, f->path, o.n);
 	return next;
+}
+
+const char *
+mapfile_sendmail_cf(void)
+{
+	const char *cf = getenv("MXGUARD_SENDMAIL_CF");
+
+	return cf != NULL && cf[0] != '\0' ? cf : "/etc/mail/sendmail.cf";
+}
+
+int
+mapfile_sendmail_trusts(const char *cf, const char *user, char *why, size_t whylen)
+{
+	FILE *fp = fopen(cf, "re");
+	char line[1024], trusted[256] = "";
+	const struct passwd *pw;
+	uid_t want, got;
+
+	if (fp == NULL) {
+		snprintf(why, whylen, "cannot read %s (%s) to see whether Sendmail trusts %s", cf, strerror(errno),
+		    user);
+		return -1;
+	}
+	/* "O TrustedUser=NAME" (or a uid), as confTRUSTED_USER writes it; the last one counts. */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		const char *p = line;
+		size_t n;
+
+		if (p[0] != 'O' || (p[1] != ' ' && p[1] != '\t'))
+			continue;
+		p += 1 + strspn(p + 1, " \t");
+		if (strncmp(p, "TrustedUser", 11) != 0)
+			continue;
+		p += 11 + strspn(p + 11, " \t");
+		if (*p != '=')
+			continue;
+		p += 1 + strspn(p + 1, " \t");
+		n = strcspn(p, " \t\r\n");
+		snprintf(trusted, sizeof(trusted), "%.*s", (int)n, p);
+	}
+	fclose(fp);
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(why, whylen, "no user %s", user);
+		return -1;
+	}
+	want = pw->pw_uid;
+	if (trusted[0] != '\0') {
+		char *end;
+		unsigned long v = strtoul(trusted, &end, 10);
+
+		if (*end == '\0')
+			got = (uid_t)v;
+		else if ((pw = getpwnam(trusted)) != NULL)
+			got = pw->pw_uid;
+		else
+			got = (uid_t)-1;
+		if (got == want)
+			return 1;
+	}
+	snprintf(why, whylen, "Sendmail ignores an access database that neither root nor its TrustedUser owns, "
+	    "and the worker writes it as %s (%s%s%s): add define(`confTRUSTED_USER', `%s')dnl to sendmail.mc, "
+	    "rebuild sendmail.cf and restart Sendmail, or let Sendmail ask the socket map (docs/MAPS.md)", user,
+	    trusted[0] ? "its TrustedUser is " : "no TrustedUser in ", trusted[0] ? trusted : cf, "", user);
+	return 0;
 }

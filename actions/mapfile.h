@@ -45,4 +45,16 @@ void mapfile_free(struct mapfile *f);
  */
 int64_t mapfile_write(struct mapfile *f, struct dmap *m, int64_t now);
 
+/*
+ * Whether Sendmail reads an access database that user owns: it silently
+ * ignores a map file owned by neither root nor its TrustedUser, which is
+ * what the worker of "--user USER" writes. cf is Sendmail's configuration
+ * (mapfile_sendmail_cf(): /etc/mail/sendmail.cf, what makemap reads, or
+ * $MXGUARD_SENDMAIL_CF for a Sendmail installed elsewhere). 1 if its
+ * "O TrustedUser=" names user (or user's uid); 0 if not, -1 if cf cannot
+ * be read: why says what to do.
+ */
+const char *mapfile_sendmail_cf(void);
+int mapfile_sendmail_trusts(const char *cf, const char *user, char *why, size_t whylen);
+
 #endif

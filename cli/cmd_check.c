@@ -16,6 +16,7 @@
 #include "../reputation/feed.h"
 #include "../rules/conf.h"
 #include "../privsep/worker.h"
+#include "../actions/mapfile.h"
 #include "commands.h"
 
 void
@@ -68,6 +69,9 @@ cmd_check(int argc, char **argv)
 		if (worker_user_check(c->user, err, sizeof(err)) < 0)
 			fprintf(stderr, "%s: warning: set user: %s (on this host the daemon would not start)\n", c->user_at,
 			    err);
+		else if (c->mapfile != NULL && strncmp(c->mapfile, "sendmail:", 9) == 0 &&
+		    mapfile_sendmail_trusts(mapfile_sendmail_cf(), c->user, err, sizeof(err)) <= 0)
+			fprintf(stderr, "%s: warning: set map-file with set user: %s\n", c->mapfile_at, err);
 	}
 	{
 		/* The feeds are read as the daemon would read them: a broken one is FILE:LINE here. */

@@ -2165,6 +2165,16 @@ cmd_run(int argc, char **argv)
 			fatalx(EX_CANTCREAT, "run: --map-file %s: %s", mapspec, why);
 		if ((dm.mapfile = mapfile_new(mapspec, why, sizeof(why))) == NULL)
 			fatalx(EX_USAGE, "run: %s", why);
+		/* Sendmail would ignore, without a word, the database the worker writes as user: refused, not silent. */
+		if (user != NULL && strncmp(mapspec, "sendmail:", 9) == 0) {
+			int r = mapfile_sendmail_trusts(mapfile_sendmail_cf(), user, why, sizeof(why));
+
+			if (r == 0)
+				fatalx(EX_CONFIG, "run: --map-file %s with --user %s: %s", mapspec, user, why);
+			if (r < 0)
+				log_warnx("run: --map-file %s with --user %s: %s; Sendmail reads the database only if its "
+				    "TrustedUser is %s", mapspec, user, why, user);
+		}
 	}
 	if (clusterurl != NULL || dm.conf->cluster != NULL) {
 		int r = cluster_setup(&dm, clusterurl, nodename);

@@ -3,9 +3,11 @@
 # sendmail:PATH) against a real Sendmail: Debian's Sendmail 8.17, unpacked
 # and run in a network namespace with its own configuration (mta_real.sh),
 # with FEATURE(access_db) on the file mxguard keeps; then the same Sendmail
-# with FEATURE(access_db) on mxguard's socket map. The clients are addresses
-# of the one client namespace, each chosen by swaks --li. Documentation
-# addresses only.
+# with FEATURE(access_db) on mxguard's socket map; last, the file again
+# under --user nobody: refused while Sendmail's TrustedUser is not nobody
+# (Sendmail would ignore the database), honoured once it is. The clients
+# are addresses of the one client namespace, each chosen by swaks --li.
+# Documentation addresses only.
 . "$(dirname "$0")/lib.sh" || exit 1
 . "$(dirname "$0")/mta_real.sh" || exit 1
 mr_init sendmail
@@ -77,4 +79,41 @@ check_eq "socket map: decisions in force before the restart too" "<** 451 4.7.1 
 ctl unban 203.0.113.123
 r=$(mr_send sendmail 203.0.113.123)
 check "socket map: unban lets it through at once ($r)" sh -c "echo '$r' | grep -q '^<-  221'"
+
+# Under --user the worker writes the access database as its user, and
+# Sendmail ignores, without a word, a map that neither root nor its
+# TrustedUser owns: mxguard refuses to start so, and works once Sendmail
+# trusts that user (confTRUSTED_USER).
+if ! getent passwd nobody > /dev/null; then
+	skip "--user nobody with the access database: no user 'nobody' here"
+	finish
+fi
+mr_stop sendmail
+kill "$MXPID"; wait "$MXPID"; MXPID=
+chmod 755 "$TMP"	# the worker (nobody) goes through it to its directories
+U=$TMP/u
+mkdir -p "$U/maps" "$U/st" "$U/run"
+chown nobody: "$U/maps" "$U/st" "$U/run"
+ustart() {
+	PATH="$TMP/bin:$PATH" MXGUARD_SENDMAIL_CF="${MR_DIR[sendmail]}/etc/sendmail.cf" "$MXGUARD" run \
+		-c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$U/st" --socket "$U/run/s" --user nobody \
+		--map-file "sendmail:$U/maps/access"
+}
+rc=0
+ustart > /dev/null 2> "$TMP/user.err" || rc=$?
+check_eq "--user nobody, and Sendmail's TrustedUser is not nobody: refused (78, EX_CONFIG)" 78 "$rc"
+check "... saying why, and what to add to sendmail.mc" \
+	grep -q "neither root nor its TrustedUser owns.*confTRUSTED_USER', \`nobody')dnl to sendmail.mc" "$TMP/user.err"
+check "... before the database is written" not test -e "$U/maps/access.db"
+MR_SM_MC="define(\`confTRUSTED_USER', \`nobody')dnl
+FEATURE(\`access_db', \`hash -T<TMPF> -o $U/maps/access')dnl" mr_config sendmail || finish
+ustart > /dev/null 2>> "$TMP/run.err" &
+MXPID=$!
+ctl_up 30 "$U/run/s"
+mr_launch sendmail || finish
+"$MXGUARD" ctl --socket "$U/run/s" ban 203.0.113.123 for 1h reject > /dev/null
+wait_for 10 grep -qw Connect:203.0.113.123 "$U/maps/access"
+check_eq "the database is written by the worker, as nobody" nobody "$(stat -c %U "$U/maps/access.db")"
+check_eq "Sendmail with TrustedUser nobody honours it: 550" "<** 550 5.7.1 Rejected by mxguard rule manual" \
+	"$(mr_send sendmail 203.0.113.123)"
 finish
