@@ -122,14 +122,15 @@ set_offsets(const struct family *f, void *e, size_t target_offset, size_t next_o
 	}
 }
 
+/* The netmask of a prefix (bytes: 4 or 16): all ones through the program's one prefix mask. */
 static void
 prefix_mask(int plen, int bytes, uint8_t *mask)
 {
-	for (int i = 0; i < bytes; i++) {
-		int bits = plen - 8 * i;
+	uint8_t ones[16];
 
-		mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-	}
+	memset(ones, 0xff, sizeof(ones));
+	addr_mask_bytes(ones, plen, ones);
+	memcpy(mask, ones, (size_t)bytes);
 }
 
 /* Append a match of `size` bytes of data; returns the data to fill. */
