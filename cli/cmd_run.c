@@ -88,14 +88,15 @@
 
 /*
  * A decision into the batch (saved, then enforced, at the next commit).
- * Key, rule name and origin are copied together: a decision may wait for
- * the disk across a reload, which frees the rule it points to.
+ * Key, rule name, origin and reason are copied together: a decision may
+ * wait for the disk across a reload, which frees the rule it points to.
  */
 static struct stored_decision *
-batch_add(struct daemon *dm, const char *key, const char *rule, const char *origin)
+batch_add(struct daemon *dm, const char *key, const char *rule, const char *origin, const char *reason)
 {
 	size_t kn = strlen(key) + 1, rn = strlen(rule) + 1, on = origin ? strlen(origin) + 1 : 0;
-	char *copy = xmalloc(kn + rn + on);
+	size_t wn = reason ? strlen(reason) + 1 : 0;
+	char *copy = xmalloc(kn + rn + on + wn);
 	struct stored_decision *sd;
 
 	if (dm->nbatch == dm->capbatch) {
@@ -107,12 +108,15 @@ batch_add(struct daemon *dm, const char *key, const char *rule, const char *orig
 	memcpy(copy + kn, rule, rn);
 	if (origin != NULL)
 		memcpy(copy + kn + rn, origin, on);
+	if (reason != NULL)
+		memcpy(copy + kn + rn + on, reason, wn);
 	dm->batch_keys[dm->nbatch] = copy;
 	sd = &dm->batch[dm->nbatch++];
 	memset(sd, 0, sizeof(*sd));
 	sd->key = copy;
 	sd->rule = copy + kn;
 	sd->origin = origin != NULL ? copy + kn + rn : NULL;
+	sd->reason = reason != NULL ? copy + kn + rn + on : NULL;
 	dm->dirty = 1;
 	return sd;
 }
@@ -129,7 +133,12 @@ on_decision(void *arg, const struct decision *d)
 	decision_json(&dm->out, d);
 	if (dm->reports != NULL)
 		reporter_decision(dm->reports, d);
-	sd = batch_add(dm, d->key, d->rule->name, NULL);
+	{
+		char reason[400];	/* (as the decision line says it: ctl decisions shows it) */
+		int n = decision_reason(d, reason, sizeof(reason));
+
+		sd = batch_add(dm, d->key, d->rule->name, NULL, n > 0 ? reason : NULL);
+	}
 	sd->action = action_name(d->action);
 	sd->ts = d->ts;
 	/*
@@ -1205,7 +1214,7 @@ on_remote(void *arg, const struct cluster_msg *m)
 			}
 	}
 	{
-		struct stored_decision *sd = batch_add(dm, m->key, m->rule, m->node);
+		struct stored_decision *sd = batch_add(dm, m->key, m->rule, m->node, NULL);
 
 		sd->action = action_name((enum action)action_by_name(m->action));	/* (the static name) */
 		sd->ts = m->ts;

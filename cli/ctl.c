@@ -260,8 +260,17 @@ ctl_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard ctl [--socket PATH] [--json] COMMAND\n"
-	    "  status | stats | decisions | ban ADDR[/LEN] [for DURATION] [ACTION]\n"
-	    "  | unban ADDR[/LEN] | reload | flush | reputation ADDR...\n");
+	    "  status [RULE]            the daemon, or one rule: threshold, keys, decisions in force\n"
+	    "  stats                    every rule's figures\n"
+	    "  decisions [ADDR[/LEN] | RULE]\n"
+	    "                           decisions in force (those holding ADDR, or RULE's): time left, why\n"
+	    "  ban ADDR[/LEN] [for DURATION] [ACTION] [--force]\n"
+	    "                           a manual decision (refused for /0, prefixes wider than 'set widest-ban',\n"
+	    "                           trusted addresses and this host's own unless --force)\n"
+	    "  unban ADDR[/LEN]         release every decision whose prefix holds it (or a key as listed)\n"
+	    "  reputation ADDR...       what the feeds and zones say of addresses\n"
+	    "  metrics | reload | flush\n"
+	    "Exit status: 0; 64 for a word a command does not take; 65 when the daemon refuses; 69 unreachable.\n");
 }
 
 int
@@ -324,7 +333,7 @@ cmd_ctl(int argc, char **argv)
 	}
 	while ((k = read(fd, buf, sizeof(buf))) > 0) {
 		if (first && k >= 7 && memcmp(buf, "error: ", 7) == 0)
-			failed = 1;
+			failed = k >= 14 && memcmp(buf, "error: usage: ", 14) == 0 ? EX_USAGE : EX_DATAERR;
 		first = 0;
 		fwrite(buf, 1, (size_t)k, failed ? stderr : stdout);
 	}
@@ -334,5 +343,5 @@ cmd_ctl(int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	close(fd);
-	return failed ? EX_DATAERR : 0;
+	return failed;	/* 0, EX_USAGE (a word the command does not take) or EX_DATAERR */
 }

@@ -3,10 +3,14 @@
  * socket: figures, manual bans and releases, flush. The event loop and
  * the enforcement they call are cmd_run.c's.
  */
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../actions/dmap.h"
+#include "../common/table.h"
 #include "../parsers/event_json.h"
 #include "daemon_state.h"
 
@@ -87,7 +91,8 @@ daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act,
 	else
 		snprintf(key, keysz, "%s/%d", abuf, plen);
 	sd = (struct stored_decision){ .rule = "manual", .key = key, .action = action_name(act),
-		.ts = now, .until = now + dur, .value = 0, .level = 0, .net = *net, .plen = plen };
+		.ts = now, .until = now + dur, .value = 0, .level = 0, .net = *net, .plen = plen,
+		.reason = "manual ban via mxguard ctl" };
 	snprintf(m.rule, sizeof(m.rule), "%s", sd.rule);
 	snprintf(m.key, sizeof(m.key), "%.64s", key);
 	snprintf(m.action, sizeof(m.action), "%s", sd.action);
@@ -158,4 +163,81 @@ const char *
 daemon_conffile(const struct daemon *dm)
 {
 	return dm->conffile;
+}
+
+int
+daemon_rule_index(const struct daemon *dm, const char *name)
+{
+	return conf_rule_index(dm->conf, name);
+}
+
+const struct rule *
+daemon_rule_conf(const struct daemon *dm, int i)
+{
+	return dm->conf->rules[i];
+}
+
+/* 1 if net/plen holds a: the prefix covers the address. */
+static int
+prefix_holds(const struct addr *net, int plen, const struct addr *a)
+{
+	struct addr m = *a;
+
+	if (a->family != net->family)
+		return 0;
+	addr_mask(&m, plen);
+	return memcmp(m.b, net->b, sizeof(m.b)) == 0;
+}
+
+int
+daemon_ban_guard(struct daemon *dm, const struct addr *net, int plen, char *why, size_t whylen)
+{
+	int widest = net->family == 4 ? dm->conf->widest_ban_v4 : dm->conf->widest_ban_v6;
+	struct ifaddrs *ifs = NULL;
+	struct addr lo;
+
+	if (plen == 0) {
+		snprintf(why, whylen, "it is every IPv%d address", net->family);
+		return 1;
+	}
+	if (plen < widest) {
+		snprintf(why, whylen, "/%d is wider than /%d, the widest a ban takes ('set widest-ban')", plen, widest);
+		return 1;
+	}
+	for (int i = 0; i < dm->conf->ntrusted; i++)
+		if (table_overlaps(dm->conf->trusted[i], net, plen)) {
+			snprintf(why, whylen, "it holds trusted addresses (table <%s>)", table_name(dm->conf->trusted[i]));
+			return 1;
+		}
+	/* This host's own addresses: its loopback whether or not lo is up, then every interface's. */
+	addr_parse(net->family == 4 ? "127.0.0.1" : "::1", net->family == 4 ? 9 : 3, &lo);
+	if (prefix_holds(net, plen, &lo)) {
+		snprintf(why, whylen, "it holds this host's loopback address");
+		return 1;
+	}
+	if (getifaddrs(&ifs) == 0) {
+		for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next) {
+			struct addr a = { 0 };
+			char text[ADDR_STRLEN];
+
+			if (i->ifa_addr == NULL)
+				continue;
+			if (i->ifa_addr->sa_family == AF_INET) {
+				a.family = 4;
+				memcpy(a.b, &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, 4);
+			} else if (i->ifa_addr->sa_family == AF_INET6) {
+				a.family = 6;
+				memcpy(a.b, &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr, 16);
+			} else
+				continue;
+			if (prefix_holds(net, plen, &a)) {
+				addr_format(&a, text);
+				snprintf(why, whylen, "it holds %s, an address of this host (%s)", text, i->ifa_name);
+				freeifaddrs(ifs);
+				return 1;
+			}
+		}
+		freeifaddrs(ifs);
+	}
+	return 0;
 }

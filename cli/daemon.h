@@ -56,6 +56,16 @@ int daemon_cluster(struct daemon *dm, struct daemon_cluster *c);
 /* The rules, by index (0 .. daemon_nrules()-1): the name, and the figures in st. */
 int daemon_nrules(const struct daemon *dm);
 const char *daemon_rule(struct daemon *dm, int i, struct rule_stats *st);
+/* The index of the rule named name, or -1; and a rule's configuration (threshold, window, action...). */
+int daemon_rule_index(const struct daemon *dm, const char *name);
+const struct rule *daemon_rule_conf(const struct daemon *dm, int i);
+/*
+ * Whether a manual ban of net/plen (host bits clear) would reach what an
+ * operator most likely did not mean: every address (/0), a prefix wider
+ * than 'set widest-ban', a trusted address, this host's own addresses
+ * (its loopback, its interfaces'). 1 with the reason in why, else 0.
+ */
+int daemon_ban_guard(struct daemon *dm, const struct addr *net, int plen, char *why, size_t whylen);
 /* What the daemon knows of an address: its feeds and its own volume. */
 void daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct rep_result *r);
 

@@ -1419,6 +1419,32 @@ parse_statements(struct P *p)
 						p->c->max_keys = (uint32_t)n;
 				} else
 					recover_top(p, at.line, at.file);
+			} else if (lex_accept_word(p, "widest-ban")) {
+				/* "set widest-ban ipv4 /16 ipv6 /32": the widest prefix 'ctl ban' takes without --force */
+				int any = 0, bad = 0;
+
+				while (!bad && (lex_is_word(p, "ipv4") || lex_is_word(p, "ipv6"))) {
+					int v6;
+					uint64_t len = 0;
+					struct token fam = *lex_cur(p);
+
+					fam.text = NULL;
+					if (!prefix_spec(p, &v6, &len)) {
+						bad = 1;	/* (said why) */
+					} else if (len == 0) {
+						ERR(p, &fam, "set widest-ban: /0 would let 'ctl ban' take every address: use /1 or longer");
+						bad = 1;
+					} else if (v6)
+						p->c->widest_ban_v6 = (int)len;
+					else
+						p->c->widest_ban_v4 = (int)len;
+					any = 1;
+				}
+				if (!bad && !any)
+					ERR(p, lex_cur(p), "set widest-ban: expected ipv4 /LEN and/or ipv6 /LEN, found %s",
+					    lex_tok_desc(lex_cur(p)));
+				if (bad || !any)
+					recover_top(p, at.line, at.file);
 			} else if (lex_accept_word(p, "log")) {
 				if (lex_accept_word(p, "syslog"))
 					p->c->log_syslog = 1;
@@ -1646,8 +1672,8 @@ parse_statements(struct P *p)
 				p->c->rrdcached = xstrdup(v->text);
 				lex_advance(p);
 			} else {
-				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, log, firewall, socketmap, map-file, "
-				    "cluster, node, report-dir, rrdcached, metrics-file)", lex_tok_desc(lex_cur(p)));
+				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, widest-ban, log, firewall, socketmap, "
+				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, user)", lex_tok_desc(lex_cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -1709,6 +1735,8 @@ conf_empty(void)
 	struct config *c = xcalloc(1, sizeof(*c));
 
 	c->max_keys = DEFAULT_MAX_KEYS;
+	c->widest_ban_v4 = DEFAULT_WIDEST_BAN_V4;
+	c->widest_ban_v6 = DEFAULT_WIDEST_BAN_V6;
 	return c;
 }
 
@@ -1719,6 +1747,8 @@ conf_load(const char *path, conf_diag_fn diagfn, void *arg)
 
 	p.c = xcalloc(1, sizeof(*p.c));
 	p.c->max_keys = DEFAULT_MAX_KEYS;
+	p.c->widest_ban_v4 = DEFAULT_WIDEST_BAN_V4;
+	p.c->widest_ban_v6 = DEFAULT_WIDEST_BAN_V6;
 	if (lex_push_file(&p, path, NULL))
 		parse_statements(&p);
 	lex_advance(&p);

@@ -59,6 +59,9 @@ struct at_connect {
 	char *at;		/* "FILE:LINE:COL" */
 };
 
+#define DEFAULT_WIDEST_BAN_V4 16
+#define DEFAULT_WIDEST_BAN_V6 32
+
 struct config {
 	struct rule **rules;
 	int nrules;
@@ -67,6 +70,7 @@ struct config {
 	struct cidr_table **trusted;	/* clients never counted or acted on */
 	int ntrusted;
 	uint32_t max_keys;		/* default for rules */
+	int widest_ban_v4, widest_ban_v6;	/* "set widest-ban": 'ctl ban' refuses wider prefixes without --force */
 	char **sources;			/* log files the daemon follows */
 	int nsources;
 	int log_syslog;			/* "set log syslog": the daemon logs to syslog */

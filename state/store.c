@@ -45,6 +45,7 @@ static const char schema[] =
  */
 static const char *const added_columns[][2] = {
 	{ "decisions", "origin TEXT" },		/* the cluster node that decided; NULL: this one */
+	{ "decisions", "reason TEXT" },		/* why, as the decision line said it; NULL: not known (older rows, peers) */
 };
 
 static int
@@ -96,12 +97,12 @@ store_open(const char *dir, char *err, size_t errlen)
 	    prep(s, &s->put_pos, "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?, ?)") ||
 	    prep(s, &s->get_mark, "SELECT value FROM marks WHERE name = ?") ||
 	    prep(s, &s->put_mark, "INSERT OR REPLACE INTO marks VALUES (?, ?)") ||
-	    prep(s, &s->put_dec, "INSERT INTO decisions (rule, key, action, ts, until, value, level, origin) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
+	    prep(s, &s->put_dec, "INSERT INTO decisions (rule, key, action, ts, until, value, level, origin, reason) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)") ||
 	    prep(s, &s->count_dec, "SELECT count(*) FROM decisions WHERE until > ?") ||
 	    prep(s, &s->get_blob, "SELECT data FROM blobs WHERE name = ?") ||
 	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)") ||
-	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level, origin FROM decisions "
+	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level, origin, reason FROM decisions "
 		"WHERE until > ? ORDER BY until DESC") ||
 	    prep(s, &s->release_key, "UPDATE decisions SET until = ? WHERE key = ? AND until > ?") ||
 	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?") ||
@@ -281,6 +282,10 @@ store_put_decision(struct store *s, const struct stored_decision *d)
 		sqlite3_bind_text(s->put_dec, 8, d->origin, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s->put_dec, 8);
+	if (d->reason != NULL)
+		sqlite3_bind_text(s->put_dec, 9, d->reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s->put_dec, 9);
 	return run(s, s->put_dec);
 }
 
@@ -341,6 +346,7 @@ store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg)
 			.value = (uint64_t)sqlite3_column_int64(s->list_dec, 5),
 			.level = (uint32_t)sqlite3_column_int64(s->list_dec, 6),
 			.origin = (const char *)sqlite3_column_text(s->list_dec, 7),
+			.reason = (const char *)sqlite3_column_text(s->list_dec, 8),
 		};
 
 		fn(arg, &d);

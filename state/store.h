@@ -46,6 +46,7 @@ struct stored_decision {
 	uint64_t value;
 	uint32_t level;
 	const char *origin;	/* the cluster node that took it (docs/CLUSTER.md); NULL: this one */
+	const char *reason;	/* why (the decision line's "reason"); NULL: not known (a peer's, an older row) */
 	/*
 	 * Not saved: a decision of this node's engine carries its key as a
 	 * network (engine.h: net, plen) to enforcement; net.family 0 for

@@ -8,7 +8,8 @@
  * name or a sender is an attacker's text; a cluster link's state carries
  * Redis's error text) and checks every call control.c makes — a ban's
  * network has no host bits and a prefix within its family, a known action
- * other than limit, a positive duration; an unban's key is not empty.
+ * other than limit, a positive duration, and none the guard refused
+ * (here: wider than /8) without --force; an unban's key is not empty.
  * After each request the answer is checked: every line ends in a newline,
  * and under --json every line of status, stats, decisions and reputation
  * is exactly one valid JSON object (tests/json_valid.h) or starts with
@@ -47,8 +48,11 @@ enum {
 
 struct daemon {
 	unsigned sw;
-	char field[6][FIELD_MAX];	/* key, rule, origin, rule name, node, link */
+	char field[6][FIELD_MAX];	/* key, rule, origin, rule name, node, link (also a decision's reason) */
 	struct rep_db *rep;
+	int forced;		/* the request says --force */
+	int guarded;		/* daemon_ban_guard said no to the last prefix */
+	struct rule rule;	/* what daemon_rule_conf gives */
 };
 
 static void
@@ -113,6 +117,30 @@ daemon_rule(struct daemon *dm, int i, struct rule_stats *st)
 	return i == 0 ? dm->field[3] : "harvest";
 }
 
+int
+daemon_rule_index(const struct daemon *dm, const char *name)
+{
+	return strcmp(name, dm->field[3]) == 0 ? 0 : strcmp(name, "harvest") == 0 ? 1 : -1;
+}
+
+const struct rule *
+daemon_rule_conf(const struct daemon *dm, int i)
+{
+	check(i >= 0 && i < 2, "daemon_rule_conf: index out of range");
+	return &dm->rule;
+}
+
+/* No to prefixes wider than /8 (the real one: /0, widest-ban, trusted, this host's). */
+int
+daemon_ban_guard(struct daemon *dm, const struct addr *net, int plen, char *why, size_t whylen)
+{
+	check(net->family == 4 || net->family == 6, "ban_guard: not an address");
+	dm->guarded = plen < 8;
+	if (dm->guarded)
+		snprintf(why, whylen, "/%d is too wide", plen);
+	return dm->guarded;
+}
+
 void
 daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct rep_result *r)
 {
@@ -134,6 +162,7 @@ daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act,
 	check((int)act >= A_BLOCK && (int)act <= A_LOG && act != A_LIMIT, "ban: not an action a ban takes");
 	check(dur > 0, "ban: duration not positive");
 	check(keysz >= ADDR_STRLEN + 4, "ban: key buffer too small");
+	check(!dm->guarded || dm->forced, "ban: a prefix the guard refused went through without --force");
 	if (dm->sw & SW_BAN_FAILS)
 		return -1;
 	snprintf(key, keysz, "%s", dm->field[0]);
@@ -187,8 +216,8 @@ int
 daemon_list_decisions(struct daemon *dm, int64_t now, store_decision_fn fn, void *arg)
 {
 	struct stored_decision d = { .rule = dm->field[1], .key = dm->field[0], .action = "reject", .ts = now,
-		.until = INT64_MAX, .value = UINT64_MAX, .level = UINT32_MAX,
-		.origin = dm->sw & SW_ORIGIN ? dm->field[2] : NULL };
+		.until = INT64_MAX / 2, .value = UINT64_MAX, .level = UINT32_MAX,
+		.origin = dm->sw & SW_ORIGIN ? dm->field[2] : NULL, .reason = dm->sw & SW_COUNTERS ? dm->field[5] : NULL };
 
 	fn(arg, &d);
 	d.origin = NULL;
@@ -210,6 +239,7 @@ check_answer(const char *req, const struct outbuf *out)
 	check(out->p[out->len - 1] == '\n', "answer: last line without a newline");
 	if (!json)
 		return;
+	/* (status RULE too: one object, its decisions in an array) */
 	if (!((clen == 6 && memcmp(cmd, "status", 6) == 0) || (clen == 5 && memcmp(cmd, "stats", 5) == 0) ||
 	    (clen == 9 && memcmp(cmd, "decisions", 9) == 0) || (clen == 10 && memcmp(cmd, "reputation", 10) == 0)))
 		return;
@@ -261,6 +291,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dm.field[0][0] == '\0')
 		snprintf(dm.field[0], FIELD_MAX, "203.0.113.5");
 	memcpy(copy, req, n + 1);	/* control_answer cuts the line into words */
+	dm.forced = strstr(req, "--force") != NULL;
+	dm.guarded = 0;
+	dm.rule = (struct rule){ .name = dm.field[3], .key = (enum key_kind)(data[0] % 6), .measure = (enum measure)(data[0] % 3),
+		.threshold = data[0], .window = (int64_t)data[0] * 60, .action = (enum action)(data[0] % 8), .duration = 3600 };
 	ob_init(&out, -1, 256);
 	control_answer(&dm, req, &out);
 	check_answer(copy, &out);

@@ -29,7 +29,8 @@ check_eq "a manual ban is a decision like a rule's (rule manual, persisted)" "ma
 	"$(jq -r .rule "$TMP/dec.json" | xargs)"
 check_eq "the reject lasts 2h" 7200 "$(jq -r 'select(.action == "reject") | .until - .ts' "$TMP/dec.json")"
 check_eq "manual bans are printed with the decisions" 2 "$(jq -r 'select(.rule == "manual") | .key' "$TMP/dec.jsonl" | wc -l)"
-check_eq "unban" "released 1 decision(s) for 203.0.113.7" "$(ctl unban 203.0.113.7)"
+check_eq "unban says which decisions it released" "released 1 decision(s) for 203.0.113.7: 203.0.113.7" \
+	"$(ctl unban 203.0.113.7)"
 check_eq "after unban only the prefix is left" "2001:db8:bad::/48" "$(ctl --json decisions | jq -r .key)"
 ctl ban 203.0.113.999 > /dev/null 2> "$TMP/bad"
 check_eq "a bad address is refused (exit 65)" 65 $?
@@ -83,6 +84,53 @@ wait_for 10 eval 'ctl --json decisions | grep -q 203.0.113.99'
 check_eq "the counter survived the reload: the attacker is decided" "dha" \
 	"$(ctl --json decisions | jq -r 'select(.key == "203.0.113.99") | .rule')"
 
+# The daily tools. In force now: 2001:db8:bad::/48 (manual reject), 203.0.113.66 and .99 (dha).
+ctl status dha > "$TMP/rs"
+check "status RULE: what the rule counts, its threshold, window and action" \
+	grep -q '^rule dha: distinct to >= 20 within 10m by client, then block for 1h$' "$TMP/rs"
+check "... its figures" grep -Eq '^  events [0-9]+, decisions [0-9]+ \(suppressed [0-9]+\), keys tracked [0-9]+' "$TMP/rs"
+check "... and its decisions in force" grep -q '^  in force: 2$' "$TMP/rs"
+check "... each with its time left, its end in UTC and why" \
+	grep -Eq '^    203\.0\.113\.99 +block +dha +(59m|1h)( [0-9]+s)? left, until 20[0-9-]+T[0-9:]+Z \(level 0\): client 203\.0\.113\.99: 2[0-9] distinct values of to within 10m \(threshold 20, last rcpt_unknown\)$' "$TMP/rs"
+check_eq "status RULE --json" "20 600 block 2" "$(ctl --json status dha | jq -r '"\(.threshold) \(.window) \(.action) \(.in_force | length)"')"
+ctl status nosuch > /dev/null 2> "$TMP/e"
+check_eq "status of no such rule: refused (65)" 65 $?
+check_eq "decisions RULE" "203.0.113.66 203.0.113.99" "$(ctl --json decisions dha | jq -r .key | sort | xargs)"
+check_eq "decisions ADDR: those whose prefix holds it" "2001:db8:bad::/48" \
+	"$(ctl --json decisions 2001:db8:bad:7::1 | jq -r .key)"
+check_eq "decisions PREFIX: those that hold all of it" "203.0.113.99" "$(ctl decisions 203.0.113.99/32 | awk '{print $1}')"
+check_eq "--json: the end in UTC, the seconds left, the reason" "true true manual ban via mxguard ctl" \
+	"$(ctl --json decisions 2001:db8:bad::/48 | jq -r '"\(.until_utc == (.until | todate)) \(.left > 7000) \(.reason)"')"
+ctl decisions nosuchrule > /dev/null 2>&1
+check_eq "decisions of neither an address nor a rule: refused (65)" 65 $?
+# unban ADDR: every decision whose prefix holds it
+check_eq "ban a /28" "banned 203.0.113.16/28 (block for 3600s)" "$(ctl ban 203.0.113.20/28)"
+check_eq "unban of an address inside the /28 releases it, and says so" \
+	"released 1 decision(s) for 203.0.113.21: 203.0.113.16/28" "$(ctl unban 203.0.113.21)"
+check_eq "unban of an address no decision holds" "released 0 decision(s) for 198.51.100.200" "$(ctl unban 198.51.100.200)"
+# ban refuses what an operator most likely did not mean, unless --force
+for p in 0.0.0.0/0 ::/0; do
+	ctl ban "$p" > /dev/null 2> "$TMP/e"
+	check_eq "ban $p: refused (65)" 65 $?
+	check "... every address" grep -q "error: not banned: it is every IPv. address (add --force" "$TMP/e"
+done
+ctl ban 198.51.0.0/15 > /dev/null 2> "$TMP/e"
+check_eq "ban of a /15: wider than the default widest-ban /16, refused" 65 $?
+check "... saying so" grep -q "/15 is wider than /16, the widest a ban takes ('set widest-ban')" "$TMP/e"
+ctl ban 127.0.0.53 > /dev/null 2> "$TMP/e"
+check "ban of a trusted address: refused" grep -q "not banned: it holds trusted addresses (table <trusted>)" "$TMP/e"
+check_eq "--force bans the /15 all the same" "banned 198.50.0.0/15 (defer for 60s)" \
+	"$(ctl ban 198.51.0.0/15 --force for 1m defer)"
+check_eq "... and unban lets it go" "released 1 decision(s) for 198.50.0.0/15: 198.50.0.0/15" "$(ctl unban 198.50.0.0/15)"
+# every word a command does not take is a usage error (64), never ignored
+for c in "stats now" "status dha extra" "flush all" "reload now" "metrics x" "unban" "unban 203.0.113.1 203.0.113.2" \
+	"decisions a b" "ban" "ban 203.0.113.9 for 1h for 2h" "ban 203.0.113.9 for" "ban 203.0.113.9 a b c d e f" "reputation"; do
+	ctl $c > /dev/null 2>&1
+	check_eq "'ctl $c': a usage error (64)" 64 $?
+done
+check_eq "nothing was banned by them" "2001:db8:bad::/48 203.0.113.66 203.0.113.99" \
+	"$(ctl --json decisions | jq -r .key | sort | xargs)"
+
 # reload: broken config refused and kept, fixed config accepted; flush.
 echo 'rule "x" { on nothing }' >> "$CONF"
 ctl reload > /dev/null 2> "$TMP/rl"
@@ -95,6 +143,24 @@ check_eq "flush releases everything" "released 3 decision(s)" "$(ctl flush)"
 check_eq "nothing in force after flush" "" "$(ctl --json decisions)"
 ctl nonsense > /dev/null 2>&1
 check_eq "an unknown command fails" 65 $?
+# This host's own addresses: a daemon in a network namespace of its own,
+# whose loopback holds 198.51.100.77, refuses to ban the /24 around it.
+if unshare -n true 2> /dev/null; then
+	unshare -n sh -c 'ip link set lo up && ip addr add 198.51.100.77/32 dev lo && exec "$0" run -c "$1" \
+		--source "$2" --state-dir "$3" --socket "$4"' "$MXGUARD" "$CONF" "$L" "$TMP/state2" "$TMP/s2" \
+		> /dev/null 2> "$TMP/run2.err" &
+	P2=$!
+	ctl_up 30 "$TMP/s2"
+	"$MXGUARD" ctl --socket "$TMP/s2" ban 198.51.100.0/24 > /dev/null 2> "$TMP/e"
+	check_eq "ban of a prefix that holds an address of this host: refused (65)" 65 $?
+	check "... naming the address and its interface" \
+		grep -q "not banned: it holds 198.51.100.77, an address of this host (lo)" "$TMP/e"
+	check_eq "... an address beside it is banned" "banned 198.51.100.78 (block for 3600s)" \
+		"$("$MXGUARD" ctl --socket "$TMP/s2" ban 198.51.100.78)"
+	kill "$P2"; wait "$P2"
+else
+	skip "ban of this host's own address" "cannot make a network namespace (unshare -n)"
+fi
 kill "$PID"; wait "$PID"
 check_eq "clean exit on SIGTERM" 0 $?
 check_eq "the socket is removed on exit" "no" "$([ -e "$S" ] && echo yes || echo no)"

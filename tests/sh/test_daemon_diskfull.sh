@@ -110,7 +110,7 @@ check_eq "and is enforced again at start" "203.0.113.66/32" "$(o enforced-after-
 check_eq "stopped while full: it says what was not saved" 1 "$(o stop-warned)"
 check_eq "the unsaved decision's lines are read again at the next start" 1 "$(o decided-again)"
 check_eq "and the decision is saved then" "203.0.113.66 dha" "$(o listed-second)"
-check_eq "an unban while the decision waits for the disk releases it" "released 1 decision(s) for 203.0.113.66" \
+check_eq "an unban while the decision waits for the disk releases it" "released 1 decision(s) for 203.0.113.66: 203.0.113.66" \
 	"$(o unban-when-full)"
 check_eq "at the firewall too" 0 "$(o fw-after-unban)"
 check_eq "and once saved it is not back in force" 0 "$(o in-force-after-save)"

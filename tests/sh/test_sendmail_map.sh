@@ -85,7 +85,7 @@ check "socket map: unban lets it through at once ($r)" sh -c "echo '$r' | grep -
 # TrustedUser owns: mxguard refuses to start so, and works once Sendmail
 # trusts that user (confTRUSTED_USER).
 if ! getent passwd nobody > /dev/null; then
-	skip "--user nobody with the access database: no user 'nobody' here"
+	skip "--user nobody with the access database" "no user 'nobody' here"
 	finish
 fi
 mr_stop sendmail
