@@ -277,13 +277,13 @@ table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *negat
 }
 
 long
-table_load_file(struct cidr_table *t, const char *path, char *err, size_t errlen)
+table_load_file(struct cidr_table *t, const char *path, table_bad_line_fn bad, void *arg, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "r");
 	char *line = NULL, msg[160];
 	size_t cap = 0;
 	ssize_t len;
-	long added = 0, lineno = 0;
+	long added = 0, lineno = 0, nbad = 0;
 
 	if (fp == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -308,16 +308,17 @@ table_load_file(struct cidr_table *t, const char *path, char *err, size_t errlen
 			if (q == p)
 				break;
 			if (!table_parse_entry(p, (size_t)(q - p), &a, &plen, &neg, msg, sizeof(msg))) {
-				snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
-				free(line);
-				fclose(fp);
-				return -1;
-			}
-			added += table_add(t, &a, plen, neg);
+				/* Every bad entry is said (the first in err), then the file is refused. */
+				if (nbad++ == 0)
+					snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
+				if (bad != NULL)
+					bad(arg, lineno, msg);
+			} else
+				added += table_add(t, &a, plen, neg);
 			p = q;
 		}
 	}
 	free(line);
 	fclose(fp);
-	return added;
+	return nbad > 0 ? -1 : added;
 }

@@ -49,8 +49,12 @@ int table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *n
 /*
  * Add every entry of a file: one per line (or several separated by blanks
  * or commas), '#' starts a comment. Returns the number of entries added,
- * or -1 with "PATH:LINE: message" in err.
+ * or -1 with "PATH:LINE: message" in err (the first problem) when the
+ * file cannot be read or holds a bad entry; every bad entry is read past
+ * and handed to bad (if not NULL) with its line, so that all are said.
  */
-long table_load_file(struct cidr_table *t, const char *path, char *err, size_t errlen);
+typedef void (*table_bad_line_fn)(void *arg, long line, const char *msg);
+long table_load_file(struct cidr_table *t, const char *path, table_bad_line_fn bad, void *arg, char *err,
+    size_t errlen);
 
 #endif

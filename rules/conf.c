@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,16 +137,61 @@ parse_duration(const char *s, int64_t *out)
 	return 1;
 }
 
+/* A unit written as a word of its own ("10 minutes"): 's', 'm', 'h', 'd' or 'w', else 0. */
+static char
+unit_word(const char *w)
+{
+	static const struct { const char *word; char unit; } u[] = {
+		{ "s", 's' }, { "sec", 's' }, { "secs", 's' }, { "second", 's' }, { "seconds", 's' },
+		{ "m", 'm' }, { "min", 'm' }, { "mins", 'm' }, { "minute", 'm' }, { "minutes", 'm' },
+		{ "h", 'h' }, { "hour", 'h' }, { "hours", 'h' }, { "d", 'd' }, { "day", 'd' }, { "days", 'd' },
+		{ "w", 'w' }, { "week", 'w' }, { "weeks", 'w' },
+	};
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (strcasecmp(w, u[i].word) == 0)
+			return u[i].unit;
+	return 0;
+}
+
 static int
 expect_duration(struct P *p, const char *what, int64_t *out)
 {
 	struct token *t = lex_cur(p);
+	size_t n;
 
 	if (t->t != T_WORD || !parse_duration(t->text, out)) {
 		ERR(p, t, "%s: expected a duration such as 90s, 10m, 2h, 7d, found %s", what, lex_tok_desc(t));
 		return 0;
 	}
+	/* A bare number (seconds): remembered, in case a unit follows as a word of its own ("10 minutes"). */
+	n = strlen(t->text);
+	if (t->text[n - 1] >= '0' && t->text[n - 1] <= '9' && n < sizeof(p->bare_num)) {
+		memcpy(p->bare_num, t->text, n + 1);
+		p->bare_at = *t;
+		p->bare_at.text = NULL;
+	} else
+		p->bare_num[0] = '\0';
 	lex_advance(p);
+	return 1;
+}
+
+/*
+ * The word at `at` is a unit written apart from the number just before it
+ * on the same line ("within 10 minutes"): an error saying how to write it,
+ * and 1; else 0 (nothing said).
+ */
+static int
+unit_apart(struct P *p, const struct token *at)
+{
+	char unit;
+
+	if (at->t != T_WORD || p->bare_num[0] == '\0' || at->file != p->bare_at.file || at->line != p->bare_at.line ||
+	    (unit = unit_word(at->text)) == 0)
+		return 0;
+	ERR(p, &p->bare_at, "'%s %s' is two words: a duration is one, its unit right after the number: %s%c",
+	    p->bare_num, at->text, p->bare_num, unit);
+	p->bare_num[0] = '\0';
 	return 1;
 }
 
@@ -625,8 +671,15 @@ parse_do(struct P *p, struct rule *r)
 			return 0;
 	}
 	if (lex_accept_word(p, "for")) {
+		struct token d = *lex_cur(p);
+
+		d.text = NULL;
 		if (!expect_duration(p, "action duration", &r->duration))
 			return 0;
+		if (r->duration == 0) {
+			ERR(p, &d, "for 0s: an action lasts at least one second ('do log' records without acting)");
+			return 0;
+		}
 	}
 	if (lex_accept_word(p, "escalate")) {
 		t = lex_cur(p);
@@ -784,8 +837,9 @@ parse_rule(struct P *p)
 				good = 0;
 			}
 		} else {
-			ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, scope or max-keys",
-			    lex_tok_desc(lex_cur(p)));
+			if (!unit_apart(p, lex_cur(p)))
+				ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, scope or "
+				    "max-keys", lex_tok_desc(lex_cur(p)));
 			good = 0;
 		}
 		if (!good) {
@@ -821,6 +875,24 @@ resolve_path(const struct token *t, char *out, size_t outlen)
 	d = xstrdup(t->file);
 	snprintf(out, outlen, "%s/%s", dirname(d), t->text);
 	free(d);
+}
+
+/* A table file's bad entries, each said at the table statement with the file's line. */
+struct bad_entries {
+	struct P *p;
+	struct token at;
+	struct cidr_table *tab;
+	const char *path;
+	int n;
+};
+
+static void
+bad_entry(void *arg, long line, const char *msg)
+{
+	struct bad_entries *b = arg;
+
+	b->n++;
+	ERR(b->p, &b->at, "table <%s>: %s:%ld: %s", table_name(b->tab), b->path, line, msg);
 }
 
 static void
@@ -875,8 +947,11 @@ parse_table(struct P *p)
 			if (fd < 0)
 				ERR(p, t, "table <%s>: %s", table_name(tab), why);
 			else {
+				struct bad_entries b = { .p = p, .at = *t, .tab = tab, .path = path };
+
 				close(fd);
-				if (table_load_file(tab, path, err, sizeof(err)) < 0)
+				b.at.text = NULL;
+				if (table_load_file(tab, path, bad_entry, &b, err, sizeof(err)) < 0 && b.n == 0)
 					ERR(p, t, "table <%s>: %s", table_name(tab), err);
 			}
 		}

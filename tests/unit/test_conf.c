@@ -318,6 +318,46 @@ test_error_feeds(void **state)
 	expect_diag(P("e.conf"), 9, col_of(text, 9, "\"nope\""), 0, "unknown feed");
 }
 
+/*
+ * What a new user wrote: a duration as two words, an action for 0s, a
+ * table file with several bad lines (each said, with its line), a widest
+ * ban of /0.
+ */
+static void
+test_error_small_things(void **state)
+{
+	const char *text =
+	    "rule \"a\" { on connect when count >= 5 within 10 minutes do block for 1h }\n"
+	    "rule \"b\" { on connect when count >= 5 within 10m do block for 0s }\n"
+	    "rule \"c\" { on connect when count >= 5 within 10m do reject for 2 hours }\n"
+	    "table <t> file \"bad.txt\"\n"
+	    "set widest-ban ipv4 /0\n";
+
+	wfile("bad.txt", "bogus\n203.0.113.0/24\n# c\n203.0.113.0/33\n198.51.100.0/24 nope\n");
+	wfile("s.conf", text);
+	load_bad(state, "s.conf");
+	expect_diag(P("s.conf"), 1, col_of(text, 1, "10 minutes"), 0, "'10 minutes' is two words");
+	expect_diag(P("s.conf"), 1, col_of(text, 1, "10 minutes"), 0, ": 10m");
+	expect_diag(P("s.conf"), 2, col_of(text, 2, "0s"), 0, "for 0s: an action lasts at least one second");
+	expect_diag(P("s.conf"), 3, col_of(text, 3, "2 hours"), 0, ": 2h");
+	if (D.nerr < 6) {
+		dump();
+		fail_msg("every bad line of bad.txt should be said: %d errors", D.nerr);
+	}
+	{
+		int lines = 0;
+
+		for (int i = 0; i < D.n; i++)
+			lines += strstr(D.msg[i], "bad.txt:1: ") != NULL || strstr(D.msg[i], "bad.txt:4: ") != NULL ||
+			    strstr(D.msg[i], "bad.txt:5: ") != NULL;
+		if (lines != 3) {
+			dump();
+			fail_msg("bad.txt's lines 1, 4 and 5 should each be said (%d were)", lines);
+		}
+	}
+	expect_diag(P("s.conf"), 5, col_of(text, 5, "ipv4"), 0, "/0 would let 'ctl ban' take every address");
+}
+
 /* DNS zones: every setting, and their errors. */
 static void
 test_zones(void **state)
@@ -1640,6 +1680,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_default_policy),
 		T(test_feeds),
+		T(test_error_small_things),
 		T(test_error_feeds),
 		T(test_rep_without_feeds_warns),
 		T(test_zones),

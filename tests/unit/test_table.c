@@ -520,7 +520,7 @@ test_load_file(void **state)
 	    "#10.0.0.0/8\n"
 	    "192.0.2.0/24\n"		/* a duplicate: not counted */
 	    "::ffff:203.0.113.200");	/* no final newline */
-	assert_int_equal(table_load_file(t, path, err, sizeof(err)), 9);
+	assert_int_equal(table_load_file(t, path, NULL, NULL, err, sizeof(err)), 9);
 	assert_int_equal(table_size(t), 9);
 	assert_true(in(t, "192.0.2.1"));
 	assert_true(in(t, "198.51.100.8"));
@@ -539,11 +539,28 @@ test_load_file(void **state)
 	struct cidr_table *u = table_new("empty");
 
 	write_file(path, "");
-	assert_int_equal(table_load_file(u, path, err, sizeof(err)), 0);
+	assert_int_equal(table_load_file(u, path, NULL, NULL, err, sizeof(err)), 0);
 	write_file(path, "# nothing\n\n   # here\n,,,\n");
-	assert_int_equal(table_load_file(u, path, err, sizeof(err)), 0);
+	assert_int_equal(table_load_file(u, path, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(table_size(u), 0);
 	table_free(u);
+}
+
+/* The bad lines table_load_file reports. */
+struct seen_bad {
+	long line[8];
+	int n;
+};
+
+static void
+note_bad(void *arg, long line, const char *msg)
+{
+	struct seen_bad *sb = arg;
+
+	assert_true(msg[0] != '\0');
+	if (sb->n < 8)
+		sb->line[sb->n] = line;
+	sb->n++;
 }
 
 static void
@@ -560,7 +577,7 @@ test_load_file_errors(void **state)
 	    "198.51.100.0/24, 10.0.0.0/33\n"
 	    "203.0.113.1\n");
 	memset(err, 0, sizeof(err));
-	assert_int_equal(table_load_file(t, path, err, sizeof(err)), -1);
+	assert_int_equal(table_load_file(t, path, NULL, NULL, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:4:", path);
 	if (strncmp(err, want, strlen(want)) != 0)
 		fail_msg("error '%s' should start with '%s'", err, want);
@@ -568,7 +585,7 @@ test_load_file_errors(void **state)
 
 	/* an unparsable address on line 2 */
 	write_file(path, "192.0.2.0/24\n  not-an-address\n");
-	assert_int_equal(table_load_file(t, path, err, sizeof(err)), -1);
+	assert_int_equal(table_load_file(t, path, NULL, NULL, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:2:", path);
 	if (strncmp(err, want, strlen(want)) != 0)
 		fail_msg("error '%s' should start with '%s'", err, want);
@@ -576,15 +593,31 @@ test_load_file_errors(void **state)
 
 	/* "!" alone, after a comment-only line */
 	write_file(path, "# x\n!\n");
-	assert_int_equal(table_load_file(t, path, err, sizeof(err)), -1);
+	assert_int_equal(table_load_file(t, path, NULL, NULL, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:2:", path);
 	if (strncmp(err, want, strlen(want)) != 0)
 		fail_msg("error '%s' should start with '%s'", err, want);
 
+	/* every bad entry is handed over with its line, not only the first */
+	{
+		struct seen_bad sb = { .n = 0 };
+
+		write_file(path, "bogus\n203.0.113.0/24\n203.0.113.0/33 198.51.100.1\n\n# c\nnope, !\n");
+		assert_int_equal(table_load_file(t, path, note_bad, &sb, err, sizeof(err)), -1);
+		assert_int_equal(sb.n, 4);
+		assert_int_equal(sb.line[0], 1);
+		assert_int_equal(sb.line[1], 3);
+		assert_int_equal(sb.line[2], 6);
+		assert_int_equal(sb.line[3], 6);
+		snprintf(want, sizeof(want), "%s:1:", path);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("error '%s' should start with '%s' (the first bad line)", err, want);
+	}
+
 	/* a missing file */
 	snprintf(path, sizeof(path), "%s/missing.txt", tmpdir);
 	err[0] = '\0';
-	assert_int_equal(table_load_file(t, path, err, sizeof(err)), -1);
+	assert_int_equal(table_load_file(t, path, NULL, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "missing.txt"));
 }
 
