@@ -307,6 +307,7 @@ cmd_replay(int argc, char **argv)
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	rp.ob = &ob;
 	p = parser_new(&io.parser);
+	input_order(argv + optind, argc - optind, io.parser.year, io.max_line, "replay");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = read_events(p, argv + optind, argc - optind, io.max_line, on_event, &rp, &tot);
 	if (rp.cnt != NULL) {

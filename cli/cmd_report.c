@@ -152,6 +152,7 @@ cmd_report(int argc, char **argv)
 	}
 	rr.eng = engine_new(conf);
 	rr.p = parser_new(&io.parser);
+	input_order(argv + optind, argc - optind, io.parser.year, io.max_line, "report");
 	rc = read_events(rr.p, argv + optind, argc - optind, io.max_line, on_event, &rr, &tot);
 	reporter_lines(rr.rep, parser_stats(rr.p)->lines - rr.lines_seen);
 	if (reporter_finish(rr.rep) < 0 && rc == 0)

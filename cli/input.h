@@ -39,6 +39,15 @@ int input_opt(struct input_opts *o, int c, const char *arg, const char *cmd);
 typedef void (*event_fn)(void *arg, struct event *ev, const char *file);
 
 /*
+ * Put inputs in time order, by the time of each one's first line, when
+ * they go backwards as given ("mail.log*" in the shell's order is newest
+ * first): said with a warning naming the order read. Equal times keep
+ * their order. When some cannot be placed (standard input, no time stamp)
+ * nothing moves and a warning says the inputs go backwards. 1 if moved.
+ */
+int input_order(char **inputs, int n, int year, size_t max_line, const char *cmd);
+
+/*
  * Parse every input ("-" is standard input) in the order given and call fn
  * for each event. A missing input is reported and skipped. Returns 0,
  * EX_NOINPUT (an input could not be opened) or EX_DATAERR (read or gzip

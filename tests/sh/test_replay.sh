@@ -52,6 +52,22 @@ check_eq "--summary has the rule table and the top keys" 0 $?
 check_eq "--summary dha decisions = dha lines" "$(jq -r 'select(.rule == "dha") | .rule' "$TMP/s5.dec" | wc -l)" \
 	"$(awk '$1 == "dha" {print $3}' "$TMP/sum.err")"
 
+# Rotated logs in the shell's order (mail.log mail.log.1: newest first) are
+# read in time order, by their first lines, and the order read is said: the
+# decisions are those of the one file they were cut from.
+head -n 25 samples/logs/mx1-attacks.log > "$TMP/mail.log.1"
+tail -n +26 samples/logs/mx1-attacks.log | gzip > "$TMP/mail.log.gz"
+"$MXGUARD" replay -c samples/mxguard.conf samples/logs/mx1-attacks.log > "$TMP/whole.dec" 2> /dev/null
+"$MXGUARD" replay -c samples/mxguard.conf "$TMP/mail.log.gz" "$TMP/mail.log.1" > "$TMP/rot.dec" 2> "$TMP/rot.err"
+check "newest first: the decisions of the whole log" cmp "$TMP/whole.dec" "$TMP/rot.dec"
+check "... read in time order, and said" grep -q "replay: the inputs go back in time; read in the order of their first lines: $TMP/mail.log.1 $TMP/mail.log.gz" "$TMP/rot.err"
+"$MXGUARD" replay -c samples/mxguard.conf "$TMP/mail.log.1" "$TMP/mail.log.gz" > /dev/null 2> "$TMP/rot.err"
+check "in order already: nothing said" not grep -q "go back in time" "$TMP/rot.err"
+echo "no time stamp here" > "$TMP/notes.txt"
+"$MXGUARD" replay -c samples/mxguard.conf "$TMP/mail.log.gz" "$TMP/mail.log.1" "$TMP/notes.txt" > /dev/null 2> "$TMP/rot.err"
+check "going back, with an input that has no time: not reordered, and said" \
+	grep -q "go back in time (by their first lines) and cannot all be ordered" "$TMP/rot.err"
+
 # Errors: no config, a broken config.
 "$MXGUARD" replay "$TMP/s5.log" > /dev/null 2>&1
 check_eq "replay without -c exits 64" 64 $?
