@@ -12,6 +12,7 @@
 
 #include "../actions/fw.h"
 #include "../cluster/redis.h"
+#include "../common/log.h"
 #include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
 #include "../rules/conf.h"
@@ -62,6 +63,9 @@ cmd_check(int argc, char **argv)
 			return EX_CONFIG;
 		}
 	}
+	if (c->log_syslog && !log_syslog_socket())
+		fprintf(stderr, "%s: warning: set log syslog: no syslog socket at " LOG_SYSLOG_SOCKET " here (no syslog "
+		    "daemon?): the daemon's messages would stay on stderr\n", c->log_at);
 	if (c->user != NULL) {
 		/* "set user": a user this host has not (or root) would stop the daemon at start: said here as a warning */
 		char err[300];

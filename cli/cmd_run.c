@@ -1506,7 +1506,9 @@ daemon_reload(struct daemon *dm)
 		struct engine *ne = engine_new(nc);
 
 		engine_adopt(ne, dm->eng, say_reset, NULL);	/* rules that count as before keep their counters */
-		log_syslog(nc->log_syslog);
+		if (log_syslog(nc->log_syslog) < 0)
+			log_warnx("run: reload: set log syslog: no syslog socket at " LOG_SYSLOG_SOCKET
+			    "; messages stay on stderr");
 		/* The firewall is set up once; its kernel objects outlive a reload. */
 		if ((nc->firewall == NULL) != (dm->conf->firewall == NULL) ||
 		    (nc->firewall != NULL && strcmp(nc->firewall, dm->conf->firewall) != 0))
@@ -2080,7 +2082,9 @@ cmd_run(int argc, char **argv)
 		sources = xcalloc((size_t)nsources, sizeof(char *));
 		memcpy(sources, dm.conf->sources, (size_t)nsources * sizeof(char *));
 	}
-	log_syslog(dm.conf->log_syslog);
+	if (log_syslog(dm.conf->log_syslog) < 0)
+		log_warnx("run: set log syslog: no syslog socket at " LOG_SYSLOG_SOCKET " (no syslog daemon?); messages "
+		    "stay on stderr");
 	if (user == NULL && dm.conf->user != NULL) {
 		/* --user, else the configuration's "set user" */
 		char why[256];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 /* The daemon has exactly one log destination, so this is process state. */
@@ -12,14 +13,26 @@ static const char *log_prog = "mxguard";
 static int log_verbose;
 static int log_to_syslog;
 
-void
+int
+log_syslog_socket(void)
+{
+	struct stat sb;
+
+	return stat(LOG_SYSLOG_SOCKET, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+int
 log_syslog(int on)
 {
+	/* syslog(3) drops what it cannot send: with no socket, messages would vanish. */
+	if (on && !log_syslog_socket())
+		return -1;
 	if (on && !log_to_syslog)
 		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	else if (!on && log_to_syslog)
 		closelog();
 	log_to_syslog = on;
+	return 0;
 }
 
 void

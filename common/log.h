@@ -15,7 +15,15 @@
 /* Program name used as the prefix of every message ("mxguard"). */
 void log_init(const char *progname, int verbose);
 /* 1: send messages to syslog (facility daemon) instead of stderr; 0: back to stderr. */
-void log_syslog(int on);
+#define LOG_SYSLOG_SOCKET "/dev/log"
+/*
+ * Messages to syslog (on) or stderr. 0, or -1 when on and there is no
+ * syslog socket (LOG_SYSLOG_SOCKET): then messages stay on stderr (the
+ * caller says so).
+ */
+int log_syslog(int on);
+/* 1 if the syslog socket is there. */
+int log_syslog_socket(void);
 
 void log_warn(const char *fmt, ...) MXG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) MXG_PRINTF(1, 2);

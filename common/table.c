@@ -118,6 +118,19 @@ grow(struct fam *f)
 }
 
 int
+table_holds_all(const struct cidr_table *t, int family)
+{
+	const struct fam *f = family == 4 ? &t->f4 : &t->f6;
+	const uint8_t zero[16] = { 0 };
+	const struct entry *e;
+
+	if (f->cap == 0)
+		return 0;
+	e = probe(f, zero, 0);
+	return e->used && !e->negated;
+}
+
+int
 table_add(struct cidr_table *t, const struct addr *a, int plen, int negated)
 {
 	struct fam *f = a->family == 4 ? &t->f4 : &t->f6;

@@ -36,6 +36,9 @@ int table_contains(const struct cidr_table *t, const struct addr *a);
  */
 int table_overlaps(const struct cidr_table *t, const struct addr *a, int plen);
 
+/* 1 if the table has the whole of a family (0.0.0.0/0 or ::/0, not negated), whatever its exceptions. */
+int table_holds_all(const struct cidr_table *t, int family);
+
 /* Number of entries. */
 size_t table_size(const struct cidr_table *t);
 

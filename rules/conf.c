@@ -1468,6 +1468,7 @@ parse_statements(struct P *p)
 					p->c->trusted = xrealloc(p->c->trusted,
 					    (size_t)(p->c->ntrusted + 1) * sizeof(*p->c->trusted));
 					p->c->trusted[p->c->ntrusted++] = tab;
+					conf_check_trust(p, t, tab);
 				}
 				lex_advance(p);
 			} while (lex_cur(p)->t == T_COMMA && (lex_advance(p), 1));
@@ -1521,9 +1522,14 @@ parse_statements(struct P *p)
 				if (bad || !any)
 					recover_top(p, at.line, at.file);
 			} else if (lex_accept_word(p, "log")) {
-				if (lex_accept_word(p, "syslog"))
+				if (lex_accept_word(p, "syslog")) {
+					char where[PATH_MAX + 32];
+
+					snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
+					free(p->c->log_at);
+					p->c->log_at = xstrdup(where);
 					p->c->log_syslog = 1;
-				else if (lex_accept_word(p, "stderr"))
+				} else if (lex_accept_word(p, "stderr"))
 					p->c->log_syslog = 0;
 				else {
 					ERR(p, lex_cur(p), "set log: expected syslog or stderr, found %s", lex_tok_desc(lex_cur(p)));
@@ -1864,6 +1870,7 @@ conf_free(struct config *c)
 	free(c->sources);
 	free(c->firewall);
 	free(c->firewall_at);
+	free(c->log_at);
 	free(c->user);
 	free(c->user_at);
 	free(c->socketmap);

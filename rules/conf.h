@@ -74,6 +74,7 @@ struct config {
 	char **sources;			/* log files the daemon follows */
 	int nsources;
 	int log_syslog;			/* "set log syslog": the daemon logs to syslog */
+	char *log_at;			/* where "set log syslog" was, "FILE:LINE:COL" */
 	char *firewall;			/* "set firewall "SPEC"": the daemon's default --firewall */
 	char *firewall_at;		/* where it was set, "FILE:LINE:COL", for messages */
 	char *user;			/* "set user "NAME"": the daemon's default --user (privilege separation) */

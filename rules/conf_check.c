@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "../common/table.h"
+
 /* A Unix group name as useradd takes it. */
 int
 conf_group_ok(const char *g)
@@ -153,7 +155,26 @@ conf_check_rule(struct P *p, struct rule *r, const struct token *at, const struc
 void
 conf_check_file(struct P *p)
 {
+	if (p->c->nrules == 0 && p->nfiles > 0 && p->errors == 0) {
+		/* An empty file, or one of tables only: mxguard run would follow logs and decide nothing. */
+		struct token at = { .file = p->files[0], .line = 1, .col = 1 };
+
+		WARN(p, &at, "no rule: nothing is counted or decided (a file of rules such as samples/mxguard.conf; "
+		    "only 'mxguard agent' has a use for none)");
+	}
 	if (p->have_rep_ref && p->c->nfeeds == 0 && p->c->nzones == 0)
 		WARN(p, &p->rep_ref, "'%s' is unknown for every client: no feed or zone is defined",
 		    cond_field_name(p->rep_ref_field));
+}
+
+void
+conf_check_trust(struct P *p, const struct token *at, const struct cidr_table *tab)
+{
+	int v4 = table_holds_all(tab, 4), v6 = table_holds_all(tab, 6);
+
+	if (v4 || v6)
+		WARN(p, at, "trust <%s>: the table holds %s%s%s, so no %s client is ever counted or acted on%s",
+		    table_name(tab), v4 ? "0.0.0.0/0" : "", v4 && v6 ? " and " : "", v6 ? "::/0" : "",
+		    v4 && v6 ? "IPv4 or IPv6" : v4 ? "IPv4" : "IPv6",
+		    " (but its exceptions, '!ADDR')");
 }

@@ -4,7 +4,8 @@
  * file is read — a rule's required lines, its action's duration, its
  * escalation cap, a name used twice, and the warnings for what can never
  * take effect (a field none of the rule's events carries, a key they never
- * have, threshold 0, rep.* with no feed or zone). Private to the reader
+ * have, threshold 0, rep.* with no feed or zone, trusting every address, a
+ * file with no rule). Private to the reader
  * (conf_lex.c, conf.c, conf_check.c); the interface is rules/conf.h.
  */
 #ifndef MXG_CONF_CHECK_H
@@ -38,6 +39,9 @@ struct rule_lines {
  */
 int conf_check_rule(struct P *p, struct rule *r, const struct token *at, const struct rule_ctx *rc,
     const struct rule_lines *lines);
+/* "trust <NAME>": a warning if the table holds every address of a family (no client of it would count). */
+struct cidr_table;
+void conf_check_trust(struct P *p, const struct token *at, const struct cidr_table *tab);
 /* Once the whole file is read: its own warnings. */
 void conf_check_file(struct P *p);
 

@@ -68,4 +68,29 @@ if [ -w /dev/full ]; then
 	"$MXGUARD" parse --year 2024 "$G/postfix-queue.log" > /dev/full 2> "$TMP/full.err"
 	check_eq "write error exits 74" 74 $?
 fi
+
+# 'set log syslog' where there is no syslog socket would lose every message:
+# check warns, run says so and keeps stderr. In a mount namespace of our own
+# whose /dev is empty, then holds a socket at /dev/log.
+{ cat samples/mxguard.conf; echo 'set log syslog'; } > "$TMP/sl.conf"
+if unshare -m true 2> /dev/null; then
+	nolog() { unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh "$@"; }
+	nolog "$MXGUARD" check "$TMP/sl.conf" > /dev/null 2> "$TMP/sl.err"
+	check_eq "set log syslog with no syslog socket: still valid (0)" 0 $?
+	check "... with a warning at the setting's position" \
+		grep -q "sl.conf:$(grep -c '' samples/mxguard.conf | awk '{print $1 + 1}'):1: warning: set log syslog: no syslog socket at /dev/log" "$TMP/sl.err"
+	touch "$TMP/sl.log"
+	nolog "$MXGUARD" run -c "$TMP/sl.conf" --source "$TMP/sl.log" --state-dir "$TMP/slst" \
+		--socket "$TMP/sl.sock" > /dev/null 2> "$TMP/slrun.err" &
+	slpid=$!
+	wait_for 20 grep -q "run: following 1 log" "$TMP/slrun.err"
+	check "run says so, and its messages stay on stderr" grep -q "run: set log syslog: no syslog socket at /dev/log" "$TMP/slrun.err"
+	check "... (its start is there too)" grep -q "run: following 1 log" "$TMP/slrun.err"
+	kill "$slpid"; wait "$slpid"
+	unshare -m sh -c 'mount -t tmpfs none /dev && python3 -c "import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(\"/dev/log\")" && exec "$@"' sh \
+		"$MXGUARD" check "$TMP/sl.conf" > /dev/null 2> "$TMP/sl.err"
+	check "with a syslog socket: no warning" not grep -q "set log syslog" "$TMP/sl.err"
+else
+	skip "set log syslog without a syslog socket" "cannot make a mount namespace (unshare -m)"
+fi
 finish

@@ -323,6 +323,31 @@ test_error_feeds(void **state)
  * table file with several bad lines (each said, with its line), a widest
  * ban of /0.
  */
+/* Warnings for what cannot take effect: trusting every address, a file with no rule. */
+static void
+test_warn_no_effect(void **state)
+{
+	const char *text =
+	    "table <all4> { 0.0.0.0/0, !203.0.113.0/24 }\n"
+	    "table <all6> { ::/0 }\n"
+	    "table <some> { 198.51.100.0/24 }\n"
+	    "trust <some>, <all4>\n"
+	    "trust <all6>\n";
+
+	wfile("w.conf", text);
+	load_ok(state, "w.conf");
+	expect_diag(P("w.conf"), 4, col_of(text, 4, "<all4>"), 1, "holds 0.0.0.0/0, so no IPv4 client is ever counted");
+	expect_diag(P("w.conf"), 5, col_of(text, 5, "<all6>"), 1, "holds ::/0, so no IPv6 client");
+	expect_diag(P("w.conf"), 1, 1, 1, "no rule: nothing is counted or decided");
+	if (D.nwarn != 3) {
+		dump();
+		fail_msg("three warnings, not %d (<some> is fine)", D.nwarn);
+	}
+	wfile("empty.conf", "");
+	load_ok(state, "empty.conf");
+	expect_diag(P("empty.conf"), 1, 1, 1, "no rule");
+}
+
 static void
 test_error_small_things(void **state)
 {
@@ -1681,6 +1706,7 @@ main(void)
 		T(test_default_policy),
 		T(test_feeds),
 		T(test_error_small_things),
+		T(test_warn_no_effect),
 		T(test_error_feeds),
 		T(test_rep_without_feeds_warns),
 		T(test_zones),
