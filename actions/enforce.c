@@ -64,3 +64,46 @@ enforce_map_entry(const struct config *c, const char *rule, const char *action, 
 	}
 	return 1;
 }
+
+const char *
+enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socketmap, const char *maptype,
+    char *why, size_t whylen)
+{
+	const char *act = action_name(r->action);
+	int fwk = fw_kind_of(act), mk = dmap_action_of(act);
+	int client = r->key == KEY_CLIENT;
+	int by_fw, by_smap, by_file;
+
+	if (r->action == A_LOG)
+		return NULL;	/* it records, which always takes effect */
+	by_fw = fw != NULL && client && fwk >= 0 && (fwk == FW_BLOCK || fw->shapes);
+	/* The socketmap answers client, HELO and sender lookups; a limit it counts for clients only. */
+	by_smap = socketmap && mk >= 0 && r->key != KEY_GLOBAL && r->key != KEY_RECIPIENT &&
+	    (r->action != A_LIMIT || client);
+	/* A map file holds client entries only; no limit (it cannot count), and Sendmail's no hold or tarpit. */
+	by_file = maptype != NULL && client && mk >= 0 && r->action != A_LIMIT &&
+	    !(strcmp(maptype, "sendmail") == 0 && (r->action == A_HOLD || r->action == A_TARPIT));
+	if (by_fw || by_smap || by_file)
+		return NULL;
+	if (r->key == KEY_GLOBAL || r->key == KEY_RECIPIENT)
+		snprintf(why, whylen, "'%s' keyed by %s has nothing a firewall or an MTA lookup can match: its "
+		    "decisions are only recorded", act, key_kind_name(r->key));
+	else if (!client && r->action == A_LIMIT && socketmap)
+		snprintf(why, whylen, "'limit' keyed by %s: the socketmap counts a limit's messages per client only: "
+		    "its decisions are only recorded", key_kind_name(r->key));
+	else if (!client)
+		snprintf(why, whylen, "'%s' keyed by %s takes effect only through the socketmap (--socketmap, 'set "
+		    "socketmap'), and there is none: its decisions are only recorded", act, key_kind_name(r->key));
+	else if (fwk >= 0 && fw != NULL && !fw->shapes && mk >= 0)
+		snprintf(why, whylen, "'%s' needs a firewall that shapes traffic (%s only blocks) or the socketmap: "
+		    "its decisions are only recorded", act, fw->name);
+	else if (fwk >= 0)
+		snprintf(why, whylen, "'%s' needs a firewall (--firewall, 'set firewall')%s, and there is %s: its "
+		    "decisions are only recorded", act, mk >= 0 ? " or the MTA's map (--socketmap, --map-file)" : "",
+		    maptype != NULL ? "only a map file that cannot hold it" : "none");
+	else
+		snprintf(why, whylen, "'%s' is the MTA's to enforce: it needs the socketmap (--socketmap, 'set "
+		    "socketmap') or a map file (--map-file, 'set map-file')%s: its decisions are only recorded", act,
+		    maptype != NULL ? " that holds it" : ", and there is none");
+	return why;
+}

@@ -48,4 +48,15 @@ enum enforce_fw enforce_fw_entry(const struct config *c, const struct fw_backend
 int enforce_map_entry(const struct config *c, const char *rule, const char *action, int64_t until,
     enum dmap_kind *kind, struct dmap_hit *h);
 
+/*
+ * Whether rule r's decisions take effect with this daemon's enforcement:
+ * fw the firewall backend (NULL: none), socketmap whether the socketmap
+ * is served, maptype the map file's type ("cidr", "hash", "lmdb", "exim",
+ * "sendmail"; NULL: none). NULL if they do somewhere; else why not, in why
+ * (a warning at start and at a reload: nothing accepted silently does
+ * nothing).
+ */
+const char *enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socketmap, const char *maptype,
+    char *why, size_t whylen);
+
 #endif

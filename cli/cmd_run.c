@@ -1455,6 +1455,30 @@ say_reset(void *arg, const char *rule, const char *why)
 	log_warnx("run: reload: rule \"%s\": %s: its counters start again from zero", rule, why);
 }
 
+/*
+ * Say, per rule, when no enforcement of this daemon can carry its action
+ * out (no firewall for a block, no map for a reject, a HELO key with no
+ * socketmap...): its decisions would only be recorded, which must not
+ * happen silently. At start and at each reload.
+ */
+static void
+say_unreached(const struct daemon *dm, const struct config *c)
+{
+	const struct fw_backend *fw = strcmp(dm->fw->name, "none") == 0 ? NULL : dm->fw;
+	char why[400];
+
+	if (fw == NULL && !dm->smap_on && dm->maptype[0] == '\0') {
+		if (c->nrules > 0)
+			log_warnx("run: no firewall, socketmap or map file: decisions are printed and saved, and nothing "
+			    "enforces them (--firewall, --socketmap, --map-file)");
+		return;
+	}
+	for (int i = 0; i < c->nrules; i++)
+		if (enforce_rule_reach(c->rules[i], fw, dm->smap_on, dm->maptype[0] ? dm->maptype : NULL, why,
+		    sizeof(why)) != NULL)
+			log_warnx("run: rule \"%s\": %s", c->rules[i]->name, why);
+}
+
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
 int
 daemon_reload(struct daemon *dm)
@@ -1506,6 +1530,7 @@ daemon_reload(struct daemon *dm)
 		struct engine *ne = engine_new(nc);
 
 		engine_adopt(ne, dm->eng, say_reset, NULL);	/* rules that count as before keep their counters */
+		say_unreached(dm, nc);
 		if (log_syslog(nc->log_syslog) < 0)
 			log_warnx("run: reload: set log syslog: no syslog socket at " LOG_SYSLOG_SOCKET
 			    "; messages stay on stderr");
@@ -2386,6 +2411,11 @@ cmd_run(int argc, char **argv)
 	if (user != NULL)
 		worker_sandbox(statedir, lfd >= 0 ? sockpath : NULL, smap != NULL ? smappath : NULL, mapspec,
 		    dm.reports != NULL ? reportdir : NULL, dm.metrics_file, eventsfile);
+	dm.smap_on = smap != NULL;
+	if (mapspec != NULL)
+		snprintf(dm.maptype, sizeof(dm.maptype), "%.*s", (int)strcspn(mapspec, ":"), mapspec);
+	if (!dm.agent)
+		say_unreached(&dm, dm.conf);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
 	/*
 	 * The starting positions are saved at once: a first start stopped

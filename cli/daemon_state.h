@@ -65,6 +65,8 @@ struct daemon {
 	int nfwq, capfwq;
 	struct dmap *dmap;	/* decisions the MTA looks up (--socketmap, --map-file), or NULL */
 	struct mapfile *mapfile;	/* --map-file, or NULL */
+	int smap_on;		/* the socketmap is served */
+	char maptype[16];	/* the map file's type ("cidr", "sendmail", ...), or "": none */
 	int map_dirty;		/* the map changed since the file was written */
 	int64_t map_next;	/* write the file again then (an entry ends) */
 	int fw_warned_shapes;	/* said once that the backend cannot limit or tarpit */

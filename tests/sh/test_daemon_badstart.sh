@@ -56,4 +56,28 @@ check_eq "nothing was created in the new state directory's place by refused opti
 check_eq "the ban is still in the set" "203.0.113.7" "$(set_v4)"
 kill "$PID"; wait "$PID"
 check_eq "the running daemon then stops cleanly" 0 $?
+
+# What no enforcement of a daemon can carry out is said at its start, never
+# silent: with nftables and the socketmap, only the default policy's global
+# defer (nothing a firewall or an MTA lookup matches); with nothing to
+# enforce, that once; a HELO rule's block with only a map file.
+check_eq "firewall and socketmap: the one rule said is the global one" \
+	"backscatter" "$(sed -n 's/.*run: rule "\([^"]*\)": .*only recorded$/\1/p' "$TMP/a.err" | xargs)"
+check "... saying why" grep -q "rule \"backscatter\": 'defer' keyed by global has nothing a firewall or an MTA lookup can match" "$TMP/a.err"
+startlog() {	# NAME ARGS...: a daemon until it follows its log, its messages in $TMP/NAME.err
+	local n=$1
+	shift
+	"$MXGUARD" run --source "$TMP/mail.log" --state-dir "$TMP/st-$n" --socket "$TMP/s-$n" "$@" > /dev/null 2> "$TMP/$n.err" &
+	local p=$!
+	wait_for 20 grep -q "run: following" "$TMP/$n.err"
+	kill "$p"; wait "$p"
+}
+startlog bare -c samples/mxguard.conf
+check_eq "no firewall, socketmap or map file: said once" 1 "$(grep -c 'no firewall, socketmap or map file: decisions are printed and saved, and nothing enforces them' "$TMP/bare.err")"
+check_eq "... and no rule one by one" 0 "$(grep -c 'run: rule "' "$TMP/bare.err")"
+printf 'rule "helo-flood" {\n on connect\n by helo\n when count >= 5 within 1m\n do block for 1h\n}\n' > "$TMP/helo.conf"
+mkdir -p "$TMP/maps"
+startlog helo -c "$TMP/helo.conf" --map-file "cidr:$TMP/maps/access.cidr"
+check "a HELO rule's block with only a map file: said" \
+	grep -q "rule \"helo-flood\": 'block' keyed by helo takes effect only through the socketmap" "$TMP/helo.err"
 finish
