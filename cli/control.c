@@ -533,6 +533,18 @@ fmt_dur(int64_t s, char *buf, size_t n)
 		snprintf(buf, n, "%llds", (long long)s);
 }
 
+/* The decisions r's filter shows, as fn writes them, into tmp (a memory buffer the caller frees). */
+static void
+listed(struct req *r, store_decision_fn fn, struct outbuf *tmp)
+{
+	struct outbuf *o = r->o;
+
+	ob_init(tmp, -1, 1024);
+	r->o = tmp;
+	daemon_list_decisions(r->dm, r->now, fn, r);
+	r->o = o;
+}
+
 /*
  * "status RULE": the rule's threshold, window and action, what it has
  * seen, the keys it tracks, and its decisions in force with their time
@@ -567,17 +579,14 @@ rule_status(struct req *r, const char *name, int json)
 		    (unsigned long long)st.keys, (unsigned long long)st.evicted, (unsigned long long)st.expired);
 		{
 			/* The decisions as 'decisions --json' gives them, joined into an array. */
-			struct outbuf tmp, *o = r->o;
+			struct outbuf tmp;
 
-			ob_init(&tmp, -1, 1024);
-			r->o = &tmp;
-			daemon_list_decisions(r->dm, r->now, reply_decision_json, r);
-			r->o = o;
+			listed(r, reply_decision_json, &tmp);
 			for (size_t k = 0; k < tmp.len; k++)
 				if (tmp.p[k] != '\n')
-					ob_putc(o, tmp.p[k]);
+					ob_putc(r->o, tmp.p[k]);
 				else if (k + 1 < tmp.len)
-					ob_putc(o, ',');
+					ob_putc(r->o, ',');
 			ob_free(&tmp);
 		}
 		reply(r, "]}\n");
@@ -597,10 +606,7 @@ rule_status(struct req *r, const char *name, int json)
 	{
 		struct outbuf tmp, *o = r->o;
 
-		ob_init(&tmp, -1, 1024);
-		r->o = &tmp;
-		daemon_list_decisions(r->dm, r->now, reply_decision, r);
-		r->o = o;
+		listed(r, reply_decision, &tmp);
 		reply(r, "  in force: %ld\n", r->shown);
 		for (size_t k = 0; k < tmp.len; k++) {
 			if (k == 0 || tmp.p[k - 1] == '\n')

@@ -97,7 +97,12 @@ wait "$session"
 check_eq "ban: a session open before it is cut too (what was sent after it never arrives)" "before" \
 	"$(cat "$TMP/got")"
 check "the other family is untouched by an IPv4 ban" conn 2001:db8:1::1
-ctl ban 2001:db8:1::/48 for 10m > /dev/null
+# The client's /48 holds the server's own 2001:db8:1::1 too: ctl ban refuses
+# that without --force (test_ctl.sh), which is given here on purpose.
+ctl ban 2001:db8:1::/48 for 10m > /dev/null 2> "$TMP/ban6.err"
+check "a ban of a /48 holding the server's own address is refused without --force" \
+	grep -q "not banned: it holds 2001:db8:1::1, an address of this host" "$TMP/ban6.err"
+ctl ban 2001:db8:1::/48 for 10m --force > /dev/null
 conn 2001:db8:1::1
 check_eq "an IPv6 prefix ban drops the client's /48" 1 "$(( $? != 0 ))"
 ctl unban 198.51.100.2 > /dev/null
