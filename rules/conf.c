@@ -1424,6 +1424,7 @@ parse_statements(struct P *p)
 		at.text = NULL;
 		if (t->t == T_EOF)
 			return;
+		p->nstmt++;
 		if (t->t == T_WORD && strcmp(t->text, "rule") == 0)
 			parse_rule(p);
 		else if (t->t == T_WORD && strcmp(t->text, "table") == 0)

@@ -155,12 +155,12 @@ conf_check_rule(struct P *p, struct rule *r, const struct token *at, const struc
 void
 conf_check_file(struct P *p)
 {
-	if (p->c->nrules == 0 && p->nfiles > 0 && p->errors == 0) {
-		/* An empty file, or one of tables only: mxguard run would follow logs and decide nothing. */
+	if (p->nstmt == 0 && p->nfiles > 0 && p->errors == 0) {
+		/* An empty file (comments and blank lines only): mxguard run would follow logs and decide nothing. */
 		struct token at = { .file = p->files[0], .line = 1, .col = 1 };
 
-		WARN(p, &at, "no rule: nothing is counted or decided (a file of rules such as samples/mxguard.conf; "
-		    "only 'mxguard agent' has a use for none)");
+		WARN(p, &at, "the file is empty (no statement): nothing is counted or decided (samples/mxguard.conf "
+		    "is a policy to start from)");
 	}
 	if (p->have_rep_ref && p->c->nfeeds == 0 && p->c->nzones == 0)
 		WARN(p, &p->rep_ref, "'%s' is unknown for every client: no feed or zone is defined",

@@ -4,8 +4,8 @@
  * file is read — a rule's required lines, its action's duration, its
  * escalation cap, a name used twice, and the warnings for what can never
  * take effect (a field none of the rule's events carries, a key they never
- * have, threshold 0, rep.* with no feed or zone, trusting every address, a
- * file with no rule). Private to the reader
+ * have, threshold 0, rep.* with no feed or zone, trusting every address, an
+ * empty file). Private to the reader
  * (conf_lex.c, conf.c, conf_check.c); the interface is rules/conf.h.
  */
 #ifndef MXG_CONF_CHECK_H

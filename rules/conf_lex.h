@@ -77,6 +77,7 @@ struct P {
 	int rule_scores;	/* a rule's condition reads rep.risk, rep.spam or rep.vol (which zones feed) */
 	int rule_zones;		/* a rule's condition names a zone ('listed "ZONE"') */
 	struct token rep_ref;	/* the first rep.* read (text NULL), for the warning if nothing gives scores */
+	int nstmt;		/* statements read (an empty file is said) */
 	char bare_num[24];	/* the last duration read, when it was a bare number ("10"), ... */
 	struct token bare_at;	/* ... and where (text NULL): "within 10 minutes" is then said precisely */
 	int have_rep_ref, rep_ref_field;
