@@ -423,8 +423,12 @@ follow_new(const char *path, const struct follow_pos *saved, enum follow_start s
 	f->chunk = xmalloc(CHUNK);
 	stream_init(&cur);
 	stream_init(&old);
-	if (stream_open(&cur, path, 0) < 0 && errno != ENOENT)
-		log_warn("%s", path);
+	if (stream_open(&cur, path, 0) < 0) {
+		if (errno == ENOENT)	/* (said, not silent: a mistyped path would otherwise read nothing forever) */
+			log_warnx("%s does not exist (yet): it is read from its first line when it appears", path);
+		else
+			log_warn("%s cannot be opened", path);
+	}
 	if (saved != NULL) {
 		if (cur.fd >= 0 && cur.dev == saved->dev && cur.ino == saved->ino && fstat(cur.fd, &sb) == 0 &&
 		    (uint64_t)sb.st_size >= saved->offset && same_head(cur.fd, saved)) {

@@ -63,4 +63,6 @@ check_eq "the same events as parsing the input" \
 	"$(norm "$TMP/ev.jsonl" | md5sum)"
 kill "$PID"; wait "$PID"
 check_eq "clean exit" 0 $?
+check "the source missing at start was said, not silently waited for" \
+	grep -q "$B does not exist (yet): it is read from its first line when it appears" "$TMP/run.err"
 finish
