@@ -11,7 +11,6 @@
 #include "../common/table.h"
 #include "../common/window.h"
 
-#define DMAP_KEYMAX 128		/* kind byte + the longest key the rules make (80) */
 #define PER_KEY 4		/* actions held per key; a fifth replaces the one ending first */
 
 struct slot {
@@ -270,6 +269,20 @@ dmap_count_message(struct dmap *m, const struct addr *a, int64_t t)
 				return;
 			}
 	}
+}
+
+void
+dmap_count_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t t)
+{
+	char k[DMAP_KEYMAX];
+	size_t klen = make_key(kind, key, k);
+	struct slot *s = klen ? keytab_get(m->t, k, klen) : NULL;
+
+	for (int i = 0; s != NULL && i < s->n; i++)
+		if (s->hit[i].action == DM_LIMIT && s->hit[i].until > t && s->hit[i].limit_per > 0) {
+			win_add(&s->msgs, win_width(s->hit[i].limit_per), t, 1);
+			return;
+		}
 }
 
 void

@@ -17,6 +17,8 @@
 /* What the MTA is told, strongest first. */
 enum dmap_action { DM_BLOCK, DM_REJECT, DM_DEFER, DM_DISCARD, DM_HOLD, DM_TARPIT, DM_LIMIT, DM_NONE };
 
+#define DMAP_KEYMAX 128		/* kind byte + the longest key the rules make (80) */
+
 /* The namespace of a key: what the MTA's lookup is about. */
 enum dmap_kind { DK_CLIENT, DK_HELO, DK_SENDER, DK_SENDER_DOMAIN };
 
@@ -89,6 +91,8 @@ const char *dmap_postfix_result(const struct dmap_hit *h, char *buf, size_t len)
  * window frees).
  */
 void dmap_count_message(struct dmap *m, const struct addr *a, int64_t t);
+/* The same for a message's sender (DK_SENDER) or its domain (DK_SENDER_DOMAIN): a limit on that key counts it. */
+void dmap_count_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t t);
 
 /* The same in Sendmail's access words ("ERROR:5.7.1:550 ...", "DISCARD"); NULL if it has none. */
 const char *dmap_sendmail_result(const struct dmap_hit *h, char *buf, size_t len);

@@ -77,9 +77,9 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 	if (r->action == A_LOG)
 		return NULL;	/* it records, which always takes effect */
 	by_fw = fw != NULL && client && fwk >= 0 && (fwk == FW_BLOCK || fw->shapes);
-	/* The socketmap answers client, HELO and sender lookups; a limit it counts for clients only. */
+	/* The socketmap answers client, HELO and sender lookups; a limit it counts per client, sender or domain. */
 	by_smap = socketmap && mk >= 0 && r->key != KEY_GLOBAL && r->key != KEY_RECIPIENT &&
-	    (r->action != A_LIMIT || client);
+	    (r->action != A_LIMIT || r->key != KEY_HELO);
 	/* A map file holds client entries only; no limit (it cannot count), and Sendmail's no hold or tarpit. */
 	by_file = maptype != NULL && client && mk >= 0 && r->action != A_LIMIT &&
 	    !(strcmp(maptype, "sendmail") == 0 && (r->action == A_HOLD || r->action == A_TARPIT));
@@ -89,7 +89,7 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 		snprintf(why, whylen, "'%s' keyed by %s has nothing a firewall or an MTA lookup can match: its "
 		    "decisions are only recorded", act, key_kind_name(r->key));
 	else if (!client && r->action == A_LIMIT && socketmap)
-		snprintf(why, whylen, "'limit' keyed by %s: the socketmap counts a limit's messages per client only: "
+		snprintf(why, whylen, "'limit' keyed by %s: a message names no HELO the socketmap could count it by: "
 		    "its decisions are only recorded", key_kind_name(r->key));
 	else if (!client)
 		snprintf(why, whylen, "'%s' keyed by %s takes effect only through the socketmap (--socketmap, 'set "

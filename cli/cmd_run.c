@@ -47,6 +47,7 @@
 #include "../common/xalloc.h"
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
+#include "../rules/cond.h"
 #include "../rules/engine.h"
 #include "../actions/enforce.h"
 #include "../actions/fw.h"
@@ -303,8 +304,23 @@ on_event(struct daemon *dm, struct event *ev)
 	/* What mxguard sees a client send (its own vol, a message limit) counts as it is read. */
 	if ((ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN) && ev->ip.family != 0)
 		volume_count(dm->vol, &ev->ip, ev->ts);
-	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN))
+	if (dm->dmap != NULL && (ev->type == EV_MSG_ACCEPTED || ev->type == EV_BOUNCE_IN)) {
+		struct span s;
+		char w[DMAP_KEYMAX];
+
 		dmap_count_message(dm->dmap, &ev->ip, ev->ts);
+		/* A limit by sender or sender domain counts the messages of that sender (or domain), from any client. */
+		if (cond_str_value(ev, F_FROM, &s) && s.n > 0 && s.n < sizeof(w)) {
+			memcpy(w, s.p, s.n);
+			w[s.n] = '\0';
+			dmap_count_word(dm->dmap, DK_SENDER, w, ev->ts);
+		}
+		if (cond_str_value(ev, CF_SENDER_DOMAIN, &s) && s.n > 0 && s.n < sizeof(w)) {
+			memcpy(w, s.p, s.n);
+			w[s.n] = '\0';
+			dmap_count_word(dm->dmap, DK_SENDER_DOMAIN, w, ev->ts);
+		}
+	}
 	if (dm->wait != NULL)
 		repwait_put(dm->wait, ev, mono_ms());	/* now, or when its client's answers are in */
 	else

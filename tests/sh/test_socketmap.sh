@@ -15,6 +15,7 @@ rule "bad-sender" { on rcpt_unknown where from == "spam@example.net" by sender w
 table <lim> { 198.51.100.30 }
 rule "msg-limit" { on connect where client in <lim> when count >= 1 within 1m do limit 2 per 1m for 10m }
 rule "bad-domain" { on rcpt_unknown where sender_domain == "example.com" by sender_domain when count >= 1 within 1m do defer for 10m }
+rule "sender-limit" { on rcpt_unknown where from == "bulk@example.org" by sender when count >= 1 within 1m do limit 2 per 1m for 10m }
 CONF
 touch "$TMP/mail.log"
 "$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
@@ -73,6 +74,22 @@ wait_for 10 eval 'q client 198.51.100.30 | grep -q ^DEFER'
 check_eq "limit: after 2 messages in a minute, the client is deferred, with its rate" \
 	"DEFER 4.7.1 Rate limit reached (mxguard rule msg-limit: 2 messages per 60 s), try again later" \
 	"$(q client 198.51.100.30)"
+
+# limit N per D by sender: that sender's messages count, from any client.
+echo "$(now) mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.40]: 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table; from=<bulk@example.org> to=<nobody@example.com> proto=ESMTP helo=<h>" >> "$TMP/mail.log"
+wait_for 10 grep -q '"rule":"sender-limit"' "$TMP/dec"
+check_eq "sender limit: under its rate the sender is not found" "(not found)" "$(q sender bulk@example.org)"
+i=0
+for c in 198.51.100.41 198.51.100.42; do
+	i=$((i + 1))
+	echo "$(now) mx1 postfix/smtpd[9]: 3B2C3D4E5$i: client=unknown[$c]"
+	echo "$(now) mx1 postfix/qmgr[7]: 3B2C3D4E5$i: from=<Bulk@Example.org>, size=300, nrcpt=1 (queue active)"
+done >> "$TMP/mail.log"
+wait_for 10 eval 'q sender bulk@example.org | grep -q ^DEFER'
+check_eq "sender limit: after 2 messages (from two clients, any case), the sender is deferred" \
+	"DEFER 4.7.1 Rate limit reached (mxguard rule sender-limit: 2 messages per 60 s), try again later" \
+	"$(q sender bulk@example.org)"
+check_eq "... and another sender is not" "(not found)" "$(q sender other@example.org)"
 
 # Bad framing: the client loses its connection; the daemon goes on.
 printf '99999999:client x,' | nc -N -U "$TMP/map" > /dev/null 2>&1
