@@ -13,6 +13,7 @@
 #include "conf.h"
 
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -1449,6 +1450,33 @@ parse_statements(struct P *p)
 			struct token inc = *t;
 
 			inc.text = NULL;
+			if (strpbrk(path, "*?[") != NULL) {
+				/* an include of a pattern (conf.d, "*.conf"): every match, in order (glob sorts them) */
+				glob_t g;
+				int rc = glob(path, 0, NULL, &g);
+				char **paths;
+
+				if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+					WARN(p, &inc, "include \"%s\" matches no file: nothing is read from it", path);
+					globfree(&g);
+					lex_advance(p);
+					continue;
+				}
+				if (rc != 0) {
+					ERR(p, &inc, "include \"%s\": %s", path, rc == GLOB_ABORTED ?
+					    "a directory of the pattern cannot be read" : "the pattern cannot be expanded");
+					globfree(&g);
+					lex_advance(p);
+					continue;
+				}
+				paths = xmalloc(g.gl_pathc * sizeof(char *));
+				for (size_t i = 0; i < g.gl_pathc; i++)
+					paths[i] = xstrdup(g.gl_pathv[i]);
+				lex_advance(p);
+				lex_push_files(p, paths, (int)g.gl_pathc, &inc);
+				globfree(&g);
+				continue;
+			}
 			/* Drop the token before switching files, so the next one comes from the include. */
 			lex_advance(p);
 			lex_push_file(p, path, &inc);

@@ -98,9 +98,34 @@ lex_pop_file(struct P *p)
 
 	p->src = s->up;
 	p->depth--;
+	for (int i = 0; i < s->nmore; i++)
+		free(s->more[i]);
+	free(s->more);
 	free(s->buf);
 	free(s->path);
 	free(s);
+}
+
+void
+lex_push_files(struct P *p, char **paths, int n, const struct token *at)
+{
+	int i = 0;
+
+	/* The first that can be read is pushed and carries the rest; one that cannot is said and skipped. */
+	while (i < n && !lex_push_file(p, paths[i], at))
+		free(paths[i++]);
+	if (i == n) {
+		free(paths);
+		return;
+	}
+	free(paths[i++]);
+	p->src->more_at = *at;
+	p->src->more_at.text = NULL;
+	p->src->nmore = n - i;
+	p->src->more = p->src->nmore > 0 ? xmalloc((size_t)p->src->nmore * sizeof(char *)) : NULL;
+	for (int k = 0; k < p->src->nmore; k++)
+		p->src->more[k] = paths[i + k];
+	free(paths);
 }
 
 const char *
@@ -175,7 +200,18 @@ again:
 			t->t = T_EOF;
 			return;
 		}
-		lex_pop_file(p);
+		if (s->nmore > 0) {
+			/* the next file of the same include */
+			char **more = s->more;
+			int nmore = s->nmore;
+			struct token at = s->more_at;
+
+			s->more = NULL;
+			s->nmore = 0;
+			lex_pop_file(p);
+			lex_push_files(p, more, nmore, &at);
+		} else
+			lex_pop_file(p);
 		goto again;
 	}
 	getch(s);

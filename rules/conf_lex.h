@@ -37,6 +37,10 @@ struct src {
 	size_t len, pos;
 	int line, col;
 	struct src *up;
+	/* An include's glob: the files it matched still to read after this one, at this level. */
+	char **more;
+	int nmore;
+	struct token more_at;	/* the include (text NULL), for their errors */
 };
 
 /* Fields named in a rule's conditions, for the "never carried" warnings. */
@@ -91,6 +95,12 @@ void conf_diag(struct P *p, int warning, const char *file, int line, int col, co
 
 /* Read the file at path on top of the current one (an include at token at); 0 after an error. */
 int lex_push_file(struct P *p, const char *path, const struct token *at);
+/*
+ * An include of several files (a glob's matches, in order): read one after
+ * the other, each on top of the current file as lex_push_file does. Takes
+ * the array of paths (freed here).
+ */
+void lex_push_files(struct P *p, char **paths, int n, const struct token *at);
 void lex_pop_file(struct P *p);
 /* The name of the file being read, as kept for the tokens' positions. */
 const char *lex_file_name(struct P *p);

@@ -323,6 +323,41 @@ test_error_feeds(void **state)
  * table file with several bad lines (each said, with its line), a widest
  * ban of /0.
  */
+/*
+ * include with a pattern: every match, in name order (a rule of 20-*.conf
+ * uses the table of 10-*.conf), as many as match (more than the include
+ * depth: they are read one after the other, not nested), and a pattern
+ * that matches nothing is a warning, not silence.
+ */
+static void
+test_include_glob(void **state)
+{
+	const struct config *c;
+	char name[64];
+
+	wfile("conf.d/10-table.conf", "table <t> { 198.51.100.0/24 }\n");
+	wfile("conf.d/20-rule.conf", "rule \"r\" { on connect where client in <t> when count >= 5 within 1m do log }\n");
+	wfile("conf.d/notes.txt", "this is not a configuration\n");
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "conf.d/3%02d-more.conf", i);
+		wfile(name, "");
+	}
+	wfile("g.conf", "include \"conf.d/*.conf\"\ninclude \"empty.d/*.conf\"\n");
+	c = load_ok(state, "g.conf");
+	assert_int_equal(c->nrules, 1);
+	assert_int_equal(c->ntables, 1);
+	expect_diag(P("g.conf"), 2, 9, 1, "matches no file");
+	if (D.nwarn != 1) {
+		dump();
+		fail_msg("one warning (the pattern that matches nothing), not %d", D.nwarn);
+	}
+	/* the other order: the rule first, its table unknown yet: an error, so the order is the names' */
+	wfile("conf.d/05-rule.conf", "rule \"s\" { on connect where client in <t> when count >= 5 within 1m do log }\n");
+	load_bad(state, "g.conf");
+	expect_diag(P("conf.d/05-rule.conf"), 1, col_of("rule \"s\" { on connect where client in <t>", 1, "<t>"), 0,
+	    "unknown table");
+}
+
 /* Warnings for what cannot take effect: trusting every address, an empty file. */
 static void
 test_warn_no_effect(void **state)
@@ -1706,6 +1741,7 @@ main(void)
 		T(test_feeds),
 		T(test_error_small_things),
 		T(test_warn_no_effect),
+		T(test_include_glob),
 		T(test_error_feeds),
 		T(test_rep_without_feeds_warns),
 		T(test_zones),
