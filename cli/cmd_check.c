@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "../actions/enforce.h"
 #include "../actions/fw.h"
 #include "../cluster/redis.h"
 #include "../common/log.h"
@@ -50,18 +51,36 @@ cmd_check(int argc, char **argv)
 	c = conf_load(argv[i], print_diag, NULL);
 	if (c == NULL)
 		return EX_CONFIG;
+	const struct fw_backend *fwb = NULL;
+
 	if (c->firewall != NULL) {
 		/* "set firewall": the backend and its options are the firewall stage's to judge. */
-		const struct fw_backend *b;
 		const char *arg;
 		struct fw_opts o;
 		char err[256];
 
-		if (fw_spec_parse(c->firewall, &b, &arg, &o, err, sizeof(err)) < 0) {
+		if (fw_spec_parse(c->firewall, &fwb, &arg, &o, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", c->firewall_at, err);
 			conf_free(c);
 			return EX_CONFIG;
 		}
+		if (strcmp(fwb->name, "none") == 0)
+			fwb = NULL;
+	}
+	if (fwb != NULL || c->socketmap != NULL || c->mapfile != NULL) {
+		/*
+		 * The configuration says how it is enforced: a rule none of that can carry out is said here
+		 * (mxguard run says it again with its command line's --firewall, --socketmap, --map-file).
+		 */
+		char maptype[16] = "", why[400];
+
+		if (c->mapfile != NULL)
+			snprintf(maptype, sizeof(maptype), "%.*s", (int)strcspn(c->mapfile, ":"), c->mapfile);
+		for (int r = 0; r < c->nrules; r++)
+			if (enforce_rule_reach(c->rules[r], fwb, c->socketmap != NULL, maptype[0] ? maptype : NULL, why,
+			    sizeof(why)) != NULL)
+				fprintf(stderr, "%s:%d:1: warning: rule \"%s\": %s\n", c->rules[r]->file, c->rules[r]->line,
+				    c->rules[r]->name, why);
 	}
 	if (c->log_syslog && !log_syslog_socket())
 		fprintf(stderr, "%s: warning: set log syslog: no syslog socket at " LOG_SYSLOG_SOCKET " here (no syslog "

@@ -69,6 +69,16 @@ if [ -w /dev/full ]; then
 	check_eq "write error exits 74" 74 $?
 fi
 
+# A configuration that says how it is enforced ('set socketmap' here): check
+# names the rules none of it can carry out (the default policy's global
+# defer); one that does not say stays quiet (run's command line decides).
+{ cat samples/mxguard.conf; echo 'set socketmap "/run/mxguard/map"'; } > "$TMP/sm.conf"
+"$MXGUARD" check "$TMP/sm.conf" > /dev/null 2> "$TMP/sm.err"
+check_eq "check with set socketmap: the rules it cannot enforce" "backscatter" \
+	"$(sed -n 's/.*warning: rule "\([^"]*\)": .*only recorded$/\1/p' "$TMP/sm.err" | xargs)"
+"$MXGUARD" check samples/mxguard.conf > /dev/null 2> "$TMP/plain.err"
+check_eq "... and without enforcement settings, no rule is named" 0 "$(grep -c 'warning: rule' "$TMP/plain.err")"
+
 # 'set log syslog' where there is no syslog socket would lose every message:
 # check warns, run says so and keeps stderr. In a mount namespace of our own
 # whose /dev is empty, then holds a socket at /dev/log.
