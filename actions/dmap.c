@@ -22,6 +22,7 @@ struct slot {
 struct dmap {
 	struct keytab *t;
 	uint8_t used4[33], used6[129];	/* prefix lengths of the client keys held */
+	int word_limits;		/* a limit by sender or sender domain was put (dmap_count_word counts then) */
 	dmap_client_fn more;		/* what else is known of a client (its reputation), or NULL */
 	void *more_arg;
 };
@@ -81,6 +82,8 @@ dmap_put(struct dmap *m, enum dmap_kind kind, const char *key, const struct dmap
 	int created, at;
 	int64_t last = h->until;
 
+	if (kind != DK_CLIENT && h->action == DM_LIMIT)
+		m->word_limits = 1;	/* from now on, messages are counted by sender too (dmap_count_word) */
 	if (kind == DK_CLIENT) {
 		struct addr a;
 		int plen, neg;
@@ -275,9 +278,13 @@ void
 dmap_count_word(struct dmap *m, enum dmap_kind kind, const char *key, int64_t t)
 {
 	char k[DMAP_KEYMAX];
-	size_t klen = make_key(kind, key, k);
-	struct slot *s = klen ? keytab_get(m->t, k, klen) : NULL;
+	size_t klen;
+	struct slot *s;
 
+	if (!m->word_limits)
+		return;		/* no limit by sender or domain was ever put: no lookup per message */
+	klen = make_key(kind, key, k);
+	s = klen ? keytab_get(m->t, k, klen) : NULL;
 	for (int i = 0; s != NULL && i < s->n; i++)
 		if (s->hit[i].action == DM_LIMIT && s->hit[i].until > t && s->hit[i].limit_per > 0) {
 			win_add(&s->msgs, win_width(s->hit[i].limit_per), t, 1);

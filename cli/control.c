@@ -519,20 +519,6 @@ reputation(struct req *r, char *args, int64_t now)
 	}
 }
 
-/* Window and duration as a rule is written: "10m", "2h", "90s". */
-static void
-fmt_dur(int64_t s, char *buf, size_t n)
-{
-	if (s > 0 && s % 86400 == 0)
-		snprintf(buf, n, "%lldd", (long long)(s / 86400));
-	else if (s > 0 && s % 3600 == 0)
-		snprintf(buf, n, "%lldh", (long long)(s / 3600));
-	else if (s > 0 && s % 60 == 0)
-		snprintf(buf, n, "%lldm", (long long)(s / 60));
-	else
-		snprintf(buf, n, "%llds", (long long)s);
-}
-
 /* The decisions r's filter shows, as fn writes them, into tmp (a memory buffer the caller frees). */
 static void
 listed(struct req *r, store_decision_fn fn, struct outbuf *tmp)
@@ -564,8 +550,8 @@ rule_status(struct req *r, const char *name, int json)
 	}
 	ru = daemon_rule_conf(r->dm, i);
 	daemon_rule(r->dm, i, &st);
-	fmt_dur(ru->window, win, sizeof(win));
-	fmt_dur(ru->duration, dur, sizeof(dur));
+	conf_format_duration(ru->window, win, sizeof(win));
+	conf_format_duration(ru->duration, dur, sizeof(dur));
 	r->filter = FILTER_RULE;
 	r->rule = name;
 	if (json) {

@@ -517,6 +517,19 @@ conf_parse_duration(const char *s, int64_t *out)
 	return parse_duration(s, out);
 }
 
+void
+conf_format_duration(int64_t s, char *buf, size_t len)
+{
+	if (s % 86400 == 0 && s >= 86400)
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0 && s >= 3600)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0 && s >= 60)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%llds", (long long)s);
+}
+
 const char *
 key_kind_name(enum key_kind k)
 {

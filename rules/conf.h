@@ -124,6 +124,8 @@ const char *action_name(enum action a);
 int action_by_name(const char *name);
 /* "90s", "10m", "2h", "7d", "1w" or plain seconds; 1 and *out on success. */
 int conf_parse_duration(const char *s, int64_t *out);
+/* A duration as the language writes it: "10m", "2h", "7d", "90s" (the largest whole unit). */
+void conf_format_duration(int64_t s, char *buf, size_t len);
 const char *key_kind_name(enum key_kind k);
 
 #endif

@@ -478,19 +478,6 @@ engine_memory(const struct engine *e)
 	return m;
 }
 
-static void
-fmt_dur(int64_t s, char *buf, size_t len)
-{
-	if (s % 86400 == 0 && s >= 86400)
-		snprintf(buf, len, "%lldd", (long long)(s / 86400));
-	else if (s % 3600 == 0 && s >= 3600)
-		snprintf(buf, len, "%lldh", (long long)(s / 3600));
-	else if (s % 60 == 0 && s >= 60)
-		snprintf(buf, len, "%lldm", (long long)(s / 60));
-	else
-		snprintf(buf, len, "%llds", (long long)s);
-}
-
 int
 decision_reason(const struct decision *d, char *buf, size_t len)
 {
@@ -499,8 +486,8 @@ decision_reason(const struct decision *d, char *buf, size_t len)
 	const char *what;
 	char fieldbuf[64];
 
-	fmt_dur(r->window, win, sizeof(win));
-	fmt_dur(d->duration, dur, sizeof(dur));
+	conf_format_duration(r->window, win, sizeof(win));
+	conf_format_duration(d->duration, dur, sizeof(dur));
 	if (r->measure == M_COUNT)
 		what = "events";
 	else if (r->measure == M_DISTINCT && r->field == CF_IP && d->ip.family != 0 &&
