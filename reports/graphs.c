@@ -7,9 +7,14 @@
 #include "graphs.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rrdlib.h"
@@ -173,23 +178,144 @@ render_one(const struct rrdlib *rl, const char *rrd_esc, const char *dir, int ki
 	return 0;
 }
 
+/* One picture: graph number i of GRAPH_KINDS x GRAPH_PERIODS (its PNG, then its SVG when asked). */
+static int
+render_nth(const struct rrdlib *rl, const char *esc, const char *dir, int i, int64_t end, int svg,
+    struct graph_size *sizes, char *err, size_t errlen)
+{
+	int k = i / GRAPH_PERIODS, p = i % GRAPH_PERIODS;
+
+	if (render_one(rl, esc, dir, k, p, end, "PNG", sizes ? &sizes[i] : NULL, err, errlen) < 0)
+		return -1;
+	if (svg && render_one(rl, esc, dir, k, p, end, "SVG", NULL, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The pictures in the order they are handed out, dearest first (a day
+ * holds a point per minute, a year a point per day), so that the last ones
+ * taken are short and the processes end together.
+ */
+static int
+nth_by_cost(int i)
+{
+	return (i % GRAPH_KINDS) * GRAPH_PERIODS + i / GRAPH_KINDS;	/* the days, then the weeks, ... */
+}
+
+/* The threads of this process (/proc/self/task); 0 if unknown. */
+static int
+thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* What the drawing processes share: the next picture to take, and what each drew. */
+struct shared {
+	int next;
+	struct graph_size sizes[GRAPH_KINDS * GRAPH_PERIODS];
+	int failed[GRAPHS_JOBS_MAX];
+	char err[GRAPHS_JOBS_MAX][600];
+};
+
+/*
+ * Take pictures until none is left; 0, or -1 (sh->failed[job], the first
+ * failure's reason in sh->err[job]). One that fails does not stop the
+ * others: what can be drawn is current.
+ */
+static int
+take_pictures(struct shared *sh, int job, const struct rrdlib *rl, const char *esc, const char *dir, int64_t end,
+    int svg)
+{
+	char err[600];
+	int i;
+
+	while ((i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED)) < GRAPH_KINDS * GRAPH_PERIODS)
+		if (render_nth(rl, esc, dir, nth_by_cost(i), end, svg, sh->sizes, err, sizeof(err)) < 0 &&
+		    !sh->failed[job]) {
+			sh->failed[job] = 1;
+			snprintf(sh->err[job], sizeof(sh->err[job]), "%s", err);
+		}
+	return sh->failed[job] ? -1 : 0;
+}
+
 int
-graphs_render(const char *rrd, const char *dir, int64_t end, int svg, struct graph_size *sizes, char *err,
-    size_t errlen)
+graphs_render(const char *rrd, const char *dir, int64_t end, int svg, int jobs, struct graph_size *sizes,
+    char *err, size_t errlen)
 {
 	const struct rrdlib *rl = rrdlib(err, errlen);
+	struct shared local, *sh = &local;
+	pid_t pids[GRAPHS_JOBS_MAX];
 	char esc[4200];
+	int started = 0, rc;
 
 	if (rl == NULL)
 		return -1;
 	escape_path(rrd, esc, sizeof(esc));
-	for (int k = 0; k < GRAPH_KINDS; k++)
-		for (int p = 0; p < GRAPH_PERIODS; p++) {
-			if (render_one(rl, esc, dir, k, p, end, "PNG", sizes ? &sizes[k * GRAPH_PERIODS + p] : NULL, err,
-			    errlen) < 0)
-				return -1;
-			if (svg && render_one(rl, esc, dir, k, p, end, "SVG", NULL, err, errlen) < 0)
-				return -1;
+	if (jobs > GRAPHS_JOBS_MAX)
+		jobs = GRAPHS_JOBS_MAX;
+	memset(&local, 0, sizeof(local));
+	/*
+	 * Every picture allocates its image anew, larger than malloc's mmap
+	 * threshold: each would be mapped, faulted in page by page and unmapped
+	 * again (a tenth of the drawing's time on a VM). Kept in the heap
+	 * instead; the process that draws ends (report) or is a child (live).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	/*
+	 * The first picture is drawn here in any case: it loads the fonts and
+	 * the renderer's caches, which the children then inherit instead of
+	 * each loading them again. A fork is safe only from one thread (the
+	 * font machinery starts helper threads; they have ended by now, or
+	 * the rest is drawn here too).
+	 */
+	local.next = 1;
+	if (render_nth(rl, esc, dir, nth_by_cost(0), end, svg, local.sizes, local.err[0], sizeof(local.err[0])) < 0)
+		local.failed[0] = 1;
+	if (jobs > 1 && thread_count() == 1 &&
+	    (sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
+		*sh = local;
+		for (int j = 1; j < jobs; j++) {
+			pid_t pid = fork();
+
+			if (pid < 0)
+				break;
+			if (pid == 0)
+				_exit(take_pictures(sh, j, rl, esc, dir, end, svg) < 0);
+			pids[started++] = pid;
 		}
-	return 0;
+	} else
+		sh = &local;
+	rc = take_pictures(sh, 0, rl, esc, dir, end, svg);
+	for (int j = 0; j < started; j++) {
+		int status;
+
+		while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !sh->failed[j + 1]) {
+			sh->failed[j + 1] = 1;
+			snprintf(sh->err[j + 1], sizeof(sh->err[0]), "a process drawing graphs ended abnormally");
+		}
+	}
+	for (int j = 0; j <= started; j++)
+		if (sh->failed[j]) {
+			snprintf(err, errlen, "%s", sh->err[j]);
+			rc = -1;
+			break;
+		}
+	if (sizes != NULL)
+		memcpy(sizes, sh->sizes, sizeof(sh->sizes));
+	if (sh != &local)
+		munmap(sh, sizeof(*sh));
+	return rc;
 }

@@ -24,12 +24,16 @@ struct graph_size {
 	int width, height;	/* of the image, in pixels */
 };
 
+#define GRAPHS_JOBS_MAX 8
+
 /*
  * All the graphs of rrd into dir, ending at end (svg: SVG files too).
  * sizes (GRAPH_KINDS x GRAPH_PERIODS, may be NULL) receives each PNG's
- * size. 0, or -1 with the reason in err.
+ * size. jobs > 1: drawn by that many processes at once (this one and
+ * jobs - 1 children, forked after the first picture, which is drawn here).
+ * 0, or -1 with the reason in err.
  */
-int graphs_render(const char *rrd, const char *dir, int64_t end, int svg, struct graph_size *sizes, char *err,
-    size_t errlen);
+int graphs_render(const char *rrd, const char *dir, int64_t end, int svg, int jobs, struct graph_size *sizes,
+    char *err, size_t errlen);
 
 #endif

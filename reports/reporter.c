@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -278,6 +279,22 @@ later_end_first(const void *a, const void *b)
 	return x->until < y->until ? 1 : x->until > y->until ? -1 : 0;
 }
 
+/*
+ * The processors this process may run on (its affinity, not the machine's
+ * count): an offline report draws its pictures on that many at once. Live,
+ * the one drawing child draws them in turn (the daemon's share of the
+ * machine stays small).
+ */
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
+
 static void
 draw(struct reporter *r)
 {
@@ -288,7 +305,8 @@ draw(struct reporter *r)
 	struct dashboard_data d = { .host = r->host, .when = r->when, .conf = r->conf, .day = r->day,
 		.sizes = r->sizes, .svg = r->svg, .bans = bans, .bans_total = r->nheap, .last = last, .sync = r->live };
 
-	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->sizes, err, sizeof(err)) < 0)
+	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->live ? 1 : usable_cpus(), r->sizes, err,
+	    sizeof(err)) < 0)
 		fail(r, err);
 	{
 		/* the bans that last longest first */

@@ -207,6 +207,37 @@ check_eq "--keep 7d: only the newest day is left (Mar 1 and 5 are more than 7 da
 	"$(cd "$TMP/k" && ls -d 2024-* | xargs)"
 check_eq "a bad --interval is refused" 64 "$("$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/x" --interval 7m "$TMP/days.log" > /dev/null 2>&1; echo $?)"
 
+# -- the pictures are drawn by as many processes as this one may use (the report above: all the
+# CPUs); on one CPU (taskset) by this process alone: the same files either way. A picture that
+# cannot be written (a directory in its place) fails the report, naming it, whichever process drew it.
+if command -v taskset > /dev/null; then
+	taskset -c 0 "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/one" --year 2024 --interval 15m "$TMP/mail.log" 2> /dev/null
+	check "drawn on one CPU: the same graph files, of the same sizes, as drawn on all" python3 - "$TMP/r" "$TMP/one" <<'EOF'
+import glob, os, struct, sys
+def sizes(d):
+    out = {}
+    for f in sorted(glob.glob(os.path.join(d, '*.png'))):
+        b = open(f, 'rb').read(24)
+        out[os.path.basename(f)] = struct.unpack('>II', b[16:24])
+    return out
+a, b = sizes(sys.argv[1]), sizes(sys.argv[2])
+sys.exit(0 if len(a) == 12 and a == b else 1)
+EOF
+fi
+for cpus in all one; do
+	word=CPUs
+	[ "$cpus" = one ] && word=CPU
+	rm -rf "$TMP/bad"
+	mkdir -p "$TMP/bad/rejects-week.png/x"
+	pin=()
+	[ "$cpus" = one ] && pin=(taskset -c 0)
+	"${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/bad" --year 2024 "$TMP/mail.log" > /dev/null 2> "$TMP/bad.err"
+	rc=$?
+	check "a graph that cannot be written ($cpus $word): the report fails and names it" sh -c \
+		"[ $rc != 0 ] && grep -q 'rejects-week.png: cannot rename' '$TMP/bad.err'"
+	check "... and the other graphs are drawn all the same ($cpus $word)" test -s "$TMP/bad/decisions-year.png"
+done
+
 # -- librrd is loaded only by what reports: hidden (an empty file mounted over it, in a mount
 # namespace of this test's own), replay works and report says why it cannot
 LIBRRD=$(ldconfig -p | awk '$1 == "librrd.so.8" { print $NF; exit }')
