@@ -172,9 +172,10 @@ $(FUZZ_LIB): $(FUZZ_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# A target may need a file from outside the library (fuzz_ctl: the control socket's framing, cli/ctl.c;
+# A target may need a file from outside the library (fuzz_ctl: the control socket's framing, cli/ctl.c, and
+# the history its client reads, cli/history.c;
 # fuzz_control: its commands, cli/control.c, against a daemon.h of the target's own).
-FUZZ_EXTRA_fuzz_ctl := cli/ctl.c
+FUZZ_EXTRA_fuzz_ctl := cli/ctl.c cli/history.c
 FUZZ_EXTRA_fuzz_control := cli/control.c
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $$(FUZZ_EXTRA_fuzz_$$*)

@@ -65,6 +65,8 @@
 #define COMMIT_EVERY_MS 100	/* lines without a decision are committed at most this often (the event loop) */
 #define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
+#define AUDIT_MARK "decision-log-expired-upto"	/* decisions ended up to then are in the decision log */
+#define AUDIT_DEFAULT CTL_DECISION_LOG_DEFAULT
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
 #define CORR_BLOB "parser-correlation"
 #define CLUSTER_BLOB "cluster-position"	/* where this node reads the stream, and the numbers it took */
@@ -84,6 +86,7 @@
 #include "../privsep/sandbox.h"
 #include "../privsep/worker.h"
 #include "control.h"
+#include "audit.h"
 #include "daemon_state.h"
 #include "saved_counters.h"
 
@@ -1191,10 +1194,15 @@ on_remote(void *arg, const struct cluster_msg *m)
 
 	dm->dirty = 1;
 	if (m->op == CL_RELEASE) {
-		if (daemon_release(dm, m->key, now) > 0) {
+		long n = daemon_release(dm, m->key, now);
+
+		if (n > 0) {
+			struct audit_who who = { .by = BY_CLUSTER, .node = m->node };
+
 			daemon_fw_release(dm, m->key);
 			if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, m->key))
 				dm->map_dirty = 1;
+			audit_unban(dm->audit, now, m->key, n, &who);
 		}
 		log_info("cluster: %s released by node %s", m->key, m->node);
 		return;
@@ -1274,8 +1282,13 @@ daemon_commit(struct daemon *dm)
 	dm->commit_due = mono_ms() + COMMIT_EVERY_MS;
 	/* Enforce the new decisions in one firewall transaction, saved or not. */
 	for (int i = dm->nenforced; i < dm->nbatch; i++) {
-		fw_add_active(dm, &dm->batch[i]);
-		daemon_map_put(dm, &dm->batch[i]);
+		const struct stored_decision *d = &dm->batch[i];
+		struct audit_who who = { .by = d->origin != NULL ? BY_CLUSTER : BY_RULE, .node = d->origin };
+
+		fw_add_active(dm, d);
+		daemon_map_put(dm, d);
+		if (strcmp(d->action, "log") != 0 && d->until > (int64_t)time(NULL))
+			audit_ban(dm->audit, (int64_t)time(NULL), d, &who);
 	}
 	if (dm->nfwq > 0) {
 		fw_send(dm, dm->fwq, dm->nfwq);
@@ -1497,22 +1510,25 @@ say_unreached(const struct daemon *dm, const struct config *c)
 
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
 int
-daemon_reload(struct daemon *dm)
+daemon_reload(struct daemon *dm, const struct audit_who *who)
 {
-	struct config *nc = dm->conffile != NULL ? conf_load(dm->conffile, print_diag, NULL) : conf_empty();
+	struct config *nc;
 	struct rep_db *nr;
 	struct dnsrep *nd;
 	struct repwait *nw;
 	int ok;
 
-	if (nc == NULL) {
+	audit_check(dm->audit, (int64_t)time(NULL), 1);	/* (logrotate's postrotate reloads: a new log now) */
+	if ((nc = dm->conffile != NULL ? conf_load(dm->conffile, print_diag, NULL) : conf_empty()) == NULL) {
 		log_warnx("run: reload: %s has errors; keeping the running configuration", dm->conffile);
+		audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 0, "the configuration has errors", who);
 		return 0;
 	}
 	/* Its feeds are part of it: one that cannot be read is an error like any other. */
 	nr = load_feeds(dm, nc, &ok);
 	if (!ok) {
 		log_warnx("run: reload: a feed of %s cannot be read; keeping the running configuration", dm->conffile);
+		audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 0, "a feed cannot be read", who);
 		rep_free(nr);
 		conf_free(nc);
 		return 0;
@@ -1520,6 +1536,7 @@ daemon_reload(struct daemon *dm)
 	if (!zones_start(dm, nc, &nd, &nw)) {
 		log_warnx("run: reload: the DNS zones of %s cannot be set up; keeping the running configuration",
 		    dm->conffile);
+		audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 0, "the DNS zones cannot be set up", who);
 		rep_free(nr);
 		conf_free(nc);
 		return 0;
@@ -1567,12 +1584,15 @@ daemon_reload(struct daemon *dm)
 	if ((nc->report_dir == NULL) != (dm->report_dir_conf == NULL) ||
 	    (nc->report_dir != NULL && strcmp(nc->report_dir, dm->report_dir_conf) != 0))
 		log_warnx("run: reload: 'set report-dir' changed; it takes effect at the next restart");
-	if ((nc->user == NULL) != (dm->conf->user == NULL) ||
-	    (nc->user != NULL && strcmp(nc->user, dm->conf->user) != 0))
+	if ((nc->user == NULL) != (dm->user_conf == NULL) || (nc->user != NULL && strcmp(nc->user, dm->user_conf) != 0))
 		log_warnx("run: reload: 'set user' changed; it takes effect at the next restart");
 	watch_feeds(dm);
 	preload_sync(dm);
+	if ((nc->decision_log == NULL) != (dm->decision_log_conf == NULL) ||
+	    (nc->decision_log != NULL && strcmp(nc->decision_log, dm->decision_log_conf) != 0))
+		log_warnx("run: reload: 'set decision-log' changed; it takes effect at the next restart");
 	log_info("run: reloaded %s (%d rules)", dm->conffile ? dm->conffile : "(no configuration)", nc->nrules);
+	audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 1, NULL, who);
 	return 1;
 }
 
@@ -1795,6 +1815,70 @@ reports_setup(struct daemon *dm, const char *dir)
 }
 
 /* The Prometheus textfile, whole or not at all (node_exporter must never read half of it). */
+/*
+ * The decision log (audit.h): path, "off", or NULL for the default — the
+ * system's log directory for the system's daemon, the state directory's
+ * for one started with --state-dir (a test's or a second instance's
+ * entries never go into the system's trail). One that cannot be opened is
+ * said, and the daemon runs without it: protection does not wait for its
+ * record.
+ */
+static void
+audit_setup(struct daemon *dm, const char *path, const char *statedir, int statedir_given)
+{
+	char def[PATH_MAX], err[PATH_MAX + 200];
+	uint64_t upto;
+
+	if (path != NULL && strcmp(path, "off") == 0)
+		return;
+	if (path == NULL && statedir_given) {
+		snprintf(def, sizeof(def), "%s/decisions.log", statedir);
+		path = def;
+	} else if (path == NULL) {
+		path = AUDIT_DEFAULT;
+		if (mkdir("/var/log/mxguard", 0750) != 0 && errno != EEXIST)
+			log_warnx("run: cannot make /var/log/mxguard: %s", strerror(errno));
+	}
+	if ((dm->audit = audit_open(path, err, sizeof(err))) == NULL) {
+		log_warnx("run: decision log: %s; bans, unbans and expiries are not recorded (set decision-log "
+		    "\"PATH\" elsewhere, or off)", err);
+		return;
+	}
+	/* A first start records expiries from now on; a restart also those that came while it was stopped. */
+	dm->audit_upto = store_get_mark(dm->store, AUDIT_MARK, &upto) ? (int64_t)upto : (int64_t)time(NULL);
+}
+
+/* A decision whose time ran out: recorded unless another of the key's (same action) holds on past it. */
+static void
+audit_one_ended(void *arg, const struct stored_decision *d)
+{
+	struct daemon *dm = arg;
+
+	if (store_until(dm->store, d->key, d->action, d->until) > d->until)
+		return;		/* (extended: its end is the later one's) */
+	audit_expire(dm->audit, d);
+}
+
+/*
+ * The decisions ended since the last look, into the decision log, then
+ * the mark saved: a crash between the two records them again at the next
+ * start (twice rather than never).
+ */
+static void
+audit_expiries(struct daemon *dm, int64_t now)
+{
+	if (dm->audit == NULL || now <= dm->audit_upto)
+		return;
+	if (store_list_ended(dm->store, dm->audit_upto, now, audit_one_ended, dm) < 0)
+		return;		/* (tried again next time) */
+	if (store_begin(dm->store) < 0 || store_put_mark(dm->store, AUDIT_MARK, (uint64_t)now) < 0 ||
+	    store_commit(dm->store) < 0) {
+		store_rollback(dm->store);
+		return;
+	}
+	dm->audit_upto = now;
+}
+
 static void
 metrics_write(struct daemon *dm)
 {
@@ -1926,10 +2010,10 @@ process_setup(void)
  */
 static void
 worker_sandbox(const char *statedir, const char *sockpath, const char *smappath, const char *mapspec,
-    const char *reportdir, const char *metricsfile, const char *eventsfile)
+    const char *reportdir, const char *metricsfile, const char *eventsfile, const char *auditfile)
 {
-	char *copies[4] = { NULL, NULL, NULL, NULL }, err[PATH_MAX + 200];
-	const char *dirs[6], *files[2] = { eventsfile, "/dev/null" };
+	char *copies[5] = { NULL, NULL, NULL, NULL, NULL }, err[PATH_MAX + 200];
+	const char *dirs[7], *files[2] = { eventsfile, "/dev/null" };
 	int n = 0, abi;
 
 	dirs[n++] = statedir;
@@ -1943,6 +2027,13 @@ worker_sandbox(const char *statedir, const char *sockpath, const char *smappath,
 		dirs[n++] = reportdir;
 	if (metricsfile != NULL)
 		dirs[n++] = dirname(copies[3] = xstrdup(metricsfile));
+	if (auditfile != NULL) {
+		/* its directory (a rotation makes a new file there), unless it is the state directory */
+		const char *d = dirname(copies[4] = xstrdup(auditfile));
+
+		if (strcmp(d, statedir) != 0)
+			dirs[n++] = d;
+	}
 	setenv("SQLITE_TMPDIR", statedir, 1);
 	if ((abi = sandbox_enter(dirs, n, files, 2, err, sizeof(err))) < 0)
 		fatalx(EX_OSERR, "run: %s", err);	/* a worker that should be sandboxed and is not does not run */
@@ -1950,7 +2041,7 @@ worker_sandbox(const char *statedir, const char *sockpath, const char *smappath,
 		log_warnx("run: this kernel has no Landlock: the worker is confined by its user only");
 	else
 		log_info("privsep: the worker writes only in its %d directories (Landlock ABI %d)", n, abi);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		free(copies[i]);
 }
 
@@ -1963,6 +2054,7 @@ run_usage(FILE *f)
 	    "                   [--firewall BACKEND[:OPTIONS]] [--remove-on-exit] [--socketmap PATH]\n"
 	    "                   [--socketmap-group GROUP] [--map-file TYPE:PATH]\n"
 	    "                   [--cluster URL] [--node NAME] [--report-dir DIR] [--metrics-file PATH]\n"
+	    "                   [--decision-log PATH|off] [--user USER]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
@@ -1983,6 +2075,9 @@ run_usage(FILE *f)
 	    "                 (docs/REPORTS.md; overrides 'set report-dir')\n"
 	    "  --metrics-file PATH  write Prometheus metrics there every 15 s (node_exporter's\n"
 	    "                 textfile collector; overrides 'set metrics-file'); also ctl metrics\n"
+	    "  --decision-log PATH|off  the audit trail: every ban, unban, expiry, flush and reload\n"
+	    "                 as a JSON line (default " AUDIT_DEFAULT ", or DIR/decisions.log\n"
+	    "                 with --state-dir DIR; overrides 'set decision-log'); ctl history reads it\n"
 	    "  --user USER    privilege separation: read and judge the logs as USER (no\n"
 	    "                 capabilities); only the firewall stays with a root process\n"
 	    "                 (docs/ARCHITECTURE.md)\n");
@@ -2008,6 +2103,7 @@ cmd_run(int argc, char **argv)
 		{ "node", required_argument, NULL, 'N' },
 		{ "report-dir", required_argument, NULL, 'P' },
 		{ "metrics-file", required_argument, NULL, 'Q' },
+		{ "decision-log", required_argument, NULL, 'D' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "privsep-channel", required_argument, NULL, 'V' },	/* (a worker started again: privsep/priv.h) */
 		{ "agent", no_argument, NULL, 'a' },	/* (mxguard agent) */
@@ -2025,6 +2121,8 @@ cmd_run(int argc, char **argv)
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL, *user = NULL;
+	const char *auditpath = NULL;
+	int statedir_given = 0;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -2037,7 +2135,7 @@ cmd_run(int argc, char **argv)
 			sources = xrealloc(sources, (size_t)(nsources + 1) * sizeof(char *));
 			sources[nsources++] = optarg;
 			break;
-		case 'd': statedir = optarg; break;
+		case 'd': statedir = optarg; statedir_given = 1; break;
 		case 'F': from_start = 1; break;
 		case 'A':
 			if (!conf_parse_duration(optarg, &since) || since <= 0) {
@@ -2051,6 +2149,7 @@ cmd_run(int argc, char **argv)
 		case 'N': nodename = optarg; break;
 		case 'P': reportdir = optarg; break;
 		case 'Q': metricsfile = optarg; break;
+		case 'D': auditpath = optarg; break;
 		case 'a': dm.agent = 1; break;
 		case 'U': user = optarg; break;
 		case 'V': {
@@ -2287,6 +2386,8 @@ cmd_run(int argc, char **argv)
 			    (long long)(mono_ms() - t0));
 	}
 	dm.report_dir_conf = dm.conf->report_dir != NULL ? xstrdup(dm.conf->report_dir) : NULL;
+	dm.user_conf = dm.conf->user != NULL ? xstrdup(dm.conf->user) : NULL;
+	dm.decision_log_conf = dm.conf->decision_log != NULL ? xstrdup(dm.conf->decision_log) : NULL;
 	if (metricsfile == NULL)
 		metricsfile = dm.conf->metrics_file;
 	dm.metrics_file = metricsfile != NULL ? xstrdup(metricsfile) : NULL;
@@ -2309,6 +2410,7 @@ cmd_run(int argc, char **argv)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
 			    (long long)(mono_ms() - t0));
 	}
+	audit_setup(&dm, auditpath != NULL ? auditpath : dm.conf->decision_log, statedir, statedir_given);
 	dm.expiry = fw_expiry_new();
 	if (dm.cl != NULL)
 		cluster_restore(&dm);
@@ -2426,13 +2528,16 @@ cmd_run(int argc, char **argv)
 	}
 	if (user != NULL)
 		worker_sandbox(statedir, lfd >= 0 ? sockpath : NULL, smap != NULL ? smappath : NULL, mapspec,
-		    dm.reports != NULL ? reportdir : NULL, dm.metrics_file, eventsfile);
+		    dm.reports != NULL ? reportdir : NULL, dm.metrics_file, eventsfile,
+		    dm.audit != NULL ? audit_path(dm.audit) : NULL);
 	dm.smap_on = smap != NULL;
 	if (mapspec != NULL)
 		snprintf(dm.maptype, sizeof(dm.maptype), "%.*s", (int)strcspn(mapspec, ":"), mapspec);
 	if (!dm.agent)
 		say_unreached(&dm, dm.conf);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
+	audit_daemon(dm.audit, (int64_t)time(NULL), "start", conffile);
+	audit_expiries(&dm, (int64_t)time(NULL));	/* (those that ended while it was stopped) */
 	/*
 	 * The starting positions are saved at once: a first start stopped
 	 * before it saved anything would begin at the logs' end again, past
@@ -2498,7 +2603,7 @@ cmd_run(int argc, char **argv)
 
 			while ((k = read(sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP)
-					daemon_reload(&dm);
+					daemon_reload(&dm, &(struct audit_who){ .by = BY_SIGNAL, .sig = SIGHUP });
 				else
 					stop = 1;
 			}
@@ -2521,6 +2626,8 @@ cmd_run(int argc, char **argv)
 		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
+		audit_expiries(&dm, (int64_t)time(NULL));
+		audit_check(dm.audit, (int64_t)time(NULL), 0);
 		if (dm.reports != NULL)
 			reporter_tick(dm.reports, time(NULL));	/* live: finished minutes written, graphs redrawn */
 		if (dm.metrics_file != NULL && mono_ms() >= dm.metrics_due) {
@@ -2586,6 +2693,8 @@ cmd_run(int argc, char **argv)
 		metrics_write(&dm);	/* the last figures, while everything is still there */
 	log_info("run: stopping: %llu lines, %llu events, %llu decisions", (unsigned long long)dm.lines,
 	    (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
+	audit_daemon(dm.audit, (int64_t)time(NULL), "stop", conffile);
+	audit_close(dm.audit);
 	for (int i = 0; i < dm.nsrc; i++)
 		follow_free(dm.src[i]);
 	free(dm.src);
@@ -2615,9 +2724,11 @@ cmd_run(int argc, char **argv)
 	free(dm.preload);
 	parser_free(dm.parser);
 	free(dm.metrics_file);
-		reporter_free(dm.reports);	/* (its minute in progress is in the last commit) */
+	reporter_free(dm.reports);	/* (its minute in progress is in the last commit) */
 	free(dm.report_dir_conf);
-		counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
+	free(dm.user_conf);
+	free(dm.decision_log_conf);
+	counters_free(dm.cnt);	/* what was gathered and not sent is lost: a tick's worth of counting */
 	cluster_free(dm.cl);	/* what is not published yet is in the saved outbox */
 	free(dm.cl_url);
 	free(dm.cl_staged);

@@ -32,6 +32,7 @@ struct req {
 	int plen;
 	const char *rule;
 	long shown;
+	struct audit_who who;	/* the caller, for the decision log */
 };
 
 /* "3d 4h", "2h 5m", "45s": a time left in the two largest units it has. */
@@ -266,7 +267,7 @@ ctl_ban(struct req *r, char *args)
 		reply(r, "error: not banned: %s (add --force to ban it all the same)\n", why);
 		return;
 	}
-	if (daemon_ban(r->dm, &a, plen, (enum action)act, dur, r->now, key, sizeof(key)) < 0) {
+	if (daemon_ban(r->dm, &a, plen, (enum action)act, dur, r->now, key, sizeof(key), &r->who) < 0) {
 		reply(r, "error: cannot save the ban\n");
 		return;
 	}
@@ -338,7 +339,7 @@ ctl_unban(struct req *r, char *args)
 	}
 	for (int i = 0; i < ks.n; i++) {
 		int u = 0;
-		long n = daemon_unban(r->dm, k[i], r->now, &u);
+		long n = daemon_unban(r->dm, k[i], r->now, &u, &r->who);
 
 		if (n < 0) {
 			reply(r, "error: the state database cannot be changed (see the daemon's log)\n");
@@ -614,9 +615,10 @@ no_args(struct req *r, const char *cmd, const char *args)
 }
 
 void
-control_answer(void *dm, char *req, struct outbuf *out)
+control_answer(void *dm, const struct ctl_peer *peer, char *req, struct outbuf *out)
 {
-	struct req r = { .dm = dm, .o = out, .now = time(NULL) };
+	struct req r = { .dm = dm, .o = out, .now = time(NULL),
+		.who = { .by = BY_CTL, .uid = peer->uid, .pid = peer->pid } };
 	char *cmd = req, *args, *w[2];
 	int json = 0, nw;
 	int64_t now = r.now;
@@ -673,18 +675,30 @@ control_answer(void *dm, char *req, struct outbuf *out)
 		ctl_unban(&r, args);
 	} else if (strcmp(cmd, "flush") == 0) {
 		if (no_args(&r, cmd, args))
-			reply(&r, "released %ld decision(s)\n", daemon_flush(r.dm, now));
+			reply(&r, "released %ld decision(s)\n", daemon_flush(r.dm, now, &r.who));
 	} else if (strcmp(cmd, "reload") == 0) {
 		const char *conffile = daemon_conffile(r.dm);
 
 		if (!no_args(&r, cmd, args))
 			return;
-		if (daemon_reload(r.dm))
+		if (daemon_reload(r.dm, &r.who))
 			reply(&r, "reloaded %s\n", conffile ? conffile : "(no configuration)");
 		else
 			reply(&r, "error: %s has errors; the running configuration is kept (see the daemon's log)\n",
 			    conffile);
+	} else if (strcmp(cmd, "decision-log") == 0) {
+		/* (asked by ctl history, which reads the log itself: a long history never holds the daemon up) */
+		if (no_args(&r, cmd, args)) {
+			const char *path = daemon_decision_log(r.dm);
+
+			if (path != NULL) {
+				ob_put(out, path, strlen(path));
+				ob_putc(out, '\n');
+			}
+			else
+				reply(&r, "error: this daemon keeps no decision log (set decision-log off)\n");
+		}
 	} else
 		reply(&r, "error: unknown command '%s' (status [RULE], stats, decisions [ADDR|RULE], reputation, metrics, "
-		    "ban, unban, reload, flush)\n", cmd);
+		    "ban, unban, reload, flush, decision-log)\n", cmd);
 }

@@ -8,12 +8,13 @@
 #define MXG_CONTROL_H
 
 #include "../common/outbuf.h"
+#include "ctl.h"
 
 /*
- * One request line (ctl.h's ctl_handler; arg is the struct daemon):
- * the answer is appended to out. Replies that start with "error: " are
+ * One request line from peer (ctl.h's ctl_handler; arg is the struct
+ * daemon): the answer is appended to out. Replies that start with "error: " are
  * failures.
  */
-void control_answer(void *dm, char *req, struct outbuf *out);
+void control_answer(void *dm, const struct ctl_peer *peer, char *req, struct outbuf *out);
 
 #endif

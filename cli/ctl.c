@@ -23,6 +23,7 @@
 #include "../common/xalloc.h"
 #include "../common/clock.h"
 #include "commands.h"
+#include "history.h"
 
 static int
 fill_addr(struct sockaddr_un *sa, const char *path)
@@ -79,6 +80,7 @@ struct cconn {
 	char req[CTL_MAXREQ];
 	struct outbuf out;	/* the answer (memory only) */
 	size_t off;		/* ... bytes of it sent */
+	struct ctl_peer peer;	/* who connected (the kernel's word: SO_PEERCRED) */
 };
 
 struct ctl_server {
@@ -185,7 +187,7 @@ step(struct cconn *c, int64_t ms, ctl_handler h, void *arg)
 			OB_LIT(&c->out, "error: request too long\n");
 		else {
 			c->req[strcspn(c->req, "\r\n")] = '\0';
-			h(arg, c->req, &c->out);
+			h(arg, &c->peer, c->req, &c->out);
 		}
 	}
 	return send_some(c);
@@ -240,6 +242,17 @@ ctl_serve(struct ctl_server *cs, short lrevents, const struct pollfd *pfd, int n
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		{
+			struct ucred cr;
+			socklen_t cl = sizeof(cr);
+
+			/* (the uid is the kernel's; a failure leaves uid -1, "not known") */
+			c->peer.uid = (uid_t)-1;
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0) {
+				c->peer.uid = cr.uid;
+				c->peer.pid = cr.pid;
+			}
+		}
 		c->deadline_ms = ms + CTL_READ_MS;
 		/* A client like mxguard ctl has sent its line already: answered now, it never waits. */
 		if (step(c, ms, h, arg) != 0) {
@@ -269,8 +282,111 @@ ctl_usage(FILE *f)
 	    "                           trusted addresses and this host's own unless --force)\n"
 	    "  unban ADDR[/LEN]         release every decision whose prefix holds it (or a key as listed)\n"
 	    "  reputation ADDR...       what the feeds and zones say of addresses\n"
+	    "  history [--file PATH] [ADDR[/LEN] | RULE]\n"
+	    "                           the decision log: bans, unbans, expiries, flushes, reloads, and who\n"
+	    "                           (rotated copies too; the daemon's log, or --file)\n"
 	    "  metrics | reload | flush\n"
 	    "Exit status: 0; 64 for a word a command does not take; 65 when the daemon refuses; 69 unreachable.\n");
+}
+
+/*
+ * One request line to the daemon at path. The answer goes to stdout (to
+ * stderr if it is an error), or into capture (NUL-terminated, cut at cap)
+ * when capture is not NULL. The exit status: 0, EX_USAGE (a word the
+ * command does not take), EX_DATAERR (refused), EX_UNAVAILABLE, EX_IOERR.
+ */
+static int
+ask(const char *path, const char *req, size_t n, char *capture, size_t cap)
+{
+	struct sockaddr_un sa;
+	struct timeval tmo = { .tv_sec = 30 };
+	char buf[65536];
+	int fd, failed = 0, first = 1;
+	size_t got = 0;
+	ssize_t k;
+
+	if (fill_addr(&sa, path) < 0)
+		return EX_USAGE;
+	/*
+	 * A daemon that is stuck (or a socket that is not one) must not hang
+	 * scripts that call us: connecting, sending and each read get 30 s.
+	 */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (capture == NULL)
+			log_warn("ctl: cannot reach the daemon at %s", path);
+		if (fd >= 0)
+			close(fd);
+		return EX_UNAVAILABLE;
+	}
+	if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		log_warn("ctl: send");
+		close(fd);
+		return EX_IOERR;
+	}
+	while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && k >= 7 && memcmp(buf, "error: ", 7) == 0)
+			failed = k >= 14 && memcmp(buf, "error: usage: ", 14) == 0 ? EX_USAGE : EX_DATAERR;
+		first = 0;
+		if (capture != NULL) {
+			size_t take = (size_t)k < cap - 1 - got ? (size_t)k : cap - 1 - got;
+
+			memcpy(capture + got, buf, take);
+			got += take;
+		} else
+			fwrite(buf, 1, (size_t)k, failed ? stderr : stdout);
+	}
+	if (capture != NULL)
+		capture[got] = '\0';
+	if (k < 0) {
+		log_warn("ctl: no complete answer from the daemon");
+		close(fd);
+		return EX_UNAVAILABLE;
+	}
+	close(fd);
+	return failed;
+}
+
+#define HISTORY_USAGE "history [--file PATH] [ADDR[/LEN] | RULE]"
+
+/*
+ * "history [--file PATH] [ADDR[/LEN] | RULE]": the decision log, read here
+ * (history.h). Its path is the daemon's (asked: "decision-log"); with the
+ * daemon stopped, the default one; --file names another.
+ */
+static int
+ctl_history(const char *sock, int json, int argc, char **argv)
+{
+	char answer[4200];
+	const char *file = NULL, *filter = NULL;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--file") == 0 && i + 1 < argc && file == NULL)
+			file = argv[++i];
+		else if (argv[i][0] != '-' && filter == NULL)
+			filter = argv[i];
+		else {
+			fprintf(stderr, "mxguard ctl: error: usage: " HISTORY_USAGE ": '%s' is not taken here\n", argv[i]);
+			return EX_USAGE;
+		}
+	}
+	if (file == NULL) {
+		rc = ask(sock, "decision-log\n", 13, answer, sizeof(answer));
+		if (rc == EX_UNAVAILABLE) {
+			file = CTL_DECISION_LOG_DEFAULT;
+			fprintf(stderr, "mxguard ctl: history: no daemon answers at %s; reading %s\n", sock, file);
+		} else if (rc != 0) {
+			fprintf(stderr, "mxguard ctl: %s", answer);
+			return rc;
+		} else {
+			answer[strcspn(answer, "\n")] = '\0';
+			file = answer;
+		}
+	}
+	return history_show(file, filter, json, stdout);
 }
 
 int
@@ -283,12 +399,9 @@ cmd_ctl(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_SOCKET_DEFAULT;
-	struct sockaddr_un sa;
-	char req[CTL_MAXREQ], buf[65536];
-	int json = 0, c, fd, failed = 0, first = 1;
-	struct timeval tmo = { .tv_sec = 30 };
+	char req[CTL_MAXREQ];
+	int json = 0, c;
 	size_t n = 0;
-	ssize_t k;
 
 	/* "+": stop at the command, whose own words may look like options. */
 	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
@@ -303,6 +416,8 @@ cmd_ctl(int argc, char **argv)
 		ctl_usage(stderr);
 		return EX_USAGE;
 	}
+	if (strcmp(argv[optind], "history") == 0)
+		return ctl_history(path, json, argc - optind - 1, argv + optind + 1);
 	n = (size_t)snprintf(req, sizeof(req), "%s", json ? "--json" : "");
 	for (int i = optind; i < argc && n < sizeof(req); i++)
 		n += (size_t)snprintf(req + n, sizeof(req) - n, "%s%s", n ? " " : "", argv[i]);
@@ -311,37 +426,5 @@ cmd_ctl(int argc, char **argv)
 		return EX_USAGE;
 	}
 	req[n++] = '\n';
-	if (fill_addr(&sa, path) < 0)
-		return EX_USAGE;
-	/*
-	 * A daemon that is stuck (or a socket that is not one) must not hang
-	 * scripts that call us: connecting, sending and each read get 30 s.
-	 */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		log_warn("ctl: cannot reach the daemon at %s", path);
-		if (fd >= 0)
-			close(fd);
-		return EX_UNAVAILABLE;
-	}
-	if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
-		log_warn("ctl: send");
-		close(fd);
-		return EX_IOERR;
-	}
-	while ((k = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && k >= 7 && memcmp(buf, "error: ", 7) == 0)
-			failed = k >= 14 && memcmp(buf, "error: usage: ", 14) == 0 ? EX_USAGE : EX_DATAERR;
-		first = 0;
-		fwrite(buf, 1, (size_t)k, failed ? stderr : stdout);
-	}
-	if (k < 0) {
-		log_warn("ctl: no complete answer from the daemon");
-		close(fd);
-		return EX_UNAVAILABLE;
-	}
-	close(fd);
-	return failed;	/* 0, EX_USAGE (a word the command does not take) or EX_DATAERR */
+	return ask(path, req, n, NULL, 0);
 }

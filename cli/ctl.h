@@ -16,10 +16,12 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../common/outbuf.h"
 
 #define CTL_SOCKET_DEFAULT "/run/mxguard.sock"
+#define CTL_DECISION_LOG_DEFAULT "/var/log/mxguard/decisions.log"	/* (the daemon's default: cli/audit.h) */
 #define CTL_MAXREQ 512
 #define CTL_MAX_CONNS 16
 #define CTL_READ_MS 2000
@@ -30,11 +32,18 @@ int ctl_listen(const char *path);
 
 struct ctl_server;
 
+/* Who sent a request: the connecting process, as the kernel says (SO_PEERCRED). */
+struct ctl_peer {
+	uid_t uid;		/* (uid_t)-1: not known */
+	pid_t pid;		/* 0: not known */
+};
+
 /*
- * One request: req is the line (NUL-terminated, without its newline);
- * the answer goes into out (a memory buffer the server owns and sends).
+ * One request from peer: req is the line (NUL-terminated, without its
+ * newline); the answer goes into out (a memory buffer the server owns and
+ * sends).
  */
-typedef void (*ctl_handler)(void *arg, char *req, struct outbuf *out);
+typedef void (*ctl_handler)(void *arg, const struct ctl_peer *peer, char *req, struct outbuf *out);
 
 /* The clients of listener lfd (the caller keeps lfd). */
 struct ctl_server *ctl_server_new(int lfd);

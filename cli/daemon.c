@@ -77,7 +77,7 @@ daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct r
 
 int
 daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act, int64_t dur, int64_t now,
-    char *key, size_t keysz)
+    char *key, size_t keysz, const struct audit_who *who)
 {
 	char abuf[ADDR_STRLEN];
 	struct stored_decision sd;
@@ -106,6 +106,7 @@ daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act,
 	daemon_fw_one(dm, &sd);
 	daemon_map_put(dm, &sd);
 	dm->dec_by_action[act]++;
+	audit_ban(dm->audit, now, &sd, who);
 
 	/* Printed as a rule's decision is (docs/EVENTS.md's decision lines). */
 	OB_LIT(&dm->out, "{\"ts\":\"");
@@ -122,7 +123,7 @@ daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act,
 }
 
 long
-daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared)
+daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared, const struct audit_who *who)
 {
 	long n = daemon_release(dm, key, now);
 	struct cluster_msg m = { .op = CL_RELEASE };
@@ -143,20 +144,30 @@ daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared)
 		if (dm->dmap != NULL && dmap_del(dm->dmap, DK_CLIENT, key))
 			dm->map_dirty = 1;
 	}
+	if (n >= 0)
+		audit_unban(dm->audit, now, key, n, who);	/* (n 0: released on the cluster's other nodes only) */
 	return n;
 }
 
 long
-daemon_flush(struct daemon *dm, int64_t now)
+daemon_flush(struct daemon *dm, int64_t now, const struct audit_who *who)
 {
 	long n = daemon_release(dm, NULL, now);
 
+	if (n >= 0)
+		audit_flush(dm->audit, now, n, who);
 	daemon_fw_flush(dm);
 	if (dm->dmap != NULL) {
 		dmap_clear(dm->dmap);
 		dm->map_dirty = 1;
 	}
 	return n;
+}
+
+const char *
+daemon_decision_log(const struct daemon *dm)
+{
+	return dm->audit != NULL ? audit_path(dm->audit) : NULL;
 }
 
 const char *

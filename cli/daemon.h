@@ -21,6 +21,7 @@
 #include "../rules/conf.h"
 #include "../rules/engine.h"
 #include "../state/store.h"
+#include "audit.h"
 
 struct daemon;
 
@@ -72,22 +73,28 @@ void daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, str
 /*
  * A manual decision on net/plen (host bits clear) for dur seconds (> 0),
  * like a rule's: saved, shared with the cluster, enforced at the firewall
- * and the map, and printed as a decision. Its key (the address, with
+ * and the map, printed as a decision and written to the decision log as
+ * caused by who. Its key (the address, with
  * "/LEN" when it is a prefix) goes into key. 0, or -1 if it could not be
  * saved (then nothing else happened).
  */
 int daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act, int64_t dur, int64_t now,
-    char *key, size_t keysz);
+    char *key, size_t keysz, const struct audit_who *who);
 /*
  * End key's decisions (as "decisions" lists them) here and, with a
  * cluster, on every node; -1 if the store failed, else how many.
  * *unshared is set when the release could not be saved for the cluster.
  */
-long daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared);
+long daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared, const struct audit_who *who);
 /* End every decision, flush the firewall and empty the map; how many (-1: the store failed). */
-long daemon_flush(struct daemon *dm, int64_t now);
-/* Load the configuration again; 1 if it took (a broken one is reported and kept out). */
-int daemon_reload(struct daemon *dm);
+long daemon_flush(struct daemon *dm, int64_t now, const struct audit_who *who);
+/*
+ * Load the configuration again, and start a new decision log if the old
+ * one was moved; 1 if it took (a broken one is reported and kept out).
+ */
+int daemon_reload(struct daemon *dm, const struct audit_who *who);
+/* The decision log's path (audit.h), or NULL: none is kept. */
+const char *daemon_decision_log(const struct daemon *dm);
 /* The configuration file, or NULL: none. */
 const char *daemon_conffile(const struct daemon *dm);
 /* The daemon's figures in Prometheus' text format (cli/metrics.c). */

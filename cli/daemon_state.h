@@ -110,8 +110,12 @@ struct daemon {
 	int64_t newest_ts;	/* the newest event time read (the lag behind the log) */
 	char *metrics_file;	/* --metrics-file or 'set metrics-file': the Prometheus textfile, or NULL */
 	int64_t metrics_due;	/* when it is written next (monotonic ms) */
+	struct audit *audit;	/* the decision log, or NULL (set decision-log off) */
+	int64_t audit_upto;	/* decisions ended up to this time are in it as expired (saved: AUDIT_MARK) */
 	int metrics_failed;	/* writing it failed: said once */
 	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */
+	char *user_conf;	/* ... set user */
+	char *decision_log_conf;	/* ... set decision-log */
 	uint64_t cnt_keyver;	/* counters_key_version() the engine has */
 	struct redis_url *cl_url;	/* where the cluster is (counters are set up at a reload that needs them) */
 	int agent;		/* mxguard agent: enforces the cluster's decisions, reads no logs, publishes nothing */

@@ -1782,6 +1782,26 @@ parse_statements(struct P *p)
 				free(p->c->metrics_file);
 				p->c->metrics_file = xstrdup(path);
 				lex_advance(p);
+			} else if (lex_accept_word(p, "decision-log")) {
+				/* "set decision-log "PATH"" or "set decision-log off": the audit trail (cli/audit.h) */
+				const struct token *v = lex_cur(p);
+				char path[PATH_MAX];
+
+				if (v->t == T_WORD && strcmp(v->text, "off") == 0) {
+					free(p->c->decision_log);
+					p->c->decision_log = xstrdup("off");
+					lex_advance(p);
+					continue;
+				}
+				if (v->t != T_STRING || v->text[0] == '\0') {
+					ERR(p, v, "set decision-log: expected a file name in quotes, or off");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				resolve_path(v, path, sizeof(path));
+				free(p->c->decision_log);
+				p->c->decision_log = xstrdup(path);
+				lex_advance(p);
 			} else if (lex_accept_word(p, "rrdcached")) {
 				/* "set rrdcached "unix:/run/rrdcached.sock"": the RRD's updates go through rrdcached */
 				const struct token *v = lex_cur(p);
@@ -1796,7 +1816,8 @@ parse_statements(struct P *p)
 				lex_advance(p);
 			} else {
 				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, widest-ban, log, firewall, socketmap, "
-				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, user)", lex_tok_desc(lex_cur(p)));
+				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, decision-log, user)",
+				    lex_tok_desc(lex_cur(p)));
 				recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
@@ -1927,6 +1948,7 @@ conf_free(struct config *c)
 	free(c->report_at);
 	free(c->rrdcached);
 	free(c->metrics_file);
+	free(c->decision_log);
 	for (int i = 0; i < c->nfeeds; i++) {
 		free(c->feeds[i]->path);
 		free(c->feeds[i]->at);

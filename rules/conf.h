@@ -104,6 +104,7 @@ struct config {
 	int report_svg;			/* ... svg */
 	char *rrdcached;		/* "set rrdcached "unix:/PATH"" */
 	char *metrics_file;		/* "set metrics-file "PATH"": Prometheus' textfile */
+	char *decision_log;		/* "set decision-log "PATH"" (or "off"): the audit trail; NULL: the default */
 	int natc;
 };
 

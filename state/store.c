@@ -18,7 +18,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *get_pos, *put_pos, *get_mark, *put_mark, *put_dec, *count_dec, *get_blob, *put_blob;
-	sqlite3_stmt *list_dec, *release_key, *release_all, *until_key;
+	sqlite3_stmt *list_dec, *list_ended, *release_key, *release_all, *until_key;
 	sqlite3_stmt *put_out, *del_out, *list_out;
 	sqlite3_stmt *put_win, *del_win, *clear_win, *list_win, *put_wrule, *del_wrule, *list_wrule;
 };
@@ -46,6 +46,7 @@ static const char schema[] =
 static const char *const added_columns[][2] = {
 	{ "decisions", "origin TEXT" },		/* the cluster node that decided; NULL: this one */
 	{ "decisions", "reason TEXT" },		/* why, as the decision line said it; NULL: not known (older rows, peers) */
+	{ "decisions", "released INTEGER" },	/* 1: ended early (unban, flush), not by its time; NULL: not */
 };
 
 static int
@@ -104,8 +105,10 @@ store_open(const char *dir, char *err, size_t errlen)
 	    prep(s, &s->put_blob, "INSERT OR REPLACE INTO blobs VALUES (?, ?)") ||
 	    prep(s, &s->list_dec, "SELECT rule, key, action, ts, until, value, level, origin, reason FROM decisions "
 		"WHERE until > ? ORDER BY until DESC") ||
-	    prep(s, &s->release_key, "UPDATE decisions SET until = ? WHERE key = ? AND until > ?") ||
-	    prep(s, &s->release_all, "UPDATE decisions SET until = ? WHERE until > ?") ||
+	    prep(s, &s->list_ended, "SELECT rule, key, action, ts, until, value, level, origin, reason FROM decisions "
+		"WHERE until > ? AND until <= ? AND released IS NULL ORDER BY until") ||
+	    prep(s, &s->release_key, "UPDATE decisions SET until = ?, released = 1 WHERE key = ? AND until > ?") ||
+	    prep(s, &s->release_all, "UPDATE decisions SET until = ?, released = 1 WHERE until > ?") ||
 	    prep(s, &s->until_key, "SELECT max(until) FROM decisions WHERE key = ? AND action = ? AND until > ?") ||
 	    prep(s, &s->put_out, "INSERT OR REPLACE INTO outbox VALUES (?, ?)") ||
 	    prep(s, &s->del_out, "DELETE FROM outbox WHERE seq <= ?") ||
@@ -140,6 +143,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->get_blob);
 	sqlite3_finalize(s->put_blob);
 	sqlite3_finalize(s->list_dec);
+	sqlite3_finalize(s->list_ended);
 	sqlite3_finalize(s->release_key);
 	sqlite3_finalize(s->release_all);
 	sqlite3_finalize(s->until_key);
@@ -330,29 +334,44 @@ store_get_blob(struct store *s, const char *name, void **data, size_t *len)
 	return found;
 }
 
-int
-store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg)
+/* Each row of st (the columns of list_dec) to fn. */
+static int
+each_decision(sqlite3_stmt *st, store_decision_fn fn, void *arg)
 {
 	int rc;
 
-	sqlite3_bind_int64(s->list_dec, 1, now);
-	while ((rc = sqlite3_step(s->list_dec)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stored_decision d = {
-			.rule = (const char *)sqlite3_column_text(s->list_dec, 0),
-			.key = (const char *)sqlite3_column_text(s->list_dec, 1),
-			.action = (const char *)sqlite3_column_text(s->list_dec, 2),
-			.ts = sqlite3_column_int64(s->list_dec, 3),
-			.until = sqlite3_column_int64(s->list_dec, 4),
-			.value = (uint64_t)sqlite3_column_int64(s->list_dec, 5),
-			.level = (uint32_t)sqlite3_column_int64(s->list_dec, 6),
-			.origin = (const char *)sqlite3_column_text(s->list_dec, 7),
-			.reason = (const char *)sqlite3_column_text(s->list_dec, 8),
+			.rule = (const char *)sqlite3_column_text(st, 0),
+			.key = (const char *)sqlite3_column_text(st, 1),
+			.action = (const char *)sqlite3_column_text(st, 2),
+			.ts = sqlite3_column_int64(st, 3),
+			.until = sqlite3_column_int64(st, 4),
+			.value = (uint64_t)sqlite3_column_int64(st, 5),
+			.level = (uint32_t)sqlite3_column_int64(st, 6),
+			.origin = (const char *)sqlite3_column_text(st, 7),
+			.reason = (const char *)sqlite3_column_text(st, 8),
 		};
 
 		fn(arg, &d);
 	}
-	sqlite3_reset(s->list_dec);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg)
+{
+	sqlite3_bind_int64(s->list_dec, 1, now);
+	return each_decision(s->list_dec, fn, arg);
+}
+
+int
+store_list_ended(struct store *s, int64_t after, int64_t upto, store_decision_fn fn, void *arg)
+{
+	sqlite3_bind_int64(s->list_ended, 1, after);
+	sqlite3_bind_int64(s->list_ended, 2, upto);
+	return each_decision(s->list_ended, fn, arg);
 }
 
 long

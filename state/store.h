@@ -64,10 +64,16 @@ long store_count_active(struct store *s, int64_t now);
 typedef void (*store_decision_fn)(void *arg, const struct stored_decision *d);
 int store_list_active(struct store *s, int64_t now, store_decision_fn fn, void *arg);
 
+/*
+ * Call fn for each decision whose time ran out in (after, upto], soonest
+ * first; not those released early (store_release marks them).
+ */
+int store_list_ended(struct store *s, int64_t after, int64_t upto, store_decision_fn fn, void *arg);
+
 /* The latest end of key's decisions with this action in force at `now`; 0 if none (or on error). */
 int64_t store_until(struct store *s, const char *key, const char *action, int64_t now);
 
-/* End the decisions in force for key (all keys if NULL) now; returns how many. */
+/* End the decisions in force for key (all keys if NULL) now, marked released; returns how many. */
 long store_release(struct store *s, const char *key, int64_t now);
 
 /*

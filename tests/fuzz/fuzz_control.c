@@ -150,11 +150,12 @@ daemon_reputation(struct daemon *dm, const struct addr *a, int64_t now, struct r
 
 int
 daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act, int64_t dur, int64_t now,
-    char *key, size_t keysz)
+    char *key, size_t keysz, const struct audit_who *who)
 {
 	struct addr masked = *net;
 
 	(void)now;
+	check(who->by == BY_CTL && who->uid == 0 && who->pid == 4242, "ban: not the caller's credentials");
 	check(net->family == 4 || net->family == 6, "ban: not an address");
 	check(plen >= 0 && plen <= (net->family == 4 ? 32 : 128), "ban: prefix length outside its family");
 	addr_mask(&masked, plen);
@@ -170,25 +171,34 @@ daemon_ban(struct daemon *dm, const struct addr *net, int plen, enum action act,
 }
 
 long
-daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared)
+daemon_unban(struct daemon *dm, const char *key, int64_t now, int *unshared, const struct audit_who *who)
 {
 	(void)now;
+	check(who->by == BY_CTL && who->uid == 0 && who->pid == 4242, "unban: not the caller's credentials");
 	check(*key != '\0' && strlen(key) < CTL_MAXREQ, "unban: empty or overlong key");
 	*unshared = (dm->sw & SW_UNSHARED) != 0;
 	return dm->sw & SW_STORE_FAILED ? -1 : 1;
 }
 
 long
-daemon_flush(struct daemon *dm, int64_t now)
+daemon_flush(struct daemon *dm, int64_t now, const struct audit_who *who)
 {
 	(void)now;
+	check(who->by == BY_CTL && who->uid == 0 && who->pid == 4242, "flush: not the caller's credentials");
 	return dm->sw & SW_STORE_FAILED ? -1 : 4;
 }
 
 int
-daemon_reload(struct daemon *dm)
+daemon_reload(struct daemon *dm, const struct audit_who *who)
 {
+	check(who->by == BY_CTL && who->uid == 0 && who->pid == 4242, "reload: not the caller's credentials");
 	return !(dm->sw & SW_RELOAD_FAILS);
+}
+
+const char *
+daemon_decision_log(const struct daemon *dm)
+{
+	return dm->sw & SW_ORIGIN ? NULL : "/var/log/mxguard/decisions.log";
 }
 
 const char *
@@ -296,7 +306,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dm.rule = (struct rule){ .name = dm.field[3], .key = (enum key_kind)(data[0] % 6), .measure = (enum measure)(data[0] % 3),
 		.threshold = data[0], .window = (int64_t)data[0] * 60, .action = (enum action)(data[0] % 8), .duration = 3600 };
 	ob_init(&out, -1, 256);
-	control_answer(&dm, req, &out);
+	control_answer(&dm, &(struct ctl_peer){ .uid = 0, .pid = 4242 }, req, &out);
 	check_answer(copy, &out);
 	ob_free(&out);
 	return 0;

@@ -86,6 +86,10 @@ ctl C unban 198.51.100.77 > /dev/null
 wait_for 20 gone_at 198.51.100.77 A B
 check_eq "ctl unban at C releases it at A and B" "0 0 0" \
 	"$(count A 198.51.100.77) $(count B 198.51.100.77) $(count C 198.51.100.77)"
+check "B's decision log has A's harvest ban as the cluster's, naming node A" \
+	grep -q '"event":"ban","key":"203.0.113.50".*"rule":"dha".*"by":"cluster","node":"A"' "$TMP/st.B/decisions.log"
+check "A's has C's release as the cluster's, naming node C" \
+	grep -q '"event":"unban","key":"198.51.100.77","released":1,"by":"cluster","node":"C"' "$TMP/st.A/decisions.log"
 
 # (c) Redis killed mid-run
 kill -9 "$REDIS"; wait "$REDIS" 2> /dev/null; REDIS=

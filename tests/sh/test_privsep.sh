@@ -114,6 +114,8 @@ inset() { ip netns exec "$SRV" nft list set inet mxguard v4 | grep -q "$1"; }
 ctl ban 203.0.113.9 > /dev/null
 check "after them the worker's own requests still work: a manual ban goes through the privileged part into the firewall" \
 	wait_for 10 inset 203.0.113.9
+check "the worker writes the decision log (the ban, by ctl, in the state directory's decisions.log)" \
+	grep -q '"event":"ban","key":"203.0.113.9".*"by":"ctl","uid":0' "$D/st/decisions.log"
 
 # The sandbox (Landlock): the worker and what it runs write only in its own directories.
 if grep -q "no Landlock" "$TMP/err"; then
