@@ -93,7 +93,16 @@ echo 'rule "broken" { on nothing }' >> "$TMP/r.conf"
 ctl reload > /dev/null 2>&1
 check_eq "a reload of a broken configuration by ctl: ok false, why, who" "false true ctl" \
 	"$(line reload | jq -r '"\(.ok) \(.error | length > 0) \(.by)"')"
+printf 'set user "nobody"\nset decision-log "%s/elsewhere.log"\n' "$TMP" >> "$TMP/r.conf.good2"
+cat "$TMP/r.conf.good" >> "$TMP/r.conf.good2"
+cp "$TMP/r.conf.good2" "$TMP/r.conf"
+ctl reload > /dev/null
+check "a reload that changes 'set user' or 'set decision-log' says they wait for a restart" sh -c \
+	"grep -q \"'set user' changed; it takes effect at the next restart\" '$TMP/run.err' &&
+	 grep -q \"'set decision-log' changed; it takes effect at the next restart\" '$TMP/run.err'"
+check "... and the log stays where it was" test ! -e "$TMP/elsewhere.log"
 cp "$TMP/r.conf.good" "$TMP/r.conf"
+ctl reload > /dev/null
 
 # a HELO name with a terminal escape as a key
 for i in 1 2 3; do
