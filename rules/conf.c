@@ -354,7 +354,12 @@ parse_primary(struct P *p, int *depth)
 		return cond_listed(i);
 	}
 	if ((field = cond_field_by_name(t->text)) < 0) {
-		ERR(p, t, "unknown field '%s' (see docs/EVENTS.md)", t->text);
+		char known[1024];
+		size_t n = 0;
+
+		for (int f = 0; f < CF__COUNT && n < sizeof(known); f++)
+			n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", f ? ", " : "", cond_field_name(f));
+		ERR(p, t, "unknown field '%s' (known: %s; docs/EVENTS.md)", t->text, known);
 		return NULL;
 	}
 	at = *t;
@@ -789,7 +794,13 @@ parse_rule(struct P *p)
 
 				t = lex_cur(p);
 				if (t->t != T_WORD || (et = ev_type_by_name(t->text, strlen(t->text))) == EV_NONE) {
-					ERR(p, t, "unknown event type %s (see docs/EVENTS.md)", lex_tok_desc(t));
+					char known[512];
+					size_t n = 0;
+
+					for (int i = 1; i < EV__COUNT && n < sizeof(known); i++)
+						n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", i > 1 ? ", " : "",
+						    ev_type_name((enum ev_type)i));
+					ERR(p, t, "unknown event type %s (known: %s; docs/EVENTS.md)", lex_tok_desc(t), known);
 					good = 0;
 					break;
 				}
