@@ -41,7 +41,8 @@ cmd_check(int argc, char **argv)
 	}
 	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
 		printf("usage: mxguard check [-v] CONFIG\n"
-		    "  Validate CONFIG: every error as FILE:LINE:COL: message; exit 0 if valid, 78 if not.\n");
+		    "  Validate CONFIG: every error as FILE:LINE:COL: message; exit 0 if valid, 78 if not.\n"
+		    "  -v   also print what it understood: each rule in one line, the feeds, zones, cluster\n");
 		return 0;
 	}
 	if (i + 1 != argc) {

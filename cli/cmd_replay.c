@@ -216,9 +216,14 @@ replay_usage(FILE *f)
 	    "                      [--max-line BYTES] [--cluster URL] LOG...\n"
 	    "  Run the rules over old logs (plain or gzip, oldest first) in event time and\n"
 	    "  print every decision they would have taken, one JSON object per line.\n"
-	    "  Nothing is enforced. --summary adds decisions per rule and the top keys on stderr.\n"
-	    "  --cluster URL counts scope cluster rules in that Redis (docs/CLUSTER.md): a Redis of\n"
-	    "  the replay's own, not the live cluster's, whose windows it would fill.\n");
+	    "  Nothing is enforced.\n"
+	    "  -c, --config CONFIG  the configuration (its rules, tables and feeds)\n"
+	    "  --summary      also print decisions per rule and the top keys on stderr\n"
+	    "  --mta NAME     which MTA's lines to read (default: auto, by program tag)\n"
+	    "  --year YYYY    year of year-less syslog dates (default: from the file's time)\n"
+	    "  --max-line N   skip (and count) lines longer than N bytes\n"
+	    "  --cluster URL  count scope cluster rules in that Redis (docs/CLUSTER.md): a Redis\n"
+	    "                 of the replay's own, not the live cluster's, whose windows it would fill\n");
 }
 
 int

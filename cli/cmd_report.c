@@ -55,11 +55,19 @@ report_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mxguard report -c CONFIG --out DIR [--text] [--interval DURATION] [--keep DURATION]\n"
-	    "                      [--svg] [--host NAME] [--mta ...] [--year YYYY] LOG...\n"
+	    "                      [--svg] [--host NAME] [--mta NAME] [--year YYYY] [--max-line BYTES] LOG...\n"
 	    "  Read old logs (oldest first) through the rules, as replay does, and write the report\n"
 	    "  directory the daemon would have written meanwhile (docs/REPORTS.md): DIR/mxguard.rrd,\n"
-	    "  the graphs, DIR/YYYY-MM-DD/HHMM.json and .csv per interval (default 1h), day.json and\n"
-	    "  .csv per day, and DIR/index.html. --text prints a summary for a mail on stdout.\n");
+	    "  the graphs, DIR/YYYY-MM-DD/HHMM.json and .csv per interval, day.json and .csv per\n"
+	    "  day, and DIR/index.html.\n"
+	    "  -c, --config CONFIG  the configuration\n"
+	    "  -o, --out DIR   the report directory (made if missing)\n"
+	    "  -t, --text      also print a plain-text summary for a mail on stdout\n"
+	    "  --interval D    one report file per D (default 1h; whole minutes dividing a day)\n"
+	    "  --keep D        remove the days more than D before the newest\n"
+	    "  --svg           SVG graphs beside the PNG ones\n"
+	    "  --host NAME     the host named in the files and the dashboard (default localhost)\n"
+	    "  --mta NAME, --year YYYY, --max-line N  as for replay\n");
 }
 
 int

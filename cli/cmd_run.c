@@ -2057,6 +2057,10 @@ run_usage(FILE *f)
 	    "                   [--decision-log PATH|off] [--user USER]\n"
 	    "  Follow the MTA logs (the config's 'source' lines, or --source) and apply the\n"
 	    "  rules live; decisions are printed as JSON lines and saved in DIR/state.db.\n"
+	    "  -c, --config CONFIG  the configuration\n"
+	    "  --source FILE  a log to follow (repeatable; replaces the configuration's)\n"
+	    "  --state-dir DIR  where the state is kept (default /var/lib/mxguard)\n"
+	    "  --socket PATH  the control socket (default " CTL_SOCKET_DEFAULT ")\n"
 	    "  --from-start   on a first start, read existing logs from the beginning\n"
 	    "  --since D      on a first start, read existing logs from D ago (2h, 1d)\n"
 	    "  --events FILE  also append every event to FILE (kept exact across crashes)\n"
@@ -2748,6 +2752,7 @@ agent_usage(FILE *f)
 	fprintf(f,
 	    "usage: mxguard agent --cluster URL --firewall BACKEND[:OPTIONS] [--node NAME]\n"
 	    "                     [-c CONFIG] [--state-dir DIR] [--socket PATH] [--remove-on-exit]\n"
+	    "                     [--decision-log PATH|off]\n"
 	    "  Enforce the decisions of a cluster's nodes (docs/CLUSTER.md) at this host's\n"
 	    "  firewall: a gateway in front of the MX hosts. No logs, no rules: the MX\n"
 	    "  decides, the gateway drops. Reads the stream from where it stopped (its\n"
@@ -2757,7 +2762,8 @@ agent_usage(FILE *f)
 	    "  --firewall     nftables, iptables, ipset, pf, ... (add ',forward' to filter\n"
 	    "                 forwarded traffic: docs/FIREWALL.md)\n"
 	    "  --node NAME    its name (default: the host name and \"-agent\")\n"
-	    "  -c CONFIG      optional: set cluster, set node, set firewall, trust tables\n");
+	    "  -c CONFIG      optional: set cluster, set node, set firewall, trust tables\n"
+	    "  --state-dir DIR, --socket PATH, --remove-on-exit, --decision-log PATH|off  as for run\n");
 }
 
 int

@@ -1838,7 +1838,7 @@ parse_statements(struct P *p)
 			lex_advance(p);
 			if (lex_cur(p)->t != T_ASSIGN) {
 				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, source, set, "
-				    "include or NAME = VALUE", name);
+				    "include, feed, zone, at-connect or NAME = VALUE", name);
 				free(name);
 				recover_top(p, at.line, at.file);
 				continue;
