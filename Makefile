@@ -9,7 +9,7 @@
 #
 # Every library is found through pkg-config; ./run installs what is missing.
 
-PKGS      := libpcre2-8 zlib sqlite3 libnftables libip4tc libip6tc libcares hiredis
+PKGS      := libpcre2-8 zlib sqlite3 libsystemd libnftables libip4tc libip6tc libcares hiredis
 # librrd: its headers only; reports/rrdlib.c loads it with dlopen when a command reports
 # (linked in, its forty-odd libraries would cost every command ~13 ms at start).
 DLOPEN_PKGS := librrd

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 
 #include "../actions/enforce.h"
 #include "../actions/fw.h"
@@ -25,8 +26,7 @@ void
 print_diag(void *arg, int warning, const char *msg)
 {
 	(void)arg;
-	(void)warning;
-	fprintf(stderr, "%s\n", msg);
+	log_line(warning ? LOG_WARNING : LOG_ERR, "%s", msg);
 }
 
 int

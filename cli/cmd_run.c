@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +90,7 @@
 #include "audit.h"
 #include "daemon_state.h"
 #include "saved_counters.h"
+#include "service.h"
 
 /*
  * A decision into the batch (saved, then enforced, at the next commit).
@@ -1509,8 +1511,8 @@ say_unreached(const struct daemon *dm, const struct config *c)
 }
 
 /* SIGHUP or "ctl reload": a new configuration is checked first. 1 if reloaded. */
-int
-daemon_reload(struct daemon *dm, const struct audit_who *who)
+static int
+reload_config(struct daemon *dm, const struct audit_who *who)
 {
 	struct config *nc;
 	struct rep_db *nr;
@@ -1596,6 +1598,18 @@ daemon_reload(struct daemon *dm, const struct audit_who *who)
 	return 1;
 }
 
+
+int
+daemon_reload(struct daemon *dm, const struct audit_who *who)
+{
+	int ok;
+
+	service_reloading();
+	ok = reload_config(dm, who);
+	service_ready("%s; following %d log(s)", ok ? "reloaded" : "reload refused, the running configuration kept",
+	    dm->nsrc);
+	return ok;
+}
 
 /* The longest a client's events wait for DNS: the slowest zone's timeout. */
 static int
@@ -2213,7 +2227,7 @@ cmd_run(int argc, char **argv)
 		}
 		if (fw_spec_parse(fwspec ? fwspec : "none", &dm.fw, &fw_arg, &fw_opt, why, sizeof(why)) < 0) {
 			if (where != NULL)
-				fprintf(stderr, "%s: %s\n", where, why);
+				log_line(LOG_ERR, "%s: %s", where, why);
 			else
 				log_warnx("run: --firewall: %s", why);
 			conf_free(dm.conf);
@@ -2235,7 +2249,7 @@ cmd_run(int argc, char **argv)
 
 		user = dm.conf->user;
 		if (worker_user_check(user, why, sizeof(why)) < 0) {
-			fprintf(stderr, "%s: set user: %s\n", dm.conf->user_at, why);
+			log_line(LOG_ERR, "%s: set user: %s", dm.conf->user_at, why);
 			conf_free(dm.conf);
 			free(sources);
 			return EX_CONFIG;
@@ -2414,7 +2428,6 @@ cmd_run(int argc, char **argv)
 			log_info("run: %llu decision(s) in force restored in %lld ms", (unsigned long long)dm.restored,
 			    (long long)(mono_ms() - t0));
 	}
-	audit_setup(&dm, auditpath != NULL ? auditpath : dm.conf->decision_log, statedir, statedir_given);
 	dm.expiry = fw_expiry_new();
 	if (dm.cl != NULL)
 		cluster_restore(&dm);
@@ -2530,6 +2543,8 @@ cmd_run(int argc, char **argv)
 			free(blob);
 		}
 	}
+	/* (late: a start refused above leaves no log behind) */
+	audit_setup(&dm, auditpath != NULL ? auditpath : dm.conf->decision_log, statedir, statedir_given);
 	if (user != NULL)
 		worker_sandbox(statedir, lfd >= 0 ? sockpath : NULL, smap != NULL ? smappath : NULL, mapspec,
 		    dm.reports != NULL ? reportdir : NULL, dm.metrics_file, eventsfile,
@@ -2540,6 +2555,7 @@ cmd_run(int argc, char **argv)
 	if (!dm.agent)
 		say_unreached(&dm, dm.conf);
 	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
+	service_ready("following %d log(s)", dm.nsrc);
 	audit_daemon(dm.audit, (int64_t)time(NULL), "start", conffile);
 	audit_expiries(&dm, (int64_t)time(NULL));	/* (those that ended while it was stopped) */
 	/*
@@ -2632,6 +2648,9 @@ cmd_run(int argc, char **argv)
 		fw_retry(&dm);
 		audit_expiries(&dm, (int64_t)time(NULL));
 		audit_check(dm.audit, (int64_t)time(NULL), 0);
+		service_tick(mono_ms());
+		service_status(mono_ms(), "following %d log(s): %llu lines, %llu events, %llu decisions", dm.nsrc,
+		    (unsigned long long)dm.lines, (unsigned long long)dm.nevents, (unsigned long long)dm.ndecisions);
 		if (dm.reports != NULL)
 			reporter_tick(dm.reports, time(NULL));	/* live: finished minutes written, graphs redrawn */
 		if (dm.metrics_file != NULL && mono_ms() >= dm.metrics_due) {
@@ -2685,6 +2704,7 @@ cmd_run(int argc, char **argv)
 		if (stop)
 			break;
 	}
+	service_stopping();
 	if (dm.nbatch > 0)
 		log_warnx("run: stopping with %d decision(s) not saved (disk full?); their lines are read again at the "
 		    "next start", dm.nbatch);

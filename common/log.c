@@ -1,4 +1,4 @@
-/* log.c - stderr logging with a program prefix; see log.h. */
+/* log.c - stderr logging with a program prefix (priorities for the journal), or syslog; see log.h. */
 #include "log.h"
 
 #include <errno.h>
@@ -12,6 +12,23 @@
 static const char *log_prog = "mxguard";
 static int log_verbose;
 static int log_to_syslog;
+static int log_journal = -1;	/* stderr is the journal's stream: -1 not looked at yet */
+
+/*
+ * 1 if stderr is connected to systemd's journal (JOURNAL_STREAM names its
+ * device and inode): lines then carry their priority as "<N>" and no
+ * program name (the journal records it), and journalctl -p works.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &sb) == 0 &&
+	    (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
 
 int
 log_syslog_socket(void)
@@ -55,13 +72,32 @@ vlog_prio(int prio, const char *fmt, va_list ap, const char *err)
 			syslog(prio, "%s", buf);
 		return;
 	}
-	if (err != NULL)
+	if (log_journal < 0)
+		log_journal = stderr_is_journal();
+	if (log_journal)
+		fprintf(stderr, "<%d>%s%s%s\n", prio, buf, err != NULL ? ": " : "", err != NULL ? err : "");
+	else if (err != NULL)
 		fprintf(stderr, "%s: %s: %s\n", log_prog, buf, err);
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, buf);
 }
 
 #define vlog(fmt, ap, err) vlog_prio(LOG_WARNING, fmt, ap, err)
+
+void
+log_line(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_journal < 0)
+		log_journal = stderr_is_journal();
+	if (log_journal)
+		fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 void
 log_warn(const char *fmt, ...)
@@ -113,7 +149,7 @@ fatal(int code, const char *fmt, ...)
 	const char *err = strerror(errno);
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, err);
+	vlog_prio(LOG_ERR, fmt, ap, err);
 	va_end(ap);
 	exit(code);
 }
@@ -124,7 +160,7 @@ fatalx(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog_prio(LOG_ERR, fmt, ap, NULL);
 	va_end(ap);
 	exit(code);
 }

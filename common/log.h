@@ -1,9 +1,11 @@
 /*
  * log.h - the one logging API of mxguard.
  *
- * Messages go to stderr (the daemon adds syslog later). Every function is
- * printf-checked. log_warn() appends strerror(errno); log_warnx() does not.
- * fatal()/fatalx() log and exit with the given sysexits(3) code.
+ * Messages go to stderr, or to syslog (log_syslog). On stderr under systemd
+ * (its journal stream) each line carries its priority: fatal() error,
+ * log_warn() warning, log_info() info, log_debug() debug. Every function
+ * is printf-checked. log_warn() appends strerror(errno); log_warnx() does
+ * not. fatal()/fatalx() log and exit with the given sysexits(3) code.
  */
 #ifndef MXG_LOG_H
 #define MXG_LOG_H
@@ -25,6 +27,11 @@ int log_syslog(int on);
 /* 1 if the syslog socket is there. */
 int log_syslog_socket(void);
 
+/*
+ * A line as it is, without the program name ("FILE:LINE:COL: message" of
+ * a configuration): on stderr, with its priority on the journal's stream.
+ */
+void log_line(int prio, const char *fmt, ...) MXG_PRINTF(2, 3);
 void log_warn(const char *fmt, ...) MXG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) MXG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) MXG_PRINTF(1, 2);
