@@ -4,6 +4,7 @@
 #   make check           unit tests (cmocka), golden files, shell tests, fuzz targets briefly
 #   make check-san       the same suite built with ASan + UBSan (build/san/)
 #   make check-valgrind  golden files and shell tests under valgrind
+#   make install         the daemon, its man pages, configuration, unit (PREFIX, DESTDIR)
 #   make bench           bench/bench_parse.sh (needs root for the peers)
 #   make fuzz            libFuzzer targets of every hostile-input parser (clang), build/fuzz/ (tests/fuzz/README.md)
 #
@@ -115,8 +116,9 @@ bench/rep_bench: bench/rep_bench.c $(LIB)
 # The unit tests and the test tools, built without running them.
 tools: $(UNIT_BINS) $(TOOL_BINS)
 
+# (tests/pkg/: make install and the Debian package, in the optimised half only: the package builds its own binary)
 check: $(BIN) $(UNIT_BINS) $(TOOL_BINS) bench/genlog
-	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run_all.sh
+	MXGUARD=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) PKG_TESTS=$(if $(filter 1,$(SAN)),0,1) tests/run_all.sh
 ifneq ($(SAN),1)
 	@$(MAKE) -s fuzz-smoke
 endif
@@ -202,6 +204,44 @@ fuzz-long: $(FUZZ_BINS) $(FUZZ_DIR)/conf-seeds
 	@rm -f $(FUZZ_DIR)/long-failed
 	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 	@if [ -f $(FUZZ_DIR)/long-failed ]; then echo "fuzz-long: findings from: $$(cat $(FUZZ_DIR)/long-failed) (build/fuzz/artifacts/)"; exit 1; fi
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the daemon where the FHS puts it. The
+# configuration always goes to /etc/mxguard (SYSCONFDIR), the state to /var/lib/mxguard and the
+# decision log to /var/log/mxguard: where the program and its unit look for them, whatever the
+# prefix. An existing configuration is never overwritten (debian/ marks it a conffile).
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/mxguard
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+TMPFILESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/tmpfiles.d,$(PREFIX)/lib/tmpfiles.d)
+DOCS        := README.md docs/ARCHITECTURE.md docs/CLUSTER.md docs/EVENTS.md docs/FIREWALL.md docs/MAPS.md \
+               docs/OPERATIONS.md docs/REPORTS.md docs/REPUTATION.md docs/RULES.md
+
+.PHONY: install
+install: $(BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/samples \
+	    $(DESTDIR)$(SYSCONFDIR)/mxguard/conf.d $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/mxguard
+	install -m 644 docs/man/mxguard.8 $(DESTDIR)$(MANDIR)/man8/mxguard.8
+	install -m 644 docs/man/mxguard.conf.5 $(DESTDIR)$(MANDIR)/man5/mxguard.conf.5
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 samples/mxguard.conf samples/fw-helper.sh $(DESTDIR)$(DOCDIR)/samples/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mxguard/mxguard.conf ]; then \
+	    echo "install: $(DESTDIR)$(SYSCONFDIR)/mxguard/mxguard.conf exists: kept"; \
+	else \
+	    cat dist/mxguard.conf.head samples/mxguard.conf > $(DESTDIR)$(SYSCONFDIR)/mxguard/mxguard.conf && \
+	    chmod 640 $(DESTDIR)$(SYSCONFDIR)/mxguard/mxguard.conf; \
+	fi
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/mxguard/conf.d/local.conf ] || \
+	    install -m 640 dist/local.conf $(DESTDIR)$(SYSCONFDIR)/mxguard/conf.d/local.conf
+	install -m 644 dist/mxguard.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mxguard
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/mxguard.service.in \
+	    > $(DESTDIR)$(UNITDIR)/mxguard.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mxguard.service
+	install -m 644 dist/mxguard.tmpfiles $(DESTDIR)$(TMPFILESDIR)/mxguard.conf
 
 clean:
 	rm -rf build mxguard bench/genlog bench/rep_bench

@@ -28,6 +28,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2059,6 +2060,27 @@ worker_sandbox(const char *statedir, const char *sockpath, const char *smappath,
 		free(copies[i]);
 }
 
+/*
+ * The default control socket's directory (/run/mxguard, a tmpfs emptied at
+ * boot): made if missing, while this process is still root, and given to
+ * the worker's user, who makes the sockets in it. A socket given by
+ * --socket lives where its owner put it.
+ */
+static void
+runtime_dir(const char *sockpath, const char *user)
+{
+	char *copy, *dir;
+	struct passwd *pw;
+
+	if (strcmp(sockpath, CTL_SOCKET_DEFAULT) != 0)
+		return;
+	dir = dirname(copy = xstrdup(sockpath));
+	if (mkdir(dir, 0755) == 0 && user != NULL && (pw = getpwnam(user)) != NULL &&
+	    chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+		log_warn("run: %s: cannot give it to %s", dir, user);
+	free(copy);
+}
+
 static void
 run_usage(FILE *f)
 {
@@ -2257,6 +2279,8 @@ cmd_run(int argc, char **argv)
 	}
 	if (channel >= 0 && user == NULL)
 		fatalx(EX_USAGE, "run: --privsep-channel without --user");
+	if (channel < 0)
+		runtime_dir(sockpath, user);
 	if (user != NULL) {
 		/*
 		 * Privilege separation (privsep/): from here on this process is

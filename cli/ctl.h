@@ -20,7 +20,7 @@
 
 #include "../common/outbuf.h"
 
-#define CTL_SOCKET_DEFAULT "/run/mxguard.sock"
+#define CTL_SOCKET_DEFAULT "/run/mxguard/mxguard.sock"
 #define CTL_DECISION_LOG_DEFAULT "/var/log/mxguard/decisions.log"	/* (the daemon's default: cli/audit.h) */
 #define CTL_MAXREQ 512
 #define CTL_MAX_CONNS 16

@@ -4,7 +4,9 @@
 # Environment: MXGUARD (the binary), UNIT_DIR (built unit tests), VALGRIND=1
 # to run everything under valgrind, RESULT_FILE to append "PASSED FAILED
 # SKIPPED", MXG_STRICT=1 to make every skip a failure (what .ci/run does:
-# a run that could not use the real kernel or the real MTAs proves less).
+# a run that could not use the real kernel or the real MTAs proves less),
+# PKG_TESTS=1 to run tests/pkg/ too (installing and packaging; make check
+# sets it for the optimised build).
 # Prints one "ok"/"FAIL"/"skip" line per test, the skips with their reasons
 # again at the end, and ends with "N passed, N failed, N skipped".
 set -u
@@ -126,27 +128,25 @@ for conf in tests/replay/*.conf; do
 	fi
 done
 
-echo "-- shell tests (tests/sh)"
-for t in tests/sh/test_*.sh; do
-	name=$(basename "$t" .sh)
-	t0=${EPOCHREALTIME/./}
-	out=$(bash "$t" 2>&1)
-	rc=$?
-	secs=$(( (${EPOCHREALTIME/./} - t0) / 1000000 ))
+# shell_result NAME OUTPUT RC SECONDS: count and print one shell test's lines
+shell_result() {
+	local name=$1 out=$2 rc=$3 secs=$4 n_ok n_bad s
+	local -a sh_skips env_skips
 	times+=("$secs $name")
 	n_ok=$(grep -c '^ok ' <<<"$out")
 	n_bad=$(grep -c '^FAIL ' <<<"$out")
 	mapfile -t sh_skips < <(sed -n 's/^skip //p' <<<"$out")
+	mapfile -t env_skips < <(sed -n 's/^skip-env //p' <<<"$out")
 	if [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
 		n_bad=1
 		out+=$'\n'"FAIL $name exited $rc"
-	elif [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ ${#sh_skips[@]} -eq 0 ]; then
+	elif [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ ${#sh_skips[@]} -eq 0 ] && [ ${#env_skips[@]} -eq 0 ]; then
 		n_bad=1	# silence is not a pass: a test that checked nothing must say why (skip)
 		out+=$'\n'"FAIL $name printed no ok, FAIL or skip line"
 	fi
 	pass=$((pass + n_ok))
 	fail=$((fail + n_bad))
-	sed "s/^/[$name] /" <<<"$out" | grep -E '^\[[^]]*\] (ok|FAIL|skip|  )' || true
+	sed "s/^/[$name] /" <<<"$out" | grep -E '^\[[^]]*\] (ok|FAIL|skip|skip-env|  )' || true
 	if [ "$n_bad" -gt 0 ]; then
 		failed+=("$name")
 		mapfile -t -O ${#fail_lines[@]} fail_lines < <(sed "s/^/[$name] /" <<<"$out" | grep -A6 -E '^\[[^]]*\] FAIL' | grep -E '^\[[^]]*\] (FAIL|  )' | head -30)
@@ -154,13 +154,52 @@ for t in tests/sh/test_*.sh; do
 	for s in "${sh_skips[@]}"; do
 		case $s in "$name: "*) note_skip "$s" ;; *) note_skip "$name/$s" ;; esac	# (skip_all names the test)
 	done
+	for s in "${env_skips[@]}"; do
+		# a step the environment cannot take, which its issue allows CI to skip: a skip even in strict mode
+		skipped=$((skipped + 1))
+		env_skip_list+=("$name/$s")
+	done
+}
+env_skip_list=()
+
+# The package's test (tests/pkg/, PKG_TESTS=1: the optimised build's half) builds its own
+# binary and mostly waits on dpkg and the Debian mirror: it runs beside the shell tests.
+pkg_pids=()
+if [ "${PKG_TESTS:-0}" = 1 ]; then
+	for t in tests/pkg/test_*.sh; do
+		name=$(basename "$t" .sh)
+		( t0=${EPOCHREALTIME/./}; bash "$t" > "$tmp/pkg.$name.out" 2>&1; echo "$? $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/pkg.$name.rc" ) &
+		pkg_pids+=($!)
+	done
+fi
+
+echo "-- shell tests (tests/sh)"
+for t in tests/sh/test_*.sh; do
+	name=$(basename "$t" .sh)
+	t0=${EPOCHREALTIME/./}
+	out=$(bash "$t" 2>&1)
+	rc=$?
+	shell_result "$name" "$out" "$rc" $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))
 done
 
+if [ "${PKG_TESTS:-0}" = 1 ]; then
+	echo "-- installing and packaging (tests/pkg, run beside the shell tests)"
+	for p in "${pkg_pids[@]}"; do wait "$p"; done
+	for t in tests/pkg/test_*.sh; do
+		name=$(basename "$t" .sh)
+		read -r rc secs < "$tmp/pkg.$name.rc"
+		shell_result "$name" "$(cat "$tmp/pkg.$name.out")" "$rc" "$secs"
+	done
+fi
 echo
 echo "slowest shell tests (seconds): $(printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1}')"
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (not passed; MXG_STRICT=1 makes these failures):"
 	printf '  %s\n' "${skips[@]}"
+fi
+if [ ${#env_skip_list[@]} -gt 0 ]; then
+	echo "skipped because this environment cannot take the step (allowed in strict mode; not passed):"
+	printf '  %s\n' "${env_skip_list[@]}"
 fi
 if [ ${#fail_lines[@]} -gt 0 ]; then
 	echo "what failed (repeated from above):"
