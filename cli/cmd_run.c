@@ -67,6 +67,7 @@
 #define COMMIT_EVERY_MS 100	/* lines without a decision are committed at most this often (the event loop) */
 #define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
+#define JOURNAL_BLOB "journal-cursor"	/* the journal's cursor after the last entry read (tail/journal.h) */
 #define AUDIT_MARK "decision-log-expired-upto"	/* decisions ended up to then are in the decision log */
 #define AUDIT_DEFAULT CTL_DECISION_LOG_DEFAULT
 #define EVENTS_CHUNK (256 * 1024)	/* the events file is written in pieces of this size */
@@ -1014,7 +1015,7 @@ save_state(struct daemon *dm)
 	struct follow_pos pos;
 	size_t len;
 	void *blob;
-	int bad, kind;
+	int bad, kind, journal_pending = 0;
 	long rows;
 	int64_t t0;
 
@@ -1025,6 +1026,13 @@ save_state(struct daemon *dm)
 	for (int i = 0; i < dm->nsrc; i++)
 		if (follow_position(dm->src[i], &pos) && store_put_position(dm->store, follow_path(dm->src[i]), &pos) < 0)
 			goto fail;
+	if (dm->journal != NULL && journal_cursor(dm->journal) != NULL &&
+	    (dm->journal_saved == NULL || strcmp(dm->journal_saved, journal_cursor(dm->journal)) != 0)) {
+		if (store_put_blob(dm->store, JOURNAL_BLOB, journal_cursor(dm->journal),
+		    strlen(journal_cursor(dm->journal)) + 1) < 0)
+			goto fail;
+		journal_pending = 1;
+	}
 	for (int i = 0; i < dm->nbatch; i++) {
 		if (store_put_decision(dm->store, &dm->batch[i]) < 0)
 			goto fail;
@@ -1114,6 +1122,10 @@ save_state(struct daemon *dm)
 	if (dm->wait != NULL)
 		dm->wait_saved = repwait_changes(dm->wait);
 	dm->wait_clear = 0;
+	if (journal_pending) {
+		free(dm->journal_saved);
+		dm->journal_saved = xstrdup(journal_cursor(dm->journal));
+	}
 	return 1;
 fail:
 	store_rollback(dm->store);
@@ -2162,7 +2174,7 @@ cmd_run(int argc, char **argv)
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL, *user = NULL;
 	const char *auditpath = NULL;
-	int statedir_given = 0;
+	int statedir_given = 0, journal_wanted = 0;
 	struct smap *smap = NULL;
 	struct ctl_server *ctls = NULL;
 	struct fw_opts fw_opt;
@@ -2257,6 +2269,7 @@ cmd_run(int argc, char **argv)
 			return where != NULL ? EX_CONFIG : EX_USAGE;
 		}
 	}
+	journal_wanted = !dm.agent && nsources == 0 && dm.conf->journal;	/* (--source replaces it too) */
 	if (nsources == 0 && dm.conf->nsources > 0) {
 		nsources = dm.conf->nsources;
 		sources = xcalloc((size_t)nsources, sizeof(char *));
@@ -2336,8 +2349,9 @@ cmd_run(int argc, char **argv)
 		if (nsources > 0 || dm.conf->nrules > 0)
 			log_warnx("agent: an agent reads no logs: its sources and rules do nothing (run 'mxguard run' for those)");
 		nsources = 0;
-	} else if (nsources == 0) {
-		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' to %s or use --source", conffile);
+	} else if (nsources == 0 && !journal_wanted) {
+		log_warnx("run: no log to follow: add 'source \"/var/log/mail.log\"' (or 'source journal') to %s or use "
+		    "--source", conffile);
 		rep_free(dm.rep);
 		volume_free(dm.vol);
 		conf_free(dm.conf);
@@ -2490,6 +2504,26 @@ cmd_run(int argc, char **argv)
 		free(d);
 	}
 	free(sources);		/* the followers keep their own copies of the paths */
+	if (journal_wanted) {
+		void *cur = NULL;
+		size_t len;
+		char why[512];
+		struct journal_spec js = { .directory = dm.conf->journal_dir, .units = dm.conf->journal_units,
+			.nunits = dm.conf->njournal_units };
+
+		if (store_get_blob(dm.store, JOURNAL_BLOB, &cur, &len) && (len == 0 || ((char *)cur)[len - 1] != '\0')) {
+			free(cur);
+			cur = NULL;
+		}
+		dm.journal = journal_open(&js, cur, from_start ? FOLLOW_FROM_START : FOLLOW_FROM_END, dm.since,
+		    LR_MAX_LINE_DEFAULT, why, sizeof(why));
+		if (dm.journal == NULL)
+			fatalx(EX_NOINPUT, "run: source journal: %s", why);
+		dm.journal_saved = cur;
+		log_info("run: reading the journal%s%s%s", cur != NULL ? " from where it stopped" : "",
+		    dm.conf->njournal_units > 0 ? ", units: " : "",
+		    dm.conf->njournal_units > 0 ? dm.conf->journal_units[0] : "");
+	}
 	watch_feeds(&dm);
 	if ((inofd = find_inotify_fd()) < 0)
 		log_warnx("run: inotify descriptor not found; polling every %d ms", TICK_MS);
@@ -2578,8 +2612,8 @@ cmd_run(int argc, char **argv)
 		snprintf(dm.maptype, sizeof(dm.maptype), "%.*s", (int)strcspn(mapspec, ":"), mapspec);
 	if (!dm.agent)
 		say_unreached(&dm, dm.conf);
-	log_info("run: following %d log(s), state in %s", dm.nsrc, statedir);
-	service_ready("following %d log(s)", dm.nsrc);
+	log_info("run: following %d log(s), state in %s", dm.nsrc + (dm.journal != NULL), statedir);
+	service_ready("following %d log(s)", dm.nsrc + (dm.journal != NULL));
 	audit_daemon(dm.audit, (int64_t)time(NULL), "start", conffile);
 	audit_expiries(&dm, (int64_t)time(NULL));	/* (those that ended while it was stopped) */
 	/*
@@ -2593,7 +2627,7 @@ cmd_run(int argc, char **argv)
 		/* signals, control, inotify, then the socketmap's listener and connections */
 		/* ... and an asynchronous firewall's pipes while it works */
 		/* ... and the DNS zones' sockets, waking at their next deadline at the latest */
-		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX + CLUSTER_POLL_MAX + 1] = {
+		struct pollfd pfd[3 + 1 + SMAP_MAX_CONNS + CTL_MAX_CONNS + 2 + DNS_POLL_MAX + CLUSTER_POLL_MAX + 1 + 1] = {
 			{ .fd = sigfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN }, { .fd = inofd, .events = POLLIN } };
 		int stop = 0, nsm = smap ? smap_pollfds(smap, pfd + 3, 1 + SMAP_MAX_CONNS) : 0;
 		int nct = ctls ? ctl_pollfds(ctls, pfd + 3 + nsm, CTL_MAX_CONNS) : 0;	/* control clients */
@@ -2601,6 +2635,13 @@ cmd_run(int argc, char **argv)
 		int ndns = dm.dns ? dnsrep_pollfds(dm.dns, pfd + 3 + nsm + nct + nfw, DNS_POLL_MAX) : 0;
 		int ncl = dm.cl ? cluster_pollfds(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, CLUSTER_POLL_MAX) : 0;
 		int ncnt = dm.cnt ? counters_pollfd(dm.cnt, pfd + 3 + nsm + nct + nfw + ndns + ncl) : 0;
+		int njr = 0;
+
+		if (dm.journal != NULL && journal_fd(dm.journal) >= 0) {
+			/* (the journal's own inotify descriptor: a new entry wakes the loop at once) */
+			pfd[3 + nsm + nct + nfw + ndns + ncl + ncnt] = (struct pollfd){ .fd = journal_fd(dm.journal), .events = POLLIN };
+			njr = 1;
+		}
 		int wait_ms = TICK_MS;
 
 		if (dm.cl != NULL) {
@@ -2627,7 +2668,7 @@ cmd_run(int argc, char **argv)
 			if (left < wait_ms)
 				wait_ms = left > 0 ? (int)left : 0;
 		}
-		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns + ncl + ncnt), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
+		if (poll(pfd, (nfds_t)(3 + nsm + nct + nfw + ndns + ncl + ncnt + njr), wait_ms) < 0 && errno != EINTR)	/* fd -1: ignored */
 			fatal(EX_OSERR, "run: poll");
 		if (dm.cl != NULL)
 			cluster_process(dm.cl, pfd + 3 + nsm + nct + nfw + ndns, ncl, mono_ms());	/* remote decisions in */
@@ -2667,6 +2708,8 @@ cmd_run(int argc, char **argv)
 		}
 		for (int i = 0; i < dm.nsrc; i++)
 			follow_poll(dm.src[i], mono_ms(), on_line, &dm);
+		if (dm.journal != NULL)
+			journal_poll(dm.journal, on_line, &dm);
 		fw_progress(&dm);
 		fw_expire(&dm);
 		fw_retry(&dm);
@@ -2745,6 +2788,8 @@ cmd_run(int argc, char **argv)
 	audit_close(dm.audit);
 	for (int i = 0; i < dm.nsrc; i++)
 		follow_free(dm.src[i]);
+	journal_close(dm.journal);
+	free(dm.journal_saved);
 	free(dm.src);
 	free(dm.batch);
 	free(dm.batch_keys);

@@ -25,7 +25,7 @@ void
 daemon_status(struct daemon *dm, int64_t now, struct daemon_status *st)
 {
 	*st = (struct daemon_status){
-		.sources = dm->nsrc, .lines = dm->lines, .events = dm->nevents, .decisions = dm->ndecisions,
+		.sources = dm->nsrc + (dm->journal != NULL), .lines = dm->lines, .events = dm->nevents, .decisions = dm->ndecisions,
 		.active = store_count_active(dm->store, now), .state_ok = dm->store_ok,
 		.unsaved = daemon_unsaved(dm), .fw_pending = daemon_fw_pending(dm), .map_ok = !dm->map_failed,
 		.atc_answers = dm->atc_answers, .counters_rows = dm->counters_rows, .counters_ms = dm->counters_ms,

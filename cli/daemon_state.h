@@ -19,6 +19,7 @@
 #include "../rules/engine.h"
 #include "../state/store.h"
 #include "../tail/follow.h"
+#include "../tail/journal.h"
 #include "daemon.h"
 
 struct dmap;
@@ -111,6 +112,8 @@ struct daemon {
 	char *metrics_file;	/* --metrics-file or 'set metrics-file': the Prometheus textfile, or NULL */
 	int64_t metrics_due;	/* when it is written next (monotonic ms) */
 	struct audit *audit;	/* the decision log, or NULL (set decision-log off) */
+	struct journal_src *journal;	/* "source journal": the systemd journal, or NULL */
+	char *journal_saved;	/* the cursor saved last (the state holds it) */
 	int64_t audit_upto;	/* decisions ended up to this time are in it as expired (saved: AUDIT_MARK) */
 	int metrics_failed;	/* writing it failed: said once */
 	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */

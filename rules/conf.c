@@ -1440,6 +1440,65 @@ parse_at_connect(struct P *p)
 	p->c->uses_rep = 1;
 }
 
+/*
+ * "source journal [directory "PATH"] [unit "U"[, "U"...]]": the systemd
+ * journal (tail/journal.h), every entry or those journald attributes to
+ * the units; one per configuration.
+ */
+static void
+parse_journal_source(struct P *p, const struct token *at)
+{
+	int dir_seen = 0;
+
+	lex_advance(p);		/* "journal" */
+	if (p->c->journal) {
+		ERR(p, at, "a second 'source journal': one journal source per configuration (name every unit in it)");
+		recover_top(p, at->line, at->file);
+		return;
+	}
+	p->c->journal = 1;
+	for (;;) {
+		const struct token *t = lex_cur(p);
+		char path[PATH_MAX];
+
+		if (t->line != at->line || t->file != at->file)
+			return;
+		if (lex_accept_word(p, "directory")) {
+			t = lex_cur(p);
+			if (dir_seen || t->t != T_STRING || t->text[0] == '\0') {
+				ERR(p, t, dir_seen ? "source journal: directory given twice" :
+				    "source journal: expected a directory in quotes after 'directory'");
+				recover_top(p, at->line, at->file);
+				return;
+			}
+			dir_seen = 1;
+			resolve_path(t, path, sizeof(path));
+			p->c->journal_dir = xstrdup(path);
+			lex_advance(p);
+		} else if (lex_accept_word(p, "unit")) {
+			do {
+				t = lex_cur(p);
+				if (t->t != T_STRING || t->text[0] == '\0' || strchr(t->text, '=') != NULL ||
+				    strlen(t->text) > 256) {
+					ERR(p, t, "source journal: expected a systemd unit's name in quotes after 'unit' "
+					    "(\"postfix@-.service\")");
+					recover_top(p, at->line, at->file);
+					return;
+				}
+				p->c->journal_units = xrealloc(p->c->journal_units,
+				    (size_t)(p->c->njournal_units + 1) * sizeof(char *));
+				p->c->journal_units[p->c->njournal_units++] = xstrdup(t->text);
+				lex_advance(p);
+			} while (lex_cur(p)->t == T_COMMA && (lex_advance(p), 1));
+		} else {
+			ERR(p, t, "source journal: unexpected %s (expected directory \"PATH\" or unit \"NAME\", ...)",
+			    lex_tok_desc(t));
+			recover_top(p, at->line, at->file);
+			return;
+		}
+	}
+}
+
 static void
 parse_statements(struct P *p)
 {
@@ -1528,8 +1587,12 @@ parse_statements(struct P *p)
 		} else if (t->t == T_WORD && strcmp(t->text, "source") == 0) {
 			lex_advance(p);
 			t = lex_cur(p);
+			if (t->t == T_WORD && strcmp(t->text, "journal") == 0) {
+				parse_journal_source(p, &at);
+				continue;
+			}
 			if (t->t != T_STRING || t->text[0] != '/') {
-				ERR(p, t, "expected the absolute path of a log file in quotes after 'source'");
+				ERR(p, t, "expected the absolute path of a log file in quotes, or journal, after 'source'");
 				recover_top(p, at.line, at.file);
 				continue;
 			}
@@ -1960,6 +2023,10 @@ conf_free(struct config *c)
 	free(c->rrdcached);
 	free(c->metrics_file);
 	free(c->decision_log);
+	free(c->journal_dir);
+	for (int i = 0; i < c->njournal_units; i++)
+		free(c->journal_units[i]);
+	free(c->journal_units);
 	for (int i = 0; i < c->nfeeds; i++) {
 		free(c->feeds[i]->path);
 		free(c->feeds[i]->at);

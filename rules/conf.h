@@ -73,6 +73,10 @@ struct config {
 	int widest_ban_v4, widest_ban_v6;	/* "set widest-ban": 'ctl ban' refuses wider prefixes without --force */
 	char **sources;			/* log files the daemon follows */
 	int nsources;
+	int journal;			/* "source journal ...": the systemd journal too */
+	char *journal_dir;		/* ... directory "PATH" (else the system's journal) */
+	char **journal_units;		/* ... unit "U", ... (none: every entry) */
+	int njournal_units;
 	int log_syslog;			/* "set log syslog": the daemon logs to syslog */
 	char *log_at;			/* where "set log syslog" was, "FILE:LINE:COL" */
 	char *firewall;			/* "set firewall "SPEC"": the daemon's default --firewall */
