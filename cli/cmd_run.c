@@ -2093,6 +2093,21 @@ runtime_dir(const char *sockpath, const char *user)
 	free(copy);
 }
 
+/* 1 if one of the first n sources is in directory dir. */
+static int
+watched_before(char *const *sources, int n, const char *dir)
+{
+	for (int i = 0; i < n; i++) {
+		char *c = xstrdup(sources[i]);
+		int same = strcmp(dirname(c), dir) == 0;
+
+		free(c);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 run_usage(FILE *f)
 {
@@ -2490,15 +2505,22 @@ cmd_run(int argc, char **argv)
 		struct follow_pos pos;
 		int have = store_get_position(dm.store, sources[i], &pos);
 		char *d = xstrdup(sources[i]), why[4300];
+		const char *dir;
 
 		if (sf_check_log_dir(sources[i], why, sizeof(why)) > 0)
 			log_warnx("run: source %s: %s", sources[i], why);
 
 		dm.src[dm.nsrc++] = follow_new(sources[i], have ? &pos : NULL,
 		    from_start ? FOLLOW_FROM_START : FOLLOW_FROM_END, LR_MAX_LINE_DEFAULT);
-		/* Watch the directory: rotation creates and renames files in it. */
-		if (!inotifytools_watch_file(dirname(d), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
-		    IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB))
+		/*
+		 * Watch the directory: rotation creates and renames files in it.
+		 * Once per directory (mail.log and mail.err share one): a second
+		 * watch of it would only replace the first, and libinotifytools
+		 * loses the first one's memory.
+		 */
+		dir = dirname(d);
+		if (!watched_before(sources, i, dir) && !inotifytools_watch_file(dir, IN_MODIFY | IN_CREATE |
+		    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB))
 			log_warnx("run: cannot watch the directory of %s: %s", sources[i],
 			    strerror(inotifytools_error()));
 		free(d);
