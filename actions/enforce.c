@@ -27,6 +27,18 @@ enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char
 	e->kind = (enum fw_kind)kind;
 	if (kind != FW_BLOCK && !fw->shapes)
 		return ENF_FW_CANNOT_SHAPE;
+	if (kind == FW_BLOCK) {
+		/* The rule's ports, else the configuration's ('set ports'); a rule gone since a reload: the latter. */
+		const struct rule *r = conf_rule_named(c, rule);
+		const struct port_list *pl = r != NULL && (r->ports.n > 0 || r->ports.all) ? &r->ports : &c->ports;
+
+		if (!pl->all && pl->n > 0) {
+			if (!fw->ports)
+				return ENF_FW_NONE;	/* (refused at start: enforce_ports_ok) */
+			memcpy(e->ports, pl->port, (size_t)pl->n * sizeof(e->ports[0]));
+			e->nports = (uint8_t)pl->n;
+		}
+	}
 	if (kind == FW_LIMIT) {
 		/* The rate is the rule's; a rule gone since a reload has no rate left to enforce. */
 		const struct rule *r = conf_rule_named(c, rule);
@@ -105,5 +117,29 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 		snprintf(why, whylen, "'%s' is the MTA's to enforce: it needs the socketmap (--socketmap, 'set "
 		    "socketmap') or a map file (--map-file, 'set map-file')%s: its decisions are only recorded", act,
 		    maptype != NULL ? " that holds it" : ", and there is none");
+	return why;
+}
+
+const char *
+enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why, size_t whylen)
+{
+	const char *where = NULL;
+
+	if (fw == NULL || fw->ports || strcmp(fw->name, "none") == 0)
+		return NULL;	/* (no firewall: the rules' blocks are said unenforced already) */
+	if (c->ports.n > 0)
+		where = c->ports_at;
+	for (int i = 0; where == NULL && i < c->nrules; i++)
+		if (c->rules[i]->ports.n > 0)
+			where = c->rules[i]->name;
+	if (where == NULL)
+		return NULL;
+	{
+		char can[128];
+
+		fw_names_with_ports(can, sizeof(can));
+		snprintf(why, whylen, "%s%s: firewall %s cannot limit a block to some ports (%s can): refused rather "
+		    "than blocking every port", c->ports.n > 0 ? "" : "rule ", where, fw->name, can);
+	}
 	return why;
 }

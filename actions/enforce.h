@@ -59,4 +59,11 @@ int enforce_map_entry(const struct config *c, const char *rule, const char *acti
 const char *enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socketmap, const char *maptype,
     char *why, size_t whylen);
 
+/*
+ * Whether every 'ports' of the configuration can take effect at fw: NULL,
+ * or the reason it cannot (in why): the backend blocks every port or none,
+ * and a customer blocked for a mistyped password would lose his IMAP too.
+ */
+const char *enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why, size_t whylen);
+
 #endif

@@ -27,12 +27,22 @@ enum fw_kind {
 #define FW_LIMIT_N_MAX 1000000		/* as in the rule language */
 #define FW_LIMIT_PER_MAX 86400		/* per connection at most: hashlimit's slowest rate is 1/day */
 
+#define FW_PORTS_MAX 8		/* as PORTS_MAX in the rule language */
+
 struct fw_entry {
 	struct addr addr;	/* network address (host bits clear) */
 	int plen;
 	int64_t seconds;	/* how long (block); 0 = until released */
 	enum fw_kind kind;
 	uint32_t limit_n, limit_per;	/* FW_LIMIT only */
+	/*
+	 * FW_BLOCK: the TCP ports the block holds ('ports', 'set ports'), in
+	 * the order given; nports 0: every port. A release with every_scope
+	 * takes the client out whatever its ports (an unban, a flush).
+	 */
+	uint16_t ports[FW_PORTS_MAX];
+	uint8_t nports;
+	uint8_t every_scope;
 };
 
 /*
@@ -66,6 +76,8 @@ struct fw_backend {
 	int self_expiring;
 	/* 1 if it can also limit and tarpit (FW_LIMIT, FW_TARPIT); else it is only given blocks. */
 	int shapes;
+	/* 1 if a block can hold some TCP ports only (fw_entry.ports); else a configuration asking it is refused. */
+	int ports;
 	/* Its options: the word for its name and its flags (fw_opts_parse); NULL: the arg is its own (exec). */
 	const char *name_key, *options;
 	/* arg: what followed "NAME:" (exec: the helper), or NULL; o: the options parsed from it. */
@@ -90,6 +102,9 @@ struct fw_backend {
 	/* Close; with remove = 1 also take out everything mxguard created. */
 	void (*fini)(void *state, int remove);
 };
+
+/* The names of the backends that can limit a block to some ports ("nftables, ..."), into out. */
+void fw_names_with_ports(char *out, size_t len);
 
 /* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
 const struct fw_backend *fw_by_name(const char *spec, const char **arg);

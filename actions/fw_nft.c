@@ -7,8 +7,10 @@
  * and matching is one set lookup whatever the number of clients. A chain
  * jumped to from input (and forward with the "forward" option) drops what
  * the block sets hold and meters the others with per-client token buckets
- * (dynamic sets with a limit). Every batch of changes is one nft
- * transaction: all of it happens, or none.
+ * (dynamic sets with a limit); a block of some ports only ('ports') goes
+ * to a set of its own per list of ports, whose rule drops only what goes
+ * to them. Every batch of changes is one nft transaction: all of it
+ * happens, or none.
  */
 #include <nftables/libnftables.h>
 #include <stdarg.h>
@@ -25,6 +27,12 @@ struct rate {
 	uint32_t n, per;
 };
 
+/* The TCP ports some blocks hold ('ports'): their sets and rule, made on first use. */
+struct scope {
+	uint16_t port[FW_PORTS_MAX];
+	int n;
+};
+
 struct nft {
 	struct nft_ctx *ctx;
 	struct fw_opts opt;
@@ -32,6 +40,8 @@ struct nft {
 	size_t len, cap;
 	struct rate *rates;
 	int nrates;
+	struct scope *scopes;	/* set vK_pS holds the clients blocked on scope S's ports */
+	int nscopes;
 };
 
 static void
@@ -170,12 +180,48 @@ nft_init(const char *arg, const struct fw_opts *o, void **state)
 	return 0;
 }
 
-/* The set an entry goes to: "v4", "t6", "l4_10_60" (a new rate's sets are made first). */
+/* The sets of the clients blocked on some ports only, and the rule that drops what goes to those ports. */
+static void
+put_scope(struct nft *n, int s)
+{
+	char ports[FW_PORTS_MAX * 8] = "";
+	size_t k = 0;
+
+	for (int i = 0; i < n->scopes[s].n; i++)
+		k += (size_t)snprintf(ports + k, sizeof(ports) - k, "%s%u", i ? ", " : "", n->scopes[s].port[i]);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		putf(n, "add set inet %s v%d_p%d { type %s; flags interval, timeout; }\n", n->opt.name, fam, s,
+		    fam == 4 ? "ipv4_addr" : "ipv6_addr");
+		putf(n, "add rule inet %s clients %s saddr @v%d_p%d tcp dport { %s } drop\n", n->opt.name,
+		    fam == 4 ? "ip" : "ip6", fam, s, ports);
+	}
+}
+
+/* The scope of a block's ports (made, in the batch, if new). */
+static int
+scope_of(struct nft *n, const struct fw_entry *e)
+{
+	for (int s = 0; s < n->nscopes; s++)
+		if (n->scopes[s].n == e->nports && memcmp(n->scopes[s].port, e->ports, e->nports * sizeof(e->ports[0])) == 0)
+			return s;
+	n->scopes = xrealloc(n->scopes, (size_t)(n->nscopes + 1) * sizeof(*n->scopes));
+	memset(&n->scopes[n->nscopes], 0, sizeof(n->scopes[0]));
+	memcpy(n->scopes[n->nscopes].port, e->ports, e->nports * sizeof(e->ports[0]));
+	n->scopes[n->nscopes].n = e->nports;
+	put_scope(n, n->nscopes);
+	return n->nscopes++;
+}
+
+/* The set an entry goes to: "v4", "v4_p0", "t6", "l4_10_60" (a new rate's or ports' sets are made first). */
 static void
 set_of(struct nft *n, const struct fw_entry *e, char *out, size_t outlen)
 {
 	int fam = e->addr.family == 6 ? 6 : 4;
 
+	if (e->kind == FW_BLOCK && e->nports > 0) {
+		snprintf(out, outlen, "v%d_p%d", fam, scope_of(n, e));
+		return;
+	}
 	if (e->kind == FW_BLOCK || e->kind == FW_TARPIT) {
 		snprintf(out, outlen, "%c%d", e->kind == FW_BLOCK ? 'v' : 't', fam);
 		return;
@@ -219,11 +265,17 @@ nft_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 		int fam = e->addr.family == 6 ? 6 : 4;
 
 		element_text(e, 0, el, sizeof(el));
-		if (e->kind != FW_LIMIT) {
+		if (e->kind != FW_LIMIT && (e->nports == 0 || e->kind != FW_BLOCK)) {
 			putf(n, "delete element inet %s %c%d { %s }\n", n->opt.name, e->kind == FW_BLOCK ? 'v' : 't', fam,
 			    el);
 			run(n, 1);
 		}
+		for (int sc = 0; e->kind == FW_BLOCK && sc < n->nscopes; sc++)
+			if (e->every_scope || (e->nports == n->scopes[sc].n &&
+			    memcmp(e->ports, n->scopes[sc].port, e->nports * sizeof(e->ports[0])) == 0)) {
+				putf(n, "delete element inet %s v%d_p%d { %s }\n", n->opt.name, fam, sc, el);
+				run(n, 1);
+			}
 		for (int r = 0; e->kind == FW_LIMIT && r < n->nrates; r++)
 			if (e->limit_n == 0 || (e->limit_n == n->rates[r].n && e->limit_per == n->rates[r].per)) {
 				putf(n, "delete element inet %s l%d_%u_%u { %s }\n", n->opt.name, fam, n->rates[r].n,
@@ -271,6 +323,8 @@ nft_flush(void *state)
 		putf(n, "flush set inet %s v%d\nflush set inet %s t%d\n", n->opt.name, fam, n->opt.name, fam);
 		for (int r = 0; r < n->nrates; r++)
 			putf(n, "flush set inet %s l%d_%u_%u\n", n->opt.name, fam, n->rates[r].n, n->rates[r].per);
+		for (int sc = 0; sc < n->nscopes; sc++)
+			putf(n, "flush set inet %s v%d_p%d\n", n->opt.name, fam, sc);
 	}
 	return run(n, 0);
 }
@@ -288,6 +342,7 @@ nft_fini(void *state, int remove)
 	}
 	nft_ctx_free(n->ctx);
 	free(n->rates);
+	free(n->scopes);
 	free(n->buf);
 	free(n);
 }
@@ -296,6 +351,7 @@ const struct fw_backend fw_nftables = {
 	.name = "nftables",
 	.self_expiring = 1,
 	.shapes = 1,
+	.ports = 1,
 	.name_key = "table",
 	.options = "forward",
 	.init = nft_init,

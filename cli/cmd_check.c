@@ -58,15 +58,20 @@ cmd_check(int argc, char **argv)
 		/* "set firewall": the backend and its options are the firewall stage's to judge. */
 		const char *arg;
 		struct fw_opts o;
-		char err[256];
+		char err[600];
 
 		if (fw_spec_parse(c->firewall, &fwb, &arg, &o, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s\n", c->firewall_at, err);
+			log_line(LOG_ERR, "%s: %s", c->firewall_at, err);
 			conf_free(c);
 			return EX_CONFIG;
 		}
 		if (strcmp(fwb->name, "none") == 0)
 			fwb = NULL;
+		if (fwb != NULL && enforce_ports_ok(c, fwb, err, sizeof(err)) != NULL) {
+			log_line(LOG_ERR, "%s: %s", c->firewall_at, err);
+			conf_free(c);
+			return EX_CONFIG;
+		}
 	}
 	if (fwb != NULL || c->socketmap != NULL || c->mapfile != NULL) {
 		/*

@@ -805,6 +805,10 @@ retry_cmp(const void *a, const void *b)
 	const struct fw_entry *x = &((const struct fw_retry *)a)->e, *y = &((const struct fw_retry *)b)->e;
 	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
 
+	if (c == 0 && x->plen == y->plen && x->kind == y->kind && (x->nports != y->nports ||
+	    memcmp(x->ports, y->ports, x->nports * sizeof(x->ports[0])) != 0))
+		return x->nports != y->nports ? x->nports - y->nports :
+		    memcmp(x->ports, y->ports, x->nports * sizeof(x->ports[0]));	/* (a block of some ports is another) */
 	return c != 0 ? c : x->plen != y->plen ? x->plen - y->plen : (int)x->kind - (int)y->kind;
 }
 
@@ -908,6 +912,7 @@ daemon_fw_release(struct daemon *dm, const char *key)
 	for (int kind = FW_BLOCK; kind <= (dm->fw->shapes ? FW_TARPIT : FW_BLOCK); kind++)
 		if (fw_entry_parse(key, 0, &e[n])) {
 			e[n].kind = (enum fw_kind)kind;
+			e[n].every_scope = 1;	/* (a block of some ports too) */
 			n++;
 		}
 	if (n > 0)
@@ -1538,6 +1543,16 @@ reload_config(struct daemon *dm, const struct audit_who *who)
 		log_warnx("run: reload: %s has errors; keeping the running configuration", dm->conffile);
 		audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 0, "the configuration has errors", who);
 		return 0;
+	}
+	{
+		char why[600];
+
+		if (enforce_ports_ok(nc, dm->fw, why, sizeof(why)) != NULL) {
+			log_warnx("run: reload: %s; keeping the running configuration", why);
+			audit_reload(dm->audit, (int64_t)time(NULL), dm->conffile, 0, why, who);
+			conf_free(nc);
+			return 0;
+		}
 	}
 	/* Its feeds are part of it: one that cannot be read is an error like any other. */
 	nr = load_feeds(dm, nc, &ok);
@@ -2282,6 +2297,16 @@ cmd_run(int argc, char **argv)
 			conf_free(dm.conf);
 			free(sources);
 			return where != NULL ? EX_CONFIG : EX_USAGE;
+		}
+	}
+	{
+		char why[600];
+
+		if (enforce_ports_ok(dm.conf, dm.fw, why, sizeof(why)) != NULL) {
+			log_line(LOG_ERR, "%s", why);
+			conf_free(dm.conf);
+			free(sources);
+			return EX_CONFIG;
 		}
 	}
 	journal_wanted = !dm.agent && nsources == 0 && dm.conf->journal;	/* (--source replaces it too) */

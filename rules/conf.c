@@ -16,6 +16,8 @@
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
+#include <netdb.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -660,6 +662,8 @@ parse_when(struct P *p, struct rule *r)
 	return 1;
 }
 
+
+static int parse_ports(struct P *p, struct port_list *l);
 /* "ACTION [for D] [escalate xN [max D]]", ACTION may be "limit N per D". */
 static int
 parse_do(struct P *p, struct rule *r)
@@ -851,6 +855,13 @@ parse_rule(struct P *p)
 				good = 0;
 			}
 			r->max_keys = (uint32_t)n;
+		} else if (lex_accept_word(p, "ports")) {
+			/* the TCP ports its firewall blocks hold (docs/FIREWALL.md, "Ports") */
+			if (r->ports.n > 0 || r->ports.all) {
+				ERR(p, &item, "a second 'ports' line");
+				good = 0;
+			} else
+				good = parse_ports(p, &r->ports);
 		} else if (lex_accept_word(p, "scope")) {
 			/* scope local (the default) or cluster: counted across every node (docs/CLUSTER.md) */
 			if (lex_accept_word(p, "local"))
@@ -863,8 +874,8 @@ parse_rule(struct P *p)
 			}
 		} else {
 			if (!unit_apart(p, lex_cur(p)))
-				ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, scope or "
-				    "max-keys", lex_tok_desc(lex_cur(p)));
+				ERR(p, &item, "unknown rule line %s: expected on, where, by, when, unless, do, ports, scope "
+				    "or max-keys", lex_tok_desc(lex_cur(p)));
 			good = 0;
 		}
 		if (!good) {
@@ -873,6 +884,12 @@ parse_rule(struct P *p)
 		}
 	}
 	p->rc = NULL;
+	if (ok && r->ports.n > 0 && r->action != A_BLOCK) {
+		/* (a limit, a tarpit, a map's answer: none of them is a port's) */
+		ERR(p, &at, "rule %s: 'ports' limits a firewall block to those ports, and this rule does not block (it "
+		    "does %s)", r->name, action_name(r->action));
+		ok = 0;
+	}
 	if (ok && r->escalate > 1 && r->escalate_max == 0)
 		r->escalate_max = r->duration > DEFAULT_ESCALATE_MAX ? r->duration : DEFAULT_ESCALATE_MAX;
 	if (!ok || !conf_check_rule(p, r, &at, &rc, &(struct rule_lines){ .on = have_on, .when = have_when,
@@ -1440,6 +1457,73 @@ parse_at_connect(struct P *p)
 	p->c->uses_rep = 1;
 }
 
+/* The mail host's own services, known without /etc/services; 0 if name is none of them. */
+static uint16_t
+mail_port(const char *name)
+{
+	static const struct {
+		const char *name;
+		uint16_t port;
+	} known[] = { { "smtp", 25 }, { "submission", 587 }, { "submissions", 465 }, { "smtps", 465 },
+		{ "imap", 143 }, { "imap2", 143 }, { "imaps", 993 }, { "pop3", 110 }, { "pop3s", 995 }, { "sieve", 4190 } };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].name, name) == 0)
+			return known[i].port;
+	return 0;
+}
+
+/*
+ * "ports NAME|NUMBER, ..." (the word "ports" read): TCP ports by number or
+ * by their name in /etc/services (smtp, submission, submissions), or "all".
+ * 1 if read (into *l), else 0 with the error said.
+ */
+static int
+parse_ports(struct P *p, struct port_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (lex_accept_word(p, "all")) {
+		l->all = 1;
+		return 1;
+	}
+	do {
+		const struct token *t = lex_cur(p);
+		uint64_t n = 0;
+		struct servent *se;
+
+		if (t->t != T_WORD) {
+			ERR(p, t, "ports: expected a port's number or name (smtp, submission, submissions), found %s",
+			    lex_tok_desc(t));
+			return 0;
+		}
+		if (parse_uint(t->text, &n)) {
+			if (n < 1 || n > 65535) {
+				ERR(p, t, "ports: %s is not a port (1 to 65535)", t->text);
+				return 0;
+			}
+		} else if ((se = getservbyname(t->text, "tcp")) != NULL) {
+			n = ntohs((uint16_t)se->s_port);
+		} else if ((n = mail_port(t->text)) != 0) {
+			/* (a host without /etc/services: netbase is not in a minimal Debian) */
+		} else {
+			ERR(p, t, "ports: unknown service '%s' (not in /etc/services for tcp; give its number)", t->text);
+			return 0;
+		}
+		for (int i = 0; i < l->n; i++)
+			if (l->port[i] == n) {
+				ERR(p, t, "ports: %s is given twice", t->text);
+				return 0;
+			}
+		if (l->n == PORTS_MAX) {
+			ERR(p, t, "ports: at most %d ports", PORTS_MAX);
+			return 0;
+		}
+		l->port[l->n++] = (uint16_t)n;
+		lex_advance(p);
+	} while (lex_cur(p)->t == T_COMMA && (lex_advance(p), 1));
+	return 1;
+}
+
 /*
  * "source journal [directory "PATH"] [unit "U"[, "U"...]]": the systemd
  * journal (tail/journal.h), every entry or those journald attributes to
@@ -1856,6 +1940,22 @@ parse_statements(struct P *p)
 				free(p->c->metrics_file);
 				p->c->metrics_file = xstrdup(path);
 				lex_advance(p);
+			} else if (lex_accept_word(p, "ports")) {
+				/* "set ports smtp, submission, submissions": every firewall block holds those ports only */
+				char where[600];
+
+				if (p->c->ports.n > 0 || p->c->ports.all) {
+					ERR(p, &at, "a second 'set ports'");
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				if (!parse_ports(p, &p->c->ports)) {
+					recover_top(p, at.line, at.file);
+					continue;
+				}
+				snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
+				free(p->c->ports_at);
+				p->c->ports_at = xstrdup(where);
 			} else if (lex_accept_word(p, "decision-log")) {
 				/* "set decision-log "PATH"" or "set decision-log off": the audit trail (cli/audit.h) */
 				const struct token *v = lex_cur(p);
@@ -1890,7 +1990,7 @@ parse_statements(struct P *p)
 				lex_advance(p);
 			} else {
 				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, widest-ban, log, firewall, socketmap, "
-				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, decision-log, user)",
+				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, decision-log, ports, user)",
 				    lex_tok_desc(lex_cur(p)));
 				recover_top(p, at.line, at.file);
 			}
@@ -2024,6 +2124,7 @@ conf_free(struct config *c)
 	free(c->metrics_file);
 	free(c->decision_log);
 	free(c->journal_dir);
+	free(c->ports_at);
 	for (int i = 0; i < c->njournal_units; i++)
 		free(c->journal_units[i]);
 	free(c->journal_units);

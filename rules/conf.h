@@ -23,6 +23,14 @@ enum measure { M_COUNT, M_DISTINCT, M_SUM };
 enum scope { SCOPE_LOCAL, SCOPE_CLUSTER };
 enum action { A_BLOCK, A_REJECT, A_DEFER, A_DISCARD, A_HOLD, A_TARPIT, A_LIMIT, A_LOG };
 
+/* TCP ports a firewall block is limited to ("ports smtp, submission"); n 0: every port. */
+#define PORTS_MAX 8
+struct port_list {
+	uint16_t port[PORTS_MAX];	/* in the order given */
+	int n;
+	int all;			/* "ports all": every port, whatever 'set ports' says */
+};
+
 struct rule {
 	char *name;
 	char *file;		/* where it was defined, for messages */
@@ -46,6 +54,7 @@ struct rule {
 	int64_t escalate_max;	/* cap on an escalated duration */
 	uint32_t max_keys;	/* cap on tracked keys */
 	enum scope scope;	/* SCOPE_CLUSTER: counted across the cluster's nodes (cluster/counters.h) */
+	struct port_list ports;	/* "ports ...": the ports its firewall blocks hold (n 0: as 'set ports') */
 };
 
 /*
@@ -109,6 +118,8 @@ struct config {
 	char *rrdcached;		/* "set rrdcached "unix:/PATH"" */
 	char *metrics_file;		/* "set metrics-file "PATH"": Prometheus' textfile */
 	char *decision_log;		/* "set decision-log "PATH"" (or "off"): the audit trail; NULL: the default */
+	struct port_list ports;		/* "set ports ...": the ports every firewall block holds unless its rule says */
+	char *ports_at;			/* where it was set ("FILE:LINE:COL"), for messages */
 	int natc;
 };
 

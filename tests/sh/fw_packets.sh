@@ -8,6 +8,7 @@
 #   fwexists   checks that mxguard's table or sets exist
 #   fwreset    empties mxguard's sets, as a firewall reset would
 #   SHAPES     1 if the backend also limits and tarpits (tested then)
+#   PORTS      1 if a block can hold some ports only ('ports': tested then)
 . "$(dirname "$0")/lib.sh"
 for tool in $TOOLS ip nc python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool missing"
@@ -31,17 +32,21 @@ ip -n "$SRV" addr add 198.51.100.1/24 dev "vs$$"
 ip -n "$CLI" addr add 198.51.100.2/24 dev "vc$$"
 ip -n "$CLI" addr add 198.51.100.3/24 dev "vc$$"	# limited
 ip -n "$CLI" addr add 198.51.100.4/24 dev "vc$$"	# tarpitted
+ip -n "$CLI" addr add 198.51.100.5/24 dev "vc$$"	# blocked on one port
 ip -n "$SRV" -6 addr add 2001:db8:1::1/64 dev "vs$$" nodad
 ip -n "$CLI" -6 addr add 2001:db8:1::2/64 dev "vc$$" nodad
 ip -n "$CLI" -6 addr add 2001:db8:1::3/64 dev "vc$$" nodad
+ip -n "$CLI" -6 addr add 2001:db8:1::5/64 dev "vc$$" nodad
 for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV" link set "vs$$" up
 ip -n "$CLI" link set "vc$$" up
 tcp_sink "$SRV" 198.51.100.1 2525; PIDS+=($!)
 tcp_sink "$SRV" 2001:db8:1::1 2525; PIDS+=($!)
+tcp_sink "$SRV" 198.51.100.1 1143; PIDS+=($!)	# (another service: IMAP's stand-in)
+tcp_sink "$SRV" 2001:db8:1::1 1143; PIDS+=($!)
 # listening PORT N: N sockets listen on PORT in the server namespace
 listening() { [ "$(ip netns exec "$SRV" ss -Hltn "sport = :$1" | wc -l)" -ge "$2" ]; }
-wait_for 10 listening 2525 2
+wait_for 10 listening 2525 2 && wait_for 10 listening 1143 2
 # 0 if a TCP connection from the client namespace gets through within a second
 conn() { ip netns exec "$CLI" timeout 1 bash -c "exec 3<>/dev/tcp/$1/2525" 2> /dev/null; }
 check "IPv4 connect works before any ban" conn 198.51.100.1
@@ -67,6 +72,19 @@ rule "tarpit-test" {
     do tarpit for 10m
 }
 CONF
+if [ "${PORTS:-0}" = 1 ]; then
+	cat >> "$TMP/mxguard.conf" << CONF
+table <portme> { 198.51.100.5, 2001:db8:1::5 }
+rule "ports-test" {
+    on connect
+    where client in <portme>
+    by client ipv6 /128
+    when count >= 1 within 1m
+    do block for 10m
+    ports 2525
+}
+CONF
+fi
 touch "$TMP/mail.log"
 start() {
 	ip netns exec "$SRV" "$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" \
@@ -133,8 +151,8 @@ through() {
 # How many of 20 pings sent within a second from $1 are answered.
 pings() { ip netns exec "$CLI" ping -q -n -c 20 -i 0.05 -w 3 -I "$1" 198.51.100.1 | sed -n 's/.* \([0-9]*\) received.*/\1/p'; }
 decided() { wait_for 10 grep -q "\"rule\":\"$1\".*\"key\":\"$2\"" "$TMP/dec"; }
+ctl unban 2001:db8:1::/48 > /dev/null
 if [ "${SHAPES:-0}" = 1 ]; then
-	ctl unban 2001:db8:1::/48 > /dev/null
 	check_eq "the limited client connects freely before its limit" 6 "$(through 198.51.100.3 198.51.100.1 6)"
 	check_eq "the tarpitted client's pings all come back before the tarpit" 20 "$(pings 198.51.100.4)"
 	for a in 198.51.100.3 198.51.100.4 2001:db8:1::3; do
@@ -149,6 +167,26 @@ if [ "${SHAPES:-0}" = 1 ]; then
 	check_eq "the limit leaves other clients alone" 4 "$(through 2001:db8:1::2 2001:db8:1::1 4)"
 	n=$(pings 198.51.100.4)
 	check "tarpit: about one ping a second gets through: at most 5 of 20 (got $n)" test "${n:-99}" -le 5
+fi
+
+# 'ports': a block of one port only; the client's other services go on.
+# portconn SRC DST PORT: 0 if a TCP connection from SRC to DST:PORT gets through within a second
+portconn() { ip netns exec "$CLI" nc -z -w 1 -s "$1" "$2" "$3" 2> /dev/null; }
+if [ "${PORTS:-0}" = 1 ]; then
+	check "before its block, the client reaches both services" sh -c \
+		"ip netns exec '$CLI' nc -z -w 1 -s 198.51.100.5 198.51.100.1 2525 && ip netns exec '$CLI' nc -z -w 1 -s 198.51.100.5 198.51.100.1 1143"
+	for a in 198.51.100.5 2001:db8:1::5; do
+		echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[$a]"
+	done >> "$TMP/mail.log"
+	decided ports-test 198.51.100.5 && decided ports-test 2001:db8:1::5
+	check_eq "the ports rule decided for both families" 0 $?
+	wait_for 5 eval '! portconn 198.51.100.5 198.51.100.1 2525'
+	check_eq "ports 2525: the blocked client cannot reach port 2525 (IPv4)" 1 \
+		"$(portconn 198.51.100.5 198.51.100.1 2525; echo $(( $? != 0 )))"
+	check "... and still reaches the other service, port 1143 (IPv4)" portconn 198.51.100.5 198.51.100.1 1143
+	check_eq "ports 2525: the same for IPv6 (2525 refused, 1143 through)" "1 0" \
+		"$(portconn 2001:db8:1::5 2001:db8:1::1 2525; echo $(( $? != 0 ))) $(portconn 2001:db8:1::5 2001:db8:1::1 1143; echo $?)"
+	check "other clients reach port 2525 as before" portconn 2001:db8:1::2 2001:db8:1::1 2525
 fi
 
 # Restart: the blocks in force are put back.
@@ -166,6 +204,13 @@ if [ "${SHAPES:-0}" = 1 ]; then
 	check "after a restart the limit holds again: 1 to 3 of 5 get through (got $n)" test "$n" -ge 1 -a "$n" -le 3
 	n=$(pings 198.51.100.4)
 	check "after a restart the tarpit holds again (got $n of 20)" test "${n:-99}" -le 5
+fi
+
+if [ "${PORTS:-0}" = 1 ]; then
+	check_eq "after a restart the block of one port holds again (2525 refused, 1143 through)" "1 0" \
+		"$(portconn 198.51.100.5 198.51.100.1 2525; echo $(( $? != 0 ))) $(portconn 198.51.100.5 198.51.100.1 1143; echo $?)"
+	ctl unban 198.51.100.5 > /dev/null
+	check "an unban takes the block of one port away too" portconn 198.51.100.5 198.51.100.1 2525
 fi
 
 # flush, then stop with --remove-on-exit: the ruleset is exactly as before.

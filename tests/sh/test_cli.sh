@@ -103,4 +103,40 @@ if unshare -m true 2> /dev/null; then
 else
 	skip "set log syslog without a syslog socket" "cannot make a mount namespace (unshare -m)"
 fi
+
+# 'ports': TCP ports by number or name; what cannot take effect is refused, not run as a block of every port
+cat > "$TMP/ports.conf" <<'EOF'
+set ports smtp, submission, submissions
+rule "dha" {
+    on rcpt_unknown
+    when distinct to >= 20 within 10m
+    do block for 1h
+    ports 25, imaps
+}
+rule "gone" {
+    on rcpt_unknown
+    when distinct to >= 5 within 10m
+    do reject for 1h
+    ports 25
+}
+rule "typo" {
+    on connect
+    when count >= 50 within 1m
+    do block for 1h
+    ports smpt
+}
+EOF
+"$MXGUARD" check "$TMP/ports.conf" > "$TMP/ports.out" 2>&1
+check_eq "ports: a rule that does not block, and an unknown service, are errors (78)" 78 $?
+check "... each at FILE:LINE:COL" sh -c "grep -q 'ports.conf:8:1: rule gone: .ports. limits a firewall block to those ports, and this rule does not block (it does reject)' '$TMP/ports.out' &&
+	grep -q \"ports.conf:18:11: ports: unknown service 'smpt'\" '$TMP/ports.out'"
+printf 'set firewall "ipfw"\nset ports 25\nrule "r" {\n    on connect\n    when count >= 50 within 1m\n    do block for 1h\n}\n' > "$TMP/ports-fw.conf"
+"$MXGUARD" check "$TMP/ports-fw.conf" > "$TMP/ports-fw.out" 2>&1
+check_eq "ports with a firewall that cannot hold ports (ipfw) is refused by check (78), saying which can" "78 1" \
+	"$? $(grep -c 'firewall ipfw cannot limit a block to some ports (nftables.* can): refused rather than blocking every port' "$TMP/ports-fw.out")"
+grep -v '^set firewall' "$TMP/ports-fw.conf" > "$TMP/ports-run.conf"
+touch "$TMP/ports.log"
+"$MXGUARD" run -c "$TMP/ports-run.conf" --source "$TMP/ports.log" --state-dir "$TMP/pst" --socket "$TMP/ps.sock" \
+	--firewall pf > /dev/null 2> "$TMP/ports-run.err"
+check_eq "... and by run, before it touches the firewall (78)" "78 1" "$? $(grep -c 'firewall pf cannot limit a block' "$TMP/ports-run.err")"
 finish
