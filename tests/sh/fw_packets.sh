@@ -22,7 +22,7 @@ cleanup() {
 	wait 2> /dev/null
 	ip netns del "$SRV" 2> /dev/null
 	ip netns del "$CLI" 2> /dev/null
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 ip link add "vs$$" type veth peer name "vc$$"
