@@ -20,6 +20,11 @@ msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m)
 		m->limit_n = e->limit_n;
 		m->limit_per = e->limit_per;
 	}
+	if (e->kind == FW_BLOCK && e->nports > 0 && e->nports <= FW_PORTS_MAX) {
+		m->nports = e->nports;
+		memcpy(m->ports, e->ports, e->nports * sizeof(m->ports[0]));
+	}
+	m->every_scope = release && e->every_scope ? 1 : 0;
 }
 
 /* Whether two prefixes share an address: equal on the shorter one's length. */
@@ -53,7 +58,7 @@ holds_loopback(const struct fw_entry *e)
 }
 
 int
-msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char *why, size_t whylen)
+msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *why, size_t whylen)
 {
 	struct addr masked;
 	int maxlen = m->family == 4 ? 32 : 128;
@@ -86,6 +91,24 @@ msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char 
 		return -1;
 	}
 	e->kind = (enum fw_kind)m->kind;
+	if (m->nports > FW_PORTS_MAX || (m->nports > 0 && m->kind != FW_BLOCK) || m->every_scope > 1 ||
+	    (m->every_scope && !m->release)) {
+		snprintf(why, whylen, "ports on an entry that cannot have them (%u ports, kind %u, every_scope %u)",
+		    m->nports, m->kind, m->every_scope);
+		return -1;
+	}
+	for (int i = 0; i < FW_PORTS_MAX; i++)
+		if ((i < m->nports && m->ports[i] == 0) || (i >= m->nports && m->ports[i] != 0)) {
+			snprintf(why, whylen, "a port list with a port 0 or bytes past its end");
+			return -1;
+		}
+	if (m->nports > 0 && !(caps & MSG_CAP_PORTS)) {
+		snprintf(why, whylen, "a block of some ports, and this firewall cannot hold ports");
+		return -1;
+	}
+	e->nports = m->nports;
+	memcpy(e->ports, m->ports, sizeof(e->ports));
+	e->every_scope = m->every_scope;
 	/* A release names what is there; only what is put in is held to the limits below. */
 	if (m->release)
 		return 0;
@@ -103,7 +126,7 @@ msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char 
 		return -1;
 	}
 	e->seconds = m->seconds;
-	if (e->kind != FW_BLOCK && !shapes) {
+	if (e->kind != FW_BLOCK && !(caps & MSG_CAP_SHAPES)) {
 		snprintf(why, whylen, "a limit or tarpit, and this firewall can only block");
 		return -1;
 	}
@@ -122,7 +145,7 @@ msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char 
 }
 
 int
-msg_decode(const void *buf, size_t len, int shapes, struct msg_hdr *h, const struct msg_entry **entries,
+msg_decode(const void *buf, size_t len, int caps, struct msg_hdr *h, const struct msg_entry **entries,
     char *why, size_t whylen)
 {
 	struct fw_entry e;
@@ -160,7 +183,7 @@ msg_decode(const void *buf, size_t len, int shapes, struct msg_hdr *h, const str
 			char w[160];
 
 			memcpy(&m, (const char *)buf + sizeof(*h) + i * sizeof(m), sizeof(m));
-			if (msg_entry_check(&m, shapes, &e, w, sizeof(w)) < 0) {
+			if (msg_entry_check(&m, caps, &e, w, sizeof(w)) < 0) {
 				snprintf(why, whylen, "entry %u: %s", i, w);
 				return -1;
 			}

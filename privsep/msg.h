@@ -62,9 +62,17 @@ struct msg_entry {
 	uint8_t addr[16];	/* network order, host bits clear; IPv4 in the first 4 */
 	int64_t seconds;
 	uint32_t limit_n, limit_per;
+	uint16_t ports[FW_PORTS_MAX];	/* a block of these TCP ports only (nports of them); 0 beyond */
+	uint8_t nports;
+	uint8_t every_scope;	/* a release: whatever the ports */
+	uint8_t pad[6];
 };
 
-/* Entries per datagram: 1,000 × 40 bytes, well inside the socket's buffer. */
+/* What the privileged part's firewall can do (msg_decode, msg_entry_check): a bit each. */
+#define MSG_CAP_SHAPES 1	/* limit and tarpit */
+#define MSG_CAP_PORTS 2		/* blocks of some ports only */
+
+/* Entries per datagram: 1,000 × 64 bytes, well inside the socket's buffer. */
 #define MSG_ENTRIES_MAX 1000
 /* Entries of one transaction (the chunks together): the decisions in force put back at a start. */
 #define MSG_BATCH_MAX (1 << 22)
@@ -90,10 +98,10 @@ void msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m);
  * with the reason in why. shapes: whether the firewall can limit and
  * tarpit (else only blocks are accepted).
  */
-int msg_decode(const void *buf, size_t len, int shapes, struct msg_hdr *h, const struct msg_entry **entries,
+int msg_decode(const void *buf, size_t len, int caps, struct msg_hdr *h, const struct msg_entry **entries,
     char *why, size_t whylen);
 
 /* Check one entry and make it a struct fw_entry; -1 with the reason in why. */
-int msg_entry_check(const struct msg_entry *m, int shapes, struct fw_entry *e, char *why, size_t whylen);
+int msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *why, size_t whylen);
 
 #endif

@@ -40,6 +40,13 @@ struct priv {
 	unsigned long refused;
 };
 
+
+/* What the firewall can do, as the messages' checks want it (msg.h). */
+static int
+caps_of(const struct fw_backend *fw)
+{
+	return (fw->shapes ? MSG_CAP_SHAPES : 0) | (fw->ports ? MSG_CAP_PORTS : 0);
+}
 static void
 reply(struct priv *p, int rc)
 {
@@ -135,7 +142,7 @@ gather(struct priv *p, const struct msg_hdr *h, const struct msg_entry *m)
 
 		memcpy(&e, &m[i], sizeof(e));
 		out = e.release ? &p->release[p->nrelease++] : &p->block[p->nblock++];
-		if (msg_entry_check(&e, fw->shapes, out, why, sizeof(why)) < 0) {
+		if (msg_entry_check(&e, caps_of(fw), out, why, sizeof(why)) < 0) {
 			refuse(p, why);	/* (msg_decode checked it already: not reached) */
 			return;
 		}
@@ -223,7 +230,7 @@ request(struct priv *p, const void *buf, size_t len)
 	const struct msg_entry *m;
 	char why[200];
 
-	if (msg_decode(buf, len, fw->shapes, &h, &m, why, sizeof(why)) < 0) {
+	if (msg_decode(buf, len, caps_of(fw), &h, &m, why, sizeof(why)) < 0) {
 		refuse(p, why);
 		return;
 	}

@@ -48,6 +48,11 @@ entry_ok(const struct fw_entry *e, int block)
 	addr_mask(&m, e->plen);
 	must(memcmp(&m, &e->addr, sizeof(m)) == 0);
 	must(e->kind == FW_BLOCK || e->kind == FW_LIMIT || e->kind == FW_TARPIT);
+	/* ports: a block's only, none 0, nothing past the list; "whatever the ports" only on a release */
+	must(e->nports <= FW_PORTS_MAX && (e->nports == 0 || e->kind == FW_BLOCK));
+	for (int i = 0; i < FW_PORTS_MAX; i++)
+		must(i < e->nports ? e->ports[i] != 0 : e->ports[i] == 0);
+	must(e->every_scope <= 1 && !(block && e->every_scope));
 	if (!block)
 		return;
 	must(e->plen >= (e->addr.family == 4 ? MSG_V4_PLEN_MIN : MSG_V6_PLEN_MIN));
@@ -109,7 +114,7 @@ f_fini(void *st, int remove)
 	inits--;
 }
 
-static const struct fw_backend fake = { .name = "fuzz", .shapes = 1, .init = f_init, .apply = f_apply,
+static const struct fw_backend fake = { .name = "fuzz", .shapes = 1, .ports = 1, .init = f_init, .apply = f_apply,
 	.flush = f_flush, .fini = f_fini };
 
 /* Read every answer waiting on s, closing the descriptors they carry. */

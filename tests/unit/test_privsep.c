@@ -130,6 +130,52 @@ test_entries(void **state)
 	assert_int_equal(decode_one(&m, 1, why, sizeof(why)), -1);
 }
 
+/* Blocks of some ports only: carried whole, and held to what the firewall can do. */
+static void
+test_ports(void **state)
+{
+	struct fw_entry e = entry("203.0.113.0", 24, 3600), back;
+	struct msg_entry m;
+	char why[200];
+
+	(void)state;
+	e.ports[0] = 25;
+	e.ports[1] = 587;
+	e.nports = 2;
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.nports, 2);
+	assert_int_equal(back.ports[0], 25);
+	assert_int_equal(back.ports[1], 587);
+	/* a firewall that cannot hold ports is never given a block of every port instead */
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_SHAPES, &back, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot hold ports"));
+	/* a worker taken over: a port 0, bytes past the list, too many, ports on a limit */
+	m.ports[1] = 0;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS, &back, why, sizeof(why)), -1);
+	msg_entry_of(&e, 0, &m);
+	m.ports[5] = 443;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS, &back, why, sizeof(why)), -1);
+	msg_entry_of(&e, 0, &m);
+	m.nports = FW_PORTS_MAX + 1;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS, &back, why, sizeof(why)), -1);
+	msg_entry_of(&e, 0, &m);
+	m.kind = FW_LIMIT;
+	m.limit_n = 1;
+	m.limit_per = 60;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_SHAPES, &back, why, sizeof(why)), -1);
+	/* "whatever the ports" is a release's, never a block's */
+	e.nports = 0;
+	e.every_scope = 1;
+	msg_entry_of(&e, 1, &m);
+	assert_int_equal(msg_entry_check(&m, 0, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.every_scope, 1);
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(m.every_scope, 0);
+	m.every_scope = 1;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS, &back, why, sizeof(why)), -1);
+}
+
 static void
 test_frames(void **state)
 {
@@ -492,6 +538,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries),
+		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_serve),
 		cmocka_unit_test(test_bad_part),
