@@ -25,17 +25,21 @@ import sys
 MAGIC = 0x4D58504D
 INIT, APPLY, FLUSH, FINI, RESULT, OPEN = 1, 2, 3, 4, 5, 6
 HDR = "<IHHIi"          # magic, type, flags, n, rc: 16 bytes
-ENTRY = "<BBBB16s4xqII"  # release, kind, family, plen, addr, (pad), seconds, limit_n, limit_per: 40 bytes
+# release, kind, family, plen, addr, (pad), seconds, limit_n, limit_per, ports[8], nports, every_scope, (pad): 64 bytes
+ENTRY = "<BBBB16s4xqII8HBB6x"
 
 
 def hdr(typ, flags=0, n=0, rc=0, magic=MAGIC):
     return struct.pack(HDR, magic, typ, flags, n, rc)
 
 
-def entry(addr, plen, seconds=3600, kind=0, release=0, limit_n=0, limit_per=0, family=None):
+def entry(addr, plen, seconds=3600, kind=0, release=0, limit_n=0, limit_per=0, family=None, ports=(), nports=None,
+          every_scope=0):
     raw = socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
     fam = family if family is not None else (6 if len(raw) == 16 else 4)
-    return struct.pack(ENTRY, release, kind, fam, plen, raw.ljust(16, b"\0"), seconds, limit_n, limit_per)
+    p = list(ports) + [0] * (8 - len(ports))
+    return struct.pack(ENTRY, release, kind, fam, plen, raw.ljust(16, b"\0"), seconds, limit_n, limit_per, *p,
+                       len(ports) if nports is None else nports, every_scope)
 
 
 def apply(*entries, flags=0):
@@ -59,7 +63,8 @@ FORGED = [
     ("block-loopback-v6", apply(entry("::1", 128))),
     ("block-another-loopback-address", apply(entry("127.0.0.53", 32))),
     ("host-bits-set", apply(entry("198.51.100.7", 24))),
-    ("bytes-past-ipv4", apply(struct.pack(ENTRY, 0, 0, 4, 32, bytes([203, 0, 113, 5, 9]) + b"\0" * 11, 60, 0, 0))),
+    ("bytes-past-ipv4", apply(struct.pack(ENTRY, 0, 0, 4, 32, bytes([203, 0, 113, 5, 9]) + b"\0" * 11, 60, 0, 0,
+                                          *([0] * 8), 0, 0))),
     ("prefix-too-long", apply(entry("203.0.113.5", 33))),
     ("family-9", apply(entry("203.0.113.5", 32, family=9))),
     ("negative-duration", apply(entry("203.0.113.5", 32, seconds=-5))),
@@ -68,6 +73,10 @@ FORGED = [
     ("limit-of-zero", apply(entry("203.0.113.5", 32, kind=1, limit_n=0, limit_per=60))),
     ("rate-on-a-block", apply(entry("203.0.113.5", 32, limit_n=5, limit_per=60))),
     ("release-flag-2", apply(entry("203.0.113.5", 32, release=2))),
+    ("port-zero", apply(entry("203.0.113.5", 32, ports=(25, 0)))),
+    ("ports-past-the-list", apply(entry("203.0.113.5", 32, ports=(25, 587), nports=1))),
+    ("ports-on-a-limit", apply(entry("203.0.113.5", 32, kind=1, limit_n=5, limit_per=60, ports=(25,)))),
+    ("every-scope-on-a-block", apply(entry("203.0.113.5", 32, every_scope=1))),
     ("one-bad-among-good", apply(entry("203.0.113.5", 32), entry("0.0.0.0", 0))),
     ("apply-unknown-flags", apply(entry("203.0.113.5", 32), flags=0x80)),
     ("init-again", hdr(INIT)),

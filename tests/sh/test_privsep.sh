@@ -99,13 +99,13 @@ while read -r chan name rc; do
 	# (a refusal is -1 on the firewall's channel, -EACCES on the files')
 	check_eq "forged '$name' on the $chan channel: refused" "$([ "$chan" = files ] && echo rc=-13 || echo rc=-1)" "$rc"
 done < "$TMP/forged"
-check_eq "every forged message got its answer (28 firewall, 10 files)" "28 10" \
+check_eq "every forged message got its answer (32 firewall, 10 files)" "32 10" \
 	"$(grep -c ^firewall "$TMP/forged") $(grep -c ^files "$TMP/forged")"
 for why in "wider than the /8" "wider than the /16" "loopback" "host bits set" "longer than any" \
 	"without the magic" "a duration of -5" "set up a second time" "does not hold the 100000 entries" \
 	"open of /etc/shadow: not a source" "other.log: not a source" "mail.log.9: a symbolic link" \
 	"a firewall request on the files' channel" "an open on the firewall's channel" \
-	"not a header and a path of 0 bytes"; do
+	"not a header and a path of 0 bytes" "a port 0 or bytes past its end" "ports on an entry that cannot have them"; do
 	check "the privileged part logged the refusal: $why" grep -q "refused a message from the worker.*$why" "$TMP/err"
 done
 check "no forged entry reached the firewall" not grep -qE "0\.0\.0\.0/0|127\.0\.0\.1|16\.0\.0\.0|203\.0\.113\.5" \
@@ -208,6 +208,22 @@ check_eq "set user \"nobody\": the worker runs as nobody" "$(id -u nobody)" "$(f
 kill -TERM "$P2"
 wait "$P2"
 check_eq "... and stops with status 0" 0 $?
+# A block of some ports only ('set ports') crosses to the privileged part whole.
+printf 'include "%s"\nset user "nobody"\nset ports 2525, smtp\n' "$PWD/samples/mxguard.conf" > "$TMP/ports.conf"
+ip netns exec "$SRV" "$MXGUARD" run -c "$TMP/ports.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s6" \
+	--firewall nftables > /dev/null 2> "$TMP/pports" &
+P3=$!
+PIDS+=($P3)
+ctl_up 30 "$D/run/s6"
+"$MXGUARD" ctl --socket "$D/run/s6" ban 203.0.113.10 > /dev/null
+inports() { ip netns exec "$SRV" nft list set inet mxguard v4_p0 | grep -q "$1"; }
+check "set ports under --user: the worker's ban reaches the set of its ports through the privileged part" \
+	wait_for 10 inports 203.0.113.10
+check "... whose rule drops only those ports (2525, 25)" sh -c \
+	"ip netns exec '$SRV' nft list chain inet mxguard clients | grep -q 'ip saddr @v4_p0 tcp dport { 25, 2525 } drop'"
+check "... and not the set of every port" not sh -c "ip netns exec '$SRV' nft list set inet mxguard v4 | grep -q 203.0.113.10"
+kill -TERM "$P3"
+wait "$P3"
 printf 'include "%s"\nset user "no-such-user-mxg"\n' "$PWD/samples/mxguard.conf" > "$TMP/nouser.conf"
 "$MXGUARD" run -c "$TMP/nouser.conf" --source "$L" --state-dir "$D/st" --socket "$D/run/s5" > /dev/null 2> "$TMP/setnouser"
 check_eq "set user of a user this host has not: exit 78" 78 $?
