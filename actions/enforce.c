@@ -46,8 +46,9 @@ enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char
 		if (r == NULL || r->action != A_LIMIT)
 			return ENF_FW_NONE;
 		e->limit_n = r->limit_n;
-		e->limit_per = (uint32_t)(r->limit_per < 1 ? 1 : r->limit_per > FW_LIMIT_PER_MAX ?
-		    FW_LIMIT_PER_MAX : r->limit_per);
+		e->limit_per = (uint32_t)(r->limit_per > FW_LIMIT_PER_MAX ? FW_LIMIT_PER_MAX : r->limit_per);
+		if (e->limit_per == 0 && !fw->conns)
+			return ENF_FW_NONE;	/* (a cap: refused at start, enforce_ports_ok) */
 	}
 	return ENF_FW_OK;
 }
@@ -90,8 +91,9 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 		return NULL;	/* it records, which always takes effect */
 	by_fw = fw != NULL && client && fwk >= 0 && (fwk == FW_BLOCK || fw->shapes);
 	/* The socketmap answers client, HELO and sender lookups; a limit it counts per client, sender or domain. */
+	/* (a cap on open connections is the firewall's alone: a lookup cannot see the connections a client holds) */
 	by_smap = socketmap && mk >= 0 && r->key != KEY_GLOBAL && r->key != KEY_RECIPIENT &&
-	    (r->action != A_LIMIT || r->key != KEY_HELO);
+	    (r->action != A_LIMIT || (r->key != KEY_HELO && r->limit_per > 0));
 	/* A map file holds client entries only; no limit (it cannot count), and Sendmail's no hold or tarpit. */
 	by_file = maptype != NULL && client && mk >= 0 && r->action != A_LIMIT &&
 	    !(strcmp(maptype, "sendmail") == 0 && (r->action == A_HOLD || r->action == A_TARPIT));
@@ -106,6 +108,10 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 	else if (!client)
 		snprintf(why, whylen, "'%s' keyed by %s takes effect only through the socketmap (--socketmap, 'set "
 		    "socketmap'), and there is none: its decisions are only recorded", act, key_kind_name(r->key));
+	else if (r->action == A_LIMIT && r->limit_per == 0)
+		snprintf(why, whylen, "'limit %u connections' needs a firewall that counts a client's connections "
+		    "(--firewall nftables), and there is %s: its decisions are only recorded", r->limit_n,
+		    fw != NULL ? "none that can" : "none");
 	else if (fwk >= 0 && fw != NULL && !fw->shapes && mk >= 0)
 		snprintf(why, whylen, "'%s' needs a firewall that shapes traffic (%s only blocks) or the socketmap: "
 		    "its decisions are only recorded", act, fw->name);
@@ -125,8 +131,19 @@ enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why,
 {
 	const char *where = NULL;
 
-	if (fw == NULL || fw->ports || strcmp(fw->name, "none") == 0)
+	if (fw == NULL || strcmp(fw->name, "none") == 0)
 		return NULL;	/* (no firewall: the rules' blocks are said unenforced already) */
+	for (int i = 0; !fw->conns && i < c->nrules; i++)
+		if (c->rules[i]->action == A_LIMIT && c->rules[i]->limit_per == 0) {
+			char can[128];
+
+			fw_names_with_conns(can, sizeof(can));
+			snprintf(why, whylen, "rule %s: firewall %s cannot cap a client's connections open at once (%s "
+			    "can): refused rather than not capping them", c->rules[i]->name, fw->name, can);
+			return why;
+		}
+	if (fw->ports)
+		return NULL;
 	if (c->ports.n > 0)
 		where = c->ports_at;
 	for (int i = 0; where == NULL && i < c->nrules; i++)

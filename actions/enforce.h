@@ -60,9 +60,11 @@ const char *enforce_rule_reach(const struct rule *r, const struct fw_backend *fw
     char *why, size_t whylen);
 
 /*
- * Whether every 'ports' of the configuration can take effect at fw: NULL,
- * or the reason it cannot (in why): the backend blocks every port or none,
- * and a customer blocked for a mistyped password would lose his IMAP too.
+ * Whether every 'ports' and every 'limit N connections' of the
+ * configuration can take effect at fw: NULL, or the reason it cannot (in
+ * why): the backend blocks every port or none (a customer blocked for a
+ * mistyped password would lose his IMAP too), or cannot count a client's
+ * open connections.
  */
 const char *enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why, size_t whylen);
 

@@ -58,6 +58,17 @@ fw_names_with_ports(char *out, size_t len)
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", backends[i]->name);
 }
 
+void
+fw_names_with_conns(char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; backends[i] != NULL && n < len; i++)
+		if (backends[i]->conns)
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", backends[i]->name);
+}
+
 /* 1 if word (n bytes) is one of the space-separated words of list. */
 static int
 listed(const char *list, const char *word, size_t n)

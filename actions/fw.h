@@ -19,7 +19,7 @@
 /* What the firewall does to a client's packets. */
 enum fw_kind {
 	FW_BLOCK,	/* drop (or reject) everything */
-	FW_LIMIT,	/* drop new connections over limit_n per limit_per seconds */
+	FW_LIMIT,	/* drop new connections over limit_n per limit_per seconds; limit_per 0: over limit_n open at once */
 	FW_TARPIT,	/* let FW_TARPIT_PPS packets a second through, drop the rest */
 };
 
@@ -34,7 +34,7 @@ struct fw_entry {
 	int plen;
 	int64_t seconds;	/* how long (block); 0 = until released */
 	enum fw_kind kind;
-	uint32_t limit_n, limit_per;	/* FW_LIMIT only */
+	uint32_t limit_n, limit_per;	/* FW_LIMIT only; limit_per 0: a cap on the connections open at once */
 	/*
 	 * FW_BLOCK: the TCP ports the block holds ('ports', 'set ports'), in
 	 * the order given; nports 0: every port. A release with every_scope
@@ -78,6 +78,8 @@ struct fw_backend {
 	int shapes;
 	/* 1 if a block can hold some TCP ports only (fw_entry.ports); else a configuration asking it is refused. */
 	int ports;
+	/* 1 if it can cap a client's connections open at once (FW_LIMIT, limit_per 0); else refused likewise. */
+	int conns;
 	/* Its options: the word for its name and its flags (fw_opts_parse); NULL: the arg is its own (exec). */
 	const char *name_key, *options;
 	/* arg: what followed "NAME:" (exec: the helper), or NULL; o: the options parsed from it. */
@@ -105,6 +107,8 @@ struct fw_backend {
 
 /* The names of the backends that can limit a block to some ports ("nftables, ..."), into out. */
 void fw_names_with_ports(char *out, size_t len);
+/* ... and of those that can cap a client's connections. */
+void fw_names_with_conns(char *out, size_t len);
 
 /* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
 const struct fw_backend *fw_by_name(const char *spec, const char **arg);

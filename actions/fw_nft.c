@@ -22,7 +22,7 @@
 #include "../common/xalloc.h"
 #include "fw.h"
 
-/* A rate of `limit N per D`: its sets of clients and their meters, made on first use. */
+/* A rate of `limit N per D` (per 0: `limit N connections`): its sets of clients and their meters, made on first use. */
 struct rate {
 	uint32_t n, per;
 };
@@ -110,11 +110,35 @@ rate_text(uint32_t count, uint32_t per, char *out, size_t outlen)
 	snprintf(out, outlen, "%llu/day", ((unsigned long long)count * 86400 + per - 1) / per);
 }
 
+/*
+ * A cap on the connections open at once ("limit N connections", per 0):
+ * the clients' set, and a dynamic set counting each one's connections in
+ * conntrack (ct count); a new connection over N is refused.
+ */
+static void
+put_cap(struct nft *n, uint32_t cap)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *type = fam == 4 ? "ipv4_addr" : "ipv6_addr", *ip = fam == 4 ? "ip" : "ip6";
+
+		putf(n, "add set inet %s c%d_%u { type %s; flags interval, timeout; }\n", n->opt.name, fam, cap, type);
+		putf(n, "add set inet %s cm%d_%u { type %s; size 1048576; flags dynamic; }\n", n->opt.name, fam, cap,
+		    type);
+		putf(n, "add rule inet %s clients %s saddr @c%d_%u ct state new add @cm%d_%u { %s saddr ct count over %u } "
+		    "reject with tcp reset\n", n->opt.name, ip, fam, cap, fam, cap, ip, cap);
+	}
+}
+
 /* The sets of one family's clients under one rate, and the rule that meters them. */
 static void
 put_rate(struct nft *n, const struct rate *r)
 {
 	char rate[48];
+
+	if (r->per == 0) {
+		put_cap(n, r->n);
+		return;
+	}
 
 	rate_text(r->n, r->per, rate, sizeof(rate));
 	for (int fam = 4; fam <= 6; fam += 2) {
@@ -226,7 +250,10 @@ set_of(struct nft *n, const struct fw_entry *e, char *out, size_t outlen)
 		snprintf(out, outlen, "%c%d", e->kind == FW_BLOCK ? 'v' : 't', fam);
 		return;
 	}
-	snprintf(out, outlen, "l%d_%u_%u", fam, e->limit_n, e->limit_per);
+	if (e->limit_per == 0)
+		snprintf(out, outlen, "c%d_%u", fam, e->limit_n);
+	else
+		snprintf(out, outlen, "l%d_%u_%u", fam, e->limit_n, e->limit_per);
 	for (int i = 0; i < n->nrates; i++)
 		if (n->rates[i].n == e->limit_n && n->rates[i].per == e->limit_per)
 			return;
@@ -278,8 +305,11 @@ nft_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 			}
 		for (int r = 0; e->kind == FW_LIMIT && r < n->nrates; r++)
 			if (e->limit_n == 0 || (e->limit_n == n->rates[r].n && e->limit_per == n->rates[r].per)) {
-				putf(n, "delete element inet %s l%d_%u_%u { %s }\n", n->opt.name, fam, n->rates[r].n,
-				    n->rates[r].per, el);
+				if (n->rates[r].per == 0)
+					putf(n, "delete element inet %s c%d_%u { %s }\n", n->opt.name, fam, n->rates[r].n, el);
+				else
+					putf(n, "delete element inet %s l%d_%u_%u { %s }\n", n->opt.name, fam, n->rates[r].n,
+					    n->rates[r].per, el);
 				run(n, 1);
 			}
 	}
@@ -322,7 +352,10 @@ nft_flush(void *state)
 	for (int fam = 4; fam <= 6; fam += 2) {
 		putf(n, "flush set inet %s v%d\nflush set inet %s t%d\n", n->opt.name, fam, n->opt.name, fam);
 		for (int r = 0; r < n->nrates; r++)
-			putf(n, "flush set inet %s l%d_%u_%u\n", n->opt.name, fam, n->rates[r].n, n->rates[r].per);
+			if (n->rates[r].per == 0)
+				putf(n, "flush set inet %s c%d_%u\n", n->opt.name, fam, n->rates[r].n);
+			else
+				putf(n, "flush set inet %s l%d_%u_%u\n", n->opt.name, fam, n->rates[r].n, n->rates[r].per);
 		for (int sc = 0; sc < n->nscopes; sc++)
 			putf(n, "flush set inet %s v%d_p%d\n", n->opt.name, fam, sc);
 	}
@@ -352,6 +385,7 @@ const struct fw_backend fw_nftables = {
 	.self_expiring = 1,
 	.shapes = 1,
 	.ports = 1,
+	.conns = 1,
 	.name_key = "table",
 	.options = "forward",
 	.init = nft_init,

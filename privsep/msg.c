@@ -131,8 +131,10 @@ msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *w
 		return -1;
 	}
 	if (e->kind == FW_LIMIT) {
-		if (m->limit_n < 1 || m->limit_n > FW_LIMIT_N_MAX || m->limit_per < 1 || m->limit_per > FW_LIMIT_PER_MAX) {
-			snprintf(why, whylen, "a limit of %u per %u seconds", m->limit_n, m->limit_per);
+		if (m->limit_n < 1 || m->limit_n > FW_LIMIT_N_MAX || m->limit_per > FW_LIMIT_PER_MAX ||
+		    (m->limit_per == 0 && !(caps & MSG_CAP_CONNS))) {
+			snprintf(why, whylen, "a limit of %u per %u seconds%s", m->limit_n, m->limit_per,
+			    m->limit_per == 0 ? " (a cap on open connections this firewall cannot count)" : "");
 			return -1;
 		}
 		e->limit_n = m->limit_n;

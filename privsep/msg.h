@@ -71,6 +71,7 @@ struct msg_entry {
 /* What the privileged part's firewall can do (msg_decode, msg_entry_check): a bit each. */
 #define MSG_CAP_SHAPES 1	/* limit and tarpit */
 #define MSG_CAP_PORTS 2		/* blocks of some ports only */
+#define MSG_CAP_CONNS 4		/* caps on the connections open at once (a limit per 0 seconds) */
 
 /* Entries per datagram: 1,000 × 64 bytes, well inside the socket's buffer. */
 #define MSG_ENTRIES_MAX 1000

@@ -45,7 +45,7 @@ struct priv {
 static int
 caps_of(const struct fw_backend *fw)
 {
-	return (fw->shapes ? MSG_CAP_SHAPES : 0) | (fw->ports ? MSG_CAP_PORTS : 0);
+	return (fw->shapes ? MSG_CAP_SHAPES : 0) | (fw->ports ? MSG_CAP_PORTS : 0) | (fw->conns ? MSG_CAP_CONNS : 0);
 }
 static void
 reply(struct priv *p, int rc)

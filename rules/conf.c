@@ -664,7 +664,7 @@ parse_when(struct P *p, struct rule *r)
 
 
 static int parse_ports(struct P *p, struct port_list *l);
-/* "ACTION [for D] [escalate xN [max D]]", ACTION may be "limit N per D". */
+/* "ACTION [for D] [escalate xN [max D]]", ACTION may be "limit N per D" or "limit N connections". */
 static int
 parse_do(struct P *p, struct rule *r)
 {
@@ -686,11 +686,14 @@ parse_do(struct P *p, struct rule *r)
 		if (!expect_uint(p, "limit", 1000000, &n))
 			return 0;
 		r->limit_n = (uint32_t)n;
-		if (!lex_accept_word(p, "per")) {
-			ERR(p, lex_cur(p), "expected 'per DURATION' after 'limit %u'", r->limit_n);
+		if (lex_accept_word(p, "connections") || lex_accept_word(p, "connection")) {
+			/* "limit N connections": at most N at once (a cap, limit_per 0), not N per period */
+			r->limit_per = 0;
+		} else if (!lex_accept_word(p, "per")) {
+			ERR(p, lex_cur(p), "expected 'per DURATION' (a rate) or 'connections' (a cap on those open at "
+			    "once) after 'limit %u'", r->limit_n);
 			return 0;
-		}
-		if (!expect_duration(p, "limit period", &r->limit_per))
+		} else if (!expect_duration(p, "limit period", &r->limit_per))
 			return 0;
 	}
 	if (lex_accept_word(p, "for")) {
@@ -719,7 +722,8 @@ parse_do(struct P *p, struct rule *r)
 	}
 	return 1;
 bad:
-	ERR(p, t, "unknown action %s: use block, reject, defer, discard, hold, tarpit, limit N per D or log",
+	ERR(p, t, "unknown action %s: use block, reject, defer, discard, hold, tarpit, limit N per D, limit N "
+	    "connections or log",
 	    lex_tok_desc(t));
 	return 0;
 }

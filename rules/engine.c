@@ -521,7 +521,10 @@ decision_json(struct outbuf *ob, const struct decision *d)
 	ob_put(ob, action_name(d->action), strlen(action_name(d->action)));
 	OB_LIT(ob, "\",\"duration\":");
 	ob_put_i64(ob, d->duration);
-	if (d->action == A_LIMIT) {
+	if (d->action == A_LIMIT && d->rule->limit_per == 0) {
+		OB_LIT(ob, ",\"connections\":");	/* a cap on the connections open at once */
+		ob_put_u64(ob, d->rule->limit_n);
+	} else if (d->action == A_LIMIT) {
 		OB_LIT(ob, ",\"limit\":");
 		ob_put_u64(ob, d->rule->limit_n);
 		OB_LIT(ob, ",\"per\":");

@@ -9,6 +9,7 @@
 #   fwreset    empties mxguard's sets, as a firewall reset would
 #   SHAPES     1 if the backend also limits and tarpits (tested then)
 #   PORTS      1 if a block can hold some ports only ('ports': tested then)
+#   CONNS      1 if it caps the connections a client has open at once ('limit N connections')
 . "$(dirname "$0")/lib.sh"
 for tool in $TOOLS ip nc python3; do
 	command -v "$tool" > /dev/null || skip_all "$tool missing"
@@ -33,6 +34,7 @@ ip -n "$CLI" addr add 198.51.100.2/24 dev "vc$$"
 ip -n "$CLI" addr add 198.51.100.3/24 dev "vc$$"	# limited
 ip -n "$CLI" addr add 198.51.100.4/24 dev "vc$$"	# tarpitted
 ip -n "$CLI" addr add 198.51.100.5/24 dev "vc$$"	# blocked on one port
+ip -n "$CLI" addr add 198.51.100.6/24 dev "vc$$"	# capped at 2 connections
 ip -n "$SRV" -6 addr add 2001:db8:1::1/64 dev "vs$$" nodad
 ip -n "$CLI" -6 addr add 2001:db8:1::2/64 dev "vc$$" nodad
 ip -n "$CLI" -6 addr add 2001:db8:1::3/64 dev "vc$$" nodad
@@ -84,6 +86,36 @@ rule "ports-test" {
     ports 2525
 }
 CONF
+fi
+if [ "${CONNS:-0}" = 1 ]; then
+	cat >> "$TMP/mxguard.conf" << CONF
+table <capme> { 198.51.100.6 }
+rule "cap-test" {
+    on connect
+    where client in <capme>
+    when count >= 1 within 1m
+    do limit 2 connections for 10m
+}
+CONF
+	# a service that keeps every connection open (until the client closes it)
+	ip netns exec "$SRV" python3 -c '
+import select, socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.1", 3535))
+s.listen(64)
+held = []
+while True:
+    r, _, _ = select.select([s] + held, [], [])
+    for c in r:
+        if c is s:
+            held.append(s.accept()[0])
+        elif not c.recv(1):
+            held.remove(c)
+            c.close()
+' > /dev/null 2>&1 &
+	PIDS+=($!)
+	wait_for 10 listening 3535 1
 fi
 touch "$TMP/mail.log"
 start() {
@@ -189,6 +221,54 @@ if [ "${PORTS:-0}" = 1 ]; then
 	check "other clients reach port 2525 as before" portconn 2001:db8:1::2 2001:db8:1::1 2525
 fi
 
+# 'limit N connections': the N+1th connection open at once is refused, not the Nth; a closed one frees a place.
+# opened SRC N: open N connections from SRC to the holding service at once, say how many got through, and
+# whether one more got through after the first was closed
+opened() {
+	ip netns exec "$CLI" python3 - "$1" "$2" <<'EOF'
+import socket, sys, time
+src, n = sys.argv[1], int(sys.argv[2])
+held, ok = [], 0
+for _ in range(n):
+    c = socket.socket()
+    c.settimeout(2)
+    c.bind((src, 0))
+    try:
+        c.connect(("198.51.100.1", 3535))
+        held.append(c)
+        ok += 1
+    except OSError:
+        c.close()
+held[0].close()
+# (the closed one counts until both sides have closed it: tried again for up to 3 s)
+again = 0
+for _ in range(30):
+    c = socket.socket()
+    c.settimeout(2)
+    c.bind((src, 0))
+    try:
+        c.connect(("198.51.100.1", 3535))
+        again = 1
+        break
+    except OSError:
+        c.close()
+        time.sleep(0.1)
+print(ok, again)
+EOF
+}
+if [ "${CONNS:-0}" = 1 ]; then
+	check_eq "before its cap, the client opens 4 connections at once" "4 1" "$(opened 198.51.100.6 4)"
+	echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[198.51.100.6]" >> "$TMP/mail.log"
+	decided cap-test 198.51.100.6
+	check_eq "the cap rule decided" 0 $?
+	check "its decision says the cap (connections 2)" grep -q '"rule":"cap-test","key":"198.51.100.6","action":"limit","duration":600,"connections":2' "$TMP/dec"
+	capped() { [ "$(opened 198.51.100.6 4)" = "2 1" ]; }
+	wait_for 10 capped
+	check_eq "limit 2 connections: 2 of 4 open at once get through; with one closed, another does" "2 1" \
+		"$(opened 198.51.100.6 4)"
+	check_eq "other clients open as many as they like" "4 1" "$(opened 198.51.100.5 4)"
+fi
+
 # Restart: the blocks in force are put back.
 kill "$PID"; wait "$PID" 2> /dev/null
 fwreset	# as if the firewall had been reset meanwhile
@@ -211,6 +291,11 @@ if [ "${PORTS:-0}" = 1 ]; then
 		"$(portconn 198.51.100.5 198.51.100.1 2525; echo $(( $? != 0 ))) $(portconn 198.51.100.5 198.51.100.1 1143; echo $?)"
 	ctl unban 198.51.100.5 > /dev/null
 	check "an unban takes the block of one port away too" portconn 198.51.100.5 198.51.100.1 2525
+fi
+if [ "${CONNS:-0}" = 1 ]; then
+	check_eq "after a restart the cap holds again" "2 1" "$(opened 198.51.100.6 4)"
+	ctl unban 198.51.100.6 > /dev/null
+	check_eq "an unban takes the cap away" "4 1" "$(opened 198.51.100.6 4)"
 fi
 
 # flush, then stop with --remove-on-exit: the ruleset is exactly as before.

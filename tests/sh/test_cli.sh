@@ -139,4 +139,12 @@ touch "$TMP/ports.log"
 "$MXGUARD" run -c "$TMP/ports-run.conf" --source "$TMP/ports.log" --state-dir "$TMP/pst" --socket "$TMP/ps.sock" \
 	--firewall pf > /dev/null 2> "$TMP/ports-run.err"
 check_eq "... and by run, before it touches the firewall (78)" "78 1" "$? $(grep -c 'firewall pf cannot limit a block' "$TMP/ports-run.err")"
+# 'limit N connections': a cap only a firewall that counts connections can hold
+printf 'set firewall "iptables"\nrule "cap" {\n    on connect\n    when count >= 50 within 1m\n    do limit 3 connections for 1h\n}\n' > "$TMP/cap.conf"
+"$MXGUARD" check "$TMP/cap.conf" > "$TMP/cap.out" 2>&1
+check_eq "limit N connections with a firewall that cannot count them (iptables) is refused (78), saying which can" "78 1" \
+	"$? $(grep -c 'rule cap: firewall iptables cannot cap a client.s connections open at once (nftables can)' "$TMP/cap.out")"
+printf 'rule "c" {\n    on connect\n    when count >= 50 within 1m\n    do limit 3 conections for 1h\n}\n' > "$TMP/cap2.conf"
+"$MXGUARD" check "$TMP/cap2.conf" > "$TMP/cap2.out" 2>&1
+check "a misspelt 'connections' is an error naming both forms" grep -q "cap2.conf:4:16: expected 'per DURATION' (a rate) or 'connections'" "$TMP/cap2.out"
 finish

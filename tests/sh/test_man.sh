@@ -76,7 +76,7 @@ known() {	# known SNIPPET: the list an error about SNIPPET gives
 	known 'nosuch' | sed "s/.*expected \(.*\) or NAME = VALUE$/\1/"
 	known 'rule "x" { on connect nosuch }' | sed 's/.*expected \(.*\)$/\1/; s/ or /, /'
 	known 'rule "x" { on connect by nosuch when count >= 1 within 1m do block for 1h }' | sed 's/.*use \(.*\)$/\1/; s/ or /, /'
-	known 'rule "x" { on connect when count >= 1 within 1m do nosuch for 1h }' | sed 's/.*use \(.*\)$/\1/; s/ or /, /; s/limit N per D/limit/'
+	known 'rule "x" { on connect when count >= 1 within 1m do nosuch for 1h }' | sed 's/.*use \(.*\)$/\1/; s/ or /, /; s/limit N per D/limit/; s/limit N connections/connections/'
 	known 'rule "x" { on connect when nosuch >= 1 within 1m do block for 1h }' | sed 's/.*expected \(.*\) after .*/\1/; s/ FIELD//g; s/ or /, /'
 	known 'rule "x" { on nosuch do block }' | sed 's/.*(known: \(.*\); docs.*/\1/'
 	known 'rule "x" { on connect where nosuch = "a" when count >= 1 within 1m do block for 1h }' | sed 's/.*(known: \(.*\); docs.*/\1/'
