@@ -164,6 +164,17 @@ test_ports(void **state)
 	m.limit_n = 1;
 	m.limit_per = 60;
 	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_SHAPES, &back, why, sizeof(why)), -1);
+	/* a cap on open connections (a limit per 0): only to a firewall that counts them */
+	e = entry("203.0.113.0", 24, 3600);
+	e.kind = FW_LIMIT;
+	e.limit_n = 3;
+	e.limit_per = 0;
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_SHAPES | MSG_CAP_CONNS, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.limit_n, 3);
+	assert_int_equal(back.limit_per, 0);
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_SHAPES, &back, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot count"));
 	/* "whatever the ports" is a release's, never a block's */
 	e.nports = 0;
 	e.every_scope = 1;
