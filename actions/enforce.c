@@ -137,7 +137,7 @@ enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why,
 		if (c->rules[i]->action == A_LIMIT && c->rules[i]->limit_per == 0) {
 			char can[128];
 
-			fw_names_with_conns(can, sizeof(can));
+			fw_names_that_can(FW_CAN_CONNS, can, sizeof(can));
 			snprintf(why, whylen, "rule %s: firewall %s cannot cap a client's connections open at once (%s "
 			    "can): refused rather than not capping them", c->rules[i]->name, fw->name, can);
 			return why;
@@ -154,7 +154,7 @@ enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why,
 	{
 		char can[128];
 
-		fw_names_with_ports(can, sizeof(can));
+		fw_names_that_can(FW_CAN_PORTS, can, sizeof(can));
 		snprintf(why, whylen, "%s%s: firewall %s cannot limit a block to some ports (%s can): refused rather "
 		    "than blocking every port", c->ports.n > 0 ? "" : "rule ", where, fw->name, can);
 	}

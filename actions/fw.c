@@ -48,24 +48,13 @@ fw_by_name(const char *spec, const char **arg)
 }
 
 void
-fw_names_with_ports(char *out, size_t len)
+fw_names_that_can(enum fw_can what, char *out, size_t len)
 {
 	size_t n = 0;
 
 	out[0] = '\0';
 	for (int i = 0; backends[i] != NULL && n < len; i++)
-		if (backends[i]->ports)
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", backends[i]->name);
-}
-
-void
-fw_names_with_conns(char *out, size_t len)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (int i = 0; backends[i] != NULL && n < len; i++)
-		if (backends[i]->conns)
+		if (what == FW_CAN_PORTS ? backends[i]->ports : backends[i]->conns)
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", backends[i]->name);
 }
 

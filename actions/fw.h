@@ -105,10 +105,9 @@ struct fw_backend {
 	void (*fini)(void *state, int remove);
 };
 
-/* The names of the backends that can limit a block to some ports ("nftables, ..."), into out. */
-void fw_names_with_ports(char *out, size_t len);
-/* ... and of those that can cap a client's connections. */
-void fw_names_with_conns(char *out, size_t len);
+/* The names of the backends that can limit a block to some ports, or cap connections ("nftables, ..."), into out. */
+enum fw_can { FW_CAN_PORTS, FW_CAN_CONNS };
+void fw_names_that_can(enum fw_can what, char *out, size_t len);
 
 /* "NAME" or "NAME:ARG"; NULL if there is no backend of that name. *arg gets ARG or NULL. */
 const struct fw_backend *fw_by_name(const char *spec, const char **arg);

@@ -55,19 +55,6 @@ fmt_left(int64_t s, char *buf, size_t n)
 	(void)k;
 }
 
-/* A word as an address or prefix, host bits cleared; 0 if it is neither. */
-static int
-parse_prefix(const char *w, struct addr *a, int *plen)
-{
-	char err[160];
-	int neg;
-
-	if (!table_parse_entry(w, strlen(w), a, plen, &neg, err, sizeof(err)) || neg)
-		return 0;
-	addr_mask(a, *plen);
-	return 1;
-}
-
 /* 1 if key (a decision's, as listed) is a client prefix that holds a/plen. */
 static int
 key_holds(const char *key, const struct addr *a, int plen)
@@ -75,7 +62,7 @@ key_holds(const char *key, const struct addr *a, int plen)
 	struct addr k, m = *a;
 	int klen;
 
-	if (!parse_prefix(key, &k, &klen) || k.family != a->family || klen > plen)
+	if (!table_parse_prefix(key, &k, &klen) || k.family != a->family || klen > plen)
 		return 0;
 	addr_mask(&m, klen);
 	return memcmp(m.b, k.b, sizeof(m.b)) == 0;
@@ -318,7 +305,7 @@ ctl_unban(struct req *r, char *args)
 		reply(r, "error: usage: unban ADDR[/LEN] (or a key as 'decisions' lists it)\n");
 		return;
 	}
-	if (parse_prefix(w[0], &r->a, &r->plen)) {
+	if (table_parse_prefix(w[0], &r->a, &r->plen)) {
 		r->filter = FILTER_ADDR;
 		if (daemon_list_decisions(r->dm, r->now, collect_key, &ks) < 0) {
 			reply(r, "error: the state database cannot be read (see the daemon's log)\n");
@@ -645,7 +632,7 @@ control_answer(void *dm, const struct ctl_peer *peer, char *req, struct outbuf *
 		if ((nw = words(args, w, 1)) < 0) {
 			reply(&r, "error: usage: decisions [ADDR[/LEN] | RULE]\n");
 		} else {
-			if (nw == 1 && parse_prefix(w[0], &r.a, &r.plen)) {
+			if (nw == 1 && table_parse_prefix(w[0], &r.a, &r.plen)) {
 				r.filter = FILTER_ADDR;
 			} else if (nw == 1) {
 				if (daemon_rule_index(r.dm, w[0]) < 0 && strcmp(w[0], "manual") != 0) {

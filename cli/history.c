@@ -189,17 +189,6 @@ struct filter {
 	const char *rule;
 };
 
-static int
-parse_prefix(const char *w, struct addr *a, int *plen)
-{
-	char err[160];
-	int neg;
-
-	if (!table_parse_entry(w, strlen(w), a, plen, &neg, err, sizeof(err)) || neg)
-		return 0;
-	addr_mask(a, *plen);
-	return 1;
-}
 
 /* 1 if the prefixes overlap: one holds the other. */
 static int
@@ -228,7 +217,7 @@ wanted(const struct filter *f, const struct entry *e)
 	case F_ADDR:
 		if (strcmp(event, "flush") == 0)
 			return 1;	/* (it released this address's decisions too) */
-		return key != NULL && parse_prefix(key, &k, &klen) && overlap(&k, klen, &f->a, f->plen);
+		return key != NULL && table_parse_prefix(key, &k, &klen) && overlap(&k, klen, &f->a, f->plen);
 	case F_RULE:
 		return rule != NULL && strcmp(rule, f->rule) == 0;
 	default:
@@ -428,7 +417,7 @@ history_show(const char *path, const char *filter, int json, FILE *out)
 		free(line);
 		return EX_OSERR;
 	}
-	if (filter != NULL && parse_prefix(filter, &f.a, &f.plen)) {
+	if (filter != NULL && table_parse_prefix(filter, &f.a, &f.plen)) {
 		f.kind = F_ADDR;
 	} else if (filter != NULL) {
 		f.kind = F_RULE;

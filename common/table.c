@@ -289,6 +289,18 @@ table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *negat
 	return 1;
 }
 
+int
+table_parse_prefix(const char *w, struct addr *a, int *plen)
+{
+	char err[160];
+	int neg;
+
+	if (!table_parse_entry(w, strlen(w), a, plen, &neg, err, sizeof(err)) || neg)
+		return 0;
+	addr_mask(a, *plen);
+	return 1;
+}
+
 long
 table_load_file(struct cidr_table *t, const char *path, table_bad_line_fn bad, void *arg, char *err, size_t errlen)
 {

@@ -48,6 +48,8 @@ size_t table_size(const struct cidr_table *t);
  */
 int table_parse_entry(const char *s, size_t n, struct addr *a, int *plen, int *negated,
     char *err, size_t errlen);
+/* "ADDR[/LEN]" (a NUL-terminated word; no '!'): 1 with the network (host bits cleared), else 0. */
+int table_parse_prefix(const char *w, struct addr *a, int *plen);
 
 /*
  * Add every entry of a file: one per line (or several separated by blanks
