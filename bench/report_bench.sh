@@ -13,12 +13,16 @@
 #      from /proc (the drawing children's included), as a share of the
 #      wall time.
 # Run from the repository top. STEPS=12 runs only 1 and 2; RUNS (default 3).
+# BENCH_CPUS=0,1: the commands may use those processors instead of one (a
+# report draws its pictures on every processor it may use; replay uses one
+# whatever it is given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 STEPS=${STEPS:-123}
 CPU=${BENCH_CPU:-1}
 [ "$(nproc)" -gt "$CPU" ] || CPU=0
+CPU=${BENCH_CPUS:-$CPU}
 DATA=bench/data
 W=$(mktemp -d)
 PID=
@@ -42,7 +46,7 @@ best() {
 	echo "$b" > "$out"
 }
 if want 1; then
-	echo "== 1. report vs replay, $(wc -l < "$ONE") lines, best of $RUNS, one core"
+	echo "== 1. report vs replay, $(wc -l < "$ONE") lines, best of $RUNS, on processor(s) $CPU"
 	best "$W/t.replay" ./mxguard replay -c samples/mxguard.conf "$ONE"
 	best "$W/t.report" ./mxguard report -c samples/mxguard.conf --out "$W/rep" "$ONE"
 	head -2000 "$ONE" > "$W/small.log"
