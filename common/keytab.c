@@ -113,8 +113,8 @@ slot_of(const struct keytab *t, const void *payload)
  * under secret 64-bit multipliers. The family is strongly universal: for
  * any two different keys (padding plus length make the words differ) the
  * pair of hashes is uniform, so keys chosen without the secret fall into
- * one chain no more often than at random. Buckets are the hash's top bits
- * (what the guarantee is about).
+ * one chain no more often than at random; a fixed mixing step then keeps
+ * structured keys from crowding the top bits, which are the buckets.
  */
 static inline uint32_t
 hash(const struct keytab *t, const uint8_t *p, size_t n)
@@ -132,6 +132,16 @@ hash(const struct keytab *t, const uint8_t *p, size_t n)
 		memcpy(&w, p + i, n - i);
 		h += t->mul[1 + i / 4] * w;
 	}
+	/*
+	 * A fixed mixing step (a bijection of the 64 bits): multiply-shift
+	 * maps keys in arithmetic progression (consecutive /64s, addresses
+	 * shifted left) onto a near-lattice whose top bits can crowd some
+	 * buckets (chains of 25 for 65,536 such keys under an unlucky
+	 * multiplier); mixed, they spread as at random.
+	 */
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
 	return (uint32_t)(h >> 32);
 }
 
