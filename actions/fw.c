@@ -47,6 +47,12 @@ fw_by_name(const char *spec, const char **arg)
 	return NULL;
 }
 
+int
+fw_entry_ports_are(const struct fw_entry *e, const uint16_t *ports, int n)
+{
+	return e->nports == n && memcmp(e->ports, ports, (size_t)n * sizeof(ports[0])) == 0;
+}
+
 void
 fw_names_that_can(enum fw_can what, char *out, size_t len)
 {

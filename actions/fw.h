@@ -152,6 +152,9 @@ void fw_kill(pid_t pid);
 /* Wait for a child until deadline (mono_ms, common/clock.h); its wait status, or -1: then it was killed and reaped. */
 int fw_wait(pid_t pid, int64_t deadline);
 
+/* 1 if e holds exactly these n ports, in this order (a block's scope). */
+int fw_entry_ports_are(const struct fw_entry *e, const uint16_t *ports, int n);
+
 /* The decision key of an entry into buf (ADDR_STRLEN + 4): "ADDR", or "ADDR/LEN" for a prefix. */
 void fw_entry_key(const struct fw_entry *e, char *buf);
 

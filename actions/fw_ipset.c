@@ -97,7 +97,7 @@ scope_of(struct ipset *s, const struct fw_entry *e)
 	size_t k = 0;
 
 	for (int i = 0; i < s->nscopes; i++)
-		if (s->scopes[i].n == e->nports && memcmp(s->scopes[i].port, e->ports, e->nports * sizeof(e->ports[0])) == 0)
+		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
 			return &s->scopes[i];
 	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
 	sc = &s->scopes[s->nscopes];
@@ -244,8 +244,7 @@ pick(const struct fw_entry *a, int n, const struct scope *sc, int releases, stru
 
 	for (int i = 0; i < n; i++) {
 		int mine = sc == NULL ? a[i].nports == 0 || (releases && a[i].every_scope) :
-		    (releases && a[i].every_scope) || (a[i].nports == sc->n &&
-		    memcmp(a[i].ports, sc->port, sc->n * sizeof(sc->port[0])) == 0);
+		    (releases && a[i].every_scope) || fw_entry_ports_are(&a[i], sc->port, sc->n);
 
 		if (mine)
 			out[k++] = a[i];

@@ -226,7 +226,7 @@ static int
 scope_of(struct nft *n, const struct fw_entry *e)
 {
 	for (int s = 0; s < n->nscopes; s++)
-		if (n->scopes[s].n == e->nports && memcmp(n->scopes[s].port, e->ports, e->nports * sizeof(e->ports[0])) == 0)
+		if (fw_entry_ports_are(e, n->scopes[s].port, n->scopes[s].n))
 			return s;
 	n->scopes = xrealloc(n->scopes, (size_t)(n->nscopes + 1) * sizeof(*n->scopes));
 	memset(&n->scopes[n->nscopes], 0, sizeof(n->scopes[0]));
@@ -298,8 +298,7 @@ nft_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 			run(n, 1);
 		}
 		for (int sc = 0; e->kind == FW_BLOCK && sc < n->nscopes; sc++)
-			if (e->every_scope || (e->nports == n->scopes[sc].n &&
-			    memcmp(e->ports, n->scopes[sc].port, e->nports * sizeof(e->ports[0])) == 0)) {
+			if (e->every_scope || fw_entry_ports_are(e, n->scopes[sc].port, n->scopes[sc].n)) {
 				putf(n, "delete element inet %s v%d_p%d { %s }\n", n->opt.name, fam, sc, el);
 				run(n, 1);
 			}

@@ -1886,8 +1886,19 @@ audit_setup(struct daemon *dm, const char *path, const char *statedir, int state
 		    "\"PATH\" elsewhere, or off)", err);
 		return;
 	}
-	/* A first start records expiries from now on; a restart also those that came while it was stopped. */
-	dm->audit_upto = store_get_mark(dm->store, AUDIT_MARK, &upto) ? (int64_t)upto : (int64_t)time(NULL);
+	/*
+	 * A first start records expiries from now on (the mark saved at once:
+	 * it moves on disk only when an expiry is written); a restart also
+	 * those that came while it was stopped.
+	 */
+	if (store_get_mark(dm->store, AUDIT_MARK, &upto)) {
+		dm->audit_upto = (int64_t)upto;
+		return;
+	}
+	dm->audit_upto = (int64_t)time(NULL);
+	if (store_begin(dm->store) < 0 || store_put_mark(dm->store, AUDIT_MARK, (uint64_t)dm->audit_upto) < 0 ||
+	    store_commit(dm->store) < 0)
+		store_rollback(dm->store);
 }
 
 /* A decision whose time ran out: recorded unless another of the key's (same action) holds on past it. */
@@ -1899,20 +1910,28 @@ audit_one_ended(void *arg, const struct stored_decision *d)
 	if (store_until(dm->store, d->key, d->action, d->until) > d->until)
 		return;		/* (extended: its end is the later one's) */
 	audit_expire(dm->audit, d);
+	dm->audit_written++;
 }
 
 /*
  * The decisions ended since the last look, into the decision log, then
  * the mark saved: a crash between the two records them again at the next
- * start (twice rather than never).
+ * start (twice rather than never). A second in which nothing ended moves
+ * the mark in memory only: looking again from the older saved mark after
+ * a crash finds nothing more (no write to the state every idle second).
  */
 static void
 audit_expiries(struct daemon *dm, int64_t now)
 {
 	if (dm->audit == NULL || now <= dm->audit_upto)
 		return;
+	dm->audit_written = 0;
 	if (store_list_ended(dm->store, dm->audit_upto, now, audit_one_ended, dm) < 0)
 		return;		/* (tried again next time) */
+	if (dm->audit_written == 0) {
+		dm->audit_upto = now;
+		return;
+	}
 	if (store_begin(dm->store) < 0 || store_put_mark(dm->store, AUDIT_MARK, (uint64_t)now) < 0 ||
 	    store_commit(dm->store) < 0) {
 		store_rollback(dm->store);

@@ -115,6 +115,7 @@ struct daemon {
 	struct journal_src *journal;	/* "source journal": the systemd journal, or NULL */
 	char *journal_saved;	/* the cursor saved last (the state holds it) */
 	int64_t audit_upto;	/* decisions ended up to this time are in it as expired (saved: AUDIT_MARK) */
+	long audit_written;	/* expiries written by the look in progress */
 	int metrics_failed;	/* writing it failed: said once */
 	char *report_dir_conf;	/* the set report-dir it was started with (a reload that changes it is said) */
 	char *user_conf;	/* ... set user */
