@@ -6,6 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* 1 if the rule's action is a cap on open connections ('limit N connections'). */
+static int
+rule_is_cap(const struct config *c, const char *rule)
+{
+	const struct rule *r = conf_rule_named(c, rule);
+
+	return r != NULL && r->action == A_LIMIT && r->limit_per == 0;
+}
+
 enum enforce_fw
 enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char *rule, const char *action,
     const char *key, const struct addr *net, int plen, int64_t seconds, struct fw_entry *e)
@@ -25,7 +34,7 @@ enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char
 	} else if (!fw_entry_parse(key, seconds, e))
 		return ENF_FW_NONE;
 	e->kind = (enum fw_kind)kind;
-	if (kind != FW_BLOCK && !fw->shapes)
+	if (kind != FW_BLOCK && !fw->shapes && !(kind == FW_LIMIT && fw->conns && rule_is_cap(c, rule)))
 		return ENF_FW_CANNOT_SHAPE;
 	if (kind == FW_BLOCK) {
 		/* The rule's ports, else the configuration's ('set ports'); a rule gone since a reload: the latter. */
@@ -89,7 +98,8 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 
 	if (r->action == A_LOG)
 		return NULL;	/* it records, which always takes effect */
-	by_fw = fw != NULL && client && fwk >= 0 && (fwk == FW_BLOCK || fw->shapes);
+	by_fw = fw != NULL && client && fwk >= 0 && (fwk == FW_BLOCK || (fw->shapes && (r->action != A_LIMIT ||
+	    r->limit_per > 0 || fw->conns)) || (r->action == A_LIMIT && r->limit_per == 0 && fw->conns));
 	/* The socketmap answers client, HELO and sender lookups; a limit it counts per client, sender or domain. */
 	/* (a cap on open connections is the firewall's alone: a lookup cannot see the connections a client holds) */
 	by_smap = socketmap && mk >= 0 && r->key != KEY_GLOBAL && r->key != KEY_RECIPIENT &&
@@ -110,8 +120,8 @@ enforce_rule_reach(const struct rule *r, const struct fw_backend *fw, int socket
 		    "socketmap'), and there is none: its decisions are only recorded", act, key_kind_name(r->key));
 	else if (r->action == A_LIMIT && r->limit_per == 0)
 		snprintf(why, whylen, "'limit %u connections' needs a firewall that counts a client's connections "
-		    "(--firewall nftables), and there is %s: its decisions are only recorded", r->limit_n,
-		    fw != NULL ? "none that can" : "none");
+		    "(--firewall nftables, iptables or ipset), and there is %s: its decisions are only recorded",
+		    r->limit_n, fw != NULL ? "none that can" : "none");
 	else if (fwk >= 0 && fw != NULL && !fw->shapes && mk >= 0)
 		snprintf(why, whylen, "'%s' needs a firewall that shapes traffic (%s only blocks) or the socketmap: "
 		    "its decisions are only recorded", act, fw->name);
@@ -155,8 +165,9 @@ enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why,
 		char can[128];
 
 		fw_names_that_can(FW_CAN_PORTS, can, sizeof(can));
-		snprintf(why, whylen, "%s%s: firewall %s cannot limit a block to some ports (%s can): refused rather "
-		    "than blocking every port", c->ports.n > 0 ? "" : "rule ", where, fw->name, can);
+		snprintf(why, whylen, "%s%s%s: firewall %s cannot limit a block to some ports (%s can): refused rather "
+		    "than blocking every port", c->ports.n > 0 ? "set ports (" : "rule ", where, c->ports.n > 0 ? ")" : "",
+		    fw->name, can);
 	}
 	return why;
 }

@@ -7,7 +7,9 @@
  * option), added with the system's iptables commands only if missing, so
  * restarts are idempotent. A batch is one `ipset restore -exist` per pair
  * of sets; the kernel expires entries by itself. Blocks of some ports only
- * have sets and rules of their own (struct scope).
+ * have sets and rules of their own (struct scope), and so have caps on a
+ * client's open connections (struct cap): ipset blocks and caps, it does
+ * not limit rates or tarpit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +23,24 @@ static const char *const iptables[2] = { "iptables", "ip6tables" };
 
 /*
  * The clients blocked on some ports only ('ports'): a pair of sets per list
- * of ports, named after a hash of the list (the same name in every run:
- * its rule is the same, found again by -C), and a rule per family that
- * drops what they send to those ports. Made on first use.
+ * of ports (ipsets.h: the same name in every run, so its rule is the same,
+ * found again by -C), and a rule per family that drops what they send to
+ * those ports. Made on first use.
  */
 struct scope {
-	uint16_t port[FW_PORTS_MAX];
-	int n;
-	struct ipsets sets;
+	struct ipsets_scope set;
 	char dports[FW_PORTS_MAX * 6];	/* "25,465,587" */
+};
+
+/*
+ * The clients capped at N connections open at once ('limit N connections'):
+ * a pair of sets per N, and a rule per family that refuses (TCP reset) a
+ * new connection from one of them that has N open already (connlimit, per
+ * address). Made on first use.
+ */
+struct cap {
+	uint32_t n;
+	struct ipsets sets;
 };
 
 struct ipset {
@@ -37,55 +48,87 @@ struct ipset {
 	struct ipsets sets;
 	struct scope *scopes;
 	int nscopes;
+	struct cap *caps;
+	int ncaps;
 };
 
-/* iptables -w OP CHAIN [-p tcp -m multiport --dports PORTS] -m set --match-set SET src -j DROP */
+/*
+ * iptables -w OP CHAIN [-p tcp -m multiport --dports PORTS] -m set --match-set SET src -j DROP,
+ * or for a cap of N (dports NULL):
+ * iptables -w OP CHAIN -p tcp -m state --state NEW -m set --match-set SET src
+ *     -m connlimit --connlimit-above N --connlimit-mask 32|128 --connlimit-saddr -j REJECT --reject-with tcp-reset
+ */
 static int
-scoped_rule(const char *cmd, const char *op, const char *chain, const char *set, const char *dports, int quiet)
+scoped_rule(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int quiet)
 {
-	char *argv[20];	/* (4 + 6 + 5 + 2 words, and the NULL) */
+	char *argv[40], above[16];
 	int k = 0;
 
-	argv[k++] = (char *)cmd;
+	argv[k++] = (char *)iptables[fam];
 	argv[k++] = "-w";
 	argv[k++] = (char *)op;
 	argv[k++] = (char *)chain;
-	if (dports != NULL) {
+	if (dports != NULL || cap > 0) {
 		argv[k++] = "-p";
 		argv[k++] = "tcp";
+	}
+	if (dports != NULL) {
 		argv[k++] = "-m";
 		argv[k++] = "multiport";
 		argv[k++] = "--dports";
 		argv[k++] = (char *)dports;
+	}
+	if (cap > 0) {
+		argv[k++] = "-m";
+		argv[k++] = "state";
+		argv[k++] = "--state";
+		argv[k++] = "NEW";
 	}
 	argv[k++] = "-m";
 	argv[k++] = "set";
 	argv[k++] = "--match-set";
 	argv[k++] = (char *)set;
 	argv[k++] = "src";
-	argv[k++] = "-j";
-	argv[k++] = "DROP";
+	if (cap > 0) {
+		snprintf(above, sizeof(above), "%u", cap);
+		argv[k++] = "-m";
+		argv[k++] = "connlimit";
+		argv[k++] = "--connlimit-above";
+		argv[k++] = above;
+		argv[k++] = "--connlimit-mask";
+		argv[k++] = fam == 0 ? "32" : "128";
+		argv[k++] = "--connlimit-saddr";
+		argv[k++] = "-j";
+		argv[k++] = "REJECT";
+		argv[k++] = "--reject-with";
+		argv[k++] = "tcp-reset";
+	} else {
+		argv[k++] = "-j";
+		argv[k++] = "DROP";
+	}
 	argv[k] = NULL;
 	return quiet ? fw_try(argv) : fw_run(argv);
 }
 
 static int
-rule(const char *cmd, const char *op, const char *chain, const char *set, int quiet)
+rule(int fam, const char *op, const char *chain, const char *set, int quiet)
 {
-	return scoped_rule(cmd, op, chain, set, NULL, quiet);
+	return scoped_rule(fam, op, chain, set, NULL, 0, quiet);
 }
 
-/* The sets' base name of a list of ports: BASE "p" and 8 hex digits of its hash (ipsets.h adds 4 or 6). */
-static void
-scope_base(const char *base, const uint16_t *port, int n, char *out, size_t len)
+/* The rules of a scope or cap's sets, in each family's INPUT (and FORWARD): added if missing. */
+static int
+extra_rules(const struct ipset *s, const struct ipsets *sets, const char *dports, uint32_t cap)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a over the ports: a name, not a secret */
+	for (int i = 0; i < 2; i++)
+		for (int fwd = 0; fwd <= s->opt.forward; fwd++) {
+			const char *chain = fwd ? "FORWARD" : "INPUT";
 
-	for (int i = 0; i < n; i++) {
-		h = (h ^ (port[i] & 0xff)) * 16777619u;
-		h = (h ^ (port[i] >> 8)) * 16777619u;
-	}
-	snprintf(out, len, "%.19sp%08x", base, h);
+			if (scoped_rule(i, "-C", chain, sets->name[i], dports, cap, 1) < 0 &&
+			    scoped_rule(i, "-I", chain, sets->name[i], dports, cap, 0) < 0)
+				return -1;
+		}
+	return 0;
 }
 
 /* The scope of a block's ports: made (sets and rules) if new; NULL if it could not be. */
@@ -93,59 +136,49 @@ static struct scope *
 scope_of(struct ipset *s, const struct fw_entry *e)
 {
 	struct scope *sc;
-	char base[32];
 	size_t k = 0;
 
 	for (int i = 0; i < s->nscopes; i++)
-		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
+		if (fw_entry_ports_are(e, s->scopes[i].set.port, s->scopes[i].set.n))
 			return &s->scopes[i];
 	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
 	sc = &s->scopes[s->nscopes];
 	memset(sc, 0, sizeof(*sc));
-	memcpy(sc->port, e->ports, e->nports * sizeof(e->ports[0]));
-	sc->n = e->nports;
-	for (int i = 0; i < sc->n; i++)
-		k += (size_t)snprintf(sc->dports + k, sizeof(sc->dports) - k, "%s%u", i ? "," : "", sc->port[i]);
-	scope_base(s->opt.name, sc->port, sc->n, base, sizeof(base));
-	ipsets_name(&sc->sets, base);
-	if (ipsets_create(&sc->sets, 0) < 0)
+	ipsets_scope_init(&sc->set, s->opt.name, e);
+	for (int i = 0; i < sc->set.n; i++)
+		k += (size_t)snprintf(sc->dports + k, sizeof(sc->dports) - k, "%s%u", i ? "," : "", sc->set.port[i]);
+	if (ipsets_create(&sc->set.sets, 0) < 0 || extra_rules(s, &sc->set.sets, sc->dports, 0) < 0)
 		return NULL;
-	for (int i = 0; i < 2; i++)
-		for (int fwd = 0; fwd <= s->opt.forward; fwd++) {
-			const char *chain = fwd ? "FORWARD" : "INPUT";
-
-			if (scoped_rule(iptables[i], "-C", chain, sc->sets.name[i], sc->dports, 1) < 0 &&
-			    scoped_rule(iptables[i], "-I", chain, sc->sets.name[i], sc->dports, 0) < 0)
-				return NULL;
-		}
 	s->nscopes++;
 	return sc;
 }
 
-/* 1 if set is one of the block-of-some-ports sets of this backend (BASEp and 8 hex digits, 4 or 6). */
-static int
-scope_set_name(const struct ipset *s, const char *set)
+/* The sets of a cap: made (sets and rules) if new; NULL if they could not be. */
+static struct cap *
+cap_of(struct ipset *s, uint32_t n)
 {
-	char prefix[32];
-	size_t pl;
+	struct cap *c;
 
-	snprintf(prefix, sizeof(prefix), "%.19sp", s->opt.name);
-	pl = strlen(prefix);
-	if (strncmp(set, prefix, pl) != 0 || strlen(set) != pl + 9 || (set[pl + 8] != '4' && set[pl + 8] != '6'))
-		return 0;
-	for (size_t i = pl; i < pl + 8; i++)
-		if (strchr("0123456789abcdef", set[i]) == NULL)
-			return 0;
-	return 1;
+	for (int i = 0; i < s->ncaps; i++)
+		if (s->caps[i].n == n)
+			return &s->caps[i];
+	s->caps = xrealloc(s->caps, (size_t)(s->ncaps + 1) * sizeof(*s->caps));
+	c = &s->caps[s->ncaps];
+	c->n = n;
+	ipsets_cap_name(&c->sets, s->opt.name, n);
+	if (ipsets_create(&c->sets, 0) < 0 || extra_rules(s, &c->sets, NULL, n) < 0)
+		return NULL;
+	s->ncaps++;
+	return c;
 }
 
 /*
- * --remove-on-exit: every rule and set of blocks of some ports, this run's
- * and those an earlier run left (a list of ports no longer configured):
- * the rules as iptables -S prints them, deleted as they were added.
+ * --remove-on-exit: every rule of a scope or cap, this run's and those an
+ * earlier run left (a list of ports or a cap no longer configured), as
+ * iptables -S prints them, deleted as they were added; then their sets.
  */
 static void
-remove_scopes(const struct ipset *s)
+remove_extras(const struct ipset *s)
 {
 	for (int i = 0; i < 2; i++)
 		for (int fwd = 0; fwd <= 1; fwd++) {
@@ -156,57 +189,24 @@ remove_scopes(const struct ipset *s)
 				continue;
 			}
 			for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-				char *argv[24], *w, *ws, *set = strstr(line, "--match-set ");
+				char *argv[40], *w, *ws, *set = strstr(line, "--match-set ");
 				char copy[512], name[64] = "";
 				int k = 0;
 
 				if (set == NULL || strncmp(line, "-A ", 3) != 0 || sscanf(set + 12, "%63s", name) != 1 ||
-				    !scope_set_name(s, name) || strlen(line) >= sizeof(copy))
+				    !ipsets_is_extra(s->opt.name, name) || strlen(line) >= sizeof(copy))
 					continue;
 				snprintf(copy, sizeof(copy), "%s", line);
 				argv[k++] = (char *)iptables[i];
 				argv[k++] = "-w";
-				for (w = strtok_r(copy, " ", &ws); w != NULL && k < 23; w = strtok_r(NULL, " ", &ws))
+				for (w = strtok_r(copy, " ", &ws); w != NULL && k < 39; w = strtok_r(NULL, " ", &ws))
 					argv[k++] = strcmp(w, "-A") == 0 ? "-D" : w;
 				argv[k] = NULL;
 				fw_run(argv);
 			}
 			free(out);
 		}
-	{
-		char *argv[] = { "ipset", "list", "-n", NULL }, *out = NULL, *save;
-
-		if (fw_run_output(argv, &out) == 0 && out != NULL)
-			for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-				if (scope_set_name(s, line)) {
-					char *d[] = { "ipset", "destroy", line, NULL };
-
-					fw_run(d);
-				}
-		free(out);
-	}
-}
-
-/*
- * Empty the block-of-some-ports sets an earlier run left (BASEp........4/6):
- * the start puts back exactly what is in force.
- */
-static void
-flush_old_scopes(const struct ipset *s)
-{
-	char *argv[] = { "ipset", "list", "-n", NULL }, *out = NULL, *save;
-
-	if (fw_run_output(argv, &out) < 0 || out == NULL) {
-		free(out);
-		return;
-	}
-	for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-		if (scope_set_name(s, line)) {
-			char *fl[] = { "ipset", "flush", line, NULL };
-
-			fw_run(fl);
-		}
-	free(out);
+	ipsets_extra_each(s->opt.name, 1);
 }
 
 static int
@@ -224,11 +224,11 @@ ipset_init(const char *arg, const struct fw_opts *o, void **state)
 			const char *chain = fwd ? "FORWARD" : "INPUT";
 
 			/* -C fails when the rule is missing: the normal first start. */
-			if (rule(iptables[i], "-C", chain, s->sets.name[i], 1) < 0 &&
-			    rule(iptables[i], "-I", chain, s->sets.name[i], 0) < 0)
+			if (rule(i, "-C", chain, s->sets.name[i], 1) < 0 && rule(i, "-I", chain, s->sets.name[i], 0) < 0)
 				goto fail;
 		}
-	flush_old_scopes(s);
+	/* What an earlier run left in its scope and cap sets goes: the start puts back exactly what is in force. */
+	ipsets_extra_each(s->opt.name, 0);
 	*state = s;
 	return 0;
 fail:
@@ -236,19 +236,15 @@ fail:
 	return -1;
 }
 
-/* The entries of a (blocks or releases) that go to scope sc (NULL: the sets of every port), into out. */
+/* The caps among a (blocks or releases) that go to the sets of cap c (a release of every scope: to all). */
 static int
-pick(const struct fw_entry *a, int n, const struct scope *sc, int releases, struct fw_entry *out)
+pick_cap(const struct fw_entry *a, int n, const struct cap *c, int releases, struct fw_entry *out)
 {
 	int k = 0;
 
-	for (int i = 0; i < n; i++) {
-		int mine = sc == NULL ? a[i].nports == 0 || (releases && a[i].every_scope) :
-		    (releases && a[i].every_scope) || fw_entry_ports_are(&a[i], sc->port, sc->n);
-
-		if (mine)
+	for (int i = 0; i < n; i++)
+		if (a[i].kind == FW_LIMIT && (a[i].limit_n == c->n || (releases && a[i].every_scope)))
 			out[k++] = a[i];
-	}
 	return k;
 }
 
@@ -259,18 +255,27 @@ ipset_apply(void *state, const struct fw_entry *block, int nblock, const struct 
 	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
 	int rc = 0, nb, nr;
 
-	/* the scopes of the new blocks first (made now if new) */
+	/* the scopes and caps of the new entries first (made now if new) */
 	for (int i = 0; i < nblock; i++)
-		if (block[i].nports > 0 && scope_of(s, &block[i]) == NULL)
+		if ((block[i].kind == FW_BLOCK && block[i].nports > 0 && scope_of(s, &block[i]) == NULL) ||
+		    (block[i].kind == FW_LIMIT && cap_of(s, block[i].limit_n) == NULL))
 			rc = -1;
-	nb = pick(block, nblock, NULL, 0, b);
-	nr = pick(release, nrelease, NULL, 1, r);
+	nb = ipsets_pick(block, nblock, NULL, 0, 0, b);
+	nr = ipsets_pick(release, nrelease, NULL, 0, 1, r);
 	if ((nb > 0 || nr > 0) && ipsets_apply(&s->sets, b, nb, r, nr) < 0)
 		rc = -1;
 	for (int i = 0; i < s->nscopes; i++) {
-		nb = pick(block, nblock, &s->scopes[i], 0, b);
-		nr = pick(release, nrelease, &s->scopes[i], 1, r);
-		if ((nb > 0 || nr > 0) && ipsets_apply(&s->scopes[i].sets, b, nb, r, nr) < 0)
+		const struct ipsets_scope *sc = &s->scopes[i].set;
+
+		nb = ipsets_pick(block, nblock, sc->port, sc->n, 0, b);
+		nr = ipsets_pick(release, nrelease, sc->port, sc->n, 1, r);
+		if ((nb > 0 || nr > 0) && ipsets_apply(&sc->sets, b, nb, r, nr) < 0)
+			rc = -1;
+	}
+	for (int i = 0; i < s->ncaps; i++) {
+		nb = pick_cap(block, nblock, &s->caps[i], 0, b);
+		nr = pick_cap(release, nrelease, &s->caps[i], 1, r);
+		if ((nb > 0 || nr > 0) && ipsets_apply(&s->caps[i].sets, b, nb, r, nr) < 0)
 			rc = -1;
 	}
 	free(b);
@@ -284,9 +289,8 @@ ipset_flush(void *state)
 	struct ipset *s = state;
 	int rc = ipsets_flush(&s->sets);
 
-	for (int i = 0; i < s->nscopes; i++)
-		if (ipsets_flush(&s->scopes[i].sets) < 0)
-			rc = -1;
+	if (ipsets_extra_each(s->opt.name, 0) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -297,13 +301,14 @@ ipset_fini(void *state, int remove)
 
 	for (int i = 0; remove && i < 2; i++)
 		for (int fwd = 0; fwd <= 1; fwd++)
-			while (rule(iptables[i], "-D", fwd ? "FORWARD" : "INPUT", s->sets.name[i], 1) == 0)
+			while (rule(i, "-D", fwd ? "FORWARD" : "INPUT", s->sets.name[i], 1) == 0)
 				;
 	if (remove) {
 		ipsets_destroy(&s->sets);
-		remove_scopes(s);
+		remove_extras(s);
 	}
 	free(s->scopes);
+	free(s->caps);
 	free(s);
 }
 
@@ -311,6 +316,7 @@ const struct fw_backend fw_ipset = {
 	.name = "ipset",
 	.self_expiring = 1,
 	.ports = 1,
+	.conns = 1,
 	.name_key = "set",
 	.options = "forward",
 	.init = ipset_init,

@@ -8,9 +8,13 @@
  * per family matching a set (NAME4, NAME6: hash:net with timeouts,
  * ipsets.c), so a packet costs one set lookup whatever the number of
  * bans; else (or with the "rules" option) one rule per blocked address or
- * prefix. DROP, or REJECT with the "reject" option. A limited client gets
- * a rule that drops its new connections over the rate (hashlimit), a
- * tarpitted one a rule that lets one packet a second through.
+ * prefix. DROP, or REJECT with the "reject" option. A block of some ports
+ * only ('ports') matches TCP to those ports (multiport): in sets, a pair of
+ * sets per list of ports with a rule each (ipsets.h); else in the client's
+ * rule. A limited client gets a rule that drops its new connections over
+ * the rate (hashlimit), a capped one ('limit N connections') a rule that
+ * refuses with a TCP reset a new connection over N open (connlimit, per
+ * address), a tarpitted one a rule that lets one packet a second through.
  *
  * libiptc reads the whole table and writes it back in one replace: a
  * batch is one atomic commit per family, but its cost grows with the
@@ -26,9 +30,11 @@
 #include <libiptc/libiptc.h>
 #include <linux/netfilter/ipset/ip_set.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_connlimit.h>
 #include <linux/netfilter/xt_hashlimit.h>
+#include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_set.h>
-#include <linux/netfilter/xt_state.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 #include <stdio.h>
@@ -48,7 +54,7 @@
 
 #define XTABLES_LOCK "/run/xtables.lock"
 #define XTABLES_LOCK_WAIT_MS 5000
-#define ENTRY_MAX 512		/* one rule: header, two matches, a target */
+#define ENTRY_MAX 768		/* one rule: header, up to three matches, a target */
 
 /* What differs between libiptc and libip6tc beyond the shared xtc_ops. */
 struct family {
@@ -95,6 +101,8 @@ struct ipt {
 	int lockfd;
 	int setmode;		/* blocks go to sets (ipset was there at start) */
 	struct ipsets sets;
+	struct ipsets_scope *scopes;	/* set mode: the lists of ports of blocks so far, sets and rules made */
+	int nscopes;
 };
 
 /* The entry's header fields both families share, after the address part. */
@@ -167,6 +175,45 @@ add_hashlimit(const struct family *f, unsigned char *buf, size_t *off, const cha
 static size_t build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e, const char *jump,
     ip_set_id_t set, unsigned char *buf);
 
+/* The rule matches TCP only (a match of ports or of connections needs it; so does a TCP reset). */
+static void
+set_tcp(const struct family *f, void *e)
+{
+	if (f->af == 4)
+		v4(e)->ip.proto = IPPROTO_TCP;
+	else {
+		v6(e)->ipv6.proto = IPPROTO_TCP;
+		v6(e)->ipv6.flags |= IP6T_F_PROTO;
+	}
+}
+
+/*
+ * New connections only (conntrack's state NEW; revision 3, as iptables
+ * writes `-m conntrack --ctstate NEW`, so `iptables -S` shows it).
+ */
+static void
+add_new_only(unsigned char *buf, size_t *off)
+{
+	struct xt_conntrack_mtinfo3 *ct = add_match(buf, off, "conntrack", 3, sizeof(*ct));
+
+	ct->match_flags = XT_CONNTRACK_STATE;
+	ct->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_NEW);
+}
+
+/* TCP to these ports (the entry's, at most FW_PORTS_MAX, below multiport's 15). */
+static void
+add_ports(const struct family *f, unsigned char *buf, size_t *off, const struct fw_entry *e)
+{
+	struct xt_multiport_v1 *m;
+
+	set_tcp(f, buf);
+	m = add_match(buf, off, "multiport", 1, sizeof(*m));
+	m->flags = XT_MULTIPORT_DESTINATION;
+	m->count = e->nports;
+	for (int i = 0; i < e->nports; i++)
+		m->ports[i] = e->ports[i];
+}
+
 /*
  * Build the rule for an entry in buf (ENTRY_MAX bytes, zeroed); returns
  * its size. jump: the rule that sends everything to mxguard's chain.
@@ -189,7 +236,11 @@ build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e
 	memset(buf, 0, ENTRY_MAX);
 	if (set != IPSET_INVALID_ID) {
 		/* Revision 4, the one iptables writes too, so `iptables -S` shows the rule. */
-		struct xt_set_info_match_v4 *m = add_match(buf, &off, "set", 4, sizeof(*m));
+		struct xt_set_info_match_v4 *m;
+
+		if (e != NULL && e->nports > 0)
+			add_ports(f, buf, &off, e);	/* a scope's rule: its sets, those ports */
+		m = add_match(buf, &off, "set", 4, sizeof(*m));
 
 		m->match_set.index = set;
 		m->match_set.dim = IPSET_DIM_ONE;
@@ -203,20 +254,33 @@ build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e
 			memcpy(&v6(buf)->ipv6.src, e->addr.b, 16);
 			prefix_mask(e->plen, 16, (uint8_t *)&v6(buf)->ipv6.smsk);
 		}
-		if (e->kind == FW_LIMIT) {
-			struct xt_state_info *st = add_match(buf, &off, "state", 0, sizeof(*st));
+		if (e->kind == FW_LIMIT && e->limit_per == 0) {
+			struct xt_connlimit_info *cl;
+
+			/* New connections only: those open before the cap go on. */
+			set_tcp(f, buf);
+			add_new_only(buf, &off);
+			cl = add_match(buf, &off, "connlimit", 1, sizeof(*cl));
+			memset(&cl->mask, 0xff, f->af == 4 ? 4 : 16);	/* counted per address */
+			cl->limit = e->limit_n;
+			cl->flags = 0;	/* over the limit (not "up to"), by source address */
+			reject = 2;
+		} else if (e->kind == FW_LIMIT) {
 			/* One hash table per rate, named after it exactly: rules with the same rate share it. */
 			uint64_t rate = (uint64_t)e->limit_per << 20 | e->limit_n;
 			char name[16] = "mxl";
 
 			for (int i = 3; i < 14 && rate != 0; i++, rate >>= 5)
 				name[i] = "0123456789abcdefghijklmnopqrstuv"[rate & 31];
-			st->statemask = XT_STATE_BIT(IP_CT_NEW);
+			add_new_only(buf, &off);
 			add_hashlimit(f, buf, &off, name, e->limit_n, e->limit_per);
 		} else if (e->kind == FW_TARPIT)
 			add_hashlimit(f, buf, &off, "mxtarpit", FW_TARPIT_PPS, 1);
-		else
+		else {
+			if (e->nports > 0)
+				add_ports(f, buf, &off, e);
 			reject = s->opt.reject;
+		}
 	}
 	toff = off;
 	t = (struct xt_entry_target *)(buf + off);
@@ -225,10 +289,11 @@ build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e
 
 		tsize = XT_ALIGN(sizeof(*t)) + XT_ALIGN(data);
 		snprintf(t->u.user.name, sizeof(t->u.user.name), "REJECT");
+		/* reject 2: a TCP reset, so a capped client's connect fails at once, as with nftables */
 		if (f->af == 4)
-			((struct ipt_reject_info *)t->data)->with = IPT_ICMP_PORT_UNREACHABLE;
+			((struct ipt_reject_info *)t->data)->with = reject == 2 ? IPT_TCP_RESET : IPT_ICMP_PORT_UNREACHABLE;
 		else
-			((struct ip6t_reject_info *)t->data)->with = IP6T_ICMP6_PORT_UNREACH;
+			((struct ip6t_reject_info *)t->data)->with = reject == 2 ? IP6T_TCP_RESET : IP6T_ICMP6_PORT_UNREACH;
 	} else {
 		/* DROP or a jump: libiptc turns the name into a standard verdict. */
 		tsize = XT_ALIGN(sizeof(struct xt_standard_target));
@@ -239,7 +304,35 @@ build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e
 	return toff + tsize;
 }
 
-/* What an existing rule of the chain stands for: its source and kind. 0 if not one of ours. */
+/*
+ * The set an existing rule of the chain matches, if any: 1 and its index
+ * (the main sets' rule, or a scope's).
+ */
+static int
+rule_set(const struct family *f, const void *r, ip_set_id_t *idx)
+{
+	size_t toff = f->af == 4 ? ((const struct ipt_entry *)r)->target_offset :
+	    ((const struct ip6t_entry *)r)->target_offset;
+
+	for (size_t off = f->hdr; off < toff;) {
+		const struct xt_entry_match *m = (const void *)((const unsigned char *)r + off);
+
+		if (m->u.match_size == 0)
+			break;
+		if (strcmp(m->u.user.name, "set") == 0) {
+			*idx = ((const struct xt_set_info_match_v4 *)m->data)->match_set.index;
+			return 1;
+		}
+		off += m->u.match_size;
+	}
+	return 0;
+}
+
+/*
+ * What an existing rule of the chain stands for: its source, kind, ports
+ * and rate, as build() wrote them. 0 if it is not a client's rule (a
+ * set's).
+ */
 static int
 read_rule(const struct family *f, const void *r, struct fw_entry *e)
 {
@@ -266,19 +359,49 @@ read_rule(const struct family *f, const void *r, struct fw_entry *e)
 	for (int i = 0; i < bytes; i++)
 		e->plen += __builtin_popcount(mask[i]);
 	e->kind = FW_BLOCK;
-	if (toff > f->hdr) {
-		const struct xt_entry_match *m = (const void *)((const unsigned char *)r + f->hdr);
+	for (size_t off = f->hdr; off < toff;) {
+		const struct xt_entry_match *m = (const void *)((const unsigned char *)r + off);
+		const char *name = m->u.user.name;
 
-		if (strcmp(m->u.user.name, "set") == 0)
-			return 0;	/* the rule that matches the set */
-		e->kind = strcmp(m->u.user.name, "state") == 0 ? FW_LIMIT : FW_TARPIT;
+		if (m->u.match_size == 0)
+			break;
+		if (strcmp(name, "set") == 0)
+			return 0;	/* the rule that matches a set */
+		if (strcmp(name, "multiport") == 0) {
+			const struct xt_multiport_v1 *mp = (const void *)m->data;
+
+			e->nports = mp->count > FW_PORTS_MAX ? FW_PORTS_MAX : mp->count;
+			for (int i = 0; i < e->nports; i++)
+				e->ports[i] = mp->ports[i];
+		} else if (strcmp(name, "connlimit") == 0) {
+			e->kind = FW_LIMIT;
+			e->limit_n = ((const struct xt_connlimit_info *)m->data)->limit;
+		} else if (strcmp(name, "hashlimit") == 0) {
+			const struct xt_hashlimit_mtinfo1 *h = (const void *)m->data;
+			uint64_t rate = 0;
+
+			e->kind = FW_TARPIT;
+			if (strncmp(h->name, "mxl", 3) == 0) {
+				/* the rate, from the table's name (build: base 32, lowest digit first) */
+				e->kind = FW_LIMIT;
+				for (int i = 13; i >= 3; i--) {
+					const char *d = h->name[i] ? strchr("0123456789abcdefghijklmnopqrstuv", h->name[i]) : NULL;
+
+					if (d != NULL)
+						rate = rate << 5 | (uint64_t)(d - "0123456789abcdefghijklmnopqrstuv");
+				}
+				e->limit_n = (uint32_t)(rate & 0xfffff);
+				e->limit_per = (uint32_t)(rate >> 20);
+			}
+		}
+		off += m->u.match_size;
 	}
 	return 1;
 }
 
-/* Order of entries: family, kind, address, prefix length. */
+/* Order of entries by what names a rule's client: family, kind, address, prefix length. */
 static int
-entry_cmp(const void *a, const void *b)
+client_cmp(const void *a, const void *b)
 {
 	const struct fw_entry *x = a, *y = b;
 	int c;
@@ -290,6 +413,47 @@ entry_cmp(const void *a, const void *b)
 	if ((c = memcmp(x->addr.b, y->addr.b, 16)) != 0)
 		return c;
 	return x->plen - y->plen;
+}
+
+/* Order of entries: by client, then what the rule holds (a block's ports, a limit's rate): one rule each. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct fw_entry *x = a, *y = b;
+	int c = client_cmp(a, b);
+
+	if (c != 0)
+		return c;
+	if (x->nports != y->nports)
+		return x->nports - y->nports;
+	if ((c = memcmp(x->ports, y->ports, x->nports * sizeof(x->ports[0]))) != 0)
+		return c;
+	if (x->limit_per != y->limit_per)
+		return x->limit_per < y->limit_per ? -1 : 1;
+	return x->limit_n < y->limit_n ? -1 : x->limit_n > y->limit_n;
+}
+
+/*
+ * 1 if one of the releases (sorted by entry_cmp) takes this rule away: the
+ * same client and kind, and for a block the same ports or every scope (an
+ * unban); a limit goes whatever its rate.
+ */
+static int
+released(const struct fw_entry *e, const struct fw_entry *release, int n)
+{
+	const struct fw_entry *hit = bsearch(e, release, (size_t)n, sizeof(*e), client_cmp);
+	long at;
+
+	if (hit == NULL)
+		return 0;
+	at = hit - release;
+	while (at > 0 && client_cmp(&release[at - 1], e) == 0)
+		at--;
+	for (; at < n && client_cmp(&release[at], e) == 0; at++)
+		if (e->kind != FW_BLOCK || release[at].every_scope ||
+		    fw_entry_ports_are(e, release[at].ports, release[at].nports))
+			return 1;
+	return 0;
 }
 
 /*
@@ -388,15 +552,41 @@ set_index(const char *name, ip_set_id_t *idx)
 	return rc;
 }
 
-/* 1 if the chain has its rule matching a set. */
+/* 1 if the chain has a rule matching the set of this index. */
 static int
-has_set_rule(const struct family *f, struct xtc_handle *h, const char *chain)
+has_set_rule(const struct family *f, struct xtc_handle *h, const char *chain, ip_set_id_t idx)
 {
 	for (const void *r = f->first_rule(chain, h); r != NULL; r = f->next_rule(r, h)) {
-		struct fw_entry e;
+		ip_set_id_t at;
 
-		if (!read_rule(f, r, &e))
+		if (rule_set(f, r, &at) && at == idx)
 			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The rule of a set in the chain (e: a scope's ports; NULL: the main
+ * sets), inserted at the top if missing. The handle is freed on failure.
+ */
+static int
+set_rule(const struct family *f, const struct ipt *s, struct xtc_handle *h, const char *set, const struct fw_entry *e)
+{
+	unsigned char buf[ENTRY_MAX];
+	ip_set_id_t idx;
+
+	if (set_index(set, &idx) < 0) {
+		log_warnx("%s: cannot find ipset set %s", f->name, set);
+		f->ops->free(h);
+		return -1;
+	}
+	if (has_set_rule(f, h, s->opt.name, idx))
+		return 0;
+	build_rule(f, s, e, NULL, idx, buf);
+	if (!f->insert(s->opt.name, buf, 0, h)) {
+		log_warnx("%s: adding the rule for set %s: %s", f->name, set, f->ops->strerror(errno));
+		f->ops->free(h);
+		return -1;
 	}
 	return 0;
 }
@@ -427,22 +617,8 @@ setup(const struct family *f, struct ipt *s)
 			return -1;
 		}
 	}
-	if (s->setmode && !has_set_rule(f, h, s->opt.name)) {
-		ip_set_id_t idx;
-
-		if (set_index(s->sets.name[f->af == 6], &idx) < 0) {
-			log_warnx("%s: cannot find ipset set %s", f->name, s->sets.name[f->af == 6]);
-			f->ops->free(h);
-			return -1;
-		}
-		build_rule(f, s, NULL, NULL, idx, buf);
-		if (!f->insert(s->opt.name, buf, 0, h)) {
-			log_warnx("%s: adding the rule for set %s: %s", f->name, s->sets.name[f->af == 6],
-			    f->ops->strerror(errno));
-			f->ops->free(h);
-			return -1;
-		}
-	}
+	if (s->setmode && set_rule(f, s, h, s->sets.name[f->af == 6], NULL) < 0)
+		return -1;
 	return commit(f, h);
 }
 
@@ -504,7 +680,7 @@ apply_family(const struct family *f, struct ipt *s, struct fw_entry *block, int 
 
 		if (!read_rule(f, r, &e))
 			continue;
-		if (bsearch(&e, release, (size_t)nrelease, sizeof(e), entry_cmp) != NULL) {
+		if (released(&e, release, nrelease)) {
 			gone = xrealloc(gone, (ngone + 1) * sizeof(*gone));
 			gone[ngone++] = i;
 		} else if ((hit = bsearch(&e, block, (size_t)nblock, sizeof(e), entry_cmp)) != NULL)
@@ -532,6 +708,67 @@ apply_family(const struct family *f, struct ipt *s, struct fw_entry *block, int 
 	return rc;
 }
 
+/*
+ * Set mode: the sets of a block's ports, and their rule in each family's
+ * chain (TCP to those ports, from the set), made on first use. NULL if
+ * they could not be (logged; the batch fails and is retried).
+ */
+static const struct ipsets_scope *
+scope_of(struct ipt *s, const struct fw_entry *e)
+{
+	struct ipsets_scope sc;
+	int rc = 0;
+
+	for (int i = 0; i < s->nscopes; i++)
+		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
+			return &s->scopes[i];
+	ipsets_scope_init(&sc, s->opt.name, e);
+	if (ipsets_create(&sc.sets, 0) < 0 || lock(s) < 0)
+		return NULL;
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		const struct family *f = &families[i];
+		struct xtc_handle *h;
+
+		if (!s->usable[i])
+			continue;
+		if ((h = table(f)) == NULL || set_rule(f, s, h, sc.sets.name[i], e) < 0 || commit(f, h) < 0)
+			rc = -1;
+	}
+	unlock(s);
+	if (rc < 0)
+		return NULL;
+	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
+	s->scopes[s->nscopes] = sc;
+	return &s->scopes[s->nscopes++];
+}
+
+/* Set mode: blocks (and their releases) into the main sets and the scopes' sets, in an ipset run each. */
+static int
+apply_sets(struct ipt *s, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
+{
+	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
+	int rc = 0, nb, nr;
+
+	for (int i = 0; i < nblock; i++)
+		if (block[i].kind == FW_BLOCK && block[i].nports > 0 && scope_of(s, &block[i]) == NULL)
+			rc = -1;
+	nb = ipsets_pick(block, nblock, NULL, 0, 0, b);
+	nr = ipsets_pick(release, nrelease, NULL, 0, 1, r);
+	if ((nb > 0 || nr > 0) && ipsets_apply(&s->sets, b, nb, r, nr) < 0)
+		rc = -1;
+	for (int i = 0; i < s->nscopes; i++) {
+		const struct ipsets_scope *sc = &s->scopes[i];
+
+		nb = ipsets_pick(block, nblock, sc->port, sc->n, 0, b);
+		nr = ipsets_pick(release, nrelease, sc->port, sc->n, 1, r);
+		if ((nb > 0 || nr > 0) && ipsets_apply(&sc->sets, b, nb, r, nr) < 0)
+			rc = -1;
+	}
+	free(b);
+	free(r);
+	return rc;
+}
+
 static int
 ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
@@ -545,37 +782,20 @@ ipt_apply(void *state, const struct fw_entry *block, int nblock, const struct fw
 	if (nrelease > 0)
 		memcpy(r, release, (size_t)nrelease * sizeof(*r));
 	if (s->setmode) {
-		/* Blocks go to the sets, in one ipset run; the rest stays for the chain. */
-		int nb = 0, nr = 0, k = 0, m = 0;
+		/* Blocks go to the sets; the rest stays for the chain. */
+		int k = 0;
 
+		if (apply_sets(s, block, nblock, release, nrelease) < 0)
+			rc = -1;
 		for (int i = 0; i < nblock; i++)
-			nb += b[i].kind == FW_BLOCK;
+			if (b[i].kind != FW_BLOCK)
+				b[k++] = b[i];
+		nblock = k;
+		k = 0;
 		for (int i = 0; i < nrelease; i++)
-			nr += r[i].kind == FW_BLOCK;
-		if (nb + nr > 0) {
-			struct fw_entry *sb = xmalloc(((size_t)nb + 1) * sizeof(*sb)), *sr = xmalloc(((size_t)nr + 1) *
-			    sizeof(*sr));
-
-			for (int i = 0; i < nblock; i++) {
-				if (b[i].kind == FW_BLOCK)
-					sb[m++] = b[i];
-				else
-					b[k++] = b[i];
-			}
-			nblock = k;
-			m = k = 0;
-			for (int i = 0; i < nrelease; i++) {
-				if (r[i].kind == FW_BLOCK)
-					sr[m++] = r[i];
-				else
-					r[k++] = r[i];
-			}
-			nrelease = k;
-			if (ipsets_apply(&s->sets, sb, nb, sr, nr) < 0)
-				rc = -1;
-			free(sb);
-			free(sr);
-		}
+			if (r[i].kind != FW_BLOCK)
+				r[k++] = r[i];
+		nrelease = k;
 	}
 	/* Sorted by family first: each family's entries are one run. */
 	qsort(b, (size_t)nblock, sizeof(*b), entry_cmp);
@@ -649,7 +869,8 @@ ipt_flush(void *state)
 			rc = -1;
 	}
 	unlock(s);
-	if (s->setmode && ipsets_flush(&s->sets) < 0)
+	/* (the scopes' rules stay, with their sets emptied, this run's and an earlier run's) */
+	if (s->setmode && (ipsets_flush(&s->sets) < 0 || ipsets_extra_each(s->opt.name, 0) < 0))
 		rc = -1;
 	return rc;
 }
@@ -683,8 +904,11 @@ ipt_fini(void *state, int remove)
 	}
 	unlock(s);
 	/* The sets go once no rule uses them any more. */
-	if (remove && s->setmode)
+	if (remove && s->setmode) {
 		ipsets_destroy(&s->sets);
+		ipsets_extra_each(s->opt.name, 1);
+	}
+	free(s->scopes);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	free(s);
@@ -693,6 +917,8 @@ ipt_fini(void *state, int remove)
 const struct fw_backend fw_iptables = {
 	.name = "iptables",
 	.shapes = 1,
+	.ports = 1,
+	.conns = 1,
 	.name_key = "chain",
 	.options = "forward reject rules",
 	.init = ipt_init,

@@ -85,3 +85,79 @@ ipsets_destroy(const struct ipsets *s)
 		fw_run(argv);
 	}
 }
+
+void
+ipsets_scope_init(struct ipsets_scope *sc, const char *base, const struct fw_entry *e)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a over the ports: a name, not a secret */
+	char name[32];
+
+	memset(sc, 0, sizeof(*sc));
+	memcpy(sc->port, e->ports, e->nports * sizeof(e->ports[0]));
+	sc->n = e->nports;
+	for (int i = 0; i < sc->n; i++) {
+		h = (h ^ (sc->port[i] & 0xff)) * 16777619u;
+		h = (h ^ (sc->port[i] >> 8)) * 16777619u;
+	}
+	snprintf(name, sizeof(name), "%.19sp%08x", base, h);
+	ipsets_name(&sc->sets, name);
+}
+
+void
+ipsets_cap_name(struct ipsets *s, const char *base, uint32_t cap)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%.19sc%u", base, cap);
+	ipsets_name(s, name);
+}
+
+int
+ipsets_is_extra(const char *base, const char *set)
+{
+	char prefix[32];
+	size_t pl, n = strlen(set);
+
+	snprintf(prefix, sizeof(prefix), "%.19s", base);
+	pl = strlen(prefix);
+	if (strncmp(set, prefix, pl) != 0 || n < pl + 3 || (set[n - 1] != '4' && set[n - 1] != '6'))
+		return 0;
+	if (set[pl] == 'p' && n == pl + 10)
+		return strspn(set + pl + 1, "0123456789abcdef") >= 8;
+	if (set[pl] == 'c' && n <= pl + 9)
+		return strspn(set + pl + 1, "0123456789") == n - pl - 1;
+	return 0;
+}
+
+int
+ipsets_extra_each(const char *base, int destroy)
+{
+	char *argv[] = { "ipset", "list", "-n", NULL }, *out = NULL, *save;
+	int rc = 0;
+
+	if (fw_run_output(argv, &out) < 0 || out == NULL) {
+		free(out);
+		return -1;
+	}
+	for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		if (ipsets_is_extra(base, line)) {
+			char *op[] = { "ipset", destroy ? "destroy" : "flush", line, NULL };
+
+			if (fw_run(op) < 0)
+				rc = -1;
+		}
+	free(out);
+	return rc;
+}
+
+int
+ipsets_pick(const struct fw_entry *a, int n, const uint16_t *port, int nports, int releases, struct fw_entry *out)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (a[i].kind == FW_BLOCK && ((releases && a[i].every_scope) || (nports == 0 ? a[i].nports == 0 :
+		    fw_entry_ports_are(&a[i], port, nports))))
+			out[k++] = a[i];
+	return k;
+}

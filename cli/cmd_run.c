@@ -909,7 +909,7 @@ daemon_fw_release(struct daemon *dm, const char *key)
 	struct fw_entry e[3];
 	int n = 0;
 
-	for (int kind = FW_BLOCK; kind <= (dm->fw->shapes ? FW_TARPIT : FW_BLOCK); kind++)
+	for (int kind = FW_BLOCK; kind <= (dm->fw->shapes ? FW_TARPIT : dm->fw->conns ? FW_LIMIT : FW_BLOCK); kind++)
 		if (fw_entry_parse(key, 0, &e[n])) {
 			e[n].kind = (enum fw_kind)kind;
 			e[n].every_scope = 1;	/* (a block of some ports too) */

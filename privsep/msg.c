@@ -126,7 +126,9 @@ msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *w
 		return -1;
 	}
 	e->seconds = m->seconds;
-	if (e->kind != FW_BLOCK && !(caps & MSG_CAP_SHAPES)) {
+	/* (a cap on open connections is a limit some firewalls that cannot shape can still hold: ipset) */
+	if (e->kind != FW_BLOCK && !(caps & MSG_CAP_SHAPES) &&
+	    !(e->kind == FW_LIMIT && m->limit_per == 0 && (caps & MSG_CAP_CONNS))) {
 		snprintf(why, whylen, "a limit or tarpit, and this firewall can only block");
 		return -1;
 	}

@@ -18,6 +18,7 @@
 
 static const char policy[] =
     "rule \"slow\" {\n    on connect\n    when count >= 5 within 1m\n    do limit 10 per 1m for 1h\n}\n"
+    "rule \"cap\" {\n    on connect\n    when count >= 5 within 1m\n    do limit 3 connections for 1h\n}\n"
     "rule \"helo\" {\n    on rcpt_unknown\n    by helo\n    when count >= 5 within 1m\n    do reject for 1h\n}\n"
     "rule \"rcpt\" {\n    on rcpt_unknown\n    by recipient\n    when count >= 5 within 1m\n    do defer for 1h\n}\n"
     "rule \"dha\" {\n    on rcpt_unknown\n    when distinct to >= 10 within 1h\n    do block for 1h\n}\n";
@@ -84,6 +85,14 @@ test_firewall(void **state)
 	assert_int_equal(enforce_fw_entry(c, backend("pf"), "slow", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
 	assert_int_equal(enforce_fw_entry(c, backend("pf"), "x", "tarpit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
 	assert_int_equal(enforce_fw_entry(c, backend("pf"), "dha", "block", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
+	/* a cap on open connections: held by a backend that counts them even if it cannot shape (ipset) */
+	assert_int_equal(enforce_fw_entry(c, backend("ipset"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.kind, FW_LIMIT);
+	assert_int_equal(e.limit_n, 3);
+	assert_int_equal(e.limit_per, 0);
+	assert_int_equal(enforce_fw_entry(c, backend("ipset"), "slow", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
+	assert_int_equal(enforce_fw_entry(c, backend("iptables"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
 	/* not a client key, or an action the firewall has no part in */
 	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "block", "mail.example.net", NULL, 0, 60, &e), ENF_FW_NONE);
 	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "reject", "203.0.113.7", NULL, 0, 60, &e), ENF_FW_NONE);

@@ -175,6 +175,12 @@ test_ports(void **state)
 	assert_int_equal(back.limit_per, 0);
 	assert_int_equal(msg_entry_check(&m, MSG_CAP_SHAPES, &back, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "cannot count"));
+	/* ... which may be one that cannot shape (ipset): a cap, yes; a rate, no */
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_CONNS, &back, why, sizeof(why)), 0);
+	m.limit_per = 60;
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_CONNS, &back, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "can only block"));
+	msg_entry_of(&e, 0, &m);
 	/* "whatever the ports" is a release's, never a block's */
 	e.nports = 0;
 	e.every_scope = 1;
