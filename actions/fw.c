@@ -47,6 +47,18 @@ fw_by_name(const char *spec, const char **arg)
 	return NULL;
 }
 
+uint32_t
+fw_ports_hash(const uint16_t *ports, int n)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < n; i++) {
+		h = (h ^ (ports[i] & 0xff)) * 16777619u;
+		h = (h ^ (ports[i] >> 8)) * 16777619u;
+	}
+	return h;
+}
+
 int
 fw_entry_ports_are(const struct fw_entry *e, const uint16_t *ports, int n)
 {

@@ -152,6 +152,8 @@ void fw_kill(pid_t pid);
 /* Wait for a child until deadline (mono_ms, common/clock.h); its wait status, or -1: then it was killed and reaped. */
 int fw_wait(pid_t pid, int64_t deadline);
 
+/* A name for a list of ports (FNV-1a: the same in every run; a name, not a secret): sets and tables of a scope. */
+uint32_t fw_ports_hash(const uint16_t *ports, int n);
 /* 1 if e holds exactly these n ports, in this order (a block's scope). */
 int fw_entry_ports_are(const struct fw_entry *e, const uint16_t *ports, int n);
 

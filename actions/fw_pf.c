@@ -5,11 +5,23 @@
  * docs/FIREWALL.md):
  *     table <mxguard> persist
  *     block in quick from <mxguard>
+ * and, for blocks of some ports only ('ports'), hook the anchor of the
+ * same name, whose rules mxguard writes:
+ *     anchor "mxguard"
  * A batch is one `pfctl -t mxguard -T add ...` with every address (and one
  * `-T delete ...`); blocked clients' open states are killed (`pfctl -k`).
- * pf tables have no timeouts: the daemon releases entries when they expire.
- * No shell: every argument is an address mxguard printed itself.
+ * A block of some ports goes to a table of the anchor per list of ports
+ * (NAME_p and 8 hex digits of the list's hash), dropped by one rule each:
+ *     block in quick proto tcp from <mxguard_p4421d8f5> to any port { 25 587 }
+ * (pfctl cannot kill the states to some ports only: sessions open on those
+ * ports before the block end by themselves). pf tables have no timeouts:
+ * the daemon releases entries when they expire. pf cannot cap a client's
+ * open connections without a pass rule of mxguard's (max-src-conn is a
+ * pass rule's), which would let through what the administrator's own rules
+ * block: not offered. No shell: every argument is an address mxguard
+ * printed itself.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +30,17 @@
 
 #define PER_CALL 256		/* addresses per pfctl run */
 
+/* The clients blocked on the same list of ports: a table of the anchor and its rule. */
+struct scope {
+	uint16_t port[FW_PORTS_MAX];
+	int n;
+	char table[32];
+};
+
 struct pf {
 	struct fw_opts opt;
+	struct scope *scopes;	/* the anchor holds a rule for each (written when one is added) */
+	int nscopes;
 };
 
 static int
@@ -33,12 +54,12 @@ pf_init(const char *arg, const struct fw_opts *o, void **state)
 	return 0;
 }
 
-/* pfctl -t mxguard -T VERB addr... in runs of PER_CALL. */
+/* pfctl [-a ANCHOR] -t TABLE -T VERB addr... in runs of PER_CALL. */
 static int
-table_op(struct pf *s, const char *verb, const struct fw_entry *e, int n)
+table_op(const char *anchor, const char *table, const char *verb, const struct fw_entry *e, int n)
 {
 	char texts[PER_CALL][ADDR_STRLEN + 5];
-	char *argv[PER_CALL + 6];
+	char *argv[PER_CALL + 8];
 	int rc = 0;
 
 	for (int i = 0; i < n; i += PER_CALL) {
@@ -46,8 +67,12 @@ table_op(struct pf *s, const char *verb, const struct fw_entry *e, int n)
 
 		argv[k++] = "pfctl";
 		argv[k++] = "-q";
+		if (anchor != NULL) {
+			argv[k++] = "-a";
+			argv[k++] = (char *)anchor;
+		}
 		argv[k++] = "-t";
-		argv[k++] = s->opt.name;
+		argv[k++] = (char *)table;
 		argv[k++] = "-T";
 		argv[k++] = (char *)verb;
 		for (int j = 0; j < m; j++) {
@@ -61,24 +86,97 @@ table_op(struct pf *s, const char *verb, const struct fw_entry *e, int n)
 	return rc;
 }
 
+/* The anchor's rules: one per scope, loaded in one `pfctl -a NAME -f -` (it replaces the anchor's rules). */
+static int
+load_anchor(const struct pf *s)
+{
+	char *argv[] = { "pfctl", "-q", "-a", (char *)s->opt.name, "-f", "-", NULL };
+	char *buf = xmalloc((size_t)s->nscopes * 160 + 1);
+	size_t len = 0;
+	int rc;
+
+	for (int i = 0; i < s->nscopes; i++) {
+		len += (size_t)sprintf(buf + len, "block in quick proto tcp from <%s> to any port {", s->scopes[i].table);
+		for (int k = 0; k < s->scopes[i].n; k++)
+			len += (size_t)sprintf(buf + len, " %u", s->scopes[i].port[k]);
+		len += (size_t)sprintf(buf + len, " }\n");
+	}
+	rc = fw_run_input(argv, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* The scope of a block's ports: its table named, and the anchor's rules written again if it is new. */
+static const struct scope *
+scope_of(struct pf *s, const struct fw_entry *e)
+{
+	struct scope *sc;
+
+	for (int i = 0; i < s->nscopes; i++)
+		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
+			return &s->scopes[i];
+	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
+	sc = &s->scopes[s->nscopes++];
+	memset(sc, 0, sizeof(*sc));
+	memcpy(sc->port, e->ports, e->nports * sizeof(e->ports[0]));
+	sc->n = e->nports;
+	snprintf(sc->table, sizeof(sc->table), "%.19s_p%08x", s->opt.name, fw_ports_hash(sc->port, sc->n));
+	if (load_anchor(s) < 0) {
+		s->nscopes--;	/* tried again with the batch */
+		return NULL;
+	}
+	return sc;
+}
+
+/* The entries of a that belong to a table: the main one (sc NULL) or a scope's; a release of every scope to all. */
+static int
+pick(const struct fw_entry *a, int n, const struct scope *sc, int releases, struct fw_entry *out)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if ((releases && a[i].every_scope) || (sc == NULL ? a[i].nports == 0 :
+		    fw_entry_ports_are(&a[i], sc->port, sc->n)))
+			out[k++] = a[i];
+	return k;
+}
+
 static int
 pf_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
-	int rc = 0;
+	struct pf *s = state;
+	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
+	int rc = 0, nb, nr;
 
-	if (nrelease > 0 && table_op(state, "delete", release, nrelease) < 0)
+	for (int i = 0; i < nblock; i++)
+		if (block[i].nports > 0 && scope_of(s, &block[i]) == NULL)
+			rc = -1;
+	nb = pick(block, nblock, NULL, 0, b);
+	nr = pick(release, nrelease, NULL, 1, r);
+	if (nr > 0 && table_op(NULL, s->opt.name, "delete", r, nr) < 0)
 		rc = -1;
-	if (nblock > 0 && table_op(state, "add", block, nblock) < 0)
-		return -1;	/* the retry kills the states once the blocks are in */
-	/* Cut the connections a blocked client already has. */
-	for (int i = 0; i < nblock; i++) {
-		char t[ADDR_STRLEN + 5];
-		char *argv[] = { "pfctl", "-q", "-k", t, NULL };
+	if (nb > 0 && table_op(NULL, s->opt.name, "add", b, nb) < 0)
+		rc = -1;
+	else
+		/* Cut the connections a client blocked on every port already has. */
+		for (int i = 0; i < nb; i++) {
+			char t[ADDR_STRLEN + 5];
+			char *argv[] = { "pfctl", "-q", "-k", t, NULL };
 
-		fw_entry_text(&block[i], t);
-		fw_run(argv);
+			fw_entry_text(&b[i], t);
+			fw_run(argv);
+		}
+	for (int i = 0; i < s->nscopes; i++) {
+		nb = pick(block, nblock, &s->scopes[i], 0, b);
+		nr = pick(release, nrelease, &s->scopes[i], 1, r);
+		if (nr > 0 && table_op(s->opt.name, s->scopes[i].table, "delete", r, nr) < 0)
+			rc = -1;
+		if (nb > 0 && table_op(s->opt.name, s->scopes[i].table, "add", b, nb) < 0)
+			rc = -1;
 	}
-	return rc;
+	free(b);
+	free(r);
+	return rc;	/* (a failed batch is retried whole: adds are idempotent) */
 }
 
 static int
@@ -86,20 +184,32 @@ pf_flush(void *state)
 {
 	struct pf *s = state;
 	char *argv[] = { "pfctl", "-q", "-t", s->opt.name, "-T", "flush", NULL };
+	char *anchor[] = { "pfctl", "-q", "-a", s->opt.name, "-F", "all", NULL };
 
+	/*
+	 * The anchor's rules and tables too, this run's and an earlier run's
+	 * (a list of ports no longer configured); quietly: without blocks of
+	 * some ports there may be no anchor.
+	 */
+	fw_try(anchor);
+	s->nscopes = 0;
 	return fw_run(argv);
 }
 
 static void
 pf_fini(void *state, int remove)
 {
+	struct pf *s = state;
+
 	if (remove)
-		pf_flush(state);
-	free(state);
+		pf_flush(s);
+	free(s->scopes);
+	free(s);
 }
 
 const struct fw_backend fw_pf = {
 	.name = "pf",
+	.ports = 1,
 	.name_key = "table",
 	.options = "",
 	.init = pf_init,

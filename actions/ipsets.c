@@ -89,17 +89,12 @@ ipsets_destroy(const struct ipsets *s)
 void
 ipsets_scope_init(struct ipsets_scope *sc, const char *base, const struct fw_entry *e)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a over the ports: a name, not a secret */
 	char name[32];
 
 	memset(sc, 0, sizeof(*sc));
 	memcpy(sc->port, e->ports, e->nports * sizeof(e->ports[0]));
 	sc->n = e->nports;
-	for (int i = 0; i < sc->n; i++) {
-		h = (h ^ (sc->port[i] & 0xff)) * 16777619u;
-		h = (h ^ (sc->port[i] >> 8)) * 16777619u;
-	}
-	snprintf(name, sizeof(name), "%.19sp%08x", base, h);
+	snprintf(name, sizeof(name), "%.19sp%08x", base, fw_ports_hash(sc->port, sc->n));
 	ipsets_name(&sc->sets, name);
 }
 

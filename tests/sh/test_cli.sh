@@ -133,12 +133,12 @@ check "... each at FILE:LINE:COL" sh -c "grep -q 'ports.conf:8:1: rule gone: .po
 printf 'set firewall "ipfw"\nset ports 25\nrule "r" {\n    on connect\n    when count >= 50 within 1m\n    do block for 1h\n}\n' > "$TMP/ports-fw.conf"
 "$MXGUARD" check "$TMP/ports-fw.conf" > "$TMP/ports-fw.out" 2>&1
 check_eq "ports with a firewall that cannot hold ports (ipfw) is refused by check (78), saying which can" "78 1" \
-	"$? $(grep -c 'set ports (.*ports-fw.conf:2:1): firewall ipfw cannot limit a block to some ports (iptables, nftables, ipset can): refused rather than blocking every port' "$TMP/ports-fw.out")"
+	"$? $(grep -c 'set ports (.*ports-fw.conf:2:1): firewall ipfw cannot limit a block to some ports (iptables, nftables, pf, ipset can): refused rather than blocking every port' "$TMP/ports-fw.out")"
 grep -v '^set firewall' "$TMP/ports-fw.conf" > "$TMP/ports-run.conf"
 touch "$TMP/ports.log"
 "$MXGUARD" run -c "$TMP/ports-run.conf" --source "$TMP/ports.log" --state-dir "$TMP/pst" --socket "$TMP/ps.sock" \
-	--firewall pf > /dev/null 2> "$TMP/ports-run.err"
-check_eq "... and by run, before it touches the firewall (78)" "78 1" "$? $(grep -c 'firewall pf cannot limit a block' "$TMP/ports-run.err")"
+	--firewall ipf > /dev/null 2> "$TMP/ports-run.err"
+check_eq "... and by run, before it touches the firewall (78)" "78 1" "$? $(grep -c 'firewall ipf cannot limit a block' "$TMP/ports-run.err")"
 # 'limit N connections': a cap only a firewall that counts connections can hold
 printf 'set firewall "ipfw"\nrule "cap" {\n    on connect\n    when count >= 50 within 1m\n    do limit 3 connections for 1h\n}\n' > "$TMP/cap.conf"
 "$MXGUARD" check "$TMP/cap.conf" > "$TMP/cap.out" 2>&1

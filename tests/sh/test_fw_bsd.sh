@@ -5,10 +5,16 @@
 # name, expiry, flush.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/bin"
-for tool in pfctl ipfw; do
-	printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n' "$tool" "$TMP" > "$TMP/bin/$tool"
-	chmod +x "$TMP/bin/$tool"
-done
+printf '#!/bin/sh\necho "ipfw $*" >> "%s/calls"\n' "$TMP" > "$TMP/bin/ipfw"
+# pfctl also records what it is given to load (-f -), each line indented.
+cat > "$TMP/bin/pfctl" << EOF
+#!/bin/sh
+echo "pfctl \$*" >> "$TMP/calls"
+for a; do last=\$a; done
+[ "\$last" = - ] && sed 's/^/  /' >> "$TMP/calls"
+exit 0
+EOF
+chmod +x "$TMP/bin/ipfw" "$TMP/bin/pfctl"
 # ippool also answers -l with the pool file's text (ipf's syntax), or fails when there is none.
 cat > "$TMP/bin/ippool" << EOF
 #!/bin/sh
@@ -21,7 +27,7 @@ touch "$TMP/mail.log"
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
 run_with() {
 	rm -f "$TMP/calls" "$TMP/st" -r
-	PATH="$TMP/bin:$PATH" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
+	PATH="$TMP/bin:$PATH" "$MXGUARD" run -c "${CONF:-samples/mxguard.conf}" --source "$TMP/mail.log" --state-dir "$TMP/st" \
 		--socket "$TMP/s" --firewall "$1" > /dev/null 2>> "$TMP/run.err" &
 	PID=$!
 	wait_for 30 up_or_gone
@@ -38,14 +44,33 @@ ctl unban 2001:db8:bad:1::/64
 wait_for 10 grep -q 'delete 203.0.113.7/32' "$TMP/calls"
 ctl flush
 kill "$PID"; wait "$PID"
-check_eq "pf: exact command lines" "pfctl -q -t mxguard -T flush
+check_eq "pf: exact command lines" "pfctl -q -a mxguard -F all
+pfctl -q -t mxguard -T flush
 pfctl -q -t mxguard -T add 203.0.113.7/32
 pfctl -q -k 203.0.113.7/32
 pfctl -q -t mxguard -T add 2001:db8:bad:1::/64
 pfctl -q -k 2001:db8:bad:1::/64
 pfctl -q -t mxguard -T delete 2001:db8:bad:1::/64
 pfctl -q -t mxguard -T delete 203.0.113.7/32
+pfctl -q -a mxguard -F all
 pfctl -q -t mxguard -T flush" "$(cat "$TMP/calls")"
+
+# 'set ports': blocks of some ports go to a table of the anchor, dropped by a rule mxguard loads into it;
+# an unban takes the client out of every table.
+printf 'include "%s/samples/mxguard.conf"\nset ports 25, 587\n' "$PWD" > "$TMP/ports.conf"
+CONF=$TMP/ports.conf run_with pf
+ctl ban 203.0.113.8
+ctl ban 2001:db8:bad:2::/64
+ctl unban 203.0.113.8
+kill "$PID"; wait "$PID"
+check_eq "pf: a block of ports 25 and 587: exact command lines, the anchor's rule included" "pfctl -q -a mxguard -F all
+pfctl -q -t mxguard -T flush
+pfctl -q -a mxguard -f -
+  block in quick proto tcp from <mxguard_p4421d8f5> to any port { 25 587 }
+pfctl -q -a mxguard -t mxguard_p4421d8f5 -T add 203.0.113.8/32
+pfctl -q -a mxguard -t mxguard_p4421d8f5 -T add 2001:db8:bad:2::/64
+pfctl -q -t mxguard -T delete 203.0.113.8/32
+pfctl -q -a mxguard -t mxguard_p4421d8f5 -T delete 203.0.113.8/32" "$(cat "$TMP/calls")"
 
 run_with ipfw
 ctl ban 198.51.100.9
@@ -68,7 +93,8 @@ ipfw -q table mxguard add 198.51.100.11/32" "$(cat "$TMP/calls")"
 run_with pf:table=blk
 ctl ban 198.51.100.9
 kill "$PID"; wait "$PID"
-check_eq "pf: table=NAME names the table" "pfctl -q -t blk -T flush
+check_eq "pf: table=NAME names the table (and the anchor)" "pfctl -q -a blk -F all
+pfctl -q -t blk -T flush
 pfctl -q -t blk -T add 198.51.100.9/32
 pfctl -q -k 198.51.100.9/32" "$(cat "$TMP/calls")"
 
@@ -107,9 +133,11 @@ PID=$!
 ctl_up 30 "$TMP/s"
 ctl ban 198.51.100.9
 kill "$PID"; wait "$PID"
-check_eq "set firewall ... remove-on-exit: the backend, its table and the removal at exit" "pfctl -q -t cfg -T flush
+check_eq "set firewall ... remove-on-exit: the backend, its table and the removal at exit" "pfctl -q -a cfg -F all
+pfctl -q -t cfg -T flush
 pfctl -q -t cfg -T add 198.51.100.9/32
 pfctl -q -k 198.51.100.9/32
+pfctl -q -a cfg -F all
 pfctl -q -t cfg -T flush" "$(cat "$TMP/calls")"
 printf '# a comment\nset firewall "ipfw:bogus"\n' > "$TMP/bad.conf"
 "$MXGUARD" check "$TMP/bad.conf" 2> "$TMP/check.err"
