@@ -174,14 +174,30 @@ if [ "${PKG_TESTS:-0}" = 1 ]; then
 	done
 fi
 
-echo "-- shell tests (tests/sh)"
-for t in tests/sh/test_*.sh; do
+# MXG_JOBS=N: N shell tests at once (most of one is waiting on daemons and
+# kernels; each works in its own namespaces and temporary directory), their
+# results printed in the list's order as each is done.
+jobs_max=${MXG_JOBS:-1}
+echo "-- shell tests (tests/sh$([ "$jobs_max" -le 1 ] || echo ", $jobs_max at once"))"
+shell_tests=(tests/sh/test_*.sh)
+started=0
+t_shell=${EPOCHREALTIME/./}
+start_shell() {
+	local t=${shell_tests[$started]} name
 	name=$(basename "$t" .sh)
-	t0=${EPOCHREALTIME/./}
-	out=$(bash "$t" 2>&1)
-	rc=$?
-	shell_result "$name" "$out" "$rc" $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))
+	( t0=${EPOCHREALTIME/./}; bash "$t" > "$tmp/sh.$name.out" 2>&1; echo "$? $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/sh.$name.rc" ) &
+	shell_pids[$started]=$!
+	started=$((started + 1))
+}
+for i in "${!shell_tests[@]}"; do
+	while [ "$started" -lt ${#shell_tests[@]} ] && [ "$started" -lt $((i + jobs_max)) ]; do start_shell; done
+	wait "${shell_pids[$i]}"
+	name=$(basename "${shell_tests[$i]}" .sh)
+	read -r rc secs < "$tmp/sh.$name.rc"
+	shell_result "$name" "$(cat "$tmp/sh.$name.out")" "$rc" "$secs"
+	rm -f "$tmp/sh.$name.out" "$tmp/sh.$name.rc"
 done
+echo "shell tests: $(( (${EPOCHREALTIME/./} - t_shell) / 1000000 )) s"
 
 if [ "${PKG_TESTS:-0}" = 1 ]; then
 	echo "-- installing and packaging (tests/pkg, run beside the shell tests)"

@@ -123,8 +123,9 @@ unpack_debs() {
 	shift
 	mkdir -p "$cache" && chmod 777 "$cache"	# apt's download user writes there
 	for p in "$@"; do
-		ls "$cache/${p}"_*.deb > /dev/null 2>&1 || (cd "$cache" && apt-get download "$p" > /dev/null 2>&1) ||
-			skip_all "cannot download the Debian package $p (no network?)"
+		# (under the cache's lock: tests run side by side (MXG_JOBS) must not see a download half written)
+		(flock 9; ls "$cache/${p}"_*.deb > /dev/null 2>&1 || (cd "$cache" && apt-get download "$p" > /dev/null 2>&1)) \
+			9> "$cache/.lock" || skip_all "cannot download the Debian package $p (no network?)"
 		dpkg -x "$(ls "$cache/${p}"_*.deb | head -1)" "$root"
 	done
 }
