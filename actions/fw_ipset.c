@@ -27,11 +27,6 @@ static const char *const iptables[2] = { "iptables", "ip6tables" };
  * found again by -C), and a rule per family that drops what they send to
  * those ports. Made on first use.
  */
-struct scope {
-	struct ipsets_scope set;
-	char dports[FW_PORTS_MAX * 6];	/* "25,465,587" */
-};
-
 /*
  * The clients capped at N connections open at once ('limit N connections'):
  * a pair of sets per N, and a rule per family that refuses (TCP reset) a
@@ -46,7 +41,7 @@ struct cap {
 struct ipset {
 	struct fw_opts opt;
 	struct ipsets sets;
-	struct scope *scopes;
+	struct ipsets_scope *scopes;	/* the lists of ports so far (their sets and rules made) */
 	int nscopes;
 	struct cap *caps;
 	int ncaps;
@@ -132,22 +127,22 @@ extra_rules(const struct ipset *s, const struct ipsets *sets, const char *dports
 }
 
 /* The scope of a block's ports: made (sets and rules) if new; NULL if it could not be. */
-static struct scope *
+static const struct ipsets_scope *
 scope_of(struct ipset *s, const struct fw_entry *e)
 {
-	struct scope *sc;
+	struct ipsets_scope *sc;
+	char dports[FW_PORTS_MAX * 6];	/* "25,465,587" */
 	size_t k = 0;
 
 	for (int i = 0; i < s->nscopes; i++)
-		if (fw_entry_ports_are(e, s->scopes[i].set.port, s->scopes[i].set.n))
+		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
 			return &s->scopes[i];
 	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
 	sc = &s->scopes[s->nscopes];
-	memset(sc, 0, sizeof(*sc));
-	ipsets_scope_init(&sc->set, s->opt.name, e);
-	for (int i = 0; i < sc->set.n; i++)
-		k += (size_t)snprintf(sc->dports + k, sizeof(sc->dports) - k, "%s%u", i ? "," : "", sc->set.port[i]);
-	if (ipsets_create(&sc->set.sets, 0) < 0 || extra_rules(s, &sc->set.sets, sc->dports, 0) < 0)
+	ipsets_scope_init(sc, s->opt.name, e);
+	for (int i = 0; i < sc->n; i++)
+		k += (size_t)snprintf(dports + k, sizeof(dports) - k, "%s%u", i ? "," : "", sc->port[i]);
+	if (ipsets_create(&sc->sets, 0) < 0 || extra_rules(s, &sc->sets, dports, 0) < 0)
 		return NULL;
 	s->nscopes++;
 	return sc;
@@ -260,18 +255,8 @@ ipset_apply(void *state, const struct fw_entry *block, int nblock, const struct 
 		if ((block[i].kind == FW_BLOCK && block[i].nports > 0 && scope_of(s, &block[i]) == NULL) ||
 		    (block[i].kind == FW_LIMIT && cap_of(s, block[i].limit_n) == NULL))
 			rc = -1;
-	nb = ipsets_pick(block, nblock, NULL, 0, 0, b);
-	nr = ipsets_pick(release, nrelease, NULL, 0, 1, r);
-	if ((nb > 0 || nr > 0) && ipsets_apply(&s->sets, b, nb, r, nr) < 0)
+	if (ipsets_apply_scoped(&s->sets, s->scopes, s->nscopes, block, nblock, release, nrelease) < 0)
 		rc = -1;
-	for (int i = 0; i < s->nscopes; i++) {
-		const struct ipsets_scope *sc = &s->scopes[i].set;
-
-		nb = ipsets_pick(block, nblock, sc->port, sc->n, 0, b);
-		nr = ipsets_pick(release, nrelease, sc->port, sc->n, 1, r);
-		if ((nb > 0 || nr > 0) && ipsets_apply(&sc->sets, b, nb, r, nr) < 0)
-			rc = -1;
-	}
 	for (int i = 0; i < s->ncaps; i++) {
 		nb = pick_cap(block, nblock, &s->caps[i], 0, b);
 		nr = pick_cap(release, nrelease, &s->caps[i], 1, r);

@@ -746,26 +746,13 @@ scope_of(struct ipt *s, const struct fw_entry *e)
 static int
 apply_sets(struct ipt *s, const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
 {
-	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
-	int rc = 0, nb, nr;
+	int rc = 0;
 
 	for (int i = 0; i < nblock; i++)
 		if (block[i].kind == FW_BLOCK && block[i].nports > 0 && scope_of(s, &block[i]) == NULL)
 			rc = -1;
-	nb = ipsets_pick(block, nblock, NULL, 0, 0, b);
-	nr = ipsets_pick(release, nrelease, NULL, 0, 1, r);
-	if ((nb > 0 || nr > 0) && ipsets_apply(&s->sets, b, nb, r, nr) < 0)
+	if (ipsets_apply_scoped(&s->sets, s->scopes, s->nscopes, block, nblock, release, nrelease) < 0)
 		rc = -1;
-	for (int i = 0; i < s->nscopes; i++) {
-		const struct ipsets_scope *sc = &s->scopes[i];
-
-		nb = ipsets_pick(block, nblock, sc->port, sc->n, 0, b);
-		nr = ipsets_pick(release, nrelease, sc->port, sc->n, 1, r);
-		if ((nb > 0 || nr > 0) && ipsets_apply(&sc->sets, b, nb, r, nr) < 0)
-			rc = -1;
-	}
-	free(b);
-	free(r);
 	return rc;
 }
 

@@ -156,3 +156,23 @@ ipsets_pick(const struct fw_entry *a, int n, const uint16_t *port, int nports, i
 			out[k++] = a[i];
 	return k;
 }
+
+int
+ipsets_apply_scoped(const struct ipsets *main, const struct ipsets_scope *scopes, int nscopes,
+    const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease)
+{
+	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
+	int rc = 0;
+
+	for (int i = -1; i < nscopes; i++) {
+		const uint16_t *port = i < 0 ? NULL : scopes[i].port;
+		int n = i < 0 ? 0 : scopes[i].n;
+		int nb = ipsets_pick(block, nblock, port, n, 0, b), nr = ipsets_pick(release, nrelease, port, n, 1, r);
+
+		if ((nb > 0 || nr > 0) && ipsets_apply(i < 0 ? main : &scopes[i].sets, b, nb, r, nr) < 0)
+			rc = -1;
+	}
+	free(b);
+	free(r);
+	return rc;
+}

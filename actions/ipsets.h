@@ -47,5 +47,8 @@ int ipsets_extra_each(const char *base, int destroy);
  * scope (an unban) belongs to all. Returns how many.
  */
 int ipsets_pick(const struct fw_entry *a, int n, const uint16_t *port, int nports, int releases, struct fw_entry *out);
+/* The blocks and releases into the main sets and each scope's (the scopes made already): an ipset run each. */
+int ipsets_apply_scoped(const struct ipsets *main, const struct ipsets_scope *scopes, int nscopes,
+    const struct fw_entry *block, int nblock, const struct fw_entry *release, int nrelease);
 
 #endif
