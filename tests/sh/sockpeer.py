@@ -14,6 +14,9 @@
 #                           when the server gives up on us, or "open"
 #   ask PATH DATA MAX_S     send DATA once ("sent") and never read the answer:
 #                           "closed MS" when the server hangs up (POLLHUP), or "open"
+#   rtt PATH DATA N PREFIX  N times: connect, send DATA, read the answer to its
+#                           end; print "worst MS good K" (K answers began with PREFIX):
+#                           the server's own time, without a process started each time
 import select
 import socket
 import sys
@@ -111,6 +114,23 @@ def main():
                 print("closed %d" % ms())
                 return
         print("open")
+    elif mode == "rtt":
+        data, n, prefix = sys.argv[3].encode(), int(sys.argv[4]), sys.argv[5].encode()
+        worst, good = 0.0, 0
+        for _ in range(n):
+            t1 = time.monotonic()
+            s = connect(path)
+            s.sendall(data)
+            answer = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            s.close()
+            worst = max(worst, time.monotonic() - t1)
+            good += answer.startswith(prefix)
+        print("worst %d good %d" % (worst * 1000, good))
     else:
         sys.exit("unknown mode " + mode)
 

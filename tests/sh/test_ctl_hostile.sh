@@ -49,15 +49,13 @@ for _ in $(seq 500); do grep -q '"key":"203.0.113.77"' "$TMP/dec" && break; slee
 lat=$(($(date +%s%3N) - t0))
 check "a new log line is decided while hostile clients are attached ($lat ms)" grep -q '"key":"203.0.113.77"' "$TMP/dec"
 check "... within 2 s" test "$lat" -lt 2000
-worst=0
-for _ in $(seq 10); do
-	t0=$(date +%s%3N)
-	out=$("$MXGUARD" ctl --socket "$S" status)
-	t=$(($(date +%s%3N) - t0))
-	[ "$t" -gt "$worst" ] && worst=$t
-	case $out in "mxguard is running"*) ;; *) worst=99999 ;; esac
-done
-check "ctl status answers 10 times out of 10, each within 1 s (slowest $worst ms)" test "$worst" -lt 1000
+check_eq "ctl status answers" "mxguard is running" "$("$MXGUARD" ctl --socket "$S" status | cut -c1-18)"
+# The daemon's own answer time, 10 requests as ctl writes them (a ctl process started each time
+# would add its start-up, up to a second under ASan on a loaded machine, to what is measured).
+read -r _ worst _ good < <("$PY" "$PEER" rtt "$S" "status
+" 10 "mxguard is running")
+check "the control socket answers status 10 times out of 10, each within 1 s (slowest $worst ms)" \
+	test "$good" = 10 -a "$worst" -lt 1000
 echo "  while hostile clients are attached: decision after $lat ms, slowest ctl status $worst ms"
 if command -v postmap > /dev/null; then
 	mkdir -p "$TMP/pf"
