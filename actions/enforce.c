@@ -56,8 +56,12 @@ enforce_fw_entry(const struct config *c, const struct fw_backend *fw, const char
 			return ENF_FW_NONE;
 		e->limit_n = r->limit_n;
 		e->limit_per = (uint32_t)(r->limit_per > FW_LIMIT_PER_MAX ? FW_LIMIT_PER_MAX : r->limit_per);
-		if (e->limit_per == 0 && !fw->conns)
+		if (e->limit_per == 0 && (!fw->conns || (fw->conns == 2 && (c->ports.n == 0 || c->ports.all))))
 			return ENF_FW_NONE;	/* (a cap: refused at start, enforce_ports_ok) */
+		if (e->limit_per == 0 && fw->conns == 2) {
+			memcpy(e->ports, c->ports.port, (size_t)c->ports.n * sizeof(e->ports[0]));
+			e->nports = (uint8_t)c->ports.n;
+		}
 	}
 	return ENF_FW_OK;
 }
@@ -150,6 +154,13 @@ enforce_ports_ok(const struct config *c, const struct fw_backend *fw, char *why,
 			fw_names_that_can(FW_CAN_CONNS, can, sizeof(can));
 			snprintf(why, whylen, "rule %s: firewall %s cannot cap a client's connections open at once (%s "
 			    "can): refused rather than not capping them", c->rules[i]->name, fw->name, can);
+			return why;
+		}
+	for (int i = 0; fw->conns == 2 && (c->ports.n == 0 || c->ports.all) && i < c->nrules; i++)
+		if (c->rules[i]->action == A_LIMIT && c->rules[i]->limit_per == 0) {
+			snprintf(why, whylen, "rule %s: firewall %s caps connections with a pass rule, which must name the "
+			    "ports it lets through: add 'set ports' (for instance 'set ports smtp, submission, submissions')",
+			    c->rules[i]->name, fw->name);
 			return why;
 		}
 	if (fw->ports)

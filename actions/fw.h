@@ -78,7 +78,12 @@ struct fw_backend {
 	int shapes;
 	/* 1 if a block can hold some TCP ports only (fw_entry.ports); else a configuration asking it is refused. */
 	int ports;
-	/* 1 if it can cap a client's connections open at once (FW_LIMIT, limit_per 0); else refused likewise. */
+	/*
+	 * 1 if it can cap a client's connections open at once (FW_LIMIT,
+	 * limit_per 0); 2 if only on the ports of 'set ports', given in the
+	 * cap's entry (pf: its cap is a pass rule, which must not let a client
+	 * through to other ports); 0: refused like ports.
+	 */
 	int conns;
 	/* Its options: the word for its name and its flags (fw_opts_parse); NULL: the arg is its own (exec). */
 	const char *name_key, *options;

@@ -14,26 +14,32 @@
  * (NAME_p and 8 hex digits of the list's hash), dropped by one rule each:
  *     block in quick proto tcp from <mxguard_p4421d8f5> to any port { 25 587 }
  * (pfctl cannot kill the states to some ports only: sessions open on those
- * ports before the block end by themselves). pf tables have no timeouts:
- * the daemon releases entries when they expire. pf cannot cap a client's
- * open connections without a pass rule of mxguard's (max-src-conn is a
- * pass rule's), which would let through what the administrator's own rules
- * block: not offered. No shell: every argument is an address mxguard
- * printed itself.
+ * ports before the block end by themselves). A cap on a client's open
+ * connections ('limit N connections') is a pass rule's option in pf
+ * (max-src-conn), so it is one in the anchor, on the ports of 'set ports'
+ * only (enforce.c requires them: a pass rule on every port would let a
+ * capped client through what the administrator blocks), with a table per
+ * cap and list of ports (NAME_cN_p and the hash):
+ *     pass in quick proto tcp from <mxguard_c3_p4421d8f5> to any port { 25 587 } \
+ *         flags S/SA keep state (max-src-conn 3)
+ * pf tables have no timeouts: the daemon releases entries when they
+ * expire. No shell: every argument is an address mxguard printed itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "fw.h"
 
 #define PER_CALL 256		/* addresses per pfctl run */
 
-/* The clients blocked on the same list of ports: a table of the anchor and its rule. */
+/* The clients blocked on the same list of ports, or capped at the same N on them: a table of the anchor and its rule. */
 struct scope {
 	uint16_t port[FW_PORTS_MAX];
 	int n;
+	uint32_t cap;		/* 0: a block */
 	char table[32];
 };
 
@@ -96,31 +102,52 @@ load_anchor(const struct pf *s)
 	int rc;
 
 	for (int i = 0; i < s->nscopes; i++) {
-		len += (size_t)sprintf(buf + len, "block in quick proto tcp from <%s> to any port {", s->scopes[i].table);
-		for (int k = 0; k < s->scopes[i].n; k++)
-			len += (size_t)sprintf(buf + len, " %u", s->scopes[i].port[k]);
-		len += (size_t)sprintf(buf + len, " }\n");
+		const struct scope *sc = &s->scopes[i];
+
+		len += (size_t)sprintf(buf + len, "%s in quick proto tcp from <%s> to any port {", sc->cap ? "pass" : "block",
+		    sc->table);
+		for (int k = 0; k < sc->n; k++)
+			len += (size_t)sprintf(buf + len, " %u", sc->port[k]);
+		if (sc->cap)
+			len += (size_t)sprintf(buf + len, " } flags S/SA keep state (max-src-conn %u)\n", sc->cap);
+		else
+			len += (size_t)sprintf(buf + len, " }\n");
 	}
 	rc = fw_run_input(argv, buf, len);
 	free(buf);
 	return rc;
 }
 
-/* The scope of a block's ports: its table named, and the anchor's rules written again if it is new. */
+/* 1 if the entry goes to (or, released, comes from) this scope's table. */
+static int
+in_scope(const struct fw_entry *e, const struct scope *sc)
+{
+	uint32_t cap = e->kind == FW_LIMIT ? e->limit_n : 0;
+
+	return (e->kind == FW_BLOCK || e->kind == FW_LIMIT) && cap == sc->cap && fw_entry_ports_are(e, sc->port, sc->n);
+}
+
+/* The scope of a block's ports or a cap's: its table named, and the anchor's rules written again if it is new. */
 static const struct scope *
 scope_of(struct pf *s, const struct fw_entry *e)
 {
 	struct scope *sc;
+	uint32_t h;
 
 	for (int i = 0; i < s->nscopes; i++)
-		if (fw_entry_ports_are(e, s->scopes[i].port, s->scopes[i].n))
+		if (in_scope(e, &s->scopes[i]))
 			return &s->scopes[i];
 	s->scopes = xrealloc(s->scopes, (size_t)(s->nscopes + 1) * sizeof(*s->scopes));
 	sc = &s->scopes[s->nscopes++];
 	memset(sc, 0, sizeof(*sc));
 	memcpy(sc->port, e->ports, e->nports * sizeof(e->ports[0]));
 	sc->n = e->nports;
-	snprintf(sc->table, sizeof(sc->table), "%.19s_p%08x", s->opt.name, fw_ports_hash(sc->port, sc->n));
+	sc->cap = e->kind == FW_LIMIT ? e->limit_n : 0;
+	h = fw_ports_hash(sc->port, sc->n);
+	if (sc->cap)
+		snprintf(sc->table, sizeof(sc->table), "%.12s_c%u_p%08x", s->opt.name, sc->cap, h);
+	else
+		snprintf(sc->table, sizeof(sc->table), "%.19s_p%08x", s->opt.name, h);
 	if (load_anchor(s) < 0) {
 		s->nscopes--;	/* tried again with the batch */
 		return NULL;
@@ -128,16 +155,23 @@ scope_of(struct pf *s, const struct fw_entry *e)
 	return sc;
 }
 
-/* The entries of a that belong to a table: the main one (sc NULL) or a scope's; a release of every scope to all. */
+/*
+ * The entries of a that belong to a table: the main one (sc NULL: blocks
+ * of every port) or a scope's; a release of every scope goes to all those
+ * of its kind.
+ */
 static int
 pick(const struct fw_entry *a, int n, const struct scope *sc, int releases, struct fw_entry *out)
 {
 	int k = 0;
 
-	for (int i = 0; i < n; i++)
-		if ((releases && a[i].every_scope) || (sc == NULL ? a[i].nports == 0 :
-		    fw_entry_ports_are(&a[i], sc->port, sc->n)))
+	for (int i = 0; i < n; i++) {
+		int mine = sc == NULL ? a[i].kind == FW_BLOCK && (a[i].nports == 0 || (releases && a[i].every_scope)) :
+		    in_scope(&a[i], sc) || (releases && a[i].every_scope && (a[i].kind == FW_LIMIT) == (sc->cap > 0));
+
+		if (mine)
 			out[k++] = a[i];
+	}
 	return k;
 }
 
@@ -148,9 +182,15 @@ pf_apply(void *state, const struct fw_entry *block, int nblock, const struct fw_
 	struct fw_entry *b = xmalloc(((size_t)nblock + 1) * sizeof(*b)), *r = xmalloc(((size_t)nrelease + 1) * sizeof(*r));
 	int rc = 0, nb, nr;
 
-	for (int i = 0; i < nblock; i++)
-		if (block[i].nports > 0 && scope_of(s, &block[i]) == NULL)
+	for (int i = 0; i < nblock; i++) {
+		if (block[i].kind == FW_LIMIT && block[i].nports == 0) {
+			/* (never from enforce.c: a pass rule on every port would open what the administrator blocks) */
+			log_warnx("pf: a cap on connections with no ports: not applied");
+			continue;
+		}
+		if ((block[i].nports > 0 || block[i].kind == FW_LIMIT) && scope_of(s, &block[i]) == NULL)
 			rc = -1;
+	}
 	nb = pick(block, nblock, NULL, 0, b);
 	nr = pick(release, nrelease, NULL, 1, r);
 	if (nr > 0 && table_op(NULL, s->opt.name, "delete", r, nr) < 0)
@@ -210,6 +250,7 @@ pf_fini(void *state, int remove)
 const struct fw_backend fw_pf = {
 	.name = "pf",
 	.ports = 1,
+	.conns = 2,
 	.name_key = "table",
 	.options = "",
 	.init = pf_init,

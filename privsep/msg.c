@@ -20,7 +20,9 @@ msg_entry_of(const struct fw_entry *e, int release, struct msg_entry *m)
 		m->limit_n = e->limit_n;
 		m->limit_per = e->limit_per;
 	}
-	if (e->kind == FW_BLOCK && e->nports > 0 && e->nports <= FW_PORTS_MAX) {
+	/* (a block's ports, or a cap's: pf's pass rule holds only those) */
+	if ((e->kind == FW_BLOCK || (e->kind == FW_LIMIT && e->limit_per == 0)) && e->nports > 0 &&
+	    e->nports <= FW_PORTS_MAX) {
 		m->nports = e->nports;
 		memcpy(m->ports, e->ports, e->nports * sizeof(m->ports[0]));
 	}
@@ -91,7 +93,9 @@ msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *w
 		return -1;
 	}
 	e->kind = (enum fw_kind)m->kind;
-	if (m->nports > FW_PORTS_MAX || (m->nports > 0 && m->kind != FW_BLOCK) || m->every_scope > 1 ||
+	/* (ports: a block's, or a cap's at a firewall that caps on some ports only, pf) */
+	if (m->nports > FW_PORTS_MAX || (m->nports > 0 && m->kind != FW_BLOCK && !(m->kind == FW_LIMIT &&
+	    m->limit_per == 0)) || m->every_scope > 1 ||
 	    (m->every_scope && !m->release)) {
 		snprintf(why, whylen, "ports on an entry that cannot have them (%u ports, kind %u, every_scope %u)",
 		    m->nports, m->kind, m->every_scope);
@@ -103,7 +107,7 @@ msg_entry_check(const struct msg_entry *m, int caps, struct fw_entry *e, char *w
 			return -1;
 		}
 	if (m->nports > 0 && !(caps & MSG_CAP_PORTS)) {
-		snprintf(why, whylen, "a block of some ports, and this firewall cannot hold ports");
+		snprintf(why, whylen, "an entry of some ports, and this firewall cannot hold ports");
 		return -1;
 	}
 	e->nports = m->nports;

@@ -48,8 +48,9 @@ entry_ok(const struct fw_entry *e, int block)
 	addr_mask(&m, e->plen);
 	must(memcmp(&m, &e->addr, sizeof(m)) == 0);
 	must(e->kind == FW_BLOCK || e->kind == FW_LIMIT || e->kind == FW_TARPIT);
-	/* ports: a block's only, none 0, nothing past the list; "whatever the ports" only on a release */
-	must(e->nports <= FW_PORTS_MAX && (e->nports == 0 || e->kind == FW_BLOCK));
+	/* ports: a block's or a cap's only, none 0, nothing past the list; "whatever the ports" only on a release */
+	must(e->nports <= FW_PORTS_MAX && (e->nports == 0 || e->kind == FW_BLOCK ||
+	    (e->kind == FW_LIMIT && e->limit_per == 0)));
 	for (int i = 0; i < FW_PORTS_MAX; i++)
 		must(i < e->nports ? e->ports[i] != 0 : e->ports[i] == 0);
 	must(e->every_scope <= 1 && !(block && e->every_scope));

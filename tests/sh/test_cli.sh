@@ -143,7 +143,7 @@ check_eq "... and by run, before it touches the firewall (78)" "78 1" "$? $(grep
 printf 'set firewall "ipfw"\nrule "cap" {\n    on connect\n    when count >= 50 within 1m\n    do limit 3 connections for 1h\n}\n' > "$TMP/cap.conf"
 "$MXGUARD" check "$TMP/cap.conf" > "$TMP/cap.out" 2>&1
 check_eq "limit N connections with a firewall that cannot count them (ipfw) is refused (78), saying which can" "78 1" \
-	"$? $(grep -c 'rule cap: firewall ipfw cannot cap a client.s connections open at once (iptables, nftables, ipset can)' "$TMP/cap.out")"
+	"$? $(grep -c 'rule cap: firewall ipfw cannot cap a client.s connections open at once (iptables, nftables, pf, ipset can)' "$TMP/cap.out")"
 printf 'rule "c" {\n    on connect\n    when count >= 50 within 1m\n    do limit 3 conections for 1h\n}\n' > "$TMP/cap2.conf"
 "$MXGUARD" check "$TMP/cap2.conf" > "$TMP/cap2.out" 2>&1
 check "a misspelt 'connections' is an error naming both forms" grep -q "cap2.conf:4:16: expected 'per DURATION' (a rate) or 'connections'" "$TMP/cap2.out"

@@ -90,6 +90,37 @@ check_eq "ipfw: a longer re-ban outlives the first ban's expiry" "ipfw -q table 
 ipfw -q table mxguard add 198.51.100.11/32
 ipfw -q table mxguard add 198.51.100.11/32" "$(cat "$TMP/calls")"
 
+# 'limit 3 connections': pf's cap is a pass rule of the anchor (max-src-conn), on the ports of 'set ports' only.
+cat > "$TMP/cap.conf" << EOF
+include "$PWD/samples/mxguard.conf"
+set ports 25, 587
+table <capme> { 203.0.113.9 }
+rule "cap" {
+    on connect
+    where client in <capme>
+    when count >= 1 within 1m
+    do limit 3 connections for 1h
+}
+EOF
+CONF=$TMP/cap.conf run_with pf
+echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[203.0.113.9]" >> "$TMP/mail.log"
+wait_for 10 grep -q 'mxguard_c3_p4421d8f5 -T add' "$TMP/calls"
+ctl unban 203.0.113.9
+kill "$PID"; wait "$PID"
+check_eq "pf: a cap of 3 connections on ports 25 and 587: exact command lines, the anchor's pass rule included" \
+"pfctl -q -a mxguard -F all
+pfctl -q -t mxguard -T flush
+pfctl -q -a mxguard -f -
+  pass in quick proto tcp from <mxguard_c3_p4421d8f5> to any port { 25 587 } flags S/SA keep state (max-src-conn 3)
+pfctl -q -a mxguard -t mxguard_c3_p4421d8f5 -T add 203.0.113.9/32
+pfctl -q -t mxguard -T delete 203.0.113.9/32
+pfctl -q -a mxguard -t mxguard_c3_p4421d8f5 -T delete 203.0.113.9/32" "$(cat "$TMP/calls")"
+grep -v '^set ports' "$TMP/cap.conf" > "$TMP/cap-noports.conf"
+printf 'set firewall "pf"\n' >> "$TMP/cap-noports.conf"
+"$MXGUARD" check "$TMP/cap-noports.conf" > "$TMP/cap-noports.out" 2>&1
+check_eq "pf: a cap without 'set ports' is refused (78): its pass rule would open every port" "78 1" \
+	"$? $(grep -c "rule cap: firewall pf caps connections with a pass rule, which must name the ports it lets through: add 'set ports'" "$TMP/cap-noports.out")"
+
 run_with pf:table=blk
 ctl ban 198.51.100.9
 kill "$PID"; wait "$PID"

@@ -42,18 +42,59 @@ backend(const char *name)
 	return b;
 }
 
-static int
-setup(void **state)
+/* The policy, after a first line (a setting, or nothing). */
+static struct config *
+load(const char *first)
 {
 	char path[] = "/tmp/test_enforce.XXXXXX";
 	int fd = mkstemp(path);
+	struct config *c;
 
-	if (fd < 0 || write(fd, policy, sizeof(policy) - 1) != (ssize_t)(sizeof(policy) - 1))
-		return -1;
+	if (fd < 0 || write(fd, first, strlen(first)) != (ssize_t)strlen(first) ||
+	    write(fd, policy, sizeof(policy) - 1) != (ssize_t)(sizeof(policy) - 1))
+		return NULL;
 	close(fd);
-	*state = conf_load(path, diag, NULL);
+	c = conf_load(path, diag, NULL);
 	unlink(path);
+	return c;
+}
+
+static int
+setup(void **state)
+{
+	*state = load("");
 	return *state == NULL ? -1 : 0;
+}
+
+/* pf's cap is a pass rule of its anchor: on the ports of 'set ports', which its entry carries. */
+static void
+test_pf_cap(void **state)
+{
+	struct config *c = load("set ports 25, 587\n");
+	struct fw_entry e;
+	char why[256];
+
+	(void)state;
+	assert_non_null(c);
+	assert_null(enforce_ports_ok(c, backend("pf"), why, sizeof(why)));
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.kind, FW_LIMIT);
+	assert_int_equal(e.limit_n, 3);
+	assert_int_equal(e.limit_per, 0);
+	assert_int_equal(e.nports, 2);
+	assert_int_equal(e.ports[0], 25);
+	assert_int_equal(e.ports[1], 587);
+	/* nftables caps every port: no ports in its entry */
+	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
+	assert_int_equal(e.nports, 0);
+	conf_free(c);
+	/* without 'set ports' the configuration is refused for pf, saying what to add */
+	c = load("");
+	assert_non_null(c);
+	assert_non_null(enforce_ports_ok(c, backend("pf"), why, sizeof(why)));
+	assert_non_null(strstr(why, "add 'set ports'"));
+	assert_null(enforce_ports_ok(c, backend("nftables"), why, sizeof(why)));
+	conf_free(c);
 }
 
 static int
@@ -92,7 +133,8 @@ test_firewall(void **state)
 	assert_int_equal(e.limit_per, 0);
 	assert_int_equal(enforce_fw_entry(c, backend("ipset"), "slow", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
 	assert_int_equal(enforce_fw_entry(c, backend("iptables"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_OK);
-	assert_int_equal(enforce_fw_entry(c, backend("pf"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_CANNOT_SHAPE);
+	/* pf caps on the ports of 'set ports' only, and there are none here (refused at start) */
+	assert_int_equal(enforce_fw_entry(c, backend("pf"), "cap", "limit", "198.51.100.9", NULL, 0, 60, &e), ENF_FW_NONE);
 	/* not a client key, or an action the firewall has no part in */
 	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "block", "mail.example.net", NULL, 0, 60, &e), ENF_FW_NONE);
 	assert_int_equal(enforce_fw_entry(c, backend("nftables"), "helo", "reject", "203.0.113.7", NULL, 0, 60, &e), ENF_FW_NONE);
@@ -161,6 +203,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_firewall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
+		cmocka_unit_test(test_pf_cap),
 	};
 
 	return cmocka_run_group_tests_name("enforce", tests, NULL, NULL);

@@ -181,6 +181,17 @@ test_ports(void **state)
 	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_CONNS, &back, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "can only block"));
 	msg_entry_of(&e, 0, &m);
+	/* a cap on some ports (pf's): its ports come through, to a firewall that holds ports */
+	e.ports[0] = 25;
+	e.nports = 1;
+	msg_entry_of(&e, 0, &m);
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_PORTS | MSG_CAP_CONNS, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.nports, 1);
+	assert_int_equal(back.ports[0], 25);
+	assert_int_equal(msg_entry_check(&m, MSG_CAP_CONNS, &back, why, sizeof(why)), -1);
+	e.ports[0] = 0;
+	e.nports = 0;
+	msg_entry_of(&e, 0, &m);
 	/* "whatever the ports" is a release's, never a block's */
 	e.nports = 0;
 	e.every_scope = 1;
