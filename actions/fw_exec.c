@@ -19,8 +19,10 @@
  * asynchronously. apply and flush only start a batch and return
  * FW_IN_PROGRESS; the daemon's event loop polls the helper's pipes next to
  * its other descriptors and calls progress, which writes and reads what
- * the pipes take without ever blocking. A batch has one deadline; a helper
- * that misses it, dies twice, or answers something that is neither "ok"
+ * the pipes take without ever blocking. A batch has a deadline for its
+ * first answer, moved on by each answer (a helper that answers, however
+ * slowly the machine lets it, is working, and a batch given again from its
+ * start would never end); a helper that misses it, dies twice, or answers something that is neither "ok"
  * nor "error ..." is killed and reaped, and a new one is started (its
  * handshake written ahead of the next batch) — so answers always belong to
  * the requests of the helper that got them, never to an older batch's. A
@@ -46,7 +48,8 @@
 
 #define HELLO "mxguard-fw 1\n"
 #define HELLO_TIMEOUT_MS 2000
-#define BATCH_TIMEOUT_MS 2000	/* + 2 ms per request, at most BATCH_TIMEOUT_MAX_MS */
+#define BATCH_TIMEOUT_MS 2000	/* + 2 ms per request, at most BATCH_TIMEOUT_MAX_MS, for the first answer; */
+					/* then this much from each answer to the next */
 #define BATCH_TIMEOUT_MAX_MS 10000
 #define QUIT_TIMEOUT_MS 2000
 
@@ -254,9 +257,13 @@ step(struct helper *h)
 	if (!h->busy)
 		return 0;
 	for (;;) {
+		int got = h->got;
+
 		rc = push(h);
 		if (rc == OK)
 			rc = pull(h);
+		if (h->got > got)
+			h->deadline = mono_ms() + BATCH_TIMEOUT_MS;
 		if (rc == MORE && mono_ms() >= h->deadline)
 			rc = TIMEOUT;
 		if (rc == MORE)

@@ -52,8 +52,8 @@ if ! rbldnsd_start s.test:ip4set:"$TMP/s.zone" u.test:ip6trie:"$TMP/u.zone"; the
 fi
 
 cat > "$TMP/dns.conf" <<EOF
-zone "bl" { domain "s.test" server "127.0.0.1" port $PORT timeout 2s risk 9 }
-zone "v6" { domain "u.test" server "127.0.0.1" port $PORT timeout 2s }
+zone "bl" { domain "s.test" server "127.0.0.1" port $PORT timeout 4s risk 9 }
+zone "v6" { domain "u.test" server "127.0.0.1" port $PORT timeout 4s }
 rule "dha-listed" {
     on rcpt_unknown
     where listed "bl"
@@ -121,8 +121,8 @@ t1=$(date +%s%N)
 waited=$(( (t1 - t0) / 1000000 ))
 st=$(status)
 maxw=$(echo "$st" | jq -r .dns.max_wait_ms)
-check "at the zone's timeout (2 s), not before, not much after: waited ${maxw} ms" \
-	test "$maxw" -ge 1950 -a "$maxw" -le $((2000 + MARGIN))
+check "at the zone's timeout (4 s), not before, not much after: waited ${maxw} ms" \
+	test "$maxw" -ge 3950 -a "$maxw" -le $((4000 + MARGIN))
 check_eq "the waiting events are judged in their order, the zones unknown" "ok unknown unknown" \
 	"$(jq -r 'select(.ip == "198.51.100.20") | .line' "$TMP/ev.jsonl" | sort -c -n && echo ok) $(jq -r 'select(.ip == "198.51.100.20") | "\(.rep.zones.bl) \(.rep.zones.v6)"' "$TMP/ev.jsonl" | sort -u)"
 check_eq "unknown is not listed: no decision on the 5 recipients (the listed rule would have fired at 3)" "" \
@@ -177,10 +177,12 @@ with open(sys.argv[1], 'w') as f:
                 '550 5.1.1 <s%d@example.org>: Recipient address rejected: User unknown in local recipient table; '
                 'from=<x@example.net> to=<s%d@example.org> proto=ESMTP helo=<x>\n' % (i // 600, i // 10 % 60, net, i + 1, i, i))
 EOF
+# (4 s before it: the cached client's three events must be judged, on a loaded machine under ASan, before the
+# waiting ones time out; with 2 s they once were not.)
 # The storm is about answers, not the deadline (checked above): the zones' timeout goes to 8 s for it. With
 # 2 s, a loaded CI machine running the ASan build beside the other timed out 4,465 of 20,000 questions: 64 in
 # flight per server (dnszone.c's window) at a round trip stretched by the load cannot take 20,000 in 2 s.
-sed -i 's/timeout 2s/timeout 8s/' "$TMP/dns.conf"
+sed -i 's/timeout 4s/timeout 8s/' "$TMP/dns.conf"
 "$MXGUARD" ctl --socket "$TMP/s" reload > /dev/null
 reloads() { [ "$(grep -c "reloaded $TMP/dns.conf" "$TMP/run.err")" = 2 ]; }	# (this and the one above)
 wait_for 20 reloads
