@@ -3,7 +3,9 @@
  *
  * Reads each input (plain or gzip, or standard input) and writes one JSON
  * object per event to standard output; with --stats, writes nothing but a
- * count of what it saw, to standard error.
+ * count of what it saw, to standard error, with the commonest shapes of the
+ * lines no pattern understood; with --unmatched, those lines instead of the
+ * events (what to teach mxguard next).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,17 +22,22 @@
 #include "../tail/linereader.h"
 #include "commands.h"
 #include "input.h"
+#include "shapes.h"
 
 static void
 parse_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mxguard parse [--mta auto|postfix|sendmail|exim|opensmtpd] [--stats] [--year YYYY]\n"
-	    "                     [--max-line BYTES] [FILE...|-]\n"
+	    "usage: mxguard parse [--mta auto|postfix|sendmail|exim|opensmtpd] [--stats] [--unmatched]\n"
+	    "                     [--year YYYY] [--max-line BYTES] [FILE...|-]\n"
 	    "  Print one JSON object per event found in the MTA logs (plain or gzip;\n"
 	    "  '-' or no FILE reads standard input).\n"
 	    "  --mta NAME       which MTA's lines to read (default: auto, by program tag)\n"
-	    "  --stats          print no events; print counts and lines/s to stderr\n"
+	    "  --stats          print no events; print counts, lines/s and the commonest\n"
+	    "                   shapes of the lines no pattern understood to stderr\n"
+	    "  --unmatched      print the lines of the MTAs' programs that no pattern\n"
+	    "                   understood instead of the events (control bytes and\n"
+	    "                   backslashes as \\xNN)\n"
 	    "  --year YYYY      year of year-less syslog dates (default: inferred from the\n"
 	    "                   file's modification time)\n"
 	    "  --max-line N     skip (and count) lines longer than N bytes (default %d)\n",
@@ -39,7 +46,8 @@ parse_usage(FILE *f)
 
 struct output {
 	struct outbuf *ob;
-	int stats;
+	int stats, unmatched;
+	struct shapes *shapes;	/* --stats: the unmatched lines' shapes */
 };
 
 static void
@@ -47,8 +55,32 @@ print_event(void *arg, struct event *ev, const char *file)
 {
 	struct output *o = arg;
 
-	if (!o->stats)
+	if (!o->stats && !o->unmatched)
 		event_json(o->ob, ev, file);
+}
+
+/* A line no pattern understood: counted by shape, printed (a client wrote much of it: no control byte goes out). */
+static void
+on_unmatched(void *arg, const char *mta, struct span tag, struct span body, struct span line)
+{
+	struct output *o = arg;
+
+	if (o->shapes != NULL)
+		shapes_add(o->shapes, mta, tag, body);
+	if (!o->unmatched)
+		return;
+	for (size_t i = 0; i < line.n; i++) {
+		unsigned char c = (unsigned char)line.p[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			char esc[5];
+
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			ob_put(o->ob, esc, 4);
+		} else
+			ob_putc(o->ob, (char)c);
+	}
+	ob_putc(o->ob, '\n');
 }
 
 static void
@@ -85,6 +117,7 @@ cmd_parse(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "stats", no_argument, NULL, 's' },
+		{ "unmatched", no_argument, NULL, 'u' },
 		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -95,15 +128,18 @@ cmd_parse(int argc, char **argv)
 	struct timespec t0, t1;
 	struct outbuf ob;
 	struct parser *p;
-	int stats = 0, c, k, rc, nin;
+	int stats = 0, unmatched = 0, c, k, rc, nin;
 	static char *stdin_only[] = { "-", NULL };
 	char **inputs;
 
 	input_opts_init(&io);
-	while ((c = getopt_long(argc, argv, "sh" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "suh" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			stats = 1;
+			break;
+		case 'u':
+			unmatched = 1;
 			break;
 		case 'h':
 			parse_usage(stdout);
@@ -124,6 +160,10 @@ cmd_parse(int argc, char **argv)
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	out.ob = &ob;
 	out.stats = stats;
+	out.unmatched = unmatched;
+	out.shapes = stats ? shapes_new() : NULL;
+	if (stats || unmatched)
+		parser_on_unmatched(p, on_unmatched, &out);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = read_events(p, inputs, nin, io.max_line, print_event, &out, &tot);
 	if (ob_flush(&ob) < 0) {
@@ -131,8 +171,11 @@ cmd_parse(int argc, char **argv)
 		rc = EX_IOERR;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (stats)
+	if (stats) {
 		print_stats(p, &tot, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		shapes_print(out.shapes, stderr, 10);
+	}
+	shapes_free(out.shapes);
 	ob_free(&ob);
 	parser_free(p);
 	return rc;

@@ -39,6 +39,8 @@ struct parser {
 	int own_pending;	/* the line's own event waits behind them */
 	struct event own;
 	struct event rel;	/* the first released event, before it is handed out */
+	parser_unmatched_fn unmatched_fn;	/* (NULL: the daemon and replay only count them) */
+	void *unmatched_arg;
 };
 
 int
@@ -130,6 +132,8 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 			break;
 		case MTA_UNMATCHED:
 			p->st.unmatched++;
+			if (p->unmatched_fn != NULL)
+				p->unmatched_fn(p->unmatched_arg, m->name, h.tag, h.body, (struct span){ line, n });
 			break;
 		}
 		/* Usually the line released nothing: *ev is handed out as it is, uncopied. */
@@ -167,6 +171,13 @@ parser_next(struct parser *p, struct event *ev)
 		return 1;
 	}
 	return 0;
+}
+
+void
+parser_on_unmatched(struct parser *p, parser_unmatched_fn fn, void *arg)
+{
+	p->unmatched_fn = fn;
+	p->unmatched_arg = arg;
 }
 
 uint64_t

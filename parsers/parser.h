@@ -78,6 +78,16 @@ int parser_next(struct parser *p, struct event *ev);
 void *parser_corr_export(struct parser *p, size_t *len);
 int parser_corr_import(struct parser *p, const void *blob, size_t len);
 
+/*
+ * Called for each line of a known program that no pattern understood
+ * (counted in unmatched): the MTA module's name, the program tag (empty in
+ * a log without one, Exim's mainlog), the message after it and the whole
+ * line; valid during the call only. For `parse --unmatched` and the line
+ * shapes of `parse --stats`: what to teach mxguard next.
+ */
+typedef void (*parser_unmatched_fn)(void *arg, const char *mta, struct span tag, struct span body, struct span line);
+void parser_on_unmatched(struct parser *p, parser_unmatched_fn fn, void *arg);
+
 /* Counters, with the correlation figures filled in at the time of the call. */
 const struct parser_stats *parser_stats(struct parser *p);
 /* Lines given so far (parser_stats' lines, without gathering the rest: cheap per event). */

@@ -6,15 +6,19 @@
  * run by `./run fuzz [SECONDS]` from the golden logs as seed corpus. The
  * parser and the rules engine (default policy, with small key caps) are
  * kept across inputs, as in the daemon, so the correlation and key tables
- * see long, adversarial histories.
+ * see long, adversarial histories. Each line no pattern understood is
+ * also given its shape (parsers/shape.h, as `parse --stats` does), which
+ * must be plain printable ASCII, never longer than its buffer.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../common/outbuf.h"
 #include "../../parsers/event_json.h"
 #include "../../parsers/parser.h"
+#include "../../parsers/shape.h"
 #include "../../rules/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,6 +29,24 @@ ignore_diag(void *arg, int warning, const char *msg)
 	(void)arg;
 	(void)warning;
 	(void)msg;
+}
+
+/* parse --stats' shapes: plain ASCII, within the buffer, NUL-terminated where it says */
+static void
+check_shape(void *arg, const char *mta, struct span tag, struct span body, struct span line)
+{
+	char out[97];
+	size_t n = line_shape(body.p, body.n, out, sizeof(out));
+
+	(void)arg;
+	(void)mta;
+	(void)tag;
+	(void)line;
+	if (n >= sizeof(out) || out[n] != '\0' || strlen(out) != n)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			abort();
 }
 
 static void
@@ -48,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct parser_opts o = { .corr_capacity = 64, .corr_ttl = 600 };
 
 		p = parser_new(&o);
+		parser_on_unmatched(p, check_shape, NULL);
 		ob_init(&ob, -1, 4096);
 		conf = conf_load("samples/mxguard.conf", ignore_diag, NULL);
 		if (conf != NULL) {
