@@ -102,6 +102,9 @@ static const struct pattern_def postscreen_defs[] = {
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "HANGUP after ", NULL, "HANGUP after \\S+ from " HIP "(?: in (?<stage>.*))?", EV_LOST_CONN, 0 },
 	{ "DNSBL rank ", NULL, "DNSBL rank (?<count>\\d+) for " HIP, EV_DNSBL_REJECT, 0 },
+	/* (what the client pipelined follows the ": ": its text, after the address postscreen wrote) */
+	{ "COMMAND PIPELINING from ", NULL, "COMMAND PIPELINING from " HIP "(?: after (?<stage>[^\\s:]+))?"
+	    "(?:: (?<reason>.*))?", EV_PROTOCOL_ERROR, 0 },
 	{ "COMMAND ", " LIMIT from ", "COMMAND (?<limit>\\S+) LIMIT from " HIP "(?: after (?<stage>[^\\s:]+))?",
 	    EV_PROTOCOL_ERROR, 0 },
 	{ "NON-SMTP COMMAND from ", NULL, "NON-SMTP COMMAND from " HIP "(?: after (?<stage>[^\\s:]+))?"
