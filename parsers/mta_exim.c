@@ -79,9 +79,10 @@ static const struct pattern_def exim_defs[] = {
 	{ "Start queue run", NULL, NULL, EV_NONE, 0 },
 	{ "End queue run", NULL, NULL, EV_NONE, 0 },
 	/* Last: it searches the whole line. */
-	{ "", " authenticator failed for ", "(?<method>\\S+) authenticator failed for " XH XI
+	/* (some Exim versions write "for H=(helo) [ip]", most "for (helo) [ip]") */
+	{ "", " authenticator failed for ", "(?<method>\\S+) authenticator failed for (?:H=)?" XH XI
 	    ": (?:(?<code>\\d{3}) )?(?<reason>.*?)(?: \\(set_id=(?<user>.*)\\))?$", EV_AUTH_FAIL, 0,
-	    "(?<method>\\S+) authenticator failed for " XH },
+	    "(?<method>\\S+) authenticator failed for (?:H=)?" XH },
 };
 
 struct exim_state {
