@@ -97,7 +97,7 @@ static int
 load_anchor(const struct pf *s)
 {
 	char *argv[] = { "pfctl", "-q", "-a", (char *)s->opt.name, "-f", "-", NULL };
-	char *buf = xmalloc((size_t)s->nscopes * 160 + 1);
+	char *buf = xmalloc((size_t)s->nscopes * 256 + 1);	/* a rule: at most 172 bytes (a 31-byte table, 8 ports, a 7-digit cap) */
 	size_t len = 0;
 	int rc;
 

@@ -115,6 +115,14 @@ pfctl -q -a mxguard -f -
 pfctl -q -a mxguard -t mxguard_c3_p4421d8f5 -T add 203.0.113.9/32
 pfctl -q -t mxguard -T delete 203.0.113.9/32
 pfctl -q -a mxguard -t mxguard_c3_p4421d8f5 -T delete 203.0.113.9/32" "$(cat "$TMP/calls")"
+# The longest rule: eight five-digit ports, a seven-digit cap, a 12-byte table name (its buffer's bound).
+sed -e 's/^set ports .*/set ports 10000, 20000, 30000, 40000, 50000, 60000, 61000, 65535/' \
+	-e 's/limit 3 connections/limit 1000000 connections/' "$TMP/cap.conf" > "$TMP/cap-long.conf"
+CONF=$TMP/cap-long.conf run_with pf:table=mxguard-tabl
+echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[203.0.113.9]" >> "$TMP/mail.log"
+wait_for 10 grep -q 'max-src-conn 1000000' "$TMP/calls"
+kill "$PID"; wait "$PID"
+check "the longest cap rule is written whole" grep -q '^  pass in quick proto tcp from <mxguard-tabl_c1000000_p[0-9a-f]\{8\}> to any port { 10000 20000 30000 40000 50000 60000 61000 65535 } flags S/SA keep state (max-src-conn 1000000)$' "$TMP/calls"
 grep -v '^set ports' "$TMP/cap.conf" > "$TMP/cap-noports.conf"
 printf 'set firewall "pf"\n' >> "$TMP/cap-noports.conf"
 "$MXGUARD" check "$TMP/cap-noports.conf" > "$TMP/cap-noports.out" 2>&1
