@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 #include "../parsers/shape.h"
 
@@ -21,6 +22,7 @@ struct entry {
 };
 
 struct shapes {
+	struct hash_key key;	/* the process's secret: shapes are attacker text */
 	struct entry *slot;
 	size_t cap, n;
 	uint64_t overflow;	/* lines of shapes that found no room */
@@ -31,6 +33,7 @@ shapes_new(void)
 {
 	struct shapes *s = xcalloc(1, sizeof(*s));
 
+	s->key = hash_process_key();
 	s->cap = 1024;
 	s->slot = xcalloc(s->cap, sizeof(*s->slot));
 	return s;
@@ -47,20 +50,14 @@ shapes_free(struct shapes *s)
 	free(s);
 }
 
-static uint64_t
-hash(const char *k)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*k)
-		h = (h ^ (unsigned char)*k++) * 1099511628211ull;
-	return h;
-}
-
+/*
+ * Keyed: the shapes come from lines a client wrote, and with a public hash
+ * a crafted log could put every shape in one chain.
+ */
 static struct entry *
-find(struct entry *slot, size_t cap, const char *key)
+find(const struct hash_key *hk, struct entry *slot, size_t cap, const char *key)
 {
-	size_t i = hash(key) & (cap - 1);
+	size_t i = hash_bytes(hk, key, strlen(key)) & (cap - 1);
 
 	while (slot[i].key != NULL && strcmp(slot[i].key, key) != 0)
 		i = (i + 1) & (cap - 1);
@@ -75,7 +72,7 @@ grow(struct shapes *s)
 
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->slot[i].key != NULL)
-			*find(slot, cap, s->slot[i].key) = s->slot[i];
+			*find(&s->key, slot, cap, s->slot[i].key) = s->slot[i];
 	free(s->slot);
 	s->slot = slot;
 	s->cap = cap;
@@ -96,7 +93,7 @@ shapes_add(struct shapes *s, const char *mta, struct span tag, struct span body)
 		key[k++] = tag.p[i] > 0x20 && tag.p[i] < 0x7f ? tag.p[i] : '?';
 	key[k++] = '\t';
 	line_shape(body.p, body.n, key + k, sizeof(key) - k);
-	e = find(s->slot, s->cap, key);
+	e = find(&s->key, s->slot, s->cap, key);
 	if (e->key == NULL) {
 		if (s->n >= SHAPES_MAX) {
 			s->overflow++;
