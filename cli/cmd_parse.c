@@ -19,6 +19,7 @@
 #include "../common/outbuf.h"
 #include "../parsers/event_json.h"
 #include "../parsers/parser.h"
+#include "../rules/conf.h"
 #include "../tail/linereader.h"
 #include "commands.h"
 #include "input.h"
@@ -28,10 +29,12 @@ static void
 parse_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mxguard parse [--mta auto|postfix|sendmail|exim|opensmtpd] [--stats] [--unmatched]\n"
-	    "                     [--year YYYY] [--max-line BYTES] [FILE...|-]\n"
+	    "usage: mxguard parse [-c CONF] [--mta auto|postfix|sendmail|exim|opensmtpd] [--stats]\n"
+	    "                     [--unmatched] [--year YYYY] [--max-line BYTES] [FILE...|-]\n"
 	    "  Print one JSON object per event found in the MTA logs (plain or gzip;\n"
 	    "  '-' or no FILE reads standard input).\n"
+	    "  -c, --config CONF  also read the lines its parser blocks teach (tried\n"
+	    "                   before the built-in modules); its rules are not used\n"
 	    "  --mta NAME       which MTA's lines to read (default: auto, by program tag)\n"
 	    "  --stats          print no events; print counts, lines/s and the commonest\n"
 	    "                   shapes of the lines no pattern understood to stderr\n"
@@ -118,6 +121,7 @@ cmd_parse(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "stats", no_argument, NULL, 's' },
 		{ "unmatched", no_argument, NULL, 'u' },
+		{ "config", required_argument, NULL, 'c' },
 		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -131,10 +135,15 @@ cmd_parse(int argc, char **argv)
 	int stats = 0, unmatched = 0, c, k, rc, nin;
 	static char *stdin_only[] = { "-", NULL };
 	char **inputs;
+	const char *conffile = NULL;
+	struct config *conf = NULL;
 
 	input_opts_init(&io);
-	while ((c = getopt_long(argc, argv, "suh" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "suc:h" INPUT_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conffile = optarg;
+			break;
 		case 's':
 			stats = 1;
 			break;
@@ -156,6 +165,14 @@ cmd_parse(int argc, char **argv)
 	inputs = optind < argc ? argv + optind : stdin_only;
 	nin = optind < argc ? argc - optind : 1;
 
+	if (conffile != NULL) {
+		if ((conf = conf_load(conffile, print_diag, NULL)) == NULL)
+			return EX_CONFIG;
+		io.parser.custom = conf->parsers;
+		io.parser.ncustom = conf->nparsers;
+		if (conf->nparsers == 0)
+			log_warnx("parse: %s has no parser block: only the built-in modules read the logs", conffile);
+	}
 	p = parser_new(&io.parser);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	out.ob = &ob;
@@ -178,5 +195,6 @@ cmd_parse(int argc, char **argv)
 	shapes_free(out.shapes);
 	ob_free(&ob);
 	parser_free(p);
+	conf_free(conf);
 	return rc;
 }

@@ -311,6 +311,8 @@ cmd_replay(int argc, char **argv)
 	rp.top = keytab_new(100000, sizeof(struct keycount), KEYTAB_KEYMAX);
 	ob_init(&ob, STDOUT_FILENO, 256 * 1024);
 	rp.ob = &ob;
+	io.parser.custom = rp.conf->parsers;
+	io.parser.ncustom = rp.conf->nparsers;
 	p = parser_new(&io.parser);
 	input_order(argv + optind, argc - optind, io.parser.year, io.max_line, "replay");
 	clock_gettime(CLOCK_MONOTONIC, &t0);

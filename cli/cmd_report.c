@@ -159,6 +159,8 @@ cmd_report(int argc, char **argv)
 		return EX_CANTCREAT;
 	}
 	rr.eng = engine_new(conf);
+	io.parser.custom = conf->parsers;
+	io.parser.ncustom = conf->nparsers;
 	rr.p = parser_new(&io.parser);
 	input_order(argv + optind, argc - optind, io.parser.year, io.max_line, "report");
 	rc = read_events(rr.p, argv + optind, argc - optind, io.max_line, on_event, &rr, &tot);

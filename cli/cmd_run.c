@@ -1601,6 +1601,8 @@ reload_config(struct daemon *dm, const struct audit_who *who)
 		if ((nc->firewall == NULL) != (dm->conf->firewall == NULL) ||
 		    (nc->firewall != NULL && strcmp(nc->firewall, dm->conf->firewall) != 0))
 			log_warnx("run: reload: 'set firewall' changed; it takes effect at the next restart");
+		/* The parser blocks are the new configuration's from the next line on (their sessions kept by name). */
+		parser_set_custom(dm->parser, nc->parsers, nc->nparsers);
 		conf_free(dm->conf);
 		rep_free(dm->rep);
 		dm->conf = nc;
@@ -2529,6 +2531,8 @@ cmd_run(int argc, char **argv)
 	if (dm.cl != NULL)
 		cluster_restore(&dm);
 	counters_setup(&dm);
+	po.custom = dm.conf->parsers;
+	po.ncustom = dm.conf->nparsers;
 	dm.parser = parser_new(&po);
 	parser_begin_input(dm.parser, time(NULL));
 	{

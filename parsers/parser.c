@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/xalloc.h"
+#include "custom.h"
 #include "mta.h"
 #include "syslog_hdr.h"
 
@@ -33,6 +34,8 @@ struct parser {
 		const struct mta *m;
 		void *state;
 	} mta[NMTAS];
+	struct custom **custom;		/* the configuration's parser blocks, in its order */
+	int ncustom;
 	struct parser_stats st;
 	/* Events of the current line still to hand out (parser_next). */
 	int releasing;		/* index into mta[] whose released events are pending, or -1 */
@@ -65,9 +68,41 @@ parser_new(const struct parser_opts *o)
 		p->mta[p->n].state = all_mtas[i]->state_new(o);
 		p->n++;
 	}
+	p->o.custom = NULL;	/* (not kept: a reload frees them) */
+	p->o.ncustom = 0;
+	parser_set_custom(p, o->custom, o->ncustom);
 	p->clock = hdr_clock_new(time(NULL), o->year);
 	p->releasing = -1;
 	return p;
+}
+
+void
+parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
+{
+	struct custom **nc = xcalloc((size_t)n + 1, sizeof(*nc));
+
+	for (int i = 0; i < n; i++) {
+		nc[i] = custom_new(&defs[i], &p->o);
+		/* The same block's sessions go on (their clients are still the same). */
+		for (int j = 0; j < p->ncustom; j++) {
+			struct corr_table *from = custom_corr(p->custom[j]), *to = custom_corr(nc[i]);
+
+			if (from == NULL || to == NULL || strcmp(custom_name(p->custom[j]), custom_name(nc[i])) != 0)
+				continue;
+			size_t cnt = corr_stats(from).size;
+			struct corr_record *tmp = xmalloc(cnt * sizeof(*tmp) + 1);
+
+			cnt = corr_export(from, tmp, cnt);
+			corr_import(to, tmp, cnt);
+			free(tmp);
+			break;
+		}
+	}
+	for (int j = 0; j < p->ncustom; j++)
+		custom_free(p->custom[j]);
+	free(p->custom);
+	p->custom = nc;
+	p->ncustom = n;
 }
 
 void
@@ -77,6 +112,8 @@ parser_free(struct parser *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		p->mta[i].m->state_free(p->mta[i].state);
+	parser_set_custom(p, NULL, 0);
+	free(p->custom);
 	hdr_clock_free(p->clock);
 	free(p);
 }
@@ -97,6 +134,19 @@ count_event(struct parser *p, const struct event *ev)
 		p->st.doubtful++;
 }
 
+/* What every event of a line starts with. */
+static void
+preset(struct event *ev, const char *mta, uint64_t lineno, const struct syslog_hdr *h)
+{
+	ev_reset(ev);
+	ev->mta = mta;
+	ev->line = lineno;
+	ev->ts = h->ts;
+	ev->usec = h->usec;
+	if (h->host.n > 0)
+		ev_set_str(ev, F_NODE, h->host);
+}
+
 int
 parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struct event *ev)
 {
@@ -109,19 +159,33 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 		p->st.bad_header++;
 		return 0;
 	}
+	const char *claimed = NULL;	/* the first parser block that claims the tag, if any */
+
+	for (int i = 0; i < p->ncustom; i++) {
+		struct custom *c = p->custom[i];
+
+		if (!custom_claims(c, h.tag))
+			continue;
+		preset(ev, custom_name(c), lineno, &h);
+		switch (custom_parse(c, &h, ev, &p->st.limit_hits)) {
+		case 1:
+			count_event(p, ev);
+			return 1;
+		case 0:
+			p->st.known++;
+			return 0;
+		default:
+			if (claimed == NULL)
+				claimed = custom_name(c);
+		}
+	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
 		int got = 0;
 
 		if (!m->claims(&h))
 			continue;
-		ev_reset(ev);
-		ev->mta = m->name;
-		ev->line = lineno;
-		ev->ts = h.ts;
-		ev->usec = h.usec;
-		if (h.host.n > 0)
-			ev_set_str(ev, F_NODE, h.host);
+		preset(ev, m->name, lineno, &h);
 		switch (m->parse(p->mta[i].state, &h, ev, &p->st)) {
 		case MTA_EVENT:
 			count_event(p, ev);
@@ -148,6 +212,13 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 		count_event(p, ev);
 		p->releasing = (int)i;
 		return 1;
+	}
+	if (claimed != NULL) {
+		/* (a program no built-in module reads: its blocks had no pattern for the line) */
+		p->st.unmatched++;
+		if (p->unmatched_fn != NULL)
+			p->unmatched_fn(p->unmatched_arg, claimed, h.tag, h.body, (struct span){ line, n });
+		return 0;
 	}
 	p->st.other_program++;
 	return 0;
@@ -198,13 +269,24 @@ parser_stats(struct parser *p)
 		p->st.corr_evicted += c.evicted;
 		p->st.corr_expired += c.expired;
 	}
+	for (int i = 0; i < p->ncustom; i++) {
+		if (custom_corr(p->custom[i]) == NULL)
+			continue;
+		struct corr_stats c = corr_stats(custom_corr(p->custom[i]));
+		p->st.corr_size += c.size;
+		p->st.corr_evicted += c.evicted;
+		p->st.corr_expired += c.expired;
+	}
 	return &p->st;
 }
 
 /*
  * Blob: magic, entry size, then per module in order: its table (count and
  * entries, if it has one) and its extra state (length and bytes, if it
- * saves any).
+ * saves any); then, per parser block with a session table, its name
+ * (length and bytes), count and entries. The blocks' part is matched by
+ * name when read: a block renamed or removed since is skipped, and a blob
+ * written before there were blocks simply ends there.
  */
 #define CORR_MAGIC 0x3243584du	/* "MXC2" */
 
@@ -215,10 +297,47 @@ put32(unsigned char **o, uint32_t v)
 	*o += 4;
 }
 
+/* A table's count and entries. */
+static void
+put_table(unsigned char **o, struct corr_table *t)
+{
+	/* Entries go through an aligned array: the blob's offsets are not aligned. */
+	struct corr_record *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
+	size_t n = corr_export(t, tmp, corr_stats(t).size);
+
+	put32(o, (uint32_t)n);
+	memcpy(*o, tmp, n * sizeof(*tmp));
+	free(tmp);
+	*o += n * sizeof(struct corr_record);
+}
+
+/* A table's count and entries at *b (moved past them), into t if not NULL; 0 if the blob is short. */
+static int
+get_table(const unsigned char **b, const unsigned char *end, struct corr_table *t)
+{
+	uint32_t n;
+	struct corr_record *tmp;
+
+	if (end - *b < 4)
+		return 0;
+	memcpy(&n, *b, 4);
+	*b += 4;
+	if ((size_t)(end - *b) / sizeof(struct corr_record) < n)
+		return 0;
+	if (t != NULL) {
+		tmp = xmalloc(n * sizeof(*tmp) + 1);
+		memcpy(tmp, *b, n * sizeof(*tmp));
+		corr_import(t, tmp, n);
+		free(tmp);
+	}
+	*b += n * sizeof(struct corr_record);
+	return 1;
+}
+
 void *
 parser_corr_export(struct parser *p, size_t *len)
 {
-	size_t cap = 2 * sizeof(uint32_t), n, xlen[NMTAS] = { 0 };
+	size_t cap = 2 * sizeof(uint32_t), xlen[NMTAS] = { 0 };
 	void *extra[NMTAS] = { NULL };
 	unsigned char *buf, *o;
 
@@ -233,29 +352,35 @@ parser_corr_export(struct parser *p, size_t *len)
 			cap += sizeof(uint32_t) + xlen[i];
 		}
 	}
+	for (int i = 0; i < p->ncustom; i++)
+		if (custom_corr(p->custom[i]) != NULL)
+			cap += 2 * sizeof(uint32_t) + strlen(custom_name(p->custom[i])) +
+			    corr_stats(custom_corr(p->custom[i])).size * sizeof(struct corr_record);
 	buf = o = xmalloc(cap);
 	put32(&o, CORR_MAGIC);
 	put32(&o, (uint32_t)sizeof(struct corr_record));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
 
-		if (m->corr != NULL) {
-			struct corr_table *t = m->corr(p->mta[i].state);
-			/* Entries go through an aligned array: the blob's offsets are not aligned. */
-			struct corr_record *tmp = xmalloc(corr_stats(t).size * sizeof(*tmp) + 1);
-
-			n = corr_export(t, tmp, corr_stats(t).size);
-			put32(&o, (uint32_t)n);
-			memcpy(o, tmp, n * sizeof(*tmp));
-			free(tmp);
-			o += n * sizeof(struct corr_record);
-		}
+		if (m->corr != NULL)
+			put_table(&o, m->corr(p->mta[i].state));
 		if (m->save != NULL) {
 			put32(&o, (uint32_t)xlen[i]);
 			memcpy(o, extra[i], xlen[i]);
 			o += xlen[i];
 			free(extra[i]);
 		}
+	}
+	for (int i = 0; i < p->ncustom; i++) {
+		struct corr_table *t = custom_corr(p->custom[i]);
+		const char *name = custom_name(p->custom[i]);
+
+		if (t == NULL)
+			continue;
+		put32(&o, (uint32_t)strlen(name));
+		memcpy(o, name, strlen(name));
+		o += strlen(name);
+		put_table(&o, t);
 	}
 	*len = (size_t)(o - buf);
 	return buf;
@@ -277,21 +402,8 @@ parser_corr_import(struct parser *p, const void *blob, size_t len)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mta *m = p->mta[i].m;
 
-		if (m->corr != NULL) {
-			struct corr_record *tmp;
-
-			if (end - b < 4)
-				return 0;
-			memcpy(&n, b, 4);
-			b += 4;
-			if ((size_t)(end - b) / sizeof(struct corr_record) < n)
-				return 0;
-			tmp = xmalloc(n * sizeof(*tmp) + 1);
-			memcpy(tmp, b, n * sizeof(*tmp));
-			corr_import(m->corr(p->mta[i].state), tmp, n);
-			free(tmp);
-			b += n * sizeof(struct corr_record);
-		}
+		if (m->corr != NULL && !get_table(&b, end, m->corr(p->mta[i].state)))
+			return 0;
 		if (m->save != NULL) {
 			if (end - b < 4)
 				return 0;
@@ -301,6 +413,22 @@ parser_corr_import(struct parser *p, const void *blob, size_t len)
 				return 0;
 			b += n;
 		}
+	}
+	while (b < end) {	/* the parser blocks' session tables, by name */
+		struct corr_table *t = NULL;
+
+		if (end - b < 4)
+			return 0;
+		memcpy(&n, b, 4);
+		b += 4;
+		if ((size_t)(end - b) < n)
+			return 0;
+		for (int i = 0; i < p->ncustom && t == NULL; i++)
+			if (strlen(custom_name(p->custom[i])) == n && memcmp(custom_name(p->custom[i]), b, n) == 0)
+				t = custom_corr(p->custom[i]);
+		b += n;
+		if (!get_table(&b, end, t))
+			return 0;
 	}
 	return 1;
 }

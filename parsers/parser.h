@@ -2,7 +2,11 @@
  * parser.h - the parse stage: log line in, typed event out.
  *
  * parser_line() splits the syslog header, routes the line by its program
- * tag to an MTA module (mta.h), and returns at most one event per line.
+ * tag to the configuration's parser blocks (custom.h) and then to an MTA
+ * module (mta.h), and returns at most one event per line. The blocks come
+ * first: a line one of their patterns matches is theirs (a built-in module
+ * of the same program never sees it); a line none matches goes on to the
+ * next block and then to the built-in module of its program.
  * Lines of other programs cost only the header scan. Correlation state
  * (queue IDs, sessions) lives in the MTA modules and persists across the
  * inputs of one parser, so a log and its rotated predecessor can be read
@@ -29,6 +33,9 @@ struct parser_opts {
 	int year;		/* > 0: year for year-less headers; 0: infer */
 	uint32_t corr_capacity;	/* slots of each MTA's queue-ID/session table (0: default) */
 	int64_t corr_ttl;	/* seconds an entry lives (0: default) */
+	/* The configuration's parser blocks (custom.h), tried before the built-in modules; not kept. */
+	const struct custom_def *custom;
+	int ncustom;
 };
 
 struct parser_stats {
@@ -47,6 +54,7 @@ struct parser_stats {
 };
 
 struct parser;
+struct custom_def;
 
 /* Compiles every pattern table of the chosen MTA modules (fatal if one is broken). */
 struct parser *parser_new(const struct parser_opts *o);
@@ -54,6 +62,13 @@ void parser_free(struct parser *p);
 
 /* Name to enum for --mta; -1 if unknown. */
 int parser_mta_by_name(const char *name);
+
+/*
+ * The configuration's parser blocks changed (a reload): compile the new
+ * ones in place of the old. A block of the same name keeps its session
+ * table; the built-in modules and the counters are untouched.
+ */
+void parser_set_custom(struct parser *p, const struct custom_def *defs, int n);
 
 /* A new input starts; ref is the newest time it can hold. */
 void parser_begin_input(struct parser *p, time_t ref);

@@ -8,6 +8,7 @@
 #include "pattern.h"
 
 #include <pcre2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -63,8 +64,15 @@ struct pattern_set {
 	pcre2_jit_stack *jstack;
 };
 
-static void
-map_groups(struct pattern_set *ps, struct regex *c, size_t idx)
+/* Where compiling stopped, when it did: the entry, the offset in its source, why. */
+struct build_err {
+	size_t idx, off;
+	char msg[256];
+};
+
+/* Named groups to fields; 0 and *e filled for a group that is none. */
+static int
+map_groups(struct regex *c, const char *src, struct build_err *e)
 {
 	uint32_t count, entsize;
 	PCRE2_SPTR table;
@@ -78,24 +86,33 @@ map_groups(struct pattern_set *ps, struct regex *c, size_t idx)
 		struct cap cap = { .group = (uint16_t)(ent[0] << 8 | ent[1]) };
 		int f;
 
+		/* (aux: a module's private capture; session: a parser block's join key, kept in the same place) */
 		if (strcmp(gname, "ip") == 0)
 			cap.kind = CAP_IP;
-		else if (strcmp(gname, "aux") == 0)
+		else if (strcmp(gname, "aux") == 0 || strcmp(gname, "session") == 0)
 			cap.kind = CAP_AUX;
 		else if ((f = ev_field_by_name(gname, strlen(gname))) >= 0) {
 			cap.kind = CAP_FIELD;
 			cap.field = (uint8_t)f;
-		} else
-			fatalx(EX_SOFTWARE, "pattern %s[%zu]: group <%s> is not an event field",
-			    ps->name, idx, gname);
-		if (c->ncaps == MAX_CAPS)
-			fatalx(EX_SOFTWARE, "pattern %s[%zu]: too many groups", ps->name, idx);
+		} else {
+			const char *at = strstr(src, gname);
+
+			e->off = at != NULL ? (size_t)(at - src) : 0;
+			snprintf(e->msg, sizeof(e->msg), "group <%s> is not an event field", gname);
+			return 0;
+		}
+		if (c->ncaps == MAX_CAPS) {
+			e->off = 0;
+			snprintf(e->msg, sizeof(e->msg), "more than %d named groups", MAX_CAPS);
+			return 0;
+		}
 		c->caps[c->ncaps++] = cap;
 	}
+	return 1;
 }
 
-static void
-compile(struct pattern_set *ps, struct regex *re, const char *src, size_t idx)
+static int
+compile(struct regex *re, const char *src, struct build_err *e)
 {
 	int err;
 	PCRE2_SIZE off;
@@ -104,13 +121,15 @@ compile(struct pattern_set *ps, struct regex *re, const char *src, size_t idx)
 	re->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED | PCRE2_DOTALL, &err,
 	    &off, NULL);
 	if (re->code == NULL) {
-		PCRE2_UCHAR msg[256];
+		PCRE2_UCHAR msg[200];
 
 		pcre2_get_error_message(err, msg, sizeof(msg));
-		fatalx(EX_SOFTWARE, "pattern %s[%zu] at offset %zu: %s", ps->name, idx, (size_t)off, msg);
+		e->off = (size_t)off;
+		snprintf(e->msg, sizeof(e->msg), "%s", (const char *)msg);
+		return 0;
 	}
 	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
-	map_groups(ps, re, idx);
+	return map_groups(re, src, e);
 }
 
 static void
@@ -118,8 +137,6 @@ index_first_bytes(struct pattern_set *ps)
 {
 	size_t total = 0;
 
-	if (ps->n > UINT16_MAX)
-		fatalx(EX_SOFTWARE, "pattern %s: more than %u entries", ps->name, UINT16_MAX);
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned b = 0; b < 256; b++) {
 			if (pass == 0)
@@ -143,8 +160,9 @@ index_first_bytes(struct pattern_set *ps)
 	}
 }
 
-struct pattern_set *
-pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
+/* The set, or NULL and *e (entry, offset, message) at the first entry that does not compile. */
+static struct pattern_set *
+build(const char *name, const struct pattern_def *defs, size_t n, struct build_err *e)
 {
 	struct pattern_set *ps = xcalloc(1, sizeof(*ps));
 
@@ -157,10 +175,18 @@ pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 		c->def = &defs[i];
 		c->leadlen = strlen(defs[i].lead);
 		c->needlelen = defs[i].needle ? strlen(defs[i].needle) : 0;
-		if (defs[i].regex != NULL)
-			compile(ps, &c->re, defs[i].regex, i);
-		if (defs[i].fallback != NULL)
-			compile(ps, &c->fb, defs[i].fallback, i);
+		e->idx = i;
+		if ((defs[i].regex != NULL && !compile(&c->re, defs[i].regex, e)) ||
+		    (defs[i].fallback != NULL && !compile(&c->fb, defs[i].fallback, e))) {
+			pattern_set_free(ps);
+			return NULL;
+		}
+	}
+	if (n > UINT16_MAX) {
+		snprintf(e->msg, sizeof(e->msg), "more than %u entries", UINT16_MAX);
+		e->off = 0;
+		pattern_set_free(ps);
+		return NULL;
 	}
 	index_first_bytes(ps);
 	ps->md = pcre2_match_data_create(MAX_CAPS * 2, NULL);
@@ -169,6 +195,32 @@ pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
 	pcre2_set_depth_limit(ps->mctx, MATCH_LIMIT);
 	ps->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
 	pcre2_jit_stack_assign(ps->mctx, NULL, ps->jstack);
+	return ps;
+}
+
+struct pattern_set *
+pattern_set_new(const char *name, const struct pattern_def *defs, size_t n)
+{
+	struct build_err e = { 0 };
+	struct pattern_set *ps = build(name, defs, n, &e);
+
+	if (ps == NULL)
+		fatalx(EX_SOFTWARE, "pattern %s[%zu] at offset %zu: %s", name, e.idx, e.off, e.msg);
+	return ps;
+}
+
+struct pattern_set *
+pattern_set_try(const char *name, const struct pattern_def *defs, size_t n, size_t *idx, size_t *off,
+    char *msg, size_t msglen)
+{
+	struct build_err e = { 0 };
+	struct pattern_set *ps = build(name, defs, n, &e);
+
+	if (ps == NULL) {
+		*idx = e.idx;
+		*off = e.off;
+		snprintf(msg, msglen, "%s", e.msg);
+	}
 	return ps;
 }
 

@@ -38,6 +38,14 @@ struct pattern_set;
  * table name and index, and fatal (EX_SOFTWARE).
  */
 struct pattern_set *pattern_set_new(const char *name, const struct pattern_def *defs, size_t n);
+/*
+ * The same for entries that come from a user (a configuration's parser
+ * blocks): NULL instead of exiting when one does not compile, with the
+ * entry's index, the offset in its regex and why. Named groups must be
+ * event fields, "ip", or "session" (kept where "aux" is).
+ */
+struct pattern_set *pattern_set_try(const char *name, const struct pattern_def *defs, size_t n, size_t *idx,
+    size_t *off, char *msg, size_t msglen);
 void pattern_set_free(struct pattern_set *ps);
 
 /*

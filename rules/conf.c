@@ -48,8 +48,8 @@ skip_line(const struct P *p, int line, const char *file)
  * Inside a rule: skip what is left of a broken line, up to the end of the
  * line where the error was, or the rule's closing '}' (not consumed).
  */
-static void
-recover(struct P *p, int line, const char *file)
+void
+conf_recover(struct P *p, int line, const char *file)
 {
 	line = skip_line(p, line, file);
 	for (;;) {
@@ -65,8 +65,8 @@ recover(struct P *p, int line, const char *file)
  * At the top level: skip the rest of a broken statement, including any
  * { ... } block it opened, so its contents are not read as statements.
  */
-static void
-recover_top(struct P *p, int line, const char *file)
+void
+conf_recover_top(struct P *p, int line, const char *file)
 {
 	int depth = 0;
 
@@ -755,7 +755,7 @@ parse_rule(struct P *p)
 	t = lex_cur(p);
 	if (t->t != T_STRING && t->t != T_WORD) {
 		ERR(p, t, "expected the rule's name in quotes after 'rule'");
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		free(r);
 		return;
 	}
@@ -777,7 +777,7 @@ parse_rule(struct P *p)
 	if (lex_cur(p)->t != T_LBRACE) {
 		ERR(p, lex_cur(p), "expected '{' after rule \"%s\", found %s", r->name, lex_tok_desc(lex_cur(p)));
 		free_rule(r);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	lex_advance(p);
@@ -884,7 +884,7 @@ parse_rule(struct P *p)
 		}
 		if (!good) {
 			ok = 0;
-			recover(p, item.line, item.file);
+			conf_recover(p, item.line, item.file);
 		}
 	}
 	p->rc = NULL;
@@ -953,16 +953,16 @@ parse_table(struct P *p)
 	t = lex_cur(p);
 	if (t->t != T_TABLE) {
 		ERR(p, t, "expected a table name such as <trusted> after 'table'");
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	if (!conf_name_ok(p, t, "table", t->text)) {
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	if (find_table(p, t->text) != NULL) {
 		ERR(p, t, "table <%s> is already defined", t->text);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	tab = table_new(t->text);
@@ -973,7 +973,7 @@ parse_table(struct P *p)
 		t = lex_cur(p);
 		if (t->t != T_STRING) {
 			ERR(p, t, "expected a quoted file name after 'file'");
-			recover_top(p, at.line, at.file);
+			conf_recover_top(p, at.line, at.file);
 			return;
 		}
 		char path[PATH_MAX];
@@ -1006,7 +1006,7 @@ parse_table(struct P *p)
 	}
 	if (lex_cur(p)->t != T_LBRACE) {
 		ERR(p, lex_cur(p), "expected '{ ADDRESS, ... }' or 'file \"PATH\"' after table <%s>", table_name(tab));
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	lex_advance(p);
@@ -1171,12 +1171,12 @@ parse_feed(struct P *p)
 	if ((t->t != T_STRING && t->t != T_WORD) || !conf_name_ok(p, t, "feed", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a feed name after 'feed'");
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	if (find_feed(p, t->text) != NULL || find_zone(p, t->text) != NULL) {
 		ERR(p, t, "feed \"%s\" is already defined", t->text);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -1194,7 +1194,7 @@ parse_feed(struct P *p)
 	lex_advance(p);
 	if (lex_cur(p)->t != T_LBRACE) {
 		ERR(p, lex_cur(p), "expected '{' after feed \"%s\"", f->name);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	lex_advance(p);
@@ -1268,7 +1268,7 @@ parse_feed(struct P *p)
 			ok = 0;
 		}
 		if (!ok)
-			recover(p, item.line, item.file);
+			conf_recover(p, item.line, item.file);
 	}
 	if (lex_cur(p)->t != T_RBRACE) {
 		ERR(p, lex_cur(p), "feed \"%s\": expected '}'", f->name);
@@ -1300,12 +1300,12 @@ parse_zone(struct P *p)
 	if ((t->t != T_STRING && t->t != T_WORD) || !conf_name_ok(p, t, "zone", t->text)) {
 		if (t->t != T_STRING && t->t != T_WORD)
 			ERR(p, t, "expected a zone name after 'zone'");
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	if (find_feed(p, t->text) != NULL || find_zone(p, t->text) != NULL) {
 		ERR(p, t, "\"%s\" is already a feed or zone", t->text);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	z = xcalloc(1, sizeof(*z));
@@ -1321,7 +1321,7 @@ parse_zone(struct P *p)
 	lex_advance(p);
 	if (lex_cur(p)->t != T_LBRACE) {
 		ERR(p, lex_cur(p), "expected '{' after zone \"%s\"", z->name);
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	lex_advance(p);
@@ -1389,7 +1389,7 @@ parse_zone(struct P *p)
 			ok = 0;
 		}
 		if (!ok)
-			recover(p, item.line, item.file);
+			conf_recover(p, item.line, item.file);
 	}
 	if (lex_cur(p)->t != T_RBRACE) {
 		ERR(p, lex_cur(p), "zone \"%s\": expected '}'", z->name);
@@ -1422,13 +1422,13 @@ parse_at_connect(struct P *p)
 	if (t->t != T_WORD || (act = action_by_name(t->text)) < 0 ||
 	    (act != A_REJECT && act != A_DEFER && act != A_TARPIT)) {
 		ERR(p, t, "at-connect: expected reject, defer or tarpit, found %s", lex_tok_desc(t));
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	lex_advance(p);
 	if (!lex_accept_word(p, "where")) {
 		ERR(p, lex_cur(p), "at-connect %s: expected 'where CONDITION'", action_name((enum action)act));
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	p->rc = &rc;
@@ -1437,7 +1437,7 @@ parse_at_connect(struct P *p)
 	p->in_atc = 0;
 	p->rc = NULL;
 	if (c == NULL) {
-		recover_top(p, at.line, at.file);
+		conf_recover_top(p, at.line, at.file);
 		return;
 	}
 	for (int i = 0; i < rc.nrefs; i++)
@@ -1541,7 +1541,7 @@ parse_journal_source(struct P *p, const struct token *at)
 	lex_advance(p);		/* "journal" */
 	if (p->c->journal) {
 		ERR(p, at, "a second 'source journal': one journal source per configuration (name every unit in it)");
-		recover_top(p, at->line, at->file);
+		conf_recover_top(p, at->line, at->file);
 		return;
 	}
 	p->c->journal = 1;
@@ -1556,7 +1556,7 @@ parse_journal_source(struct P *p, const struct token *at)
 			if (dir_seen || t->t != T_STRING || t->text[0] == '\0') {
 				ERR(p, t, dir_seen ? "source journal: directory given twice" :
 				    "source journal: expected a directory in quotes after 'directory'");
-				recover_top(p, at->line, at->file);
+				conf_recover_top(p, at->line, at->file);
 				return;
 			}
 			dir_seen = 1;
@@ -1570,7 +1570,7 @@ parse_journal_source(struct P *p, const struct token *at)
 				    strlen(t->text) > 256) {
 					ERR(p, t, "source journal: expected a systemd unit's name in quotes after 'unit' "
 					    "(\"postfix@-.service\")");
-					recover_top(p, at->line, at->file);
+					conf_recover_top(p, at->line, at->file);
 					return;
 				}
 				p->c->journal_units = xrealloc(p->c->journal_units,
@@ -1581,7 +1581,7 @@ parse_journal_source(struct P *p, const struct token *at)
 		} else {
 			ERR(p, t, "source journal: unexpected %s (expected directory \"PATH\" or unit \"NAME\", ...)",
 			    lex_tok_desc(t));
-			recover_top(p, at->line, at->file);
+			conf_recover_top(p, at->line, at->file);
 			return;
 		}
 	}
@@ -1607,12 +1607,14 @@ parse_statements(struct P *p)
 			parse_at_connect(p);
 		else if (t->t == T_WORD && strcmp(t->text, "zone") == 0)
 			parse_zone(p);
+		else if (t->t == T_WORD && strcmp(t->text, "parser") == 0)
+			conf_parse_parser(p);
 		else if (t->t == T_WORD && strcmp(t->text, "include") == 0) {
 			lex_advance(p);
 			t = lex_cur(p);
 			if (t->t != T_STRING) {
 				ERR(p, t, "expected a quoted file name after 'include'");
-				recover_top(p, at.line, at.file);
+				conf_recover_top(p, at.line, at.file);
 				continue;
 			}
 			char path[PATH_MAX];
@@ -1659,7 +1661,7 @@ parse_statements(struct P *p)
 				t = lex_cur(p);
 				if (t->t != T_TABLE) {
 					ERR(p, t, "expected a table such as <trusted> after 'trust'");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					break;
 				}
 				if ((tab = find_table(p, t->text)) == NULL)
@@ -1681,7 +1683,7 @@ parse_statements(struct P *p)
 			}
 			if (t->t != T_STRING || t->text[0] != '/') {
 				ERR(p, t, "expected the absolute path of a log file in quotes, or journal, after 'source'");
-				recover_top(p, at.line, at.file);
+				conf_recover_top(p, at.line, at.file);
 				continue;
 			}
 			p->c->sources = xrealloc(p->c->sources, (size_t)(p->c->nsources + 1) * sizeof(char *));
@@ -1698,7 +1700,7 @@ parse_statements(struct P *p)
 					else
 						p->c->max_keys = (uint32_t)n;
 				} else
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 			} else if (lex_accept_word(p, "widest-ban")) {
 				/* "set widest-ban ipv4 /16 ipv6 /32": the widest prefix 'ctl ban' takes without --force */
 				int any = 0, bad = 0;
@@ -1724,7 +1726,7 @@ parse_statements(struct P *p)
 					ERR(p, lex_cur(p), "set widest-ban: expected ipv4 /LEN and/or ipv6 /LEN, found %s",
 					    lex_tok_desc(lex_cur(p)));
 				if (bad || !any)
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 			} else if (lex_accept_word(p, "log")) {
 				if (lex_accept_word(p, "syslog")) {
 					char where[PATH_MAX + 32];
@@ -1737,7 +1739,7 @@ parse_statements(struct P *p)
 					p->c->log_syslog = 0;
 				else {
 					ERR(p, lex_cur(p), "set log: expected syslog or stderr, found %s", lex_tok_desc(lex_cur(p)));
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 				}
 			} else if (lex_accept_word(p, "firewall")) {
 				/* "set firewall "NAME[:OPTIONS]" [remove-on-exit]": checked by the firewall stage. */
@@ -1747,7 +1749,7 @@ parse_statements(struct P *p)
 				if (v->t != T_STRING || v->text[0] == '\0') {
 					ERR(p, v, "set firewall: expected the backend in quotes, such as \"nftables\" or "
 					    "\"iptables:chain=mxguard\"");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
@@ -1766,7 +1768,7 @@ parse_statements(struct P *p)
 				if (v->t != T_STRING || n == 0 || n > 32 || strspn(v->text,
 				    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n || v->text[0] == '-') {
 					ERR(p, v, "set user: expected a user name in quotes, such as \"mxguard\"");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
@@ -1780,7 +1782,7 @@ parse_statements(struct P *p)
 
 				if (v->t != T_STRING || v->text[0] != '/') {
 					ERR(p, v, "set socketmap: expected the absolute path of a Unix socket in quotes");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				free(p->c->socketmap);
@@ -1792,7 +1794,7 @@ parse_statements(struct P *p)
 						v = lex_cur(p);
 						if (v->t != T_STRING || !conf_group_ok(v->text)) {
 							ERR(p, v, "set socketmap: expected a group name in quotes after 'group'");
-							recover_top(p, at.line, at.file);
+							conf_recover_top(p, at.line, at.file);
 							break;
 						}
 						free(p->c->socketmap_group);
@@ -1804,7 +1806,7 @@ parse_statements(struct P *p)
 
 						d.text = NULL;
 						if (!expect_duration(p, "set socketmap idle", &idle)) {
-							recover_top(p, at.line, at.file);
+							conf_recover_top(p, at.line, at.file);
 							break;
 						}
 						if (idle < 1)
@@ -1821,13 +1823,13 @@ parse_statements(struct P *p)
 				    strncmp(v->text, "exim:/", 6) != 0 && strncmp(v->text, "sendmail:/", 10) != 0)) {
 					ERR(p, v, "set map-file: expected \"cidr:/PATH\", \"hash:/PATH\", \"lmdb:/PATH\", "
 					    "\"exim:/PATH\" or \"sendmail:/PATH\"");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				/* One map file per daemon: a second one would silently replace the first. */
 				if (p->c->mapfile != NULL) {
 					ERR(p, v, "set map-file: already set at %s (one map file per daemon)", p->c->mapfile_at);
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				{
@@ -1848,7 +1850,7 @@ parse_statements(struct P *p)
 					ERR(p, v, "set cluster: %s", v->t == T_STRING ? why :
 					    "expected \"redis://[USER:PASSWORD@]HOST:PORT[/DB]\" or "
 					    "\"sentinel://HOST:PORT[,HOST:PORT...]/MASTER\"");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				snprintf(where, sizeof(where), "%s:%d:%d", v->file, v->line, v->col);
@@ -1863,7 +1865,7 @@ parse_statements(struct P *p)
 					v = lex_cur(p);
 					if (v->t != T_STRING || v->text[0] == '\0') {
 						ERR(p, v, "set cluster: expected a file name in quotes after 'password-file'");
-						recover_top(p, at.line, at.file);
+						conf_recover_top(p, at.line, at.file);
 						continue;
 					}
 					resolve_path(v, path, sizeof(path));
@@ -1877,7 +1879,7 @@ parse_statements(struct P *p)
 				if (v->t != T_STRING || !cluster_node_name_ok(v->text)) {
 					ERR(p, v, "set node: expected a name in quotes (1 to %d letters, digits, '.', '_', '-')",
 					    CLUSTER_NODE_MAX);
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				free(p->c->node);
@@ -1891,7 +1893,7 @@ parse_statements(struct P *p)
 
 				if (v->t != T_STRING || v->text[0] == '\0') {
 					ERR(p, v, "set report-dir: expected a directory in quotes");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				resolve_path(v, path, sizeof(path));
@@ -1929,7 +1931,7 @@ parse_statements(struct P *p)
 						break;
 				}
 				if (bad)
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 			} else if (lex_accept_word(p, "metrics-file")) {
 				/* "set metrics-file "PATH"": the Prometheus textfile (node_exporter's collector reads *.prom) */
 				const struct token *v = lex_cur(p);
@@ -1937,7 +1939,7 @@ parse_statements(struct P *p)
 
 				if (v->t != T_STRING || v->text[0] == '\0') {
 					ERR(p, v, "set metrics-file: expected a file name in quotes");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				resolve_path(v, path, sizeof(path));
@@ -1950,11 +1952,11 @@ parse_statements(struct P *p)
 
 				if (p->c->ports.n > 0 || p->c->ports.all) {
 					ERR(p, &at, "a second 'set ports'");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				if (!parse_ports(p, &p->c->ports)) {
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				snprintf(where, sizeof(where), "%s:%d:%d", at.file, at.line, at.col);
@@ -1973,7 +1975,7 @@ parse_statements(struct P *p)
 				}
 				if (v->t != T_STRING || v->text[0] == '\0') {
 					ERR(p, v, "set decision-log: expected a file name in quotes, or off");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				resolve_path(v, path, sizeof(path));
@@ -1986,7 +1988,7 @@ parse_statements(struct P *p)
 
 				if (v->t != T_STRING || (strncmp(v->text, "unix:/", 6) != 0 && v->text[0] != '/')) {
 					ERR(p, v, "set rrdcached: expected \"unix:/PATH\" (rrdcached's socket)");
-					recover_top(p, at.line, at.file);
+					conf_recover_top(p, at.line, at.file);
 					continue;
 				}
 				free(p->c->rrdcached);
@@ -1996,7 +1998,7 @@ parse_statements(struct P *p)
 				ERR(p, lex_cur(p), "unknown setting %s (known: max-keys, widest-ban, log, firewall, socketmap, "
 				    "map-file, cluster, node, report-dir, rrdcached, metrics-file, decision-log, ports, user)",
 				    lex_tok_desc(lex_cur(p)));
-				recover_top(p, at.line, at.file);
+				conf_recover_top(p, at.line, at.file);
 			}
 		} else if (t->t == T_WORD) {
 			/* NAME = VALUE: a macro. */
@@ -2005,9 +2007,9 @@ parse_statements(struct P *p)
 			lex_advance(p);
 			if (lex_cur(p)->t != T_ASSIGN) {
 				ERR(p, &at, "unknown statement '%s': expected rule, table, trust, source, set, "
-				    "include, feed, zone, at-connect or NAME = VALUE", name);
+				    "include, feed, zone, parser, at-connect or NAME = VALUE", name);
 				free(name);
-				recover_top(p, at.line, at.file);
+				conf_recover_top(p, at.line, at.file);
 				continue;
 			}
 			lex_advance(p);
@@ -2015,7 +2017,7 @@ parse_statements(struct P *p)
 			if (t->t != T_STRING && t->t != T_WORD) {
 				ERR(p, t, "expected a value after '%s ='", name);
 				free(name);
-				recover_top(p, at.line, at.file);
+				conf_recover_top(p, at.line, at.file);
 				continue;
 			}
 			struct macro *m = xcalloc(1, sizeof(*m));
@@ -2029,7 +2031,7 @@ parse_statements(struct P *p)
 		} else {
 			ERR(p, t, "unexpected %s at the start of a statement", lex_tok_desc(t));
 			lex_advance(p);
-			recover_top(p, at.line, at.file);
+			conf_recover_top(p, at.line, at.file);
 		}
 	}
 }
@@ -2104,6 +2106,7 @@ conf_free(struct config *c)
 		return;
 	for (int i = 0; i < c->nrules; i++)
 		free_rule(c->rules[i]);
+	conf_free_parsers(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
 	for (int i = 0; i < c->nsources; i++)

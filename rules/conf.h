@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "../parsers/custom.h"
 #include "../parsers/event.h"
 #include "../reputation/dnszone.h"
 #include "../reputation/feed.h"
@@ -121,6 +122,8 @@ struct config {
 	struct port_list ports;		/* "set ports ...": the ports every firewall block holds unless its rule says */
 	char *ports_at;			/* where it was set ("FILE:LINE:COL"), for messages */
 	int natc;
+	struct custom_def *parsers;	/* parser "NAME" { ... }: pattern sets, tried before the built-in modules */
+	int nparsers;
 };
 
 /* Messages: file:line:col already formatted; warning is 1 for warnings. */

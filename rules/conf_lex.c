@@ -178,6 +178,7 @@ lex_raw(struct P *p, struct token *t)
 again:
 	s = p->src;
 	t->text = NULL;
+	t->raw = 0;
 	if (s == NULL) {
 		t->t = T_EOF;
 		return;
@@ -289,6 +290,30 @@ again:
 		}
 		b[n] = '\0';
 		t->t = T_STRING;
+		t->text = b;
+		return;
+	}
+	case '\'': {
+		/* A raw string, for regexes: no escapes, so that '\d' is what PCRE2 reads. */
+		size_t cap = 32, n = 0;
+		char *b = xmalloc(cap);
+
+		for (;;) {
+			ch = getch(s);
+			if (ch == EOF || ch == '\n') {
+				ERR(p, t, "unterminated string (a '...' string ends at a ' on the same line; "
+				    "write \\x27 for a ' in a regex)");
+				break;
+			}
+			if (ch == '\'')
+				break;
+			if (n + 2 > cap)
+				b = xrealloc(b, cap *= 2);
+			b[n++] = (char)ch;
+		}
+		b[n] = '\0';
+		t->t = T_STRING;
+		t->raw = 1;
 		t->text = b;
 		return;
 	}

@@ -27,6 +27,7 @@ struct token {
 	char *text;		/* WORD, STRING, TABLE (name without <>) */
 	const char *file;
 	int line, col;
+	int raw;		/* a STRING in single quotes: its text is the bytes between them, no escapes */
 };
 
 struct src {
@@ -112,5 +113,14 @@ int lex_is_word(struct P *p, const char *w);
 int lex_accept_word(struct P *p, const char *w);
 /* A token as a diagnostic names it. */
 const char *lex_tok_desc(const struct token *t);
+
+/* Error recovery (conf.c): skip the rest of a broken line inside a block, or of a top-level statement. */
+void conf_recover(struct P *p, int line, const char *file);
+void conf_recover_top(struct P *p, int line, const char *file);
+
+/* parser "NAME" { ... } (conf_parser.c), the current token being "parser". */
+void conf_parse_parser(struct P *p);
+/* The parser blocks' part of conf_free(). */
+void conf_free_parsers(struct config *c);
 
 #endif

@@ -79,6 +79,7 @@ known() {	# known SNIPPET: the list an error about SNIPPET gives
 	known 'rule "x" { on connect when count >= 1 within 1m do nosuch for 1h }' | sed 's/.*use \(.*\)$/\1/; s/ or /, /; s/limit N per D/limit/; s/limit N connections/connections/'
 	known 'rule "x" { on connect when nosuch >= 1 within 1m do block for 1h }' | sed 's/.*expected \(.*\) after .*/\1/; s/ FIELD//g; s/ or /, /'
 	known 'rule "x" { on nosuch do block }' | sed 's/.*(known: \(.*\); docs.*/\1/'
+	known 'parser "x" { nosuch }' | sed 's/.*expected \(.*\), found .*/\1/; s/ or /, /'
 	known 'rule "x" { on connect where nosuch = "a" when count >= 1 within 1m do block for 1h }' | sed 's/.*(known: \(.*\); docs.*/\1/'
 } | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' | sort -u > "$TMP/words"
 check "the parser's messages give the configuration's words (settings .. fields: more than 80)" \

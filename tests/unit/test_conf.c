@@ -1732,12 +1732,65 @@ test_socketmap_and_mapfile_settings(void **state)
 	assert_non_null(strstr(D.msg[0], "e.conf:1:14"));
 }
 
+
+/* Parser blocks: what is read, and every fault at the byte of the regex it is at. */
+static void
+test_parser_blocks(void **state)
+{
+	struct config *c;
+
+	wfile("p.conf",
+	    "parser \"dove\" {\n"
+	    "    program \"dovecot\", \"auth-worker\"\n"
+	    "    pattern auth_fail 'x \\((?<user>.*),(?<ip>[0-9.]+),<(?<session>\\w+)>\\)$' contains \"x (\"\n"
+	    "    pattern auth_fail 'y (?<ip>\\S+) <(?<session>\\w+)>$' once\n"
+	    "    pattern ignore 'z'\n"
+	    "}\n");
+	c = load_ok(state, "p.conf");
+	assert_int_equal(c->nparsers, 1);
+	assert_string_equal(c->parsers[0].name, "dove");
+	assert_int_equal(c->parsers[0].nprograms, 2);
+	assert_int_equal(c->parsers[0].npat, 3);
+	assert_string_equal(c->parsers[0].pat[0].regex, "x \\((?<user>.*),(?<ip>[0-9.]+),<(?<session>\\w+)>\\)$");
+	assert_string_equal(c->parsers[0].pat[0].contains, "x (");
+	assert_int_equal(c->parsers[0].pat[1].once, 1);
+	assert_int_equal(c->parsers[0].pat[2].type, EV_NONE);
+
+	/* a bad regex: at the byte PCRE2 names (the end here, where ')' is missing) */
+	one_error(state, "parser \"d\" {\n program \"dovecot\"\n pattern auth_fail 'a (?<ip>\\S+'\n}\n", 3, "'\n",
+	    "missing closing parenthesis");
+	/* a group that is no field: at its name */
+	one_error(state, "parser \"d\" {\n program \"dovecot\"\n pattern auth_fail 'a (?<addr>\\S+)'\n}\n", 3, "addr>",
+	    "<addr> is not an event field");
+	/* an unknown event type: at the word, the known ones listed */
+	one_error(state, "parser \"d\" {\n program \"dovecot\"\n pattern auth_failed 'a (?<ip>\\S+)'\n}\n", 3,
+	    "auth_failed", "known: connect");
+	/* a pattern written against the whole line: it can never match */
+	one_error(state, "parser \"d\" {\n program \"dovecot\"\n pattern auth_fail 'dovecot: a (?<ip>\\S+)'\n}\n", 3,
+	    "dovecot:", "can never match");
+	one_error(state, "parser \"d\" {\n program \"dovecot\"\n pattern auth_fail 'a (?<ip>\\S+)' once\n}\n", 3,
+	    "a (", "needs a session");
+	one_error(state, "parser \"d\" {\n pattern auth_fail 'a (?<ip>\\S+)'\n}\n", 1, "parser", "claims no program");
+	one_error(state, "parser \"d\" {\n program \"dove cot\"\n pattern auth_fail 'a (?<ip>\\S+)'\n}\n", 2,
+	    "\"dove cot", "program tag");
+	one_error(state, "parser \"postfix\" {\n program \"x\"\n pattern ignore 'a'\n}\n", 1, "\"postfix",
+	    "built-in module");
+	one_error(state, "parser \"d\" {\n program \"x\"\n pattern ignore 'a'\n}\nparser \"d\" {\n program \"y\"\n pattern ignore 'b'\n}\n",
+	    5, "\"d", "already defined");
+	one_error(state, "parser \"d\" {\n program \"x\"\n pattern ignore 'a\n}\n", 3, "'a", "unterminated");
+	/* events that name no client: a warning */
+	wfile("w.conf", "parser \"d\" {\n program \"x\"\n pattern auth_fail 'a (?<user>\\S+)'\n}\n");
+	load_ok(state, "w.conf");
+	expect_diag(P("w.conf"), 3, 21, 1, "name no client");
+}
+
 int
 main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_default_policy),
+		T(test_parser_blocks),
 		T(test_feeds),
 		T(test_error_small_things),
 		T(test_warn_no_effect),

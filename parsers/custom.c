@@ -1,0 +1,327 @@
+/* custom.c - parser blocks of the configuration; see custom.h. */
+#include "custom.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "corr.h"
+#include "pattern.h"
+
+struct custom {
+	char *name;
+	char **programs;
+	size_t *proglen;
+	int nprograms;
+	struct pattern_def *defs;	/* lead, needle and regex point into the strings below */
+	char **leads;
+	char **regexes, **needles;
+	int *once;
+	int npat;
+	struct pattern_set *ps;
+	struct corr_table *sessions;	/* NULL: no pattern names a session */
+};
+
+/* -------------------------------------------------------- the lead --- */
+
+/* 1 if the regex has a '|' outside every group and class: then no literal starts every match. */
+static int
+top_alternation(const char *re)
+{
+	int depth = 0;
+
+	for (const char *p = re; *p != '\0'; p++) {
+		if (*p == '\\') {
+			if (p[1] == 'Q') {	/* \Q...\E: literal */
+				const char *e = strstr(p + 2, "\\E");
+
+				if (e == NULL)
+					return 0;
+				p = e + 1;
+			} else if (p[1] != '\0')
+				p++;
+		} else if (*p == '[') {	/* a class: ']' first is literal, escapes inside */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				p++;
+			}
+			if (*p == '\0')
+				return 0;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+custom_lead(const char *re, char out[CUSTOM_LEAD_MAX + 1])
+{
+	size_t n = 0;
+	const char *p = re;
+
+	out[0] = '\0';
+	if (top_alternation(re))
+		return;
+	if (*p == '^')
+		p++;
+	while (*p != '\0' && n < CUSTOM_LEAD_MAX) {
+		char c;
+		const char *next;
+
+		if (*p == '\\') {
+			/* \ before a letter or digit is a class, an assertion or a reference: the literal ends */
+			if (p[1] == '\0' || isalnum((unsigned char)p[1]))
+				break;
+			c = p[1];
+			next = p + 2;
+		} else if (strchr(".[]()|?*+{}^$", *p) != NULL)
+			break;
+		else {
+			c = *p;
+			next = p + 1;
+		}
+		/* A quantifier after it: optional or repeated ('?', '*', '{0,...}'): not part of every match. */
+		if (*next == '?' || *next == '*' || *next == '{')
+			break;
+		out[n++] = c;
+		if (*next == '+')	/* at least once: it is there, what follows is not known */
+			break;
+		p = next;
+	}
+	out[n] = '\0';
+}
+
+/* ------------------------------------------------------- checking --- */
+
+/* 1 if the regex (source) names a group called name. */
+static int
+names_group(const char *re, const char *name)
+{
+	char a[48], b[48], c[48];
+
+	snprintf(a, sizeof(a), "(?<%s>", name);
+	snprintf(b, sizeof(b), "(?P<%s>", name);
+	snprintf(c, sizeof(c), "(?'%s'", name);
+	return strstr(re, a) != NULL || strstr(re, b) != NULL || strstr(re, c) != NULL;
+}
+
+static struct pattern_def *
+defs_of(const struct custom_def *d, char (*leads)[CUSTOM_LEAD_MAX + 1])
+{
+	struct pattern_def *defs = xcalloc((size_t)d->npat + 1, sizeof(*defs));
+
+	for (int i = 0; i < d->npat; i++) {
+		custom_lead(d->pat[i].regex, leads[i]);
+		defs[i] = (struct pattern_def){ .lead = leads[i], .needle = d->pat[i].contains,
+			.regex = d->pat[i].regex, .type = d->pat[i].type, .op = i };
+	}
+	return defs;
+}
+
+int
+custom_check(const struct custom_def *d, int *pat, size_t *off, char *msg, size_t msglen,
+    void (*warn)(void *arg, int pat, const char *msg), void *arg)
+{
+	char (*leads)[CUSTOM_LEAD_MAX + 1] = xcalloc((size_t)d->npat + 1, sizeof(*leads));
+	struct pattern_def *defs = defs_of(d, leads);
+	struct pattern_set *ps;
+	size_t idx = 0;
+	int ok = 0;
+
+	*pat = -1;
+	*off = 0;
+	if (d->nprograms == 0) {
+		snprintf(msg, msglen, "parser \"%s\" claims no program: add 'program \"NAME\"' (the log's program tag)",
+		    d->name);
+		goto out;
+	}
+	if (d->npat == 0) {
+		snprintf(msg, msglen, "parser \"%s\" has no pattern", d->name);
+		goto out;
+	}
+	if ((ps = pattern_set_try(d->name, defs, (size_t)d->npat, &idx, off, msg, msglen)) == NULL) {
+		*pat = (int)idx;
+		goto out;
+	}
+	pattern_set_free(ps);
+	for (int i = 0; i < d->npat; i++) {
+		const struct custom_pattern *p = &d->pat[i];
+		int session = names_group(p->regex, "session"), ip = names_group(p->regex, "ip");
+
+		*pat = i;
+		if (names_group(p->regex, "aux")) {
+			*off = (size_t)(strstr(p->regex, "aux") - p->regex);
+			snprintf(msg, msglen, "group <aux> is not an event field (the client is <ip>, a join key <session>)");
+			goto out;
+		}
+		/* The body is what follows "TAG[PID]: ": a pattern that starts with the tag never matches. */
+		for (int k = 0; k < d->nprograms; k++) {
+			size_t n = strlen(d->programs[k]);
+
+			if (strncmp(leads[i], d->programs[k], n) == 0 && (leads[i][n] == ':' || leads[i][n] == '[')) {
+				snprintf(msg, msglen, "this pattern can never match: a line's body starts after its "
+				    "program tag, and this one starts with the tag \"%.*s\"", (int)n + 1, leads[i]);
+				goto out;
+			}
+		}
+		if (p->once && !session) {
+			snprintf(msg, msglen, "'once' needs a session: the pattern has no (?<session>...) group");
+			goto out;
+		}
+		if (p->type != EV_NONE && !ip && !session && warn != NULL)
+			warn(arg, i, "this pattern's events name no client (no (?<ip>...) or (?<session>...) group): "
+			    "rules by client never count them");
+	}
+	*pat = -1;
+	ok = 1;
+out:
+	free(defs);
+	free(leads);
+	return ok;
+}
+
+/* ------------------------------------------------------ compiled --- */
+
+struct custom *
+custom_new(const struct custom_def *d, const struct parser_opts *o)
+{
+	struct custom *c = xcalloc(1, sizeof(*c));
+	char (*leads)[CUSTOM_LEAD_MAX + 1] = xcalloc((size_t)d->npat + 1, sizeof(*leads));
+	struct pattern_def *tmp = defs_of(d, leads);
+	int session = 0;
+
+	c->name = xstrdup(d->name);
+	c->nprograms = d->nprograms;
+	c->programs = xcalloc((size_t)d->nprograms, sizeof(*c->programs));
+	c->proglen = xcalloc((size_t)d->nprograms, sizeof(*c->proglen));
+	for (int i = 0; i < d->nprograms; i++) {
+		c->programs[i] = xstrdup(d->programs[i]);
+		c->proglen[i] = strlen(d->programs[i]);
+	}
+	c->npat = d->npat;
+	c->defs = xcalloc((size_t)d->npat + 1, sizeof(*c->defs));
+	c->leads = xcalloc((size_t)d->npat + 1, sizeof(*c->leads));
+	c->regexes = xcalloc((size_t)d->npat + 1, sizeof(*c->regexes));
+	c->needles = xcalloc((size_t)d->npat + 1, sizeof(*c->needles));
+	c->once = xcalloc((size_t)d->npat + 1, sizeof(*c->once));
+	for (int i = 0; i < d->npat; i++) {
+		c->leads[i] = xstrdup(leads[i]);
+		c->regexes[i] = xstrdup(d->pat[i].regex);
+		c->needles[i] = d->pat[i].contains != NULL ? xstrdup(d->pat[i].contains) : NULL;
+		c->once[i] = d->pat[i].once;
+		c->defs[i] = tmp[i];
+		c->defs[i].lead = c->leads[i];
+		c->defs[i].regex = c->regexes[i];
+		c->defs[i].needle = c->needles[i];
+		session |= names_group(c->regexes[i], "session");
+	}
+	free(tmp);
+	free(leads);
+	/* (checked when the configuration was read: a failure here is a bug, and fatal) */
+	c->ps = pattern_set_new(c->name, c->defs, (size_t)c->npat);
+	if (session)
+		c->sessions = corr_new(o->corr_capacity ? o->corr_capacity : 32768, o->corr_ttl ? o->corr_ttl : 24 * 3600);
+	return c;
+}
+
+void
+custom_free(struct custom *c)
+{
+	if (c == NULL)
+		return;
+	pattern_set_free(c->ps);
+	corr_free(c->sessions);
+	for (int i = 0; i < c->nprograms; i++)
+		free(c->programs[i]);
+	for (int i = 0; i < c->npat; i++) {
+		free(c->leads[i]);
+		free(c->regexes[i]);
+		free(c->needles[i]);
+	}
+	free(c->programs);
+	free(c->proglen);
+	free(c->defs);
+	free(c->leads);
+	free(c->regexes);
+	free(c->needles);
+	free(c->once);
+	free(c->name);
+	free(c);
+}
+
+const char *
+custom_name(const struct custom *c)
+{
+	return c->name;
+}
+
+struct corr_table *
+custom_corr(struct custom *c)
+{
+	return c->sessions;
+}
+
+int
+custom_claims(const struct custom *c, struct span tag)
+{
+	for (int i = 0; i < c->nprograms; i++) {
+		size_t n = c->proglen[i];
+
+		/* Dovecot's own log writes "auth-worker(1234):", its pid in parentheses */
+		if (tag.n >= n && memcmp(tag.p, c->programs[i], n) == 0 && (tag.n == n || tag.p[n] == '('))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+same_addr(const struct addr *a, const struct addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
+}
+
+int
+custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uint64_t *limit_hits)
+{
+	int i = pattern_set_match(c->ps, h->body, ev, limit_hits);
+	enum ev_type type;
+
+	if (i < 0)
+		return -1;
+	type = c->defs[i].type;
+	ev->type = type;
+	if (c->sessions != NULL && ev->aux.n > 0) {
+		struct corr_entry *e = corr_get(c->sessions, ev->aux, ev->ts);
+
+		if (ev->ip.family != 0) {
+			/* (IDs are reused: another client under the same ID starts a new session) */
+			if (e == NULL || !same_addr(&e->ip, &ev->ip)) {
+				if ((e = corr_put(c->sessions, ev->aux, ev->ts)) != NULL)
+					e->ip = ev->ip;
+			}
+		} else if (e != NULL)
+			ev->ip = e->ip;
+		else if (type != EV_NONE)
+			ev->doubtful |= EV_DOUBT_IP;	/* its session's client is not known */
+		if (type != EV_NONE && e != NULL) {
+			if (c->once[i] && (e->flags & CORR_EMITTED))
+				return 0;	/* an earlier line of the session counted already */
+			e->flags |= CORR_EMITTED;
+		}
+	}
+	return type != EV_NONE;
+}
