@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "../common/hash.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "corr.h"
@@ -24,6 +25,7 @@ struct custom {
 	int npat;
 	struct pattern_set *ps;
 	struct corr_table *sessions;	/* NULL: no pattern names a session */
+	struct hash_key key;		/* for session IDs longer than the table's keys */
 };
 
 /* -------------------------------------------------------- the lead --- */
@@ -233,6 +235,7 @@ custom_new(const struct custom_def *d, const struct parser_opts *o)
 	free(leads);
 	/* (checked when the configuration was read: a failure here is a bug, and fatal) */
 	c->ps = pattern_set_new(c->name, c->defs, (size_t)c->npat);
+	c->key = hash_process_key();
 	if (session)
 		c->sessions = corr_new(o->corr_capacity ? o->corr_capacity : 32768, o->corr_ttl ? o->corr_ttl : 24 * 3600);
 	return c;
@@ -305,12 +308,26 @@ custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uin
 	type = c->defs[i].type;
 	ev->type = type;
 	if (c->sessions != NULL && ev->aux.n > 0) {
-		struct corr_entry *e = corr_get(c->sessions, ev->aux, ev->ts);
+		struct span id = ev->aux;
+		char folded[17];
+
+		/*
+		 * A longer ID (Dovecot's for an IPv6 client: 32 bytes) is kept as
+		 * its keyed hash: a public fold could be aimed at another
+		 * session's. (The key is the process's: such a session's later
+		 * lines after a restart are not joined to its earlier ones.)
+		 */
+		if (id.n > CORR_KEYMAX) {
+			snprintf(folded, sizeof(folded), "%016llx",
+			    (unsigned long long)hash_bytes(&c->key, id.p, id.n));
+			id = (struct span){ folded, 16 };
+		}
+		struct corr_entry *e = corr_get(c->sessions, id, ev->ts);
 
 		if (ev->ip.family != 0) {
 			/* (IDs are reused: another client under the same ID starts a new session) */
 			if (e == NULL || !same_addr(&e->ip, &ev->ip)) {
-				if ((e = corr_put(c->sessions, ev->aux, ev->ts)) != NULL)
+				if ((e = corr_put(c->sessions, id, ev->ts)) != NULL)
 					e->ip = ev->ip;
 			}
 		} else if (e != NULL)

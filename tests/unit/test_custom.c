@@ -190,6 +190,13 @@ test_sessions(void **state)
 	/* a line with a session and no client gets the session's */
 	assert_int_equal(line(p, "Mar  4 09:00:04 mx dovecot: later <S2>", ip), EV_PROTOCOL_ERROR);
 	assert_string_equal(ip, "203.0.113.6");
+	/* a session ID longer than the table's keys (Dovecot's for IPv6 clients: 32 bytes) joins too */
+	assert_int_equal(line(p, "Mar  4 09:00:04 mx dovecot: imap-login: Disconnected (auth failed): rip=2001:db8::7, "
+	    "session=<6OkOYg1iHpggAQ24AA0AAAAAAAAAAAAhXYZ>", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:04 mx dovecot: later <6OkOYg1iHpggAQ24AA0AAAAAAAAAAAAhXYZ>", ip), EV_PROTOCOL_ERROR);
+	assert_string_equal(ip, "2001:db8::7");
+	assert_int_equal(line(p, "Mar  4 09:00:04 mx dovecot: later <6OkOYg1iHpggAQ24AA0AAAAAAAAAAAAhXYW>", ip), EV_PROTOCOL_ERROR);
+	assert_string_equal(ip, "");
 	/* ... an unknown session: no client */
 	assert_int_equal(line(p, "Mar  4 09:00:05 mx dovecot: later <S9>", ip), EV_PROTOCOL_ERROR);
 	assert_string_equal(ip, "");
