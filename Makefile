@@ -184,7 +184,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $$(FUZZ_EXTRA_fuzz_$$*)
 	@mkdir -p $(@D)
 	clang $(STD) -D_GNU_SOURCE -MMD -MP $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_EXTRA_fuzz_$*) $(FUZZ_LIB) $(PKG_LIBS)
 
-$(FUZZ_DIR)/conf-seeds: samples/mxguard.conf $(wildcard tests/replay/*.conf)
+$(FUZZ_DIR)/conf-seeds: $(wildcard samples/*.conf tests/replay/*.conf)
 	@mkdir -p $@
 	cp $^ $@/
 	@touch $@

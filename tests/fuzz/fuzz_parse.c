@@ -6,7 +6,9 @@
  * run by `./run fuzz [SECONDS]` from the golden logs as seed corpus. The
  * parser and the rules engine (default policy, with small key caps) are
  * kept across inputs, as in the daemon, so the correlation and key tables
- * see long, adversarial histories. Each line no pattern understood is
+ * see long, adversarial histories. The shipped parser blocks (Dovecot,
+ * Cyrus) are loaded in front of the built-in modules, as a configuration
+ * with them would have them. Each line no pattern understood is
  * also given its shape (parsers/shape.h, as `parse --stats` does), which
  * must be plain printable ASCII, never longer than its buffer.
  */
@@ -67,8 +69,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t lineno = 0;
 
 	if (p == NULL) {
-		struct parser_opts o = { .corr_capacity = 64, .corr_ttl = 600 };
+		static struct custom_def blocks[4];
+		struct parser_opts o = { .corr_capacity = 64, .corr_ttl = 600, .custom = blocks };
+		static const char *const sets[] = { "samples/dovecot.conf", "samples/cyrus.conf" };
+		static struct config *set_conf[2];	/* (kept: the blocks point into them) */
 
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+			struct config *c = set_conf[i] = conf_load(sets[i], ignore_diag, NULL);
+
+			for (int k = 0; c != NULL && k < c->nparsers && o.ncustom < 4; k++)
+				blocks[o.ncustom++] = c->parsers[k];
+		}
 		p = parser_new(&o);
 		parser_on_unmatched(p, check_shape, NULL);
 		ob_init(&ob, -1, 4096);
