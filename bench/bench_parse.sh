@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # bench/bench_parse.sh - time `mxguard parse` against its peers on one core.
 #
-#   bench/bench_parse.sh [--mta postfix|sendmail|exim] [LINES]
+#   bench/bench_parse.sh [--mta postfix|sendmail|exim|dovecot] [LINES]
 #   MTA=sendmail bench/bench_parse.sh [LINES]
 #                     (default postfix, 1000000 lines; run as root from the repo top)
+#   MXG_CONF=samples/dovecot.conf bench/bench_parse.sh
+#                     (mxguard parse with a configuration's parser blocks loaded: -c FILE)
 #
 # Builds bench/genlog and ./mxguard (BENCH_BUILD=0: use the ./mxguard that is
 # there), generates bench/data/MTA-LINES.log and its .truth.json once
-# (`genlog --mta MTA`), fetches the peers (fail2ban, sshguard) as .deb files and
+# (`genlog --mta MTA`; Dovecot's: bench/gen_dovecot.py), fetches the peers (fail2ban, sshguard) as .deb files and
 # unpacks them under bench/.peers/root without installing them (their
 # maintainer scripts start services that may touch the host firewall), then
 # times each tool pinned to one core with /usr/bin/time and prints a table.
 # mxguard reads the Sendmail and Exim logs with --mta auto (the daemon's
 # default); fail2ban-regex uses its filter for the MTA (postfix,
-# sendmail-reject, exim); sshg-parser reads the same file.
+# sendmail-reject, exim); sshg-parser reads the same file. Dovecot's log is
+# bench/gen_dovecot.py's (IMAP/POP3 logins, sessions, deliveries, password
+# guessers), read by mxguard with samples/dovecot.conf's parser block and by
+# fail2ban-regex with its dovecot filter.
 # Exits non-zero only when a tool fails to run, never because a figure is slow.
 set -euo pipefail
 
-usage() { echo "usage: bench/bench_parse.sh [--mta postfix|sendmail|exim] [LINES]  (or MTA=NAME in the environment)" >&2; exit 64; }
+usage() { echo "usage: bench/bench_parse.sh [--mta postfix|sendmail|exim|dovecot] [LINES]  (or MTA=NAME in the environment)" >&2; exit 64; }
 MTA=${MTA:-postfix}
 if [[ ${1:-} == --mta ]]; then
 	[[ $# -ge 2 ]] || usage
@@ -33,6 +38,7 @@ case $MTA in
 postfix) F2B_NAME=postfix FLOOR_RE='postfix/smtpd' ;;
 sendmail) F2B_NAME=sendmail-reject FLOOR_RE='sm-mta\[' ;;
 exim) F2B_NAME=exim FLOOR_RE=' H=' ;;
+dovecot) F2B_NAME=dovecot FLOOR_RE='rip=' ;;
 *) usage ;;
 esac
 
@@ -101,13 +107,31 @@ fi
 # daemon's default --mta auto for the others.
 MXG_MTA=()
 [[ $MTA == postfix ]] || MXG_MTA=(--mta auto)
+# Dovecot's lines are read by the shipped parser block; replay uses it beside
+# the default policy. MXG_CONF: parse with that file's parser blocks too.
+REPLAY_CONF=samples/mxguard.conf
+REPLAY_MTA=("${MXG_MTA[@]}")
+if [[ $MTA == dovecot ]]; then
+	MXG_MTA=(-c samples/dovecot.conf)
+	REPLAY_MTA=()
+	REPLAY_CONF=$DATA/dovecot-policy.conf
+	printf 'include "%s"\ninclude "%s"\n' "$PWD/samples/mxguard.conf" "$PWD/samples/dovecot.conf" > "$REPLAY_CONF"
+elif [[ -n ${MXG_CONF:-} ]]; then
+	MXG_MTA+=(-c "$MXG_CONF")
+fi
 
 # ----------------------------------------------------------------- data ---
 # (Re)generate when missing or older than the generator's source.
-if [[ ! -s $LOG || ! -s $TRUTH || $BENCH/genlog.c -nt $LOG ]]; then
+GEN=$BENCH/genlog.c
+[[ $MTA == dovecot ]] && GEN=$BENCH/gen_dovecot.py
+if [[ ! -s $LOG || ! -s $TRUTH || $GEN -nt $LOG ]]; then
 	step "generating $LOG"
 	t0=$(date +%s.%N)
-	"$BENCH/genlog" --mta "$MTA" -n "$LINES" -s 1 -o "$LOG.tmp" -t "$TRUTH.tmp" || die "genlog failed"
+	if [[ $MTA == dovecot ]]; then
+		"$PY" "$GEN" -n "$LINES" -s 1 -o "$LOG.tmp" -t "$TRUTH.tmp" || die "gen_dovecot.py failed"
+	else
+		"$BENCH/genlog" --mta "$MTA" -n "$LINES" -s 1 -o "$LOG.tmp" -t "$TRUTH.tmp" || die "genlog failed"
+	fi
 	mv "$LOG.tmp" "$LOG"
 	mv "$TRUTH.tmp" "$TRUTH"
 	echo "   $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
@@ -147,7 +171,7 @@ CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//' || true)
 step "machine"
 echo "   nproc: $NPROC; cpu: ${CPU_MODEL:-unknown}; pinned to core $CPU"
 echo "   kernel: $(uname -r); peers: fail2ban $F2B_VER, sshguard $SSHG_VER (Debian .debs, unpacked)"
-echo "   log: $LOG ($MTA, $LINES lines, $(du -m "$LOG" | cut -f1) MB; genlog --mta $MTA -n $LINES -s 1)"
+echo "   log: $LOG ($MTA, $LINES lines, $(du -m "$LOG" | cut -f1) MB; $(basename "$GEN" .c) ${MTA/#/--mta } -n $LINES -s 1)"
 
 # --------------------------------------------------------------- timing ---
 # time_tool KEY RUNS OK_EXIT_CODES STDIN STDOUT CMD...: best wall time and
@@ -181,7 +205,7 @@ FAILED=0
 declare -A LABEL=(
 	[mxguard-stats]="mxguard parse ${MXG_MTA[*]}${MXG_MTA[*]:+ }--stats"
 	[mxguard-json]="mxguard parse ${MXG_MTA[*]}${MXG_MTA[*]:+ }(JSON to file)"
-	[mxguard-replay]="mxguard replay ${MXG_MTA[*]}${MXG_MTA[*]:+ }(default policy)"
+	[mxguard-replay]="mxguard replay ${REPLAY_MTA[*]}${REPLAY_MTA[*]:+ }(-c $(basename "$REPLAY_CONF"))"
 	[fail2ban]="fail2ban-regex $F2B_VER ($F2B_NAME filter)"
 	[sshguard]="sshg-parser $SSHG_VER"
 	[pcre2grep]="pcre2grep -c '$FLOOR_RE' (floor)"
@@ -197,8 +221,8 @@ if time_tool mxguard-json 5 "0" /dev/null "$DATA/out.jsonl" ./mxguard parse "${M
 	echo "   $(wc -l <"$DATA/out.jsonl") events written"
 else FAILED=1; fi
 
-step "mxguard replay -c samples/mxguard.conf (best of 5)"
-if time_tool mxguard-replay 5 "0" /dev/null "$DATA/decisions.jsonl" ./mxguard replay -c samples/mxguard.conf "${MXG_MTA[@]}" "$LOG"; then
+step "mxguard replay -c $REPLAY_CONF (best of 5)"
+if time_tool mxguard-replay 5 "0" /dev/null "$DATA/decisions.jsonl" ./mxguard replay -c "$REPLAY_CONF" "${REPLAY_MTA[@]}" "$LOG"; then
 	echo "   $(wc -l <"$DATA/decisions.jsonl") decisions"
 else FAILED=1; fi
 

@@ -43,6 +43,7 @@ struct regex {
 struct compiled {
 	const struct pattern_def *def;
 	size_t leadlen, needlelen;
+	size_t rare;		/* the needle's byte that is rarest in log text: searched for first */
 	struct regex re;	/* code NULL for known-no-event entries */
 	struct regex fb;	/* the fallback, if any */
 };
@@ -160,6 +161,36 @@ index_first_bytes(struct pattern_set *ps)
 	}
 }
 
+/*
+ * How common a byte is in mail logs, roughly: blanks and lower-case letters
+ * most, then digits, dots and the like; other punctuation and upper case
+ * least. A needle is searched for by its rarest byte (memchr, then a
+ * compare around each hit): most lines hold that byte once or never, where
+ * memmem would set up a search for every line.
+ */
+static int
+commonness(unsigned char c)
+{
+	if (c == ' ' || (c >= 'a' && c <= 'z'))
+		return 3;
+	if ((c >= '0' && c <= '9') || c == '.' || c == ',' || c == ':' || c == '-' || c == '_' || c == '/')
+		return 2;
+	if (c >= 'A' && c <= 'Z')
+		return 1;
+	return 0;
+}
+
+static size_t
+rarest(const char *needle, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (commonness((unsigned char)needle[i]) < commonness((unsigned char)needle[best]))
+			best = i;
+	return best;
+}
+
 /* The set, or NULL and *e (entry, offset, message) at the first entry that does not compile. */
 static struct pattern_set *
 build(const char *name, const struct pattern_def *defs, size_t n, struct build_err *e)
@@ -175,6 +206,7 @@ build(const char *name, const struct pattern_def *defs, size_t n, struct build_e
 		c->def = &defs[i];
 		c->leadlen = strlen(defs[i].lead);
 		c->needlelen = defs[i].needle ? strlen(defs[i].needle) : 0;
+		c->rare = rarest(defs[i].needle, c->needlelen);
 		e->idx = i;
 		if ((defs[i].regex != NULL && !compile(&c->re, defs[i].regex, e)) ||
 		    (defs[i].fallback != NULL && !compile(&c->fb, defs[i].fallback, e))) {
@@ -288,6 +320,24 @@ fill(const struct regex *c, const PCRE2_SIZE *ov, uint32_t rc, struct span body,
 	}
 }
 
+/* 1 if body holds the entry's needle. */
+static int
+has_needle(const struct compiled *c, struct span body)
+{
+	const char *nd = c->def->needle, *p = body.p + c->rare, *end = body.p + body.n;
+	size_t n = c->needlelen, tail = n - c->rare;
+
+	if (body.n < n)
+		return 0;
+	/* (a hit of the rare byte at p is a match if the needle fits around it) */
+	while (p + tail <= end && (p = memchr(p, nd[c->rare], (size_t)(end - p) - tail + 1)) != NULL) {
+		if (memcmp(p - c->rare, nd, n) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 /* Leads are short literals: a byte loop beats a call to memcmp here. */
 static inline int
 same_bytes(const char *a, const char *b, size_t n)
@@ -324,7 +374,7 @@ pattern_set_match(struct pattern_set *ps, struct span body, struct event *ev, ui
 
 		if (body.n < c->leadlen || !same_bytes(body.p, c->def->lead, c->leadlen))
 			continue;
-		if (c->needlelen && memmem(body.p, body.n, c->def->needle, c->needlelen) == NULL)
+		if (c->needlelen && !has_needle(c, body))
 			continue;
 		if (re->code == NULL)
 			return (int)i;
