@@ -48,7 +48,7 @@ warn_pattern(void *arg, int i, const char *msg)
 	struct warn_ctx *w = arg;
 	struct token t;
 
-	regex_at(&w->d->pat[i], 0, &t);
+	regex_at(&w->d->pat[i], 0, &t);	/* (w->d: the block, or one pattern of it) */
 	WARN(w->p, &t, "parser \"%s\": %s", w->d->name, msg);
 }
 
@@ -150,24 +150,38 @@ parse_pattern(struct P *p, struct custom_def *d)
 	return 1;
 }
 
-/* The block read: everything the parser would refuse is said here, at the fault. */
+/*
+ * The block read: everything the parser would refuse is said here, at the
+ * fault - each pattern's on its own, so that every broken one is reported;
+ * the block's own faults (no program, no pattern) only when its lines
+ * were read without error (a broken program line is no missing one).
+ */
 static void
-check_block(struct P *p, const struct token *at, const struct custom_def *d)
+check_block(struct P *p, const struct token *at, const struct custom_def *d, int clean)
 {
 	struct warn_ctx w = { p, d };
 	char msg[400];
 	size_t off;
 	int i;
 
-	if (custom_check(d, &i, &off, msg, sizeof(msg), warn_pattern, &w))
-		return;
-	if (i < 0)
+	if (clean && (d->nprograms == 0 || d->npat == 0)) {
+		(void)custom_check(d, &i, &off, msg, sizeof(msg), NULL, NULL);
 		ERR(p, at, "%s", msg);
-	else {
+		return;
+	}
+	for (int k = 0; k < d->npat; k++) {
+		struct custom_def one = *d;
 		struct token t;
 
-		regex_at(&d->pat[i], off, &t);
-		ERR(p, &t, "parser \"%s\": pattern: %s%s", d->name, msg, d->pat[i].raw || off == 0 ? "" :
+		one.pat = &d->pat[k];
+		one.npat = 1;
+		if (one.nprograms == 0)
+			one.nprograms = 1, one.programs = (char *[]){ "-" };	/* (its absence is another error) */
+		w.d = &one;
+		if (custom_check(&one, &i, &off, msg, sizeof(msg), warn_pattern, &w))
+			continue;
+		regex_at(&d->pat[k], off, &t);
+		ERR(p, &t, "parser \"%s\": pattern: %s%s", d->name, msg, d->pat[k].raw || off == 0 ? "" :
 		    " (at that byte of the regex; a '...' string would give its column)");
 	}
 }
@@ -238,9 +252,7 @@ conf_parse_parser(struct P *p)
 		return;
 	}
 	lex_advance(p);
-	/* Compiled only when it was read without error (a half-read block would say more wrong things). */
-	if (p->errors == errors)
-		check_block(p, &at, d);
+	check_block(p, &at, d, p->errors == errors);
 	for (int k = 0; k < d->npat; k++)
 		d->pat[k].file = NULL;	/* (the lexer's: it is freed with it; only messages used it) */
 }
