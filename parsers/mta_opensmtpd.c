@@ -13,6 +13,15 @@
  * The client's own text (the command) comes before the result in
  * failed-command lines, and the result echoes the address; the client
  * address never comes from either, only from the session table.
+ *
+ * OpenSMTPD 6.0-6.3 wrote "SESSION smtp event=NAME address=A host=H ...":
+ * every line of a session names its client, before anything the client
+ * wrote (the user name of an authentication line comes first, but strnvis
+ * encodes its blanks, so it cannot hold " address="); a message's line
+ * comes once per recipient with its sender (6.0 and 6.1 wrote no address
+ * there), and only the first of a message counts. The same session table
+ * joins them; a line's own address stands in when the session began
+ * before the log did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +40,12 @@ enum op {
 	OP_DISCONNECTED,	/* disconnect or lost_conn by reason; forget the session */
 	OP_MESSAGE,		/* message msgid= size= nrcpt=: announce */
 	OP_ENVELOPE,		/* envelope evpid= from=<>: the announced message's event */
+	OP_LEGACY_MESSAGE,	/* 6.0-6.3 "event=message msgid= from= to=", per recipient: the first counts */
 };
 
 #define SID "(?<aux>[0-9a-f]{16}) smtp "
+/* 6.0-6.3's "address=A host=H " (A as the 6.4 form writes it, [IPv6] or IPv6:...); with (?J) */
+#define LADDR "address=(?:\\[(?<ip>[^\\]\\s]+)\\]|(?<ip>\\S+)) host=\\S+ "
 
 static const struct pattern_def smtpd_defs[] = {
 	/* 'command="C" result="R"': both may hold the client's text (quotes unescaped), split by split_failed(). */
@@ -51,6 +63,23 @@ static const struct pattern_def smtpd_defs[] = {
 	{ "", " smtp bad-input ", SID "bad-input result=\"(?:(?<code>\\d{3})[ -])?"
 	    "(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)\"$",
 	    EV_PROTOCOL_ERROR, 0 },
+	/* 6.0-6.3: "event=NAME address=A host=H ..." (see the top of the file). */
+	{ "", " smtp event=failed-command ", "(?J)" SID "event=failed-command " LADDR "command=\"(?<cmd>.*)\"$",
+	    EV_NONE, OP_FAILED },
+	{ "", " smtp event=connected ", "(?J)" SID "event=connected address=(?:\\[(?<ip>[^\\]\\s]+)\\]|(?<ip>\\S+)) "
+	    "host=(?:<unknown>|(?<host>\\S+))$", EV_CONNECT, OP_CONNECTED },
+	{ "", " smtp event=closed ", "(?J)" SID "event=closed " LADDR "reason=(?:\"(?<reason>[^\"]*)\"|(?<reason>\\S+))$",
+	    EV_NONE, OP_DISCONNECTED },
+	{ "", " smtp event=message ", "(?J)" SID "event=message (?:" LADDR ")?msgid=(?<qid>[0-9a-f]{8}) "
+	    "from=<(?<from>[^<>]*)> to=<(?<to>[^<>]*)> size=(?<size>\\d+) ndest=\\d+ proto=\\S+$",
+	    EV_NONE, OP_LEGACY_MESSAGE },
+	{ "", " smtp event=authentication ", "(?J)" SID "event=authentication user=(?<user>\\S*) " LADDR
+	    "result=(?<reason>\\S+)$", EV_NONE, OP_AUTH },
+	{ "", " smtp event=bad-input ", "(?J)" SID "event=bad-input " LADDR
+	    "result=\"(?:(?<code>\\d{3})[ -])?(?:(?<dsn>\\d\\.\\d{1,3}\\.\\d{1,3}) )?(?<reason>.*)\"$",
+	    EV_PROTOCOL_ERROR, 0 },
+	{ "", " smtp event=starttls ", NULL, EV_NONE, 0 },
+	{ "", " smtp event=client-cert-check ", NULL, EV_NONE, 0 },
 	/* Understood, nothing about the client's conduct. */
 	{ "", " smtp tls ", NULL, EV_NONE, 0 },
 	{ "", " smtp starttls", NULL, EV_NONE, 0 },
@@ -291,6 +320,19 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 		e->flags &= (uint8_t)~CORR_MSG;
 		ev_set_num(ev, F_SIZE, e->aux[1]);
 		ev_set_num(ev, F_NRCPT, e->aux[2]);
+		ev_unset(ev, F_TO);
+		ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
+		break;
+	case OP_LEGACY_MESSAGE:
+		/* one line per recipient: the message counts at its first (its session remembers which it was) */
+		if (e == NULL && ev->ip.family != 0 && (e = corr_put(s->sessions, sid, ev->ts)) != NULL)
+			e->ip = ev->ip;	/* (a session from before the log: its own address, as the line says) */
+		if (e != NULL && (e->flags & CORR_EMITTED) && e->aux[0] == hex32(ev->str[F_QID]))
+			return MTA_KNOWN;
+		if (e != NULL) {
+			e->flags |= CORR_EMITTED;
+			e->aux[0] = hex32(ev->str[F_QID]);
+		}
 		ev_unset(ev, F_TO);
 		ev->type = ev->str[F_FROM].n == 0 ? EV_BOUNCE_IN : EV_MSG_ACCEPTED;
 		break;
