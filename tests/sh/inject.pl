@@ -41,6 +41,8 @@ my @frag = (
 	' blocked using zen.example.test', 'status=bounced', ' (set_id=x)', ' H=[198.51.100.10]',
 	# Exim, Sendmail and OpenSMTPD shapes
 	"H=($INNOCENT) [$INNOCENT] F=<a\@b> rejected RCPT <c\@d>: Unrouteable address",
+	# Exim's error lines quote the command: a quote of the client's, raw (4.96 writes it so) and backslashed
+	"\" H=[$INNOCENT]:25 I=[$INNOCENT]:25 unrecognized command", "\\\" H=($INNOCENT) [$INNOCENT]:25 ",
 	'> rejected RCPT <postmaster@example.com>: relay not permitted', " SMTP connection from [$INNOCENT] closed by QUIT",
 	"ruleset=check_rcpt, arg1=<x\@y>, relay=[$INNOCENT], reject=550 5.1.1 <x\@y>... User unknown",
 	', relay=[198.51.100.10]', '>... User unknown', ', nrcpts=1, relay=[198.51.100.10]',
