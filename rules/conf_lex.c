@@ -167,6 +167,49 @@ peekch(const struct src *s, size_t ahead)
 	return s->pos + ahead < s->len ? (unsigned char)s->buf[s->pos + ahead] : EOF;
 }
 
+/*
+ * A string after its opening quote q: "..." with \" \\ \n \t escapes, or
+ * '...' raw (for regexes: no escapes, so that '\d' is what PCRE2 reads).
+ * Either ends at its quote on the same line.
+ */
+static void
+read_string(struct P *p, struct src *s, struct token *t, int q)
+{
+	size_t cap = 32, n = 0;
+	char *b = xmalloc(cap);
+	int ch;
+
+	for (;;) {
+		ch = getch(s);
+		if (ch == EOF || ch == '\n') {
+			if (q == '"')
+				ERR(p, t, "unterminated string");
+			else
+				ERR(p, t, "unterminated string (a '...' string ends at a ' on the same line; "
+				    "write \\x27 for a ' in a regex)");
+			break;
+		}
+		if (ch == q)
+			break;
+		if (ch == '\\' && q == '"') {
+			ch = getch(s);
+			if (ch == 'n')
+				ch = '\n';
+			else if (ch == 't')
+				ch = '\t';
+			else if (ch == EOF)
+				break;
+		}
+		if (n + 2 > cap)
+			b = xrealloc(b, cap *= 2);
+		b[n++] = (char)ch;
+	}
+	b[n] = '\0';
+	t->t = T_STRING;
+	t->raw = q == '\'';
+	t->text = b;
+}
+
 static void lex(struct P *p, struct token *t);
 
 static void
@@ -263,60 +306,10 @@ again:
 			t->t = T_LT;
 		return;
 	}
-	case '"': {
-		size_t cap = 32, n = 0;
-		char *b = xmalloc(cap);
-
-		for (;;) {
-			ch = getch(s);
-			if (ch == EOF || ch == '\n') {
-				ERR(p, t, "unterminated string");
-				break;
-			}
-			if (ch == '"')
-				break;
-			if (ch == '\\') {
-				ch = getch(s);
-				if (ch == 'n')
-					ch = '\n';
-				else if (ch == 't')
-					ch = '\t';
-				else if (ch == EOF)
-					break;
-			}
-			if (n + 2 > cap)
-				b = xrealloc(b, cap *= 2);
-			b[n++] = (char)ch;
-		}
-		b[n] = '\0';
-		t->t = T_STRING;
-		t->text = b;
+	case '"':
+	case '\'':
+		read_string(p, s, t, ch);
 		return;
-	}
-	case '\'': {
-		/* A raw string, for regexes: no escapes, so that '\d' is what PCRE2 reads. */
-		size_t cap = 32, n = 0;
-		char *b = xmalloc(cap);
-
-		for (;;) {
-			ch = getch(s);
-			if (ch == EOF || ch == '\n') {
-				ERR(p, t, "unterminated string (a '...' string ends at a ' on the same line; "
-				    "write \\x27 for a ' in a regex)");
-				break;
-			}
-			if (ch == '\'')
-				break;
-			if (n + 2 > cap)
-				b = xrealloc(b, cap *= 2);
-			b[n++] = (char)ch;
-		}
-		b[n] = '\0';
-		t->t = T_STRING;
-		t->raw = 1;
-		t->text = b;
-		return;
-	}
 	case '$': {
 		size_t k = 0;
 		char name[128];
