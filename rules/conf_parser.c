@@ -169,14 +169,18 @@ check_block(struct P *p, const struct token *at, const struct custom_def *d, int
 		ERR(p, at, "%s", msg);
 		return;
 	}
+	static char *placeholder[] = { "-" };	/* (a block without programs: that is another error) */
+
 	for (int k = 0; k < d->npat; k++) {
 		struct custom_def one = *d;
 		struct token t;
 
 		one.pat = &d->pat[k];
 		one.npat = 1;
-		if (one.nprograms == 0)
-			one.nprograms = 1, one.programs = (char *[]){ "-" };	/* (its absence is another error) */
+		if (one.nprograms == 0) {
+			one.nprograms = 1;
+			one.programs = placeholder;
+		}
 		w.d = &one;
 		if (custom_check(&one, &i, &off, msg, sizeof(msg), warn_pattern, &w))
 			continue;
