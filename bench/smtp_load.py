@@ -4,16 +4,19 @@ fixed rates, each session its own TCP connection from its own source
 address, whatever the server does (a session the firewall drops times out
 without holding up the next one). Stops by itself after --seconds.
 
-  smtp_load.py --mx4 ADDR --mx6 ADDR --seconds N --out FILE.json ACTOR...
+  smtp_load.py --mx4 ADDR --mx6 ADDR --seconds N --out FILE.json
+               [--domain D --legit-rcpt LOCAL --bounce-rcpt LOCAL] ACTOR...
 
 ACTOR is KIND:RATE:SRC[,SRC...] - RATE sessions a second spread over the
 source addresses in turn:
-  harvest   EHLO, MAIL FROM, 5 RCPT TO unknown users of example.org, QUIT
+  harvest   EHLO, MAIL FROM, 5 RCPT TO unknown users of the domain, QUIT
   connflood read the banner, QUIT
-  bounce    MAIL FROM:<>, RCPT TO:<bob@example.org>, a small bounce, QUIT
-  legit     MAIL FROM:<alice@example.net>, RCPT TO:<alice@example.org>, a
+  bounce    MAIL FROM:<>, RCPT TO:<bob@DOMAIN>, a small bounce, QUIT
+  legit     MAIL FROM:<alice@example.net>, RCPT TO:<alice@DOMAIN>, a
             message carrying X-Bench-Sent: (ms since the epoch), QUIT;
             its transaction time (connect to the reply to QUIT) is recorded
+(the domain example.org and the recipients alice and bob by default;
+every message says X-Bench-Kind: legit or bounce)
 Documentation addresses only (the caller's namespaces)."""
 import argparse
 import asyncio
@@ -24,7 +27,8 @@ import time
 TIMEOUT = 5.0
 
 
-async def session(kind, src, mx, port, stats, seq):
+async def session(kind, src, mx, a, stats, seq):
+    port = a.port
     t0 = time.monotonic()
     try:
         r, w = await asyncio.wait_for(asyncio.open_connection(mx, port, local_addr=(src, 0)), TIMEOUT)
@@ -57,18 +61,19 @@ async def session(kind, src, mx, port, stats, seq):
             if kind == "harvest":
                 await cmd("MAIL FROM:<offers@example.net>")
                 for _ in range(5):
-                    await cmd("RCPT TO:<u%06d@example.org>" % random.randrange(10 ** 6))
+                    await cmd("RCPT TO:<u%06d@%s>" % (random.randrange(10 ** 6), a.domain))
             else:
                 sender = "" if kind == "bounce" else "alice@example.net"
-                rcpt = "bob@example.org" if kind == "bounce" else "alice@example.org"
+                rcpt = "%s@%s" % (a.bounce_rcpt if kind == "bounce" else a.legit_rcpt, a.domain)
                 await cmd("MAIL FROM:<%s>" % sender)
                 rr = await cmd("RCPT TO:<%s>" % rcpt)
                 if rr.startswith(b"250"):
                     d = await cmd("DATA")
                     if d.startswith(b"354"):
-                        body = ("From: <%s>\r\nTo: <%s>\r\nSubject: bench %d\r\nX-Bench-Sent: %d\r\n\r\n%s\r\n.\r\n"
-                                % (sender or "MAILER-DAEMON@example.net", rcpt, seq, int(time.time() * 1000),
-                                   "x" * 300))
+                        body = ("From: <%s>\r\nTo: <%s>\r\nSubject: bench %d\r\nX-Bench-Kind: %s\r\n"
+                                "X-Bench-Sent: %d\r\n\r\n%s\r\n.\r\n"
+                                % (sender or "MAILER-DAEMON@example.net", rcpt, seq, kind,
+                                   int(time.time() * 1000), "x" * 300))
                         w.write(body.encode())
                         await w.drain()
                         e = await reply()
@@ -91,7 +96,7 @@ async def actor(kind, rate, srcs, a, stats, end):
         src = srcs[seq % len(srcs)]
         mx = mx6 if ":" in src else a.mx4
         stats["attempted"] += 1
-        tasks.append(asyncio.ensure_future(session(kind, src, mx, a.port, stats, seq)))
+        tasks.append(asyncio.ensure_future(session(kind, src, mx, a, stats, seq)))
         seq += 1
         t += 1.0 / rate
         await asyncio.sleep(max(0.0, t - time.monotonic()))
@@ -105,6 +110,9 @@ async def main():
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--domain", default="example.org")
+    ap.add_argument("--legit-rcpt", default="alice")
+    ap.add_argument("--bounce-rcpt", default="bob")
     ap.add_argument("actors", nargs="+")
     a = ap.parse_args()
     random.seed(1)
