@@ -102,13 +102,16 @@ imap() { ip netns exec "$CLI" curl -s --max-time 10 --interface "$1" "imap://198
 pop3_6() { ip netns exec "$CLI" curl -s --max-time 10 --interface "$1" "pop3://[2001:db8:d::1]/" --user "$2:wrong" -o /dev/null; }
 # (no ':' in them: curl's --user ends the name there)
 HOSTILE=("x>, method=PLAIN, rip=$FAKE, lip=198.51.100.1, session=<fake>" "a,$FAKE,<zz>)")
+# (the sessions at once: each is a login process of its own, and one after
+# the other they took most of the test's time)
 attack() {
 	local u
-	for u in u01 u02 u03 u04 u05 u06 u07 u08 u09 u10 u11; do imap "$GUESSER" "$u"; done
-	for u in "${HOSTILE[@]}"; do imap "$GUESSER" "$u"; done
-	for i in 21 22 23 24 25 26; do pop3_6 "${SPRAY6}:$i" "v$i"; done
-	ip netns exec "$CLI" nc -w 5 -s "$NOAUTH" 198.51.100.1 143 < /dev/null > /dev/null
-	imap "$LEGIT" alice secret
+	for u in u01 u02 u03 u04 u05 u06 u07 u08 u09 u10 u11; do imap "$GUESSER" "$u" & done
+	for u in "${HOSTILE[@]}"; do imap "$GUESSER" "$u" & done
+	for i in 21 22 23 24 25 26; do pop3_6 "${SPRAY6}:$i" "v$i" & done
+	ip netns exec "$CLI" nc -w 5 -s "$NOAUTH" 198.51.100.1 143 < /dev/null > /dev/null &
+	imap "$LEGIT" alice secret &
+	wait
 }
 # settle LOG: every session's summary is in LOG (the login processes write them last)
 settle() {
