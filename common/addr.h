@@ -56,6 +56,13 @@ addr_mask_bytes(const uint8_t in[16], int plen, uint8_t out[16])
 	memcpy(out + 8, &lo, 8);
 }
 
+/* 1 if a and b are the same address (of the same family). */
+static inline int
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
+}
+
 /* a's host bits (those after plen) cleared. */
 static inline void
 addr_mask(struct addr *a, int plen)

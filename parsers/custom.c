@@ -14,15 +14,10 @@
 #include "pattern.h"
 
 struct custom {
-	char *name;
-	char **programs;
+	struct custom_def def;		/* a copy of the configuration's: a reload frees that */
 	size_t *proglen;
-	int nprograms;
-	struct pattern_def *defs;	/* lead, needle and regex point into the strings below */
-	char **leads;
-	char **regexes, **needles;
-	int *once;
-	int npat;
+	struct pattern_def *defs;	/* lead into leads[], needle and regex into def's strings */
+	char (*leads)[CUSTOM_LEAD_MAX + 1];
 	struct pattern_set *ps;
 	struct corr_table *sessions;	/* NULL: no pattern names a session */
 	struct hash_key key;		/* for session IDs longer than the table's keys */
@@ -121,17 +116,15 @@ names_group(const char *re, const char *name)
 	return strstr(re, a) != NULL || strstr(re, b) != NULL || strstr(re, c) != NULL;
 }
 
-static struct pattern_def *
-defs_of(const struct custom_def *d, char (*leads)[CUSTOM_LEAD_MAX + 1])
+/* d's patterns as a pattern table's entries (their leads written into leads[]). */
+static void
+fill_defs(const struct custom_def *d, char (*leads)[CUSTOM_LEAD_MAX + 1], struct pattern_def *defs)
 {
-	struct pattern_def *defs = xcalloc((size_t)d->npat + 1, sizeof(*defs));
-
 	for (int i = 0; i < d->npat; i++) {
 		custom_lead(d->pat[i].regex, leads[i]);
 		defs[i] = (struct pattern_def){ .lead = leads[i], .needle = d->pat[i].contains,
 			.regex = d->pat[i].regex, .type = d->pat[i].type, .op = i };
 	}
-	return defs;
 }
 
 int
@@ -139,13 +132,14 @@ custom_check(const struct custom_def *d, int *pat, size_t *off, char *msg, size_
     void (*warn)(void *arg, int pat, const char *msg), void *arg)
 {
 	char (*leads)[CUSTOM_LEAD_MAX + 1] = xcalloc((size_t)d->npat + 1, sizeof(*leads));
-	struct pattern_def *defs = defs_of(d, leads);
+	struct pattern_def *defs = xcalloc((size_t)d->npat + 1, sizeof(*defs));
 	struct pattern_set *ps;
 	size_t idx = 0;
 	int ok = 0;
 
 	*pat = -1;
 	*off = 0;
+	fill_defs(d, leads, defs);
 	if (d->nprograms == 0) {
 		snprintf(msg, msglen, "parser \"%s\" claims no program: add 'program \"NAME\"' (the log's program tag)",
 		    d->name);
@@ -202,39 +196,29 @@ struct custom *
 custom_new(const struct custom_def *d, const struct parser_opts *o)
 {
 	struct custom *c = xcalloc(1, sizeof(*c));
-	char (*leads)[CUSTOM_LEAD_MAX + 1] = xcalloc((size_t)d->npat + 1, sizeof(*leads));
-	struct pattern_def *tmp = defs_of(d, leads);
+	struct custom_def *own = &c->def;
 	int session = 0;
 
-	c->name = xstrdup(d->name);
-	c->nprograms = d->nprograms;
-	c->programs = xcalloc((size_t)d->nprograms, sizeof(*c->programs));
-	c->proglen = xcalloc((size_t)d->nprograms, sizeof(*c->proglen));
+	own->name = xstrdup(d->name);
+	own->nprograms = d->nprograms;
+	own->programs = xcalloc((size_t)d->nprograms + 1, sizeof(*own->programs));
+	c->proglen = xcalloc((size_t)d->nprograms + 1, sizeof(*c->proglen));
 	for (int i = 0; i < d->nprograms; i++) {
-		c->programs[i] = xstrdup(d->programs[i]);
+		own->programs[i] = xstrdup(d->programs[i]);
 		c->proglen[i] = strlen(d->programs[i]);
 	}
-	c->npat = d->npat;
-	c->defs = xcalloc((size_t)d->npat + 1, sizeof(*c->defs));
-	c->leads = xcalloc((size_t)d->npat + 1, sizeof(*c->leads));
-	c->regexes = xcalloc((size_t)d->npat + 1, sizeof(*c->regexes));
-	c->needles = xcalloc((size_t)d->npat + 1, sizeof(*c->needles));
-	c->once = xcalloc((size_t)d->npat + 1, sizeof(*c->once));
+	own->npat = d->npat;
+	own->pat = xcalloc((size_t)d->npat + 1, sizeof(*own->pat));
 	for (int i = 0; i < d->npat; i++) {
-		c->leads[i] = xstrdup(leads[i]);
-		c->regexes[i] = xstrdup(d->pat[i].regex);
-		c->needles[i] = d->pat[i].contains != NULL ? xstrdup(d->pat[i].contains) : NULL;
-		c->once[i] = d->pat[i].once;
-		c->defs[i] = tmp[i];
-		c->defs[i].lead = c->leads[i];
-		c->defs[i].regex = c->regexes[i];
-		c->defs[i].needle = c->needles[i];
-		session |= names_group(c->regexes[i], "session");
+		own->pat[i] = (struct custom_pattern){ .regex = xstrdup(d->pat[i].regex), .type = d->pat[i].type,
+			.once = d->pat[i].once, .contains = d->pat[i].contains ? xstrdup(d->pat[i].contains) : NULL };
+		session |= names_group(own->pat[i].regex, "session");
 	}
-	free(tmp);
-	free(leads);
+	c->leads = xcalloc((size_t)d->npat + 1, sizeof(*c->leads));
+	c->defs = xcalloc((size_t)d->npat + 1, sizeof(*c->defs));
+	fill_defs(own, c->leads, c->defs);
 	/* (checked when the configuration was read: a failure here is a bug, and fatal) */
-	c->ps = pattern_set_new(c->name, c->defs, (size_t)c->npat);
+	c->ps = pattern_set_new(own->name, c->defs, (size_t)own->npat);
 	c->key = hash_process_key();
 	if (session)
 		c->sessions = corr_new(o->corr_capacity ? o->corr_capacity : 32768, o->corr_ttl ? o->corr_ttl : 24 * 3600);
@@ -248,28 +232,37 @@ custom_free(struct custom *c)
 		return;
 	pattern_set_free(c->ps);
 	corr_free(c->sessions);
-	for (int i = 0; i < c->nprograms; i++)
-		free(c->programs[i]);
-	for (int i = 0; i < c->npat; i++) {
-		free(c->leads[i]);
-		free(c->regexes[i]);
-		free(c->needles[i]);
+	for (int i = 0; i < c->def.nprograms; i++)
+		free(c->def.programs[i]);
+	for (int i = 0; i < c->def.npat; i++) {
+		free(c->def.pat[i].regex);
+		free(c->def.pat[i].contains);
 	}
-	free(c->programs);
+	free(c->def.programs);
+	free(c->def.pat);
+	free(c->def.name);
 	free(c->proglen);
 	free(c->defs);
 	free(c->leads);
-	free(c->regexes);
-	free(c->needles);
-	free(c->once);
-	free(c->name);
 	free(c);
+}
+
+void
+custom_take_sessions(struct custom *to, struct custom *from)
+{
+	struct corr_table *t;
+
+	if (to->sessions == NULL || from->sessions == NULL)
+		return;
+	t = to->sessions;
+	to->sessions = from->sessions;
+	from->sessions = t;
 }
 
 const char *
 custom_name(const struct custom *c)
 {
-	return c->name;
+	return c->def.name;
 }
 
 struct corr_table *
@@ -281,20 +274,14 @@ custom_corr(struct custom *c)
 int
 custom_claims(const struct custom *c, struct span tag)
 {
-	for (int i = 0; i < c->nprograms; i++) {
+	for (int i = 0; i < c->def.nprograms; i++) {
 		size_t n = c->proglen[i];
 
 		/* Dovecot's own log writes "auth-worker(1234):", its pid in parentheses */
-		if (tag.n >= n && memcmp(tag.p, c->programs[i], n) == 0 && (tag.n == n || tag.p[n] == '('))
+		if (tag.n >= n && memcmp(tag.p, c->def.programs[i], n) == 0 && (tag.n == n || tag.p[n] == '('))
 			return 1;
 	}
 	return 0;
-}
-
-static int
-same_addr(const struct addr *a, const struct addr *b)
-{
-	return a->family == b->family && memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
 }
 
 int
@@ -326,7 +313,7 @@ custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uin
 
 		if (ev->ip.family != 0) {
 			/* (IDs are reused: another client under the same ID starts a new session) */
-			if (e == NULL || !same_addr(&e->ip, &ev->ip)) {
+			if (e == NULL || !addr_equal(&e->ip, &ev->ip)) {
 				if ((e = corr_put(c->sessions, id, ev->ts)) != NULL)
 					e->ip = ev->ip;
 			}
@@ -335,7 +322,7 @@ custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uin
 		else if (type != EV_NONE)
 			ev->doubtful |= EV_DOUBT_IP;	/* its session's client is not known */
 		if (type != EV_NONE && e != NULL) {
-			if (c->once[i] && (e->flags & CORR_EMITTED))
+			if (c->def.pat[i].once && (e->flags & CORR_EMITTED))
 				return 0;	/* an earlier line of the session counted already */
 			e->flags |= CORR_EMITTED;
 		}

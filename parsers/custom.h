@@ -72,6 +72,11 @@ const char *custom_name(const struct custom *c);
 int custom_claims(const struct custom *c, struct span tag);
 /* 1: an event in *ev (mta, line, ts preset); 0: understood, no event; -1: no pattern matched. */
 int custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uint64_t *limit_hits);
+/*
+ * A reload: to (the new block of from's name) takes from's session table
+ * (its clients are still the same), and from gets to's empty one.
+ */
+void custom_take_sessions(struct custom *to, struct custom *from);
 /* The block's session table, or NULL if no pattern names a session. */
 struct corr_table *custom_corr(struct custom *c);
 

@@ -84,19 +84,11 @@ parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
 	for (int i = 0; i < n; i++) {
 		nc[i] = custom_new(&defs[i], &p->o);
 		/* The same block's sessions go on (their clients are still the same). */
-		for (int j = 0; j < p->ncustom; j++) {
-			struct corr_table *from = custom_corr(p->custom[j]), *to = custom_corr(nc[i]);
-
-			if (from == NULL || to == NULL || strcmp(custom_name(p->custom[j]), custom_name(nc[i])) != 0)
-				continue;
-			size_t cnt = corr_stats(from).size;
-			struct corr_record *tmp = xmalloc(cnt * sizeof(*tmp) + 1);
-
-			cnt = corr_export(from, tmp, cnt);
-			corr_import(to, tmp, cnt);
-			free(tmp);
-			break;
-		}
+		for (int j = 0; j < p->ncustom; j++)
+			if (strcmp(custom_name(p->custom[j]), custom_name(nc[i])) == 0) {
+				custom_take_sessions(nc[i], p->custom[j]);
+				break;
+			}
 	}
 	for (int j = 0; j < p->ncustom; j++)
 		custom_free(p->custom[j]);

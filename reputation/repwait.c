@@ -90,19 +90,13 @@ addr_hash(const struct repwait *w, const struct addr *a)
 	return hash_bytes(&w->key, a->b, a->family == 4 ? 4 : 16) ^ a->family;
 }
 
-static int
-same_addr(const struct addr *a, const struct addr *b)
-{
-	return a->family == b->family && memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
-}
-
 static struct queue *
 find(const struct repwait *w, const struct addr *a)
 {
 	uint64_t h = addr_hash(w, a);
 
 	for (struct queue *q = w->bucket[h & (w->nbucket - 1)]; q != NULL; q = q->chain)
-		if (q->hash == h && same_addr(&q->addr, a))
+		if (q->hash == h && addr_equal(&q->addr, a))
 			return q;
 	return NULL;
 }
@@ -209,7 +203,7 @@ on_answer(void *arg, const struct dnsrep_answer *ans)
 	struct repwait *w = arg;
 	struct queue *q;
 
-	if (w->sync_ev != NULL && same_addr(&w->sync_ev->ip, &ans->addr)) {
+	if (w->sync_ev != NULL && addr_equal(&w->sync_ev->ip, &ans->addr)) {
 		w->sync_hit = 1;
 		w->fn(w->arg, w->sync_ev, ans);
 		return;
