@@ -33,6 +33,7 @@
 #define QUIET_MS 1000		/* ... or until it has been quiet this long */
 #define HEAD_MAX 256		/* bytes hashed to recognise a file */
 #define CHUNK (1024 * 1024)	/* big reads: a log written at full speed */
+#define LOOK_EVERY_MS 200	/* names looked at at least this often, whatever the caller knows */
 
 struct stream {
 	int fd;
@@ -83,6 +84,7 @@ struct follower {
 	char *dir, *base;	/* the path's directory and file name */
 	struct timespec dir_mtime;	/* the directory's when last scanned: a change means new names */
 	char *chunk;
+	int64_t looked_ms;	/* when the names were last looked at (follow_poll_as) */
 	struct follow_stats st;
 };
 
@@ -219,14 +221,18 @@ deliver(struct follower *f, struct stream *s, const char *buf, size_t n, follow_
 	return lines;
 }
 
-/* Read a stream to its current end. */
+/*
+ * Read a stream to its current end, or up to `end` when its size is known
+ * (UINT64_MAX: not known): then no read is spent learning there is no more.
+ */
 static long
-drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
+drain_to(struct follower *f, struct stream *s, uint64_t end, follow_line_fn fn, void *arg)
 {
 	long lines = 0;
 
-	while (s->fd >= 0) {
-		ssize_t k = pread(s->fd, f->chunk, CHUNK, (off_t)s->offset);
+	while (s->fd >= 0 && s->offset < end) {
+		uint64_t want = end - s->offset < CHUNK ? end - s->offset : CHUNK;
+		ssize_t k = pread(s->fd, f->chunk, (size_t)want, (off_t)s->offset);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -243,6 +249,12 @@ drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
 	}
 	f->st.lines += (uint64_t)lines;
 	return lines;
+}
+
+static long
+drain(struct follower *f, struct stream *s, follow_line_fn fn, void *arg)
+{
+	return drain_to(f, s, UINT64_MAX, fn, arg);
 }
 
 /* A rotated copy of path by its name: path.1, path-20261206 (compressed ones are not read). */
@@ -496,28 +508,34 @@ dir_changed(const struct follower *f)
 	    ds.st_mtim.tv_nsec != f->dir_mtime.tv_nsec);
 }
 
-/* The newest file replaced, truncated in place or refilled: start it again. */
+/*
+ * The newest file: first whether it was replaced in place — truncated
+ * (copytruncate), maybe refilled past our offset before we looked: a
+ * smaller size, or first bytes that changed — and if so from its start;
+ * then read up to the size fstat gave (no read is spent learning that
+ * there is no more; after a truncation, to the end: the size is older).
+ * (Checked calls only: an fstat or read that fails says nothing about the
+ * file.)
+ */
 static long
-check_truncation(struct follower *f, struct stream *c, follow_line_fn fn, void *arg)
+read_newest(struct follower *f, struct stream *c, follow_line_fn fn, void *arg)
 {
 	struct stat sb;
 	long lines = 0;
 	uint64_t h;
+	int known = fstat(c->fd, &sb) == 0;
 
-	/*
-	 * Copytruncate, maybe refilled past our offset before we looked: a
-	 * smaller size, or first bytes that changed. (Checked calls only: an
-	 * fstat or read that fails says nothing about the file.)
-	 */
-	if (fstat(c->fd, &sb) == 0 && ((uint64_t)sb.st_size < c->offset ||
-	    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX, &h) == 0 && h != c->head_hash))) {
+	/* (before reading: what is at our offset in a refilled file is the middle of some other line) */
+	if ((known && (uint64_t)sb.st_size < c->offset) ||
+	    (c->head_len == HEAD_MAX && head_hash(c->fd, HEAD_MAX, &h) == 0 && h != c->head_hash)) {
 		f->st.truncations++;
 		c->offset = 0;
 		c->plen = 0;
 		c->skipping = 0;
 		c->head_len = 0;
-		lines += drain(f, c, fn, arg);
 	}
+	lines += drain_to(f, c, known && S_ISREG(sb.st_mode) && c->offset > 0 ? (uint64_t)sb.st_size : UINT64_MAX,
+	    fn, arg);
 	if (c->head_len < HEAD_MAX && c->offset >= HEAD_MAX && head_hash(c->fd, HEAD_MAX, &c->head_hash) == 0)
 		c->head_len = HEAD_MAX;
 	return lines;
@@ -526,9 +544,27 @@ check_truncation(struct follower *f, struct stream *c, follow_line_fn fn, void *
 long
 follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 {
+	return follow_poll_as(f, now_ms, FOLLOW_LOOK_ALL, fn, arg);
+}
+
+long
+follow_poll_as(struct follower *f, int64_t now_ms, enum follow_hint hint, follow_line_fn fn, void *arg)
+{
 	long lines = 0;
 	struct stat sb;
+	/*
+	 * The names next to the path are looked at when the caller does not
+	 * know they stayed, while a rotation is being read, and at least every
+	 * LOOK_EVERY_MS whatever the caller says (a watch can overflow, a
+	 * symbolic link point elsewhere).
+	 */
+	int look = hint == FOLLOW_LOOK_ALL || f->n != 1 || now_ms - f->looked_ms >= LOOK_EVERY_MS;
 
+	if (!look && hint == FOLLOW_QUIET)
+		return 0;
+	if (!look)
+		goto read;
+	f->looked_ms = now_ms;
 	/* A new file at the path (rotation, or the first one): open it now, read it in turn. */
 	if (stat(f->path, &sb) == 0 && (f->n == 0 || (uint64_t)sb.st_dev != f->q[f->n - 1].dev ||
 	    (uint64_t)sb.st_ino != f->q[f->n - 1].ino)) {
@@ -563,15 +599,16 @@ follow_poll(struct follower *f, int64_t now_ms, follow_line_fn fn, void *arg)
 	}
 	for (int i = 0; i < f->n - 1; i++)
 		note_growth(&f->q[i], now_ms);	/* (the newest file is not superseded: no grace to measure) */
+read:
 	while (f->n > 0) {
 		struct stream *h = &f->q[0];
 		int64_t quiet_since;
 
-		lines += drain(f, h, fn, arg);
 		if (f->n == 1) {
-			lines += check_truncation(f, h, fn, arg);
+			lines += read_newest(f, h, fn, arg);
 			break;
 		}
+		lines += drain(f, h, fn, arg);
 		/*
 		 * Superseded: syslog may still be writing to it until it reopens.
 		 * Move on once it has been quiet for a while (or after the cap).

@@ -278,6 +278,62 @@ test_rotated_twice_while_stopped(void **state)
 	follow_free(f);
 }
 
+/*
+ * What inotify told the caller (follow_poll_as): a written file is read
+ * without looking at the names; a quiet one is skipped; a truncation, and
+ * a refill past the offset, are still seen at once; a rotation the hint
+ * did not announce is found by the look every 200 ms, nothing lost.
+ */
+static void
+test_hints(void **state)
+{
+	char path[128], r1[160];
+	struct got g = { 0, 0, 0 };
+	struct follower *f;
+	long written = 0;
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mail.log", dir);
+	snprintf(r1, sizeof(r1), "%s/mail.log.1", dir);
+	append_lines(path, &written, 100);
+	f = follow_new(path, NULL, FOLLOW_FROM_START, 4096);
+	assert_int_equal(follow_poll_as(f, 1000, FOLLOW_WRITTEN, on_line, &g), 100);	/* (the first call looks) */
+	append_lines(path, &written, 5);
+	assert_int_equal(follow_poll_as(f, 1010, FOLLOW_QUIET, on_line, &g), 0);
+	assert_int_equal(follow_poll_as(f, 1020, FOLLOW_WRITTEN, on_line, &g), 5);
+	append_lines(path, &written, 3);
+	assert_int_equal(follow_poll_as(f, 1200, FOLLOW_QUIET, on_line, &g), 3);	/* 200 ms: looked at anyway */
+	/* rotated, the hint says only "written": the old file is read, the new one at the next look */
+	assert_int_equal(rename(path, r1), 0);
+	append_lines(path, &written, 7);
+	assert_int_equal(follow_poll_as(f, 1210, FOLLOW_WRITTEN, on_line, &g), 0);
+	assert_int_equal(follow_poll_as(f, 1400, FOLLOW_WRITTEN, on_line, &g), 0);	/* found; the old one's grace */
+	assert_int_equal(follow_poll_as(f, 7000, FOLLOW_QUIET, on_line, &g), 7);
+	assert_int_equal(g.n, 115);
+	assert_false(g.out_of_order);
+	/* truncated in place and refilled with fewer bytes: seen on a "written" hint */
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fclose(fp), 0);
+	g.next = written = 0;
+	append_lines(path, &written, 2);
+	assert_int_equal(follow_poll_as(f, 7010, FOLLOW_WRITTEN, on_line, &g), 2);
+	append_lines(path, &written, 100);	/* (past the 256 first bytes that identify a file) */
+	assert_int_equal(follow_poll_as(f, 7015, FOLLOW_WRITTEN, on_line, &g), 100);
+	/* ... and refilled past the offset before the look: the first bytes changed */
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("2000\n", fp);	/* (a different first line) */
+	for (int i = 0; i < 300; i++)
+		fprintf(fp, "%d\n", 2001 + i);
+	assert_int_equal(fclose(fp), 0);
+	g.next = 2000;
+	assert_true(follow_poll_as(f, 7020, FOLLOW_WRITTEN, on_line, &g) > 0);
+	assert_false(g.out_of_order);
+	assert_int_equal(g.next, 2301);
+	assert_int_equal(follow_stats(f).truncations, 2);
+	follow_free(f);
+}
+
 int
 main(void)
 {
@@ -286,6 +342,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rotated_file_still_written, mkdir_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_rotated_twice_between_looks, mkdir_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_rotated_twice_while_stopped, mkdir_tmp, rm_tmp),
+		cmocka_unit_test_setup_teardown(test_hints, mkdir_tmp, rm_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
