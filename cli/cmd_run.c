@@ -64,7 +64,7 @@
 
 #define TICK_MS 250
 #define STORE_RETRY_MS 1000	/* saving again after a failure (disk full), while nothing else triggers it */
-#define COMMIT_EVERY_MS 100	/* lines without a decision are committed at most this often (the event loop) */
+#define COMMIT_EVERY_MS 1000	/* lines without a decision are committed at most this often (the event loop) */
 #define FW_RETRY_MAX_MS 60000	/* the longest backoff between retries of failed firewall changes */
 #define EVENTS_MARK "events-file-length"
 #define JOURNAL_BLOB "journal-cursor"	/* the journal's cursor after the last entry read (tail/journal.h) */
@@ -2000,6 +2000,54 @@ find_inotify_fd(void)
 	return fd;
 }
 
+enum { NEWS_NAMES = 1, NEWS_OTHER = 2 };
+
+/*
+ * What inotify reported since the last look, read straight from its
+ * descriptor: one read a wakeup, where libinotifytools' next_events spends
+ * a select, an ioctl and a read per call and one more call to learn that
+ * nothing is left — under a trickle of lines (a wakeup a line) that was
+ * most of the daemon's system calls. Sets written[i] for each source whose
+ * file (by name) was written. Returns NEWS_NAMES if a name was created,
+ * moved or removed in a watched directory, a watch ended or the queue
+ * overflowed (the followers then look at everything), NEWS_OTHER if
+ * anything but a source changed (a feed's file).
+ */
+static int
+inotify_news(int fd, struct follower *const *src, int nsrc, unsigned char *written)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const uint32_t names = IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF |
+	    IN_MOVE_SELF | IN_ATTRIB | IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT;
+	int news = 0;
+	ssize_t k;
+
+	while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		for (const char *p = buf; p < buf + k;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(const void *)p;
+			int ours = 0;
+
+			if (ev->mask & names)
+				news |= NEWS_NAMES;
+			for (int i = 0; ev->len > 0 && i < nsrc; i++) {
+				const char *path = follow_path(src[i]), *base = strrchr(path, '/');
+
+				if (strcmp(ev->name, base != NULL ? base + 1 : path) == 0)
+					ours = written[i] = 1;
+			}
+			if (!ours)
+				news |= NEWS_OTHER;
+			p += sizeof(*ev) + ev->len;
+		}
+		/* Room left for the longest event: the queue was empty when read. */
+		if ((size_t)k <= sizeof(buf) - sizeof(struct inotify_event) - NAME_MAX - 1)
+			break;
+	}
+	if (k < 0 && errno != EAGAIN && errno != EINTR)
+		news |= NEWS_NAMES | NEWS_OTHER;	/* (said nothing: everything is looked at) */
+	return news;
+}
+
 /*
  * 1 if something accepts connections on the Unix socket at path: another
  * daemon. Starting over it would unlink a live socket (and then, if this
@@ -2221,6 +2269,8 @@ cmd_run(int argc, char **argv)
 	int nsources = 0, from_start = 0, c, sigfd, inofd, lfd, rc = 0, channel = -1, channel_files = -1;
 	sigset_t mask;
 	int64_t last_year_check = 0, since = 0;
+	unsigned char *written = NULL;	/* per source: inotify saw its file written since the last poll */
+	int news;
 	int fw_remove = 0;
 	const char *fw_arg = NULL, *fwspec = NULL, *smappath = NULL, *mapspec = NULL, *smapgroup = NULL;
 	const char *clusterurl = NULL, *nodename = NULL, *reportdir = NULL, *metricsfile = NULL, *user = NULL;
@@ -2597,8 +2647,10 @@ cmd_run(int argc, char **argv)
 	watch_feeds(&dm);
 	if ((inofd = find_inotify_fd()) < 0)
 		log_warnx("run: inotify descriptor not found; polling every %d ms", TICK_MS);
-	else if (fcntl(inofd, F_SETFD, FD_CLOEXEC) < 0)	/* opened without it: no child may inherit it */
+	else if (fcntl(inofd, F_SETFD, FD_CLOEXEC) < 0 ||	/* opened without it: no child may inherit it */
+	    fcntl(inofd, F_SETFL, fcntl(inofd, F_GETFL) | O_NONBLOCK) < 0)	/* (inotify_news reads it) */
 		fatal(EX_OSERR, "run: inotify descriptor");
+	written = xcalloc((size_t)dm.nsrc + 1, 1);	/* (+1: none may be followed) */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -2765,10 +2817,9 @@ cmd_run(int argc, char **argv)
 			if (k < 0 && errno != EAGAIN && errno != EINTR)
 				fatal(EX_OSERR, "run: reading signals");
 		}
-		if (inofd >= 0 && (pfd[2].revents & POLLIN)) {
-			while (inotifytools_next_events(0, 1) != NULL)
-				;	/* which file changed does not matter: every source is polled */
-			/* ... and the feeds looked at now, then every 250 ms for a while (see rep_refresh). */
+		news = inofd < 0 ? NEWS_NAMES : 0;	/* (without inotify every source is looked at on every tick) */
+		if (inofd >= 0 && (pfd[2].revents & POLLIN) && ((news = inotify_news(inofd, dm.src, dm.nsrc, written)) & NEWS_OTHER)) {
+			/* A feed may have changed: looked at now, then every 250 ms for a while (see rep_refresh). */
 			dm.rep_check_ms = 0;
 			dm.rep_fast = 8;
 		}
@@ -2776,8 +2827,11 @@ cmd_run(int argc, char **argv)
 			parser_begin_input(dm.parser, time(NULL));	/* year of year-less stamps */
 			last_year_check = mono_ms();
 		}
-		for (int i = 0; i < dm.nsrc; i++)
-			follow_poll(dm.src[i], mono_ms(), on_line, &dm);
+		for (int i = 0; i < dm.nsrc; i++) {
+			follow_poll_as(dm.src[i], mono_ms(), news & NEWS_NAMES ? FOLLOW_LOOK_ALL : written[i] ? FOLLOW_WRITTEN :
+			    FOLLOW_QUIET, on_line, &dm);
+			written[i] = 0;
+		}
 		if (dm.journal != NULL)
 			journal_poll(dm.journal, on_line, &dm);
 		fw_progress(&dm);
@@ -2861,6 +2915,7 @@ cmd_run(int argc, char **argv)
 	journal_close(dm.journal);
 	free(dm.journal_saved);
 	free(dm.src);
+	free(written);
 	free(dm.batch);
 	free(dm.batch_keys);
 	inotifytools_cleanup();
