@@ -144,8 +144,9 @@ scope_of(struct pf *s, const struct fw_entry *e)
 	sc->n = e->nports;
 	sc->cap = e->kind == FW_LIMIT ? e->limit_n : 0;
 	h = fw_ports_hash(sc->port, sc->n);
-	if (sc->cap)
-		snprintf(sc->table, sizeof(sc->table), "%.12s_c%u_p%08x", s->opt.name, sc->cap, h);
+	if (sc->cap)	/* (a cap has at most 7 digits, `limit` takes 1000000 at most: the name fits in 31 bytes) */
+		snprintf(sc->table, sizeof(sc->table), "%.12s_c%u_p%08x", s->opt.name,
+		    sc->cap < 10000000 ? sc->cap : 9999999, h);
 	else
 		snprintf(sc->table, sizeof(sc->table), "%.19s_p%08x", s->opt.name, h);
 	if (load_anchor(s) < 0) {
