@@ -15,8 +15,10 @@
  * The key comes from getrandom(2) at the first call of hash_process_key().
  * MXGUARD_HASH_SEED=HEX (1-32 hex digits) in the environment fixes it, for
  * reproducible tests and benchmarks only: it is announced with a warning,
- * because a known key gives the flooding back. Hashes are never stored
- * across a restart (see docs/ARCHITECTURE.md, "Keyed hashing").
+ * because a known key gives the flooding back. Where hashes are kept
+ * across a restart (the engine's windows, parser blocks' long session
+ * IDs) the key they were made with is saved with them (see
+ * docs/ARCHITECTURE.md, "Keyed hashing").
  */
 #ifndef MXG_HASH_H
 #define MXG_HASH_H

@@ -257,6 +257,19 @@ custom_take_sessions(struct custom *to, struct custom *from)
 	t = to->sessions;
 	to->sessions = from->sessions;
 	from->sessions = t;
+	to->key = from->key;	/* (the table's long IDs are hashed under it) */
+}
+
+struct hash_key
+custom_fold_key(const struct custom *c)
+{
+	return c->key;
+}
+
+void
+custom_set_fold_key(struct custom *c, struct hash_key k)
+{
+	c->key = k;
 }
 
 const char *
@@ -301,8 +314,7 @@ custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev, uin
 		/*
 		 * A longer ID (Dovecot's for an IPv6 client: 32 bytes) is kept as
 		 * its keyed hash: a public fold could be aimed at another
-		 * session's. (The key is the process's: such a session's later
-		 * lines after a restart are not joined to its earlier ones.)
+		 * session's. (The key is saved with the table: custom_fold_key.)
 		 */
 		if (id.n > CORR_KEYMAX) {
 			snprintf(folded, sizeof(folded), "%016llx",

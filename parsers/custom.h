@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "../common/hash.h"
 #include "event.h"
 #include "parser.h"
 #include "syslog_hdr.h"
@@ -79,5 +80,12 @@ int custom_parse(struct custom *c, const struct syslog_hdr *h, struct event *ev,
 void custom_take_sessions(struct custom *to, struct custom *from);
 /* The block's session table, or NULL if no pattern names a session. */
 struct corr_table *custom_corr(struct custom *c);
+/*
+ * The key under which session IDs longer than the table's keys are hashed:
+ * saved with the table and given back with it after a restart, so that
+ * such a session's later lines are still joined to its earlier ones.
+ */
+struct hash_key custom_fold_key(const struct custom *c);
+void custom_set_fold_key(struct custom *c, struct hash_key k);
 
 #endif

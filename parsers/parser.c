@@ -326,6 +326,9 @@ get_table(const unsigned char **b, const unsigned char *end, struct corr_table *
 	return 1;
 }
 
+/* (a block's entry whose name length has this bit carries its fold key after the name) */
+#define CUSTOM_KEYED 0x80000000u
+
 void *
 parser_corr_export(struct parser *p, size_t *len)
 {
@@ -346,7 +349,7 @@ parser_corr_export(struct parser *p, size_t *len)
 	}
 	for (int i = 0; i < p->ncustom; i++)
 		if (custom_corr(p->custom[i]) != NULL)
-			cap += 2 * sizeof(uint32_t) + strlen(custom_name(p->custom[i])) +
+			cap += 2 * sizeof(uint32_t) + strlen(custom_name(p->custom[i])) + sizeof(struct hash_key) +
 			    corr_stats(custom_corr(p->custom[i])).size * sizeof(struct corr_record);
 	buf = o = xmalloc(cap);
 	put32(&o, CORR_MAGIC);
@@ -369,9 +372,13 @@ parser_corr_export(struct parser *p, size_t *len)
 
 		if (t == NULL)
 			continue;
-		put32(&o, (uint32_t)strlen(name));
+		struct hash_key k = custom_fold_key(p->custom[i]);
+
+		put32(&o, (uint32_t)strlen(name) | CUSTOM_KEYED);
 		memcpy(o, name, strlen(name));
 		o += strlen(name);
+		memcpy(o, &k, sizeof(k));
+		o += sizeof(k);
 		put_table(&o, t);
 	}
 	*len = (size_t)(o - buf);
@@ -406,19 +413,30 @@ parser_corr_import(struct parser *p, const void *blob, size_t len)
 			b += n;
 		}
 	}
-	while (b < end) {	/* the parser blocks' session tables, by name */
+	while (b < end) {	/* the parser blocks' session tables, by name (with their keys since 2026-12-07) */
 		struct corr_table *t = NULL;
+		struct custom *c = NULL;
+		int keyed;
+		struct hash_key k;
 
 		if (end - b < 4)
 			return 0;
 		memcpy(&n, b, 4);
 		b += 4;
-		if ((size_t)(end - b) < n)
+		keyed = (n & CUSTOM_KEYED) != 0;
+		n &= ~CUSTOM_KEYED;
+		if ((size_t)(end - b) < n + (keyed ? sizeof(k) : 0))
 			return 0;
-		for (int i = 0; i < p->ncustom && t == NULL; i++)
+		for (int i = 0; i < p->ncustom && c == NULL; i++)
 			if (strlen(custom_name(p->custom[i])) == n && memcmp(custom_name(p->custom[i]), b, n) == 0)
-				t = custom_corr(p->custom[i]);
+				c = p->custom[i];
 		b += n;
+		if (keyed) {
+			memcpy(&k, b, sizeof(k));
+			b += sizeof(k);
+		}
+		if (c != NULL && (t = custom_corr(c)) != NULL && keyed)
+			custom_set_fold_key(c, k);
 		if (!get_table(&b, end, t))
 			return 0;
 	}
