@@ -36,6 +36,14 @@ struct parser {
 	} mta[NMTAS];
 	struct custom **custom;		/* the configuration's parser blocks, in its order */
 	int ncustom;
+	/*
+	 * The blocks' programs by their first three bytes (a 256-bit set of a
+	 * hash of them): a line whose tag is in none goes straight to the
+	 * built-in modules, without comparing it with every program of every
+	 * block. all_tags: a program shorter than three bytes, no filter.
+	 */
+	uint64_t tag_set[4];
+	int all_tags;
 	struct parser_stats st;
 	/* Events of the current line still to hand out (parser_next). */
 	int releasing;		/* index into mta[] whose released events are pending, or -1 */
@@ -76,10 +84,28 @@ parser_new(const struct parser_opts *o)
 	return p;
 }
 
+static unsigned
+tag_slot(const char *b)
+{
+	return ((unsigned char)b[0] * 961u + (unsigned char)b[1] * 31u + (unsigned char)b[2]) & 255u;
+}
+
 void
 parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
 {
 	struct custom **nc = xcalloc((size_t)n + 1, sizeof(*nc));
+
+	memset(p->tag_set, 0, sizeof(p->tag_set));
+	p->all_tags = 0;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < defs[i].nprograms; k++) {
+			const char *prog = defs[i].programs[k];
+
+			if (strlen(prog) < 3)
+				p->all_tags = 1;
+			else
+				p->tag_set[tag_slot(prog) >> 6] |= 1ull << (tag_slot(prog) & 63);
+		}
 
 	for (int i = 0; i < n; i++) {
 		nc[i] = custom_new(&defs[i], &p->o);
@@ -152,8 +178,12 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 		return 0;
 	}
 	const char *claimed = NULL;	/* the first parser block that claims the tag, if any */
+	int blocks = p->ncustom;
 
-	for (int i = 0; i < p->ncustom; i++) {
+	if (blocks > 0 && !p->all_tags &&
+	    (h.tag.n < 3 || !(p->tag_set[tag_slot(h.tag.p) >> 6] & (1ull << (tag_slot(h.tag.p) & 63)))))
+		blocks = 0;	/* (no block's program starts so) */
+	for (int i = 0; i < blocks; i++) {
 		struct custom *c = p->custom[i];
 
 		if (!custom_claims(c, h.tag))

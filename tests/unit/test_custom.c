@@ -251,6 +251,35 @@ test_precedence(void **state)
 	parser_free(p);
 }
 
+/*
+ * Lines go to the blocks only if their tag's first three bytes are some
+ * program's (parser.c's tag set): the tags of every length still reach
+ * the block they belong to, a two-byte program (no filter) included.
+ */
+static void
+test_tag_filter(void **state)
+{
+	static char *tags3[3] = { "xyz", "pop3-login", "qq" };
+	struct custom_pattern one = { .regex = "bad from (?<ip>[0-9.]+)$", .type = EV_AUTH_FAIL };
+	struct custom_def d = { .name = "t", .programs = tags3, .nprograms = 2, .pat = &one, .npat = 1 };
+	struct parser *p = parser_with(&d, 1);
+	char ip[ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx xyz: bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx xyz(7): bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx pop3-login: bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx xy: bad from 198.51.100.1", ip), EV_NONE);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx pop3-logins: bad from 198.51.100.1", ip), EV_NONE);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx qq: bad from 198.51.100.1", ip), EV_NONE);
+	d.nprograms = 3;	/* with "qq": every tag is offered to the blocks */
+	parser_set_custom(p, &d, 1);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx qq: bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx qq[3]: bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	assert_int_equal(line(p, "Mar  4 09:00:01 mx xyz: bad from 198.51.100.1", ip), EV_AUTH_FAIL);
+	parser_free(p);
+}
+
 int
 main(void)
 {
@@ -258,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_lead),
 		cmocka_unit_test(test_lead_is_prefix),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_tag_filter),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_precedence),
 	};
