@@ -2818,7 +2818,9 @@ cmd_run(int argc, char **argv)
 				fatal(EX_OSERR, "run: reading signals");
 		}
 		news = inofd < 0 ? NEWS_NAMES : 0;	/* (without inotify every source is looked at on every tick) */
-		if (inofd >= 0 && (pfd[2].revents & POLLIN) && ((news = inotify_news(inofd, dm.src, dm.nsrc, written)) & NEWS_OTHER)) {
+		if (inofd >= 0 && (pfd[2].revents & POLLIN))
+			news = inotify_news(inofd, dm.src, dm.nsrc, written);
+		if (news & NEWS_OTHER) {
 			/* A feed may have changed: looked at now, then every 250 ms for a while (see rep_refresh). */
 			dm.rep_check_ms = 0;
 			dm.rep_fast = 8;
