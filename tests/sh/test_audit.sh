@@ -67,7 +67,7 @@ ctl ban 198.51.100.77 for 1h > /dev/null
 ctl flush > /dev/null
 check_eq "a flush: how many it released (the dha block and the manual ban), and who" "2 ctl" \
 	"$(line flush | jq -r '"\(.released) \(.by)"')"
-sleep_until_next() { local t=$1; wait_for 10 eval "[ \$(date +%s) -gt $t ]"; }
+sleep_until_next() { local t=$1; wait_for 10 eval "[ \$EPOCHSECONDS -gt $t ]"; }
 # nothing released is recorded as expired later (released early is not an expiry): .78 is released
 # long before its end; .79's expiry, a few seconds later, is the event to wait for (.78's would come first)
 ctl ban 198.51.100.78 for 1h > /dev/null

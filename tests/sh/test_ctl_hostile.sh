@@ -24,7 +24,7 @@ done > "$L"
 	--socketmap "$TMP/map" > "$TMP/dec" 2> "$TMP/err" &
 PID=$!
 trap 'kill "$PID" 2> /dev/null; kill $(jobs -p) 2> /dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 300); do [ "$(wc -l < "$TMP/dec")" -ge 8000 ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(wc -l < "$TMP/dec")" -ge 8000 ] && break; nap 0.1; done
 check_eq "8000 decisions to list" 8000 "$(wc -l < "$TMP/dec")"
 size=$("$MXGUARD" ctl --socket "$S" decisions | wc -c)
 check "the 'decisions' answer is larger than a socket buffer ($size bytes)" test "$size" -gt 400000
@@ -34,18 +34,18 @@ DRIP=$!
 "$PY" "$PEER" ask "$S" "decisions
 " 20 > "$TMP/ask" &
 ASK=$!
-for _ in $(seq 100); do grep -q sent "$TMP/drip" && grep -q sent "$TMP/ask" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -q sent "$TMP/drip" && grep -q sent "$TMP/ask" && break; nap 0.05; done
 # One round trip: the daemon has read what they sent before the idle flood comes.
 "$MXGUARD" ctl --socket "$S" status > /dev/null
 "$PY" "$PEER" hog "$S" 200 4 > "$TMP/hog" &
 HOG=$!
-for _ in $(seq 100); do grep -q ready "$TMP/hog" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q ready "$TMP/hog" && break; nap 0.1; done
 check_eq "the hog is attached" "ready 200" "$(cat "$TMP/hog")"
 
 # While they are attached: a new log line becomes a decision, ctl and the socketmap answer.
 t0=$(date +%s%3N)
 echo "$(date '+%b %e %H:%M:%S') mx1 postfix/smtpd[9]: connect from unknown[203.0.113.77]" >> "$L"
-for _ in $(seq 500); do grep -q '"key":"203.0.113.77"' "$TMP/dec" && break; sleep 0.01; done
+for _ in $(seq 500); do grep -q '"key":"203.0.113.77"' "$TMP/dec" && break; nap 0.01; done
 lat=$(($(date +%s%3N) - t0))
 check "a new log line is decided while hostile clients are attached ($lat ms)" grep -q '"key":"203.0.113.77"' "$TMP/dec"
 check "... within 2 s" test "$lat" -lt 2000

@@ -19,7 +19,7 @@ set_v4() { ip netns exec "$NS" nft list set inet mxguard v4 2> /dev/null | grep 
 ip netns exec "$NS" "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" \
 	--socket "$TMP/s" --socketmap "$TMP/sm" --firewall nftables > /dev/null 2> "$TMP/a.err" &
 PID=$!
-for _ in $(seq 200); do ctl status > /dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 200); do ctl status > /dev/null 2>&1 && break; nap 0.05; done
 ctl ban 203.0.113.7 > /dev/null
 check_eq "the running daemon's set holds its ban" "203.0.113.7" "$(set_v4)"
 table0=$(ip netns exec "$NS" nft list table inet mxguard | sed 's/ expires [0-9hms]*//')

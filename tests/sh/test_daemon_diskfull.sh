@@ -20,7 +20,7 @@ mount -t tmpfs -o size=1m tmpfs "$TMP/state" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state2" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state3" || exit 77
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 200); do eval "$1" && return 0; nap 0.05; done; return 1; }
 start() {	# LOG STATE: the events file is on the small filesystem too
 	MXG_FW_STATE=$TMP/fw.list "$MXGUARD" run -c samples/mxguard.conf --source "$1" --state-dir "$2" \
 		--events "$2/events.jsonl" --socket "$TMP/s" --firewall "exec:$PWD/samples/fw-helper.sh" \

@@ -11,7 +11,7 @@ touch "$TMP/mail.log"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 300); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 300); do eval "$1" && return 0; nap 0.05; done; return 1; }
 # The daemon starts with descriptors 0-2 only, so any other one a child has is one the daemon leaked.
 only_std_fds() {
 	local fd

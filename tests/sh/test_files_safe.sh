@@ -25,13 +25,13 @@ start() {
 	for _ in $(seq 100); do
 		"$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && return 0
 		kill -0 "$PID" 2> /dev/null || { wait "$PID"; return; }
-		sleep 0.1
+		nap 0.1
 	done
 	return 99
 }
 stop() { kill "$PID"; wait "$PID"; }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 100); do "$@" && return 0; nap 0.05; done; return 1; }
 
 # Symlinks where the old temporaries were (PATH.mxguard-new, and postmap's PATH.mxguard-new.db), and at the map.
 ln -s "$TMP/victim" "$D/access.cidr.mxguard-new"

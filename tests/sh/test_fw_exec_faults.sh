@@ -36,7 +36,7 @@ echo ok > "$TMP/mode"
 touch "$TMP/mail.log" "$TMP/fw.list"
 trap 'kill "$PID" 2> /dev/null; for p in $(cat "$TMP/pids" 2> /dev/null); do kill -9 "$p" 2> /dev/null; done; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 300); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 300); do eval "$1" && return 0; nap 0.05; done; return 1; }
 in_fw() { grep -qx "$1" "$TMP/fw.list"; }
 state_of() { ctl decisions | awk -v k="$1" '$1 == k {print ($NF == "pending") ? "pending" : "in-force"}'; }
 # The daemon starts with descriptors 0-2 only (not what the test's own parents left open), so

@@ -23,7 +23,7 @@ q() {
 	for _ in $(seq 20); do
 		r=$(postmap -q "$2" "$1:$TMP/access.$1" 2> /dev/null) && break
 		r="(not found)"
-		sleep 0.05
+		nap 0.05
 	done
 	echo "$r"
 }

@@ -27,7 +27,7 @@ start() {
 	"$MXGUARD" run -c "$TMP/mxguard.conf" --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 		>> "$TMP/dec" 2>> "$TMP/err" &
 	PID=$!
-	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+	for _ in $(seq 100); do "$MXGUARD" ctl --socket "$TMP/s" status > /dev/null 2>&1 && break; nap 0.1; done
 }
 start
 trap 'kill "$PID" 2> /dev/null; rm -rf "$TMP"' EXIT
@@ -44,7 +44,7 @@ check_eq "a member of the group can (and is not hung up on at once)" "open" "$(a
 # A local user (nobody, in the group) hogs 300 connections; Postfix's lookups go on.
 as 65534:65534 "$PY" "$PEER" hog "$TMP/map" 300 8 > "$TMP/hog" 2>&1 &
 HOG=$!
-for _ in $(seq 100); do grep -q ready "$TMP/hog" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q ready "$TMP/hog" && break; nap 0.1; done
 check_eq "the hog opened its 300 connections" "ready 300" "$(head -1 "$TMP/hog")"
 worst=0 answers=""
 for i in $(seq 20); do
