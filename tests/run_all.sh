@@ -22,6 +22,11 @@ failed=()
 fail_lines=()	# the FAIL lines (and their detail) of every failure: repeated at the end, where a cut log still shows them
 skips=()	# "NAME: REASON" of each skip, listed at the end
 times=()	# "SECONDS NAME" of each shell test: the slowest are listed at the end
+cpus=()		# "CPU-SECONDS NAME": the dearest too (two halves share two processors: CPU is the budget)
+# The CPU seconds (user + system) of a test's processes: the children's line of `times` on stdin.
+child_cpu() {
+	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%.0f", t }'
+}
 strict=${MXG_STRICT:-0}
 export MXG_STRICT=$strict	# (lib.sh's skip reads it too)
 tmp=$(mktemp -d)
@@ -185,7 +190,8 @@ t_shell=${EPOCHREALTIME/./}
 start_shell() {
 	local t=${shell_tests[$started]} name
 	name=$(basename "$t" .sh)
-	( t0=${EPOCHREALTIME/./}; bash "$t" > "$tmp/sh.$name.out" 2>&1; echo "$? $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/sh.$name.rc" ) &
+	( t0=${EPOCHREALTIME/./}; bash "$t" > "$tmp/sh.$name.out" 2>&1; rc=$?; times > "$tmp/sh.$name.cpu"
+	  echo "$rc $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/sh.$name.rc" ) &
 	shell_pids[$started]=$!
 	started=$((started + 1))
 }
@@ -194,8 +200,9 @@ for i in "${!shell_tests[@]}"; do
 	wait "${shell_pids[$i]}"
 	name=$(basename "${shell_tests[$i]}" .sh)
 	read -r rc secs < "$tmp/sh.$name.rc"
+	cpus+=("$(child_cpu < "$tmp/sh.$name.cpu") $name")
 	shell_result "$name" "$(cat "$tmp/sh.$name.out")" "$rc" "$secs"
-	rm -f "$tmp/sh.$name.out" "$tmp/sh.$name.rc"
+	rm -f "$tmp/sh.$name.out" "$tmp/sh.$name.rc" "$tmp/sh.$name.cpu"
 done
 echo "shell tests: $(( (${EPOCHREALTIME/./} - t_shell) / 1000000 )) s"
 
@@ -210,6 +217,7 @@ if [ "${PKG_TESTS:-0}" = 1 ]; then
 fi
 echo
 echo "slowest shell tests (seconds): $(printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1}')"
+echo "dearest shell tests (CPU seconds, their processes'): $(printf '%s\n' "${cpus[@]}" | sort -rn | head -12 | awk '{printf "%s %s, ", $2, $1}')"
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (not passed; MXG_STRICT=1 makes these failures):"
 	printf '  %s\n' "${skips[@]}"

@@ -76,11 +76,18 @@ wait_for() {
 	local s=${1%%.*} f=
 	[[ $1 == *.* ]] && f=${1#*.}
 	f=${f}000000
-	local end=$((${EPOCHREALTIME/./} + ${s:-0} * 1000000 + 10#${f:0:6}))
+	local end=$((${EPOCHREALTIME/./} + ${s:-0} * 1000000 + 10#${f:0:6})) ms=10 pause left
 	shift
+	# Looked at after 10, 30, 70, 150 ms, then every 160 ms: a condition is
+	# often a process or two (ctl, jq, grep), and each costs ~4 ms of CPU
+	# here; a long wait should not spend a processor on asking.
+	# (never past the deadline by more than a last look: a pause ends there)
 	until "$@" > /dev/null 2>&1; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		nap 0.02
+		left=$(((end - ${EPOCHREALTIME/./}) / 1000))
+		[ "$left" -gt 0 ] || return 1
+		printf -v pause '0.%03d' "$((ms < left ? ms : left))"
+		nap "$pause"
+		ms=$((ms < 80 ? ms * 2 : 160))
 	done
 }
 
