@@ -22,10 +22,13 @@ for variant in "rfc3164:-s 7" "iso:-s 11 --iso" \
 	"$GENLOG" -n 200000 ${variant#*:} -o "$TMP/$name.log" -t "$TMP/$name.truth"
 	"$MXGUARD" parse "${mta[@]}" --stats "$TMP/$name.log" > /dev/null 2> "$TMP/$name.stats"
 	check_eq "$name: lines" "$(jq .lines "$TMP/$name.truth")" "$(stat_of "$TMP/$name.stats" lines)"
-	for type in $(jq -r '.events | keys[]' "$TMP/$name.truth"); do
-		check_eq "$name: $type count" "$(jq ".events.$type" "$TMP/$name.truth")" \
-			"$(stat_of "$TMP/$name.stats" "$type")"
-	done
+	# (the truth's counts in one jq, the stats' in one read: a process per type was most of this test's CPU)
+	declare -A got=()
+	while read -r k v; do [ -n "${got[$k]+x}" ] || got[$k]=$v; done < <(sed -n 's/^ *\([a-z_]*\): \([0-9]*\)$/\1 \2/p' "$TMP/$name.stats")
+	while read -r type want; do
+		check_eq "$name: $type count" "$want" "${got[$type]:-}"
+	done < <(jq -r '.events | to_entries[] | "\(.key) \(.value)"' "$TMP/$name.truth")
+	unset got
 	check_eq "$name: nothing misunderstood" 0 "$(stat_of "$TMP/$name.stats" not_understood)"
 done
 
@@ -33,25 +36,26 @@ done
 attackers() { # NAME [--mta auto]
 	local name=$1 nflood
 	shift
+	# (type and ip of every event in one jq pass; "null" where no ip, as jq -r prints it)
 	"$MXGUARD" parse "$@" "$TMP/$name.log" > "$TMP/$name.jsonl"
-	jq -r 'select(.type == "rcpt_unknown") | .ip' "$TMP/$name.jsonl" | sort -u > "$TMP/$name.dha.got"
+	jq -r '"\(.type) \(.ip)"' "$TMP/$name.jsonl" > "$TMP/$name.ti"
+	awk '$1 == "rcpt_unknown" { print $2 }' "$TMP/$name.ti" | sort -u > "$TMP/$name.dha.got"
 	jq -r '.attackers.dha[]' "$TMP/$name.truth" | sort -u > "$TMP/$name.dha.want"
 	check "$name: every harvester has rcpt_unknown events" \
 		test -z "$(comm -13 "$TMP/$name.dha.got" "$TMP/$name.dha.want")"
 	# Legitimate servers send the odd bounce too; the flooders must be the top senders.
 	jq -r '.attackers.bounce_flood[]' "$TMP/$name.truth" | sort > "$TMP/$name.bounce.want"
 	nflood=$(wc -l < "$TMP/$name.bounce.want")
-	jq -r 'select(.type == "bounce_in") | .ip' "$TMP/$name.jsonl" | sort | uniq -c | sort -rn |
+	awk '$1 == "bounce_in" { print $2 }' "$TMP/$name.ti" | sort | uniq -c | sort -rn |
 		head -n "$nflood" | awk '{print $2}' | sort > "$TMP/$name.bounce.top"
 	check_eq "$name: the top bounce_in senders are the bounce-flood clients" \
 		"$(cat "$TMP/$name.bounce.want")" "$(cat "$TMP/$name.bounce.top")"
-	jq -r 'select(.type == "auth_fail") | .ip' "$TMP/$name.jsonl" | sort -u > "$TMP/$name.auth.got"
+	awk '$1 == "auth_fail" { print $2 }' "$TMP/$name.ti" | sort -u > "$TMP/$name.auth.got"
 	jq -r '.attackers.auth[]' "$TMP/$name.truth" | sort -u > "$TMP/$name.auth.want"
 	check "$name: every password guesser has auth_fail events" \
 		test -z "$(comm -13 "$TMP/$name.auth.got" "$TMP/$name.auth.want")"
 	check_eq "$name: every msg_accepted, bounce_in and rcpt_unknown carries a client address" 0 \
-		"$(jq -r 'select((.type == "msg_accepted" or .type == "bounce_in" or .type == "rcpt_unknown")
-			and .ip == null) | .line' "$TMP/$name.jsonl" | wc -l)"
+		"$(awk '($1 == "msg_accepted" || $1 == "bounce_in" || $1 == "rcpt_unknown") && $2 == "null"' "$TMP/$name.ti" | wc -l)"
 }
 attackers rfc3164
 attackers sendmail --mta auto
