@@ -2029,12 +2029,9 @@ inotify_news(int fd, struct follower *const *src, int nsrc, unsigned char *writt
 
 			if (ev->mask & names)
 				news |= NEWS_NAMES;
-			for (int i = 0; ev->len > 0 && i < nsrc; i++) {
-				const char *path = follow_path(src[i]), *base = strrchr(path, '/');
-
-				if (strcmp(ev->name, base != NULL ? base + 1 : path) == 0)
+			for (int i = 0; ev->len > 0 && i < nsrc; i++)
+				if (strcmp(ev->name, follow_name(src[i])) == 0)
 					ours = written[i] = 1;
-			}
 			if (!ours)
 				news |= NEWS_OTHER;
 			p += sizeof(*ev) + ev->len;

@@ -101,10 +101,14 @@ parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
 		for (int k = 0; k < defs[i].nprograms; k++) {
 			const char *prog = defs[i].programs[k];
 
-			if (strlen(prog) < 3)
+			unsigned slot;
+
+			if (strlen(prog) < 3) {
 				p->all_tags = 1;
-			else
-				p->tag_set[tag_slot(prog) >> 6] |= 1ull << (tag_slot(prog) & 63);
+				continue;
+			}
+			slot = tag_slot(prog);
+			p->tag_set[slot >> 6] |= 1ull << (slot & 63);
 		}
 
 	for (int i = 0; i < n; i++) {
@@ -180,9 +184,12 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 	const char *claimed = NULL;	/* the first parser block that claims the tag, if any */
 	int blocks = p->ncustom;
 
-	if (blocks > 0 && !p->all_tags &&
-	    (h.tag.n < 3 || !(p->tag_set[tag_slot(h.tag.p) >> 6] & (1ull << (tag_slot(h.tag.p) & 63)))))
-		blocks = 0;	/* (no block's program starts so) */
+	if (blocks > 0 && !p->all_tags) {
+		unsigned slot = h.tag.n < 3 ? 0 : tag_slot(h.tag.p);
+
+		if (h.tag.n < 3 || !(p->tag_set[slot >> 6] & (1ull << (slot & 63))))
+			blocks = 0;	/* (no block's program starts so) */
+	}
 	for (int i = 0; i < blocks; i++) {
 		struct custom *c = p->custom[i];
 

@@ -498,6 +498,12 @@ follow_path(const struct follower *f)
 	return f->path;
 }
 
+const char *
+follow_name(const struct follower *f)
+{
+	return f->base;
+}
+
 /* Whether the path's directory changed (a name added, renamed or removed) since it was last scanned. */
 static int
 dir_changed(const struct follower *f)

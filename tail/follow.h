@@ -39,6 +39,8 @@ struct follower *follow_new(const char *path, const struct follow_pos *saved, en
     size_t max_line);
 void follow_free(struct follower *f);
 const char *follow_path(const struct follower *f);
+/* The path's file name (what inotify names in the directory's events). */
+const char *follow_name(const struct follower *f);
 
 typedef void (*follow_line_fn)(void *arg, struct span line);
 
