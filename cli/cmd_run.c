@@ -2799,8 +2799,6 @@ cmd_run(int argc, char **argv)
 		}
 		if (dm.dns != NULL)
 			dns_drain(&dm);	/* answers in, timeouts passed: waiting events judged */
-		if (smap != NULL)
-			smap_serve(smap, pfd + 3, nsm, time(NULL));
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			ssize_t k;
@@ -2888,6 +2886,16 @@ cmd_run(int argc, char **argv)
 			dm.map_next = next < 0 ? time(NULL) + dm.map_delay : next;
 			dm.map_dirty = 0;
 		}
+		/*
+		 * The MTA's lookups are answered last, after the logs were read and
+		 * this tick's decisions committed and put in the map: smtpd logs a
+		 * client's 20th unknown recipient and asks about that client at its
+		 * next RCPT, and both often wake the same poll. Answered first, that
+		 * lookup would say "not found" for a client the line just in has
+		 * condemned.
+		 */
+		if (smap != NULL)
+			smap_serve(smap, pfd + 3, nsm, time(NULL));
 		if (ctls != NULL)
 			ctl_serve(ctls, pfd[1].revents, pfd + 3 + nsm, nct, control_answer, &dm);
 		out_check(&dm);		/* a manual ban is printed there */

@@ -14,6 +14,7 @@ rule "bad-helo" { on rcpt_unknown where helo matches "(?i)^bad" by helo when cou
 rule "bad-sender" { on rcpt_unknown where from == "spam@example.net" by sender when count >= 1 within 1m do discard for 10m }
 table <lim> { 198.51.100.30 }
 rule "msg-limit" { on connect where client in <lim> when count >= 1 within 1m do limit 2 per 1m for 10m }
+rule "strike" { on rcpt_unknown where from == "strike@example.net" by client when count >= 1 within 1m do reject for 10m }
 rule "bad-domain" { on rcpt_unknown where sender_domain == "example.com" by sender_domain when count >= 1 within 1m do defer for 10m }
 rule "sender-limit" { on rcpt_unknown where from == "bulk@example.org" by sender when count >= 1 within 1m do limit 2 per 1m for 10m }
 CONF
@@ -90,6 +91,39 @@ check_eq "sender limit: after 2 messages (from two clients, any case), the sende
 	"DEFER 4.7.1 Rate limit reached (mxguard rule sender-limit: 2 messages per 60 s), try again later" \
 	"$(q sender bulk@example.org)"
 check_eq "... and another sender is not" "(not found)" "$(q sender other@example.org)"
+
+# A lookup that arrives together with the log line that decides it (smtpd logs
+# a client's 20th unknown recipient and asks about it at the next RCPT, on the
+# connection it keeps): answered after that line is read, so with the decision.
+# The daemon is stopped while both are written, so both wake the same poll.
+python3 - "$TMP/map" "$PID" "$TMP/mail.log" > "$TMP/same" 2>&1 << 'PY'
+import os, signal, socket, sys
+path, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(path)
+def ask(key):
+    q = ("client " + key).encode()
+    s.sendall(b"%d:%s," % (len(q), q))
+def answer():
+    b = b""
+    while not b.endswith(b","):
+        b += s.recv(4096)
+    return b.split(b":", 1)[1][:-1].decode()
+ask("198.51.100.77"); print(answer())
+os.kill(pid, signal.SIGSTOP)
+try:
+    with open(log, "a") as f:
+        f.write("Nov 28 10:00:01 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[198.51.100.77]: 550 5.1.1 "
+                "<z@example.org>: Recipient address rejected: User unknown in local recipient table; "
+                "from=<strike@example.net> to=<z@example.org> proto=ESMTP helo=<ok>\n")
+    ask("198.51.100.77")
+finally:
+    os.kill(pid, signal.SIGCONT)
+print(answer())
+PY
+check_eq "a lookup woken with the line that decides it is answered with the decision" \
+	"NOTFOUND |OK REJECT 5.7.1 Rejected by mxguard rule strike" "$(paste -sd'|' "$TMP/same")"
 
 # Bad framing: the client loses its connection; the daemon goes on.
 printf '99999999:client x,' | nc -N -U "$TMP/map" > /dev/null 2>&1
