@@ -20,13 +20,12 @@ mount -t tmpfs -o size=1m tmpfs "$TMP/state" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state2" || exit 77
 mount -t tmpfs -o size=1m tmpfs "$TMP/state3" || exit 77
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 200); do eval "$1" && return 0; nap 0.05; done; return 1; }
 start() {	# LOG STATE: the events file is on the small filesystem too
 	MXG_FW_STATE=$TMP/fw.list "$MXGUARD" run -c samples/mxguard.conf --source "$1" --state-dir "$2" \
 		--events "$2/events.jsonl" --socket "$TMP/s" --firewall "exec:$PWD/samples/fw-helper.sh" \
 		>> "$TMP/dec.jsonl" 2>> "$TMP/run.err" &
 	pid=$!
-	wait_for 'ctl status > /dev/null 2>&1'
+	wait_for 10 eval 'ctl status > /dev/null 2>&1'
 }
 fill() { dd if=/dev/zero of="$1/filler" bs=4k 2> /dev/null; sync; }
 
@@ -34,17 +33,17 @@ fill() { dd if=/dev/zero of="$1/filler" bs=4k 2> /dev/null; sync; }
 start "$TMP/mail.log" "$TMP/state"
 fill "$TMP/state"
 sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail.log"
-wait_for 'grep -q "cannot save state" "$TMP/run.err"' && echo full-reported
-wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
+wait_for 10 eval 'grep -q "cannot save state" "$TMP/run.err"' && echo full-reported
+wait_for 10 eval 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 kill -0 $pid && echo alive-when-full
 grep -c '"rule":"dha"' "$TMP/dec.jsonl" | sed 's/^/decisions-when-full /'
-wait_for 'grep -q "^203.0.113.66/32" "$TMP/fw.list"' && echo enforced-when-full
+wait_for 10 eval 'grep -q "^203.0.113.66/32" "$TMP/fw.list"' && echo enforced-when-full
 ctl decisions | awk '{print "listed-when-full", $1, $3}'
 ctl --json status | grep -o '"state_ok":[a-z]*,"unsaved":[0-9]*' | sed 's/^/status-when-full /'
 sqlite3 "$TMP/state/state.db" "select count(*) from decisions where rule = 'dha'" | sed 's/^/saved-when-full /'
 rm -f "$TMP/state/filler"
 # No new line: the daemon retries by itself.
-wait_for 'grep -q "writable again" "$TMP/run.err"' && echo saved-again
+wait_for 10 eval 'grep -q "writable again" "$TMP/run.err"' && echo saved-again
 grep -c "cannot save state" "$TMP/run.err" | sed 's/^/reported /'
 sqlite3 "$TMP/state/state.db" "select key from decisions where rule = 'dha'" | sed 's/^/saved-after /'
 echo "events-after $(jq -c . "$TMP/state/events.jsonl" | wc -l) of $(sed -n '1,200p' samples/logs/mx1-attacks.log | "$MXGUARD" parse | wc -l)"
@@ -52,7 +51,7 @@ kill $pid; wait $pid; echo "exit1 $?"
 : > "$TMP/fw.list"
 start "$TMP/mail.log" "$TMP/state"
 ctl decisions | awk '{print "listed-after-restart", $1, $3}'
-wait_for '[ -s "$TMP/fw.list" ]'	# the helper is talked to asynchronously
+wait_for 10 eval '[ -s "$TMP/fw.list" ]'	# the helper is talked to asynchronously
 cut -d' ' -f1 "$TMP/fw.list" | sed 's/^/enforced-after-restart /'
 kill $pid; wait $pid; echo "exit2 $?"
 
@@ -61,13 +60,13 @@ kill $pid; wait $pid; echo "exit2 $?"
 start "$TMP/mail2.log" "$TMP/state2"
 fill "$TMP/state2"
 sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail2.log"
-wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
+wait_for 10 eval 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 kill $pid; wait $pid; echo "exit3 $?"
 grep -c "stopping with 1 decision(s) not saved" "$TMP/run.err" | sed 's/^/stop-warned /'
 rm -f "$TMP/state2/filler"
 : > "$TMP/dec.jsonl"
 start "$TMP/mail2.log" "$TMP/state2"
-wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
+wait_for 10 eval 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
 grep -c '"rule":"dha"' "$TMP/dec.jsonl" | sed 's/^/decided-again /'
 ctl decisions | awk '{print "listed-second", $1, $3}'
 kill $pid; wait $pid; echo "exit4 $?"
@@ -77,17 +76,20 @@ kill $pid; wait $pid; echo "exit4 $?"
 start "$TMP/mail3.log" "$TMP/state3"
 fill "$TMP/state3"
 sed -n '1,200p' samples/logs/mx1-attacks.log >> "$TMP/mail3.log"
-wait_for 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
-wait_for 'grep -q "^203.0.113.66/32" "$TMP/fw.list"'
+wait_for 10 eval 'grep -q "\"rule\":\"dha\"" "$TMP/dec.jsonl"'
+wait_for 10 eval 'grep -q "^203.0.113.66/32" "$TMP/fw.list"'
 ctl unban 203.0.113.66 | sed 's/^/unban-when-full /'
-wait_for '! grep -q "^203.0.113.66/32" "$TMP/fw.list"'
+wait_for 10 eval '! grep -q "^203.0.113.66/32" "$TMP/fw.list"'
 grep -c "^203.0.113.66/32" "$TMP/fw.list" | sed 's/^/fw-after-unban /'
 rm -f "$TMP/state3/filler"
-wait_for 'grep -q "writable again" "$TMP/run.err"'
+wait_for 10 eval 'grep -q "writable again" "$TMP/run.err"'
 echo "in-force-after-save $(ctl decisions | wc -l)"
 kill $pid; wait $pid; echo "exit5 $?"
 umount "$TMP/state" "$TMP/state2" "$TMP/state3"
 INNER
+# (the inner shell polls with lib.sh's wait_for and nap, and nap's FIFO)
+export _NAP
+export -f wait_for nap
 TMP=$TMP MXGUARD=$MXGUARD unshare -m bash "$TMP/inner.sh" > "$TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 77 ] && skip_all "cannot mount a tmpfs here"	# (a skip, never a pass)

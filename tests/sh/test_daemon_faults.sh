@@ -11,7 +11,6 @@ touch "$TMP/mail.log"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 300); do eval "$1" && return 0; nap 0.05; done; return 1; }
 # The daemon starts with descriptors 0-2 only, so any other one a child has is one the daemon leaked.
 only_std_fds() {
 	local fd
@@ -36,14 +35,14 @@ stop() {
 
 # 1. A ctl client that sends its request and closes before the answer is written.
 start st1 > /dev/null
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 kill -STOP "$PID"	# the client is gone before the daemon even accepts it
 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1]); s.sendall(b"status\n"); s.close()' "$TMP/s"
 kill -CONT "$PID"
-wait_for '! ls /proc/$PID/fd 2> /dev/null | grep -q . || ctl status > /dev/null 2>&1'
+wait_for 15 eval '! ls /proc/$PID/fd 2> /dev/null | grep -q . || ctl status > /dev/null 2>&1'
 check "a ctl client that leaves early does not kill the daemon (SIGPIPE)" kill -0 "$PID"
 check "and it still answers" ctl status
 stop
@@ -52,7 +51,7 @@ stop
 mkfifo "$TMP/fifo"
 exec 4<> "$TMP/fifo"	# a reader (read-write: the open does not wait for a writer)
 start st2 > "$TMP/fifo"
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 exec 4<&-		# the only reader leaves
 ctl ban 203.0.113.7 > /dev/null
 ctl ban 203.0.113.8 > /dev/null
@@ -63,7 +62,7 @@ stop
 
 # 3. stdout closed (>&-): fd 1 must not become the state database.
 start st3 >&-
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 check_eq "stdout closed: fd 1 is /dev/null, not a file of the daemon" /dev/null "$(readlink "/proc/$PID/fd/1")"
 ctl ban 203.0.113.9 > /dev/null
 check "the daemon lives on" kill -0 "$PID"
@@ -87,7 +86,7 @@ EOF
 chmod +x "$TMP/bin/pfctl"
 echo ok > "$TMP/pf-mode"
 PATH="$TMP/bin:$PATH" start st4 --firewall pf > /dev/null
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 echo fail > "$TMP/pf-mode"
 ctl ban 198.51.100.1 > /dev/null
 nfd0=$(ls "/proc/$PID/fd" | wc -l)
@@ -95,7 +94,7 @@ for i in 2 3 4 5 6; do ctl ban 198.51.100.$i > /dev/null; done
 check_eq "failing pfctl runs leave no descriptor behind in the daemon" "$nfd0" "$(ls "/proc/$PID/fd" | wc -l)"
 check_eq "the six blocks are pending" 6 "$(ctl decisions | grep -c ' pending$')"
 echo ok > "$TMP/pf-mode"
-wait_for '[ "$(ctl decisions | grep -c " pending$")" = 0 ]'
+wait_for 15 eval '[ "$(ctl decisions | grep -c " pending$")" = 0 ]'
 check_eq "once pfctl works, the retry puts all six in, in one batch" \
 	"198.51.100.1/32 198.51.100.2/32 198.51.100.3/32 198.51.100.4/32 198.51.100.5/32 198.51.100.6/32" \
 	"$(grep -- '-T add' "$TMP/calls" | tail -1 | grep -o '198[.0-9]*/32' | sort -V | xargs)"
@@ -132,14 +131,14 @@ for i in $(seq 0 7); do for j in $(seq 1 250); do
 	echo "INSERT INTO decisions (rule, key, action, ts, until, value, level) VALUES ('manual', '198.51.$i.$j', 'block', $now, $((now + 3600)), 0, 0);"
 done; done | { echo "BEGIN;"; cat; echo "COMMIT;"; } | sqlite3 "$TMP/st5/state.db"
 PATH="$TMP/bin5:$PATH" start st5 --firewall ipset > /dev/null
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 check "2000 blocks put back into an ipset that died at once: the daemon lives (SIGPIPE ignored)" kill -0 "$PID"
 check_eq "they are pending" "2000 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
 check_eq "ctl decisions marks each of them pending" 2000 "$(ctl decisions | grep -c ' pending$')"
 echo ok > "$TMP/ipset-mode"
-wait_for '[ -s "$TMP/ipset-lines" ]'
+wait_for 15 eval '[ -s "$TMP/ipset-lines" ]'
 check_eq "when ipset works, one retry puts all 2000 in" 2000 "$(tail -1 "$TMP/ipset-lines")"
-wait_for 'ctl status | grep -q " 0 firewall change(s) pending"'
+wait_for 15 eval 'ctl status | grep -q " 0 firewall change(s) pending"'
 check_eq "nothing is pending then" "0 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
 stop
 finish

@@ -31,7 +31,6 @@ start() {
 }
 stop() { kill "$PID"; wait "$PID"; }
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@" > /dev/null; }
-wait_for() { for _ in $(seq 100); do "$@" && return 0; nap 0.05; done; return 1; }
 
 # Symlinks where the old temporaries were (PATH.mxguard-new, and postmap's PATH.mxguard-new.db), and at the map.
 ln -s "$TMP/victim" "$D/access.cidr.mxguard-new"
@@ -40,7 +39,7 @@ mkdir "$D/.mxguard-access.cidr.Ab12Cd"	# a crash's leftover
 echo x > "$D/.mxguard-access.cidr.Ab12Cd/access.cidr"
 start --map-file "cidr:$D/access.cidr"
 ctl ban 203.0.113.7 for 1h
-check "the cidr map is written" wait_for grep -q '^203.0.113.7/32 REJECT' "$D/access.cidr"
+check "the cidr map is written" wait_for 5 grep -q '^203.0.113.7/32 REJECT' "$D/access.cidr"
 check_eq "a symlink at the map is replaced, not followed (the map is a file now)" "regular file|precious" \
 	"$(stat -c %F "$D/access.cidr")|$(cat "$TMP/victim")"
 check "the stale temporary directory of a crash is swept at start" test ! -e "$D/.mxguard-access.cidr.Ab12Cd"
@@ -50,7 +49,7 @@ stop
 ln -s "$TMP/victim" "$D/access.hash.mxguard-new.db"
 start --map-file "hash:$D/access.hash"
 ctl ban 203.0.113.8 for 1h
-check "the hash map is built" wait_for sh -c "postmap -q 203.0.113.8 hash:$D/access.hash 2> /dev/null | grep -q REJECT"
+check "the hash map is built" wait_for 5 sh -c "postmap -q 203.0.113.8 hash:$D/access.hash 2> /dev/null | grep -q REJECT"
 check_eq "the victim of the planted symlinks is untouched" "precious" "$(cat "$TMP/victim")"
 stop
 

@@ -36,7 +36,6 @@ echo ok > "$TMP/mode"
 touch "$TMP/mail.log" "$TMP/fw.list"
 trap 'kill "$PID" 2> /dev/null; for p in $(cat "$TMP/pids" 2> /dev/null); do kill -9 "$p" 2> /dev/null; done; rm -rf "$TMP"' EXIT
 ctl() { "$MXGUARD" ctl --socket "$TMP/s" "$@"; }
-wait_for() { for _ in $(seq 300); do eval "$1" && return 0; nap 0.05; done; return 1; }
 in_fw() { grep -qx "$1" "$TMP/fw.list"; }
 state_of() { ctl decisions | awk -v k="$1" '$1 == k {print ($NF == "pending") ? "pending" : "in-force"}'; }
 # The daemon starts with descriptors 0-2 only (not what the test's own parents left open), so
@@ -49,28 +48,28 @@ only_std_fds() {
 (only_std_fds "$MXGUARD" run -c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$TMP/st" --socket "$TMP/s" \
 	--events "$TMP/events.jsonl" --firewall "exec:$TMP/helper.sh" > /dev/null 2> "$TMP/run.err") &
 PID=$!
-wait_for 'ctl status > /dev/null 2>&1'
+wait_for 15 eval 'ctl status > /dev/null 2>&1'
 
 ctl ban 203.0.113.1 > /dev/null
-wait_for 'in_fw 203.0.113.1/32'
+wait_for 15 eval 'in_fw 203.0.113.1/32'
 check "a working helper: the block is in force" in_fw 203.0.113.1/32
 
 errors() { grep -c 'appliance unreachable' "$TMP/run.err"; }
 echo error > "$TMP/mode"
 ctl ban 203.0.113.2 > /dev/null
-wait_for '[ "$(errors)" -ge 1 ]'
+wait_for 15 eval '[ "$(errors)" -ge 1 ]'
 check_eq "a helper that answers error: the decision is pending" "pending" "$(state_of 203.0.113.2)"
 check_eq "ctl status counts it" "1 firewall change(s) pending" "$(ctl status | grep -o '[0-9]* firewall change(s) pending')"
 check_eq "ctl --json decisions says so" '"pending":true' "$(ctl --json decisions | grep 203.0.113.2 | grep -o '"pending":[a-z]*')"
 echo ok > "$TMP/mode"
-wait_for 'in_fw 203.0.113.2/32'
+wait_for 15 eval 'in_fw 203.0.113.2/32'
 check "when the helper works again, the retry puts it in force" in_fw 203.0.113.2/32
 check_eq "and it is no longer pending" "in-force" "$(state_of 203.0.113.2)"
 check_eq "the retry is logged" 1 "$(grep -c '1 pending change(s) now in force' "$TMP/run.err")"
 
 echo die-once > "$TMP/mode"
 ctl ban 203.0.113.3 > /dev/null
-wait_for 'in_fw 203.0.113.3/32'
+wait_for 15 eval 'in_fw 203.0.113.3/32'
 check "a helper that dies: it is restarted and the block goes in at once" in_fw 203.0.113.3/32
 check_eq "two helpers so far (the first, the one started after it died)" 2 "$(wc -l < "$TMP/pids")"
 check_eq "the daemon says it restarted it" 1 "$(grep -c 'the helper exited; it is stopped and started again' "$TMP/run.err")"
@@ -87,10 +86,10 @@ check_eq "a hung helper does not stall the daemon (ban + status answered within 
 	"$(((t_ban + t_status) < 1500)) $good"
 echo "  (a ban to a hung helper took $t_ban ms, status then $t_status ms)"
 check_eq "its decision is pending" "pending" "$(state_of 203.0.113.4)"
-wait_for 'grep -q "did not answer in time" "$TMP/run.err"'
+wait_for 15 eval 'grep -q "did not answer in time" "$TMP/run.err"'
 check_eq "the hung helper was killed" 1 "$(grep -c 'did not answer in time' "$TMP/run.err")"
 echo ok > "$TMP/mode"
-wait_for 'in_fw 203.0.113.4/32'
+wait_for 15 eval 'in_fw 203.0.113.4/32'
 check "a new helper puts it in force" in_fw 203.0.113.4/32
 hung=$(sed -n 2p "$TMP/pids")
 check_eq "no hung helper is left behind" gone "$(kill -0 "$hung" 2> /dev/null && echo alive || echo gone)"
@@ -99,15 +98,15 @@ echo garble > "$TMP/mode"
 ctl ban 203.0.113.5 > /dev/null
 check_eq "a helper that garbles its answers: pending, the helper replaced" "pending" "$(state_of 203.0.113.5)"
 echo ok > "$TMP/mode"
-wait_for 'in_fw 203.0.113.5/32'
+wait_for 15 eval 'in_fw 203.0.113.5/32'
 check "then in force" in_fw 203.0.113.5/32
 
 echo error > "$TMP/mode"
 before=$(errors)
 ctl unban 203.0.113.1 > /dev/null
-wait_for '[ "$(errors)" -gt "$before" ]'
+wait_for 15 eval '[ "$(errors)" -gt "$before" ]'
 echo ok > "$TMP/mode"
-wait_for '! in_fw 203.0.113.1/32'
+wait_for 15 eval '! in_fw 203.0.113.1/32'
 check_eq "a failed release is retried too" "" "$(grep -x 203.0.113.1/32 "$TMP/fw.list")"
 
 for f in "$TMP"/fds.*; do
