@@ -90,8 +90,9 @@ if unshare -m true 2> /dev/null; then
 	check "... with a warning at the setting's position" \
 		grep -q "sl.conf:$(grep -c '' samples/mxguard.conf | awk '{print $1 + 1}'):1: warning: set log syslog: no syslog socket at /dev/log" "$TMP/sl.err"
 	touch "$TMP/sl.log"
-	nolog "$MXGUARD" run -c "$TMP/sl.conf" --source "$TMP/sl.log" --state-dir "$TMP/slst" \
-		--socket "$TMP/sl.sock" > /dev/null 2> "$TMP/slrun.err" &
+	# (not through the function: $! must be the daemon itself - unshare and sh exec it - for the kill below)
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh "$MXGUARD" run -c "$TMP/sl.conf" \
+		--source "$TMP/sl.log" --state-dir "$TMP/slst" --socket "$TMP/sl.sock" > /dev/null 2> "$TMP/slrun.err" &
 	slpid=$!
 	wait_for 20 grep -q "run: following 1 log" "$TMP/slrun.err"
 	check "run says so, and its messages stay on stderr" grep -q "run: set log syslog: no syslog socket at /dev/log" "$TMP/slrun.err"

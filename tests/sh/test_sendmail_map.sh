@@ -94,13 +94,14 @@ chmod 755 "$TMP"	# the worker (nobody) goes through it to its directories
 U=$TMP/u
 mkdir -p "$U/maps" "$U/st" "$U/run"
 chown nobody: "$U/maps" "$U/st" "$U/run"
+# (exec: started in the background, $! is the daemon itself, which the test kills at its end)
 ustart() {
-	PATH="$TMP/bin:$PATH" MXGUARD_SENDMAIL_CF="${MR_DIR[sendmail]}/etc/sendmail.cf" "$MXGUARD" run \
+	PATH="$TMP/bin:$PATH" MXGUARD_SENDMAIL_CF="${MR_DIR[sendmail]}/etc/sendmail.cf" exec "$MXGUARD" run \
 		-c samples/mxguard.conf --source "$TMP/mail.log" --state-dir "$U/st" --socket "$U/run/s" --user nobody \
 		--map-file "sendmail:$U/maps/access"
 }
 rc=0
-ustart > /dev/null 2> "$TMP/user.err" || rc=$?
+(ustart) > /dev/null 2> "$TMP/user.err" || rc=$?
 check_eq "--user nobody, and Sendmail's TrustedUser is not nobody: refused (78, EX_CONFIG)" 78 "$rc"
 check "... saying why, and what to add to sendmail.mc" \
 	grep -q "neither root nor its TrustedUser owns.*confTRUSTED_USER', \`nobody')dnl to sendmail.mc" "$TMP/user.err"
