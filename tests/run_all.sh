@@ -189,12 +189,14 @@ started=0
 t_shell=${EPOCHREALTIME/./}
 # leftovers NAME: what the test NAME started and left running when it ended
 # (a daemon its kill missed, a helper it forgot): every process it starts
-# carries MXG_TEST_NAME=NAME in its environment. Given 2 s to go; then each
-# is a FAIL line of the test's, and killed, so it cannot load the tests after.
+# carries MXG_TEST_NAME=RUNNER:NAME in its environment (RUNNER: this
+# script's pid, since make check-san's half runs the same tests beside this
+# one). Given 2 s to go; then each is a FAIL line of the test's, and killed,
+# so it cannot load the tests after.
 leftovers() {
 	local pids p
 	for _ in $(seq 10); do
-		pids=$(grep -lsxaz "MXG_TEST_NAME=$1" /proc/[0-9]*/environ | cut -d/ -f3)
+		pids=$(grep -lsxaz "MXG_TEST_NAME=$$:$1" /proc/[0-9]*/environ | cut -d/ -f3)
 		[ -n "$pids" ] || return 0
 		sleep 0.2
 	done
@@ -206,7 +208,7 @@ leftovers() {
 start_shell() {
 	local t=${shell_tests[$started]} name
 	name=$(basename "$t" .sh)
-	( t0=${EPOCHREALTIME/./}; MXG_TEST_NAME=$name bash "$t" > "$tmp/sh.$name.out" 2>&1; rc=$?; times > "$tmp/sh.$name.cpu"
+	( t0=${EPOCHREALTIME/./}; MXG_TEST_NAME=$$:$name bash "$t" > "$tmp/sh.$name.out" 2>&1; rc=$?; times > "$tmp/sh.$name.cpu"
 	  leftovers "$name" >> "$tmp/sh.$name.out"
 	  echo "$rc $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/sh.$name.rc" ) &
 	shell_pids[$started]=$!
