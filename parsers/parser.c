@@ -90,6 +90,23 @@ tag_slot(const char *b)
 	return ((unsigned char)b[0] * 961u + (unsigned char)b[1] * 31u + (unsigned char)b[2]) & 255u;
 }
 
+/* The set of the blocks' programs by their first three bytes: one bit a slot. */
+static void
+tag_add(uint64_t *set, const char *b)
+{
+	unsigned s = tag_slot(b);
+
+	set[s >> 6] |= 1ull << (s & 63);
+}
+
+static int
+tag_in(const uint64_t *set, const char *b)
+{
+	unsigned s = tag_slot(b);
+
+	return (int)(set[s >> 6] >> (s & 63) & 1);
+}
+
 void
 parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
 {
@@ -101,14 +118,10 @@ parser_set_custom(struct parser *p, const struct custom_def *defs, int n)
 		for (int k = 0; k < defs[i].nprograms; k++) {
 			const char *prog = defs[i].programs[k];
 
-			unsigned slot;
-
-			if (strlen(prog) < 3) {
+			if (strlen(prog) < 3)
 				p->all_tags = 1;
-				continue;
-			}
-			slot = tag_slot(prog);
-			p->tag_set[slot >> 6] |= 1ull << (slot & 63);
+			else
+				tag_add(p->tag_set, prog);
 		}
 
 	for (int i = 0; i < n; i++) {
@@ -184,12 +197,8 @@ parser_line(struct parser *p, const char *line, size_t n, uint64_t lineno, struc
 	const char *claimed = NULL;	/* the first parser block that claims the tag, if any */
 	int blocks = p->ncustom;
 
-	if (blocks > 0 && !p->all_tags) {
-		unsigned slot = h.tag.n < 3 ? 0 : tag_slot(h.tag.p);
-
-		if (h.tag.n < 3 || !(p->tag_set[slot >> 6] & (1ull << (slot & 63))))
-			blocks = 0;	/* (no block's program starts so) */
-	}
+	if (blocks > 0 && !p->all_tags && (h.tag.n < 3 || !tag_in(p->tag_set, h.tag.p)))
+		blocks = 0;	/* (no block's program starts so) */
 	for (int i = 0; i < blocks; i++) {
 		struct custom *c = p->custom[i];
 
