@@ -7,6 +7,15 @@
  * section, where an NXDOMAIN reply has nothing, and RFC 2308 puts the SOA
  * in the authority section; its TTL there is min(the SOA record's TTL,
  * the SOA's MINIMUM field), the last 32 bits of its data.
+ *
+ * A packet is read only if it is a reply (its QR bit set). c-ares 1.18
+ * matches a packet to its query by ID and question alone, so our own
+ * question, come back, passes for an answer: NOERROR without records,
+ * "not listed". That happens when the zone's server is on this host and
+ * gone: the kernel may give a new socket of c-ares's the server's free port
+ * as its own, and a UDP socket connected to its own address receives what
+ * it sends (seen in tests/sh/test_dnszone.sh, rbldnsd killed mid-storm:
+ * 64 lookups "not listed", one window of questions).
  */
 #include "dnsreply.h"
 
@@ -141,6 +150,10 @@ void
 dnsreply_read(int status, const unsigned char *abuf, int alen, struct dnsreply *r)
 {
 	*r = (struct dnsreply){ .kind = DNSREPLY_ERROR };
+	if (abuf != NULL && alen > 2 && (abuf[2] & 0x80) == 0) {
+		r->kind = DNSREPLY_NOT_REPLY;
+		return;
+	}
 	switch (status) {
 	case ARES_SUCCESS:
 		if (abuf == NULL)

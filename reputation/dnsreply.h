@@ -21,6 +21,7 @@ enum dnsreply_kind {
 	DNSREPLY_REFUSED,	/* rcode REFUSED */
 	DNSREPLY_DENIED,	/* an A in 127.255.255.0/24: the DNSBL refuses to answer us */
 	DNSREPLY_OUTSIDE,	/* only A records outside 127.0.0.0/8 (a resolver rewriting NXDOMAIN?) */
+	DNSREPLY_NOT_REPLY,	/* a packet without the QR bit: a question (our own, come back), never an answer */
 	DNSREPLY_ERROR,		/* anything else: FORMERR, NOTIMP, a malformed reply, a socket error */
 };
 

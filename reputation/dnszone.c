@@ -247,6 +247,7 @@ count(struct dnsrep *d, enum dnsreply_kind k)
 		d->st.refused++;
 		break;
 	case DNSREPLY_OUTSIDE:
+	case DNSREPLY_NOT_REPLY:
 	case DNSREPLY_ERROR:
 		d->st.errors++;
 		break;
@@ -296,6 +297,10 @@ warn_once(struct zone *z, const struct dnsreply *r, int status)
 		dotted(r->a, a);
 		log_warnx("zone %s: %s answered, outside 127.0.0.0/8 (a resolver that rewrites answers?): "
 		    "such answers count as unknown", name, a);
+		break;
+	case DNSREPLY_NOT_REPLY:
+		log_warnx("zone %s: a question, not an answer, came from %s (our own sent back, as when the server "
+		    "is gone and a socket of ours got its port): such packets count as unknown", name, where);
 		break;
 	case DNSREPLY_ERROR:
 		log_warnx("zone %s: %s (%s): such answers count as unknown", name, ares_strerror(status), where);

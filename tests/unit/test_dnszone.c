@@ -393,6 +393,39 @@ test_reply_unknown(void **state)
 	assert_int_equal(read_reply(ARES_SUCCESS, &p).kind, DNSREPLY_ERROR);
 }
 
+/*
+ * A question is never an answer: our own query, come back (a socket of
+ * c-ares's connected to itself when the local server is gone), is NOERROR
+ * without records for c-ares 1.18, and must not read as "not listed".
+ */
+static void
+test_reply_question(void **state)
+{
+	static const int statuses[] = { ARES_SUCCESS, ARES_ENODATA, ARES_ENOTFOUND };
+	struct pkt p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct dnsreply r;
+
+		reply(&p, 0, 0, 0);
+		p.b[2] = 0x01;	/* the query's flags: RD only, QR clear */
+		p.b[3] = 0x00;
+		r = read_reply(statuses[i], &p);
+		assert_int_equal(r.kind, DNSREPLY_NOT_REPLY);
+		assert_false(dnsreply_usable(r.kind));
+		assert_int_equal(r.ttl, 0);
+		/* the same with an A record in it: still a question */
+		reply(&p, 0, 1, 0);
+		rr_a(&p, 900, "127.0.0.2");
+		p.b[2] &= 0x7f;
+		assert_int_equal(read_reply(statuses[i], &p).kind, DNSREPLY_NOT_REPLY);
+		/* with QR set, the same bytes are the answer they say */
+		p.b[2] |= 0x80;
+		assert_int_equal(read_reply(ARES_SUCCESS, &p).kind, DNSREPLY_LISTED);
+	}
+}
+
 static void
 test_reply_ttl(void **state)
 {
@@ -812,6 +845,7 @@ main(void)
 		cmocka_unit_test(test_reply_listed),
 		cmocka_unit_test(test_reply_not_listed),
 		cmocka_unit_test(test_reply_unknown),
+		cmocka_unit_test(test_reply_question),
 		cmocka_unit_test(test_reply_ttl),
 		cmocka_unit_test(test_reply_malformed),
 		cmocka_unit_test_teardown(test_cache_get_put, free_cache),
