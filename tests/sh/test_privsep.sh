@@ -150,14 +150,22 @@ read_at_least() { [ "$(ctl --json status | python3 -c 'import json,sys; print(js
 dha 1 12
 wait_for 20 read_at_least 12
 check_eq "the worker read the first 12 lines of the flood" 0 $?
-kill -9 "$W"
-new_worker() { W2=$(pgrep -P "$P") && [ -n "$W2" ] && [ "$W2" != "$W" ] && [ -e "$D/run/s" ] && ctl status; }
-wait_for 30 new_worker
-check_eq "the privileged part started a new worker after kill -9" 0 $?
-W2=$(pgrep -P "$P")
-check "it said so" grep -q "killed by signal 9; starting it again" "$TMP/err"
-check_eq "the new worker runs as nobody too, without capabilities" "$(id -u nobody) 0000000000000000 1" \
-	"$(field "$W2" Uid | awk '{print $2}') $(field "$W2" CapEff) $(field "$W2" NoNewPrivs)"
+if [ -n "${VALGRIND:-}" ]; then
+	# The privileged part starts a new worker by running /proc/self/exe, which under valgrind is
+	# valgrind's own program, not mxguard; the flood goes on with the first worker.
+	skip "the privileged part starts a new worker after kill -9" \
+		"under valgrind /proc/self/exe is valgrind itself (the worker is not killed in this run)"
+	W2=$W
+else
+	kill -9 "$W"
+	new_worker() { W2=$(pgrep -P "$P") && [ -n "$W2" ] && [ "$W2" != "$W" ] && [ -e "$D/run/s" ] && ctl status; }
+	wait_for 30 new_worker
+	check_eq "the privileged part started a new worker after kill -9" 0 $?
+	W2=$(pgrep -P "$P")
+	check "it said so" grep -q "killed by signal 9; starting it again" "$TMP/err"
+	check_eq "the new worker runs as nobody too, without capabilities" "$(id -u nobody) 0000000000000000 1" \
+		"$(field "$W2" Uid | awk '{print $2}') $(field "$W2" CapEff) $(field "$W2" NoNewPrivs)"
+fi
 check "the manual ban stayed in the firewall meanwhile" inset 203.0.113.9
 dha 13 22
 wait_for 20 grep -q '"rule":"dha".*"key":"198.51.100.2"' "$TMP/dec"
