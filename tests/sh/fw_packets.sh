@@ -234,7 +234,10 @@ counted() {
 # it sees the client's: on a loaded machine that can come late, and they would still count against the cap).
 opened() {
 	wait_for 5 eval "[ \"\$(counted $1)\" = 0 ]"
-	echo "tracked and not closed before the first: $(counted "$1")" > "$TMP/opened.why"
+	{
+		echo "tracked from $1 and not closed before the first: $(counted "$1")"
+		ip netns exec "$SRV" grep " src=$1 " /proc/net/nf_conntrack | grep -v ' TIME_WAIT \| CLOSE '
+	} > "$TMP/opened.why"
 	ip netns exec "$CLI" python3 - "$1" "$2" 2>> "$TMP/opened.why" <<'EOF'
 import socket, sys, time
 src, n = sys.argv[1], int(sys.argv[2])

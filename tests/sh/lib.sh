@@ -18,10 +18,15 @@ nap() { read -r -t "$1" _ <> "$_NAP" || :; }
 _failures=0
 
 pass() { echo "ok $1"; }
+# failt NAME [DETAIL...]: every line of every detail indented (run_all.sh keeps only
+# the lines that are indented, after the ok/FAIL/skip ones)
 failt() {
+	local l x
 	echo "FAIL $1"
 	shift
-	for l in "$@"; do echo "  $l"; done
+	for l in "$@"; do
+		while IFS= read -r x; do echo "  $x"; done <<< "$l"
+	done
 	_failures=$((_failures + 1))
 }
 
