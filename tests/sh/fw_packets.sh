@@ -97,20 +97,32 @@ rule "cap-test" {
     do limit 2 connections for 10m
 }
 CONF
-	# a service that keeps every connection open (until the client closes it)
+	# a service that keeps every connection open (until the client closes it). Its accept never blocks:
+	# a connection that goes from the queue between select and accept would otherwise stop the loop
+	# until the next one came, and the connections whose clients had closed would stay half open,
+	# still counted against the cap
 	ip netns exec "$SRV" python3 -c '
 import select, socket
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.51.100.1", 3535))
 s.listen(64)
+s.setblocking(False)
 held = []
 while True:
     r, _, _ = select.select([s] + held, [], [])
     for c in r:
         if c is s:
-            held.append(s.accept()[0])
-        elif not c.recv(1):
+            try:
+                held.append(s.accept()[0])
+            except OSError:
+                pass
+            continue
+        try:
+            more = c.recv(1)
+        except OSError:
+            more = b""
+        if not more:
             held.remove(c)
             c.close()
 ' > /dev/null 2>&1 &
