@@ -50,11 +50,12 @@ struct ipset {
 /*
  * iptables -w OP CHAIN [-p tcp -m multiport --dports PORTS] -m set --match-set SET src -j DROP,
  * or for a cap of N (dports NULL):
- * iptables -w OP CHAIN -p tcp -m state --state NEW -m set --match-set SET src
+ * iptables -w OP CHAIN -p tcp --syn -m state --state NEW -m set --match-set SET src
  *     -m connlimit --connlimit-above N --connlimit-mask 32|128 --connlimit-saddr -j REJECT --reject-with tcp-reset
  */
 static int
-scoped_rule(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int quiet)
+scoped_rule_as(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int syn,
+    int quiet)
 {
 	char *argv[40], above[16];
 	int k = 0;
@@ -73,6 +74,9 @@ scoped_rule(int fam, const char *op, const char *chain, const char *set, const c
 		argv[k++] = "--dports";
 		argv[k++] = (char *)dports;
 	}
+	if (cap > 0 && syn)
+		/* SYNs only: conntrack takes a packet it has no entry for as new (fw_iptables.c, add_syn_only) */
+		argv[k++] = "--syn";
 	if (cap > 0) {
 		argv[k++] = "-m";
 		argv[k++] = "state";
@@ -106,6 +110,12 @@ scoped_rule(int fam, const char *op, const char *chain, const char *set, const c
 }
 
 static int
+scoped_rule(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int quiet)
+{
+	return scoped_rule_as(fam, op, chain, set, dports, cap, 1, quiet);
+}
+
+static int
 rule(int fam, const char *op, const char *chain, const char *set, int quiet)
 {
 	return scoped_rule(fam, op, chain, set, NULL, 0, quiet);
@@ -122,6 +132,9 @@ extra_rules(const struct ipset *s, const struct ipsets *sets, const char *dports
 			if (scoped_rule(i, "-C", chain, sets->name[i], dports, cap, 1) < 0 &&
 			    scoped_rule(i, "-I", chain, sets->name[i], dports, cap, 0) < 0)
 				return -1;
+			/* a cap's rule as versions before 2026-12-08 wrote it (without --syn): replaced */
+			while (cap > 0 && scoped_rule_as(i, "-D", chain, sets->name[i], dports, cap, 0, 1) == 0)
+				;
 		}
 	return 0;
 }

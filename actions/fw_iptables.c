@@ -34,6 +34,7 @@
 #include <linux/netfilter/xt_hashlimit.h>
 #include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_set.h>
+#include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
@@ -200,6 +201,26 @@ add_new_only(unsigned char *buf, size_t *off)
 	ct->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_NEW);
 }
 
+/*
+ * TCP SYNs only (`-p tcp --syn`: SYN set; FIN, RST, ACK clear). A cap counts
+ * the connections conntrack tracks, and conntrack takes any packet it has no
+ * entry for as a new connection (picked up mid-stream): without this, the
+ * next packet of a connection open before conntrack ran here (the cap's own
+ * rule may be the first to need it), or a closed one's last ACK, would be
+ * counted, or refused with a reset.
+ */
+static void
+add_syn_only(const struct family *f, unsigned char *buf, size_t *off)
+{
+	struct xt_tcp *t;
+
+	set_tcp(f, buf);
+	t = add_match(buf, off, "tcp", 0, sizeof(*t));
+	t->spts[1] = t->dpts[1] = 0xffff;
+	t->flg_mask = 0x17;	/* FIN SYN RST ACK */
+	t->flg_cmp = 0x02;	/* SYN */
+}
+
 /* TCP to these ports (the entry's, at most FW_PORTS_MAX, below multiport's 15). */
 static void
 add_ports(const struct family *f, unsigned char *buf, size_t *off, const struct fw_entry *e)
@@ -257,8 +278,8 @@ build_rule(const struct family *f, const struct ipt *s, const struct fw_entry *e
 		if (e->kind == FW_LIMIT && e->limit_per == 0) {
 			struct xt_connlimit_info *cl;
 
-			/* New connections only: those open before the cap go on. */
-			set_tcp(f, buf);
+			/* New connections only (their SYN): those open before the cap go on. */
+			add_syn_only(f, buf, &off);
 			add_new_only(buf, &off);
 			cl = add_match(buf, &off, "connlimit", 1, sizeof(*cl));
 			memset(&cl->mask, 0xff, f->af == 4 ? 4 : 16);	/* counted per address */

@@ -124,8 +124,10 @@ put_cap(struct nft *n, uint32_t cap)
 		putf(n, "add set inet %s c%d_%u { type %s; flags interval, timeout; }\n", n->opt.name, fam, cap, type);
 		putf(n, "add set inet %s cm%d_%u { type %s; size 1048576; flags dynamic; }\n", n->opt.name, fam, cap,
 		    type);
-		putf(n, "add rule inet %s clients %s saddr @c%d_%u ct state new add @cm%d_%u { %s saddr ct count over %u } "
-		    "reject with tcp reset\n", n->opt.name, ip, fam, cap, fam, cap, ip, cap);
+		/* SYNs only: conntrack takes a packet it has no entry for as new (fw_iptables.c, add_syn_only) */
+		putf(n, "add rule inet %s clients %s saddr @c%d_%u tcp flags & (fin | syn | rst | ack) == syn "
+		    "ct state new add @cm%d_%u { %s saddr ct count over %u } reject with tcp reset\n",
+		    n->opt.name, ip, fam, cap, fam, cap, ip, cap);
 	}
 }
 
