@@ -49,12 +49,12 @@ struct ipset {
 
 /*
  * iptables -w OP CHAIN [-p tcp -m multiport --dports PORTS] -m set --match-set SET src -j DROP,
- * or for a cap of N (dports NULL):
+ * or for a cap of N (dports NULL; --syn unless syn is 0, the form before 2026-12-08):
  * iptables -w OP CHAIN -p tcp --syn -m state --state NEW -m set --match-set SET src
  *     -m connlimit --connlimit-above N --connlimit-mask 32|128 --connlimit-saddr -j REJECT --reject-with tcp-reset
  */
 static int
-scoped_rule_as(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int syn,
+scoped_rule(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int syn,
     int quiet)
 {
 	char *argv[40], above[16];
@@ -110,15 +110,9 @@ scoped_rule_as(int fam, const char *op, const char *chain, const char *set, cons
 }
 
 static int
-scoped_rule(int fam, const char *op, const char *chain, const char *set, const char *dports, uint32_t cap, int quiet)
-{
-	return scoped_rule_as(fam, op, chain, set, dports, cap, 1, quiet);
-}
-
-static int
 rule(int fam, const char *op, const char *chain, const char *set, int quiet)
 {
-	return scoped_rule(fam, op, chain, set, NULL, 0, quiet);
+	return scoped_rule(fam, op, chain, set, NULL, 0, 0, quiet);
 }
 
 /* The rules of a scope or cap's sets, in each family's INPUT (and FORWARD): added if missing. */
@@ -129,11 +123,11 @@ extra_rules(const struct ipset *s, const struct ipsets *sets, const char *dports
 		for (int fwd = 0; fwd <= s->opt.forward; fwd++) {
 			const char *chain = fwd ? "FORWARD" : "INPUT";
 
-			if (scoped_rule(i, "-C", chain, sets->name[i], dports, cap, 1) < 0 &&
-			    scoped_rule(i, "-I", chain, sets->name[i], dports, cap, 0) < 0)
+			if (scoped_rule(i, "-C", chain, sets->name[i], dports, cap, 1, 1) < 0 &&
+			    scoped_rule(i, "-I", chain, sets->name[i], dports, cap, 1, 0) < 0)
 				return -1;
 			/* a cap's rule as versions before 2026-12-08 wrote it (without --syn): replaced */
-			while (cap > 0 && scoped_rule_as(i, "-D", chain, sets->name[i], dports, cap, 0, 1) == 0)
+			while (cap > 0 && scoped_rule(i, "-D", chain, sets->name[i], dports, cap, 0, 1) == 0)
 				;
 		}
 	return 0;

@@ -43,12 +43,12 @@ ip -n "$CLI" -6 addr add 2001:db8:1::5/64 dev "vc$$" nodad
 for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
 ip -n "$SRV" link set "vs$$" up
 ip -n "$CLI" link set "vc$$" up
-# Connection tracking on in the server's namespace from the start, as on most servers. A cap
-# ('limit N connections') counts tracked connections; were the cap's own rule the first to need
-# conntrack here, the last packets of connections closed just before it (the checks' own: a
-# final ACK) would be picked up mid-stream as new connections and counted against the cap for
-# minutes (the CI of 05132ba and 7fed153: 1 of 4 let through, a connection "open" for 30 s).
-# A table of the test's own with a rule nothing jumps to: in the baseline below too.
+# Connection tracking on in the server's namespace from the start, as on most servers, so that
+# the cap checks below count exactly the connections they make: were the cap's own rule the first
+# to need conntrack here, connections closing just before it would be picked up mid-stream (the
+# CI of 05132ba and 7fed153, before caps counted SYNs only; that case is checked on its own below,
+# with conntrack's table flushed). A table of the test's own with a rule nothing jumps to: in the
+# baseline below too.
 ip netns exec "$SRV" nft -f - <<'EOF'
 table ip mxgtest_ct {
 	chain c {
@@ -111,10 +111,9 @@ rule "cap-test" {
     do limit 2 connections for 10m
 }
 CONF
-	# a service that keeps every connection open (until the client closes it). Its accept never blocks:
-	# a connection that goes from the queue between select and accept would otherwise stop the loop
-	# until the next one came, and the connections whose clients had closed would stay half open,
-	# still counted against the cap
+	# a service that keeps every connection open (until the client closes it). Its accept never blocks
+	# and a reset connection does not end it: a stalled or dead holder would leave the connections
+	# whose clients had closed half open, still counted against the cap
 	ip netns exec "$SRV" python3 -c '
 import select, socket
 s = socket.socket()
@@ -250,10 +249,12 @@ fi
 # 'limit N connections': the N+1th connection open at once is refused, not the Nth; a closed one frees a place.
 # counted SRC: the TCP connections from SRC that the kernel may still count against its cap (connlimit counts
 # every tracked connection from the address not yet closed on both sides: not TIME_WAIT, not CLOSE)
-counted() {
+# (tracked SRC lists them, as /proc/net/nf_conntrack has them)
+tracked() {
 	ip netns exec "$SRV" cat /proc/net/nf_conntrack 2> /dev/null |
-		grep "^ipv4 .* tcp .* src=$1 dst=" | grep -vc ' TIME_WAIT \| CLOSE '
+		grep "^ipv4 .* tcp .* src=$1 dst=" | grep -v ' TIME_WAIT \| CLOSE '
 }
+counted() { tracked "$1" | wc -l; }
 # opened SRC N: open N connections from SRC to the holding service at once, say how many got through, and
 # whether one more got through after the first was closed; what each attempt met goes to $TMP/opened.why.
 # It starts once the connections of an earlier call are closed on both sides (the server closes its end when
@@ -262,7 +263,7 @@ opened() {
 	wait_for 5 eval "[ \"\$(counted $1)\" = 0 ]"
 	{
 		echo "tracked from $1 and not closed before the first: $(counted "$1")"
-		ip netns exec "$SRV" grep " src=$1 " /proc/net/nf_conntrack | grep -v ' TIME_WAIT \| CLOSE '
+		tracked "$1"
 	} > "$TMP/opened.why"
 	ip netns exec "$CLI" python3 - "$1" "$2" 2>> "$TMP/opened.why" <<'EOF'
 import socket, sys, time
@@ -308,7 +309,7 @@ check_opened() {
 	else
 		failt "$1" "expected: $2" "actual:   $got" "$(cat "$TMP/opened.why")" "tracked now:" \
 			"$(ip netns exec "$SRV" grep " src=$3 " /proc/net/nf_conntrack 2>&1 | head -20)" \
-			"$(ip netns exec "$SRV" iptables -S INPUT 2>&1)"
+			"the firewall:" "$(fwstate 2>&1)"
 	fi
 }
 if [ "${CONNS:-0}" = 1 ]; then
