@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/outbuf.h"
 #include "../reports/reporter.h"
+#include "../reports/split.h"
 #include "../rules/engine.h"
 #include "../reputation/rep.h"
 #include "commands.h"
@@ -21,7 +22,7 @@
 
 struct report_run {
 	struct engine *eng;
-	struct reporter *rep;
+	struct split *rep;		/* the reporter, here or in a process of its own */
 	struct parser *p;
 	uint64_t lines_seen;
 	uint64_t decisions;
@@ -33,7 +34,7 @@ on_decision(void *arg, const struct decision *d)
 	struct report_run *rr = arg;
 
 	rr->decisions++;
-	reporter_decision(rr->rep, d);
+	split_decision(rr->rep, d);
 }
 
 static void
@@ -43,11 +44,35 @@ on_event(void *arg, struct event *ev, const char *file)
 	uint64_t lines = parser_lines(rr->p);
 
 	(void)file;
-	reporter_event(rr->rep, ev);
+	split_event(rr->rep, ev);
 	/* the lines read up to this event count in its minute (after it: its minute is set up) */
-	reporter_lines(rr->rep, lines - rr->lines_seen);
+	split_lines(rr->rep, lines - rr->lines_seen);
 	rr->lines_seen = lines;
 	engine_event(rr->eng, ev, on_decision, rr);
+}
+
+struct finish_args {
+	const struct config *conf;
+	int text;
+};
+
+/* The end, on the reporter's side: the last files and the pictures, and the --text summary. */
+static int
+finish(struct reporter *r, void *arg)
+{
+	const struct finish_args *fa = arg;
+	int rc = reporter_finish(r) < 0 ? EX_IOERR : 0;
+
+	if (fa->text) {
+		struct outbuf ob;
+
+		ob_init(&ob, STDOUT_FILENO, 64 * 1024);
+		summary_text(reporter_total(r), fa->conf, &ob);
+		if (ob_flush(&ob) < 0 && rc == 0)
+			rc = EX_IOERR;
+		ob_free(&ob);
+	}
+	return rc;
 }
 
 static void
@@ -89,6 +114,8 @@ cmd_report(int argc, char **argv)
 	struct input_totals tot = { 0 };
 	struct reporter_opts ro = { 0 };
 	struct report_run rr = { 0 };
+	struct finish_args fa;
+	struct reporter *rep;
 	struct config *conf;
 	const char *conffile = NULL;
 	char host[256], err[600];
@@ -153,34 +180,27 @@ cmd_report(int argc, char **argv)
 		    "ask DNS zones): those conditions see nothing listed", conffile);
 	ro.rrdcached = conf->rrdcached;
 	ro.total = text;	/* (set rrdcached: the updates go through it, as the daemon's) */
-	if ((rr.rep = reporter_new(&ro, conf, err, sizeof(err))) == NULL) {
+	if ((rep = reporter_new(&ro, conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mxguard report: %s\n", err);
 		conf_free(conf);
 		return EX_CANTCREAT;
 	}
+	fa.conf = conf;
+	fa.text = text;
+	rr.rep = split_start(rep, finish, &fa);
 	rr.eng = engine_new(conf);
 	io.parser.custom = conf->parsers;
 	io.parser.ncustom = conf->nparsers;
 	rr.p = parser_new(&io.parser);
 	input_order(argv + optind, argc - optind, io.parser.year, io.max_line, "report");
 	rc = read_events(rr.p, argv + optind, argc - optind, io.max_line, on_event, &rr, &tot);
-	reporter_lines(rr.rep, parser_stats(rr.p)->lines - rr.lines_seen);
-	if (reporter_finish(rr.rep) < 0 && rc == 0)
-		rc = EX_IOERR;
-	if (text) {
-		struct outbuf ob;
-
-		ob_init(&ob, STDOUT_FILENO, 64 * 1024);
-		summary_text(reporter_total(rr.rep), conf, &ob);
-		if (ob_flush(&ob) < 0 && rc == 0)
-			rc = EX_IOERR;
-		ob_free(&ob);
-	}
+	split_lines(rr.rep, parser_stats(rr.p)->lines - rr.lines_seen);
+	if ((k = split_finish(rr.rep)) != 0 && rc == 0)
+		rc = k;
 	fprintf(stderr, "mxguard report: %llu lines, %llu decisions; open %s/index.html\n",
 	    (unsigned long long)parser_stats(rr.p)->lines, (unsigned long long)rr.decisions, ro.dir);
 	parser_free(rr.p);
 	engine_free(rr.eng);
-	reporter_free(rr.rep);
 	conf_free(conf);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,44 @@ nth_by_cost(int i)
 	return (i % GRAPH_KINDS) * GRAPH_PERIODS + i / GRAPH_KINDS;	/* the days, then the weeks, ... */
 }
 
+/*
+ * Set once the fonts and the renderer's caches are in this process (a
+ * picture was drawn, or graphs_warm ran): a process that has them draws
+ * no first picture alone before forking.
+ */
+static int warm;
+
+void
+graphs_warm(void)
+{
+	char err[300];
+	const struct rrdlib *rl = rrdlib(err, sizeof(err));
+	/* what a real picture's text needs: a title, a legend line, the axes' labels */
+	char *argv[] = { "graph", "/dev/null", "--imgformat", "PNG", "--width", "60", "--height", "20",
+		"--title", "warm", "--vertical-label", "per minute", "--start", "1700000000", "--end", "1700086400",
+		"HRULE:1#000000:warm  ", "COMMENT:avg 1.0 max 1 last 1\\l" };
+	rrd_info_t *info;
+
+	if (rl == NULL)
+		return;		/* (the real pictures say why) */
+	info = rl->graph_v((int)(sizeof(argv) / sizeof(argv[0])), argv);
+	if (info != NULL) {
+		rl->info_free(info);
+		__atomic_store_n(&warm, 1, __ATOMIC_RELEASE);
+	}
+	rl->clear_error();
+}
+
+int
+graphs_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
+
 /* The threads of this process (/proc/self/task); 0 if unknown. */
 static int
 thread_count(void)
@@ -279,9 +318,12 @@ graphs_render(const char *rrd, const char *dir, int64_t end, int svg, int jobs, 
 	 * font machinery starts helper threads; they have ended by now, or
 	 * the rest is drawn here too).
 	 */
-	local.next = 1;
-	if (render_nth(rl, esc, dir, nth_by_cost(0), end, svg, local.sizes, local.err[0], sizeof(local.err[0])) < 0)
-		local.failed[0] = 1;
+	if (!__atomic_load_n(&warm, __ATOMIC_ACQUIRE)) {
+		local.next = 1;
+		if (render_nth(rl, esc, dir, nth_by_cost(0), end, svg, local.sizes, local.err[0], sizeof(local.err[0])) < 0)
+			local.failed[0] = 1;
+		warm = 1;
+	}
 	if (jobs > 1 && thread_count() == 1 &&
 	    (sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
 		*sh = local;

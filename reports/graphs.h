@@ -36,4 +36,22 @@ struct graph_size {
 int graphs_render(const char *rrd, const char *dir, int64_t end, int svg, int jobs, struct graph_size *sizes,
     char *err, size_t errlen);
 
+/*
+ * The processors this process may run on (its affinity, not the machine's
+ * count): an offline report draws its pictures on that many at once, and
+ * with two or more keeps its reporter in a process of its own (split.h).
+ * Live, the one drawing child draws them in turn (the daemon's share of
+ * the machine stays small).
+ */
+int graphs_cpus(void);
+
+/*
+ * Load librrd and draw a throwaway picture (to /dev/null): the fonts and
+ * the renderer's caches in this process before the first real picture, so
+ * that graphs_render need not draw one alone before forking. Safe on a
+ * thread of its own while another writes the RRD; graphs_render must not
+ * run until it has returned.
+ */
+void graphs_warm(void);
+
 #endif

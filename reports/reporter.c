@@ -11,7 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -58,6 +58,8 @@ struct reporter {
 	int said;			/* a write failed: said once */
 	pid_t child;			/* live: the process drawing the pictures, or 0 */
 	int64_t drawn;			/* live: when they were last drawn (wall clock) */
+	pthread_t warmer;		/* offline: graphs_warm while the lines come */
+	int warming;
 };
 
 static void
@@ -279,20 +281,12 @@ later_end_first(const void *a, const void *b)
 	return x->until < y->until ? 1 : x->until > y->until ? -1 : 0;
 }
 
-/*
- * The processors this process may run on (its affinity, not the machine's
- * count): an offline report draws its pictures on that many at once. Live,
- * the one drawing child draws them in turn (the daemon's share of the
- * machine stays small).
- */
-static int
-usable_cpus(void)
+static void *
+warm_up(void *arg)
 {
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return 1;
-	return CPU_COUNT(&set);
+	(void)arg;
+	graphs_warm();
+	return NULL;
 }
 
 static void
@@ -305,7 +299,7 @@ draw(struct reporter *r)
 	struct dashboard_data d = { .host = r->host, .when = r->when, .conf = r->conf, .day = r->day,
 		.sizes = r->sizes, .svg = r->svg, .bans = bans, .bans_total = r->nheap, .last = last, .sync = r->live };
 
-	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->live ? 1 : usable_cpus(), r->sizes, err,
+	if (graphs_render(rrdfile_path(r->rrd), r->dir, r->when, r->svg, r->live ? 1 : graphs_cpus(), r->sizes, err,
 	    sizeof(err)) < 0)
 		fail(r, err);
 	{
@@ -384,6 +378,10 @@ pictures(struct reporter *r)
 	if (rrdfile_flush(r->rrd, err, sizeof(err)) < 0 && rrdfile_pending(r->rrd) == 0)
 		fail(r, err);
 	if (!r->live) {
+		if (r->warming) {
+			pthread_join(r->warmer, NULL);
+			r->warming = 0;
+		}
 		draw(r);
 		return;
 	}
@@ -541,6 +539,8 @@ reporter_free(struct reporter *r)
 
 		waitpid(r->child, &status, 0);	/* (a drawing takes a second at most) */
 	}
+	if (r->warming)
+		pthread_join(r->warmer, NULL);
 	if (r->rrd != NULL && rrdfile_flush(r->rrd, err, sizeof(err)) < 0)
 		fail(r, err);
 	rrdfile_close(r->rrd);
@@ -552,6 +552,13 @@ reporter_free(struct reporter *r)
 	free(r->host);
 	free(r->rrdcached);
 	free(r);
+}
+
+void
+reporter_warm(struct reporter *r)
+{
+	if (!r->warming && !r->live)
+		r->warming = pthread_create(&r->warmer, NULL, warm_up, NULL) == 0;
 }
 
 void

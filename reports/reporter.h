@@ -40,6 +40,13 @@ struct reporter;
 struct reporter *reporter_new(const struct reporter_opts *o, const struct config *conf, char *err, size_t errlen);
 void reporter_free(struct reporter *r);
 
+/*
+ * Offline, with a processor to spare: librrd and the fonts loaded on a
+ * thread of their own while the lines come (graphs_warm), instead of at
+ * the first picture. Not before a fork: the thread is this process's.
+ */
+void reporter_warm(struct reporter *r);
+
 void reporter_event(struct reporter *r, const struct event *ev);
 void reporter_decision(struct reporter *r, const struct decision *d);
 void reporter_lines(struct reporter *r, uint64_t n);

@@ -207,12 +207,19 @@ check_eq "--keep 7d: only the newest day is left (Mar 1 and 5 are more than 7 da
 	"$(cd "$TMP/k" && ls -d 2024-* | xargs)"
 check_eq "a bad --interval is refused" 64 "$("$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/x" --interval 7m "$TMP/days.log" > /dev/null 2>&1; echo $?)"
 
-# -- the pictures are drawn by as many processes as this one may use (the report above: all the
-# CPUs); on one CPU (taskset) by this process alone: the same files either way. A picture that
-# cannot be written (a directory in its place) fails the report, naming it, whichever process drew it.
+# -- on two CPUs or more the reporter runs in a process of its own, fed through a pipe by the one
+# that reads the logs (reports/split.h), and the pictures are drawn by as many processes as the
+# report may use; on one CPU (taskset) this process does it all: the same files either way. A
+# picture that cannot be written (a directory in its place) fails the report, naming it, whichever
+# process drew it.
 if command -v taskset > /dev/null; then
-	taskset -c 0 "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/one" --year 2024 --interval 15m "$TMP/mail.log" 2> /dev/null
-	check "drawn on one CPU: the same graph files, of the same sizes, as drawn on all" python3 - "$TMP/r" "$TMP/one" <<'EOF'
+	for cpus in all one; do
+		pin=()
+		[ "$cpus" = one ] && pin=(taskset -c 0)
+		"${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/$cpus" --year 2024 --interval 15m --svg \
+			--host mx-test --text "$TMP/mail.log" > "$TMP/$cpus.text" 2> /dev/null
+	done
+	check "drawn on one CPU: the same graph files, of the same sizes, as drawn on all" python3 - "$TMP/all" "$TMP/one" <<'EOF'
 import glob, os, struct, sys
 def sizes(d):
     out = {}
@@ -223,6 +230,41 @@ def sizes(d):
 a, b = sizes(sys.argv[1]), sizes(sys.argv[2])
 sys.exit(0 if len(a) == 12 and a == b else 1)
 EOF
+	if [ "$(nproc)" -ge 2 ]; then
+		check "one CPU against all (the reporter in this process against its own): the same report files and dashboard" \
+			diff -r -x '*.png' -x '*.svg' -x mxguard.rrd "$TMP/all" "$TMP/one"
+		check "... the same --text summary" cmp "$TMP/all.text" "$TMP/one.text"
+		rrdtool fetch "$TMP/one/mxguard.rrd" AVERAGE -r 60 -s "$(date -u -d "$FIRST" +%s)" \
+			-e "$(date -u -d '2024-03-02T10:10:00Z' +%s)" > "$TMP/fetch.one"
+		rrdtool fetch "$TMP/all/mxguard.rrd" AVERAGE -r 60 -s "$(date -u -d "$FIRST" +%s)" \
+			-e "$(date -u -d '2024-03-02T10:10:00Z' +%s)" > "$TMP/fetch.all"
+		check "... and the same RRD rows" cmp "$TMP/fetch.all" "$TMP/fetch.one"
+	else
+		skip "the reporter in a process of its own against this one" "this machine has one CPU: both ways are this one"
+	fi
+fi
+
+# -- the reporter's process ends with the report: the reading process killed (its input a FIFO that
+# never ends), the reporter goes too, writing nothing more (no dashboard: the report did not end)
+if [ "$(nproc)" -ge 2 ]; then
+	mkfifo "$TMP/fifo"
+	"$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/killed" --year 2024 "$TMP/fifo" 2> /dev/null &
+	rpid=$!
+	exec 3> "$TMP/fifo"
+	cat "$TMP/mail.log" >&3	# (more than the records the reading process keeps before it writes them)
+	wait_for 20 sh -c "pgrep -P $rpid > '$TMP/kid'"
+	kid=$(head -1 "$TMP/kid")
+	check "two CPUs: the reporter runs in a process of its own" test -n "$kid"
+	wait_for 20 test -s "$TMP/killed/mxguard.rrd"
+	check "... which writes the RRD while the lines come" test -s "$TMP/killed/mxguard.rrd"
+	kill -9 "$rpid"
+	wait "$rpid" 2> /dev/null
+	exec 3>&-
+	wait_for 20 not kill -0 "${kid:-0}"
+	check "the reading process killed: the reporter's process ends too" not kill -0 "${kid:-0}"
+	check "... without writing the dashboard" test ! -e "$TMP/killed/index.html"
+else
+	skip "the reporter's process ends with the report" "this machine has one CPU: there is no such process"
 fi
 for cpus in all one; do
 	word=CPUs
