@@ -4,8 +4,8 @@
  *
  * The pipe carries records, each a 32-bit length (itself included) and a
  * tag: 'E' an event (type, family, number of fields, the lines read up to
- * it, its time, the client's address bytes, then each field: number,
- * length, bytes), 'D' a decision (the struct as it is: both processes are
+ * it, its time, the client's address bytes, then each field summary_event
+ * reads of it: number, length, bytes), 'D' a decision (the struct as it is: both processes are
  * the same program, and its rule pointer is the same rule in both), 'L'
  * lines read, 'F' the end. The lines after an event travel in its record
  * (on_event's usual pair of calls costs one record, not two).
@@ -131,7 +131,7 @@ split_apart(const struct split *s)
 void
 split_event(struct split *s, const struct event *ev)
 {
-	uint32_t fields = ev->present & SUMMARY_FIELDS, lines = 0;
+	uint32_t fields = ev->present & summary_fields(ev->type), lines = 0;
 	size_t alen = ev->ip.family == 4 ? 4 : ev->ip.family == 6 ? 16 : 0, n = EV_FIXED + alen;
 	unsigned char *p, nf = 0;
 

@@ -5,7 +5,7 @@
  *
  * Apart, the reading process only encodes each call (an event is a few
  * dozen bytes: its type, time, client and the fields the summaries read,
- * summary.h SUMMARY_FIELDS); the other process keeps the summaries, writes
+ * summary_fields); the other process keeps the summaries, writes
  * the RRD and the report files as the minutes and intervals end, loads
  * librrd and the fonts meanwhile, and draws the pictures at the end. A
  * report then costs the reading little more than replay's time plus the

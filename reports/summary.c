@@ -208,9 +208,11 @@ void
 summary_event(struct summary *s, const struct event *ev)
 {
 	struct span v;
+	uint32_t want;
 
 	if ((unsigned)ev->type >= EV__COUNT)
 		return;
+	want = summary_fields(ev->type);
 	s->events[ev->type]++;
 	s->seen++;
 	if (ev->ip.family != 0) {
@@ -222,10 +224,16 @@ summary_event(struct summary *s, const struct event *ev)
 		c->count[ev->type]++;
 		c->total++;
 	}
-	if (ev->type == EV_RCPT_UNKNOWN && cond_str_value(ev, CF_RECIPIENT_DOMAIN, &v))
+	if ((want >> F_TO & 1) && cond_str_value(ev, CF_RECIPIENT_DOMAIN, &v))
 		count_name(s, s->domains, v);
-	if (ev->type != EV_CONNECT && ev->type != EV_DISCONNECT && cond_str_value(ev, F_HELO, &v))
+	if ((want >> F_HELO & 1) && cond_str_value(ev, F_HELO, &v))
 		count_name(s, s->helos, v);
+}
+
+uint32_t
+summary_fields(enum ev_type t)
+{
+	return (t == EV_RCPT_UNKNOWN ? 1u << F_TO : 0) | (t != EV_CONNECT && t != EV_DISCONNECT ? 1u << F_HELO : 0);
 }
 
 struct merge {

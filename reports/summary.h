@@ -50,11 +50,13 @@ void summary_merge(struct summary *dst, const struct summary *src);
 
 void summary_event(struct summary *s, const struct event *ev);
 /*
- * The event fields summary_event reads beyond its type, time and client
- * (the recipient's domain, the HELO name): all an offline report's
- * reporter process is sent of an event (split.h).
+ * The fields summary_event reads of an event of type t beyond its type,
+ * time and client (a bit per enum ev_field: the recipient of an unknown
+ * recipient, for its domain; the HELO name of all but connects and
+ * disconnects): all an offline report's reporter process is sent of an
+ * event (split.h).
  */
-#define SUMMARY_FIELDS ((1u << F_TO) | (1u << F_HELO))
+uint32_t summary_fields(enum ev_type t);
 void summary_lines(struct summary *s, uint64_t n);
 /* Decisions are kept per rule name (a reload renumbers the rules, not the interval's counts). */
 void summary_decision(struct summary *s, const struct decision *d);
