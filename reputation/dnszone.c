@@ -36,6 +36,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ struct chan {
 	char where[96];			/* for messages: "127.0.0.1 port 53" */
 	struct question *qhead, *qtail;
 	int outstanding;		/* questions c-ares holds (orphans included) */
+	int warned_self;		/* a socket of ours connected to itself was refused: said */
 };
 
 struct zone {
@@ -719,6 +721,49 @@ dnsrep_stats(const struct dnsrep *d)
 
 /* ---- setting up ---- */
 
+/*
+ * A socket of ours connected to itself: when a server on this host and a
+ * port of the ephemeral range is gone, the kernel may give a new socket of
+ * ours that very port, and it then receives what it sends. Its questions
+ * would come back as answers (read as unknown: dnsreply.c), and while
+ * questions keep coming c-ares would keep the socket, holding the port the
+ * server needs to start again. Refused as soon as it is connected (c-ares
+ * closes it, the question counts as an error, the next socket gets another
+ * port); said once per server.
+ */
+static int
+refuse_self(ares_socket_t fd, int type, void *arg)
+{
+	struct chan *ch = arg;
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof(a), bl = sizeof(b);
+	int self = 0;
+
+	(void)type;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (getsockname(fd, (struct sockaddr *)&a, &al) != 0 || getpeername(fd, (struct sockaddr *)&b, &bl) != 0 ||
+	    a.ss_family != b.ss_family)
+		return ARES_SUCCESS;	/* (not connected yet, as a TCP connection in progress: nothing to compare) */
+	if (a.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a, *y = (const void *)&b;
+
+		self = x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	} else if (a.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)&a, *y = (const void *)&b;
+
+		self = x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	if (!self)
+		return ARES_SUCCESS;
+	if (!ch->warned_self) {
+		ch->warned_self = 1;
+		log_warnx("DNS zones: a socket of ours to %s was connected to itself (the server is gone and the "
+		    "kernel gave us its port): refused, its questions count as errors", ch->where);
+	}
+	return -1;
+}
+
 static struct chan *
 chan_new(struct dnsrep *d, const struct zone_spec *s, uint16_t port, int timeout_ms, char *err, size_t errlen)
 {
@@ -770,6 +815,7 @@ chan_new(struct dnsrep *d, const struct zone_spec *s, uint16_t port, int timeout
 		free(ch);
 		return NULL;
 	}
+	ares_set_socket_callback(ch->ares, refuse_self, ch);
 	if (s->server[0] != '\0' && (st = ares_set_servers_ports(ch->ares, &srv)) != ARES_SUCCESS) {
 		snprintf(err, errlen, "zone %s: cannot use server %s: %s", s->name, ch->where, ares_strerror(st));
 		ares_destroy(ch->ares);

@@ -25,7 +25,10 @@
 #     answer unknown at the timeout, not before, not much after;
 #   - a server that sends our questions back (QR clear, as a socket of ours
 #     connected to itself receives them): every answer unknown, counted as
-#     errors, said once per zone;
+#     errors, said once per zone; and such a socket for real (the namespace's
+#     ephemeral ports narrowed to the server's one): refused as soon as it
+#     is connected, every answer unknown and counted as an error, said once,
+#     no question read back;
 #   - rbldnsd killed in the middle of a storm: the lookups end, none later
 #     than the timeout, nothing falsely listed (an answer is right or
 #     unknown), some unknown;
@@ -288,6 +291,29 @@ check_eq "our questions sent back: counted as errors, not as answers" "80 0 0" \
 	"$(figure "$TMP/echo.out" 1 errors) $(figure "$TMP/echo.out" 1 listed) $(figure "$TMP/echo.out" 1 not_listed)"
 check_eq "our questions sent back: said once per zone" 2 \
 	"$(grep -c "a question, not an answer, came from 127.0.0.1 port $ECHO_PORT" "$TMP/echo.err")"
+
+# -- ... and a socket of ours connected to itself for real: the kernel made to give every socket here the server's
+# port (ip_local_port_range, this namespace's only), no server on it. Each socket c-ares opens is connected to
+# itself and is refused at once (it would hold the port a restarted server needs): every answer unknown, counted
+# as errors, said once, and no question of ours ever read back
+SELF_PORT=$((PORT + 2))
+if [ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] &&
+	OLD_RANGE=$(cat /proc/sys/net/ipv4/ip_local_port_range) &&
+	sysctl -q -w net.ipv4.ip_local_port_range="$SELF_PORT $SELF_PORT"; then
+	"$LOOKUP" "s@s.test@127.0.0.1:$SELF_PORT,timeout=1000" < "$TMP/echo.in" > "$TMP/self.out" 2> "$TMP/self.err"
+	rc=$?
+	sysctl -q -w net.ipv4.ip_local_port_range="$OLD_RANGE"
+	check_eq "connected to itself: the tool ends well" 0 "$rc"
+	check_eq "connected to itself: all 40 answers unknown" 40 "$(answers "$TMP/self.out" | grep -c ' unknown$')"
+	check_eq "connected to itself: counted as errors" "40 0 0" \
+		"$(figure "$TMP/self.out" 1 errors) $(figure "$TMP/self.out" 1 listed) $(figure "$TMP/self.out" 1 not_listed)"
+	check_eq "connected to itself: the socket refused, said once" 1 \
+		"$(grep -c "a socket of ours to 127.0.0.1 port $SELF_PORT was connected to itself" "$TMP/self.err")"
+	check "connected to itself: no question of ours read back (refused before c-ares read it)" \
+		not grep -q "a question, not an answer" "$TMP/self.err"
+else
+	skip "a socket connected to itself" "cannot narrow the ports of this test's own network namespace (sysctl)"
+fi
 
 # -- rbldnsd killed with questions in flight (once 2,500 lookups have been made: the 7,500 after it are never answered)
 disown "$RBLDNSD"	# (no "Killed" notice from bash)
