@@ -49,8 +49,11 @@ int graphs_cpus(void);
  * Load librrd and draw a throwaway picture (to /dev/null): the fonts and
  * the renderer's caches in this process before the first real picture, so
  * that graphs_render need not draw one alone before forking. Safe on a
- * thread of its own while another writes the RRD; graphs_render must not
- * run until it has returned.
+ * thread of its own while another writes the RRD: of librrd it calls
+ * rrd_graph_v with times as numbers and no DEF, which shares nothing with
+ * rrd_create_r and rrd_update_r (librrd 1.7 parses its options without
+ * getopt and never sets the locale). graphs_render must not run until it
+ * has returned.
  */
 void graphs_warm(void);
 

@@ -110,7 +110,13 @@ split_start(struct reporter *r, split_finish_fn fin, void *arg)
 		return s;
 	}
 	if (s->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
 		close(fds[1]);
+		if (null > 0) {
+			dup2(null, STDIN_FILENO);	/* (the logs may come on stdin: they are the other's) */
+			close(null);
+		}
 		serve(s, fds[0]);	/* (does not return) */
 	}
 	close(fds[0]);

@@ -20,7 +20,8 @@
 #   - on two CPUs or more the reporter runs in a process of its own
 #     (reports/split.h): one CPU and all write the same files, dashboard,
 #     --text and RRD rows; the reading process killed, the reporter's ends
-#     too, without a dashboard.
+#     too, without a dashboard; the reporter's killed, the report fails and
+#     says so.
 # Test addresses are from 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32.
 . "$(dirname "$0")/lib.sh"
 for tool in rrdtool jq python3 chromium; do
@@ -262,6 +263,22 @@ if [ "$(nproc)" -ge 2 ]; then
 	wait_for 20 not kill -0 "${kid:-0}"
 	check "the reading process killed: the reporter's process ends too" not kill -0 "${kid:-0}"
 	check "... without writing the dashboard" test ! -e "$TMP/killed/index.html"
+	# ... and the other way round: the reporter's process killed (as the OOM killer might pick it),
+	# the report reads on to the end of its input, then fails, saying the report is not complete
+	mkfifo "$TMP/fifo2"
+	"$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/kidkilled" --year 2024 "$TMP/fifo2" 2> "$TMP/kidkilled.err" &
+	rpid=$!
+	exec 3> "$TMP/fifo2"
+	head -1000 "$TMP/mail.log" >&3
+	wait_for 20 sh -c "pgrep -P $rpid > '$TMP/kid2'"
+	kid=$(head -1 "$TMP/kid2")
+	[ -n "$kid" ] && kill -9 "$kid"
+	cat "$TMP/mail.log" >&3
+	exec 3>&-
+	wait "$rpid"
+	check_eq "the reporter's process killed: the report fails (EX_SOFTWARE)" 70 "$?"
+	check "... saying the report is not complete" grep -q "ended by signal 9: the report is not complete" \
+		"$TMP/kidkilled.err"
 else
 	skip "the reporter's process ends with the report" "this machine has one CPU: there is no such process"
 fi
