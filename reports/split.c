@@ -5,10 +5,11 @@
  * The pipe carries records, each a 32-bit length (itself included) and a
  * tag: 'E' an event (type, family, number of fields, the lines read up to
  * it, its time, the client's address bytes, then each field summary_event
- * reads of it: number, length, bytes), 'D' a decision (the struct as it is: both processes are
- * the same program, and its rule pointer is the same rule in both), 'L'
- * lines read, 'F' the end. The lines after an event travel in its record
- * (on_event's usual pair of calls costs one record, not two).
+ * reads of it: number, length, bytes), 'D' a decision (the struct as it
+ * is: both processes are the same program, and its rule pointer is the
+ * same rule in both), 'L' lines read, 'F' the end. The lines after an
+ * event travel in its record (on_event's usual pair of calls costs one
+ * record, not two).
  */
 #include "split.h"
 
