@@ -55,6 +55,8 @@ if want 1; then
 	a=$(cat "$W/t.replay") b=$(cat "$W/t.report") f=$(echo "$(cat "$W/t.fixed") - $(cat "$W/t.small")" | bc)
 	echo "   replay $a s, report $b s: +$(echo "scale=1; ($b - $a) * 100 / $a" | bc) %"
 	echo "   of which fixed (12 graphs, the dashboard; a 2,000-line report less its replay): $f s"
+	[[ $CPU == *,* ]] && echo "   (on two processors or more a long report loads librrd and the fonts while it reads, a short one" \
+		"cannot: this fixed part overstates a long report's, and the per-line part understates it)"
 	echo "   per line (the rest): +$(echo "scale=1; ($b - $f - $a) * 100 / $a" | bc) %"
 fi
 if want 2; then
