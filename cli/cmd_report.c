@@ -5,6 +5,7 @@
  * --text a plain-text summary on stdout for a mail.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,11 @@ finish(struct reporter *r, void *arg)
 
 		ob_init(&ob, STDOUT_FILENO, 64 * 1024);
 		summary_text(reporter_total(r), fa->conf, &ob);
-		if (ob_flush(&ob) < 0 && rc == 0)
-			rc = EX_IOERR;
+		if (ob_flush(&ob) < 0) {
+			log_warn("report: --text: cannot write the summary (the report directory is written)");
+			if (rc == 0)
+				rc = EX_IOERR;
+		}
 		ob_free(&ob);
 	}
 	return rc;
@@ -169,6 +173,13 @@ cmd_report(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	/*
+	 * A reader of --text gone before the summary (`| true`) is a write
+	 * error, said, exit status 74, in whichever process writes it — not a
+	 * death by signal, which in the reporter's own process would make the
+	 * other say the whole report is not complete.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (conffile == NULL || ro.dir == NULL || optind >= argc) {
 		report_usage(stderr);
 		return EX_USAGE;

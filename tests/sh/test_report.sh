@@ -315,6 +315,18 @@ for cpus in all one; do
 	check "a graph that cannot be written ($cpus $word): the report fails and names it" sh -c \
 		"[ $rc != 0 ] && grep -q 'rejects-week.png: cannot rename' '$TMP/bad.err'"
 	check "... and the other graphs are drawn all the same ($cpus $word)" test -s "$TMP/bad/decisions-year.png"
+	# --text into a pipe whose reader is gone (its read end closed before the start): a write error,
+	# said, exit status 74, the directory complete — not a death by SIGPIPE
+	rm -rf "$TMP/gone"
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)' "${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/gone" \
+		--year 2024 --text "$TMP/mail.log" 2> "$TMP/gone.err"
+	rc=$?
+	check "--text to a reader that is gone ($cpus $word): exit status 74, said, the dashboard written" sh -c \
+		"[ $rc = 74 ] && grep -q 'cannot write the summary (the report directory is written)' '$TMP/gone.err' &&
+		test -s '$TMP/gone/index.html'"
 done
 
 # -- librrd is loaded only by what reports: hidden (an empty file mounted over it, in a mount
