@@ -303,6 +303,8 @@ if [ "$(nproc)" -ge 2 ]; then
 else
 	skip "the reporter's process ends with the report" "this machine has one CPU: there is no such process"
 fi
+# (these on 3,000 lines: what they check is at the end, and the whole log is slow under the sanitizers)
+head -3000 "$TMP/mail.log" > "$TMP/short.log"
 for cpus in all one; do
 	word=CPUs
 	[ "$cpus" = one ] && word=CPU
@@ -310,7 +312,7 @@ for cpus in all one; do
 	mkdir -p "$TMP/bad/rejects-week.png/x"
 	pin=()
 	[ "$cpus" = one ] && pin=(taskset -c 0)
-	"${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/bad" --year 2024 "$TMP/mail.log" > /dev/null 2> "$TMP/bad.err"
+	"${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/bad" --year 2024 "$TMP/short.log" > /dev/null 2> "$TMP/bad.err"
 	rc=$?
 	check "a graph that cannot be written ($cpus $word): the report fails and names it" sh -c \
 		"[ $rc != 0 ] && grep -q 'rejects-week.png: cannot rename' '$TMP/bad.err'"
@@ -322,7 +324,7 @@ for cpus in all one; do
 r, w = os.pipe()
 os.close(r)
 sys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)' "${pin[@]}" "$MXGUARD" report -c "$TMP/r.conf" --out "$TMP/gone" \
-		--year 2024 --text "$TMP/mail.log" 2> "$TMP/gone.err"
+		--year 2024 --text "$TMP/short.log" 2> "$TMP/gone.err"
 	rc=$?
 	check "--text to a reader that is gone ($cpus $word): exit status 74, said, the dashboard written" sh -c \
 		"[ $rc = 74 ] && grep -q 'cannot write the summary (the report directory is written)' '$TMP/gone.err' &&
