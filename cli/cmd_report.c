@@ -177,7 +177,9 @@ cmd_report(int argc, char **argv)
 	 * A reader of --text gone before the summary (`| true`) is a write
 	 * error, said, exit status 74, in whichever process writes it — not a
 	 * death by signal, which in the reporter's own process would make the
-	 * other say the whole report is not complete.
+	 * other say the whole report is not complete. (And a reporter's process
+	 * that died must not kill this one at its next write to the pipe:
+	 * split.h.)
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	if (conffile == NULL || ro.dir == NULL || optind >= argc) {

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +121,6 @@ split_start(struct reporter *r, split_finish_fn fin, void *arg)
 	}
 	close(fds[0]);
 	s->fd = fds[1];
-	/* a reporter's process that died must not kill this one at the next write: told at the end */
-	signal(SIGPIPE, SIG_IGN);
 	s->cap = BUF_SIZE;
 	s->buf = xmalloc(s->cap);
 	return s;

@@ -40,7 +40,9 @@ typedef int (*split_finish_fn)(struct reporter *r, void *arg);
 /*
  * Feed r: apart (r is then the other process's; this one only frees it in
  * split_finish) when this process may use two processors or more and the
- * fork succeeds, else directly.
+ * fork succeeds, else directly. The caller ignores SIGPIPE: a reporter's
+ * process that died must not kill this one at its next write (split_finish
+ * tells of it).
  */
 struct split *split_start(struct reporter *r, split_finish_fn fin, void *arg);
 void split_event(struct split *s, const struct event *ev);

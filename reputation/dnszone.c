@@ -740,8 +740,6 @@ refuse_self(ares_socket_t fd, int type, void *arg)
 	int self = 0;
 
 	(void)type;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
 	if (getsockname(fd, (struct sockaddr *)&a, &al) != 0 || getpeername(fd, (struct sockaddr *)&b, &bl) != 0 ||
 	    a.ss_family != b.ss_family)
 		return ARES_SUCCESS;	/* (not connected yet, as a TCP connection in progress: nothing to compare) */
