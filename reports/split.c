@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/outbuf.h"
 #include "../common/xalloc.h"
 #include "graphs.h"
 #include "summary.h"
@@ -37,48 +38,25 @@ struct split {
 	split_finish_fn fin;
 	void *arg;
 	pid_t pid;			/* the reporter's process, or 0: direct */
-	int fd;				/* apart: the pipe's writing end */
-	int broken;			/* apart: the reporter's process is gone; nothing more is sent */
-	unsigned char *buf;
-	size_t len, cap;
-	size_t last_event;		/* the offset of the last record in buf if it is an event's, else SIZE_MAX */
+	/*
+	 * Apart: the records, written to the pipe as the buffer fills (a write
+	 * error, as the reporter's process gone, is kept and drops the rest:
+	 * split_finish tells of it).
+	 */
+	struct outbuf out;
+	size_t last_event;		/* the offset of the last record in out if it is an event's, else SIZE_MAX */
 };
 
 static void serve(struct split *s, int fd) __attribute__((noreturn));
 
 /* ---- the reading process's side ---- */
 
-static void
-flush(struct split *s)
-{
-	size_t off = 0;
-
-	while (off < s->len && !s->broken) {
-		ssize_t n = write(s->fd, s->buf + off, s->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			s->broken = 1;	/* (EPIPE: its end is told at split_finish) */
-			break;
-		}
-		off += (size_t)n;
-	}
-	s->len = 0;
-	s->last_event = SIZE_MAX;
-}
-
-/* Room for a record of n bytes at the buffer's end; its start. */
+/* Room for a record of n bytes at the buffer's end (written out first if it is full); its start. */
 static unsigned char *
 room(struct split *s, size_t n)
 {
-	if (s->len + n > s->cap)
-		flush(s);
-	if (n > s->cap) {
-		s->cap = n;
-		s->buf = xrealloc(s->buf, n);
-	}
-	return s->buf + s->len;
+	ob_need(&s->out, n);
+	return (unsigned char *)s->out.p + s->out.len;
 }
 
 static void
@@ -120,9 +98,7 @@ split_start(struct reporter *r, split_finish_fn fin, void *arg)
 		serve(s, fds[0]);	/* (does not return) */
 	}
 	close(fds[0]);
-	s->fd = fds[1];
-	s->cap = BUF_SIZE;
-	s->buf = xmalloc(s->cap);
+	ob_init(&s->out, fds[1], BUF_SIZE);
 	return s;
 }
 
@@ -165,8 +141,8 @@ split_event(struct split *s, const struct event *ev)
 		memcpy(p + 5, ev->str[f].p, fl);
 		p += 5 + fl;
 	}
-	s->last_event = s->len;
-	s->len += n;
+	s->last_event = s->out.len;
+	s->out.len += n;
 }
 
 void
@@ -183,7 +159,7 @@ split_lines(struct split *s, uint64_t n)
 	if (s->last_event != SIZE_MAX) {
 		uint32_t have;
 
-		p = s->buf + s->last_event + 8;
+		p = (unsigned char *)s->out.p + s->last_event + 8;
 		memcpy(&have, p, 4);
 		if (have == 0 && n < UINT32_MAX) {
 			uint32_t v = (uint32_t)n;
@@ -196,7 +172,7 @@ split_lines(struct split *s, uint64_t n)
 	p = room(s, HDR + 8);
 	put_header(p, HDR + 8, 'L');
 	memcpy(p + HDR, &n, 8);
-	s->len += HDR + 8;
+	s->out.len += HDR + 8;
 	s->last_event = SIZE_MAX;
 }
 
@@ -215,7 +191,7 @@ split_decision(struct split *s, const struct decision *d)
 	p = room(s, HDR + sizeof(copy));
 	put_header(p, (uint32_t)(HDR + sizeof(copy)), 'D');
 	memcpy(p + HDR, &copy, sizeof(copy));
-	s->len += HDR + sizeof(copy);
+	s->out.len += HDR + sizeof(copy);
 	s->last_event = SIZE_MAX;
 }
 
@@ -231,9 +207,9 @@ split_finish(struct split *s)
 		return rc;
 	}
 	put_header(room(s, HDR), HDR, 'F');
-	s->len += HDR;
-	flush(s);
-	close(s->fd);
+	s->out.len += HDR;
+	(void)ob_flush(&s->out);	/* (a reporter's process gone: its status says so below) */
+	close(s->out.fd);
 	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status))
@@ -244,7 +220,7 @@ split_finish(struct split *s)
 		rc = EX_SOFTWARE;
 	}
 	reporter_free(s->r);	/* (this process's copy: nothing of it was written here) */
-	free(s->buf);
+	ob_free(&s->out);
 	free(s);
 	return rc;
 }
