@@ -180,12 +180,28 @@ if [ "${PKG_TESTS:-0}" = 1 ]; then
 fi
 
 # MXG_JOBS=N: N shell tests at once (most of one is waiting on daemons and
-# kernels; each works in its own namespaces and temporary directory), their
-# results printed in the list's order as each is done.
+# kernels; each works in its own namespaces and temporary directory). A test
+# starts as soon as any running one ends (a long test does not hold back the
+# tests after it), and the longest start first (tests/sh/longest-first, the
+# names in order; then the rest by name), so that the run does not end on a
+# long test alone. Results are printed in the order the tests started, each
+# as soon as it and those before it are done.
 jobs_max=${MXG_JOBS:-1}
 echo "-- shell tests (tests/sh$([ "$jobs_max" -le 1 ] || echo ", $jobs_max at once"))"
-shell_tests=(tests/sh/test_*.sh)
+shell_tests=()
+declare -A listed=()
+while read -r name _; do
+	case $name in test_*) ;; *) continue ;; esac
+	t=tests/sh/$name.sh
+	[ -f "$t" ] && [ -z "${listed[$t]:-}" ] && { shell_tests+=("$t"); listed[$t]=1; }
+done < tests/sh/longest-first
+for t in tests/sh/test_*.sh; do
+	[ -z "${listed[$t]:-}" ] && shell_tests+=("$t")
+done
 started=0
+declare -A running=()	# pid -> index in shell_tests, of the tests running now
+finished=()		# index -> 1 once that test has ended
+printed=0
 t_shell=${EPOCHREALTIME/./}
 # leftovers NAME: what the test NAME started and left running when it ended
 # (a daemon its kill missed, a helper it forgot): every process it starts
@@ -211,17 +227,23 @@ start_shell() {
 	( t0=${EPOCHREALTIME/./}; MXG_TEST_NAME=$$:$name bash "$t" > "$tmp/sh.$name.out" 2>&1; rc=$?; times > "$tmp/sh.$name.cpu"
 	  leftovers "$name" >> "$tmp/sh.$name.out"
 	  echo "$rc $(( (${EPOCHREALTIME/./} - t0) / 1000000 ))" > "$tmp/sh.$name.rc" ) &
-	shell_pids[$started]=$!
+	running[$!]=$started
 	started=$((started + 1))
 }
-for i in "${!shell_tests[@]}"; do
-	while [ "$started" -lt ${#shell_tests[@]} ] && [ "$started" -lt $((i + jobs_max)) ]; do start_shell; done
-	wait "${shell_pids[$i]}"
-	name=$(basename "${shell_tests[$i]}" .sh)
-	read -r rc secs < "$tmp/sh.$name.rc"
-	cpus+=("$(child_cpu < "$tmp/sh.$name.cpu") $name")
-	shell_result "$name" "$(cat "$tmp/sh.$name.out")" "$rc" "$secs"
-	rm -f "$tmp/sh.$name.out" "$tmp/sh.$name.rc" "$tmp/sh.$name.cpu"
+while [ "$printed" -lt ${#shell_tests[@]} ]; do
+	while [ "$started" -lt ${#shell_tests[@]} ] && [ ${#running[@]} -lt "$jobs_max" ]; do start_shell; done
+	# (the pids named: the package's tests run in the background too)
+	wait -n -p ended "${!running[@]}"
+	finished[${running[$ended]}]=1
+	unset "running[$ended]"
+	while [ "$printed" -lt "$started" ] && [ -n "${finished[$printed]:-}" ]; do
+		name=$(basename "${shell_tests[$printed]}" .sh)
+		read -r rc secs < "$tmp/sh.$name.rc"
+		cpus+=("$(child_cpu < "$tmp/sh.$name.cpu") $name")
+		shell_result "$name" "$(cat "$tmp/sh.$name.out")" "$rc" "$secs"
+		rm -f "$tmp/sh.$name.out" "$tmp/sh.$name.rc" "$tmp/sh.$name.cpu"
+		printed=$((printed + 1))
+	done
 done
 echo "shell tests: $(( (${EPOCHREALTIME/./} - t_shell) / 1000000 )) s"
 
@@ -235,7 +257,7 @@ if [ "${PKG_TESTS:-0}" = 1 ]; then
 	done
 fi
 echo
-echo "slowest shell tests (seconds): $(printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1}')"
+echo "shell tests by seconds, slowest first (tests/sh/longest-first starts the longest first): $(printf '%s\n' "${times[@]}" | sort -rn | awk '{printf "%s %s, ", $2, $1}')"
 echo "dearest shell tests (CPU seconds, their processes'): $(printf '%s\n' "${cpus[@]}" | sort -rn | head -12 | awk '{printf "%s %s, ", $2, $1}')"
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (not passed; MXG_STRICT=1 makes these failures):"
