@@ -42,11 +42,6 @@ enum op {
 	OP_REFUSED,		/* "Connection from ... refused: why" */
 };
 
-/* The H= of a protocol or syntax error line and what follows it (quoted_error). */
-static const struct pattern_def exim_tail[] = {
-	{ "H=", NULL, "H=" XH XI " (?<reason>.*)$", EV_PROTOCOL_ERROR, 0 },
-};
-
 static const struct pattern_def exim_defs[] = {
 	{ "H=", NULL, "H=" XH "(?<aux>.*)$", EV_NONE, OP_HLINE },
 	{ "<= ", " H=", "<= (?<from>" XADDR ") (?:R=\\S+ )?(?:U=\\S+ )?H=" XH "(?<aux>.*)$", EV_NONE, OP_RECEIVED },
@@ -92,7 +87,6 @@ static const struct pattern_def exim_defs[] = {
 
 struct exim_state {
 	struct pattern_set *ps;
-	struct pattern_set *tail;	/* what follows the real H= of an error line (quoted_error) */
 	struct corr_table *sessions;	/* pid -> client of the SMTP session */
 };
 
@@ -108,7 +102,6 @@ exim_new(const struct parser_opts *o)
 	struct exim_state *s = xcalloc(1, sizeof(*s));
 
 	s->ps = pattern_set_new("exim_defs", exim_defs, sizeof(exim_defs) / sizeof(exim_defs[0]));
-	s->tail = pattern_set_new("exim_tail", exim_tail, 1);
 	/* A session lasts minutes; pids are reused, so entries live one hour. */
 	s->sessions = corr_new(o->corr_capacity ? o->corr_capacity : 32768, o->corr_ttl ? o->corr_ttl : 3600);
 	return s;
@@ -120,7 +113,6 @@ exim_free(void *state)
 	struct exim_state *s = state;
 
 	pattern_set_free(s->ps);
-	pattern_set_free(s->tail);
 	corr_free(s->sessions);
 	free(s);
 }
@@ -525,46 +517,6 @@ session_client(struct exim_state *s, long pid, struct event *ev)
 	return MTA_EVENT;
 }
 
-/*
- * "SMTP syntax|protocol error in "COMMAND" H=... REASON" where COMMAND
- * holds a quote and H= of its own. Exim 4.98 and later escape a quote
- * inside the command (\", and a backslash as \\); Exim 4.96 and earlier
- * write the command as it came. So the real H= follows the one quote that
- * is not escaped (an even number of backslashes before it): when exactly
- * one `" H=` is, the line is read from there - always so from a newer
- * Exim, and from an older one when the client's own quotes came
- * backslashed. A second unescaped one (an older Exim, or Exim's reason
- * echoing the client after the real H=) cannot be told apart: 0, and the
- * caller falls back to the session's client.
- */
-static int
-quoted_error(struct exim_state *s, struct span body, struct event *ev, uint64_t *limit_hits)
-{
-	const char *open = memchr(body.p, '"', body.n), *end = body.p + body.n, *real = NULL;
-
-	if (open == NULL)
-		return 0;
-	for (const char *p = open + 1; p + 4 <= end; p++) {
-		size_t bs = 0;
-
-		if (memcmp(p, "\" H=", 4) != 0)
-			continue;
-		while (p - bs - 1 > open && p[-(long)bs - 1] == '\\')
-			bs++;
-		if (bs % 2 != 0)
-			continue;	/* \" : a quote of the client's, escaped */
-		if (real != NULL)
-			return 0;	/* two unescaped: which is Exim's cannot be read */
-		real = p;
-	}
-	if (real == NULL || pattern_set_match(s->tail, (struct span){ real + 2, (size_t)(end - real - 2) }, ev,
-	    limit_hits) < 0)
-		return 0;
-	ev->type = EV_PROTOCOL_ERROR;
-	ev_set_str(ev, F_CMD, (struct span){ open + 1, (size_t)(real - open - 1) });
-	return 1;
-}
-
 static enum mta_result
 exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct parser_stats *st)
 {
@@ -581,20 +533,18 @@ exim_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct par
 	/*
 	 * Protocol and syntax error lines quote the client's command before
 	 * H=, and Exim's reason after it may echo more of it. A second " H="
-	 * means the client wrote one: the line is read from the H= after the
-	 * one unescaped quote (quoted_error), else it is the session's client
-	 * (the same pid's earlier lines), or nobody.
+	 * means the client wrote one, and which is Exim's cannot be read from
+	 * the line: Exim 4.98 and later escape a quote in the command (\"),
+	 * but 4.96 and earlier write it as it came, so a client can write
+	 * both an unescaped quote with an H= of its choice and a backslash
+	 * before Exim's own quote. Such a line is the session's client (the
+	 * same pid's earlier lines), or nobody.
 	 */
 	if (span_starts(body, "SMTP protocol ", 14) || span_starts(body, "SMTP syntax ", 12)) {
 		const char *h1 = memmem(body.p, body.n, " H=", 3);
 
-		if (h1 != NULL && memmem(h1 + 3, (size_t)(body.p + body.n - h1 - 3), " H=", 3) != NULL) {
-			if (!quoted_error(s, body, ev, &st->limit_hits))
-				return session_client(s, pid, ev);
-			if (id.n > 0)
-				ev_set_str(ev, F_QID, id);
-			return MTA_EVENT;
-		}
+		if (h1 != NULL && memmem(h1 + 3, (size_t)(body.p + body.n - h1 - 3), " H=", 3) != NULL)
+			return session_client(s, pid, ev);
 	}
 	idx = pattern_set_match(s->ps, body, ev, &st->limit_hits);
 	if (idx < 0)

@@ -107,8 +107,15 @@ sub truth {
 # The MTA's domains: unknown users live in $LOCAL (a mailbox $VALID exists), $RELAY is not ours.
 my ($LOCAL, $VALID, $RELAY) = ('example.org', 'alice@example.org', 'example.net');
 
-# One session's plan: a list of steps, each [kind, argument].
+# One session's plan: a list of steps, each [kind, argument]. Every tenth
+# session ends in a non-SMTP command with a quote and an H= of the
+# client's, and a backslash last: Exim 4.96 logs it as it came, so Exim's
+# own quote follows the client's backslash and looks escaped, the client's
+# does not.
+my $SESSIONS = 0;
+my $LAST_BACKSLASH = "GET /\" H=[$INNOCENT]:25 I=[$INNOCENT]:25 unrecognized command x\\";
 sub plan {
+	$SESSIONS++;
 	my @steps = (['helo', helo()], ['mail', sender()]);
 	for (1 .. 1 + int(rand(6))) {
 		my $r = rand();
@@ -119,7 +126,8 @@ sub plan {
 		else { push @steps, ['data', hostile(400)] }
 	}
 	splice(@steps, 1, 0, ['auth', hostile(200)]) if $AUTH && rand() < 0.3;
-	push @steps, rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
+	push @steps, $SESSIONS % 10 == 1 ? ['nonsmtp', $LAST_BACKSLASH]
+	    : rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
 	return @steps;
 }
 
