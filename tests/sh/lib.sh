@@ -181,6 +181,16 @@ enforce_latency() {
 	LAT_MS=$((${t1:-0} - ${t0:-0})) LAT20_MS=$((${t1:-0} - ${t20:-${t1:-0}}))
 }
 
+# postmap_conf DIR: a minimal Postfix configuration in DIR for postmap (MAIL_CONFIG
+# or -c DIR), dated a minute ago: Postfix will not read a main.cf changed within
+# the last second (it sleeps 300 ms and reads again, up to a second), which
+# would add to the first lookup's time whatever the map answers.
+postmap_conf() {
+	mkdir -p "$1"
+	printf 'compatibility_level = 3.6\n' > "$1/main.cf"
+	touch -d '1 minute ago' "$1/main.cf"
+}
+
 # tcp_sink NS ADDR PORT: in namespace NS, accept TCP connections on ADDR:PORT
 # and close them, in the background (its pid in $!). Not `nc -lk`: it listens
 # with a backlog of 1 and serves one connection at a time, so on a loaded

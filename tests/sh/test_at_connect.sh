@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf" "$TMP/feeds"
-printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+postmap_conf "$TMP/pf"
 printf '203.0.113.0/25\n' > "$TMP/feeds/drop.txt"
 printf 'prefix,risk,spam,vol\n198.51.100.50,7,,\n198.51.100.60,2,95,\n2001:db8:bad::/48,10,,\n' > "$TMP/feeds/vendor.csv"
 cat > "$TMP/mxguard.conf" << CONF

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
-printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+postmap_conf "$TMP/pf"
 export MAIL_CONFIG=$TMP/pf	# postmap (ours and the daemon's) reads this configuration
 touch "$TMP/mail.log"
 PID=

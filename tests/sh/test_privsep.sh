@@ -56,7 +56,7 @@ exec "$(command -v postmap)" "\$@"
 EOF
 chmod 755 "$TMP/bin/postmap"
 mkdir "$TMP/pf"
-printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+postmap_conf "$TMP/pf"
 export MAIL_CONFIG=$TMP/pf	# the configuration postmap reads
 L=$TMP/mail.log
 touch "$L"

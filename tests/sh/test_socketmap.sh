@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
 mkdir -p "$TMP/pf"
-printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+postmap_conf "$TMP/pf"
 cat > "$TMP/mxguard.conf" << CONF
 include "$PWD/samples/mxguard.conf"
 rule "bad-helo" { on rcpt_unknown where helo matches "(?i)^bad" by helo when count >= 1 within 1m do reject for 10m }

@@ -17,7 +17,7 @@ chmod 755 "$TMP"	# the other users' clients walk into it
 cp "$(dirname "$0")/sockpeer.py" "$TMP/"
 PEER="$TMP/sockpeer.py"
 mkdir -p "$TMP/pf"
-printf 'compatibility_level = 3.6\n' > "$TMP/pf/main.cf"
+postmap_conf "$TMP/pf"
 cat > "$TMP/mxguard.conf" << CONF
 include "$PWD/samples/mxguard.conf"
 set socketmap "$TMP/map" group "nogroup"
