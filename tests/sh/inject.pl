@@ -264,7 +264,8 @@ if ($mode eq 'offline') {
 	};
 	for my $sess (1 .. $n) {
 		my $ip = sprintf('203.0.113.%d', 2 + int(rand(250)));
-		$ip = sprintf('2001:db8:%x::%x', int(rand(65536)), 1 + int(rand(65535))) if rand() < 0.2;
+		# (groups not zero: Postfix writes an address compressed, 2001:db8::1, never 2001:db8:0::1)
+		$ip = sprintf('2001:db8:%x::%x', 1 + int(rand(65535)), 1 + int(rand(65535))) if rand() < 0.2;
 		my $hip = "unknown[$ip]";
 		$pid++;
 		$line->('smtpd', "connect from $hip");
