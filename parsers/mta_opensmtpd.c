@@ -144,21 +144,42 @@ starts_ci(struct span s, const char *lit)
 	return s.n >= n && strncasecmp(s.p, lit, n) == 0;
 }
 
+/* The first '" result="' at or after a.p[from] that a reply code follows, or NULL. */
+static const char *
+reply_sep(struct span a, size_t from)
+{
+	static const char sep[] = "\" result=\"";
+	const char *p, *r;
+
+	for (; (p = memmem(a.p + from, a.n - from, sep, sizeof(sep) - 1)) != NULL; from = (size_t)(p - a.p) + 1) {
+		r = p + sizeof(sep) - 1;
+		if (a.p + a.n - r >= 4 && r[0] >= '2' && r[0] <= '5' && r[1] >= '0' && r[1] <= '9' && r[2] >= '0' &&
+		    r[2] <= '9' && (r[3] == ' ' || r[3] == '-'))
+			return p;
+	}
+	return NULL;
+}
+
 /*
  * cmd holds 'C" result="R': the client's command, then OpenSMTPD's reply,
  * which may echo the command's address. Neither escapes a quote, so the
  * separator is found after the address of a MAIL or RCPT command, read as
  * an address; for other commands (whose type the reply does not change) at
- * its first place. Sets cmd, code, dsn and reason; 0 if there is no reply.
+ * the first separator a reply code follows - a client's command may hold
+ * separators of its own, followed by anything ('GET /x" result="2"
+ * result="500 ...'). Sets cmd, code, dsn and reason; 0 if there is no
+ * reply, 2 if another separator with a code follows (then which reply is
+ * OpenSMTPD's is not known: the caller marks code, dsn and reason doubtful).
  */
 static int
 split_failed(struct event *ev)
 {
-	static const char sep[] = "\" result=\"";
+	static const size_t seplen = sizeof("\" result=\"") - 1;
 	struct span a = ev->str[F_CMD], r;
 	size_t from = 0, k;
 	const char *p;
 	long e = -1;
+	int again;
 
 	if (starts_ci(a, "RCPT TO:<"))
 		e = mta_addr_end_logged(a, 9);
@@ -166,12 +187,10 @@ split_failed(struct event *ev)
 		e = mta_addr_end_logged(a, 11);
 	if (e >= 0)
 		from = (size_t)e + 1;
-	if ((p = memmem(a.p + from, a.n - from, sep, sizeof(sep) - 1)) == NULL)
+	if ((p = reply_sep(a, from)) == NULL)
 		return 0;
-	r = (struct span){ p + sizeof(sep) - 1, (size_t)(a.p + a.n - p) - (sizeof(sep) - 1) };
-	if (r.n < 4 || r.p[0] < '2' || r.p[0] > '5' || r.p[1] < '0' || r.p[1] > '9' || r.p[2] < '0' || r.p[2] > '9' ||
-	    (r.p[3] != ' ' && r.p[3] != '-'))
-		return 0;
+	again = reply_sep(a, (size_t)(p - a.p) + 1) != NULL;
+	r = (struct span){ p + seplen, (size_t)(a.p + a.n - p) - seplen };
 	ev_set_str(ev, F_CMD, (struct span){ a.p, (size_t)(p - a.p) });
 	ev_set_num(ev, F_CODE, (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0'));
 	r.p += 4;
@@ -185,7 +204,7 @@ split_failed(struct event *ev)
 		r.n -= k + 1;
 	}
 	ev_set_str(ev, F_REASON, r);
-	return 1;
+	return again ? 2 : 1;
 }
 
 /* "RCPT TO:<x> " -> RCPT, to = x; "MAIL FROM:<x>" -> MAIL; "" -> CONNECT. */
@@ -246,7 +265,7 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 	struct corr_entry *e;
 	const struct pattern_def *def;
 	struct span sid;
-	int idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits);
+	int split, idx = pattern_set_match(s->ps, h->body, ev, &st->limit_hits);
 
 	if (idx < 0)
 		/* "SESSION smtp ..." lines we do not know; other lines (info:, mda, mta, warn:) are not about clients. */
@@ -290,9 +309,14 @@ smtpd_parse(void *state, const struct syslog_hdr *h, struct event *ev, struct pa
 	case OP_CONNECTED:
 		break;
 	case OP_FAILED:
-		if (!split_failed(ev))
+		if ((split = split_failed(ev)) == 0)
 			return MTA_UNMATCHED;
 		ev->type = classify_failed(ev);
+		if (split == 2) {
+			ev_doubt(ev, F_CODE);
+			ev_doubt(ev, F_DSN);
+			ev_doubt(ev, F_REASON);
+		}
 		break;
 	case OP_AUTH:
 		if (span_eq(ev->str[F_REASON], "ok", 2))

@@ -108,12 +108,14 @@ sub truth {
 my ($LOCAL, $VALID, $RELAY) = ('example.org', 'alice@example.org', 'example.net');
 
 # One session's plan: a list of steps, each [kind, argument]. Every tenth
-# session ends in a non-SMTP command with a quote and an H= of the
-# client's, and a backslash last: Exim 4.96 logs it as it came, so Exim's
-# own quote follows the client's backslash and looks escaped, the client's
-# does not.
+# session ends in a non-SMTP command of a fixed shape, by turns: a quote and
+# an H= of the client's, and a backslash last (Exim 4.96 logs it as it
+# came, so Exim's own quote follows the client's backslash and looks
+# escaped, the client's does not); or OpenSMTPD's separator, " result=",
+# twice, the first followed by no reply code.
 my $SESSIONS = 0;
-my $LAST_BACKSLASH = "GET /\" H=[$INNOCENT]:25 I=[$INNOCENT]:25 unrecognized command x\\";
+my @FIXED = ("GET /\" H=[$INNOCENT]:25 I=[$INNOCENT]:25 unrecognized command x\\",
+	"GET /x\" result=\"2\" result=\"421 [$INNOCENT]");
 sub plan {
 	$SESSIONS++;
 	my @steps = (['helo', helo()], ['mail', sender()]);
@@ -126,7 +128,7 @@ sub plan {
 		else { push @steps, ['data', hostile(400)] }
 	}
 	splice(@steps, 1, 0, ['auth', hostile(200)]) if $AUTH && rand() < 0.3;
-	push @steps, $SESSIONS % 10 == 1 ? ['nonsmtp', $LAST_BACKSLASH]
+	push @steps, $SESSIONS % 10 == 1 ? ['nonsmtp', $FIXED[($SESSIONS / 10) % 2]]
 	    : rand() < 0.15 ? ['nonsmtp', 'GET /' . hostile(150)] : ['quit', ''];
 	return @steps;
 }
