@@ -24,7 +24,8 @@
 #    logs it as it came, Exim's own quote after the client's backslash: the
 #    event is still the session's client;
 # 4. the real OpenSMTPD 6.8, 120 hostile sessions (it logs the client's
-#    command with its quotes unescaped, and backslashes doubled);
+#    command with its quotes unescaped, and backslashes doubled; every
+#    twentieth session's last command holds its " result=" separator twice);
 # 5. the real Sendmail 8.17 (LogLevel 9), 120 hostile sessions: it logs
 #    backslashes doubled, and a long address cut, or as its two ends joined
 #    by "..." (such a recipient's event comes without "to").
