@@ -20,12 +20,14 @@
 # 3. the real Exim 4.96 of the end-to-end tests (tests/sh/mta_real.sh), 120
 #    hostile sessions. Exim logs a command's argument cut to 100 bytes, so a
 #    longer recipient's event must come without "to" (the truth says null).
-#    Every tenth session ends in `GET /" H=[innocent]:25 ... x\`: Exim 4.96
+#    Every twentieth session (the 1st, 21st, ...) ends in
+#    `GET /" H=[innocent]:25 ... x\`: Exim 4.96
 #    logs it as it came, Exim's own quote after the client's backslash: the
 #    event is still the session's client;
 # 4. the real OpenSMTPD 6.8, 120 hostile sessions (it logs the client's
 #    command with its quotes unescaped, and backslashes doubled; every
-#    twentieth session's last command holds its " result=" separator twice);
+#    twentieth session's last command, the 11th, 31st, ..., holds its
+#    " result=" separator twice);
 # 5. the real Sendmail 8.17 (LogLevel 9), 120 hostile sessions: it logs
 #    backslashes doubled, and a long address cut, or as its two ends joined
 #    by "..." (such a recipient's event comes without "to").
