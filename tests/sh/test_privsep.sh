@@ -128,8 +128,9 @@ else
 		"$(cat "$D/maps/probe" 2> /dev/null)"
 	check "... though the permissions would let the worker's user write there" \
 		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups sh -c "echo x > '$TMP/elsewhere/control'"
+	# (the probe is written as postmap starts; the table is renamed into place after it ends: wait)
 	check "the map file holds the ban (renamed from the worker's temporary directory)" \
-		grep -q "^203.0.113.9[[:space:]]" "$D/maps/access"
+		wait_for 10 grep -q "^203.0.113.9[[:space:]]" "$D/maps/access"
 	check "the map's database was rebuilt into place" test -s "$D/maps/access.db"
 	check "the metrics file is written in the sandbox" wait_for 20 grep -q "^mxguard_" "$D/met/mxguard.prom"
 	# (a minute ended in event time: the report's RRD gets its first rows)
