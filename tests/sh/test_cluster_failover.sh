@@ -43,11 +43,14 @@ redis r1 "$P1"
 redis r2 "$P2" --replicaof 127.0.0.1 "$P1"
 wait_for 20 sh -c "redis-cli -p $P2 INFO replication | grep -q 'master_link_status:up'" ||
 	{ failt "the replica follows the master" "$(tail -5 "$TMP/r2.log")"; finish; }
+# (down-after 2 s: at 500 ms, Debian's sentinel (Redis 7.0) took live masters for down -
+# its log: +sdown, a failover, -sdown, again, about every 1.2 s from the start - so the
+# test's story held by luck, and once, with four tests at once, it did not)
 cat > "$TMP/s/sentinel.conf" <<EOF
 port $PS
 bind 127.0.0.1
 sentinel monitor mxg 127.0.0.1 $P1 1
-sentinel down-after-milliseconds mxg 500
+sentinel down-after-milliseconds mxg 2000
 sentinel failover-timeout mxg 3000
 sentinel parallel-syncs mxg 1
 EOF
@@ -107,13 +110,28 @@ check_eq "the new master's stream holds both entries" 2 "$(redis-cli -p "$P2" XL
 
 # The old master comes back: the sentinel makes it a replica; the nodes stay with the new master.
 redis r1 "$P1"
-wait_for 30 sh -c "redis-cli -p $P1 ROLE | head -1 | grep -q slave"
-check "the old master restarted is made a replica" sh -c "redis-cli -p $P1 ROLE | head -1 | grep -q slave"
+# what the nodes and the sentinel saw: the detail of a failure from here on (it happened once, in
+# a CI with four tests at once on two cores, and could not be read without them)
+story() {
+	echo "roles: old $(redis-cli -p "$P1" ROLE 2>&1 | head -1), new $(redis-cli -p "$P2" ROLE 2>&1 | head -1)"
+	echo "sentinel names: $(redis-cli -p "$PS" SENTINEL get-master-addr-by-name mxg 2>&1 | xargs)"
+	echo "sentinel's log, last lines:"; tail -12 "$TMP/sentinel.log"
+	for n in A B; do echo "node $n's cluster lines, last:"; grep "cluster" "$TMP/err.$n" | tail -6; done
+}
+if wait_for 60 sh -c "redis-cli -p $P1 ROLE | head -1 | grep -q slave"; then
+	pass "the old master restarted is made a replica"
+else
+	failt "the old master restarted is made a replica" "$(story)"
+fi
 rcpts 203.0.113.62 6 >> "$TMP/A.log"
 wait_for 20 has B 203.0.113.62 A
 check "after it: decisions still go round, through the new master" has B 203.0.113.62 A
-check_eq "... written there (3 entries), and replicated to the old one" "3 3" \
-	"$(redis-cli -p "$P2" XLEN mxguard:decisions) $(wait_for 10 sh -c "[ \$(redis-cli -p $P1 XLEN mxguard:decisions) = 3 ]"; redis-cli -p "$P1" XLEN mxguard:decisions)"
+got="$(redis-cli -p "$P2" XLEN mxguard:decisions) $(wait_for 10 sh -c "[ \$(redis-cli -p $P1 XLEN mxguard:decisions) = 3 ]"; redis-cli -p "$P1" XLEN mxguard:decisions)"
+if [ "$got" = "3 3" ]; then
+	pass "... written there (3 entries), and replicated to the old one"
+else
+	failt "... written there (3 entries), and replicated to the old one" "expected: 3 3" "actual:   $got" "$(story)"
+fi
 # a scope cluster rule after the failover: its windows are on the new master (the script loaded there again)
 cready() { ctl "$1" --json status | jq -e '.cluster.counters.ready and .cluster.counters.waiting == 0' > /dev/null; }
 wait_for 30 cready A
