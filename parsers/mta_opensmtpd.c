@@ -144,15 +144,19 @@ starts_ci(struct span s, const char *lit)
 	return s.n >= n && strncasecmp(s.p, lit, n) == 0;
 }
 
-/* The first '" result="' at or after a.p[from] that a reply code follows, or NULL. */
+/* What OpenSMTPD writes between a failed command and its reply. */
+static const char reply_sep_text[] = "\" result=\"";
+#define REPLY_SEP_LEN (sizeof(reply_sep_text) - 1)
+
+/* The first reply_sep_text at or after a.p[from] that a reply code follows, or NULL. */
 static const char *
 reply_sep(struct span a, size_t from)
 {
-	static const char sep[] = "\" result=\"";
 	const char *p, *r;
 
-	for (; (p = memmem(a.p + from, a.n - from, sep, sizeof(sep) - 1)) != NULL; from = (size_t)(p - a.p) + 1) {
-		r = p + sizeof(sep) - 1;
+	for (; (p = memmem(a.p + from, a.n - from, reply_sep_text, REPLY_SEP_LEN)) != NULL;
+	    from = (size_t)(p - a.p) + 1) {
+		r = p + REPLY_SEP_LEN;
 		if (a.p + a.n - r >= 4 && r[0] >= '2' && r[0] <= '5' && r[1] >= '0' && r[1] <= '9' && r[2] >= '0' &&
 		    r[2] <= '9' && (r[3] == ' ' || r[3] == '-'))
 			return p;
@@ -174,7 +178,6 @@ reply_sep(struct span a, size_t from)
 static int
 split_failed(struct event *ev)
 {
-	static const size_t seplen = sizeof("\" result=\"") - 1;
 	struct span a = ev->str[F_CMD], r;
 	size_t from = 0, k;
 	const char *p;
@@ -190,7 +193,7 @@ split_failed(struct event *ev)
 	if ((p = reply_sep(a, from)) == NULL)
 		return 0;
 	again = reply_sep(a, (size_t)(p - a.p) + 1) != NULL;
-	r = (struct span){ p + seplen, (size_t)(a.p + a.n - p) - seplen };
+	r = (struct span){ p + REPLY_SEP_LEN, (size_t)(a.p + a.n - p) - REPLY_SEP_LEN };
 	ev_set_str(ev, F_CMD, (struct span){ a.p, (size_t)(p - a.p) });
 	ev_set_num(ev, F_CODE, (r.p[0] - '0') * 100 + (r.p[1] - '0') * 10 + (r.p[2] - '0'));
 	r.p += 4;

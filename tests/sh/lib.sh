@@ -30,9 +30,9 @@ failt() {
 	_failures=$((_failures + 1))
 }
 
-# check_eq NAME EXPECTED ACTUAL
+# check_eq NAME EXPECTED ACTUAL [DETAIL...]: the details are printed only on a failure
 check_eq() {
-	if [ "$2" == "$3" ]; then pass "$1"; else failt "$1" "expected: $(printf %s "$2" | head -c 300)" "actual:   $(printf %s "$3" | head -c 300)"; fi
+	if [ "$2" == "$3" ]; then pass "$1"; else failt "$1" "expected: $(printf %s "$2" | head -c 300)" "actual:   $(printf %s "$3" | head -c 300)" "${@:4}"; fi
 }
 
 # check NAME COMMAND...: the command must succeed

@@ -8,7 +8,7 @@
 # is delivered — with no decision taken, since the client did nothing.
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
-mkdir -p "$TMP/pf" "$TMP/feeds"
+mkdir -p "$TMP/feeds"
 postmap_conf "$TMP/pf"
 printf '203.0.113.0/25\n' > "$TMP/feeds/drop.txt"
 printf 'prefix,risk,spam,vol\n198.51.100.50,7,,\n198.51.100.60,2,95,\n2001:db8:bad::/48,10,,\n' > "$TMP/feeds/vendor.csv"

@@ -126,12 +126,9 @@ fi
 rcpts 203.0.113.62 6 >> "$TMP/A.log"
 wait_for 20 has B 203.0.113.62 A
 check "after it: decisions still go round, through the new master" has B 203.0.113.62 A
-got="$(redis-cli -p "$P2" XLEN mxguard:decisions) $(wait_for 10 sh -c "[ \$(redis-cli -p $P1 XLEN mxguard:decisions) = 3 ]"; redis-cli -p "$P1" XLEN mxguard:decisions)"
-if [ "$got" = "3 3" ]; then
-	pass "... written there (3 entries), and replicated to the old one"
-else
-	failt "... written there (3 entries), and replicated to the old one" "expected: 3 3" "actual:   $got" "$(story)"
-fi
+check_eq "... written there (3 entries), and replicated to the old one" "3 3" \
+	"$(redis-cli -p "$P2" XLEN mxguard:decisions) $(wait_for 10 sh -c "[ \$(redis-cli -p $P1 XLEN mxguard:decisions) = 3 ]"; redis-cli -p "$P1" XLEN mxguard:decisions)" \
+	"$(story)"
 # a scope cluster rule after the failover: its windows are on the new master (the script loaded there again)
 cready() { ctl "$1" --json status | jq -e '.cluster.counters.ready and .cluster.counters.waiting == 0' > /dev/null; }
 wait_for 30 cready A

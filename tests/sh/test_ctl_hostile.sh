@@ -58,7 +58,6 @@ check "the control socket answers status 10 times out of 10, each within 1 s (sl
 	test "$good" = 10 -a "$worst" -lt 1000
 echo "  while hostile clients are attached: decision after $lat ms, slowest ctl status $worst ms"
 if command -v postmap > /dev/null; then
-	mkdir -p "$TMP/pf"
 	postmap_conf "$TMP/pf"
 	check_eq "the socketmap answers too" "REJECT 5.7.1 Rejected by mxguard rule c1" \
 		"$(timeout 5 postmap -c "$TMP/pf" -q 203.0.113.77 "socketmap:unix:$TMP/map:client")"

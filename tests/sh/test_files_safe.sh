@@ -9,7 +9,7 @@
 # usage error, not a silent choice.
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
-mkdir -p "$TMP/pf" "$TMP/maps"
+mkdir -p "$TMP/maps"
 postmap_conf "$TMP/pf"
 export MAIL_CONFIG=$TMP/pf
 touch "$TMP/mail.log"

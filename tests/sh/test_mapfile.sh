@@ -4,7 +4,6 @@
 # Postfix's own lookups; atomic rewrites on ban, unban and expiry.
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
-mkdir -p "$TMP/pf"
 postmap_conf "$TMP/pf"
 export MAIL_CONFIG=$TMP/pf	# postmap (ours and the daemon's) reads this configuration
 touch "$TMP/mail.log"

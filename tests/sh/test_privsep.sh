@@ -55,7 +55,6 @@ echo "\$r" > "$D/maps/probe"
 exec "$(command -v postmap)" "\$@"
 EOF
 chmod 755 "$TMP/bin/postmap"
-mkdir "$TMP/pf"
 postmap_conf "$TMP/pf"
 export MAIL_CONFIG=$TMP/pf	# the configuration postmap reads
 L=$TMP/mail.log

@@ -6,7 +6,6 @@
 # client its connection, not the daemon.
 . "$(dirname "$0")/lib.sh"
 command -v postmap > /dev/null || skip_all "postmap missing (Postfix not installed)"
-mkdir -p "$TMP/pf"
 postmap_conf "$TMP/pf"
 cat > "$TMP/mxguard.conf" << CONF
 include "$PWD/samples/mxguard.conf"

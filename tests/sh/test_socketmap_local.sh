@@ -16,7 +16,6 @@ command -v setpriv > /dev/null || skip_all "setpriv missing"
 chmod 755 "$TMP"	# the other users' clients walk into it
 cp "$(dirname "$0")/sockpeer.py" "$TMP/"
 PEER="$TMP/sockpeer.py"
-mkdir -p "$TMP/pf"
 postmap_conf "$TMP/pf"
 cat > "$TMP/mxguard.conf" << CONF
 include "$PWD/samples/mxguard.conf"
